@@ -1,0 +1,87 @@
+"""The element types graphc tensors can hold, and their numpy counterparts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class DType:
+    """A tensor element type; compares equal to its name and to the matching numpy dtype."""
+
+    __slots__ = ("name", "np")
+
+    def __init__(self, name: str, np_dtype: type) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+
+    @property
+    def is_floating(self) -> bool:
+        return self.np.kind == "f"
+
+    @property
+    def is_integer(self) -> bool:
+        return self.np.kind in "iu"
+
+    @property
+    def is_bool(self) -> bool:
+        return self.np.kind == "b"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DType):
+            return self is other
+        try:
+            return as_dtype(other) is self
+        except TypeError:
+            return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"gc.{self.name}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (as_dtype, (self.name,))
+
+
+float32 = DType("float32", np.float32)
+float64 = DType("float64", np.float64)
+int32 = DType("int32", np.int32)
+int64 = DType("int64", np.int64)
+bool = DType("bool", np.bool_)  # noqa: A001 - the public name follows TensorFlow
+
+ALL: tuple[DType, ...] = (float32, float64, int32, int64, bool)
+_BY_NP = {d.np: d for d in ALL}
+
+
+def as_dtype(value: Any) -> DType:
+    """Turn a DType, a numpy dtype or type, or a name like "float32" into a DType."""
+    if isinstance(value, DType):
+        return value
+    try:
+        np_dtype = np.dtype(value)
+    except TypeError as err:
+        raise TypeError(f"{value!r} is not a dtype graphc knows; use one of "
+                        f"{', '.join(d.name for d in ALL)}") from err
+    if np_dtype in _BY_NP:
+        return _BY_NP[np_dtype]
+    raise TypeError(f"dtype {np_dtype} is not supported; use one of "
+                    f"{', '.join(d.name for d in ALL)}")
+
+
+def default_dtype_of(value: Any) -> DType:
+    """The dtype TensorFlow would give a Python value: float32 for floats, int32 for ints."""
+    if isinstance(value, np.ndarray | np.generic):
+        return as_dtype(value.dtype)
+    array = np.asarray(value)
+    kind = array.dtype.kind
+    if kind == "b":
+        return bool
+    if kind in "iu":
+        return int32
+    if kind == "f":
+        return float32
+    raise TypeError(f"cannot make a tensor from {type(value).__name__} value {value!r}: "
+                    "graphc tensors hold numbers or booleans")

@@ -1,0 +1,284 @@
+"""The graph IR: frozen Nodes in an append-only Graph, and Tensor handles on their outputs."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from graphc import shapes
+from graphc.dtypes import DType
+from graphc.shapes import Shape
+from graphc.site import Site, user_site
+
+if TYPE_CHECKING:
+    from graphc.variables import Variable
+
+
+@dataclass(frozen=True, slots=True)
+class TensorType:
+    """The static type of a tensor: element dtype and (partially known) shape."""
+
+    dtype: DType
+    shape: Shape
+
+    def __str__(self) -> str:
+        return f"{self.dtype.name}{shapes.fmt(self.shape)}"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Node:
+    """One operation in a graph. Immutable: rewrites make new nodes. Equality is identity."""
+
+    op: str
+    inputs: tuple[Tensor, ...]
+    attrs: Mapping[str, Any]
+    types: tuple[TensorType, ...]
+    name: str
+    site: Site
+    graph: Graph | None = None
+    control_inputs: tuple[Node, ...] = ()
+    origin: tuple[Node, ...] = field(default=())  # user nodes a rewritten node stands for
+
+    @property
+    def outputs(self) -> tuple[Tensor, ...]:
+        return tuple(Tensor(self, i) for i in range(len(self.types)))
+
+    @property
+    def output(self) -> Tensor:
+        """The single output of a one-output node."""
+        if len(self.types) != 1:
+            raise ValueError(f"node '{self.name}' ({self.op}) has {len(self.types)} outputs")
+        return Tensor(self, 0)
+
+    def describe(self) -> str:
+        """How errors name this node: op, name and the user's file:line."""
+        return f"{self.op} '{self.name}' (created at {self.site})"
+
+    def __repr__(self) -> str:
+        return f"<Node {self.name} op={self.op}>"
+
+
+class Tensor:
+    """A symbolic handle on output `index` of `node`; its value exists only inside a run."""
+
+    __slots__ = ("node", "index")
+    __array_ufunc__ = None  # make numpy defer to our reflected operators
+
+    def __init__(self, node: Node, index: int = 0) -> None:
+        self.node = node
+        self.index = index
+
+    @property
+    def type(self) -> TensorType:
+        return self.node.types[self.index]
+
+    @property
+    def dtype(self) -> DType:
+        return self.type.dtype
+
+    @property
+    def shape(self) -> Shape:
+        """Static shape: a tuple with None for unknown dims, or None if the rank is unknown."""
+        return self.type.shape
+
+    def get_shape(self) -> Shape:
+        return self.shape
+
+    @property
+    def name(self) -> str:
+        return f"{self.node.name}:{self.index}"
+
+    @property
+    def op(self) -> Node:
+        return self.node
+
+    @property
+    def graph(self) -> Graph | None:
+        return self.node.graph
+
+    def __eq__(self, other: object) -> bool:
+        # Identity of the output, as in TensorFlow 1: tensors are dict keys in feed_dict.
+        return (isinstance(other, Tensor) and self.node is other.node
+                and self.index == other.index)
+
+    def __hash__(self) -> int:
+        return hash((id(self.node), self.index))
+
+    def __bool__(self) -> bool:
+        raise TypeError(f"the truth value of graph tensor '{self.name}' is not known while "
+                        "the graph is built; compare values after Session.run")
+
+    def __iter__(self) -> Iterator[Any]:
+        raise TypeError(f"graph tensor '{self.name}' is not iterable")
+
+    def __repr__(self) -> str:
+        return f"<gc.Tensor '{self.name}' shape={shapes.fmt(self.shape)} dtype={self.dtype.name}>"
+
+
+class Graph:
+    """An append-only collection of nodes, with unique names, name scopes and variables."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.seed: int | None = None
+        self._names: dict[str, Node] = {}
+        self._name_counts: dict[str, int] = {}
+        self._scopes: list[str] = []
+        self._control_stack: list[tuple[Node, ...]] = []
+        self._variables: list[Variable] = []
+        self._lock = threading.Lock()
+
+    # -- building -------------------------------------------------------------------------
+    def create_node(self, op: str, inputs: Iterable[Tensor], attrs: Mapping[str, Any],
+                    types: Iterable[TensorType], name: str | None = None,
+                    control_inputs: Iterable[Node] = ()) -> Node:
+        """Append a node; its name is made unique within the current name scope."""
+        inputs = tuple(inputs)
+        for t in inputs:
+            if t.graph is not self:
+                raise ValueError(f"{op}: input '{t.name}' belongs to another graph; "
+                                 "build every op of a computation in one graph")
+        controls = tuple(control_inputs) + tuple(n for group in self._control_stack for n in group)
+        with self._lock:
+            node = Node(op, inputs, MappingProxyType(dict(attrs)), tuple(types),
+                        self._unique_name(name or op), user_site(), self,
+                        tuple(dict.fromkeys(controls)))
+            self.nodes.append(node)
+            self._names[node.name] = node
+        return node
+
+    def _unique_name(self, base: str) -> str:
+        full = "/".join(self._scopes + [base])
+        count = self._name_counts.get(full, 0)
+        name = full if count == 0 else f"{full}_{count}"
+        while name in self._names:
+            count += 1
+            name = f"{full}_{count}"
+        self._name_counts[full] = count + 1
+        return name
+
+    @contextlib.contextmanager
+    def name_scope(self, name: str) -> Iterator[str]:
+        """Prefix the names of nodes created inside with `name/`."""
+        self._scopes.append(name.rstrip("/"))
+        try:
+            yield "/".join(self._scopes) + "/"
+        finally:
+            self._scopes.pop()
+
+    @contextlib.contextmanager
+    def control_dependencies(self, ops: Iterable[Node | Tensor] | None) -> Iterator[None]:
+        """Nodes created inside run only after `ops` have run (None clears outer ones)."""
+        saved = self._control_stack
+        nodes = tuple(o.node if isinstance(o, Tensor) else o for o in (ops or ()))
+        self._control_stack = [] if ops is None else saved + [nodes]
+        try:
+            yield
+        finally:
+            self._control_stack = saved
+
+    @contextlib.contextmanager
+    def as_default(self) -> Iterator[Graph]:
+        """Make this graph the one that op functions build into."""
+        _stack().append(self)
+        try:
+            yield self
+        finally:
+            _stack().pop()
+
+    # -- lookup ---------------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        """Grows with every node added; nodes never change, so this dates the graph."""
+        return len(self.nodes)
+
+    def get_node(self, name: str) -> Node:
+        try:
+            return self._names[name]
+        except KeyError:
+            raise KeyError(f"the graph has no node named '{name}'") from None
+
+    def get_tensor(self, name: str) -> Tensor:
+        """Look up "node:index" (TensorFlow style) or a bare node name meaning output 0."""
+        node_name, _, index = name.partition(":")
+        node = self.get_node(node_name)
+        i = int(index) if index else 0
+        if not 0 <= i < len(node.types):
+            raise KeyError(f"node '{node_name}' has no output {i}")
+        return Tensor(node, i)
+
+    def add_variable(self, var: Variable) -> None:
+        self._variables.append(var)
+
+    @property
+    def variables(self) -> list[Variable]:
+        return list(self._variables)
+
+    def __repr__(self) -> str:
+        return f"<gc.Graph with {len(self.nodes)} nodes>"
+
+
+def toposort(roots: Iterable[Node], deps: Callable[[Node], Iterable[Node]]) -> list[Node]:
+    """Nodes reachable from `roots` through `deps`, each after its deps; explicit stack, so
+    deep graphs do not hit Python's recursion limit."""
+    order: list[Node] = []
+    done: set[Node] = set()
+    on_path: set[Node] = set()
+    stack: list[tuple[Node, Iterator[Node]]] = []
+    for root in roots:
+        if root in done:
+            continue
+        stack.append((root, iter(deps(root))))
+        on_path.add(root)
+        while stack:
+            node, pending = stack[-1]
+            child = next((c for c in pending if c not in done), None)
+            if child is None:
+                stack.pop()
+                on_path.discard(node)
+                done.add(node)
+                order.append(node)
+            elif child in on_path:
+                raise ValueError(f"the graph has a cycle through '{child.name}'")
+            else:
+                on_path.add(child)
+                stack.append((child, iter(deps(child))))
+    return order
+
+
+_default = Graph()
+_local = threading.local()
+
+
+def _stack() -> list[Graph]:
+    if not hasattr(_local, "stack"):
+        _local.stack = []
+    return _local.stack
+
+
+def get_default_graph() -> Graph:
+    """The graph that op functions build into: the innermost `as_default()`, else the global one."""
+    stack = _stack()
+    return stack[-1] if stack else _default
+
+
+def reset_default_graph() -> None:
+    """Replace the global default graph by an empty one."""
+    global _default
+    if _stack():
+        raise RuntimeError("reset_default_graph() called inside a `with graph.as_default()` block")
+    _default = Graph()
+
+
+def name_scope(name: str) -> contextlib.AbstractContextManager[str]:
+    """Context manager prefixing new node names in the default graph with `name/`."""
+    return get_default_graph().name_scope(name)
+
+
+def control_dependencies(ops: Iterable[Node | Tensor] | None) -> contextlib.AbstractContextManager:
+    """Context manager: ops created inside run after `ops` (in the default graph)."""
+    return get_default_graph().control_dependencies(ops)

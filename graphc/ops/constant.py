@@ -1,0 +1,74 @@
+"""Tensors made from values: constants and filled tensors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from graphc import shapes
+from graphc.dtypes import DType, as_dtype, default_dtype_of, float32
+from graphc.graph import Tensor, TensorType, get_default_graph
+from graphc.ops.core import apply, constant_node
+from graphc.registry import OpDef, register
+
+
+def _no_input_type(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    return TensorType(attrs["dtype"], attrs["shape"])
+
+
+CONSTANT = register(OpDef("constant", lambda types, attrs: TensorType(
+    attrs["dtype"], attrs["value"].shape), lambda value, dtype: value))
+# forward y = shape filled with value; no inputs, so no gradient
+FILL = register(OpDef("fill", _no_input_type,
+                      lambda shape, value, dtype: np.full(shape, value, dtype.np)))
+# forward y = value in the run-time shape of x; x's values do not matter, so no gradient
+FILL_LIKE = register(OpDef(
+    "fill_like", lambda types, attrs: TensorType(attrs["dtype"], types[0].shape),
+    lambda x, value, dtype: np.full(x.shape, value, dtype.np), lambda op, g: (None,)))
+
+
+def constant(value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
+    """A tensor holding `value` (floats default to float32 and ints to int32, as in TF)."""
+    dtype = as_dtype(dtype) if dtype is not None else default_dtype_of(value)
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"constant: cannot make a tensor from {type(value).__name__} {value!r}")
+    return constant_node(array.astype(dtype.np), get_default_graph(), name)
+
+
+def fill(shape: Any, value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
+    """A tensor of the given static shape with every element equal to `value`."""
+    dims = shapes.as_shape(shape)
+    if not shapes.is_fully_defined(dims):
+        raise ValueError(f"fill: shape {shape} must be fully known")
+    dt = as_dtype(dtype) if dtype is not None else default_dtype_of(value)
+    return apply(FILL, name=name, shape=dims, value=dt.np.type(value), dtype=dt)
+
+
+def zeros(shape: Any, dtype: Any = float32, name: str | None = None) -> Tensor:
+    """A tensor of zeros."""
+    return fill(shape, 0, dtype, name=name or "zeros")
+
+
+def ones(shape: Any, dtype: Any = float32, name: str | None = None) -> Tensor:
+    """A tensor of ones."""
+    return fill(shape, 1, dtype, name=name or "ones")
+
+
+def _fill_like(x: Any, value: int, dtype: Any, name: str) -> Tensor:
+    dt: DType | None = as_dtype(dtype) if dtype is not None else None
+    if not isinstance(x, Tensor):
+        x = constant(x)
+    return apply(FILL_LIKE, x, name=name, value=value, dtype=dt or x.dtype)
+
+
+def zeros_like(x: Any, dtype: Any = None, name: str | None = None) -> Tensor:
+    """Zeros in the shape (at run time) and dtype of x."""
+    return _fill_like(x, 0, dtype, name or "zeros_like")
+
+
+def ones_like(x: Any, dtype: Any = None, name: str | None = None) -> Tensor:
+    """Ones in the shape (at run time) and dtype of x."""
+    return _fill_like(x, 1, dtype, name or "ones_like")

@@ -1,0 +1,75 @@
+"""Applying an op: turning Python values into tensors, checking types, and building the node."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphc.dtypes import DType, as_dtype, default_dtype_of
+from graphc.graph import Graph, Node, Tensor, TensorType, get_default_graph
+from graphc.registry import OpDef
+from graphc.site import user_site
+
+
+def apply(opdef: OpDef, *inputs: Any, name: str | None = None, **attrs: Any) -> Any:
+    """Build a node of `opdef` on `inputs`; returns its output tensor (or the node if none).
+
+    Python scalars and numpy arrays become constants of the dtype of the op's first
+    non-boolean tensor input, so `x * 2` keeps x's dtype; shape and dtype errors are raised
+    here, while the graph is built, naming the op and the user's file:line.
+    """
+    graph = _graph_of(inputs)
+    hint = next((x.dtype for x in inputs if isinstance(x, Tensor) and not x.dtype.is_bool), None)
+    tensors = [convert_to_tensor(x, hint, graph, opdef.name) for x in inputs]
+    try:
+        out = opdef.infer([t.type for t in tensors], attrs)
+    except (ValueError, TypeError) as err:
+        label = f"{opdef.name} '{name}'" if name else opdef.name
+        raise type(err)(f"{label} (at {user_site()}): {err}") from None
+    types = (out,) if isinstance(out, TensorType) else tuple(out)
+    node = graph.create_node(opdef.name, tensors, attrs, types, name)
+    if not types:
+        return node
+    return node.outputs[0] if len(types) == 1 else node.outputs
+
+
+def convert_to_tensor(value: Any, dtype: DType | None = None, graph: Graph | None = None,
+                      op: str = "convert_to_tensor") -> Tensor:
+    """A tensor as is, or a constant holding `value` (as `dtype` when given)."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, Node):
+        raise TypeError(f"{op}: got the operation '{value.name}', which has no value; "
+                        "pass a tensor")
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: cannot make a tensor from {type(value).__name__} {value!r}")
+    if dtype is None:
+        dtype = default_dtype_of(value)
+    elif not np.can_cast(array.dtype, dtype.np, "same_kind"):
+        raise TypeError(f"{op}: cannot use {array.dtype} value {_short(value)} as a "
+                        f"{dtype.name} operand")
+    return constant_node(array.astype(dtype.np), graph or get_default_graph())
+
+
+def constant_node(array: np.ndarray, graph: Graph, name: str | None = None) -> Tensor:
+    """A constant node holding a read-only copy of `array`."""
+    array = np.array(array)
+    array.setflags(write=False)
+    dtype = as_dtype(array.dtype)
+    node = graph.create_node("constant", (), {"value": array, "dtype": dtype},
+                             (TensorType(dtype, array.shape),), name)
+    return node.outputs[0]
+
+
+def _graph_of(inputs: tuple[Any, ...]) -> Graph:
+    for x in inputs:
+        if isinstance(x, Tensor) and x.graph is not None:
+            return x.graph
+    return get_default_graph()
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) < 40 else text[:37] + "..."

@@ -1,0 +1,266 @@
+"""Elementwise math with numpy broadcasting: one block per op, gradient rule beside it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.special
+
+from graphc import shapes
+from graphc.dtypes import DType, as_dtype
+from graphc.dtypes import bool as bool_
+from graphc.dtypes import float64 as float64_
+from graphc.graph import Tensor, TensorType
+from graphc.ops.core import apply
+from graphc.ops.shape import sum_to
+from graphc.registry import GradOp, OpDef, register
+
+
+# -- shape/dtype rules ---------------------------------------------------------------------
+def _same_type(floats_only: bool) -> Callable[..., TensorType]:
+    def infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+        (x,) = types
+        if floats_only and not x.dtype.is_floating:
+            raise TypeError(f"expects a floating-point tensor, got {x.dtype.name}")
+        return x
+    return infer
+
+
+def _broadcast(out_dtype: DType | None = None, int_result: DType | None = None):
+    def infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+        a, b = types
+        if a.dtype != b.dtype:
+            raise TypeError(f"operands have different dtypes: {a} and {b}; "
+                            "convert one with gc.cast")
+        dtype = out_dtype or (int_result if int_result and not a.dtype.is_floating else a.dtype)
+        return TensorType(dtype, shapes.broadcast(a.shape, b.shape))
+    return infer
+
+
+def _unary(name: str, fn: Callable[..., Any], grad: Any, floats_only: bool = True) -> OpDef:
+    return register(OpDef(name, _same_type(floats_only), fn, grad, elementwise=True))
+
+
+def _binary(name: str, fn: Callable[..., Any], grad: Any, **rule: Any) -> OpDef:
+    return register(OpDef(name, _broadcast(**rule), fn, grad, elementwise=True))
+
+
+def _each(op: GradOp, *grads: Callable[[], Any]) -> tuple[Any, ...]:
+    """Per input: its gradient (built only if wanted), summed back over broadcast dims."""
+    return tuple(sum_to(make(), x) if want else None
+                 for make, x, want in zip(grads, op.inputs, op.wants, strict=True))
+
+
+# -- unary ---------------------------------------------------------------------------------
+# forward y = -x; backward dx = -g
+NEGATIVE = _unary("negative", np.negative, lambda op, g: (negative(g),), floats_only=False)
+# forward y = x*x; backward dx = 2 x g
+SQUARE = _unary("square", np.square, lambda op, g: (g * (2 * op.inputs[0]),), floats_only=False)
+# forward y = sqrt(x); backward dx = g / (2 y)
+SQRT = _unary("sqrt", np.sqrt, lambda op, g: (g / (2 * op.outputs[0]),))
+# forward y = e^x; backward dx = g y
+EXP = _unary("exp", np.exp, lambda op, g: (g * op.outputs[0],))
+# forward y = ln x; backward dx = g / x
+LOG = _unary("log", np.log, lambda op, g: (g / op.inputs[0],))
+# forward y = tanh x; backward dx = g (1 - y^2)
+TANH = _unary("tanh", np.tanh, lambda op, g: (g * (1 - square(op.outputs[0])),))
+# forward y = 1 / (1 + e^-x); backward dx = g y (1 - y)
+SIGMOID = _unary("sigmoid", scipy.special.expit,
+                 lambda op, g: (g * (op.outputs[0] * (1 - op.outputs[0])),))
+# forward y = |x|; backward dx = g sign(x)
+ABS = _unary("abs", np.abs, lambda op, g: (g * sign(op.inputs[0]),), floats_only=False)
+# forward y = sign(x); backward dx = 0 (almost everywhere)
+SIGN = _unary("sign", np.sign, lambda op, g: (g * 0,), floats_only=False)
+# forward y = max(x, 0); backward dx = g where x > 0
+RELU = _unary("relu", lambda x: np.maximum(x, 0),
+              lambda op, g: (where(op.inputs[0] > 0, g, 0),), floats_only=False)
+
+
+def negative(x: Any, name: str | None = None) -> Tensor:
+    """-x, elementwise."""
+    return apply(NEGATIVE, x, name=name)
+
+
+def square(x: Any, name: str | None = None) -> Tensor:
+    """x * x, elementwise."""
+    return apply(SQUARE, x, name=name)
+
+
+def sqrt(x: Any, name: str | None = None) -> Tensor:
+    """Square root, elementwise."""
+    return apply(SQRT, x, name=name)
+
+
+def exp(x: Any, name: str | None = None) -> Tensor:
+    """e ** x, elementwise."""
+    return apply(EXP, x, name=name)
+
+
+def log(x: Any, name: str | None = None) -> Tensor:
+    """Natural logarithm, elementwise."""
+    return apply(LOG, x, name=name)
+
+
+def tanh(x: Any, name: str | None = None) -> Tensor:
+    """Hyperbolic tangent, elementwise."""
+    return apply(TANH, x, name=name)
+
+
+def sigmoid(x: Any, name: str | None = None) -> Tensor:
+    """Logistic function 1 / (1 + exp(-x)), elementwise."""
+    return apply(SIGMOID, x, name=name)
+
+
+def abs(x: Any, name: str | None = None) -> Tensor:  # noqa: A001 - numpy/TensorFlow name
+    """Absolute value, elementwise."""
+    return apply(ABS, x, name=name)
+
+
+def sign(x: Any, name: str | None = None) -> Tensor:
+    """-1, 0 or 1 by the sign of x, elementwise."""
+    return apply(SIGN, x, name=name)
+
+
+def relu(x: Any, name: str | None = None) -> Tensor:
+    """max(x, 0), elementwise."""
+    return apply(RELU, x, name=name)
+
+
+# -- binary arithmetic ---------------------------------------------------------------------
+# forward y = a + b; backward da = g, db = g
+ADD = _binary("add", np.add, lambda op, g: _each(op, lambda: g, lambda: g))
+# forward y = a - b; backward da = g, db = -g
+SUBTRACT = _binary("subtract", np.subtract, lambda op, g: _each(op, lambda: g, lambda: -g))
+# forward y = a b; backward da = g b, db = g a
+MULTIPLY = _binary("multiply", np.multiply,
+                   lambda op, g: _each(op, lambda: g * op.inputs[1], lambda: g * op.inputs[0]))
+# forward y = a / b (true division: integers give float64); backward da = g / b, db = -g y / b
+DIVIDE = _binary("divide", np.true_divide,
+                 lambda op, g: _each(op, lambda: g / op.inputs[1],
+                                     lambda: -g * op.outputs[0] / op.inputs[1]),
+                 int_result=float64_)
+# forward y = a ** b; backward da = g b a^(b-1), db = g y ln a (0 where a <= 0)
+POW = _binary("pow", np.power, lambda op, g: _each(
+    op, lambda: g * op.inputs[1] * pow(op.inputs[0], op.inputs[1] - 1),
+    lambda: g * op.outputs[0] * where(op.inputs[0] > 0,
+                                      log(where(op.inputs[0] > 0, op.inputs[0], 1)), 0)))
+# forward y = max(a, b); backward the gradient goes to the larger input (to a on ties)
+MAXIMUM = _binary("maximum", np.maximum, lambda op, g: _each(
+    op, lambda: where(op.inputs[0] >= op.inputs[1], g, 0),
+    lambda: where(op.inputs[0] >= op.inputs[1], 0, g)))
+# forward y = min(a, b); backward the gradient goes to the smaller input (to a on ties)
+MINIMUM = _binary("minimum", np.minimum, lambda op, g: _each(
+    op, lambda: where(op.inputs[0] <= op.inputs[1], g, 0),
+    lambda: where(op.inputs[0] <= op.inputs[1], 0, g)))
+
+
+def add(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x + y with numpy broadcasting."""
+    return apply(ADD, x, y, name=name)
+
+
+def subtract(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x - y with numpy broadcasting."""
+    return apply(SUBTRACT, x, y, name=name)
+
+
+def multiply(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x * y with numpy broadcasting."""
+    return apply(MULTIPLY, x, y, name=name)
+
+
+def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x / y (true division) with numpy broadcasting."""
+    return apply(DIVIDE, x, y, name=name)
+
+
+def pow(x: Any, y: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TensorFlow name
+    """x ** y with numpy broadcasting."""
+    return apply(POW, x, y, name=name)
+
+
+def maximum(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """Elementwise larger of x and y."""
+    return apply(MAXIMUM, x, y, name=name)
+
+
+def minimum(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """Elementwise smaller of x and y."""
+    return apply(MINIMUM, x, y, name=name)
+
+
+# -- comparisons (not differentiable) ------------------------------------------------------
+def _no_grad(op: GradOp, g: Any) -> tuple[None, ...]:
+    return (None,) * len(op.inputs)
+
+
+GREATER = _binary("greater", np.greater, _no_grad, out_dtype=bool_)
+GREATER_EQUAL = _binary("greater_equal", np.greater_equal, _no_grad, out_dtype=bool_)
+LESS = _binary("less", np.less, _no_grad, out_dtype=bool_)
+LESS_EQUAL = _binary("less_equal", np.less_equal, _no_grad, out_dtype=bool_)
+EQUAL = _binary("equal", np.equal, _no_grad, out_dtype=bool_)
+
+
+def greater(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x > y elementwise, as bool."""
+    return apply(GREATER, x, y, name=name)
+
+
+def greater_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x >= y elementwise, as bool."""
+    return apply(GREATER_EQUAL, x, y, name=name)
+
+
+def less(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x < y elementwise, as bool."""
+    return apply(LESS, x, y, name=name)
+
+
+def less_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x <= y elementwise, as bool."""
+    return apply(LESS_EQUAL, x, y, name=name)
+
+
+def equal(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x == y elementwise, as bool."""
+    return apply(EQUAL, x, y, name=name)
+
+
+# -- selection and conversion --------------------------------------------------------------
+def _where_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    cond, x, y = types
+    if not cond.dtype.is_bool:
+        raise TypeError(f"condition must be bool, got {cond.dtype.name}")
+    if x.dtype != y.dtype:
+        raise TypeError(f"branches have different dtypes: {x} and {y}")
+    return TensorType(x.dtype, shapes.broadcast(cond.shape, x.shape, y.shape))
+
+
+# forward y = x where cond else z; backward dx = g where cond, dz = g where not cond
+WHERE = register(OpDef("where", _where_infer, np.where, lambda op, g: (None,) + _each(
+    op._replace(inputs=op.inputs[1:], wants=op.wants[1:]),
+    lambda: where(op.inputs[0], g, 0), lambda: where(op.inputs[0], 0, g)), elementwise=True))
+
+
+def where(condition: Any, x: Any, y: Any, name: str | None = None) -> Tensor:
+    """Elementwise choice: x where condition holds, else y (all three broadcast)."""
+    return apply(WHERE, condition, x, y, name=name)
+
+
+def _cast_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    return TensorType(attrs["dtype"], types[0].shape)
+
+
+# forward y = x as dtype; backward dx = g cast back, if both are floating point
+CAST = register(OpDef(
+    "cast", _cast_infer, lambda x, dtype: x.astype(dtype.np),
+    lambda op, g: (cast(g, op.inputs[0].dtype)
+                   if op.inputs[0].dtype.is_floating and op.attrs["dtype"].is_floating
+                   else None,), elementwise=True))
+
+
+def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
+    """x converted to `dtype` (float to int truncates toward zero, as numpy does)."""
+    return apply(CAST, x, name=name, dtype=as_dtype(dtype))

@@ -1,0 +1,101 @@
+"""Reductions over axes: sum, mean, max."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+from typing import Any
+
+import numpy as np
+
+from graphc import shapes
+from graphc.graph import Tensor, TensorType
+from graphc.ops.core import apply
+from graphc.ops.elementwise import cast, equal
+from graphc.ops.shape import broadcast_like
+from graphc.registry import GradOp, OpDef, register
+
+
+def _reduce_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    (x,) = types
+    axis, keepdims = attrs["axis"], attrs["keepdims"]
+    if x.shape is None:
+        return TensorType(x.dtype, None if keepdims else ())
+    shape = x.shape
+    if keepdims:
+        return TensorType(x.dtype, tuple(1 if i in axis else d for i, d in enumerate(shape)))
+    return TensorType(x.dtype, tuple(d for i, d in enumerate(shape) if i not in axis))
+
+
+def _expanded(op: GradOp, g: Any) -> Any:
+    """The output gradient broadcast back over the reduced axes to the input's shape."""
+    axes = () if op.attrs["keepdims"] or op.attrs["axis"] is None else op.attrs["axis"]
+    return broadcast_like(g, op.inputs[0], axes)
+
+
+def _count(x: np.ndarray, axis: tuple[int, ...] | None) -> Any:
+    return np.asarray(prod(x.shape[a] for a in axis) if axis is not None else x.size, x.dtype)
+
+
+def _mean_grad(op: GradOp, g: Any) -> tuple[Any]:
+    return (_expanded(op, g) / reduction_count(op.inputs[0], op.attrs["axis"]),)
+
+
+def _max_grad(op: GradOp, g: Any) -> tuple[Any]:
+    x = op.inputs[0]
+    is_max = cast(equal(x, _expanded(op, op.outputs[0])), x.dtype)
+    ties = reduce_sum(is_max, op.attrs["axis"], keepdims=True)
+    return (is_max / ties * _expanded(op, g),)
+
+
+# forward y = sum of x over axes; backward dx = g broadcast back over them
+REDUCE_SUM = register(OpDef("reduce_sum", _reduce_infer, lambda x, axis, keepdims:
+                            np.sum(x, axis=axis, keepdims=keepdims),
+                            lambda op, g: (_expanded(op, g),)))
+# forward y = mean of x over axes; backward dx = g broadcast back, divided by the count
+REDUCE_MEAN = register(OpDef("reduce_mean", _reduce_infer, lambda x, axis, keepdims:
+                             np.mean(x, axis=axis, keepdims=keepdims), _mean_grad))
+# forward y = max of x over axes; backward dx = g shared equally among the maxima
+REDUCE_MAX = register(OpDef("reduce_max", _reduce_infer, lambda x, axis, keepdims:
+                            np.max(x, axis=axis, keepdims=keepdims), _max_grad))
+# how many elements of x a reduction over axis combines, as x's dtype (for mean's gradient)
+REDUCTION_COUNT = register(OpDef(
+    "reduction_count", lambda types, attrs: TensorType(types[0].dtype, ()), _count,
+    lambda op, g: (None,)))
+
+
+def _reduce(opdef: OpDef, x: Any, axis: Any, keepdims: bool, name: str | None) -> Tensor:
+    rank = len(x.shape) if isinstance(x, Tensor) and x.shape is not None else None
+    if not isinstance(x, Tensor):
+        rank = np.ndim(x)
+    if rank is None and axis is not None:
+        raise ValueError(f"{opdef.name}: the input's rank must be known to reduce over "
+                         f"axis {axis}")
+    axes = None if rank is None else shapes.normalize_axes(axis, rank, opdef.name)
+    return apply(opdef, x, name=name, axis=axes, keepdims=bool(keepdims))
+
+
+def reduce_sum(x: Any, axis: Any = None, keepdims: bool = False,
+               name: str | None = None) -> Tensor:
+    """Sum over `axis` (an int, a tuple, or None for all axes)."""
+    return _reduce(REDUCE_SUM, x, axis, keepdims, name)
+
+
+def reduce_mean(x: Any, axis: Any = None, keepdims: bool = False,
+                name: str | None = None) -> Tensor:
+    """Mean over `axis` (an int, a tuple, or None for all axes)."""
+    return _reduce(REDUCE_MEAN, x, axis, keepdims, name)
+
+
+def reduce_max(x: Any, axis: Any = None, keepdims: bool = False,
+               name: str | None = None) -> Tensor:
+    """Maximum over `axis` (an int, a tuple, or None for all axes)."""
+    return _reduce(REDUCE_MAX, x, axis, keepdims, name)
+
+
+def reduction_count(x: Tensor, axis: tuple[int, ...] | None) -> Any:
+    """Number of elements a reduction of x over axis combines (a Python int when static)."""
+    dims = x.shape if axis is None or x.shape is None else [x.shape[a] for a in axis]
+    if dims is not None and shapes.is_fully_defined(tuple(dims)):
+        return prod(dims)  # type: ignore[arg-type]
+    return apply(REDUCTION_COUNT, x, axis=axis)

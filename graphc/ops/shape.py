@@ -1,0 +1,151 @@
+"""Shape ops: transpose, reshape, identity, stop_gradient, and the broadcasting pair
+`broadcast_like` / `sum_to` that gradient rules use to undo numpy broadcasting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+from typing import Any
+
+import numpy as np
+
+from graphc import shapes
+from graphc.graph import Tensor, TensorType
+from graphc.ops.core import apply
+from graphc.registry import OpDef, register
+
+
+def _insert_ones(shape: tuple[int | None, ...], axes: Sequence[int]) -> tuple[int | None, ...]:
+    out = list(shape)
+    for a in sorted(axes):
+        out.insert(a, 1)
+    return tuple(out)
+
+
+# -- broadcast_like / sum_to: each is the other's gradient --------------------------------
+def _broadcast_like_ref(x: np.ndarray, like: np.ndarray, axes: tuple[int, ...] = ()) -> Any:
+    return np.broadcast_to(np.expand_dims(x, axes) if axes else x, like.shape)
+
+
+def _sum_to_ref(x: np.ndarray, like: np.ndarray, axes: tuple[int, ...] = ()) -> Any:
+    target = _insert_ones(like.shape, axes)
+    lead = x.ndim - len(target)
+    summed = tuple(range(lead)) + tuple(
+        lead + i for i, d in enumerate(target) if d == 1 and x.shape[lead + i] != 1)
+    out = np.sum(x, axis=summed, keepdims=True) if summed else x
+    return out.reshape(like.shape)
+
+
+def _like_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    return TensorType(types[0].dtype, types[1].shape)
+
+
+# forward y = x (with size-1 dims at `axes`) broadcast to like's shape; backward dx = sum_to(g, x)
+BROADCAST_LIKE = register(OpDef(
+    "broadcast_like", _like_infer, _broadcast_like_ref,
+    lambda op, g: (sum_to(g, op.inputs[0], op.attrs["axes"]), None)))
+# forward y = x summed down to like's shape (like's shape with 1s at `axes` matches
+# x's trailing dims); backward dx = broadcast_like(g, x)
+SUM_TO = register(OpDef(
+    "sum_to", _like_infer, _sum_to_ref,
+    lambda op, g: (broadcast_like(g, op.inputs[0], op.attrs["axes"]), None)))
+
+
+def broadcast_like(x: Tensor, like: Tensor, axes: Sequence[int] = ()) -> Tensor:
+    """x broadcast to the run-time shape of `like`, after inserting size-1 dims at `axes`."""
+    if not axes and x.shape == like.shape and shapes.is_fully_defined(x.shape):
+        return x
+    return apply(BROADCAST_LIKE, x, like, axes=tuple(axes))
+
+
+def sum_to(x: Tensor, like: Tensor, axes: Sequence[int] = ()) -> Tensor:
+    """x summed over the dims broadcasting added, down to the run-time shape of `like`."""
+    if not axes and x.shape == like.shape and shapes.is_fully_defined(x.shape):
+        return x
+    return apply(SUM_TO, x, like, axes=tuple(axes))
+
+
+# -- reshape --------------------------------------------------------------------------------
+def _reshape_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    (x,) = types
+    shape = attrs["shape"]
+    if sum(d == -1 for d in shape) > 1:
+        raise ValueError(f"shape {shape} has more than one -1")
+    known = prod(d for d in shape if d != -1)
+    if shapes.is_fully_defined(x.shape):
+        size = prod(x.shape)  # type: ignore[arg-type]
+        if -1 in shape:
+            if known == 0 or size % known:
+                raise ValueError(f"cannot reshape {shapes.fmt(x.shape)} into {shape}")
+            shape = tuple(size // known if d == -1 else d for d in shape)
+        elif size != known:
+            raise ValueError(f"cannot reshape {shapes.fmt(x.shape)} ({size} elements) into "
+                             f"{shapes.fmt(shape)} ({known} elements)")
+    return TensorType(x.dtype, tuple(None if d == -1 else d for d in shape))
+
+
+# forward y = x with a new shape; backward dx = g reshaped like x
+RESHAPE = register(OpDef("reshape", _reshape_infer, lambda x, shape: np.reshape(x, shape),
+                         lambda op, g: (reshape_like(g, op.inputs[0]),)))
+RESHAPE_LIKE = register(OpDef("reshape_like", _like_infer,
+                              lambda x, like: np.reshape(x, like.shape),
+                              lambda op, g: (reshape_like(g, op.inputs[0]), None)))
+
+
+def reshape(x: Any, shape: Sequence[int], name: str | None = None) -> Tensor:
+    """x with the same elements in a new shape; one dim may be -1 (inferred)."""
+    return apply(RESHAPE, x, name=name, shape=tuple(int(d) for d in shape))
+
+
+def reshape_like(x: Tensor, like: Tensor) -> Tensor:
+    """x reshaped to the run-time shape of `like`."""
+    if x.shape == like.shape and shapes.is_fully_defined(x.shape):
+        return x
+    return apply(RESHAPE_LIKE, x, like)
+
+
+# -- transpose ------------------------------------------------------------------------------
+def _transpose_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    (x,) = types
+    perm = attrs["perm"]
+    if x.shape is None:
+        return TensorType(x.dtype, None)
+    if perm is None:
+        return TensorType(x.dtype, x.shape[::-1])
+    if sorted(perm) != list(range(len(x.shape))):
+        raise ValueError(f"perm {perm} is not a permutation of the {len(x.shape)} dims of "
+                         f"shape {shapes.fmt(x.shape)}")
+    return TensorType(x.dtype, tuple(x.shape[p] for p in perm))
+
+
+# forward y = x with dims permuted; backward dx = g permuted back
+TRANSPOSE = register(OpDef(
+    "transpose", _transpose_infer, lambda x, perm: np.transpose(x, perm),
+    lambda op, g: (transpose(g, None if op.attrs["perm"] is None
+                             else tuple(int(i) for i in np.argsort(op.attrs["perm"]))),)))
+
+
+def transpose(x: Any, perm: Sequence[int] | None = None, name: str | None = None) -> Tensor:
+    """x with its dims permuted by `perm` (reversed when None)."""
+    return apply(TRANSPOSE, x, name=name, perm=None if perm is None else tuple(perm))
+
+
+# -- identity and stop_gradient -------------------------------------------------------------
+def _same(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    return types[0]
+
+
+# forward y = x; backward dx = g
+IDENTITY = register(OpDef("identity", _same, lambda x: x, lambda op, g: (g,)))
+# forward y = x; backward nothing flows
+STOP_GRADIENT = register(OpDef("stop_gradient", _same, lambda x: x, lambda op, g: (None,)))
+
+
+def identity(x: Any, name: str | None = None) -> Tensor:
+    """x, unchanged (a new node with the same value)."""
+    return apply(IDENTITY, x, name=name)
+
+
+def stop_gradient(x: Any, name: str | None = None) -> Tensor:
+    """x, treated as a constant by gradients()."""
+    return apply(STOP_GRADIENT, x, name=name)

@@ -1,0 +1,49 @@
+"""Ops that touch run state: placeholders (fed), variables (read) and assignments (written)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphc import shapes
+from graphc.dtypes import as_dtype
+from graphc.graph import Node, Tensor, TensorType
+from graphc.ops.constant import _no_input_type
+from graphc.ops.core import apply
+from graphc.registry import OpDef, register
+
+PLACEHOLDER = register(OpDef("placeholder", _no_input_type, None, effect="feed"))
+VARIABLE = register(OpDef("variable", _no_input_type, None, effect="read"))
+
+
+def _assign_infer(types: Any, attrs: Any) -> TensorType:
+    (value,) = types
+    var: Node = attrs["var"]
+    target = var.types[0]
+    if value.dtype != target.dtype:
+        raise TypeError(f"cannot assign a {value.dtype.name} value to {target.dtype.name} "
+                        f"variable '{var.name}'")
+    if not shapes.compatible(value.shape, target.shape):
+        raise ValueError(f"cannot assign a value of shape {shapes.fmt(value.shape)} to "
+                         f"variable '{var.name}' of shape {shapes.fmt(target.shape)}")
+    return target
+
+
+# forward y = the value, which becomes the variable's value when the run commits
+ASSIGN = register(OpDef("assign", _assign_infer, lambda value, var: value, effect="write"))
+
+
+def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tensor:
+    """A tensor whose value is given at run time through feed_dict; None dims are free."""
+    dt = as_dtype(dtype)
+    return apply(PLACEHOLDER, name=name or "placeholder", shape=shapes.as_shape(shape), dtype=dt)
+
+
+def variable_node(shape: Any, dtype: Any, name: str | None) -> Node:
+    """The node whose output is a variable's value at the start of each run."""
+    out = apply(VARIABLE, name=name or "Variable", shape=tuple(shape), dtype=as_dtype(dtype))
+    return out.node
+
+
+def assign(var: Node, value: Any, name: str | None = None) -> Tensor:
+    """A tensor holding `value`; running it stores the value into the variable at run end."""
+    return apply(ASSIGN, value, name=name or f"{var.name}/assign", var=var)

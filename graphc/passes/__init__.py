@@ -1,0 +1,1 @@
+"""Compiler passes: gradient building (autodiff) and the Program pipeline."""

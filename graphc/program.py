@@ -1,0 +1,29 @@
+"""A Program: the part of a graph one Session.run needs, in execution order.
+
+Passes rewrite Programs (never the user's Graph); backends compile them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphc.graph import Node, Tensor
+
+
+@dataclass(frozen=True)
+class Program:
+    """Nodes to execute in dependency order, the tensors to return, and those fed."""
+
+    schedule: tuple[Node, ...]
+    fetches: tuple[Tensor, ...]
+    feeds: tuple[Tensor, ...]
+
+    @property
+    def placeholders(self) -> tuple[Node, ...]:
+        """Placeholders the schedule would evaluate: each must be fed."""
+        return tuple(n for n in self.schedule if n.op == "placeholder")
+
+    @property
+    def reads(self) -> tuple[Node, ...]:
+        """Variables whose run-start value the schedule reads."""
+        return tuple(n for n in self.schedule if n.op == "variable")

@@ -1,0 +1,56 @@
+"""The backend protocol: compile a Program once, then call the result once per run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from graphc.graph import Node
+from graphc.ops.random import make_rng
+from graphc.program import Program
+
+
+class RunState:
+    """What a run may read besides its feeds: variable values and per-op random generators."""
+
+    def __init__(self) -> None:
+        self.variables: dict[Node, np.ndarray] = {}
+        self._rngs: dict[Node, np.random.Generator] = {}
+
+    def rng(self, node: Node) -> np.random.Generator:
+        if node not in self._rngs:
+            self._rngs[node] = make_rng(node.attrs["seed"])
+        return self._rngs[node]
+
+
+class Executable(Protocol):
+    """A compiled Program. Returns the fetched values and the pending variable writes;
+    it must not change `state.variables` itself (the Session commits after success)."""
+
+    def __call__(self, feeds: Sequence[np.ndarray],
+                 state: RunState) -> tuple[list[np.ndarray], dict[Node, np.ndarray]]: ...
+
+
+class Backend(Protocol):
+    name: str
+
+    def compile(self, program: Program) -> Executable: ...
+
+
+BACKENDS: dict[str, Callable[[], Backend]] = {}
+DEFAULT_BACKEND = "numpy"
+
+
+def register_backend(name: str, factory: Callable[[], Backend]) -> None:
+    """Make a backend available to Session(backend=name)."""
+    BACKENDS[name] = factory
+
+
+def get_backend(name: str | None) -> Backend:
+    """The backend called `name` (the default when None)."""
+    name = name or DEFAULT_BACKEND
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend '{name}'; available: {', '.join(sorted(BACKENDS))}")
+    return BACKENDS[name]()

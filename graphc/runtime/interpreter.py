@@ -1,0 +1,68 @@
+"""The reference backend: walk the schedule and call each op's numpy reference."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from graphc import shapes
+from graphc.errors import InvalidArgumentError
+from graphc.graph import Node
+from graphc.program import Program
+from graphc.registry import OPS, OpDef
+from graphc.runtime.backend import RunState, register_backend
+
+
+class Interpreter:
+    """A Program run op by op in Python: slow, simple, and the reference for other backends."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.steps = [(node, OPS[node.op]) for node in program.schedule]
+
+    def __call__(self, feeds: Sequence[np.ndarray],
+                 state: RunState) -> tuple[list[np.ndarray], dict[Node, np.ndarray]]:
+        env: dict[Any, np.ndarray] = dict(zip(self.program.feeds, feeds))
+        writes: dict[Node, np.ndarray] = {}
+        for node, opdef in self.steps:
+            if not node.types:
+                continue
+            args = [env[t] for t in node.inputs]
+            value = _evaluate(node, opdef, args, state)
+            if opdef.effect == "write":
+                writes[node.attrs["var"]] = value
+            env[node.outputs[0]] = value
+        return [env[t] for t in self.program.fetches], writes
+
+
+def _evaluate(node: Node, opdef: OpDef, args: list[np.ndarray], state: RunState) -> np.ndarray:
+    try:
+        if opdef.effect == "read":
+            return state.variables[node]
+        if opdef.effect == "random":
+            value = opdef.reference(rng=state.rng(node), **node.attrs)  # type: ignore[misc]
+        else:
+            value = opdef.reference(*args, **node.attrs)  # type: ignore[misc]
+        value = np.asarray(value, dtype=node.types[0].dtype.np)
+    except Exception as err:
+        inputs = ", ".join(f"{shapes.fmt(a.shape)} {a.dtype}" for a in args)
+        raise InvalidArgumentError(f"{node.describe()} failed on inputs [{inputs}]: {err}") from err
+    if not shapes.matches(node.types[0].shape, value.shape):
+        raise InvalidArgumentError(
+            f"{node.describe()} produced shape {shapes.fmt(value.shape)}, but its static "
+            f"shape is {shapes.fmt(node.types[0].shape)}")
+    return value
+
+
+class NumpyBackend:
+    """Backend "numpy": the Interpreter."""
+
+    name = "numpy"
+
+    def compile(self, program: Program) -> Interpreter:
+        return Interpreter(program)
+
+
+register_backend("numpy", NumpyBackend)

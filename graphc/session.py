@@ -1,0 +1,161 @@
+"""Session: holds variable values and compiled programs, and runs fetches with feeds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from graphc import shapes
+from graphc.errors import FailedPreconditionError, InvalidArgumentError
+from graphc.graph import Graph, Node, Tensor, get_default_graph
+from graphc.passes.pipeline import build_program
+from graphc.program import Program
+from graphc.runtime import RunState, get_backend
+from graphc.runtime.backend import Executable
+
+Fetch = Tensor | Node
+
+
+class Session:
+    """Runs parts of a graph. Variables get values per session; use as a context manager."""
+
+    def __init__(self, graph: Graph | None = None, backend: str | None = None) -> None:
+        self.graph = graph or get_default_graph()
+        self.backend = get_backend(backend)
+        self._state = RunState()
+        self._cache: dict[tuple[Any, ...], tuple[Program, Executable]] = {}
+        self._closed = False
+
+    def run(self, fetches: Any, feed_dict: dict[Any, Any] | None = None) -> Any:
+        """Evaluate `fetches` (tensors, ops, names, or lists/tuples/dicts of them).
+
+        Returns numpy values in the same structure, None for ops. Variable assignments made
+        by the run take effect when it ends, and only if it succeeds.
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        leaves: list[Any] = []
+        rebuild = _flatten(fetches, leaves)
+        targets = [self._resolve_fetch(x) for x in leaves]
+        feeds = {self._resolve_feed_key(k): v for k, v in (feed_dict or {}).items()}
+        feeds = {t: _convert_feed(t, v) for t, v in feeds.items()}
+        program, executable = self._compiled(targets, feeds)
+        self._check_ready(program)
+        values, writes = executable([feeds[t] for t in program.feeds], self._state)
+        self._state.variables.update(writes)
+        by_tensor = dict(zip(program.fetches, values))
+        results = [None if isinstance(t, Node) else _to_user(by_tensor[t]) for t in targets]
+        return rebuild(iter(results))
+
+    def close(self) -> None:
+        """Release the session's variable values and compiled programs."""
+        self._closed = True
+        self._state = RunState()
+        self._cache.clear()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _compiled(self, targets: list[Fetch],
+                  feeds: dict[Tensor, np.ndarray]) -> tuple[Program, Executable]:
+        fetched = tuple(dict.fromkeys(t for t in targets if isinstance(t, Tensor)))
+        ops = tuple(dict.fromkeys(t for t in targets if isinstance(t, Node)))
+        fed = tuple(feeds)
+        key = (fetched, ops, fed, tuple((v.dtype, v.ndim) for v in feeds.values()))
+        if key not in self._cache:
+            program = build_program(fetched, ops, fed)
+            self._cache[key] = (program, self.backend.compile(program))
+        return self._cache[key]
+
+    def _check_ready(self, program: Program) -> None:
+        for node in program.placeholders:
+            t = node.types[0]
+            raise InvalidArgumentError(
+                f"You must feed a value for placeholder '{node.name}' with dtype "
+                f"{t.dtype.name} and shape {shapes.fmt(t.shape)} (created at {node.site})")
+        for node in program.reads:
+            if node not in self._state.variables:
+                raise FailedPreconditionError(
+                    f"Attempting to use uninitialized variable '{node.name}' (created at "
+                    f"{node.site}); run gc.global_variables_initializer() first")
+
+    def _resolve_fetch(self, item: Any) -> Fetch:
+        if isinstance(item, str):
+            try:
+                node = self.graph.get_node(item.partition(":")[0])
+            except KeyError:
+                raise ValueError(f"The name '{item}' refers to nothing in this session's "
+                                 "graph") from None
+            return node if ":" not in item and not node.types else self.graph.get_tensor(item)
+        if isinstance(item, Tensor | Node):
+            if item.graph is not self.graph:
+                kind = "Tensor" if isinstance(item, Tensor) else "Operation"
+                raise ValueError(f"{kind} '{item.name}' is not an element of this session's "
+                                 "graph")
+            return item
+        raise TypeError(f"Fetch argument {item!r} has invalid type {type(item).__name__}; "
+                        "it must be a tensor, an op, or the name of one")
+
+    def _resolve_feed_key(self, key: Any) -> Tensor:
+        target = self._resolve_fetch(key)
+        if isinstance(target, Node):
+            raise TypeError(f"cannot feed operation '{target.name}': it has no value")
+        return target
+
+
+def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
+    """The fed value as a fresh array of t's dtype; ValueError if it does not fit t."""
+    node = t.node
+    what = f"placeholder '{node.name}'" if node.op == "placeholder" else f"tensor '{t.name}'"
+    expected = f"dtype {t.dtype.name} and shape {shapes.fmt(t.shape)}"
+    try:
+        array = np.asarray(value)
+    except ValueError as err:
+        raise InvalidArgumentError(f"Cannot feed {what} (created at {node.site}): the value is "
+                                   f"not a rectangular array ({err}); expected {expected}") from None
+    received = f"dtype {array.dtype} and shape {shapes.fmt(array.shape)}"
+    problem = None
+    if array.dtype.kind not in "biuf":
+        problem = "the value is not numeric"
+    elif not np.can_cast(array.dtype, t.dtype.np, "same_kind") or not _fits(array, t.dtype.np):
+        problem = f"converting {array.dtype} to {t.dtype.name} would lose information"
+    elif not shapes.matches(t.shape, array.shape):
+        problem = "the shapes differ"
+    if problem:
+        raise InvalidArgumentError(f"Cannot feed value of {received} to {what}, which expects "
+                                   f"{expected} (created at {node.site}): {problem}")
+    return np.array(array, dtype=t.dtype.np, copy=True)
+
+
+def _fits(array: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether integer values lie within an integer dtype's range."""
+    if dtype.kind not in "iu" or array.dtype.kind not in "iu" or array.size == 0:
+        return True
+    info = np.iinfo(dtype)
+    return bool(info.min <= array.min() and array.max() <= info.max)
+
+
+def _to_user(value: np.ndarray) -> Any:
+    """A copy the user may keep and modify; 0-d results become numpy scalars."""
+    out = np.array(value, copy=True)
+    return out[()] if out.ndim == 0 else out
+
+
+def _flatten(fetches: Any, leaves: list[Any]) -> Callable[[Any], Any]:
+    """Collect the leaves of a nested fetch structure; return a function that rebuilds it."""
+    if isinstance(fetches, dict):
+        parts = {k: _flatten(v, leaves) for k, v in fetches.items()}
+        return lambda it: type(fetches)((k, f(it)) for k, f in parts.items())
+    if isinstance(fetches, list | tuple):
+        items = [_flatten(v, leaves) for v in fetches]
+        if isinstance(fetches, tuple) and hasattr(fetches, "_fields"):  # namedtuple
+            return lambda it: type(fetches)(*(f(it) for f in items))
+        return lambda it: type(fetches)(f(it) for f in items)
+    leaves.append(fetches)
+    return lambda it: next(it)

@@ -1,0 +1,31 @@
+"""Where in the user's code a node was created, for error messages and renders."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A file and line in user code."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def user_site() -> Site:
+    """The innermost calling frame that lies outside the graphc package."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
+            return Site(filename, frame.f_lineno)
+        frame = frame.f_back  # type: ignore[assignment]
+    return Site("<unknown>", 0)

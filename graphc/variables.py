@@ -1,0 +1,78 @@
+"""Variables: named state that persists across runs of a Session, and their initializers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from graphc import shapes
+from graphc.dtypes import as_dtype
+from graphc.graph import Graph, Node, Tensor, get_default_graph
+from graphc.ops.control import group
+from graphc.ops.core import convert_to_tensor
+from graphc.ops.elementwise import cast
+from graphc.ops.state import assign, variable_node
+
+
+class Variable(Tensor):
+    """A tensor whose value lives in each Session and changes only through assignments.
+
+    Reading it anywhere in a run gives its value from the start of that run; an assignment
+    takes effect when the run ends, and only if the whole run succeeded.
+    """
+
+    __slots__ = ("initial_value", "initializer", "trainable")
+
+    def __init__(self, initial_value: Any, name: str | None = None, dtype: Any = None,
+                 trainable: bool = True) -> None:
+        dt = as_dtype(dtype) if dtype is not None else None
+        init = convert_to_tensor(initial_value, dt, op="Variable")
+        if dt is not None and init.dtype != dt:
+            init = cast(init, dt)
+        if not shapes.is_fully_defined(init.shape):
+            raise ValueError(f"Variable: the initial value's shape {shapes.fmt(init.shape)} "
+                             "must be fully known")
+        graph = init.graph or get_default_graph()
+        with graph.as_default():
+            node = variable_node(init.shape, init.dtype, name)
+            super().__init__(node, 0)
+            self.initial_value = init
+            self.initializer: Node = assign(node, init, name=f"{node.name}/initializer").node
+        self.trainable = trainable
+        graph.add_variable(self)
+
+    def assign(self, value: Any, name: str | None = None) -> Tensor:
+        """A tensor holding `value`; running it makes `value` the variable's new value."""
+        return assign(self.node, value, name=name)
+
+    def assign_add(self, delta: Any, name: str | None = None) -> Tensor:
+        """Like assign(self + delta)."""
+        return assign(self.node, self + delta, name=name)
+
+    def assign_sub(self, delta: Any, name: str | None = None) -> Tensor:
+        """Like assign(self - delta)."""
+        return assign(self.node, self - delta, name=name)
+
+    def __repr__(self) -> str:
+        return (f"<gc.Variable '{self.name}' shape={shapes.fmt(self.shape)} "
+                f"dtype={self.dtype.name}>")
+
+
+def global_variables(graph: Graph | None = None) -> list[Variable]:
+    """Every Variable created in the (default) graph, in creation order."""
+    return (graph or get_default_graph()).variables
+
+
+def trainable_variables(graph: Graph | None = None) -> list[Variable]:
+    """The Variables created with trainable=True."""
+    return [v for v in global_variables(graph) if v.trainable]
+
+
+def variables_initializer(var_list: Iterable[Variable], name: str = "init") -> Node:
+    """An op that sets each of `var_list` to its initial value."""
+    return group([v.initializer for v in var_list], name=name)
+
+
+def global_variables_initializer() -> Node:
+    """An op that initializes every Variable of the default graph."""
+    return variables_initializer(global_variables())
