@@ -1,0 +1,136 @@
+"""One record per registered op: how to build it, its inputs, and an independent numpy
+expression of what it computes. test_op_table.py checks every record several ways."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import graphc as gc
+from graphc.ops.core import apply
+from graphc.ops.reduce import REDUCTION_COUNT
+from graphc.ops.shape import broadcast_like, reshape_like, sum_to
+
+rng = np.random.default_rng(1234)
+
+
+def normal(*shape: int) -> np.ndarray:
+    return rng.standard_normal(shape)
+
+
+def away_from_zero(*shape: int) -> np.ndarray:
+    """Values with |v| >= 0.2, so kinks (abs, relu, sign) are far from the FD stencil."""
+    v = rng.uniform(0.2, 2.0, shape)
+    return v * rng.choice([-1.0, 1.0], shape)
+
+
+def positive(*shape: int) -> np.ndarray:
+    return rng.uniform(0.5, 2.0, shape)
+
+
+def distinct(*shape: int) -> np.ndarray:
+    """A shuffled grid with gaps of 0.1: no ties, so max/min/compare are smooth nearby."""
+    n = int(np.prod(shape))
+    return rng.permutation(np.arange(n) * 0.1 - n * 0.05).reshape(shape)
+
+
+@dataclass
+class Case:
+    op: str                        # registry name this record exercises
+    build: Callable[..., Any]      # graph tensors -> output tensor
+    inputs: list[np.ndarray]
+    expect: Callable[..., Any]     # numpy arrays -> expected output, written independently
+    differentiable: bool = True    # compare gradients with finite differences
+    id: str = ""
+    float_inputs: list[int] = field(default_factory=list)  # computed in __post_init__
+
+    def __post_init__(self) -> None:
+        self.id = self.id or self.op
+        self.float_inputs = [i for i, a in enumerate(self.inputs) if a.dtype.kind == "f"]
+
+
+def _relu(x):
+    return np.where(x > 0, x, 0.0)
+
+
+CASES = [
+    Case("negative", gc.negative, [normal(3, 4)], lambda x: -x),
+    Case("square", gc.square, [normal(3, 4)], lambda x: x * x),
+    Case("sqrt", gc.sqrt, [positive(3, 4)], lambda x: x ** 0.5),
+    Case("exp", gc.exp, [normal(3, 4)], lambda x: np.e ** x),
+    Case("log", gc.log, [positive(3, 4)], np.log),
+    Case("tanh", gc.tanh, [normal(3, 4)], lambda x: (np.exp(2 * x) - 1) / (np.exp(2 * x) + 1)),
+    Case("sigmoid", gc.sigmoid, [normal(3, 4)], lambda x: 1 / (1 + np.exp(-x))),
+    Case("abs", gc.abs, [away_from_zero(3, 4)], lambda x: np.where(x < 0, -x, x)),
+    Case("sign", gc.sign, [away_from_zero(3, 4)], lambda x: (x > 0) * 1.0 - (x < 0) * 1.0),
+    Case("relu", gc.relu, [away_from_zero(3, 4)], _relu),
+    Case("add", gc.add, [normal(3, 4), normal(4)], lambda a, b: a + b),
+    Case("add", lambda a, b: a + b, [normal(2, 1, 4), normal(3, 1)], lambda a, b: a + b,
+         id="add-both-broadcast"),
+    Case("subtract", gc.subtract, [normal(3, 1), normal(1, 4)], lambda a, b: a - b),
+    Case("multiply", gc.multiply, [normal(2, 3, 4), normal(3, 1)], lambda a, b: a * b),
+    Case("divide", gc.divide, [normal(3, 4), positive(4)], lambda a, b: a / b),
+    Case("pow", gc.pow, [positive(3, 4), normal(4)], lambda a, b: np.exp(b * np.log(a))),
+    Case("maximum", gc.maximum, [distinct(3, 4), distinct(3, 4) + 0.05], np.fmax),
+    Case("minimum", gc.minimum, [distinct(3, 4), distinct(4) + 0.05], np.fmin),
+    Case("greater", gc.greater, [distinct(3, 4), distinct(4)], lambda a, b: a > b, False),
+    Case("greater_equal", gc.greater_equal, [distinct(3, 4), distinct(3, 4)],
+         lambda a, b: a >= b, False),
+    Case("less", gc.less, [distinct(3, 4), distinct(3, 1)], lambda a, b: a < b, False),
+    Case("less_equal", gc.less_equal, [distinct(3, 4), distinct(4)], lambda a, b: a <= b, False),
+    Case("equal", gc.equal, [np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0])],
+         lambda a, b: a == b, False),
+    Case("where", gc.where, [normal(3, 4) > 0, normal(3, 4), normal(4)],
+         lambda c, a, b: c * a + ~c * b),
+    Case("cast", lambda x: gc.cast(x, gc.float64), [normal(3, 4)], lambda x: x, id="cast-same"),
+    Case("cast", lambda x: gc.cast(x, gc.int32), [normal(3, 4) * 5],
+         lambda x: np.trunc(x).astype(np.int32), False, id="cast-to-int"),
+    Case("matmul", gc.matmul, [normal(3, 4), normal(4, 5)], lambda a, b: a.dot(b)),
+    Case("matmul", lambda a, b: gc.matmul(a, b, transpose_a=True), [normal(4, 3), normal(4, 5)],
+         lambda a, b: a.T.dot(b), id="matmul-ta"),
+    Case("matmul", lambda a, b: gc.matmul(a, b, transpose_b=True), [normal(3, 4), normal(5, 4)],
+         lambda a, b: a.dot(b.T), id="matmul-tb"),
+    Case("matmul", lambda a, b: gc.matmul(a, b, True, True), [normal(4, 3), normal(5, 4)],
+         lambda a, b: a.T.dot(b.T), id="matmul-ta-tb"),
+    Case("reduce_sum", gc.reduce_sum, [normal(3, 4)], lambda x: x.sum()),
+    Case("reduce_sum", lambda x: gc.reduce_sum(x, axis=(0, 2), keepdims=True),
+         [normal(2, 3, 4)], lambda x: x.sum(axis=(0, 2), keepdims=True), id="reduce_sum-keep"),
+    Case("reduce_mean", lambda x: gc.reduce_mean(x, axis=1), [normal(3, 4)],
+         lambda x: x.sum(axis=1) / 4),
+    Case("reduce_mean", lambda x: gc.reduce_mean(x, axis=-1, keepdims=True), [normal(2, 5)],
+         lambda x: x.sum(axis=-1, keepdims=True) / 5, id="reduce_mean-keep"),
+    Case("reduce_max", lambda x: gc.reduce_max(x, axis=0), [distinct(3, 4)],
+         lambda x: np.sort(x, axis=0)[-1]),
+    Case("reduce_max", gc.reduce_max, [distinct(2, 3)], lambda x: np.sort(x.ravel())[-1],
+         id="reduce_max-all"),
+    Case("reduction_count", lambda x: apply(REDUCTION_COUNT, x, axis=(0,)), [normal(4, 3)],
+         lambda x: np.asarray(len(x), x.dtype), False),
+    Case("transpose", gc.transpose, [normal(3, 4)], lambda x: x.T),
+    Case("transpose", lambda x: gc.transpose(x, (1, 2, 0)), [normal(2, 3, 4)],
+         lambda x: np.moveaxis(x, 0, -1), id="transpose-perm"),
+    Case("reshape", lambda x: gc.reshape(x, (3, -1)), [normal(2, 6)],
+         lambda x: x.ravel().reshape(3, 4)),
+    Case("identity", gc.identity, [normal(3)], lambda x: x),
+    Case("stop_gradient", gc.stop_gradient, [normal(3)], lambda x: x, False),
+    Case("fill_like", gc.zeros_like, [normal(3, 2)], lambda x: x * 0, False),
+    Case("fill_like", gc.ones_like, [normal(3, 2)], lambda x: x * 0 + 1, False, id="ones_like"),
+    Case("broadcast_like", lambda x, like: broadcast_like(x, like), [normal(3, 1), normal(2, 3, 4)],
+         lambda x, like: x + 0 * like),
+    Case("broadcast_like", lambda x, like: broadcast_like(x, like, (1,)), [normal(2, 4),
+         normal(2, 3, 4)], lambda x, like: x[:, None, :] + 0 * like, id="broadcast_like-axes"),
+    Case("sum_to", lambda x, like: sum_to(x, like), [normal(2, 3, 4), normal(3, 1)],
+         lambda x, like: x.sum(axis=0).sum(axis=1, keepdims=True)),
+    Case("reshape_like", lambda x, like: reshape_like(x, like), [normal(2, 6), normal(4, 3)],
+         lambda x, like: x.ravel().reshape(4, 3)),
+]
+
+# Ops with no inputs, or with run state, are checked by their own tests:
+CHECKED_ELSEWHERE = {
+    "constant": "test_creation.py", "fill": "test_creation.py",
+    "random_normal": "test_creation.py", "random_uniform": "test_creation.py",
+    "placeholder": "test_session.py", "variable": "test_session.py",
+    "assign": "test_session.py", "no_op": "test_session.py",
+}
