@@ -117,8 +117,9 @@ def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
     try:
         array = np.asarray(value)
     except ValueError as err:
-        raise InvalidArgumentError(f"Cannot feed {what} (created at {node.site}): the value is "
-                                   f"not a rectangular array ({err}); expected {expected}") from None
+        raise InvalidArgumentError(
+            f"Cannot feed {what} (created at {node.site}): the value is not a rectangular "
+            f"array ({err}); expected {expected}") from None
     received = f"dtype {array.dtype} and shape {shapes.fmt(array.shape)}"
     problem = None
     if array.dtype.kind not in "biuf":

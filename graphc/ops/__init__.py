@@ -4,9 +4,32 @@ from graphc.graph import Tensor
 from graphc.ops import control, random, state  # noqa: F401 - registers their ops
 from graphc.ops.constant import constant, fill, ones, ones_like, zeros, zeros_like
 from graphc.ops.control import group, no_op
-from graphc.ops.elementwise import (abs, add, cast, divide, equal, exp, greater, greater_equal,
-                                    less, less_equal, log, maximum, minimum, multiply, negative,
-                                    pow, relu, sigmoid, sign, sqrt, square, subtract, tanh, where)
+from graphc.ops.elementwise import (
+                                    abs,
+                                    add,
+                                    cast,
+                                    divide,
+                                    equal,
+                                    exp,
+                                    greater,
+                                    greater_equal,
+                                    less,
+                                    less_equal,
+                                    log,
+                                    maximum,
+                                    minimum,
+                                    multiply,
+                                    negative,
+                                    pow,
+                                    relu,
+                                    sigmoid,
+                                    sign,
+                                    sqrt,
+                                    square,
+                                    subtract,
+                                    tanh,
+                                    where,
+)
 from graphc.ops.linalg import matmul
 from graphc.ops.operators import install_operators
 from graphc.ops.random import random_normal, random_uniform, set_random_seed

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphc.ops.elementwise import (add, divide, greater, greater_equal, less, less_equal,
-                                    multiply, negative, pow, subtract)
+from graphc.ops.elementwise import (
+    add,
+    divide,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    multiply,
+    negative,
+    pow,
+    subtract,
+)
 from graphc.ops.linalg import matmul
 
 OPERATORS: dict[str, Any] = {

@@ -8,7 +8,7 @@ from graphc import shapes
 from graphc.dtypes import as_dtype
 from graphc.graph import Node, Tensor, TensorType
 from graphc.ops.constant import _no_input_type
-from graphc.ops.core import apply
+from graphc.ops.core import apply, convert_to_tensor
 from graphc.registry import OpDef, register
 
 PLACEHOLDER = register(OpDef("placeholder", _no_input_type, None, effect="feed"))
@@ -46,4 +46,5 @@ def variable_node(shape: Any, dtype: Any, name: str | None) -> Node:
 
 def assign(var: Node, value: Any, name: str | None = None) -> Tensor:
     """A tensor holding `value`; running it stores the value into the variable at run end."""
+    value = convert_to_tensor(value, var.types[0].dtype, var.graph, op="assign")
     return apply(ASSIGN, value, name=name or f"{var.name}/assign", var=var)

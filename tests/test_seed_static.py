@@ -1,0 +1,38 @@
+"""The seed's static-graph program gives the hand-written numpy loop's numbers."""
+
+import numpy as np
+
+import graphc as gc
+from examples import numpy_two_layer, static_two_layer
+
+
+def seed_problem(seed=0, n=64, d_in=1000, hidden=100, d_out=10):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, d_in)), rng.standard_normal((n, d_out)),
+            rng.standard_normal((d_in, hidden)), rng.standard_normal((hidden, d_out)))
+
+
+def relative_error(got, want):
+    return np.linalg.norm(np.asarray(got) - want) / np.linalg.norm(want)
+
+
+def test_static_program_matches_numpy_loop_float64():
+    x, y, w1, w2 = seed_problem()
+    want_losses, want_w1, want_w2 = numpy_two_layer.train(x, y, w1, w2, steps=100)
+    losses, got_w1, got_w2 = static_two_layer.train(x, y, w1, w2, steps=100, dtype=gc.float64)
+    # Same float64 arithmetic in the same order up to BLAS summation order: agreement to
+    # ~1e-13 is typical; 1e-10 is the acceptance bound of the issue.
+    assert np.max(np.abs(losses - want_losses) / want_losses) < 1e-10
+    assert relative_error(got_w1, want_w1) < 1e-10
+    assert relative_error(got_w2, want_w2) < 1e-10
+    assert want_losses[-1] < 1e-3 * want_losses[0]  # it really trained
+
+
+def test_static_program_float32_tracks_float64():
+    x, y, w1, w2 = seed_problem(seed=1)
+    want, _, _ = numpy_two_layer.train(x, y, w1, w2, steps=30)
+    got, _, _ = static_two_layer.train(x, y, w1.astype(np.float32), w2.astype(np.float32),
+                                       steps=30, dtype=gc.float32)
+    assert got.dtype == np.float32
+    # float32 carries ~7 digits; 30 steps of gradient descent keep the loss within 1e-3.
+    np.testing.assert_allclose(got, want, rtol=1e-3)

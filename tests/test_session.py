@@ -1,0 +1,213 @@
+"""Session.run: fetch structures, feeds, variable semantics, and the errors users meet."""
+
+import collections
+import inspect
+
+import numpy as np
+import pytest
+
+import graphc as gc
+
+
+def this_line() -> int:
+    return inspect.currentframe().f_back.f_lineno
+
+
+@pytest.fixture
+def sess():
+    with gc.Session() as s:
+        yield s
+
+
+def test_fetch_structures(sess):
+    a, b = gc.constant(1.0), gc.constant(2.0, name="two")
+    Pair = collections.namedtuple("Pair", "first second")
+    out = sess.run({"a": a, "pair": Pair(a, [b, (a,)]), "op": gc.no_op(), "name": "two:0"})
+    assert out["a"] == 1.0 and isinstance(out["a"], np.float32)
+    assert out["pair"] == Pair(1.0, [2.0, (1.0,)])
+    assert out["op"] is None
+    assert out["name"] == 2.0
+    assert sess.run("two") == 2.0
+    assert sess.run([]) == []
+
+
+def test_feeds_by_tensor_and_name_with_lists_and_scalars(sess):
+    x = gc.placeholder(gc.float32, (None, 2), name="x")
+    s = gc.placeholder(gc.float32, (), name="s")
+    out = sess.run(x * s, {"x": [[1, 2], [3, 4]], s: 0.5})
+    np.testing.assert_array_equal(out, [[0.5, 1.0], [1.5, 2.0]])
+    assert out.dtype == np.float32
+    assert sess.run(x * 2, {"x:0": np.ones((3, 2))}).shape == (3, 2)  # a new batch size
+
+
+def test_only_the_needed_subgraph_runs(sess):
+    unfed = gc.placeholder(gc.float32, (2,))
+    uninitialized = gc.Variable(np.zeros(2), dtype=gc.float32)
+    unused = unfed + uninitialized  # noqa: F841 - never fetched, so never evaluated
+    assert sess.run(gc.constant(3.0) * 2) == 6.0
+
+
+def test_fed_intermediate_cuts_its_inputs(sess):
+    x = gc.placeholder(gc.float64, (2,))
+    h = gc.exp(x)
+    assert list(sess.run(h * 2, {h: np.array([1.0, 2.0])})) == [2.0, 4.0]
+
+
+def test_reads_see_the_value_from_the_start_of_the_run(sess):
+    v = gc.Variable(np.array(1.0), name="v")
+    sess.run(v.initializer)
+    before, assigned, doubled = sess.run([v, v.assign(v + 10), v * 2])
+    assert (before, assigned, doubled) == (1.0, 11.0, 2.0)
+    assert sess.run(v) == 11.0
+
+
+def test_assign_add_and_sub(sess):
+    v = gc.Variable(np.array([1.0, 2.0]))
+    sess.run(gc.global_variables_initializer())
+    np.testing.assert_array_equal(sess.run(v.assign_add([1.0, 1.0])), [2.0, 3.0])
+    np.testing.assert_array_equal(sess.run(v.assign_sub(np.array([2.0, 2.0]))), [0.0, 1.0])
+
+
+def test_a_failed_run_commits_no_assignment(sess):
+    v = gc.Variable(np.array([1.0, 2.0]))
+    a = gc.placeholder(gc.float64, (None,))
+    b = gc.placeholder(gc.float64, (None,))
+    sess.run(v.initializer)
+    with pytest.raises(gc.InvalidArgumentError, match=r"subtract 'subtract'.*\(3,\).*\(4,\)"):
+        sess.run([v.assign([5.0, 5.0]), a - b], {a: np.ones(3), b: np.ones(4)})
+    np.testing.assert_array_equal(sess.run(v), [1.0, 2.0])
+
+
+def test_assigning_a_wrong_runtime_shape_fails_and_commits_nothing(sess):
+    v = gc.Variable(np.zeros(2))
+    x = gc.placeholder(gc.float64, (None,))
+    sess.run(v.initializer)
+    with pytest.raises(gc.InvalidArgumentError,
+                       match=r"produced shape \(3,\).*static shape is \(2,\)"):
+        sess.run(v.assign(x), {x: np.ones(3)})
+    np.testing.assert_array_equal(sess.run(v), [0.0, 0.0])
+
+
+def test_two_sessions_hold_separate_values():
+    v = gc.Variable(np.array(0.0))
+    with gc.Session() as s1, gc.Session() as s2:
+        s1.run(v.initializer)
+        s2.run(v.initializer)
+        s1.run(v.assign_add(5.0))
+        assert (s1.run(v), s2.run(v)) == (5.0, 0.0)
+
+
+def test_fetched_values_are_copies(sess):
+    v = gc.Variable(np.zeros(2))
+    sess.run(v.initializer)
+    value = sess.run(v)
+    value[:] = 7
+    np.testing.assert_array_equal(sess.run(v), [0.0, 0.0])
+
+
+def test_variable_constructors():
+    a = gc.Variable(np.ones((2, 3)), name="a")
+    b = gc.Variable(1.5)
+    c = gc.Variable(gc.random_normal((4,)), trainable=False)
+    d = gc.Variable([1, 2], dtype=gc.float64)
+    assert (a.shape, a.dtype, a.name) == ((2, 3), gc.float64, "a:0")
+    assert (b.shape, b.dtype) == ((), gc.float32)
+    assert d.dtype == gc.float64
+    assert gc.global_variables() == [a, b, c, d]
+    assert gc.trainable_variables() == [a, b, d]
+    with gc.Session() as sess:
+        sess.run(gc.variables_initializer([a, d]))
+        np.testing.assert_array_equal(sess.run(d), [1.0, 2.0])
+        with pytest.raises(gc.FailedPreconditionError, match="uninitialized variable 'Variable'"):
+            sess.run(b)
+
+
+def test_variable_needs_a_known_shape():
+    with pytest.raises(ValueError, match="must be fully known"):
+        gc.Variable(gc.placeholder(gc.float32, (None,)))
+
+
+def test_control_dependencies_run_first(sess):
+    v = gc.Variable(np.array(1.0))
+    sess.run(v.initializer)
+    bump = v.assign(v * 3)
+    with gc.control_dependencies([bump]):
+        marker = gc.identity(gc.constant(0.0))
+    sess.run(marker)
+    assert sess.run(v) == 3.0
+
+
+# -- errors ------------------------------------------------------------------------------------
+def test_unfed_placeholder_is_named_with_its_line(sess):
+    line = this_line() + 1
+    x = gc.placeholder(gc.float32, (None, 3), name="images")
+    with pytest.raises(gc.InvalidArgumentError) as err:
+        sess.run(x * 2)
+    message = str(err.value)
+    assert "must feed a value for placeholder 'images'" in message
+    assert "float32" in message and "(None, 3)" in message and f"{__file__}:{line}" in message
+
+
+def test_uninitialized_variable_is_named(sess):
+    w = gc.Variable(np.zeros(2), name="w1")
+    with pytest.raises(gc.FailedPreconditionError,
+                       match=r"uninitialized variable 'w1' \(created at .*test_session.py"):
+        sess.run(w * 2)
+
+
+def test_fetch_from_another_graph(sess):
+    with gc.Graph().as_default():
+        other = gc.constant(1.0, name="elsewhere")
+    with pytest.raises(ValueError, match="Tensor 'elsewhere:0' is not an element of this"):
+        sess.run(other)
+    with pytest.raises(ValueError, match="The name 'nope' refers to nothing"):
+        sess.run("nope")
+    with pytest.raises(TypeError, match="Fetch argument 3.0 has invalid type float"):
+        sess.run(3.0)
+
+
+def test_closed_session():
+    s = gc.Session()
+    s.close()
+    with pytest.raises(RuntimeError, match="closed Session"):
+        s.run(gc.constant(1.0))
+
+
+def test_unknown_backend():
+    with pytest.raises(ValueError, match="unknown backend 'tpu'; available: .*numpy"):
+        gc.Session(backend="tpu")
+
+
+BAD_FEEDS = [
+    (np.zeros((2, 3, 1)), r"shape \(2, 3, 1\).*expects dtype float32 and shape \(None, 3\)"
+                          r".*the shapes differ"),
+    (np.zeros((2, 4)), r"shape \(2, 4\).*the shapes differ"),
+    ([["a", "b", "c"]], "the value is not numeric"),
+    ([[1, 2], [3]], "not a rectangular array"),
+]
+
+
+@pytest.mark.parametrize("value,message", BAD_FEEDS)
+def test_bad_feed_names_placeholder_shapes_and_line(sess, value, message):
+    line = this_line() + 1
+    x = gc.placeholder(gc.float32, (None, 3), name="x")
+    v = gc.Variable(np.zeros(3))
+    sess.run(v.initializer)
+    with pytest.raises(ValueError, match=message) as err:
+        sess.run([x * 2, v.assign([1.0, 1.0, 1.0])], {x: value})
+    assert "placeholder 'x'" in str(err.value) and f"{__file__}:{line}" in str(err.value)
+    np.testing.assert_array_equal(sess.run(v), [0.0, 0.0, 0.0])
+
+
+def test_lossy_feeds_are_refused(sess):
+    i = gc.placeholder(gc.int32, (2,), name="count")
+    with pytest.raises(ValueError, match="converting float64 to int32 would lose information"):
+        sess.run(i + 1, {i: [1.5, 2.0]})
+    with pytest.raises(ValueError, match="converting int64 to int32 would lose information"):
+        sess.run(i + 1, {i: np.array([2 ** 40, 1])})
+    np.testing.assert_array_equal(sess.run(i + 1, {i: np.array([2, 3], np.int64)}), [3, 4])
+
+
+def test_feeding_an_op_is_refused(sess):
+    with pytest.raises(TypeError, match="cannot feed operation"):
+        sess.run(gc.constant(1.0), {gc.no_op(name="n"): 1.0})
