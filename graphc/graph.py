@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphc import shapes
 from graphc.dtypes import DType
@@ -149,6 +149,7 @@ class Graph:
         self._scopes: list[str] = []
         self._control_stack: list[tuple[Node, ...]] = []
         self._variables: list[Variable] = []
+        self.gradient_overrides: dict[str, Callable[..., Any]] = {}  # op name -> gradient rule
         self._lock = threading.Lock()
 
     # -- building -------------------------------------------------------------------------
@@ -241,13 +242,16 @@ class Graph:
         return f"<gc.Graph with {len(self.nodes)} nodes>"
 
 
-def toposort(roots: Iterable[Node], deps: Callable[[Node], Iterable[Node]]) -> list[Node]:
+N = TypeVar("N")
+
+
+def toposort(roots: Iterable[N], deps: Callable[[N], Iterable[N]]) -> list[N]:
     """Nodes reachable from `roots` through `deps`, each after its deps; explicit stack, so
     deep graphs do not hit Python's recursion limit."""
-    order: list[Node] = []
-    done: set[Node] = set()
-    on_path: set[Node] = set()
-    stack: list[tuple[Node, Iterator[Node]]] = []
+    order: list[N] = []
+    done: set[N] = set()
+    on_path: set[N] = set()
+    stack: list[tuple[N, Iterator[N]]] = []
     for root in roots:
         if root in done:
             continue
@@ -262,7 +266,7 @@ def toposort(roots: Iterable[Node], deps: Callable[[Node], Iterable[Node]]) -> l
                 done.add(node)
                 order.append(node)
             elif child in on_path:
-                raise ValueError(f"the graph has a cycle through '{child.name}'")
+                raise ValueError(f"the graph has a cycle through {child!r}")
             else:
                 on_path.add(child)
                 stack.append((child, iter(deps(child))))

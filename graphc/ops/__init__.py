@@ -4,6 +4,7 @@ from graphc.graph import Tensor
 from graphc.ops import control, random, state  # noqa: F401 - registers their ops
 from graphc.ops.constant import constant, fill, ones, ones_like, zeros, zeros_like
 from graphc.ops.control import group, no_op
+from graphc.ops.custom import RegisterGradient, custom_gradient
 from graphc.ops.elementwise import (
                                     abs,
                                     add,
@@ -30,6 +31,7 @@ from graphc.ops.elementwise import (
                                     tanh,
                                     where,
 )
+from graphc.ops.index import getitem
 from graphc.ops.linalg import matmul
 from graphc.ops.operators import install_operators
 from graphc.ops.random import random_normal, random_uniform, set_random_seed
@@ -40,10 +42,10 @@ from graphc.ops.state import placeholder
 install_operators(Tensor)
 
 __all__ = [
-    "abs", "add", "cast", "constant", "divide", "equal", "exp", "fill", "greater",
-    "greater_equal", "group", "identity", "less", "less_equal", "log", "matmul", "maximum",
-    "minimum", "multiply", "negative", "no_op", "ones", "ones_like", "placeholder", "pow",
-    "random_normal", "random_uniform", "reduce_max", "reduce_mean", "reduce_sum", "relu",
-    "reshape", "set_random_seed", "sigmoid", "sign", "sqrt", "square", "stop_gradient",
-    "subtract", "tanh", "transpose", "where", "zeros", "zeros_like",
+    "RegisterGradient", "abs", "add", "cast", "constant", "custom_gradient", "divide", "equal",
+    "exp", "fill", "getitem", "greater", "greater_equal", "group", "identity", "less",
+    "less_equal", "log", "matmul", "maximum", "minimum", "multiply", "negative", "no_op", "ones",
+    "ones_like", "placeholder", "pow", "random_normal", "random_uniform", "reduce_max",
+    "reduce_mean", "reduce_sum", "relu", "reshape", "set_random_seed", "sigmoid", "sign", "sqrt",
+    "square", "stop_gradient", "subtract", "tanh", "transpose", "where", "zeros", "zeros_like",
 ]

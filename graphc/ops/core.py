@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -11,27 +12,40 @@ from graphc.graph import Graph, Node, Tensor, TensorType, get_default_graph
 from graphc.registry import OpDef
 from graphc.site import user_site
 
+# Set by graphc.eager when it is imported: the eager tensor type and how to apply an op at once.
+eager_type: type | None = None
+eager_apply: Callable[..., Any] | None = None
+
 
 def apply(opdef: OpDef, *inputs: Any, name: str | None = None, **attrs: Any) -> Any:
     """Build a node of `opdef` on `inputs`; returns its output tensor (or the node if none).
 
     Python scalars and numpy arrays become constants of the dtype of the op's first
     non-boolean tensor input, so `x * 2` keeps x's dtype; shape and dtype errors are raised
-    here, while the graph is built, naming the op and the user's file:line.
+    here, while the graph is built, naming the op and the user's file:line. If an input is
+    an eager tensor, the op computes at once instead (see graphc.eager).
     """
+    if eager_type is not None and any(isinstance(x, eager_type) for x in inputs):
+        return eager_apply(opdef, inputs, attrs)  # type: ignore[misc]
     graph = _graph_of(inputs)
     hint = next((x.dtype for x in inputs if isinstance(x, Tensor) and not x.dtype.is_bool), None)
     tensors = [convert_to_tensor(x, hint, graph, opdef.name) for x in inputs]
-    try:
-        out = opdef.infer([t.type for t in tensors], attrs)
-    except (ValueError, TypeError) as err:
-        label = f"{opdef.name} '{name}'" if name else opdef.name
-        raise type(err)(f"{label} (at {user_site()}): {err}") from None
+    out = infer(opdef, [t.type for t in tensors], attrs, name)
     types = (out,) if isinstance(out, TensorType) else tuple(out)
     node = graph.create_node(opdef.name, tensors, attrs, types, name)
     if not types:
         return node
     return node.outputs[0] if len(types) == 1 else node.outputs
+
+
+def infer(opdef: OpDef, types: list[TensorType], attrs: dict[str, Any],
+          name: str | None = None) -> Any:
+    """The op's output type(s); a type error names the op and the user's file:line."""
+    try:
+        return opdef.infer(types, attrs)
+    except (ValueError, TypeError) as err:
+        label = f"{opdef.name} '{name}'" if name else opdef.name
+        raise type(err)(f"{label} (at {user_site()}): {err}") from None
 
 
 def convert_to_tensor(value: Any, dtype: DType | None = None, graph: Graph | None = None,
@@ -42,6 +56,15 @@ def convert_to_tensor(value: Any, dtype: DType | None = None, graph: Graph | Non
     if isinstance(value, Node):
         raise TypeError(f"{op}: got the operation '{value.name}', which has no value; "
                         "pass a tensor")
+    return constant_node(as_array(value, dtype, op), graph or get_default_graph())
+
+
+def as_array(value: Any, dtype: DType | None, op: str) -> np.ndarray:
+    """A Python or numpy value as an array of `dtype` (or of its default dtype).
+
+    Conversion within a kind (float64 data for a float32 op) is allowed; across kinds
+    (a float for an int op) it is an error.
+    """
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{op}: cannot make a tensor from {type(value).__name__} {value!r}")
@@ -50,7 +73,7 @@ def convert_to_tensor(value: Any, dtype: DType | None = None, graph: Graph | Non
     elif not np.can_cast(array.dtype, dtype.np, "same_kind"):
         raise TypeError(f"{op}: cannot use {array.dtype} value {_short(value)} as a "
                         f"{dtype.name} operand")
-    return constant_node(array.astype(dtype.np), graph or get_default_graph())
+    return array.astype(dtype.np, copy=False)
 
 
 def constant_node(array: np.ndarray, graph: Graph, name: str | None = None) -> Tensor:

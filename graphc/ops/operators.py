@@ -1,22 +1,36 @@
-"""Python operators on tensors (+ - * / ** @, unary -, comparisons), built on the op functions."""
+"""Python operators and PyTorch-style methods on tensors, built on the op functions.
+
+Graph tensors and eager tensors share these tables, so one piece of model code runs in both.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from graphc.ops.elementwise import (
+    abs,
     add,
     divide,
+    exp,
     greater,
     greater_equal,
     less,
     less_equal,
+    log,
+    maximum,
+    minimum,
     multiply,
     negative,
     pow,
+    relu,
+    sigmoid,
     subtract,
+    tanh,
 )
+from graphc.ops.index import getitem
 from graphc.ops.linalg import matmul
+from graphc.ops.reduce import reduce_mean, reduce_sum
+from graphc.ops.shape import reshape, transpose
 
 OPERATORS: dict[str, Any] = {
     "__add__": lambda a, b: add(a, b), "__radd__": lambda a, b: add(b, a),
@@ -28,10 +42,43 @@ OPERATORS: dict[str, Any] = {
     "__neg__": lambda a: negative(a),
     "__lt__": lambda a, b: less(a, b), "__le__": lambda a, b: less_equal(a, b),
     "__gt__": lambda a, b: greater(a, b), "__ge__": lambda a, b: greater_equal(a, b),
+    "__getitem__": lambda a, index: getitem(a, index),
+}
+
+
+def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """PyTorch accepts reshape(2, 3) and reshape((2, 3)) alike."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
+
+
+def clamp(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002 - PyTorch names
+    """x limited to [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    out = x if min is None else maximum(x, min)
+    return out if max is None else minimum(out, max)
+
+
+def _t(x: Any) -> Any:
+    if x.shape is not None and len(x.shape) > 2:
+        raise ValueError(f"t() expects a tensor of at most 2 dims, got shape {x.shape}; "
+                         "use transpose")
+    return transpose(x)
+
+
+METHODS: dict[str, Any] = {
+    "mm": lambda a, b: matmul(a, b), "matmul": lambda a, b: matmul(a, b),
+    "t": _t, "T": property(_t), "clamp": clamp, "relu": lambda a: relu(a),
+    "pow": lambda a, b: pow(a, b), "abs": lambda a: abs(a), "exp": lambda a: exp(a),
+    "log": lambda a: log(a), "tanh": lambda a: tanh(a), "sigmoid": lambda a: sigmoid(a),
+    "sum": lambda a, dim=None, keepdim=False: reduce_sum(a, dim, keepdim),
+    "mean": lambda a, dim=None, keepdim=False: reduce_mean(a, dim, keepdim),
+    "reshape": lambda a, *shape: reshape(a, _shape_args(shape)),
+    "view": lambda a, *shape: reshape(a, _shape_args(shape)),
 }
 
 
 def install_operators(cls: type) -> None:
-    """Give a tensor class the Python operators; graph and eager tensors share this table."""
-    for name, fn in OPERATORS.items():
+    """Give a tensor class the Python operators and the PyTorch-style methods."""
+    for name, fn in {**OPERATORS, **METHODS}.items():
         setattr(cls, name, fn)

@@ -42,7 +42,8 @@ def _backpropagate(node: Node, grads: dict[Tensor, list[Tensor]], live: set[Tens
     out_grads = [_total(grads, t) for t in node.outputs]
     if not any(wants) or all(g is None for g in out_grads):
         return
-    rule = OPS[node.op].grad
+    rule = node.graph.gradient_overrides.get(node.op) if node.graph else None
+    rule = rule or OPS[node.op].grad
     if rule is None:
         raise LookupError(f"gradients: no gradient is defined for {node.describe()}")
     filled = [zeros_like(t) if g is None else g for t, g in zip(node.outputs, out_grads)]

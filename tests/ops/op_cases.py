@@ -11,6 +11,7 @@ import numpy as np
 
 import graphc as gc
 from graphc.ops.core import apply
+from graphc.ops.index import index_add, setitem
 from graphc.ops.reduce import REDUCTION_COUNT
 from graphc.ops.shape import broadcast_like, reshape_like, sum_to
 
@@ -50,6 +51,13 @@ class Case:
     def __post_init__(self) -> None:
         self.id = self.id or self.op
         self.float_inputs = [i for i, a in enumerate(self.inputs) if a.dtype.kind == "f"]
+
+
+@gc.custom_gradient
+def log1pexp(x):
+    """log(1 + e^x) with its gradient written by hand, as a @custom_gradient function."""
+    e = gc.exp(x)
+    return gc.log(1 + e), lambda dy: dy * (1 - 1 / (1 + e))
 
 
 def _relu(x):
@@ -123,6 +131,14 @@ CASES = [
          normal(2, 3, 4)], lambda x, like: x[:, None, :] + 0 * like, id="broadcast_like-axes"),
     Case("sum_to", lambda x, like: sum_to(x, like), [normal(2, 3, 4), normal(3, 1)],
          lambda x, like: x.sum(axis=0).sum(axis=1, keepdims=True)),
+    Case("getitem", lambda x: x[1:, 0], [normal(3, 4)], lambda x: x[1:, 0]),
+    Case("getitem", lambda x: gc.getitem(x, (np.array([0, 0, 2]), slice(None, None, -1))),
+         [normal(3, 2)], lambda x: x[[0, 0, 2], ::-1], id="getitem-repeated"),
+    Case("setitem", lambda x, v: setitem(x, v, (slice(None), 1)), [normal(3, 4), normal(3)],
+         lambda x, v: np.concatenate([x[:, :1], v[:, None], x[:, 2:]], axis=1)),
+    Case("index_add", lambda x, v: index_add(x, v, np.array([0, 0, 2])), [normal(3, 2),
+         normal(3, 2)], lambda x, v: x + np.array([[1, 1, 0], [0, 0, 0], [0, 0, 1]]) @ v),
+    Case("custom_gradient", log1pexp, [normal(4)], lambda x: np.log(1 + np.exp(x))),
     Case("reshape_like", lambda x, like: reshape_like(x, like), [normal(2, 6), normal(4, 3)],
          lambda x, like: x.ravel().reshape(4, 3)),
 ]

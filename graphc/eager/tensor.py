@@ -1,0 +1,249 @@
+"""Eager tensors: values computed as each op runs, recorded for backward() when needed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphc import graph as graph_ir
+from graphc.dtypes import DType, as_dtype
+from graphc.eager.tape import Record, backward, is_grad_enabled
+from graphc.graph import TensorType
+from graphc.ops import core
+from graphc.ops.core import as_array, infer
+from graphc.ops.elementwise import add, cast, multiply, subtract
+from graphc.ops.index import setitem
+from graphc.ops.operators import install_operators
+from graphc.ops.shape import broadcast_like, identity
+from graphc.registry import OpDef
+
+
+class Tensor:
+    """A PyTorch-style tensor on the CPU: `data` is its numpy array."""
+
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_version")
+    __array_ufunc__ = None  # numpy defers to our reflected operators
+    device = "cpu"
+
+    def __init__(self, data: np.ndarray, requires_grad: bool = False,
+                 grad_fn: Record | None = None, version: list[int] | None = None) -> None:
+        self.data = data
+        self.requires_grad = requires_grad
+        self.grad: Tensor | None = None
+        self.grad_fn = grad_fn
+        self._version = version if version is not None else [0]
+
+    # -- properties ------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> DType:
+        return as_dtype(self.data.dtype)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # -- autograd --------------------------------------------------------------------------
+    def backward(self, gradient: Any = None) -> None:
+        """Accumulate the gradient of this tensor into the .grad of every leaf it uses."""
+        backward(self, gradient)
+
+    def detach(self) -> Tensor:
+        """The same values (shared memory), cut from the tape."""
+        return self.alias()
+
+    def alias(self) -> Tensor:
+        """A tape-free view sharing data and version counter."""
+        return Tensor(self.data, version=self._version)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad_() can only change leaf tensors")
+        _check_differentiable(self.dtype, requires_grad)
+        self.requires_grad = requires_grad
+        return self
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory; gradients flow through it."""
+        return identity(self)
+
+    # -- conversion ------------------------------------------------------------------------
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(f"item(): the tensor has {self.data.size} elements, not 1")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The values as a numpy array sharing this tensor's memory."""
+        if self.requires_grad:
+            raise RuntimeError("numpy() on a tensor that requires grad; use "
+                               "tensor.detach().numpy()")
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))
+
+    def to(self, device: str) -> Tensor:
+        _check_device(device)
+        return self
+
+    def cpu(self) -> Tensor:
+        return self
+
+    # -- in-place updates --------------------------------------------------------------------
+    def _update(self, how: str, fn: Any, other: Any) -> Tensor:
+        """Replace this tensor's value by fn(self, other), in place."""
+        tracked = is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad",
+                                                                        False))
+        if tracked and self.is_leaf and self.requires_grad:
+            raise RuntimeError(f"a leaf tensor that requires grad is used in an in-place "
+                               f"operation ({how}); do the update inside `with ge.no_grad():`")
+        result = fn(self, other)
+        if result.shape != self.shape:
+            raise ValueError(f"{how}: the result has shape {result.shape}, but the tensor "
+                             f"updated in place has shape {self.shape}")
+        if tracked:  # the tensor now stands for the new value, and records how it was made
+            self.data, self.grad_fn, self.requires_grad = result.data, result.grad_fn, True
+            self._version = result._version
+        else:
+            self.data[...] = result.data
+            self._version[0] += 1
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._update("+=", add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._update("-=", subtract, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._update("*=", multiply, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._update("/=", lambda a, b: a / b, other)
+
+    def add_(self, other: Any) -> Tensor:
+        return self._update("add_", add, other)
+
+    def sub_(self, other: Any) -> Tensor:
+        return self._update("sub_", subtract, other)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._update("mul_", multiply, other)
+
+    def zero_(self) -> Tensor:
+        return self._update("zero_", lambda a, _: Tensor(np.zeros_like(a.data)), None)
+
+    def copy_(self, src: Any) -> Tensor:
+        def copied(a: Tensor, b: Any) -> Tensor:
+            b = as_eager(b, a.dtype) if not isinstance(b, Tensor) else b
+            return broadcast_like(b if b.dtype == a.dtype else cast(b, a.dtype), a)
+        return self._update("copy_", copied, src)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        index = _numpy_index(index)
+        if is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
+            self._update("index assignment", lambda a, v: setitem(a, v, index), value)
+            return
+        self.data[index] = value.data if isinstance(value, Tensor) else \
+            as_array(value, self.dtype, "index assignment")
+        self._version[0] += 1
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = "" if self.dtype.name == "float32" else f", dtype={self.dtype.name}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn={self.grad_fn!r}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+
+install_operators(Tensor)
+_getitem = Tensor.__getitem__
+Tensor.__getitem__ = lambda self, index: _getitem(self, _numpy_index(index))  # type: ignore
+
+
+def _numpy_index(index: Any) -> Any:
+    """Eager tensors inside an index (e.g. the mask in x[x < 0]) become numpy arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(_numpy_index(i) for i in index)
+    return index
+
+
+def _check_device(device: Any) -> None:
+    if str(device) != "cpu":
+        raise ValueError(f"device {device!r} is not available: eager tensors run on 'cpu'")
+
+
+def _check_differentiable(dtype: DType, requires_grad: bool) -> None:
+    if requires_grad and not dtype.is_floating:
+        raise RuntimeError(f"only floating-point tensors can require gradients, not "
+                           f"{dtype.name}")
+
+
+def as_eager(value: Any, dtype: DType | None = None, op: str = "tensor") -> Tensor:
+    """A tensor as is, or a tensor holding a Python or numpy value (as `dtype` if given)."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, graph_ir.Tensor):
+        raise TypeError(f"{op}: cannot mix the graph tensor '{value.name}' with eager "
+                        "tensors; run the graph in a Session to get its value")
+    return Tensor(as_array(value, dtype, op))
+
+
+def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) -> Tensor:
+    """Run one op now with its numpy reference, recording it if a gradient may be needed."""
+    if opdef.effect is not None:
+        raise TypeError(f"{opdef.name} has run-time state and exists only in graphs")
+    hint = next((x.dtype for x in inputs if isinstance(x, Tensor) and not x.dtype.is_bool),
+                None)
+    tensors = [as_eager(x, hint, opdef.name) for x in inputs]
+    arrays = [t.data for t in tensors]
+    out_type = infer(opdef, [TensorType(as_dtype(a.dtype), a.shape) for a in arrays], attrs)
+    value = np.asarray(opdef.reference(*arrays, **attrs), dtype=out_type.dtype.np)  # type: ignore[misc]
+    if value.base is not None or not value.flags.writeable or any(value is a for a in arrays):
+        value = value.copy()  # results never share memory with inputs
+    track = (opdef.grad is not None and is_grad_enabled()
+             and any(t.requires_grad for t in tensors))
+    out = Tensor(value, requires_grad=track)
+    if track:
+        out.grad_fn = Record(opdef.name, opdef.grad, tensors, attrs, out)  # type: ignore[arg-type]
+    return out
+
+
+core.eager_type = Tensor
+core.eager_apply = eager_apply
