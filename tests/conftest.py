@@ -1,6 +1,12 @@
+import pathlib
+import sys
+
 import pytest
 
 import graphc as gc
+
+# The examples are scripts that import each other by name, as they do when run directly.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "examples"))
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,11 @@
 """The seed's static-graph program gives the hand-written numpy loop's numbers."""
 
 import numpy as np
+import numpy_two_layer
+import static_custom_relu
+import static_two_layer
 
 import graphc as gc
-from examples import numpy_two_layer, static_two_layer
 
 
 def seed_problem(seed=0, n=64, d_in=1000, hidden=100, d_out=10):
@@ -26,6 +28,14 @@ def test_static_program_matches_numpy_loop_float64():
     assert relative_error(got_w1, want_w1) < 1e-10
     assert relative_error(got_w2, want_w2) < 1e-10
     assert want_losses[-1] < 1e-3 * want_losses[0]  # it really trained
+
+
+def test_static_custom_gradient_relu_matches_numpy_loop():
+    x, y, w1, w2 = seed_problem(seed=2)
+    want_losses, want_w1, _ = numpy_two_layer.train(x, y, w1, w2, steps=100)
+    losses, got_w1, _ = static_custom_relu.train(x, y, w1, w2, steps=100)
+    assert np.max(np.abs(losses - want_losses) / want_losses) < 1e-10
+    assert relative_error(got_w1, want_w1) < 1e-10
 
 
 def test_static_program_float32_tracks_float64():

@@ -13,7 +13,7 @@ from graphc.graph import TensorType
 from graphc.ops import core
 from graphc.ops.core import as_array, infer
 from graphc.ops.elementwise import add, cast, multiply, subtract
-from graphc.ops.index import setitem
+from graphc.ops.index import getitem, setitem, static_index
 from graphc.ops.operators import install_operators
 from graphc.ops.shape import broadcast_like, identity
 from graphc.registry import OpDef
@@ -85,7 +85,7 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def clone(self) -> Tensor:
+    def clone(self) -> Any:
         """A copy with its own memory; gradients flow through it."""
         return identity(self)
 
@@ -112,7 +112,7 @@ class Tensor:
         return bool(self.item())
 
     def __iter__(self) -> Any:
-        return (self[i] for i in range(len(self)))
+        return (getitem(self, i) for i in range(len(self)))
 
     def to(self, device: str) -> Tensor:
         _check_device(device)
@@ -166,13 +166,13 @@ class Tensor:
         return self._update("zero_", lambda a, _: Tensor(np.zeros_like(a.data)), None)
 
     def copy_(self, src: Any) -> Tensor:
-        def copied(a: Tensor, b: Any) -> Tensor:
+        def copied(a: Tensor, b: Any) -> Any:
             b = as_eager(b, a.dtype) if not isinstance(b, Tensor) else b
-            return broadcast_like(b if b.dtype == a.dtype else cast(b, a.dtype), a)
+            return broadcast_like(b if b.dtype == a.dtype else cast(b, a.dtype), a)  # type: ignore[arg-type]
         return self._update("copy_", copied, src)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        index = _numpy_index(index)
+        index = static_index(index)
         if is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
             self._update("index assignment", lambda a, v: setitem(a, v, index), value)
             return
@@ -191,17 +191,6 @@ class Tensor:
 
 
 install_operators(Tensor)
-_getitem = Tensor.__getitem__
-Tensor.__getitem__ = lambda self, index: _getitem(self, _numpy_index(index))  # type: ignore
-
-
-def _numpy_index(index: Any) -> Any:
-    """Eager tensors inside an index (e.g. the mask in x[x < 0]) become numpy arrays."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(_numpy_index(i) for i in index)
-    return index
 
 
 def _check_device(device: Any) -> None:

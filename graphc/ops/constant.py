@@ -58,10 +58,9 @@ def ones(shape: Any, dtype: Any = float32, name: str | None = None) -> Tensor:
 
 
 def _fill_like(x: Any, value: int, dtype: Any, name: str) -> Tensor:
-    dt: DType | None = as_dtype(dtype) if dtype is not None else None
-    if not isinstance(x, Tensor):
-        x = constant(x)
-    return apply(FILL_LIKE, x, name=name, value=value, dtype=dt or x.dtype)
+    dt: DType = as_dtype(dtype) if dtype is not None else \
+        getattr(x, "dtype", None) or default_dtype_of(x)
+    return apply(FILL_LIKE, x, name=name, value=value, dtype=as_dtype(dt))
 
 
 def zeros_like(x: Any, dtype: Any = None, name: str | None = None) -> Tensor:

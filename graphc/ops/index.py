@@ -13,6 +13,7 @@ import numpy as np
 
 from graphc import shapes
 from graphc.graph import Tensor, TensorType
+from graphc.ops import core
 from graphc.ops.constant import zeros_like
 from graphc.ops.core import apply
 from graphc.ops.shape import sum_to
@@ -24,7 +25,7 @@ def _getitem_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
     if not shapes.is_fully_defined(x.shape):
         return TensorType(x.dtype, None)
     try:
-        probe = np.broadcast_to(np.empty((), x.dtype.np), x.shape)  # no memory is allocated
+        probe = np.broadcast_to(np.empty((), x.dtype.np), x.shape)  # type: ignore[arg-type]
         return TensorType(x.dtype, probe[attrs["index"]].shape)
     except IndexError as err:
         raise ValueError(f"index {attrs['index']!r} does not fit shape "
@@ -69,25 +70,29 @@ INDEX_ADD = register(OpDef(
                    if op.wants[1] else None)))
 
 
-def _static(index: Any) -> Any:
+def static_index(index: Any) -> Any:
+    """The index as numpy understands it: eager tensors (e.g. the mask in x[x < 0]) become
+    their arrays; graph tensors are refused, since an index must be known while building."""
     if isinstance(index, Tensor):
         raise TypeError("indexing a graph tensor with a graph tensor is not supported; "
                         "use gc.where for masks")
+    if core.eager_type is not None and isinstance(index, core.eager_type):
+        return index.data  # type: ignore[attr-defined]
     if isinstance(index, tuple):
-        return tuple(_static(i) for i in index)
+        return tuple(static_index(i) for i in index)
     return index
 
 
 def getitem(x: Any, index: Any, name: str | None = None) -> Any:
     """x[index]."""
-    return apply(GETITEM, x, name=name, index=_static(index))
+    return apply(GETITEM, x, name=name, index=static_index(index))
 
 
 def setitem(x: Any, value: Any, index: Any, name: str | None = None) -> Any:
     """A copy of x with x[index] = value."""
-    return apply(SETITEM, x, value, name=name, index=_static(index))
+    return apply(SETITEM, x, value, name=name, index=static_index(index))
 
 
 def index_add(x: Any, value: Any, index: Any, name: str | None = None) -> Any:
     """A copy of x with value added at x[index] (repeated indices add up)."""
-    return apply(INDEX_ADD, x, value, name=name, index=_static(index))
+    return apply(INDEX_ADD, x, value, name=name, index=static_index(index))

@@ -150,3 +150,35 @@ CHECKED_ELSEWHERE = {
     "placeholder": "test_session.py", "variable": "test_session.py",
     "assign": "test_session.py", "no_op": "test_session.py",
 }
+
+
+def numeric_gradient(f, arrays, i, h=1e-6):
+    """Central differences of scalar f with respect to arrays[i], element by element."""
+    grad = np.zeros_like(arrays[i])
+    for index in np.ndindex(arrays[i].shape):
+        shifted = [a.copy() for a in arrays]
+        shifted[i][index] += h
+        up = f(*shifted)
+        shifted[i][index] -= 2 * h
+        grad[index] = (up - f(*shifted)) / (2 * h)
+    return grad
+
+
+def check_against_finite_differences(case, grads, weights):
+    """grads[k] is the gradient for input case.float_inputs[k] (None: no gradient flows)."""
+    def loss(*arrays):
+        return float(np.sum(case.expect(*arrays) * weights))
+
+    for i, analytic in zip(case.float_inputs, grads):
+        numeric = numeric_gradient(loss, case.inputs, i)
+        if analytic is None:  # no gradient flows: the input's values must not matter
+            assert np.abs(numeric).max() < 1e-7
+            continue
+        # Central differences with h=1e-6 err by O(h^2) ~ 1e-12 (truncation) plus
+        # O(eps*|loss|/h) ~ 1e-9 (rounding), so agreement to 1e-6 is a safe, meaningful bound.
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-7)
+
+
+def output_weights(case):
+    """Fixed random weights w for the scalar loss sum(op(inputs) * w) whose gradient is checked."""
+    return np.random.default_rng(7).standard_normal(np.shape(case.expect(*case.inputs)))

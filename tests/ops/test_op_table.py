@@ -7,7 +7,13 @@ import pytest
 import graphc as gc
 from graphc import shapes
 from graphc.registry import OPS
-from tests.ops.op_cases import CASES, CHECKED_ELSEWHERE, Case
+from tests.ops.op_cases import (
+    CASES,
+    CHECKED_ELSEWHERE,
+    Case,
+    check_against_finite_differences,
+    output_weights,
+)
 
 # float64 results of the same arithmetic agree to rounding (~1e-16 relative per op; a few ops
 # chained, so 1e-12 leaves room). float32 carries 24 bits (eps 1.2e-7): allow ~100 ulps.
@@ -54,40 +60,17 @@ def test_forward_matches_numpy(case, float_dtype, dynamic):
     np.testing.assert_allclose(got, expected, **TOLERANCE[float_dtype])
 
 
-def numeric_gradient(f, arrays, i, h=1e-6):
-    """Central differences of scalar f with respect to arrays[i], element by element."""
-    grad = np.zeros_like(arrays[i])
-    for index in np.ndindex(arrays[i].shape):
-        shifted = [a.copy() for a in arrays]
-        shifted[i][index] += h
-        up = f(*shifted)
-        shifted[i][index] -= 2 * h
-        grad[index] = (up - f(*shifted)) / (2 * h)
-    return grad
-
-
 @pytest.mark.parametrize("case", [c for c in CASES if c.differentiable], ids=lambda c: c.id)
 def test_gradient_matches_finite_differences(case):
     graph, inputs, out = _build(case, gc.float64, dynamic=True)
-    weights = np.random.default_rng(7).standard_normal(np.shape(case.expect(*case.inputs)))
+    weights = output_weights(case)
     with graph.as_default():
         grads = gc.gradients(out, [inputs[i] for i in case.float_inputs], grad_ys=weights)
     with gc.Session(graph) as sess:
         got = sess.run([g for g in grads if g is not None], _feeds(case, inputs, gc.float64))
     got_iter = iter(got)
     got = [None if g is None else next(got_iter) for g in grads]
-
-    def loss(*arrays):
-        return float(np.sum(case.expect(*arrays) * weights))
-
-    for i, analytic in zip(case.float_inputs, got):
-        numeric = numeric_gradient(loss, case.inputs, i)
-        if analytic is None:  # no gradient flows: the input's values must not matter
-            assert np.abs(numeric).max() < 1e-7
-            continue
-        # Central differences with h=1e-6 err by O(h^2) ~ 1e-12 (truncation) plus
-        # O(eps*|loss|/h) ~ 1e-9 (rounding), so agreement to 1e-6 is a safe, meaningful bound.
-        np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-7)
+    check_against_finite_differences(case, got, weights)
 
 
 def test_every_registered_op_is_checked():
