@@ -61,6 +61,8 @@ def as_dtype(value: Any) -> DType:
     """Turn a DType, a numpy dtype or type, or a name like "float32" into a DType."""
     if isinstance(value, DType):
         return value
+    if isinstance(value, np.dtype) and value in _BY_NP:
+        return _BY_NP[value]
     try:
         np_dtype = np.dtype(value)
     except TypeError as err:

@@ -20,12 +20,19 @@ class Site:
         return f"{self.file}:{self.line}"
 
 
+_inside: dict[str, bool] = {}  # file name -> whether it belongs to graphc (asked once per file)
+
+
 def user_site() -> Site:
     """The innermost calling frame that lies outside the graphc package."""
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
+        inside = _inside.get(filename)
+        if inside is None:
+            inside = _inside[filename] = os.path.abspath(filename).startswith(
+                _PACKAGE_DIR + os.sep)
+        if not inside:
             return Site(filename, frame.f_lineno)
         frame = frame.f_back  # type: ignore[assignment]
     return Site("<unknown>", 0)

@@ -65,12 +65,12 @@ class Record:
     def __init__(self, name: str, rule: Callable[..., Sequence[Any]], inputs: Sequence[Any],
                  attrs: Any, output: Tensor, saved: Sequence[Tensor] | None = None) -> None:
         self.name, self.rule, self.attrs = name, rule, attrs
-        self.values = tuple(t.alias() if _is_tensor(t) else t for t in inputs)
-        self.edges = tuple(_edge(t) for t in inputs)
+        self.values = tuple([t.alias() if _is_tensor(t) else t for t in inputs])
+        self.edges = tuple([_edge(t) for t in inputs])
         self.output = output.alias()
-        watched = [*(v for v in self.values if _is_tensor(v)), self.output] if saved is None \
-            else list(saved)
-        self.saved = [(t, t._version[0]) for t in watched]
+        if saved is None:
+            saved = [v for v in self.values if _is_tensor(v)] + [self.output]
+        self.saved = [(t, t._version[0]) for t in saved]
         self.site: Site = user_site()
 
     def input_grads(self, g: Tensor) -> Sequence[Any]:
@@ -90,7 +90,7 @@ class Record:
 
 
 def _is_tensor(value: Any) -> bool:
-    return hasattr(value, "_version")
+    return getattr(value, "_version", None) is not None
 
 
 def _edge(t: Any) -> Record | Tensor | None:

@@ -12,7 +12,7 @@ from graphc.eager.tape import Record, backward, is_grad_enabled
 from graphc.graph import TensorType
 from graphc.ops import core
 from graphc.ops.core import as_array, infer
-from graphc.ops.elementwise import add, cast, multiply, subtract
+from graphc.ops.elementwise import add, cast, divide, multiply, subtract
 from graphc.ops.index import getitem, setitem, static_index
 from graphc.ops.operators import install_operators
 from graphc.ops.shape import broadcast_like, identity
@@ -122,13 +122,21 @@ class Tensor:
         return self
 
     # -- in-place updates --------------------------------------------------------------------
-    def _update(self, how: str, fn: Any, other: Any) -> Tensor:
-        """Replace this tensor's value by fn(self, other), in place."""
+    def _update(self, how: str, fn: Any, other: Any, ufunc: Any = None) -> Tensor:
+        """Replace this tensor's value by fn(self, other), in place.
+
+        When nothing is recorded and `ufunc` computes the same thing, it writes straight
+        into this tensor's memory (one pass, no temporary), as numpy's `w -= x` does.
+        """
         tracked = is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad",
                                                                         False))
         if tracked and self.is_leaf and self.requires_grad:
             raise RuntimeError(f"a leaf tensor that requires grad is used in an in-place "
                                f"operation ({how}); do the update inside `with ge.no_grad():`")
+        if ufunc is not None and not tracked and _fits_in_place(self.data, other):
+            ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data)
+            self._version[0] += 1
+            return self
         result = fn(self, other)
         if result.shape != self.shape:
             raise ValueError(f"{how}: the result has shape {result.shape}, but the tensor "
@@ -142,28 +150,29 @@ class Tensor:
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
-        return self._update("+=", add, other)
+        return self._update("+=", add, other, np.add)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._update("-=", subtract, other)
+        return self._update("-=", subtract, other, np.subtract)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._update("*=", multiply, other)
+        return self._update("*=", multiply, other, np.multiply)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._update("/=", lambda a, b: a / b, other)
+        return self._update("/=", divide, other, np.true_divide)
 
     def add_(self, other: Any) -> Tensor:
-        return self._update("add_", add, other)
+        return self._update("add_", add, other, np.add)
 
     def sub_(self, other: Any) -> Tensor:
-        return self._update("sub_", subtract, other)
+        return self._update("sub_", subtract, other, np.subtract)
 
     def mul_(self, other: Any) -> Tensor:
-        return self._update("mul_", multiply, other)
+        return self._update("mul_", multiply, other, np.multiply)
 
     def zero_(self) -> Tensor:
-        return self._update("zero_", lambda a, _: Tensor(np.zeros_like(a.data)), None)
+        return self._update("zero_", lambda a, _: Tensor(np.zeros_like(a.data)), None,
+                            lambda a, _, out: out.fill(0))
 
     def copy_(self, src: Any) -> Tensor:
         def copied(a: Tensor, b: Any) -> Any:
@@ -193,6 +202,16 @@ class Tensor:
 install_operators(Tensor)
 
 
+def _fits_in_place(target: np.ndarray, other: Any) -> bool:
+    """Whether `other` (a same-dtype tensor or a Python number) updates `target` in place
+    exactly as the op would; anything else takes the op's path and its checks."""
+    if isinstance(other, Tensor):
+        return other.data.dtype == target.dtype and \
+            np.broadcast_shapes(target.shape, other.shape) == target.shape
+    return other is None or (isinstance(other, int | float) and not isinstance(other, bool)
+                             and (target.dtype.kind == "f" or isinstance(other, int)))
+
+
 def _check_device(device: Any) -> None:
     if str(device) != "cpu":
         raise ValueError(f"device {device!r} is not available: eager tensors run on 'cpu'")
@@ -218,12 +237,14 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
     """Run one op now with its numpy reference, recording it if a gradient may be needed."""
     if opdef.effect is not None:
         raise TypeError(f"{opdef.name} has run-time state and exists only in graphs")
-    hint = next((x.dtype for x in inputs if isinstance(x, Tensor) and not x.dtype.is_bool),
-                None)
-    tensors = [as_eager(x, hint, opdef.name) for x in inputs]
+    hint = next((as_dtype(x.data.dtype) for x in inputs
+                 if isinstance(x, Tensor) and x.data.dtype.kind != "b"), None)
+    tensors = [x if isinstance(x, Tensor) else as_eager(x, hint, opdef.name) for x in inputs]
     arrays = [t.data for t in tensors]
-    out_type = infer(opdef, [TensorType(as_dtype(a.dtype), a.shape) for a in arrays], attrs)
-    value = np.asarray(opdef.reference(*arrays, **attrs), dtype=out_type.dtype.np)  # type: ignore[misc]
+    out_dtype = _output_dtype(opdef, arrays, attrs)
+    value = opdef.reference(*arrays, **attrs)  # type: ignore[misc]
+    if type(value) is not np.ndarray or value.dtype != out_dtype:
+        value = np.asarray(value, dtype=out_dtype)
     if value.base is not None or not value.flags.writeable or any(value is a for a in arrays):
         value = value.copy()  # results never share memory with inputs
     track = (opdef.grad is not None and is_grad_enabled()
@@ -232,6 +253,26 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
     if track:
         out.grad_fn = Record(opdef.name, opdef.grad, tensors, attrs, out)  # type: ignore[arg-type]
     return out
+
+
+_rule_answers: dict[tuple[Any, ...], np.dtype] = {}
+
+
+def _output_dtype(opdef: OpDef, arrays: list[np.ndarray], attrs: dict[str, Any]) -> np.dtype:
+    """The op's shape/dtype rule on these inputs (raising its errors), remembered per
+    signature: an eager loop asks the same question on every step."""
+    try:
+        key: tuple[Any, ...] | None = (opdef.name, *[(a.dtype, a.shape) for a in arrays],
+                                       *attrs.items())
+        answer = _rule_answers.get(key)  # type: ignore[arg-type]
+    except TypeError:  # an unhashable attribute, such as a boolean mask index
+        key, answer = None, None
+    if answer is None:
+        types = [TensorType(as_dtype(a.dtype), a.shape) for a in arrays]
+        answer = infer(opdef, types, attrs).dtype.np
+        if key is not None and len(_rule_answers) < 100_000:
+            _rule_answers[key] = answer
+    return answer
 
 
 core.eager_type = Tensor

@@ -86,6 +86,20 @@ def constant_node(array: np.ndarray, graph: Graph, name: str | None = None) -> T
     return node.outputs[0]
 
 
+def scalar_value(t: Any) -> float | None:
+    """The value of a tensor known to be a constant scalar (a graph constant, or an eager
+    value that needs no gradient), else None. Gradient rules use it to fold constants."""
+    if isinstance(t, Tensor):
+        value = t.node.attrs.get("value") if t.node.op == "constant" else None
+    elif eager_type is not None and isinstance(t, eager_type) and not t.requires_grad:  # type: ignore[attr-defined]
+        value = t.data  # type: ignore[attr-defined]
+    else:
+        value = None
+    if value is None or np.ndim(value) != 0:
+        return None
+    return float(value)
+
+
 def _graph_of(inputs: tuple[Any, ...]) -> Graph:
     for x in inputs:
         if isinstance(x, Tensor) and x.graph is not None:

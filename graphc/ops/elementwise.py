@@ -13,7 +13,7 @@ from graphc.dtypes import DType, as_dtype
 from graphc.dtypes import bool as bool_
 from graphc.dtypes import float64 as float64_
 from graphc.graph import Tensor, TensorType
-from graphc.ops.core import apply
+from graphc.ops.core import apply, scalar_value
 from graphc.ops.shape import sum_to
 from graphc.registry import GradOp, OpDef, register
 
@@ -142,8 +142,16 @@ DIVIDE = _binary("divide", np.true_divide,
                                      lambda: -g * op.outputs[0] / op.inputs[1]),
                  int_result=float64_)
 # forward y = a ** b; backward da = g b a^(b-1), db = g y ln a (0 where a <= 0)
+def _pow_base_grad(a: Any, b: Any, g: Any) -> Any:
+    """g b a^(b-1), with a known scalar exponent folded in (x**2 gives g * 2x)."""
+    k = scalar_value(b)
+    if k is None:
+        return g * b * pow(a, b - 1)
+    return g * (2 * a) if k == 2 else g if k == 1 else g * (k * pow(a, k - 1))
+
+
 POW = _binary("pow", np.power, lambda op, g: _each(
-    op, lambda: g * op.inputs[1] * pow(op.inputs[0], op.inputs[1] - 1),
+    op, lambda: _pow_base_grad(op.inputs[0], op.inputs[1], g),
     lambda: g * op.outputs[0] * where(op.inputs[0] > 0,
                                       log(where(op.inputs[0] > 0, op.inputs[0], 1)), 0)))
 # forward y = max(a, b); backward the gradient goes to the larger input (to a on ties)

@@ -82,6 +82,8 @@ CASES = [
     Case("multiply", gc.multiply, [normal(2, 3, 4), normal(3, 1)], lambda a, b: a * b),
     Case("divide", gc.divide, [normal(3, 4), positive(4)], lambda a, b: a / b),
     Case("pow", gc.pow, [positive(3, 4), normal(4)], lambda a, b: np.exp(b * np.log(a))),
+    Case("pow", lambda a: a ** 2, [normal(3, 4)], lambda a: a * a, id="pow-constant-2"),
+    Case("pow", lambda a: a.pow(3.0), [normal(3, 4)], lambda a: a * a * a, id="pow-constant-3"),
     Case("maximum", gc.maximum, [distinct(3, 4), distinct(3, 4) + 0.05], np.fmax),
     Case("minimum", gc.minimum, [distinct(3, 4), distinct(4) + 0.05], np.fmin),
     Case("greater", gc.greater, [distinct(3, 4), distinct(4)], lambda a, b: a > b, False),
