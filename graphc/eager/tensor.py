@@ -105,6 +105,10 @@ class Tensor:
     def tolist(self) -> Any:
         return self.data.tolist()
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """numpy sees the values (e.g. when an eager tensor is fed to a Session)."""
+        return self.data if dtype is None else self.data.astype(dtype)
+
     def __float__(self) -> float:
         return float(self.item())
 

@@ -201,6 +201,14 @@ def test_one_model_function_runs_in_both_modes():
     assert eager == pytest.approx(static, rel=1e-14)
 
 
+def test_eager_values_feed_sessions_and_numpy():
+    t = ge.tensor([[1.0, 2.0]])
+    assert np.asarray(t) is t.data
+    x = gc.placeholder(gc.float32, (None, 2))
+    with gc.Session() as sess:
+        np.testing.assert_array_equal(sess.run(x * 2, {x: t}), [[2.0, 4.0]])
+
+
 def test_repr():
     assert repr(ge.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert "grad_fn=<multiplyBackward>" in repr(ge.tensor([1.0], requires_grad=True) * 2)
