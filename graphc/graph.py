@@ -155,7 +155,7 @@ class Graph:
     # -- building -------------------------------------------------------------------------
     def create_node(self, op: str, inputs: Iterable[Tensor], attrs: Mapping[str, Any],
                     types: Iterable[TensorType], name: str | None = None,
-                    control_inputs: Iterable[Node] = ()) -> Node:
+                    control_inputs: Iterable[Node] = (), site: Site | None = None) -> Node:
         """Append a node; its name is made unique within the current name scope."""
         inputs = tuple(inputs)
         for t in inputs:
@@ -165,7 +165,7 @@ class Graph:
         controls = tuple(control_inputs) + tuple(n for group in self._control_stack for n in group)
         with self._lock:
             node = Node(op, inputs, MappingProxyType(dict(attrs)), tuple(types),
-                        self._unique_name(name or op), user_site(), self,
+                        self._unique_name(name or op), site or user_site(), self,
                         tuple(dict.fromkeys(controls)))
             self.nodes.append(node)
             self._names[node.name] = node

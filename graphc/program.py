@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from graphc.graph import Node, Tensor
+from graphc.registry import OPS
 
 
 @dataclass(frozen=True)
@@ -27,3 +28,8 @@ class Program:
     def reads(self) -> tuple[Node, ...]:
         """Variables whose run-start value the schedule reads."""
         return tuple(n for n in self.schedule if n.op == "variable")
+
+    @property
+    def changes_state(self) -> bool:
+        """Whether running it assigns variables or advances random generators."""
+        return any(OPS[n.op].effect in ("write", "random") for n in self.schedule)

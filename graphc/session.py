@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -19,14 +20,23 @@ Fetch = Tensor | Node
 
 
 class Session:
-    """Runs parts of a graph. Variables get values per session; use as a context manager."""
+    """Runs parts of a graph. Variables get values per session; use as a context manager.
 
-    def __init__(self, graph: Graph | None = None, backend: str | None = None) -> None:
+    Thread safety: several threads may call run() at once. A run reads the variables as they
+    were when it started; runs that assign variables (or draw random numbers) are serialized,
+    each committing before the next starts, so no update is lost.
+    """
+
+    def __init__(self, graph: Graph | None = None, backend: str | None = None,
+                 check_numerics: bool = False) -> None:
         self.graph = graph or get_default_graph()
         self.backend = get_backend(backend)
+        self.check_numerics = check_numerics
         self._state = RunState()
         self._cache: dict[tuple[Any, ...], tuple[Program, Executable]] = {}
         self._closed = False
+        self._lock = threading.Lock()  # guards the cache and the variable table
+        self._writer = threading.Lock()  # held by a state-changing run from read to commit
 
     def run(self, fetches: Any, feed_dict: dict[Any, Any] | None = None) -> Any:
         """Evaluate `fetches` (tensors, ops, names, or lists/tuples/dicts of them).
@@ -42,12 +52,43 @@ class Session:
         feeds = {self._resolve_feed_key(k): v for k, v in (feed_dict or {}).items()}
         feeds = {t: _convert_feed(t, v) for t, v in feeds.items()}
         program, executable = self._compiled(targets, feeds)
-        self._check_ready(program)
-        values, writes = executable([feeds[t] for t in program.feeds], self._state)
-        self._state.variables.update(writes)
+        fed = [feeds[t] for t in program.feeds]
+        if program.changes_state:
+            with self._writer:
+                values = self._execute(program, executable, fed)
+        else:
+            values = self._execute(program, executable, fed)
         by_tensor = dict(zip(program.fetches, values))
         results = [None if isinstance(t, Node) else _to_user(by_tensor[t]) for t in targets]
         return rebuild(iter(results))
+
+    def _execute(self, program: Program, executable: Executable,
+                 fed: list[np.ndarray]) -> list[np.ndarray]:
+        with self._lock:
+            state = self._state.snapshot()
+        self._check_ready(program, state)
+        values, writes = executable(fed, state)
+        with self._lock:
+            self._state.variables.update(writes)
+        return values
+
+    def variable_values(self, nodes: list[Node]) -> dict[Node, np.ndarray]:
+        """The current values (copies) of the given variable nodes; all must be initialized."""
+        with self._lock:
+            state = self._state.snapshot()
+        self._check_ready(Program(tuple(nodes), (), ()), state)
+        return {n: np.array(state.variables[n], copy=True) for n in nodes}
+
+    def load_variables(self, values: dict[Node, np.ndarray]) -> None:
+        """Set variables at once; nothing changes unless every value has the right shape
+        and dtype."""
+        for node, value in values.items():
+            t = node.types[0]
+            if value.dtype != t.dtype.np or not shapes.matches(t.shape, value.shape):
+                raise ValueError(f"cannot load a {value.dtype}{shapes.fmt(value.shape)} value "
+                                 f"into variable '{node.name}' of type {t}")
+        with self._writer, self._lock:
+            self._state.variables.update({n: np.array(v, copy=True) for n, v in values.items()})
 
     def close(self) -> None:
         """Release the session's variable values and compiled programs."""
@@ -70,17 +111,19 @@ class Session:
         key = (fetched, ops, fed, tuple((v.dtype, v.ndim) for v in feeds.values()))
         if key not in self._cache:
             program = build_program(fetched, ops, fed)
-            self._cache[key] = (program, self.backend.compile(program))
+            compiled = (program, self.backend.compile(program, self.check_numerics))
+            with self._lock:
+                self._cache.setdefault(key, compiled)
         return self._cache[key]
 
-    def _check_ready(self, program: Program) -> None:
+    def _check_ready(self, program: Program, state: RunState) -> None:
         for node in program.placeholders:
             t = node.types[0]
             raise InvalidArgumentError(
                 f"You must feed a value for placeholder '{node.name}' with dtype "
                 f"{t.dtype.name} and shape {shapes.fmt(t.shape)} (created at {node.site})")
         for node in program.reads:
-            if node not in self._state.variables:
+            if node not in state.variables:
                 raise FailedPreconditionError(
                     f"Attempting to use uninitialized variable '{node.name}' (created at "
                     f"{node.site}); run gc.global_variables_initializer() first")

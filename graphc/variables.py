@@ -41,6 +41,18 @@ class Variable(Tensor):
         self.trainable = trainable
         graph.add_variable(self)
 
+    @classmethod
+    def from_nodes(cls, node: Node, initializer: Node, trainable: bool = True) -> Variable:
+        """The Variable whose value node and initializer already exist (e.g. in an imported
+        graph)."""
+        var = cls.__new__(cls)
+        Tensor.__init__(var, node, 0)
+        var.initial_value = initializer.inputs[0]
+        var.initializer = initializer
+        var.trainable = trainable
+        node.graph.add_variable(var)  # type: ignore[union-attr]
+        return var
+
     def assign(self, value: Any, name: str | None = None) -> Tensor:
         """A tensor holding `value`; running it makes `value` the variable's new value."""
         return assign(self.node, value, name=name)

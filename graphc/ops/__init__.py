@@ -5,6 +5,7 @@ from graphc.ops import control, random, state  # noqa: F401 - registers their op
 from graphc.ops.constant import constant, fill, ones, ones_like, zeros, zeros_like
 from graphc.ops.control import group, no_op
 from graphc.ops.custom import RegisterGradient, custom_gradient
+from graphc.ops.debug import check_numerics
 from graphc.ops.elementwise import (
                                     abs,
                                     add,
@@ -42,10 +43,10 @@ from graphc.ops.state import placeholder
 install_operators(Tensor)
 
 __all__ = [
-    "RegisterGradient", "abs", "add", "cast", "constant", "custom_gradient", "divide", "equal",
-    "exp", "fill", "getitem", "greater", "greater_equal", "group", "identity", "less",
-    "less_equal", "log", "matmul", "maximum", "minimum", "multiply", "negative", "no_op", "ones",
-    "ones_like", "placeholder", "pow", "random_normal", "random_uniform", "reduce_max",
+    "RegisterGradient", "abs", "add", "cast", "check_numerics", "constant", "custom_gradient",
+    "divide", "equal", "exp", "fill", "getitem", "greater", "greater_equal", "group", "identity",
+    "less", "less_equal", "log", "matmul", "maximum", "minimum", "multiply", "negative", "no_op",
+    "ones", "ones_like", "placeholder", "pow", "random_normal", "random_uniform", "reduce_max",
     "reduce_mean", "reduce_sum", "relu", "reshape", "set_random_seed", "sigmoid", "sign", "sqrt",
     "square", "stop_gradient", "subtract", "tanh", "transpose", "where", "zeros", "zeros_like",
 ]

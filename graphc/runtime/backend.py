@@ -15,9 +15,14 @@ from graphc.program import Program
 class RunState:
     """What a run may read besides its feeds: variable values and per-op random generators."""
 
-    def __init__(self) -> None:
-        self.variables: dict[Node, np.ndarray] = {}
-        self._rngs: dict[Node, np.random.Generator] = {}
+    def __init__(self, variables: dict[Node, np.ndarray] | None = None,
+                 rngs: dict[Node, np.random.Generator] | None = None) -> None:
+        self.variables: dict[Node, np.ndarray] = {} if variables is None else variables
+        self._rngs: dict[Node, np.random.Generator] = {} if rngs is None else rngs
+
+    def snapshot(self) -> RunState:
+        """The variable values as they are now, sharing the random generators."""
+        return RunState(dict(self.variables), self._rngs)
 
     def rng(self, node: Node) -> np.random.Generator:
         if node not in self._rngs:
@@ -36,7 +41,10 @@ class Executable(Protocol):
 class Backend(Protocol):
     name: str
 
-    def compile(self, program: Program) -> Executable: ...
+    def compile(self, program: Program, check_numerics: bool = False) -> Executable:
+        """An executable for `program`; with check_numerics, the first op whose output holds
+        a NaN or an infinity raises InvalidArgumentError naming it."""
+        ...
 
 
 BACKENDS: dict[str, Callable[[], Backend]] = {}

@@ -18,8 +18,9 @@ from graphc.runtime.backend import RunState, register_backend
 class Interpreter:
     """A Program run op by op in Python: slow, simple, and the reference for other backends."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, check_numerics: bool = False) -> None:
         self.program = program
+        self.check_numerics = check_numerics
         self.steps = [(node, OPS[node.op]) for node in program.schedule]
 
     def __call__(self, feeds: Sequence[np.ndarray],
@@ -31,6 +32,10 @@ class Interpreter:
                 continue
             args = [env[t] for t in node.inputs]
             value = _evaluate(node, opdef, args, state)
+            if self.check_numerics and value.dtype.kind == "f" and not np.isfinite(value).all():
+                raise InvalidArgumentError(f"{node.describe()} produced "
+                                           f"{np.count_nonzero(~np.isfinite(value))} NaN or "
+                                           f"infinite values (shape {shapes.fmt(value.shape)})")
             if opdef.effect == "write":
                 writes[node.attrs["var"]] = value
             env[node.outputs[0]] = value
@@ -61,8 +66,8 @@ class NumpyBackend:
 
     name = "numpy"
 
-    def compile(self, program: Program) -> Interpreter:
-        return Interpreter(program)
+    def compile(self, program: Program, check_numerics: bool = False) -> Interpreter:
+        return Interpreter(program, check_numerics)
 
 
 register_backend("numpy", NumpyBackend)

@@ -123,6 +123,8 @@ CASES = [
          lambda x: np.moveaxis(x, 0, -1), id="transpose-perm"),
     Case("reshape", lambda x: gc.reshape(x, (3, -1)), [normal(2, 6)],
          lambda x: x.ravel().reshape(3, 4)),
+    Case("check_numerics", lambda x: gc.check_numerics(x, "x is finite"), [normal(3)],
+         lambda x: x),
     Case("identity", gc.identity, [normal(3)], lambda x: x),
     Case("stop_gradient", gc.stop_gradient, [normal(3)], lambda x: x, False),
     Case("fill_like", gc.zeros_like, [normal(3, 2)], lambda x: x * 0, False),
