@@ -27,6 +27,12 @@ class Interpreter:
                  state: RunState) -> tuple[list[np.ndarray], dict[Node, np.ndarray]]:
         env: dict[Any, np.ndarray] = dict(zip(self.program.feeds, feeds))
         writes: dict[Node, np.ndarray] = {}
+        with np.errstate(all="ignore"):  # NaN and Inf are values; check_numerics reports them
+            self._run(env, writes, state)
+        return [env[t] for t in self.program.fetches], writes
+
+    def _run(self, env: dict[Any, np.ndarray], writes: dict[Node, np.ndarray],
+             state: RunState) -> None:
         for node, opdef in self.steps:
             if not node.types:
                 continue
@@ -39,7 +45,6 @@ class Interpreter:
             if opdef.effect == "write":
                 writes[node.attrs["var"]] = value
             env[node.outputs[0]] = value
-        return [env[t] for t in self.program.fetches], writes
 
 
 def _evaluate(node: Node, opdef: OpDef, args: list[np.ndarray], state: RunState) -> np.ndarray:
