@@ -12,13 +12,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 
 import numpy as np
+from timing import interleaved_medians
 
 from graphc import demo
 
@@ -52,16 +50,6 @@ def eager_and_numpy(lib, tensor, dtype):
     }
 
 
-def medians(table: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name in table}
-    for _ in range(repeats):
-        for name, step in table.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) * 1e3 for name, t in times.items()}
-
-
 def measure_torch(repeats: int, dtype: str) -> dict[str, float]:
     import torch
 
@@ -69,13 +57,13 @@ def measure_torch(repeats: int, dtype: str) -> dict[str, float]:
         return torch.from_numpy(a).requires_grad_(grad)
 
     table = eager_and_numpy(torch, tensor, dtype)
-    return medians({"torch": table["torch"]}, repeats)
+    return interleaved_medians({"torch": table["torch"]}, repeats)
 
 
 def measure_graphc(repeats: int, dtype: str) -> dict[str, float]:
     import graphc.eager as ge
 
-    return medians(eager_and_numpy(ge, lambda a, grad: ge.tensor(a, requires_grad=grad),
+    return interleaved_medians(eager_and_numpy(ge, lambda a, grad: ge.tensor(a, requires_grad=grad),
                                    dtype), repeats)
 
 

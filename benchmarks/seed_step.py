@@ -8,12 +8,12 @@ Run: python benchmarks/seed_step.py [--backend numpy] [--repeats 200] [--large]
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
+from timing import interleaved_medians
 
 import graphc as gc
 from graphc import demo
@@ -60,13 +60,7 @@ def peak_bytes(step: Callable[[], object]) -> int:
 
 def measure(size: str, dtype: str, backend: str | None, repeats: int) -> None:
     steps, first_run = setup(SIZES[size], dtype, backend)
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - start)
-    med = {name: statistics.median(t) * 1e3 for name, t in times.items()}
+    med = interleaved_medians(steps, repeats)
     peak = {name: peak_bytes(step) / 2**20 for name, step in steps.items()}
     print(f"\n{size} {SIZES[size]} {dtype}, backend {backend or 'default'}, "
           f"median of {repeats}; first run (compile) {first_run * 1e3:.1f} ms")

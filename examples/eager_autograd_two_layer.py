@@ -29,12 +29,13 @@ def train(x, y, w1, w2, steps=500, learning_rate=1e-6, relu=None, log=None):
     return losses, w1.detach().numpy(), w2.detach().numpy()
 
 
-def main():
+def main(relu=None):
+    """Train on seeded random data, printing the loss; `relu` as in train()."""
     ge.manual_seed(0)
     n, d_in, hidden, d_out = 64, 1000, 100, 10
     x, y = ge.randn(n, d_in, dtype=gc.float64), ge.randn(n, d_out, dtype=gc.float64)
     w1, w2 = ge.randn(d_in, hidden, dtype=gc.float64), ge.randn(hidden, d_out, dtype=gc.float64)
-    train(x, y, w1, w2, log=lambda t, loss: print(t, loss))
+    train(x, y, w1, w2, relu=relu, log=lambda t, loss: print(t, loss))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@ the eager autograd program.
 Run: python examples/eager_custom_relu.py
 """
 
-import graphc as gc
+import eager_autograd_two_layer  # the example beside this one
+
 import graphc.eager as ge
 
 
@@ -25,17 +26,12 @@ class MyReLU(ge.Function):
 
 def train(x, y, w1, w2, steps=500, learning_rate=1e-6, log=None):
     """The autograd program with MyReLU in place of clamp; returns losses and weights."""
-    from eager_autograd_two_layer import train as train_autograd
-
-    return train_autograd(x, y, w1, w2, steps, learning_rate, relu=MyReLU.apply, log=log)
+    return eager_autograd_two_layer.train(x, y, w1, w2, steps, learning_rate,
+                                          relu=MyReLU.apply, log=log)
 
 
 def main():
-    ge.manual_seed(0)
-    n, d_in, hidden, d_out = 64, 1000, 100, 10
-    x, y = ge.randn(n, d_in, dtype=gc.float64), ge.randn(n, d_out, dtype=gc.float64)
-    w1, w2 = ge.randn(d_in, hidden, dtype=gc.float64), ge.randn(hidden, d_out, dtype=gc.float64)
-    train(x, y, w1, w2, log=lambda t, loss: print(t, loss))
+    eager_autograd_two_layer.main(relu=MyReLU.apply)
 
 
 if __name__ == "__main__":
