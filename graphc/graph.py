@@ -55,7 +55,11 @@ class Node:
         return Tensor(self, 0)
 
     def describe(self) -> str:
-        """How errors name this node: op, name and the user's file:line."""
+        """How errors name this node: op, name and the user's file:line (for a node made by
+        a pass, the user nodes it stands for)."""
+        if self.origin and (len(self.origin) > 1 or self.origin[0].op != self.op):
+            parts = ", ".join(f"{n.op} '{n.name}' at {n.site}" for n in self.origin)
+            return f"{self.op} (fusing {parts})"
         return f"{self.op} '{self.name}' (created at {self.site})"
 
     def __repr__(self) -> str:

@@ -13,11 +13,13 @@ from graphc.registry import OPS
 
 @dataclass(frozen=True)
 class Program:
-    """Nodes to execute in dependency order, the tensors to return, and those fed."""
+    """Nodes to execute in dependency order, the tensors to return, those fed, and the ops
+    run for their effect (assignments, groups)."""
 
     schedule: tuple[Node, ...]
     fetches: tuple[Tensor, ...]
     feeds: tuple[Tensor, ...]
+    targets: tuple[Node, ...] = ()
 
     @property
     def placeholders(self) -> tuple[Node, ...]:

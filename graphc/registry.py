@@ -39,6 +39,7 @@ class OpDef:
     grad: GradRule | None = None
     effect: str | None = None
     elementwise: bool = False
+    fused_from: tuple[str, ...] = ()  # for ops made by fusion passes: the ops they replace
 
 
 OPS: dict[str, OpDef] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -28,10 +28,14 @@ class Session:
     """
 
     def __init__(self, graph: Graph | None = None, backend: str | None = None,
-                 check_numerics: bool = False) -> None:
+                 check_numerics: bool = False, optimize: bool = True,
+                 disabled_passes: Iterable[str] = ()) -> None:
         self.graph = graph or get_default_graph()
         self.backend = get_backend(backend)
         self.check_numerics = check_numerics
+        self.optimize = optimize
+        self.disabled_passes = tuple(disabled_passes)
+        build_program((), disabled=self.disabled_passes)  # reject unknown pass names now
         self._state = RunState()
         self._cache: dict[tuple[Any, ...], tuple[Program, Executable]] = {}
         self._closed = False
@@ -51,14 +55,14 @@ class Session:
         targets = [self._resolve_fetch(x) for x in leaves]
         feeds = {self._resolve_feed_key(k): v for k, v in (feed_dict or {}).items()}
         feeds = {t: _convert_feed(t, v) for t, v in feeds.items()}
-        program, executable = self._compiled(targets, feeds)
+        fetched, program, executable = self._compiled(targets, feeds)
         fed = [feeds[t] for t in program.feeds]
         if program.changes_state:
             with self._writer:
                 values = self._execute(program, executable, fed)
         else:
             values = self._execute(program, executable, fed)
-        by_tensor = dict(zip(program.fetches, values))
+        by_tensor = dict(zip(fetched, values))
         results = [None if isinstance(t, Node) else _to_user(by_tensor[t]) for t in targets]
         return rebuild(iter(results))
 
@@ -103,18 +107,18 @@ class Session:
         self.close()
 
     # -- helpers ---------------------------------------------------------------------------
-    def _compiled(self, targets: list[Fetch],
-                  feeds: dict[Tensor, np.ndarray]) -> tuple[Program, Executable]:
+    def _compiled(self, targets: list[Fetch], feeds: dict[Tensor, np.ndarray]
+                  ) -> tuple[tuple[Tensor, ...], Program, Executable]:
         fetched = tuple(dict.fromkeys(t for t in targets if isinstance(t, Tensor)))
         ops = tuple(dict.fromkeys(t for t in targets if isinstance(t, Node)))
         fed = tuple(feeds)
         key = (fetched, ops, fed, tuple((v.dtype, v.ndim) for v in feeds.values()))
         if key not in self._cache:
-            program = build_program(fetched, ops, fed)
+            program = build_program(fetched, ops, fed, self.optimize, self.disabled_passes)
             compiled = (program, self.backend.compile(program, self.check_numerics))
             with self._lock:
                 self._cache.setdefault(key, compiled)
-        return self._cache[key]
+        return (fetched, *self._cache[key])
 
     def _check_ready(self, program: Program, state: RunState) -> None:
         for node in program.placeholders:

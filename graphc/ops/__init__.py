@@ -1,7 +1,7 @@
 """Every op graphc knows, one block each; importing this package fills the registry."""
 
 from graphc.graph import Tensor
-from graphc.ops import control, random, state  # noqa: F401 - registers their ops
+from graphc.ops import control, fused, random, state  # noqa: F401 - registers their ops
 from graphc.ops.constant import constant, fill, ones, ones_like, zeros, zeros_like
 from graphc.ops.control import group, no_op
 from graphc.ops.custom import RegisterGradient, custom_gradient

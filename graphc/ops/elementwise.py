@@ -73,9 +73,10 @@ SIGMOID = _unary("sigmoid", scipy.special.expit,
 ABS = _unary("abs", np.abs, lambda op, g: (g * sign(op.inputs[0]),), floats_only=False)
 # forward y = sign(x); backward dx = 0 (almost everywhere)
 SIGN = _unary("sign", np.sign, lambda op, g: (g * 0,), floats_only=False)
-# forward y = max(x, 0); backward dx = g where x > 0
+# forward y = max(x, 0); backward dx = g where y > 0 (the same mask as x > 0; reading the
+# output leaves x with one consumer, so a matmul producing x can fuse with the relu)
 RELU = _unary("relu", lambda x: np.maximum(x, 0),
-              lambda op, g: (where(op.inputs[0] > 0, g, 0),), floats_only=False)
+              lambda op, g: (where(op.outputs[0] > 0, g, 0),), floats_only=False)
 
 
 def negative(x: Any, name: str | None = None) -> Tensor:

@@ -5,19 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from graphc.graph import Node, Tensor
+from graphc.passes.fuse_matmul_relu import fuse_matmul_relu
 from graphc.passes.prune import prune
 from graphc.program import Program
 
 # (name, pass) in the order they run; each is a pure Program -> Program function.
-PASSES: list[tuple[str, Callable[[Program], Program]]] = []
+PASSES: list[tuple[str, Callable[[Program], Program]]] = [
+    ("fuse_matmul_relu", fuse_matmul_relu),
+]
 
 
-def build_program(fetches: Iterable[Tensor], targets: Iterable[Node], feeds: Iterable[Tensor],
+def build_program(fetches: Iterable[Tensor], targets: Iterable[Node] = (),
+                  feeds: Iterable[Tensor] = (), optimize: bool = True,
                   disabled: Iterable[str] = ()) -> Program:
-    """Prune the graph to what a run needs, then apply every pass not in `disabled`."""
+    """Prune the graph to what a run needs, then apply every pass (unless `optimize` is
+    False) not named in `disabled`."""
     program = prune(fetches, targets, feeds)
     skip = set(disabled)
+    unknown = skip - {name for name, _ in PASSES}
+    if unknown:
+        raise ValueError(f"unknown passes {sorted(unknown)}; the passes are "
+                         f"{[name for name, _ in PASSES]}")
     for name, rewrite in PASSES:
-        if name not in skip:
+        if optimize and name not in skip:
             program = rewrite(program)
     return program

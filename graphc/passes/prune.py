@@ -16,5 +16,6 @@ def prune(fetches: Iterable[Tensor], targets: Iterable[Node], feeds: Iterable[Te
     def deps(node: Node) -> list[Node]:
         return [t.node for t in node.inputs if t not in fed] + list(node.control_inputs)
 
+    targets = tuple(targets)
     roots = [t.node for t in fetches if t not in fed] + list(targets)
-    return Program(tuple(toposort(roots, deps)), fetches, feeds)
+    return Program(tuple(toposort(roots, deps)), fetches, feeds, targets)

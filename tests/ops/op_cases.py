@@ -11,6 +11,7 @@ import numpy as np
 
 import graphc as gc
 from graphc.ops.core import apply
+from graphc.ops.fused import MATMUL_RELU
 from graphc.ops.index import index_add, setitem
 from graphc.ops.reduce import REDUCTION_COUNT
 from graphc.ops.shape import broadcast_like, reshape_like, sum_to
@@ -105,6 +106,9 @@ CASES = [
          lambda a, b: a.dot(b.T), id="matmul-tb"),
     Case("matmul", lambda a, b: gc.matmul(a, b, True, True), [normal(4, 3), normal(5, 4)],
          lambda a, b: a.T.dot(b.T), id="matmul-ta-tb"),
+    Case("matmul_relu", lambda a, b: apply(MATMUL_RELU, a, b, transpose_a=False,
+                                           transpose_b=True),
+         [away_from_zero(3, 4), away_from_zero(5, 4)], lambda a, b: _relu(a.dot(b.T))),
     Case("reduce_sum", gc.reduce_sum, [normal(3, 4)], lambda x: x.sum()),
     Case("reduce_sum", lambda x: gc.reduce_sum(x, axis=(0, 2), keepdims=True),
          [normal(2, 3, 4)], lambda x: x.sum(axis=(0, 2), keepdims=True), id="reduce_sum-keep"),

@@ -1,0 +1,66 @@
+"""The shared rewrite loop: local rules applied to a Program in schedule order.
+
+A rule looks at one node (whose inputs are already rewritten) and returns a replacement node
+or None. Nodes whose inputs changed are rebuilt; dead nodes are dropped at the end. Every new
+node keeps, in `origin`, the user nodes it stands for, so errors and renders can name them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from graphc.graph import Node, Tensor, toposort
+from graphc.program import Program
+
+
+class Uses:
+    """How the original program uses each tensor: rules must not fuse away a value that is
+    fetched, fed, or read by more than one node."""
+
+    def __init__(self, program: Program) -> None:
+        self.count = Counter(t for n in program.schedule for t in n.inputs)
+        self.kept = set(program.fetches) | set(program.feeds)
+        self.original: dict[Tensor, Tensor] = {}  # rewritten tensor -> the tensor it replaced
+
+    def only_used_by_one_node(self, t: Tensor) -> bool:
+        t = self.original.get(t, t)
+        return self.count[t] == 1 and t not in self.kept
+
+
+Rule = Callable[[Node, Uses], "Node | None"]
+
+
+def user_nodes(node: Node) -> tuple[Node, ...]:
+    """The user's nodes a (possibly rewritten) node stands for."""
+    return node.origin or (node,)
+
+
+def rewrite(program: Program, rules: Sequence[Rule]) -> Program:
+    """Apply `rules` once to each node, in schedule order; return the pruned result."""
+    uses = Uses(program)
+    mapping: dict[Tensor, Tensor] = {}
+    for node in program.schedule:
+        inputs = tuple(mapping.get(t, t) for t in node.inputs)
+        new = node if inputs == node.inputs else dataclasses.replace(
+            node, inputs=inputs, origin=user_nodes(node))
+        for rule in rules:
+            replacement = rule(new, uses)
+            if replacement is not None:
+                new = replacement
+                break
+        if new is not node:
+            for old_t, new_t in zip(node.outputs, new.outputs):
+                mapping[old_t] = new_t
+                uses.original[new_t] = old_t
+    fetches = tuple(mapping.get(t, t) for t in program.fetches)
+    fed = set(program.feeds)
+    targets = tuple(mapping[t.outputs[0]].node if t.outputs and t.outputs[0] in mapping else t
+                    for t in program.targets)
+
+    def deps(n: Node) -> list[Node]:
+        return [t.node for t in n.inputs if t not in fed] + list(n.control_inputs)
+
+    roots = [t.node for t in fetches if t not in fed] + list(targets)
+    return Program(tuple(toposort(roots, deps)), fetches, program.feeds, targets)
