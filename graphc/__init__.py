@@ -1,6 +1,9 @@
 """graphc: a static-graph deep-learning compiler and runtime with a TensorFlow-1-style API."""
 
-from graphc import runtime  # noqa: F401 - registers the backends
+from graphc import (
+                          runtime,  # noqa: F401 - registers the backends
+                          viz,
+)
 from graphc import testing as test
 from graphc.dtypes import DType, as_dtype, bool, float32, float64, int32, int64
 from graphc.errors import FailedPreconditionError, GraphcError, InvalidArgumentError
@@ -34,5 +37,6 @@ __all__ = [
     "Saver", "Session", "Tensor", "Variable", "as_dtype", "bool", "control_dependencies",
     "export_graph", "float32", "float64", "get_default_graph", "global_variables",
     "global_variables_initializer", "gradients", "import_graph", "int32", "int64", "name_scope",
-    "reset_default_graph", "test", "trainable_variables", "variables_initializer", *_ops_all,
+    "reset_default_graph", "test", "trainable_variables", "variables_initializer", "viz",
+    *_ops_all,
 ]

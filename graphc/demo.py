@@ -1,9 +1,10 @@
-"""The main job: train the seeds' two-layer network as a static graph and time it."""
+"""The main job: train the seeds' two-layer network as a static graph, time it, draw it."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,25 +50,56 @@ def numpy_step(x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray,
     return float(np.square(diff).sum())
 
 
+def draw(g: dict[str, Any], out: Path) -> list[Path]:
+    """forward.svg, backward.svg (the whole training step) and optimized.svg in `out`."""
+    step = [g["loss"], g["train"]]
+    return [gc.viz.render(g["loss"], out / "forward.svg", title="forward pass"),
+            gc.viz.render(step, out / "backward.svg",
+                          title="training step: forward, gradients, updates"),
+            gc.viz.render(step, out / "optimized.svg", optimized=True,
+                          title="training step after graphc's passes")]
+
+
+def plot_losses(losses: list[float], path: Path) -> Path | None:
+    """A loss curve, if matplotlib is installed."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.semilogy(losses)
+    ax.set(xlabel="step", ylabel="loss (log scale)", title="graphc demo: training loss")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def run(steps: int = 500, backend: str | None = None, dtype: str = "float32",
-        say: Callable[[str], None] = print) -> dict[str, Any]:
-    """Train for `steps` steps; report the loss and ms/step of graphc and of plain numpy."""
+        out: str | Path = "graphc-demo", say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train for `steps` steps with a progress bar; report the loss and ms/step of graphc
+    and of plain numpy; draw the graphs and the loss curve into `out`."""
+    from tqdm import tqdm
+
     learning_rate = 1e-6
     g = two_layer_graph(SEED_DIMS, gc.as_dtype(dtype), learning_rate)
     rng = np.random.default_rng(0)
     n, d_in, _, d_out = SEED_DIMS
     x = rng.standard_normal((n, d_in)).astype(dtype)
     y = rng.standard_normal((n, d_out)).astype(dtype)
-    losses = []
+    losses: list[float] = []
     with gc.Session(g["graph"], backend=backend) as sess:
         sess.run(g["init"])
         w1, w2 = sess.run([g["w1"], g["w2"]])
         start = time.perf_counter()
-        for t in range(steps):
+        bar = tqdm(range(steps), desc="training", unit="step", leave=False, disable=None)
+        for t in bar:
             loss, _ = sess.run([g["loss"], g["train"]], {g["x"]: x, g["y"]: y})
             losses.append(float(loss))
             if t % max(1, steps // 10) == 0 or t == steps - 1:
-                say(f"step {t:4d}  loss {loss:.6g}")
+                bar.write(f"step {t:4d}  loss {loss:.6g}")
         graphc_ms = (time.perf_counter() - start) / steps * 1e3
     start = time.perf_counter()
     for _ in range(steps):
@@ -75,4 +107,9 @@ def run(steps: int = 500, backend: str | None = None, dtype: str = "float32",
     numpy_ms = (time.perf_counter() - start) / steps * 1e3
     say(f"graphc ({sess.backend.name} backend): {graphc_ms:.3f} ms/step;  "
         f"hand-written numpy: {numpy_ms:.3f} ms/step")
-    return dict(losses=losses, graphc_ms=graphc_ms, numpy_ms=numpy_ms)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = draw(g, out)
+    curve = plot_losses(losses, out / "loss.png")
+    say("wrote " + ", ".join(str(f) for f in files + ([curve] if curve else [])))
+    return dict(losses=losses, graphc_ms=graphc_ms, numpy_ms=numpy_ms, files=files)

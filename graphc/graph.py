@@ -154,6 +154,8 @@ class Graph:
         self._control_stack: list[tuple[Node, ...]] = []
         self._variables: list[Variable] = []
         self.gradient_overrides: dict[str, Callable[..., Any]] = {}  # op name -> gradient rule
+        for made in _trackers:
+            made.append(self)
         self._lock = threading.Lock()
 
     # -- building -------------------------------------------------------------------------
@@ -242,11 +244,24 @@ class Graph:
     def variables(self) -> list[Variable]:
         return list(self._variables)
 
+    def to_networkx(self) -> Any:
+        """The graph as a networkx MultiDiGraph, for analysis (see graphc.viz.to_networkx)."""
+        from graphc import viz
+
+        return viz.to_networkx(self.nodes)
+
+    def _repr_svg_(self) -> str | None:
+        """Notebooks draw graphs inline (needs graphviz's `dot`)."""
+        from graphc import viz
+
+        return viz.to_svg(self)
+
     def __repr__(self) -> str:
         return f"<gc.Graph with {len(self.nodes)} nodes>"
 
 
 N = TypeVar("N")
+_trackers: list[list[Graph]] = []  # lists collecting new Graphs, see track_graphs()
 
 
 def toposort(roots: Iterable[N], deps: Callable[[N], Iterable[N]]) -> list[N]:
@@ -277,8 +292,21 @@ def toposort(roots: Iterable[N], deps: Callable[[N], Iterable[N]]) -> list[N]:
     return order
 
 
-_default = Graph()
 _local = threading.local()
+
+
+@contextlib.contextmanager
+def track_graphs() -> Iterator[list[Graph]]:
+    """Collect the Graphs created inside the block (`graphc render` uses it)."""
+    made: list[Graph] = []
+    _trackers.append(made)
+    try:
+        yield made
+    finally:
+        _trackers.remove(made)
+
+
+_default = Graph()
 
 
 def _stack() -> list[Graph]:

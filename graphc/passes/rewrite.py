@@ -41,23 +41,27 @@ def rewrite(program: Program, rules: Sequence[Rule]) -> Program:
     """Apply `rules` once to each node, in schedule order; return the pruned result."""
     uses = Uses(program)
     mapping: dict[Tensor, Tensor] = {}
+    replaced: dict[Node, Node] = {}
     for node in program.schedule:
         inputs = tuple(mapping.get(t, t) for t in node.inputs)
-        new = node if inputs == node.inputs else dataclasses.replace(
-            node, inputs=inputs, origin=user_nodes(node))
+        controls = tuple(replaced.get(c, c) for c in node.control_inputs)
+        new = node
+        if inputs != node.inputs or controls != node.control_inputs:
+            new = dataclasses.replace(node, inputs=inputs, control_inputs=controls,
+                                      origin=user_nodes(node))
         for rule in rules:
             replacement = rule(new, uses)
             if replacement is not None:
                 new = replacement
                 break
         if new is not node:
+            replaced[node] = new
             for old_t, new_t in zip(node.outputs, new.outputs):
                 mapping[old_t] = new_t
                 uses.original[new_t] = old_t
     fetches = tuple(mapping.get(t, t) for t in program.fetches)
     fed = set(program.feeds)
-    targets = tuple(mapping[t.outputs[0]].node if t.outputs and t.outputs[0] in mapping else t
-                    for t in program.targets)
+    targets = tuple(replaced.get(n, n) for n in program.targets)
 
     def deps(n: Node) -> list[Node]:
         return [t.node for t in n.inputs if t not in fed] + list(n.control_inputs)
