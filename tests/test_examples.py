@@ -3,6 +3,7 @@
 import pathlib
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -26,11 +27,45 @@ def graphc(*args):
                           text=True, timeout=300, cwd=ROOT)
 
 
-def test_demo_trains_and_reports_timings():
-    done = graphc("demo", "--steps", "20")
+def test_demo_trains_reports_timings_and_draws(tmp_path):
+    done = graphc("demo", "--steps", "20", "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     assert "step    0" in done.stdout and "step   19" in done.stdout
     assert "ms/step" in done.stdout and "hand-written numpy" in done.stdout
+    for name in ("forward.svg", "backward.svg", "optimized.svg"):
+        root = ET.parse(tmp_path / "out" / name).getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert "matmul+relu" in (tmp_path / "out" / "optimized.svg").read_text()
+
+
+def test_render_a_script(tmp_path):
+    script = tmp_path / "model.py"
+    script.write_text("import graphc as gc\n"
+                      "x = gc.placeholder(gc.float32, (None, 3), name='x')\n"
+                      "h = gc.tanh(x, name='hidden')\n"
+                      "y = gc.reduce_sum(h * 2, name='total')\n")
+    done = graphc("render", str(script))
+    assert done.returncode == 0, done.stderr
+    svg = (tmp_path / "model.svg").read_text()
+    assert "hidden" in svg and "total" in svg
+    done = graphc("render", str(script), "--fetch", "hidden", "--out", str(tmp_path / "h.svg"))
+    assert done.returncode == 0, done.stderr
+    svg = (tmp_path / "h.svg").read_text()
+    assert "hidden" in svg and "total" not in svg
+
+
+def test_render_errors(tmp_path):
+    done = graphc("render", str(tmp_path / "missing.py"))
+    assert done.returncode == 2 and "no such script" in done.stderr
+    script = tmp_path / "model.py"
+    script.write_text("import graphc as gc\nx = gc.placeholder(gc.float32, (3,), name='x')\n")
+    done = graphc("render", str(script), "--fetch", "nope")
+    assert done.returncode == 2 and "no node named 'nope'" in done.stderr
+
+
+def test_cuda_device_is_refused_clearly():
+    done = graphc("demo", "--device", "cuda", "--steps", "1")
+    assert done.returncode == 2 and "CPU only" in done.stderr
 
 
 def test_version():
@@ -38,7 +73,8 @@ def test_version():
     assert done.returncode == 0 and done.stdout.startswith("graphc ")
 
 
-@pytest.mark.parametrize("args", [["demo", "--steps", "0"], ["demo", "--dtype", "int8"], []])
+@pytest.mark.parametrize("args", [["demo", "--steps", "0"], ["demo", "--dtype", "int8"], [],
+                                  ["render"], ["frobnicate"]])
 def test_bad_arguments_give_usage_and_fail(args):
     done = graphc(*args)
     assert done.returncode == 2
