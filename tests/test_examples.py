@@ -79,3 +79,20 @@ def test_bad_arguments_give_usage_and_fail(args):
     done = graphc(*args)
     assert done.returncode == 2
     assert "usage: graphc" in done.stderr
+
+
+def test_loss_curve_is_skipped_quietly_without_matplotlib(tmp_path, monkeypatch):
+    import builtins
+
+    from graphc import demo
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError("matplotlib is not installed")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    assert demo.plot_losses([3.0, 2.0, 1.0], tmp_path / "loss.png") is None
+    assert not (tmp_path / "loss.png").exists()
