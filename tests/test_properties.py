@@ -115,9 +115,10 @@ def test_random_graphs_agree_with_numpy_in_graph_and_eager_modes(program):
         out = run_steps(steps, xs, 0)
     if not isinstance(out, gc.Tensor):  # no step applied: the output is a leaf
         return
-    with gc.Session(graph) as sess:
-        got = sess.run(out, dict(zip(xs, leaves)))
-    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    for optimize in (True, False):  # every pass preserves results
+        with gc.Session(graph, optimize=optimize) as sess:
+            got = sess.run(out, dict(zip(xs, leaves)))
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     eager = run_steps(steps, [ge.tensor(a) for a in leaves], 0)
     np.testing.assert_allclose(eager.data, expected, rtol=1e-12, atol=1e-12)
 

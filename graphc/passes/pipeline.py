@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from graphc.graph import Node, Tensor
+from graphc.passes.eliminate_common_subexpressions import eliminate_common_subexpressions
+from graphc.passes.fold_constants import fold_constants
 from graphc.passes.fuse_matmul_relu import fuse_matmul_relu
 from graphc.passes.prune import prune
+from graphc.passes.simplify import simplify
 from graphc.program import Program
 
 # (name, pass) in the order they run; each is a pure Program -> Program function.
 PASSES: list[tuple[str, Callable[[Program], Program]]] = [
+    ("fold_constants", fold_constants),
+    ("eliminate_common_subexpressions", eliminate_common_subexpressions),
+    ("simplify", simplify),
     ("fuse_matmul_relu", fuse_matmul_relu),
 ]
 

@@ -1,8 +1,9 @@
 """The shared rewrite loop: local rules applied to a Program in schedule order.
 
-A rule looks at one node (whose inputs are already rewritten) and returns a replacement node
-or None. Nodes whose inputs changed are rebuilt; dead nodes are dropped at the end. Every new
-node keeps, in `origin`, the user nodes it stands for, so errors and renders can name them.
+A rule looks at one node (whose inputs are already rewritten) and returns a replacement: a
+new or earlier node, an existing tensor that already holds the value, or None to keep it.
+Nodes whose inputs changed are rebuilt; dead nodes are dropped at the end. Every new node
+keeps, in `origin`, the user nodes it stands for, so errors and renders can name them.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class Uses:
         return self.count[t] == 1 and t not in self.kept
 
 
-Rule = Callable[[Node, Uses], "Node | None"]
+Rule = Callable[[Node, Uses], "Node | Tensor | None"]
 
 
 def user_nodes(node: Node) -> tuple[Node, ...]:
@@ -49,16 +50,20 @@ def rewrite(program: Program, rules: Sequence[Rule]) -> Program:
         if inputs != node.inputs or controls != node.control_inputs:
             new = dataclasses.replace(node, inputs=inputs, control_inputs=controls,
                                       origin=user_nodes(node))
+        replacement: Node | Tensor = new
         for rule in rules:
-            replacement = rule(new, uses)
-            if replacement is not None:
-                new = replacement
+            found = rule(new, uses)
+            if found is not None:
+                replacement = found
                 break
-        if new is not node:
-            replaced[node] = new
-            for old_t, new_t in zip(node.outputs, new.outputs):
+        if isinstance(replacement, Tensor):  # the value already exists elsewhere
+            mapping[node.outputs[0]] = replacement
+            replaced[node] = replacement.node
+        elif replacement is not node:
+            replaced[node] = replacement
+            for old_t, new_t in zip(node.outputs, replacement.outputs):
                 mapping[old_t] = new_t
-                uses.original[new_t] = old_t
+                uses.original.setdefault(new_t, old_t)
     fetches = tuple(mapping.get(t, t) for t in program.fetches)
     fed = set(program.feeds)
     targets = tuple(replaced.get(n, n) for n in program.targets)

@@ -1,0 +1,42 @@
+"""Constant folding: an op whose inputs are all constants becomes a constant."""
+
+from __future__ import annotations
+
+from math import prod
+
+import numpy as np
+
+from graphc import shapes
+from graphc.graph import Node
+from graphc.passes.rewrite import Uses, rewrite, user_nodes
+from graphc.program import Program
+from graphc.registry import OPS
+
+MAX_ELEMENTS = 1 << 16  # larger results stay ops: a graph should not carry big arrays
+
+
+def fold_node(node: Node, uses: Uses) -> Node | None:
+    """A constant node holding the op's value, if its inputs are constants and it is small."""
+    opdef = OPS[node.op]
+    if opdef.effect is not None or node.control_inputs or node.op == "constant":
+        return None
+    if not node.inputs and node.op != "fill":
+        return None
+    if not all(t.node.op == "constant" for t in node.inputs) or len(node.types) != 1:
+        return None
+    out = node.types[0]
+    if not shapes.is_fully_defined(out.shape) or prod(out.shape) > MAX_ELEMENTS:  # type: ignore[arg-type]
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            value = np.array(opdef.reference(  # type: ignore[misc]
+                *[t.node.attrs["value"] for t in node.inputs], **node.attrs), dtype=out.dtype.np)
+    except Exception:  # leave it to the run, which reports errors with full context
+        return None
+    value.setflags(write=False)
+    return Node("constant", (), {"value": value, "dtype": out.dtype}, node.types, node.name,
+                node.site, node.graph, (), user_nodes(node))
+
+
+def fold_constants(program: Program) -> Program:
+    return rewrite(program, [fold_node])
