@@ -68,18 +68,34 @@ class Session:
 
     def _execute(self, program: Program, executable: Executable,
                  fed: list[np.ndarray]) -> list[np.ndarray]:
-        with self._lock:
-            state = self._state.snapshot()
+        state = self._snapshot(program.reads)
         self._check_ready(program, state)
         values, writes = executable(fed, state)
-        with self._lock:
-            self._state.variables.update(writes)
+        self._commit(writes)
         return values
+
+    def _snapshot(self, reads: Iterable[Node]) -> RunState:
+        """Variable values as they are now; bound variables read their storage."""
+        with self._lock:
+            state = self._state.snapshot()
+            for node in reads:
+                if "storage" in node.attrs:
+                    state.variables[node] = node.attrs["storage"].data.copy()
+        return state
+
+    def _commit(self, writes: dict[Node, np.ndarray]) -> None:
+        with self._lock:
+            for node, value in writes.items():
+                storage = node.attrs.get("storage")
+                if storage is None:
+                    self._state.variables[node] = value
+                else:  # in place: the owner's tensor (e.g. a module parameter) sees it
+                    storage.data[...] = value
+                    storage._version[0] += 1
 
     def variable_values(self, nodes: list[Node]) -> dict[Node, np.ndarray]:
         """The current values (copies) of the given variable nodes; all must be initialized."""
-        with self._lock:
-            state = self._state.snapshot()
+        state = self._snapshot(nodes)
         self._check_ready(Program(tuple(nodes), (), ()), state)
         return {n: np.array(state.variables[n], copy=True) for n in nodes}
 
@@ -91,8 +107,8 @@ class Session:
             if value.dtype != t.dtype.np or not shapes.matches(t.shape, value.shape):
                 raise ValueError(f"cannot load a {value.dtype}{shapes.fmt(value.shape)} value "
                                  f"into variable '{node.name}' of type {t}")
-        with self._writer, self._lock:
-            self._state.variables.update({n: np.array(v, copy=True) for n, v in values.items()})
+        with self._writer:
+            self._commit({n: np.array(v, copy=True) for n, v in values.items()})
 
     def close(self) -> None:
         """Release the session's variable values and compiled programs."""

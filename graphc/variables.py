@@ -8,7 +8,7 @@ from typing import Any
 from graphc import shapes
 from graphc.dtypes import as_dtype
 from graphc.graph import Graph, Node, Tensor, get_default_graph
-from graphc.ops.control import group
+from graphc.ops.control import group, no_op
 from graphc.ops.core import convert_to_tensor
 from graphc.ops.elementwise import cast
 from graphc.ops.state import assign, variable_node
@@ -42,12 +42,28 @@ class Variable(Tensor):
         graph.add_variable(self)
 
     @classmethod
+    def bound(cls, storage: Any, name: str, graph: Graph | None = None) -> Variable:
+        """A Variable whose value is `storage.data` itself (an nn Parameter): runs read it and
+        assignments write into it, in every Session; its initializer does nothing."""
+        graph = graph or get_default_graph()
+        with graph.as_default():
+            node = variable_node(storage.data.shape, storage.data.dtype, name, storage)
+            initializer = no_op(name=f"{node.name}/initializer")
+        var = cls.__new__(cls)
+        Tensor.__init__(var, node, 0)
+        var.initial_value = var
+        var.initializer = initializer
+        var.trainable = True
+        graph.add_variable(var)
+        return var
+
+    @classmethod
     def from_nodes(cls, node: Node, initializer: Node, trainable: bool = True) -> Variable:
         """The Variable whose value node and initializer already exist (e.g. in an imported
         graph)."""
         var = cls.__new__(cls)
         Tensor.__init__(var, node, 0)
-        var.initial_value = initializer.inputs[0]
+        var.initial_value = initializer.inputs[0] if initializer.inputs else var
         var.initializer = initializer
         var.trainable = trainable
         node.graph.add_variable(var)  # type: ignore[union-attr]

@@ -38,9 +38,13 @@ def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tenso
     return apply(PLACEHOLDER, name=name or "placeholder", shape=shapes.as_shape(shape), dtype=dt)
 
 
-def variable_node(shape: Any, dtype: Any, name: str | None) -> Node:
-    """The node whose output is a variable's value at the start of each run."""
-    out = apply(VARIABLE, name=name or "Variable", shape=tuple(shape), dtype=as_dtype(dtype))
+def variable_node(shape: Any, dtype: Any, name: str | None, storage: Any = None) -> Node:
+    """The node whose output is a variable's value at the start of each run. With `storage`
+    (an object whose `.data` is a numpy array, e.g. an nn Parameter), every Session reads and
+    assigns that array instead of keeping a value of its own."""
+    extra = {} if storage is None else {"storage": storage}
+    out = apply(VARIABLE, name=name or "Variable", shape=tuple(shape), dtype=as_dtype(dtype),
+                **extra)
     return out.node
 
 

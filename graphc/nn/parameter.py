@@ -1,0 +1,58 @@
+"""Parameters: eager tensors owned by modules, bound into graphs as Variables on demand."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from graphc.eager.tensor import Tensor
+from graphc.graph import Graph
+from graphc.variables import Variable
+
+
+class Parameter(Tensor):
+    """A leaf tensor that requires grad and belongs to a Module.
+
+    Called on graph tensors, a module reads each Parameter through a Variable bound to it:
+    runs in any Session read the Parameter's values and assignments write into them.
+    """
+
+    __slots__ = ("_variables", "__weakref__")
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        array = data.data if isinstance(data, Tensor) else np.asarray(data)
+        super().__init__(np.array(array, copy=True), requires_grad=requires_grad)
+        self._variables: weakref.WeakKeyDictionary[Graph, Variable] = \
+            weakref.WeakKeyDictionary()
+
+    def variable(self, graph: Graph, name: str = "parameter") -> Variable:
+        """The Variable standing for this Parameter in `graph` (made once per graph)."""
+        if graph not in self._variables:
+            self._variables[graph] = Variable.bound(self, name, graph)
+        return self._variables[graph]
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+_binding = threading.local()
+
+
+def binding_graph() -> Graph | None:
+    """The graph a module call is building into, if any (per thread)."""
+    return getattr(_binding, "graph", None)
+
+
+@contextmanager
+def binding(graph: Graph | None) -> Iterator[None]:
+    previous = binding_graph()
+    _binding.graph = graph
+    try:
+        yield
+    finally:
+        _binding.graph = previous
