@@ -1,34 +1,21 @@
 """graphc: a static-graph deep-learning compiler and runtime with a TensorFlow-1-style API."""
 
-from graphc import (
-                          runtime,  # noqa: F401 - registers the backends
-                          viz,
-)
+from graphc import runtime  # noqa: F401 - registers the backends
 from graphc import testing as test
 from graphc.dtypes import DType, as_dtype, bool, float32, float64, int32, int64
 from graphc.errors import FailedPreconditionError, GraphcError, InvalidArgumentError
-from graphc.graph import (
-                          Graph,
-                          Node,
-                          Tensor,
-                          control_dependencies,
-                          get_default_graph,
-                          name_scope,
-                          reset_default_graph,
-)
+from graphc.graph import (Graph, Node, Tensor, control_dependencies, get_default_graph,
+                          name_scope, reset_default_graph)
 from graphc.ops import *  # noqa: F403 - the op functions are the public API
 from graphc.ops import __all__ as _ops_all
 from graphc.passes.autodiff import gradients
 from graphc.saver import Saver
 from graphc.serialize import export_graph, import_graph
 from graphc.session import Session
-from graphc.variables import (
-                          Variable,
-                          global_variables,
-                          global_variables_initializer,
-                          trainable_variables,
-                          variables_initializer,
-)
+from graphc.variables import (Variable, global_variables, global_variables_initializer,
+                              trainable_variables, variables_initializer)
+
+from graphc import nn, optim, viz  # noqa: E402 - they build on everything above
 
 __version__ = "0.1.0"
 
@@ -37,6 +24,6 @@ __all__ = [
     "Saver", "Session", "Tensor", "Variable", "as_dtype", "bool", "control_dependencies",
     "export_graph", "float32", "float64", "get_default_graph", "global_variables",
     "global_variables_initializer", "gradients", "import_graph", "int32", "int64", "name_scope",
-    "reset_default_graph", "test", "trainable_variables", "variables_initializer", "viz",
-    *_ops_all,
+    "nn", "optim", "reset_default_graph", "test", "trainable_variables", "variables_initializer",
+    "viz", *_ops_all,
 ]

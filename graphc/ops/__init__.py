@@ -6,32 +6,9 @@ from graphc.ops.constant import constant, fill, ones, ones_like, zeros, zeros_li
 from graphc.ops.control import group, no_op
 from graphc.ops.custom import RegisterGradient, custom_gradient
 from graphc.ops.debug import check_numerics
-from graphc.ops.elementwise import (
-                                    abs,
-                                    add,
-                                    cast,
-                                    divide,
-                                    equal,
-                                    exp,
-                                    greater,
-                                    greater_equal,
-                                    less,
-                                    less_equal,
-                                    log,
-                                    maximum,
-                                    minimum,
-                                    multiply,
-                                    negative,
-                                    pow,
-                                    relu,
-                                    sigmoid,
-                                    sign,
-                                    sqrt,
-                                    square,
-                                    subtract,
-                                    tanh,
-                                    where,
-)
+from graphc.ops.elementwise import (abs, add, cast, divide, equal, exp, greater, greater_equal,
+                                    less, less_equal, log, maximum, minimum, multiply, negative,
+                                    pow, relu, sigmoid, sign, sqrt, square, subtract, tanh, where)
 from graphc.ops.index import getitem
 from graphc.ops.linalg import matmul
 from graphc.ops.operators import install_operators

@@ -7,26 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphc.ops.elementwise import (
-    abs,
-    add,
-    divide,
-    exp,
-    greater,
-    greater_equal,
-    less,
-    less_equal,
-    log,
-    maximum,
-    minimum,
-    multiply,
-    negative,
-    pow,
-    relu,
-    sigmoid,
-    subtract,
-    tanh,
-)
+from graphc.ops.elementwise import (abs, add, divide, exp, greater, greater_equal, less, less_equal,
+                                    log, maximum, minimum, multiply, negative, pow, relu, sigmoid,
+                                    subtract, tanh)
 from graphc.ops.index import getitem
 from graphc.ops.linalg import matmul
 from graphc.ops.reduce import reduce_mean, reduce_sum

@@ -7,13 +7,8 @@ import pytest
 import graphc as gc
 from graphc import shapes
 from graphc.registry import OPS
-from tests.ops.op_cases import (
-    CASES,
-    CHECKED_ELSEWHERE,
-    Case,
-    check_against_finite_differences,
-    output_weights,
-)
+from tests.ops.op_cases import (CASES, CHECKED_ELSEWHERE, Case, check_against_finite_differences,
+                                output_weights)
 
 # float64 results of the same arithmetic agree to rounding (~1e-16 relative per op; a few ops
 # chained, so 1e-12 leaves room). float32 carries 24 bits (eps 1.2e-7): allow ~100 ulps.

@@ -1,0 +1,7 @@
+"""Optimizers for nn Parameters: eager step() or a static minimize(loss) op (gc.optim)."""
+
+from graphc.optim.adam import Adam
+from graphc.optim.optimizer import Optimizer
+from graphc.optim.sgd import SGD
+
+__all__ = ["SGD", "Adam", "Optimizer"]

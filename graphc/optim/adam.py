@@ -1,0 +1,38 @@
+"""Adam, with PyTorch's bias correction and (L2) weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from graphc.nn.parameter import Parameter
+from graphc.ops.elementwise import sqrt
+from graphc.optim.optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """PyTorch's update at step t, per parameter p with gradient g:
+
+        g = g + weight_decay * p
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g^2
+        p = p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+    """
+
+    state_names = ("exp_avg", "exp_avg_sq")
+
+    def __init__(self, params: Iterable[Parameter], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def update(self, p: Any, g: Any, state: dict[str, Any], step: Any) -> tuple[Any, dict]:
+        h = self.hyper
+        beta1, beta2 = h["betas"]
+        if h["weight_decay"]:
+            g = g + h["weight_decay"] * p
+        m = beta1 * state["exp_avg"] + (1 - beta1) * g
+        v = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+        m_hat = m / (1 - beta1 ** step)
+        v_hat = v / (1 - beta2 ** step)
+        return p - h["lr"] * m_hat / (sqrt(v_hat) + h["eps"]), {"exp_avg": m, "exp_avg_sq": v}
