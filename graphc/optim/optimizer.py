@@ -13,17 +13,17 @@ from graphc.eager.tensor import Tensor
 from graphc.graph import Node
 from graphc.nn.parameter import Parameter
 from graphc.ops.control import group
-from graphc.ops.elementwise import where
+from graphc.ops.elementwise import equal, where
 from graphc.passes.autodiff import gradients
 from graphc.variables import Variable
 
 
-def choose(first: Any, on_first: Any, otherwise: Any) -> Any:
-    """on_first if this is the first step, else otherwise; `first` is a bool (eager) or a
-    boolean tensor (graph)."""
-    if isinstance(first, bool | np.bool_):
-        return on_first if first else otherwise
-    return where(first, on_first, otherwise)
+def on_first_step(step: Any, first: Any, otherwise: Any) -> Any:
+    """`first` on step 1, else `otherwise`; `step` is an int (eager) or a graph tensor (whose
+    `==` is identity, as in TensorFlow 1, so the comparison is an op)."""
+    if isinstance(step, int):
+        return first if step == 1 else otherwise
+    return where(equal(step, 1), first, otherwise)
 
 
 class Optimizer:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from graphc.nn.parameter import Parameter
-from graphc.optim.optimizer import Optimizer, choose
+from graphc.optim.optimizer import Optimizer, on_first_step
 
 
 class SGD(Optimizer):
@@ -36,7 +36,7 @@ class SGD(Optimizer):
         new_state = {}
         if h["momentum"]:
             b = state["momentum_buffer"]
-            b = choose(step == 1, g, h["momentum"] * b + (1 - h["dampening"]) * g)
+            b = on_first_step(step, g, h["momentum"] * b + (1 - h["dampening"]) * g)
             new_state["momentum_buffer"] = b
             g = g + h["momentum"] * b if h["nesterov"] else b
         return p - h["lr"] * g, new_state

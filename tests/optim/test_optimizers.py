@@ -1,0 +1,140 @@
+"""SGD and Adam against their formulas in numpy, eagerly and in graphs, and eager vs static
+training of one model from one state dict."""
+
+import numpy as np
+import pytest
+
+import graphc as gc
+import graphc.eager as ge
+from graphc import nn, optim
+
+STEPS = 6
+
+
+def numpy_sgd(p, grads, lr, momentum=0, dampening=0, nesterov=False, weight_decay=0):
+    buf = None
+    for g in grads:
+        g = g + weight_decay * p
+        if momentum:
+            buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p = p - lr * g
+    return p
+
+
+def numpy_adam(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    for t, g in enumerate(grads, start=1):
+        g = g + weight_decay * p
+        m = betas[0] * m + (1 - betas[0]) * g
+        v = betas[1] * v + (1 - betas[1]) * g * g
+        p = p - lr * (m / (1 - betas[0] ** t)) / (np.sqrt(v / (1 - betas[1] ** t)) + eps)
+    return p
+
+
+CONFIGS = [
+    (optim.SGD, numpy_sgd, dict(lr=0.1)),
+    (optim.SGD, numpy_sgd, dict(lr=0.1, momentum=0.9)),
+    (optim.SGD, numpy_sgd, dict(lr=0.1, momentum=0.9, dampening=0.3)),
+    (optim.SGD, numpy_sgd, dict(lr=0.1, momentum=0.8, nesterov=True)),
+    (optim.SGD, numpy_sgd, dict(lr=0.1, weight_decay=0.05, momentum=0.5)),
+    (optim.Adam, numpy_adam, dict(lr=0.05)),
+    (optim.Adam, numpy_adam, dict(lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)),
+]
+IDS = ["sgd", "momentum", "dampening", "nesterov", "weight_decay", "adam", "adam_options"]
+
+# The loss sum(c * p^2) has gradient 2 c p, so the gradient sequence depends on the updates.
+C = np.array([[0.5, -1.0, 2.0]])
+
+
+def gradient_sequence(reference, start, hyper):
+    """Replay the optimizer in numpy, computing each gradient at the current point."""
+    p, grads = start.copy(), []
+    for _ in range(STEPS):
+        grads.append(2 * C * p)
+        p = reference(start.copy(), grads, **hyper)
+    return p
+
+
+@pytest.mark.parametrize("opt_class,reference,hyper", CONFIGS, ids=IDS)
+def test_eager_step_matches_formula(opt_class, reference, hyper):
+    start = np.array([[1.0, -2.0, 0.5]])
+    p = nn.Parameter(start)
+    opt = opt_class([p], **hyper)
+    for _ in range(STEPS):
+        opt.zero_grad()
+        (p * p * C).sum().backward()
+        opt.step()
+    np.testing.assert_allclose(p.data, gradient_sequence(reference, start, hyper), rtol=1e-12)
+
+
+@pytest.mark.parametrize("opt_class,reference,hyper", CONFIGS, ids=IDS)
+def test_static_minimize_matches_formula(opt_class, reference, hyper):
+    start = np.array([[1.0, -2.0, 0.5]])
+    p = nn.Parameter(start)
+    graph = gc.Graph()
+    with graph.as_default():
+        loss = gc.reduce_sum(p.variable(graph) ** 2 * C)
+        train = opt_class([p], **hyper).minimize(loss)
+        init = gc.global_variables_initializer()
+    with gc.Session(graph) as sess:
+        sess.run(init)
+        for _ in range(STEPS):
+            sess.run(train)
+    np.testing.assert_allclose(p.data, gradient_sequence(reference, start, hyper), rtol=1e-12)
+
+
+def test_step_skips_parameters_without_gradients():
+    a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(2))
+    opt = optim.SGD([a, b], lr=1.0)
+    (a * 3).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(a.data, [-2.0, -2.0])
+    np.testing.assert_array_equal(b.data, [1.0, 1.0])
+    opt.zero_grad()
+    assert a.grad is None
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="empty list of parameters"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="Nesterov momentum needs momentum > 0"):
+        optim.SGD([nn.Parameter(np.ones(1))], lr=0.1, nesterov=True)
+    with pytest.raises(TypeError, match="optimizes nn Parameters, got Tensor"):
+        optim.Adam([ge.tensor([1.0], requires_grad=True)])
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9),
+                                  lambda ps: optim.Adam(ps, lr=0.01)], ids=["sgd", "adam"])
+def test_eager_and_static_training_agree(make):
+    ge.manual_seed(0)
+    eager_model = nn.Sequential(nn.Linear(4, 8, dtype=gc.float64), nn.ReLU(),
+                                nn.Linear(8, 2, dtype=gc.float64))
+    static_model = nn.Sequential(nn.Linear(4, 8, dtype=gc.float64), nn.ReLU(),
+                                 nn.Linear(8, 2, dtype=gc.float64))
+    static_model.load_state_dict(eager_model.state_dict())
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((16, 4)), rng.standard_normal((16, 2))
+    loss_fn = nn.MSELoss()
+    opt = make(eager_model.parameters())
+    eager_losses = []
+    for _ in range(25):
+        opt.zero_grad()
+        loss = loss_fn(eager_model(ge.tensor(x)), ge.tensor(y))
+        loss.backward()
+        opt.step()
+        eager_losses.append(loss.item())
+    graph = gc.Graph()
+    with graph.as_default():
+        xp, yp = gc.placeholder(gc.float64, (None, 4)), gc.placeholder(gc.float64, (None, 2))
+        loss = loss_fn(static_model(xp), yp)
+        train = make(static_model.parameters()).minimize(loss)
+        init = gc.global_variables_initializer()
+    with gc.Session(graph) as sess:
+        sess.run(init)
+        static_losses = [sess.run([loss, train], {xp: x, yp: y})[0] for _ in range(25)]
+    assert eager_losses[-1] < 0.7 * eager_losses[0]  # it trained
+    np.testing.assert_allclose(static_losses, eager_losses, rtol=1e-10)
+    for (name, p), (_, q) in zip(eager_model.named_parameters(),
+                                 static_model.named_parameters()):
+        np.testing.assert_allclose(q.data, p.data, rtol=1e-10, err_msg=name)
