@@ -45,16 +45,17 @@ def train_static(model, x_value, y_value, steps, log):
             log(t, loss_value)
 
 
-def main(steps=500):
+def compare_modes(make_model, train_eager, train_static, steps=500):
+    """Train two copies of one model, eagerly and statically, from the same starting point
+    and data, printing "eager t loss" and "static t loss" lines."""
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((N, D_IN)), rng.standard_normal((N, D_OUT))
     ge.manual_seed(0)
-    eager_model = make_model()
-    static_model = make_model()
-    static_model.load_state_dict(eager_model.state_dict())  # the same starting point
+    eager_model, static_model = make_model(), make_model()
+    static_model.load_state_dict(eager_model.state_dict())
     train_eager(eager_model, x, y, steps, lambda t, loss: print("eager", t, loss))
     train_static(static_model, x, y, steps, lambda t, loss: print("static", t, loss))
 
 
 if __name__ == "__main__":
-    main()
+    compare_modes(make_model, train_eager, train_static)

@@ -3,19 +3,20 @@ static graph (optimizer.minimize(loss), TensorFlow style).
 Run: python examples/optim_adam.py
 """
 
-import numpy as np
-from nn_two_layer import D_IN, D_OUT, N, make_model
+from nn_two_layer import D_IN, D_OUT, compare_modes, make_model
 
 import graphc as gc
 import graphc.eager as ge
 from graphc import nn, optim
 
-LEARNING_RATE = 1e-4
+
+def adam(parameters):
+    return optim.Adam(parameters, lr=1e-4)
 
 
-def train_eager(model, x, y, steps, log):
+def train_eager(model, x, y, steps, log, make_optimizer=adam):
     loss_fn = nn.MSELoss(reduction="sum")
-    optimizer = optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    optimizer = make_optimizer(model.parameters())
     for t in range(steps):
         loss = loss_fn(model(ge.tensor(x)), ge.tensor(y))
         log(t, loss.item())
@@ -24,14 +25,14 @@ def train_eager(model, x, y, steps, log):
         optimizer.step()
 
 
-def train_static(model, x_value, y_value, steps, log):
+def train_static(model, x_value, y_value, steps, log, make_optimizer=adam):
     graph = gc.Graph()
     with graph.as_default():
         x = gc.placeholder(gc.float64, (None, D_IN))
         y = gc.placeholder(gc.float64, (None, D_OUT))
         loss = nn.MSELoss(reduction="sum")(model(x), y)
-        train = optim.Adam(model.parameters(), lr=LEARNING_RATE).minimize(loss)
-        init = gc.global_variables_initializer()  # Adam's moments and step count
+        train = make_optimizer(model.parameters()).minimize(loss)
+        init = gc.global_variables_initializer()  # the optimizer's state, e.g. Adam's moments
     with gc.Session(graph) as sess:
         sess.run(init)
         for t in range(steps):
@@ -39,15 +40,5 @@ def train_static(model, x_value, y_value, steps, log):
             log(t, loss_value)
 
 
-def main(steps=500):
-    rng = np.random.default_rng(0)
-    x, y = rng.standard_normal((N, D_IN)), rng.standard_normal((N, D_OUT))
-    ge.manual_seed(0)
-    eager_model, static_model = make_model(), make_model()
-    static_model.load_state_dict(eager_model.state_dict())
-    train_eager(eager_model, x, y, steps, lambda t, loss: print("eager", t, loss))
-    train_static(static_model, x, y, steps, lambda t, loss: print("static", t, loss))
-
-
 if __name__ == "__main__":
-    main()
+    compare_modes(make_model, train_eager, train_static)
