@@ -163,11 +163,7 @@ class Graph:
                     types: Iterable[TensorType], name: str | None = None,
                     control_inputs: Iterable[Node] = (), site: Site | None = None) -> Node:
         """Append a node; its name is made unique within the current name scope."""
-        inputs = tuple(inputs)
-        for t in inputs:
-            if t.graph is not self:
-                raise ValueError(f"{op}: input '{t.name}' belongs to another graph; "
-                                 "build every op of a computation in one graph")
+        inputs = tuple(t if t.graph is self else self.capture(t, op) for t in inputs)
         controls = tuple(control_inputs) + tuple(n for group in self._control_stack for n in group)
         with self._lock:
             node = Node(op, inputs, MappingProxyType(dict(attrs)), tuple(types),
@@ -186,6 +182,15 @@ class Graph:
             name = f"{full}_{count}"
         self._name_counts[full] = count + 1
         return name
+
+    def capture(self, t: Tensor, op: str) -> Tensor:
+        """How this graph uses a tensor of another graph: a plain graph refuses."""
+        raise ValueError(f"{op}: input '{t.name}' belongs to another graph; "
+                         "build every op of a computation in one graph")
+
+    def lineage(self) -> list[Graph]:
+        """This graph, then the graphs enclosing it (a function graph's parents)."""
+        return [self]
 
     @contextlib.contextmanager
     def name_scope(self, name: str) -> Iterator[str]:
@@ -258,6 +263,43 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<gc.Graph with {len(self.nodes)} nodes>"
+
+
+class FuncGraph(Graph):
+    """The graph of a function traced for control flow (a cond branch, a loop body).
+
+    Its `inputs` are placeholders for the function's arguments; a tensor of an enclosing
+    graph used inside is captured: it becomes a placeholder here, fed at run time with the
+    outer value (`captures` pairs each outer tensor with its placeholder).
+    """
+
+    def __init__(self, parent: Graph, name: str) -> None:
+        super().__init__()
+        self.parent = parent
+        self.name = name
+        self.seed = parent.seed
+        self.inputs: list[Tensor] = []
+        self.outputs: list[Tensor] = []
+        self.captures: dict[Tensor, Tensor] = {}
+
+    def capture(self, t: Tensor, op: str) -> Tensor:
+        if t.graph not in self.parent.lineage():
+            return super().capture(t, op)
+        if t.graph is not self.parent:
+            t = self.parent.capture(t, op)
+        if t not in self.captures:
+            node = self.create_node("placeholder", (), {"shape": t.shape, "dtype": t.dtype},
+                                    (t.type,), "capture")
+            self.captures[t] = node.outputs[0]
+        return self.captures[t]
+
+    def lineage(self) -> list[Graph]:
+        return [self, *self.parent.lineage()]
+
+    @property
+    def root(self) -> Graph:
+        """The user's graph this function graph is nested in."""
+        return self.parent.lineage()[-1]
 
 
 N = TypeVar("N")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from graphc.dtypes import DType, as_dtype
-from graphc.graph import Graph, Node, TensorType
+from graphc.graph import FuncGraph, Graph, Node, TensorType
 from graphc.registry import OPS
 from graphc.site import Site
 from graphc.variables import Variable
@@ -127,6 +127,14 @@ def _encode(value: Any, arrays: dict[str, np.ndarray], node: Node) -> Any:
         return {"$ellipsis": True}
     if isinstance(value, Node):
         return {"$node": value.name}
+    if isinstance(value, TensorType):
+        return {"$type": [value.dtype.name, None if value.shape is None else list(value.shape)]}
+    if isinstance(value, FuncGraph):
+        return {"$function_graph": {
+            "name": value.name, "nodes": [_node_record(n, arrays) for n in value.nodes],
+            "inputs": [t.name for t in value.inputs], "outputs": [t.name for t in value.outputs],
+            "captures": [[outer.name, inner.name] for outer, inner in value.captures.items()],
+            "returns_sequence": getattr(value, "returns_sequence", False)}}
     if callable(value):
         return {"$function": getattr(value, "__qualname__", repr(value))}
     raise TypeError(f"cannot export {node.describe()}: attribute of type "
@@ -155,9 +163,26 @@ def _decode(value: Any, arrays: dict[str, np.ndarray], graph: Graph) -> Any:
         return Ellipsis
     if tag == "$node":
         return graph.get_node(payload)
+    if tag == "$type":
+        return TensorType(as_dtype(payload[0]), None if payload[1] is None else tuple(payload[1]))
+    if tag == "$function_graph":
+        return _function_graph(payload, arrays, graph)
     if tag == "$function":
         return _missing_function(payload)
     raise ValueError(f"unknown attribute encoding {tag!r}")
+
+
+def _function_graph(record: dict[str, Any], arrays: dict[str, np.ndarray],
+                    parent: Graph) -> FuncGraph:
+    """Rebuild a traced function graph inside `parent`, its captures pointing there."""
+    fg = FuncGraph(parent, record["name"])
+    for node in record["nodes"]:
+        _add_node(fg, node, arrays, f"function graph {record['name']}")
+    fg.inputs = [fg.get_tensor(n) for n in record["inputs"]]
+    fg.outputs = [fg.get_tensor(n) for n in record["outputs"]]
+    fg.captures = {parent.get_tensor(o): fg.get_tensor(i) for o, i in record["captures"]}
+    fg.returns_sequence = record["returns_sequence"]  # type: ignore[attr-defined]
+    return fg
 
 
 def _missing_function(name: str) -> Any:

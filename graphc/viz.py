@@ -26,6 +26,7 @@ STYLES: dict[str, dict[str, str]] = {
     "gradient": dict(shape="ellipse", fillcolor="#fde2e4", color="#b8336a"),
     "update": dict(shape="box", style="filled,bold", fillcolor="#ffd8b1", color="#d2600f"),
     "control": dict(shape="octagon", fillcolor="#e8e4f6", color="#5a3e9b"),
+    "flow": dict(shape="hexagon", style="filled,bold", fillcolor="#dcd3f2", color="#4b2a91"),
     "custom": dict(shape="component", fillcolor="#e4f1f6", color="#2a7b9b"),
     "fused": dict(shape="box", style="filled,bold", fillcolor="#bfe6c3", color="#1b7a34",
                   penwidth="2.5"),
@@ -38,7 +39,8 @@ def kind_of(node: Node) -> str:
     if OPS[node.op].fused_from:
         return "fused"
     fixed = {"placeholder": "placeholder", "variable": "variable", "assign": "update",
-             "no_op": "control", "custom_gradient": "custom"}
+             "no_op": "control", "custom_gradient": "custom", "cond": "flow",
+             "while_loop": "flow", "while_grad": "flow"}
     if node.op in fixed:
         return fixed[node.op]
     if node.op in CONSTANT_OPS:

@@ -27,6 +27,11 @@ def all_ops_graph():
         v = gc.Variable(gc.random_uniform((2, 2), dtype=gc.float64), name="v")
         outputs += [v.assign_add(gc.ones((2, 2), gc.float64) * 2), gc.random_normal((3,)),
                     gc.fill((2,), 7)]
+        h = gc.placeholder(gc.float64, (3,))
+        feeds[h] = np.array([0.1, 0.2, 0.3])
+        _, looped = gc.while_loop(lambda i, x: i < 2, lambda i, x: (i + 1, gc.tanh(x) * 2),
+                                  [0, h])
+        outputs += gc.gradients(gc.reduce_sum(looped), [h])
         step = gc.group(gc.no_op(), v.initializer)
     return graph, feeds, outputs, step
 

@@ -31,7 +31,9 @@ class Parameter(Tensor):
             weakref.WeakKeyDictionary()
 
     def variable(self, graph: Graph, name: str = "parameter") -> Variable:
-        """The Variable standing for this Parameter in `graph` (made once per graph)."""
+        """The Variable standing for this Parameter in `graph` (made once per graph; inside a
+        control-flow function graph, the Variable of the user's graph, captured there)."""
+        graph = graph.lineage()[-1]
         if graph not in self._variables:
             self._variables[graph] = Variable.bound(self, name, graph)
         return self._variables[graph]

@@ -6,6 +6,7 @@ from graphc.ops.constant import constant, fill, ones, ones_like, zeros, zeros_li
 from graphc.ops.control import group, no_op
 from graphc.ops.custom import RegisterGradient, custom_gradient
 from graphc.ops.debug import check_numerics
+from graphc.ops.flow import cond, while_loop
 from graphc.ops.elementwise import (abs, add, cast, divide, equal, exp, greater, greater_equal,
                                     less, less_equal, log, maximum, minimum, multiply, negative,
                                     pow, relu, sigmoid, sign, sqrt, square, subtract, tanh, where)
@@ -20,10 +21,12 @@ from graphc.ops.state import placeholder
 install_operators(Tensor)
 
 __all__ = [
-    "RegisterGradient", "abs", "add", "cast", "check_numerics", "constant", "custom_gradient",
+    "RegisterGradient", "abs", "add", "cast", "check_numerics", "cond", "constant",
+    "custom_gradient",
     "divide", "equal", "exp", "fill", "getitem", "greater", "greater_equal", "group", "identity",
     "less", "less_equal", "log", "matmul", "maximum", "minimum", "multiply", "negative", "no_op",
     "ones", "ones_like", "placeholder", "pow", "random_normal", "random_uniform", "reduce_max",
     "reduce_mean", "reduce_sum", "relu", "reshape", "set_random_seed", "sigmoid", "sign", "sqrt",
-    "square", "stop_gradient", "subtract", "tanh", "transpose", "where", "zeros", "zeros_like",
+    "square", "stop_gradient", "subtract", "tanh", "transpose", "where", "while_loop", "zeros",
+    "zeros_like",
 ]

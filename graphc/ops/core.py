@@ -101,10 +101,14 @@ def scalar_value(t: Any) -> float | None:
 
 
 def _graph_of(inputs: tuple[Any, ...]) -> Graph:
+    """The graph to build in: the default graph, unless an input belongs to a graph that is
+    neither it nor one enclosing it (then that input's graph)."""
+    default = get_default_graph()
+    enclosing = default.lineage()
     for x in inputs:
-        if isinstance(x, Tensor) and x.graph is not None:
+        if isinstance(x, Tensor) and x.graph is not None and x.graph not in enclosing:
             return x.graph
-    return get_default_graph()
+    return default
 
 
 def _short(value: Any) -> str:

@@ -37,33 +37,39 @@ class Interpreter:
             if not node.types:
                 continue
             args = [env[t] for t in node.inputs]
-            value = _evaluate(node, opdef, args, state)
-            if self.check_numerics and value.dtype.kind == "f" and not np.isfinite(value).all():
-                raise InvalidArgumentError(f"{node.describe()} produced "
-                                           f"{np.count_nonzero(~np.isfinite(value))} NaN or "
-                                           f"infinite values (shape {shapes.fmt(value.shape)})")
+            values = _evaluate(node, opdef, args, state)
+            for value in values:
+                if self.check_numerics and value.dtype.kind == "f" and \
+                        not np.isfinite(value).all():
+                    raise InvalidArgumentError(
+                        f"{node.describe()} produced {np.count_nonzero(~np.isfinite(value))} "
+                        f"NaN or infinite values (shape {shapes.fmt(value.shape)})")
             if opdef.effect == "write":
-                writes[node.attrs["var"]] = value
-            env[node.outputs[0]] = value
+                writes[node.attrs["var"]] = values[0]
+            env.update(zip(node.outputs, values))
 
 
-def _evaluate(node: Node, opdef: OpDef, args: list[np.ndarray], state: RunState) -> np.ndarray:
+def _evaluate(node: Node, opdef: OpDef, args: list[np.ndarray],
+              state: RunState) -> list[np.ndarray]:
+    """The node's output values (one array per output), checked against its static types."""
     try:
         if opdef.effect == "read":
-            return state.variables[node]
+            return [state.variables[node]]
         if opdef.effect == "random":
-            value = opdef.reference(rng=state.rng(node), **node.attrs)  # type: ignore[misc]
+            result = opdef.reference(rng=state.rng(node), **node.attrs)  # type: ignore[misc]
         else:
-            value = opdef.reference(*args, **node.attrs)  # type: ignore[misc]
-        value = np.asarray(value, dtype=node.types[0].dtype.np)
+            result = opdef.reference(*args, **node.attrs)  # type: ignore[misc]
+        results = result if len(node.types) > 1 else (result,)
+        values = [np.asarray(v, dtype=t.dtype.np) for v, t in zip(results, node.types)]
     except Exception as err:
         inputs = ", ".join(f"{shapes.fmt(a.shape)} {a.dtype}" for a in args)
         raise InvalidArgumentError(f"{node.describe()} failed on inputs [{inputs}]: {err}") from err
-    if not shapes.matches(node.types[0].shape, value.shape):
-        raise InvalidArgumentError(
-            f"{node.describe()} produced shape {shapes.fmt(value.shape)}, but its static "
-            f"shape is {shapes.fmt(node.types[0].shape)}")
-    return value
+    for value, t in zip(values, node.types):
+        if not shapes.matches(t.shape, value.shape):
+            raise InvalidArgumentError(
+                f"{node.describe()} produced shape {shapes.fmt(value.shape)}, but its static "
+                f"shape is {shapes.fmt(t.shape)}")
+    return values
 
 
 class NumpyBackend:

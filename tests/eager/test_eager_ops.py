@@ -38,7 +38,13 @@ def test_eager_gradient_matches_graph_and_finite_differences(case):
     with gc.Session(graph) as sess:
         static = sess.run([g for g in grads if g is not None], _feeds(case, placeholders,
                                                                       gc.float64))
-    assert [g is None for g in grads] == [g is None for g in eager]
-    for got, want in zip([g for g in eager if g is not None], static):
+    static_iter = iter(static)
+    static = [None if g is None else next(static_iter) for g in grads]
+    for got, want in zip(eager, static):
+        if got is None:
+            # A graph cond cannot know which branch runs, so an input used only by the
+            # other branch gets a zero gradient where plain Python gets none.
+            assert want is None or not np.any(want)
+            continue
         # The same rules on the same float64 values: equal up to rounding.
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

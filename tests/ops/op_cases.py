@@ -61,6 +61,12 @@ def log1pexp(x):
     return gc.log(1 + e), lambda dy: dy * (1 - 1 / (1 + e))
 
 
+def _loop_reference(x, w, trips=3):
+    for _ in range(trips):
+        x = np.tanh(x * w)
+    return x
+
+
 def _relu(x):
     return np.where(x > 0, x, 0.0)
 
@@ -147,6 +153,13 @@ CASES = [
     Case("index_add", lambda x, v: index_add(x, v, np.array([0, 0, 2])), [normal(3, 2),
          normal(3, 2)], lambda x, v: x + np.array([[1, 1, 0], [0, 0, 0], [0, 0, 1]]) @ v),
     Case("custom_gradient", log1pexp, [normal(4)], lambda x: np.log(1 + np.exp(x))),
+    Case("cond", lambda x, w: gc.cond(gc.reduce_sum(x) > 0, lambda: x * w, lambda: gc.exp(x)),
+         [positive(3), normal(3)], lambda x, w: x * w),
+    Case("cond", lambda x, w: gc.cond(gc.reduce_sum(x) > 0, lambda: x * w, lambda: gc.exp(x)),
+         [-positive(3), normal(3)], lambda x, w: np.exp(x), id="cond-false"),
+    Case("while_loop", lambda x, w: gc.while_loop(
+        lambda i, h: i < 3, lambda i, h: (i + 1, gc.tanh(h * w)), [0, x])[1],
+         [normal(3), normal(3)], _loop_reference),
     Case("reshape_like", lambda x, like: reshape_like(x, like), [normal(2, 6), normal(4, 3)],
          lambda x, like: x.ravel().reshape(4, 3)),
 ]
@@ -157,6 +170,7 @@ CHECKED_ELSEWHERE = {
     "random_normal": "test_creation.py", "random_uniform": "test_creation.py",
     "placeholder": "test_session.py", "variable": "test_session.py",
     "assign": "test_session.py", "no_op": "test_session.py",
+    "while_grad": "test_control_flow.py (the gradient of while_loop; it has none itself)",
 }
 
 
