@@ -1,0 +1,175 @@
+"""gc.cond and gc.while_loop: values, gradients against finite differences (zero trips
+included), shape checks, and the seeds' DynamicNet at every depth."""
+
+import dynamic_net
+import numpy as np
+import pytest
+
+import graphc as gc
+import graphc.eager as ge
+
+rng = np.random.default_rng(0)
+
+
+def run(fetches, feeds=None):
+    with gc.Session() as sess:
+        sess.run(gc.global_variables_initializer())
+        return sess.run(fetches, feeds)
+
+
+# -- cond -----------------------------------------------------------------------------------
+def test_cond_runs_only_the_chosen_branch():
+    p = gc.placeholder(gc.bool, ())
+    a = gc.placeholder(gc.float64, (None,))
+    b = gc.placeholder(gc.float64, (None,))
+    y = gc.cond(p, lambda: a * 2, lambda: a - b)  # a - b fails when the lengths differ
+    np.testing.assert_array_equal(run(y, {p: True, a: [1.0, 2.0], b: [1.0, 2.0, 3.0]}),
+                                  [2.0, 4.0])
+    with pytest.raises(gc.InvalidArgumentError, match="cond"):
+        run(y, {p: False, a: [1.0, 2.0], b: [1.0, 2.0, 3.0]})
+
+
+def test_cond_with_several_outputs_and_eager_pred():
+    x = gc.placeholder(gc.float64, (2,))
+    lo, hi = gc.cond(gc.reduce_sum(x) > 0, lambda: [x, x * 2], lambda: [-x, x * 3])
+    got = run([lo, hi], {x: [1.0, 2.0]})
+    np.testing.assert_array_equal(got[0], [1.0, 2.0])
+    np.testing.assert_array_equal(got[1], [2.0, 4.0])
+    assert gc.cond(ge.tensor(True), lambda: "yes", lambda: "no") == "yes"
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0], ids=["true", "false"])
+def test_cond_gradients(sign):
+    def model(x, w):
+        return gc.cond(gc.reduce_sum(x) > 0, lambda: gc.tanh(x * w), lambda: x * w * w)
+    gc.test.check_gradients(model, [sign * rng.uniform(0.5, 1, 3), rng.standard_normal(3)])
+
+
+def test_cond_errors():
+    x = gc.placeholder(gc.float64, (2,))
+    with pytest.raises(TypeError, match="pred must be a bool scalar"):
+        gc.cond(x, lambda: x, lambda: x)
+    with pytest.raises(TypeError, match="output 0 is float64 in true_fn but int32"):
+        gc.cond(gc.reduce_sum(x) > 0, lambda: x, lambda: gc.constant([1, 2]))
+    with pytest.raises(ValueError, match="the branches return 2 and 1 values"):
+        gc.cond(gc.reduce_sum(x) > 0, lambda: [x, x], lambda: x)
+
+
+# -- while_loop -----------------------------------------------------------------------------
+def loop(x, w, trips):
+    _, h = gc.while_loop(lambda i, h: i < trips, lambda i, h: (i + 1, gc.tanh(h * w) + h),
+                         [0, x])
+    return h
+
+
+@pytest.mark.parametrize("trips", [0, 1, 3])
+def test_while_loop_values_and_gradients(trips):
+    x, w = rng.standard_normal(3), rng.standard_normal(3)
+    want = x.copy()
+    for _ in range(trips):
+        want = np.tanh(want * w) + want
+    np.testing.assert_allclose(run(loop(gc.constant(x), gc.constant(w), trips)), want,
+                               rtol=1e-14)
+    report = gc.test.check_gradients(lambda a, b: loop(a, b, trips), [x, w])
+    assert report.checked == 6
+
+
+def test_fed_trip_count_compiles_once_and_weight_sharing_sums():
+    n = gc.placeholder(gc.int32, ())
+    x = gc.placeholder(gc.float64, (3,))
+    w = gc.Variable(np.array([0.5, -1.0, 2.0]))
+    _, h = gc.while_loop(lambda i, h: i < n, lambda i, h: (i + 1, h * w), [0, x])
+    (gw,) = gc.gradients(gc.reduce_sum(h), [w])
+    value = np.array([1.0, 2.0, 3.0])
+    with gc.Session() as sess:
+        sess.run(w.initializer)
+        compiled = len(sess._cache)
+        for k in range(4):
+            # h = x w^k, so dh/dw = k x w^(k-1): the k trips' contributions summed
+            np.testing.assert_allclose(sess.run(gw, {n: k, x: value}),
+                                       k * value * w_value(k - 1), rtol=1e-14)
+        assert len(sess._cache) == compiled + 1  # four depths, one compiled program
+
+
+def w_value(power):
+    return np.array([0.5, -1.0, 2.0]) ** power if power >= 0 else np.zeros(3)
+
+
+def test_maximum_iterations_and_nesting():
+    x = gc.placeholder(gc.float64, ())
+    i, h = gc.while_loop(lambda i, h: h < 1000.0, lambda i, h: (
+        i + 1, gc.cond(h > 10.0, lambda: h * 10.0, lambda: h + 1.0)), [0, x],
+        maximum_iterations=5)
+    assert list(run([i, h], {x: 1.0})) == [5, 6.0]
+    assert list(run([i, h], {x: 9.0})) == [4, 1100.0]
+
+
+def test_shapes_must_not_change():
+    x = gc.placeholder(gc.float64, (3,))
+    with pytest.raises(ValueError, match=r"loop variable 1 enters as float64\(3,\) but the "
+                                         r"body returns float64\(4,\)"):
+        gc.while_loop(lambda i, h: i < 2, lambda i, h: (i + 1, gc.ones((4,), gc.float64)),
+                      [0, x])
+    y = gc.placeholder(gc.float64, (None,))
+    _, grown = gc.while_loop(lambda i, h: i < 2, lambda i, h: (i + 1, h[1:]), [0, y])
+    with pytest.raises(gc.InvalidArgumentError, match="loop variable 1 changed shape"):
+        run(grown, {y: np.ones(4)})
+
+
+def test_state_cannot_be_created_inside_control_flow():
+    x = gc.placeholder(gc.float64, (2,))
+    with pytest.raises(ValueError, match="random_normal .* cannot be created inside control"):
+        gc.cond(gc.reduce_sum(x) > 0, lambda: x + gc.random_normal((2,), dtype=gc.float64),
+                lambda: x)
+
+
+def test_no_second_derivative_through_while_loops():
+    x = gc.placeholder(gc.float64, (2,))
+    (g,) = gc.gradients(gc.reduce_sum(loop(x, x, 2)), [x])
+    with pytest.raises(LookupError, match="no gradient is defined for while_grad"):
+        gc.gradients(gc.reduce_sum(g), [x])
+
+
+def test_eager_while_loop_is_a_python_loop():
+    w = ge.tensor([2.0], requires_grad=True)
+    i, h = gc.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, h * w), [0, ge.tensor([1.0])])
+    assert i == 3 and h.item() == 8.0
+    h.backward()
+    assert w.grad.item() == 12.0  # d(w^3)/dw
+
+
+# -- DynamicNet -----------------------------------------------------------------------------
+def numpy_dynamic_net(model, x, depth):
+    p = {name: t.data for name, t in model.named_parameters()}
+
+    def linear(name, v):
+        return v @ p[f"{name}.weight"].T + p[f"{name}.bias"]
+
+    h = np.maximum(linear("input_linear", x), 0)
+    for _ in range(depth):
+        h = np.maximum(linear("middle_linear", h), 0)
+    return linear("output_linear", h)
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2, 3])
+def test_dynamic_net_at_every_depth(depth):
+    ge.manual_seed(depth)
+    model = dynamic_net.DynamicNet(5, 4, 2)
+    x_value = rng.standard_normal((3, 5))
+    x = gc.placeholder(gc.float64, (None, 5))
+    d = gc.placeholder(gc.int32, ())
+    y = model(x, d)
+    loss = gc.reduce_sum(y * y)
+    variables = [p.variable(x.graph) for p in model.parameters()]
+    grads = gc.gradients(loss, variables)
+    with gc.Session() as sess:
+        got, *static = sess.run([y, *grads], {x: x_value, d: depth})
+        np.testing.assert_allclose(got, numpy_dynamic_net(model, x_value, depth), rtol=1e-13)
+        middle = variables[2]  # middle_linear.weight
+        gc.test.check_gradients(loss, [middle], feed_dict={x: x_value, d: depth},
+                                session=sess)
+    eager_loss = (model(ge.tensor(x_value), depth) ** 2).sum()
+    eager_loss.backward()
+    for (name, p), g in zip(model.named_parameters(), static):
+        want = np.zeros_like(p.data) if p.grad is None else p.grad.data
+        np.testing.assert_allclose(g, want, rtol=1e-12, atol=1e-14, err_msg=name)
