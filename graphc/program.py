@@ -1,11 +1,13 @@
 """A Program: the part of a graph one Session.run needs, in execution order.
 
-Passes rewrite Programs (never the user's Graph); backends compile them.
+Passes rewrite Programs (never the user's Graph); backends compile them. A Program never
+changes, so what a run asks of it (placeholders, reads) is computed once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from graphc.graph import Node, Tensor
 from graphc.registry import OPS
@@ -21,17 +23,17 @@ class Program:
     feeds: tuple[Tensor, ...]
     targets: tuple[Node, ...] = ()
 
-    @property
+    @cached_property
     def placeholders(self) -> tuple[Node, ...]:
         """Placeholders the schedule would evaluate: each must be fed."""
         return tuple(n for n in self.schedule if n.op == "placeholder")
 
-    @property
+    @cached_property
     def reads(self) -> tuple[Node, ...]:
         """Variables whose run-start value the schedule reads."""
         return tuple(n for n in self.schedule if n.op == "variable")
 
-    @property
+    @cached_property
     def changes_state(self) -> bool:
         """Whether running it assigns variables or advances random generators."""
         return any(OPS[n.op].effect in ("write", "random") for n in self.schedule)
