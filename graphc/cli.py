@@ -30,8 +30,10 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="graphc-demo", help="output folder (./graphc-demo)")
     demo.add_argument("--backend", choices=sorted(graphc.runtime.BACKENDS), default=None,
                       help="execution backend (default: the fastest available)")
-    demo.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    demo.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    demo.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                      help="where to run (cpu; the CUDA backend is not available yet)")
+    demo.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                      help="element type of the model (float32)")
     render = sub.add_parser("render", help="run a graph-building script and draw its graph",
                             description="Run SCRIPT.py and draw the graph it built (the "
                             "default graph, else the last graph it created).")
