@@ -152,10 +152,12 @@ class Session:
         if isinstance(item, str):
             try:
                 node = self.graph.get_node(item.partition(":")[0])
-            except KeyError:
+                return node if ":" not in item and not node.types else \
+                    self.graph.get_tensor(item)
+            except (KeyError, ValueError) as err:
+                detail = err.args[0] if isinstance(err, KeyError) else err
                 raise ValueError(f"The name '{item}' refers to nothing in this session's "
-                                 "graph") from None
-            return node if ":" not in item and not node.types else self.graph.get_tensor(item)
+                                 f"graph ({detail})") from None
         if isinstance(item, Tensor | Node):
             if item.graph is not self.graph:
                 kind = "Tensor" if isinstance(item, Tensor) else "Operation"

@@ -162,6 +162,11 @@ def test_fetch_from_another_graph(sess):
         sess.run(other)
     with pytest.raises(ValueError, match="The name 'nope' refers to nothing"):
         sess.run("nope")
+    gc.no_op(name="op")
+    with pytest.raises(ValueError, match="The name 'op:0' refers to nothing.*has no output 0"):
+        sess.run("op:0")
+    with pytest.raises(ValueError, match="The name 'op:x' refers to nothing"):
+        sess.run("op:x")
     with pytest.raises(TypeError, match="Fetch argument 3.0 has invalid type float"):
         sess.run(3.0)
 
