@@ -8,6 +8,7 @@ from graphc.graph import Node, Tensor
 from graphc.passes.eliminate_common_subexpressions import eliminate_common_subexpressions
 from graphc.passes.fold_constants import fold_constants
 from graphc.passes.fuse_matmul_relu import fuse_matmul_relu
+from graphc.passes.fuse_relu_mask import fuse_relu_mask
 from graphc.passes.prune import prune
 from graphc.passes.simplify import simplify
 from graphc.program import Program
@@ -18,6 +19,7 @@ PASSES: list[tuple[str, Callable[[Program], Program]]] = [
     ("eliminate_common_subexpressions", eliminate_common_subexpressions),
     ("simplify", simplify),
     ("fuse_matmul_relu", fuse_matmul_relu),
+    ("fuse_relu_mask", fuse_relu_mask),
 ]
 
 

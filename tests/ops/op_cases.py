@@ -11,7 +11,7 @@ import numpy as np
 
 import graphc as gc
 from graphc.ops.core import apply
-from graphc.ops.fused import MATMUL_RELU
+from graphc.ops.fused import MATMUL_BIAS_RELU, MATMUL_MASK, MATMUL_RELU
 from graphc.ops.index import index_add, setitem
 from graphc.ops.reduce import REDUCTION_COUNT
 from graphc.ops.shape import broadcast_like, reshape_like, sum_to
@@ -115,6 +115,13 @@ CASES = [
     Case("matmul_relu", lambda a, b: apply(MATMUL_RELU, a, b, transpose_a=False,
                                            transpose_b=True),
          [away_from_zero(3, 4), away_from_zero(5, 4)], lambda a, b: _relu(a.dot(b.T))),
+    Case("matmul_bias_relu", lambda a, b, c: apply(MATMUL_BIAS_RELU, a, b, c,
+                                                   transpose_a=False, transpose_b=True),
+         [normal(3, 4), normal(5, 4), normal(5)], lambda a, b, c: _relu(a.dot(b.T) + c)),
+    Case("matmul_mask", lambda a, b, m: apply(MATMUL_MASK, a, b, m, transpose_a=True,
+                                              transpose_b=False),
+         [normal(4, 3), normal(4, 5), away_from_zero(3, 5)],
+         lambda a, b, m: np.where(m > 0, a.T.dot(b), 0.0)),
     Case("reduce_sum", gc.reduce_sum, [normal(3, 4)], lambda x: x.sum()),
     Case("reduce_sum", lambda x: gc.reduce_sum(x, axis=(0, 2), keepdims=True),
          [normal(2, 3, 4)], lambda x: x.sum(axis=(0, 2), keepdims=True), id="reduce_sum-keep"),

@@ -60,9 +60,13 @@ def test_training_graph_fuses_forward_relu_and_trains_identically():
     step = gc.group([w.assign_sub(1e-3 * g) for w, g in zip([w1, w2],
                                                              gc.gradients(loss, [w1, w2]))])
     program = build_program([loss], [step], [x])
-    # one fused forward product; the backward keeps its three matmuls; nothing computed twice
-    assert ops_of(program).count("matmul_relu") == 1 and ops_of(program).count("matmul") == 4
-    assert ops_of(program).count("reduce_sum") == 1
+    # the forward product takes the ReLU; the product making the hidden layer's gradient
+    # takes the ReLU mask; two weight-gradient products stay, and nothing is computed twice
+    ops = ops_of(program)
+    assert (ops.count("matmul_relu"), ops.count("matmul_mask"), ops.count("matmul")) == (1, 1, 3)
+    assert ops.count("reduce_sum") == 1
+    assert "matmul_mask" not in ops_of(build_program([loss], [step], [x],
+                                                     disabled=["fuse_relu_mask"]))
     value = rng.standard_normal((4, 6))
     runs = []
     for optimize in (True, False):
@@ -88,3 +92,41 @@ def test_errors_inside_a_fused_op_name_the_users_ops():
 def test_unknown_pass_names_are_rejected():
     with pytest.raises(ValueError, match=r"unknown passes \['fuse_everything'\]"):
         gc.Session(disabled_passes=["fuse_everything"])
+
+
+def test_linear_layer_with_bias_and_relu_fuses():
+    from graphc import nn
+    layer = nn.Linear(4, 3, dtype=gc.float64)
+    x = gc.placeholder(gc.float64, (None, 4))
+    y = nn.ReLU()(layer(x))
+    fused = [n for n in build_program([y], feeds=[x]).schedule if n.op == "matmul_bias_relu"]
+    assert len(fused) == 1 and [n.op for n in fused[0].origin] == ["matmul", "add", "relu"]
+    value = rng.standard_normal((5, 4))
+    with gc.Session() as on, gc.Session(optimize=False) as off:
+        np.testing.assert_array_equal(on.run(y, {x: value}), off.run(y, {x: value}))
+    grads = gc.gradients(gc.reduce_sum(y), [layer.bias.variable(x.graph)])
+    with gc.Session() as sess:  # the bias gradient sums the masked rows
+        np.testing.assert_allclose(sess.run(grads[0], {x: value}),
+                                   (np.asarray(sess.run(y, {x: value})) > 0).sum(axis=0))
+
+
+def test_a_bias_that_widens_the_product_is_not_fused():
+    x = gc.placeholder(gc.float64, (1, 4))
+    w = gc.Variable(rng.standard_normal((4, 3)))
+    wide = gc.relu(x @ w + np.ones((5, 3)))
+    assert "matmul_bias_relu" not in ops_of(build_program([wide], feeds=[x]))
+
+
+def test_backward_mask_fuses_only_when_its_product_is_not_shared():
+    g = gc.placeholder(gc.float64, (None, 3))
+    w = gc.Variable(rng.standard_normal((4, 3)))
+    y = gc.placeholder(gc.float64, (None, 4))
+    product = gc.matmul(g, w, transpose_b=True)
+    masked = gc.where(y > 0, product, 0.0)
+    assert "matmul_mask" in ops_of(build_program([masked], feeds=[g, y]))
+    assert "matmul_mask" not in ops_of(build_program([masked, product * 2], feeds=[g, y]))
+    feeds = {g: rng.standard_normal((2, 3)), y: rng.standard_normal((2, 4))}
+    with gc.Session() as on, gc.Session(optimize=False) as off:
+        on.run(w.initializer)
+        off.run(w.initializer)
+        np.testing.assert_array_equal(on.run(masked, feeds), off.run(masked, feeds))
