@@ -9,7 +9,6 @@ pickling disabled, so loading a checkpoint never runs code.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from graphc import shapes
+from graphc.files import write_atomically
 from graphc.session import Session
 from graphc.variables import Variable, global_variables
 
@@ -43,18 +43,8 @@ class Saver:
         """Write the variables' current values to `path` atomically; returns the path."""
         values = sess.variable_values([v.node for v in self.variables.values()])
         arrays = {name: values[v.node] for name, v in self.variables.items()}
-        target = Path(path)
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays, **{MARKER: np.array(FORMAT)})  # type: ignore[arg-type]
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp, target)  # readers see the old file or the new one, never half
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        return str(target)
+        arrays[MARKER] = np.array(FORMAT)
+        return str(write_atomically(path, lambda f: np.savez(f, **arrays)))  # type: ignore[arg-type]
 
     def restore(self, sess: Session, path: str | os.PathLike[str]) -> None:
         """Set the variables from `path`; on any problem raise and change nothing."""

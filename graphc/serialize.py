@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from graphc.dtypes import DType, as_dtype
+from graphc.files import write_atomically
 from graphc.graph import FuncGraph, Graph, Node, TensorType
 from graphc.registry import OPS
 from graphc.site import Site
@@ -33,8 +34,9 @@ def export_graph(graph: Graph, path: str | os.PathLike[str]) -> str:
     }
     body["checksum"] = _checksum(body, arrays)
     target = Path(path)
-    _write(target.with_suffix(".npz"), lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
-    _write(target, lambda f: f.write(json.dumps(body, indent=1).encode()))
+    write_atomically(target.with_suffix(".npz"),
+                     lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
+    write_atomically(target, lambda f: f.write(json.dumps(body, indent=1).encode()))
     return str(target)
 
 
@@ -201,15 +203,3 @@ def _checksum(body: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
         digest.update(str(arrays[key].dtype).encode() + str(arrays[key].shape).encode())
         digest.update(np.ascontiguousarray(arrays[key]).tobytes())
     return digest.hexdigest()
-
-
-def _write(target: Path, write: Any) -> None:
-    """Write through a temporary file and rename, so readers never see half a file."""
-    temp = target.with_name(f".{target.name}.tmp")
-    try:
-        with open(temp, "wb") as f:
-            write(f)
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
