@@ -25,7 +25,7 @@ def apply(opdef: OpDef, *inputs: Any, name: str | None = None, **attrs: Any) -> 
     here, while the graph is built, naming the op and the user's file:line. If an input is
     an eager tensor, the op computes at once instead (see graphc.eager).
     """
-    if eager_type is not None and any(isinstance(x, eager_type) for x in inputs):
+    if is_eager(*inputs):
         return eager_apply(opdef, inputs, attrs)  # type: ignore[misc]
     graph = _graph_of(inputs)
     hint = next((x.dtype for x in inputs if isinstance(x, Tensor) and not x.dtype.is_bool), None)
@@ -36,6 +36,11 @@ def apply(opdef: OpDef, *inputs: Any, name: str | None = None, **attrs: Any) -> 
     if not types:
         return node
     return node.outputs[0] if len(types) == 1 else node.outputs
+
+
+def is_eager(*values: Any) -> bool:
+    """Whether any value is an eager tensor (then ops compute at once)."""
+    return eager_type is not None and any(isinstance(v, eager_type) for v in values)
 
 
 def infer(opdef: OpDef, types: list[TensorType], attrs: dict[str, Any],
@@ -91,7 +96,7 @@ def scalar_value(t: Any) -> float | None:
     value that needs no gradient), else None. Gradient rules use it to fold constants."""
     if isinstance(t, Tensor):
         value = t.node.attrs.get("value") if t.node.op == "constant" else None
-    elif eager_type is not None and isinstance(t, eager_type) and not t.requires_grad:  # type: ignore[attr-defined]
+    elif is_eager(t) and not t.requires_grad:
         value = t.data  # type: ignore[attr-defined]
     else:
         value = None

@@ -38,9 +38,8 @@ def custom_gradient(f: Callable[..., tuple[Any, Callable[[Any], Any]]]) -> Calla
     """
     @functools.wraps(f)
     def wrapper(*args: Any) -> Any:
-        eager = core.eager_type is not None and any(isinstance(a, core.eager_type) for a in args)
         graph = core._graph_of(args)
-        if eager:
+        if core.is_eager(*args):
             out, grad_fn = f(*args)
         else:
             with graph.as_default(), graph.name_scope(f.__name__):

@@ -71,10 +71,6 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _is_eager(*values: Any) -> bool:
-    return core.eager_type is not None and any(isinstance(v, core.eager_type) for v in values)
-
-
 # -- cond -------------------------------------------------------------------------------------
 def _cond_ref(pred: np.ndarray, *captured: np.ndarray, branches: Any, slots: Any,
               **unused: Any) -> Any:
@@ -112,7 +108,7 @@ def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any],
          name: str | None = None) -> Any:
     """true_fn() if pred else false_fn(); both must return the same structure of tensors
     with matching dtypes. Differentiable; only the chosen branch runs."""
-    if _is_eager(pred) or isinstance(pred, bool | np.bool_):
+    if core.is_eager(pred) or isinstance(pred, bool | np.bool_):
         return true_fn() if bool(pred) else false_fn()
     pred = convert_to_tensor(pred)
     if pred.dtype.name != "bool" or not shapes.compatible(pred.shape, ()):
@@ -231,15 +227,11 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Se
     maximum_iterations times); returns the final loop variables, whose shapes and dtypes
     must not change. Differentiable."""
     items = list(loop_vars)
-    if _is_eager(*items) or not any(isinstance(v, Tensor) for v in items):
-        if not any(isinstance(v, Tensor) for v in items) and not _is_eager(*items):
-            items = [convert_to_tensor(v) for v in items]
-        else:
-            trips = 0
-            while (maximum_iterations is None or trips < maximum_iterations) and \
-                    bool(cond(*items)):
-                items, trips = _as_list(body(*items)), trips + 1
-            return items
+    if core.is_eager(*items):  # a plain Python loop
+        trips = 0
+        while (maximum_iterations is None or trips < maximum_iterations) and bool(cond(*items)):
+            items, trips = _as_list(body(*items)), trips + 1
+        return items
     graph = core._graph_of(tuple(items))
     with graph.as_default():
         xs = [convert_to_tensor(v) for v in items]

@@ -76,7 +76,7 @@ def static_index(index: Any) -> Any:
     if isinstance(index, Tensor):
         raise TypeError("indexing a graph tensor with a graph tensor is not supported; "
                         "use gc.where for masks")
-    if core.eager_type is not None and isinstance(index, core.eager_type):
+    if core.is_eager(index):
         return index.data  # type: ignore[attr-defined]
     if isinstance(index, tuple):
         return tuple(static_index(i) for i in index)
