@@ -126,14 +126,18 @@ class Tensor:
         return self
 
     # -- in-place updates --------------------------------------------------------------------
+    def _recorded_with(self, other: Any) -> bool:
+        """Whether an in-place update of this tensor by `other` goes on the tape."""
+        return is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad",
+                                                                      False))
+
     def _update(self, how: str, fn: Any, other: Any, ufunc: Any = None) -> Tensor:
         """Replace this tensor's value by fn(self, other), in place.
 
         When nothing is recorded and `ufunc` computes the same thing, it writes straight
         into this tensor's memory (one pass, no temporary), as numpy's `w -= x` does.
         """
-        tracked = is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad",
-                                                                        False))
+        tracked = self._recorded_with(other)
         if tracked and self.is_leaf and self.requires_grad:
             raise RuntimeError(f"a leaf tensor that requires grad is used in an in-place "
                                f"operation ({how}); do the update inside `with ge.no_grad():`")
@@ -186,7 +190,7 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         index = static_index(index)
-        if is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
+        if self._recorded_with(value):
             self._update("index assignment", lambda a, v: setitem(a, v, index), value)
             return
         self.data[index] = value.data if isinstance(value, Tensor) else \

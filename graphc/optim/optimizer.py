@@ -60,8 +60,10 @@ class Optimizer:
             for p in self.params:
                 if p.grad is None:
                     continue
-                state = self.state.setdefault(id(p), {
-                    name: Tensor(np.zeros_like(p.data)) for name in self.state_names})
+                state = self.state.get(id(p))
+                if state is None:  # the first step: zero buffers, made once per parameter
+                    state = self.state[id(p)] = {name: Tensor(np.zeros_like(p.data))
+                                                 for name in self.state_names}
                 new_p, new_state = self.update(p, p.grad, state, self.steps)
                 p.data[...] = new_p.data
                 p._version[0] += 1
