@@ -222,11 +222,6 @@ class Graph:
             _stack().pop()
 
     # -- lookup ---------------------------------------------------------------------------
-    @property
-    def version(self) -> int:
-        """Grows with every node added; nodes never change, so this dates the graph."""
-        return len(self.nodes)
-
     def get_node(self, name: str) -> Node:
         try:
             return self._names[name]

@@ -36,6 +36,11 @@ def _sum_to_ref(x: np.ndarray, like: np.ndarray, axes: tuple[int, ...] = ()) -> 
     return out.reshape(like.shape)
 
 
+def _statically_same_shape(x: Tensor, like: Tensor) -> bool:
+    """Whether the shapes are known to be equal already (then the *_like ops are no-ops)."""
+    return x.shape == like.shape and shapes.is_fully_defined(x.shape)
+
+
 def _like_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
     return TensorType(types[0].dtype, types[1].shape)
 
@@ -53,14 +58,14 @@ SUM_TO = register(OpDef(
 
 def broadcast_like(x: Tensor, like: Tensor, axes: Sequence[int] = ()) -> Tensor:
     """x broadcast to the run-time shape of `like`, after inserting size-1 dims at `axes`."""
-    if not axes and x.shape == like.shape and shapes.is_fully_defined(x.shape):
+    if not axes and _statically_same_shape(x, like):
         return x
     return apply(BROADCAST_LIKE, x, like, axes=tuple(axes))
 
 
 def sum_to(x: Tensor, like: Tensor, axes: Sequence[int] = ()) -> Tensor:
     """x summed over the dims broadcasting added, down to the run-time shape of `like`."""
-    if not axes and x.shape == like.shape and shapes.is_fully_defined(x.shape):
+    if not axes and _statically_same_shape(x, like):
         return x
     return apply(SUM_TO, x, like, axes=tuple(axes))
 
@@ -99,7 +104,7 @@ def reshape(x: Any, shape: Sequence[int], name: str | None = None) -> Tensor:
 
 def reshape_like(x: Tensor, like: Tensor) -> Tensor:
     """x reshaped to the run-time shape of `like`."""
-    if x.shape == like.shape and shapes.is_fully_defined(x.shape):
+    if _statically_same_shape(x, like):
         return x
     return apply(RESHAPE_LIKE, x, like)
 
