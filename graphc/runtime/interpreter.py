@@ -37,7 +37,7 @@ class Interpreter:
             if not node.types:
                 continue
             args = [env[t] for t in node.inputs]
-            values = _evaluate(node, opdef, args, state)
+            values = evaluate(node, opdef, args, state)
             for value in values:
                 if self.check_numerics and value.dtype.kind == "f" and \
                         not np.isfinite(value).all():
@@ -49,7 +49,7 @@ class Interpreter:
             env.update(zip(node.outputs, values))
 
 
-def _evaluate(node: Node, opdef: OpDef, args: list[np.ndarray],
+def evaluate(node: Node, opdef: OpDef, args: list[np.ndarray],
               state: RunState) -> list[np.ndarray]:
     """The node's output values (one array per output), checked against its static types."""
     try:

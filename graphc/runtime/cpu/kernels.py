@@ -1,0 +1,214 @@
+"""Native kernels the generated code calls: each is compiled once per argument types
+(op, dtype, rank) and cached on disk, then shared by every graph that uses it.
+
+Elementwise ops need no kernel here: the code generator writes them as numpy array
+expressions, which numba compiles into loops. Kernels raise plain errors; the backend
+re-runs a failed run on the reference interpreter to name the op and the shapes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+from graphc.runtime.cpu.blas import gemm
+
+_kernel = njit(cache=True, nogil=True)
+
+
+def scalar(x):  # type: ignore[no-untyped-def]
+    """The value of a rank-0 result, which numba holds as a 0-d array or a plain scalar."""
+    raise NotImplementedError("only callable from numba code")
+
+
+@overload(scalar)
+def _scalar_impl(x):  # type: ignore[no-untyped-def]
+    if isinstance(x, types.Array):
+        return lambda x: x[()]
+    return lambda x: x
+
+
+@_kernel
+def _product_shape(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+    m, k = (a.shape[1], a.shape[0]) if transpose_a else (a.shape[0], a.shape[1])
+    k2, n = (b.shape[1], b.shape[0]) if transpose_b else (b.shape[0], b.shape[1])
+    if k != k2:
+        raise ValueError("matmul: the inner dimensions differ")
+    return m, n
+
+
+@_kernel
+def _relu_in_place(c):  # type: ignore[no-untyped-def]
+    flat = c.ravel()
+    for i in range(flat.size):
+        if flat[i] < 0:  # NaN stays NaN, as in np.maximum
+            flat[i] = 0
+
+
+@_kernel
+def matmul(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+    """op(a) @ op(b) for float arrays, by BLAS gemm."""
+    c = np.empty(_product_shape(a, b, transpose_a, transpose_b), a.dtype)
+    gemm(np.ascontiguousarray(a), np.ascontiguousarray(b), c, transpose_a, transpose_b,
+         1.0, 0.0)
+    return c
+
+
+@_kernel
+def matmul_loops(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+    """op(a) @ op(b) for integer arrays (BLAS has no integer gemm)."""
+    m, n = _product_shape(a, b, transpose_a, transpose_b)
+    x = a.T if transpose_a else a
+    y = b.T if transpose_b else b
+    c = np.zeros((m, n), a.dtype)
+    for i in range(m):
+        for p in range(x.shape[1]):
+            for j in range(n):
+                c[i, j] += x[i, p] * y[p, j]
+    return c
+
+
+@_kernel
+def matmul_relu(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+    """max(op(a) @ op(b), 0): gemm, then the ReLU while the product is in cache."""
+    c = matmul(a, b, transpose_a, transpose_b)
+    _relu_in_place(c)
+    return c
+
+
+@_kernel
+def matmul_bias_relu(a, b, bias, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+    """max(op(a) @ op(b) + bias, 0): C starts as the broadcast bias and gemm adds into it."""
+    c = np.empty(_product_shape(a, b, transpose_a, transpose_b), a.dtype)
+    c[...] = np.broadcast_to(bias, c.shape)
+    gemm(np.ascontiguousarray(a), np.ascontiguousarray(b), c, transpose_a, transpose_b,
+         1.0, 1.0)
+    _relu_in_place(c)
+    return c
+
+
+@_kernel
+def matmul_mask(a, b, mask, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+    """op(a) @ op(b) where mask > 0, else 0 (the ReLU gradient mask as a gemm epilogue)."""
+    c = matmul(a, b, transpose_a, transpose_b)
+    m = np.broadcast_to(mask, c.shape)
+    for i in range(c.shape[0]):
+        for j in range(c.shape[1]):
+            if not m[i, j] > 0:
+                c[i, j] = 0
+    return c
+
+
+@_kernel
+def matmul_add(c, scale, a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+    """c + scale * op(a) @ op(b) as one gemm into a copy of c (beta = 1): an SGD update
+    needs no temporary for the gradient and no second pass over the weights."""
+    out = np.empty(_product_shape(a, b, transpose_a, transpose_b), c.dtype)
+    if out.shape != c.shape:
+        raise ValueError("matmul_add: the product's shape differs from the accumulator's")
+    out[...] = c
+    gemm(np.ascontiguousarray(a), np.ascontiguousarray(b), out, transpose_a, transpose_b,
+         scale, 1.0)
+    return out
+
+
+@_kernel
+def reduce_rows(x, kind):  # type: ignore[no-untyped-def]
+    """Sum (kind 0), max (kind 1) or mean (kind 2) of each row of a C-contiguous 2-d
+    array; sums accumulate in float64."""
+    rows, length = x.shape
+    out = np.empty(rows, x.dtype)
+    for r in range(rows):
+        if kind != 1:
+            total = 0.0
+            for i in range(length):
+                total += x[r, i]
+            out[r] = total / length if kind == 2 else total
+        else:
+            if length == 0:
+                raise ValueError("reduce_max: zero-size reduction has no identity")
+            best = x[r, 0]
+            for i in range(1, length):
+                v = x[r, i]
+                if v > best or v != v:
+                    best = v
+                    if v != v:
+                        break
+            out[r] = best
+    return out
+
+
+@_kernel
+def _sum_into(x, out, target):  # type: ignore[no-untyped-def]
+    """Add every element of x into out (shaped `target`, size-1 dims broadcast), x's extra
+    leading dims summed away."""
+    xc = np.ascontiguousarray(x)
+    flat_x = xc.ravel()
+    flat_out = out.ravel()
+    rank, lead = len(target), xc.ndim - len(target)
+    strides = np.zeros(xc.ndim, np.int64)
+    step = 1
+    for k in range(rank - 1, -1, -1):
+        if target[k] != 1:
+            strides[lead + k] = step
+        step *= target[k]
+    index = np.zeros(xc.ndim, np.int64)
+    offset = 0
+    for i in range(flat_x.size):
+        flat_out[offset] += flat_x[i]
+        for d in range(xc.ndim - 1, -1, -1):  # odometer: the next index in C order
+            index[d] += 1
+            offset += strides[d]
+            if index[d] < xc.shape[d]:
+                break
+            offset -= strides[d] * index[d]
+            index[d] = 0
+
+
+@_kernel
+def sum_to(x, target):  # type: ignore[no-untyped-def]
+    """x summed down to the shape `target` (of x's rank); x itself when nothing sums."""
+    if x.shape == target:
+        return np.ascontiguousarray(x)
+    out = np.zeros(target, x.dtype)
+    _sum_into(x, out, target)
+    return out
+
+
+@_kernel
+def sum_to_lower_rank(x, target):  # type: ignore[no-untyped-def]
+    """x summed down to the shape `target`, of lower rank than x."""
+    out = np.zeros(target, x.dtype)
+    _sum_into(x, out, target)
+    return out
+
+
+@_kernel
+def reshape(x, shape):  # type: ignore[no-untyped-def]
+    """x with a new shape (a view when x is contiguous, else a contiguous copy)."""
+    return np.ascontiguousarray(x).reshape(shape)
+
+
+@_kernel
+def transpose(x, perm):  # type: ignore[no-untyped-def]
+    return np.transpose(x, perm)
+
+
+@_kernel
+def broadcast_to(x, shape):  # type: ignore[no-untyped-def]
+    return np.broadcast_to(x, shape)
+
+
+@_kernel
+def full(shape, value):  # type: ignore[no-untyped-def]
+    """An array of `shape` filled with `value`, of value's dtype."""
+    return np.full(shape, value)
+
+
+@_kernel
+def check_finite(x):  # type: ignore[no-untyped-def]
+    """x, or FloatingPointError if it holds a NaN or an infinity."""
+    if not np.isfinite(x).all():
+        raise FloatingPointError("check_numerics found a NaN or an infinity")
+    return x
