@@ -1,3 +1,4 @@
+import os
 import pathlib
 import sys
 
@@ -7,6 +8,12 @@ import graphc as gc
 
 # The examples are scripts that import each other by name, as they do when run directly.
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "examples"))
+
+# Tests of graph semantics run on the numpy reference backend, which compiles nothing; the
+# numba backend is checked against it op by op (tests/runtime) and on the seed programs.
+# GRAPHC_BACKEND=numba python -m pytest runs every test on numba instead (slow: it compiles
+# a kernel for each new op signature).
+os.environ.setdefault("GRAPHC_BACKEND", "numpy")
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -48,7 +49,7 @@ class Backend(Protocol):
 
 
 BACKENDS: dict[str, Callable[[], Backend]] = {}
-DEFAULT_BACKEND = "numpy"
+DEFAULT_BACKEND = "numba"
 
 
 def register_backend(name: str, factory: Callable[[], Backend]) -> None:
@@ -56,9 +57,14 @@ def register_backend(name: str, factory: Callable[[], Backend]) -> None:
     BACKENDS[name] = factory
 
 
+def default_backend() -> str:
+    """$GRAPHC_BACKEND if set, else "numba"."""
+    return os.environ.get("GRAPHC_BACKEND") or DEFAULT_BACKEND
+
+
 def get_backend(name: str | None) -> Backend:
     """The backend called `name` (the default when None)."""
-    name = name or DEFAULT_BACKEND
+    name = name or default_backend()
     if name not in BACKENDS:
         raise ValueError(f"unknown backend '{name}'; available: {', '.join(sorted(BACKENDS))}")
     return BACKENDS[name]()

@@ -1,0 +1,65 @@
+"""The numba backend against the numpy backend: every op record, forward and gradient,
+float32 and float64, plus the seed program."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import graphc as gc
+from graphc.registry import OPS
+from graphc.runtime.cpu.backend import FallbackWarning
+from graphc.runtime.cpu.codegen import HOST_OPS
+from graphc.runtime.cpu.emit import EMITTERS
+from tests.ops.op_cases import CASES, output_weights
+
+# Both backends compute the same float64 arithmetic up to summation order and BLAS
+# blocking: ~1e-16 relative per op, so 1e-12 bounds a few chained ops. float32 carries
+# 24 bits (eps 1.2e-7); 1e-5 relative allows ~100 ulps.
+TOLERANCE = {gc.float64: dict(rtol=1e-12, atol=1e-12), gc.float32: dict(rtol=1e-5, atol=1e-6)}
+
+# Ops the numba backend runs on their numpy reference (with a FallbackWarning): control flow
+# and custom gradients run traced function graphs; indexing takes arbitrary numpy indices.
+FALLBACK_OPS = {"cond", "while_loop", "while_grad", "custom_gradient", "getitem", "setitem",
+                "index_add"}
+
+
+def test_the_ops_without_a_kernel_are_exactly_the_listed_ones():
+    assert sorted(set(OPS) - set(EMITTERS) - HOST_OPS) == sorted(FALLBACK_OPS)
+
+
+def _graph_for(case, float_dtype):
+    graph = gc.Graph()
+    with graph.as_default():
+        inputs = [gc.placeholder(float_dtype if a.dtype.kind == "f" else gc.as_dtype(a.dtype),
+                                 [None] * a.ndim) for a in case.inputs]
+        out = case.build(*inputs)
+        fetches = [out]
+        if case.differentiable:
+            grads = gc.gradients(out, [inputs[i] for i in case.float_inputs],
+                                 grad_ys=output_weights(case).astype(float_dtype.np))
+            fetches += [g for g in grads if g is not None]
+    feeds = {p: a.astype(float_dtype.np) if a.dtype.kind == "f" else a
+             for p, a in zip(inputs, case.inputs)}
+    return graph, fetches, feeds
+
+
+@pytest.mark.parametrize("float_dtype", [gc.float64, gc.float32], ids=str)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_op_forward_and_gradient_agree_with_numpy_backend(case, float_dtype):
+    graph, fetches, feeds = _graph_for(case, float_dtype)
+    with gc.Session(graph, backend="numpy") as sess:
+        expected = sess.run(fetches, feeds)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FallbackWarning)
+        with gc.Session(graph, backend="numba") as sess:
+            got = sess.run(fetches, feeds)
+            again = sess.run(fetches, feeds)  # the compiled code, called a second time
+    for g, a, e in zip(got, again, expected):
+        assert np.asarray(g).dtype == np.asarray(e).dtype
+        assert np.shape(g) == np.shape(e)
+        np.testing.assert_allclose(g, e, **TOLERANCE[float_dtype])
+        np.testing.assert_array_equal(a, g)
+    fell_back = {str(w.message).split("'")[1] for w in caught
+                 if issubclass(w.category, FallbackWarning)}
+    assert fell_back <= FALLBACK_OPS
