@@ -76,7 +76,10 @@ class NumbaExecutable:
                     results = self.functions[id(step)](*[env[t] for t in step.inputs])
                     env.update((t, _to_host(v, t)) for t, v in zip(step.outputs, results))
                 elif step.op == "assign":
-                    writes[step.attrs["var"]] = env[step.inputs[0]]
+                    # stored writable and C-ordered, so each run passes the same array types
+                    value = writes[step.attrs["var"]] = _to_host(env[step.inputs[0]],
+                                                                 step.outputs[0])
+                    env[step.outputs[0]] = value
                 elif step.types:
                     values = evaluate(step, OPS[step.op], [env[t] for t in step.inputs], state)
                     env.update(zip(step.outputs, values))
