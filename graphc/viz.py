@@ -153,7 +153,8 @@ def _label(node: Node, kind: str) -> str:
     short = node.name.rsplit("/", 1)[-1]
     shape = shapes.fmt(node.types[0].shape) if node.types else ""
     if kind == "fused":
-        return "+".join(OPS[node.op].fused_from) + f"\\n{short}"
+        parts = [n.op for n in node.origin] or OPS[node.op].fused_from  # the ops it replaced
+        return "+".join(parts) + f"\\n{short}"
     if kind in ("placeholder", "variable"):
         return f"{short}\\n{shape}"
     if node.op == "constant" and node.attrs["value"].size == 1:

@@ -10,9 +10,10 @@ import numpy as np
 from graphc import shapes
 from graphc.graph import TensorType
 from graphc.ops.elementwise import where
-from graphc.ops.linalg import _matmul_grad, _matmul_infer, _matmul_ref
+from graphc.ops.linalg import _matmul_grad, _matmul_infer, _matmul_ref, matmul
+from graphc.ops.reduce import reduce_sum
 from graphc.ops.shape import sum_to
-from graphc.registry import GradOp, OpDef, register
+from graphc.registry import OPS, GradOp, OpDef, register
 
 
 def _matmul_relu_grad(op: GradOp, g: Any) -> Any:
@@ -64,3 +65,62 @@ MATMUL_MASK = register(OpDef(
     lambda a, b, m, transpose_a, transpose_b:
         np.where(m > 0, _matmul_ref(a, b, transpose_a, transpose_b), 0),
     _matmul_mask_grad, fused_from=("matmul", "greater", "where")))
+
+
+def _matmul_add_infer(types: Any, attrs: Any) -> TensorType:
+    out = _matmul_then(types, attrs, "accumulator")
+    if types[3].shape not in (None, ()):
+        raise ValueError(f"the scale must be a scalar, got shape {shapes.fmt(types[3].shape)}")
+    return out
+
+
+def _matmul_add_grad(op: GradOp, g: Any) -> Any:
+    a, b, c, scale = op.inputs
+    g_scaled = -g if op.attrs["subtract"] else g
+    product = matmul(a, b, op.attrs["transpose_a"], op.attrs["transpose_b"]) \
+        if op.wants[3] else None
+    return (*_matmul_grad(op._replace(inputs=(a, b), wants=op.wants[:2]), g_scaled * scale),
+            sum_to(g, c) if op.wants[2] else None,
+            reduce_sum(g_scaled * product) if product is not None else None)
+
+
+def _matmul_add_ref(a: Any, b: Any, c: Any, scale: Any, transpose_a: bool, transpose_b: bool,
+                    subtract: bool) -> Any:
+    product = scale * _matmul_ref(a, b, transpose_a, transpose_b)
+    return c - product if subtract else c + product
+
+
+# forward y = c + scale * op(a) @ op(b) (c - ... with `subtract`), e.g. the SGD update
+# w - lr * (x^T @ g); a BLAS backend computes it as one gemm with beta = 1.
+# backward: matmul's rule on ±scale*g, dc = g, dscale = ±sum(g * op(a) @ op(b))
+MATMUL_ADD = register(OpDef(
+    "matmul_add", _matmul_add_infer, _matmul_add_ref, _matmul_add_grad,
+    fused_from=("matmul", "multiply", "add")))
+
+
+# An elementwise expression: ("input", i) is the fused op's input i; (op, dtype, *operands)
+# applies the elementwise op `op` (whose result has dtype `dtype`) to sub-expressions.
+Expression = tuple[Any, ...]
+
+
+def evaluate_expression(expression: Expression, inputs: tuple[Any, ...]) -> Any:
+    """The expression's value with each op's numpy reference."""
+    if expression[0] == "input":
+        return inputs[expression[1]]
+    op, _, *operands = expression
+    return OPS[op].reference(*(evaluate_expression(e, inputs) for e in operands))  # type: ignore[misc]
+
+
+def _expression_type(expression: Expression, types: Any) -> TensorType:
+    if expression[0] == "input":
+        return types[expression[1]]
+    op, _, *operands = expression
+    return OPS[op].infer([_expression_type(e, types) for e in operands], {})  # type: ignore[return-value]
+
+
+# forward y = the expression of elementwise ops, computed in one pass with no temporaries
+# (made by the elementwise fusion pass, after gradients exist: it has no gradient rule)
+FUSED_ELEMENTWISE = register(OpDef(
+    "fused_elementwise", lambda types, attrs: _expression_type(attrs["expression"], types),
+    lambda *inputs, expression: evaluate_expression(expression, inputs),
+    elementwise=True, fused_from=("elementwise",)))

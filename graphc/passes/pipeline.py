@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable
 from graphc.graph import Node, Tensor
 from graphc.passes.eliminate_common_subexpressions import eliminate_common_subexpressions
 from graphc.passes.fold_constants import fold_constants
+from graphc.passes.fold_update import fold_update
+from graphc.passes.fuse_elementwise import fuse_elementwise
 from graphc.passes.fuse_matmul_relu import fuse_matmul_relu
 from graphc.passes.fuse_relu_mask import fuse_relu_mask
 from graphc.passes.prune import prune
@@ -20,6 +22,8 @@ PASSES: list[tuple[str, Callable[[Program], Program]]] = [
     ("simplify", simplify),
     ("fuse_matmul_relu", fuse_matmul_relu),
     ("fuse_relu_mask", fuse_relu_mask),
+    ("fold_update", fold_update),
+    ("fuse_elementwise", fuse_elementwise),
 ]
 
 

@@ -11,7 +11,8 @@ import numpy as np
 
 import graphc as gc
 from graphc.ops.core import apply
-from graphc.ops.fused import MATMUL_BIAS_RELU, MATMUL_MASK, MATMUL_RELU
+from graphc.ops.fused import (FUSED_ELEMENTWISE, MATMUL_ADD, MATMUL_BIAS_RELU, MATMUL_MASK,
+                              MATMUL_RELU)
 from graphc.ops.index import index_add, setitem
 from graphc.ops.reduce import REDUCTION_COUNT
 from graphc.ops.shape import broadcast_like, reshape_like, sum_to
@@ -65,6 +66,14 @@ def _loop_reference(x, w, trips=3):
     for _ in range(trips):
         x = np.tanh(x * w)
     return x
+
+
+def _fused_example(dtype):
+    """a * sigmoid(b) - square(relu(c)), as the elementwise fusion pass writes it."""
+    def op(name, *operands):
+        return (name, dtype, *operands)
+    a, b, c = (("input", i) for i in range(3))
+    return op("subtract", op("multiply", a, op("sigmoid", b)), op("square", op("relu", c)))
 
 
 def _relu(x):
@@ -122,6 +131,18 @@ CASES = [
                                               transpose_b=False),
          [normal(4, 3), normal(4, 5), away_from_zero(3, 5)],
          lambda a, b, m: np.where(m > 0, a.T.dot(b), 0.0)),
+    Case("matmul_add", lambda a, b, c, s: apply(MATMUL_ADD, a, b, c, s, transpose_a=True,
+                                                transpose_b=False, subtract=True),
+         [normal(4, 3), normal(4, 5), normal(3, 5), np.array(0.7)],
+         lambda a, b, c, s: c - s * a.T.dot(b)),
+    Case("matmul_add", lambda a, b, c, s: apply(MATMUL_ADD, a, b, c, s, transpose_a=False,
+                                                transpose_b=True, subtract=False),
+         [normal(3, 4), normal(5, 4), normal(3, 5), np.array(-1.5)],
+         lambda a, b, c, s: c + s * a.dot(b.T), id="matmul_add-plus"),
+    Case("fused_elementwise", lambda a, b, c: apply(
+        FUSED_ELEMENTWISE, a, b, c, expression=_fused_example(a.dtype.name)),
+         [normal(3, 4), normal(4), normal(3, 1)],
+         lambda a, b, c: a * (1 / (1 + np.exp(-b))) - np.where(c > 0, c, 0) ** 2, False),
     Case("reduce_sum", gc.reduce_sum, [normal(3, 4)], lambda x: x.sum()),
     Case("reduce_sum", lambda x: gc.reduce_sum(x, axis=(0, 2), keepdims=True),
          [normal(2, 3, 4)], lambda x: x.sum(axis=(0, 2), keepdims=True), id="reduce_sum-keep"),

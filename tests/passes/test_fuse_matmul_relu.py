@@ -61,9 +61,11 @@ def test_training_graph_fuses_forward_relu_and_trains_identically():
                                                              gc.gradients(loss, [w1, w2]))])
     program = build_program([loss], [step], [x])
     # the forward product takes the ReLU; the product making the hidden layer's gradient
-    # takes the ReLU mask; two weight-gradient products stay, and nothing is computed twice
+    # takes the ReLU mask; the two weight-gradient products fold into their SGD updates
+    # (matmul_add); nothing is computed twice
     ops = ops_of(program)
-    assert (ops.count("matmul_relu"), ops.count("matmul_mask"), ops.count("matmul")) == (1, 1, 3)
+    assert (ops.count("matmul_relu"), ops.count("matmul_mask"), ops.count("matmul"),
+            ops.count("matmul_add")) == (1, 1, 1, 2)
     assert ops.count("reduce_sum") == 1
     assert "matmul_mask" not in ops_of(build_program([loss], [step], [x],
                                                      disabled=["fuse_relu_mask"]))

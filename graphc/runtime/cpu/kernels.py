@@ -101,7 +101,7 @@ def matmul_mask(a, b, mask, transpose_a, transpose_b):  # type: ignore[no-untype
 
 
 @_kernel
-def matmul_add(c, scale, a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+def matmul_add(a, b, c, scale, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
     """c + scale * op(a) @ op(b) as one gemm into a copy of c (beta = 1): an SGD update
     needs no temporary for the gradient and no second pass over the weights."""
     out = np.empty(_product_shape(a, b, transpose_a, transpose_b), c.dtype)

@@ -1,0 +1,86 @@
+"""Elementwise fusion and the update fold: where they apply, where they must not, and that
+results do not change."""
+
+import numpy as np
+
+import graphc as gc
+from graphc.passes.pipeline import build_program
+
+rng = np.random.default_rng(3)
+
+
+def ops_of(program):
+    return [n.op for n in program.schedule]
+
+
+def _run_both_ways(fetches, feeds):
+    results = []
+    for optimize in (True, False):
+        with gc.Session(optimize=optimize) as sess:
+            sess.run(gc.global_variables_initializer())
+            results.append(sess.run(fetches, feeds))
+    return results
+
+
+def test_a_chain_of_elementwise_ops_becomes_one_fused_op():
+    a, b, c = (gc.placeholder(gc.float64, shape) for shape in ((3, 4), (4,), (3, 1)))
+    y = gc.exp(a - b) * c
+    program = build_program([y], feeds=[a, b, c])
+    assert ops_of(program) == ["fused_elementwise"]
+    (node,) = program.schedule
+    assert [n.op for n in node.origin] == ["subtract", "exp", "multiply"]
+    assert node.attrs["expression"] == (
+        "multiply", "float64", ("exp", "float64", ("subtract", "float64", ("input", 0),
+                                                   ("input", 1))), ("input", 2))
+    assert node.inputs == (a, b, c)
+    values = {a: rng.standard_normal((3, 4)), b: rng.standard_normal(4),
+              c: rng.standard_normal((3, 1))}
+    fused, plain = _run_both_ways(y, values)
+    np.testing.assert_array_equal(fused, plain)
+    np.testing.assert_allclose(fused, np.exp(values[a] - values[b]) * values[c], rtol=1e-15)
+
+
+def test_no_fusion_across_fetched_or_shared_intermediates():
+    a, b = gc.placeholder(gc.float64, (3,)), gc.placeholder(gc.float64, (3,))
+    d = a - b
+    y = gc.exp(d) * 2.0
+    assert "subtract" in ops_of(build_program([y, d], feeds=[a, b]))  # d is fetched
+    z = gc.exp(d) * d  # d is read twice
+    program = build_program([z], feeds=[a, b])
+    assert ops_of(program) == ["subtract", "fused_elementwise"]
+    values = {a: rng.standard_normal(3), b: rng.standard_normal(3)}
+    fused, plain = _run_both_ways(z, values)
+    np.testing.assert_array_equal(fused, plain)
+
+
+def test_ops_with_attributes_stay_unfused():
+    a = gc.placeholder(gc.float64, (3,))
+    y = gc.cast(gc.exp(a), gc.float32) * 2.0
+    ops = [op for op in ops_of(build_program([y], feeds=[a])) if op != "constant"]
+    assert ops == ["exp", "cast", "multiply"]
+
+
+def _sgd_graph(batch=None):
+    x = gc.placeholder(gc.float64, (batch, 5))
+    w = gc.Variable(rng.standard_normal((5, 3)))
+    loss = gc.reduce_sum(gc.square(x @ w))
+    (grad,) = gc.gradients(loss, [w])
+    return x, w, loss, grad, w.assign_sub(0.01 * grad)
+
+
+def test_an_sgd_update_folds_into_one_matmul_add():
+    x, w, loss, _, update = _sgd_graph()
+    program = build_program([loss], [update.node], [x])
+    (node,) = [n for n in program.schedule if n.op == "matmul_add"]
+    assert node.attrs["subtract"] and node.attrs["transpose_a"]
+    assert [n.op for n in node.origin] == ["matmul", "multiply", "subtract"]
+    assert "matmul_add" not in ops_of(build_program([loss], [update.node], [x],
+                                                    disabled=["fold_update"]))
+    value = rng.standard_normal((4, 5))
+    fused, plain = _run_both_ways([loss, update], {x: value})
+    np.testing.assert_allclose(fused[1], plain[1], rtol=1e-14)
+
+
+def test_no_fold_when_the_gradient_is_fetched_too():
+    x, w, loss, grad, update = _sgd_graph()
+    assert "matmul_add" not in ops_of(build_program([grad], [update.node], [x]))
