@@ -1,14 +1,19 @@
-"""Time one training step of the seed network: graphc vs hand-written numpy vs the BLAS floor.
+"""Time one training step of the seed network: graphc's numba and numpy backends vs
+hand-written numpy vs the BLAS floor; then the first run (compile) in fresh processes.
 
-Prints a table of medians (interleaved repetitions, so machine noise hits every column alike)
-and ratios, the first-run (compile) time, and the peak memory numpy allocates per step.
-Run: python benchmarks/seed_step.py [--backend numpy] [--repeats 200] [--large]
+Prints tables of medians (interleaved repetitions, so machine noise hits every column
+alike), ratios, and the peak memory numpy allocates per step (tracemalloc; numba's own
+allocations are not traced, so that column reads 0 for native steps).
+Run: python benchmarks/seed_step.py [--repeats 200] [--large] [--no-compile]
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+import os
+import subprocess
+import sys
+import tempfile
 import tracemalloc
 from collections.abc import Callable
 
@@ -28,25 +33,29 @@ def matmuls_only(x, y, w1, w2):
     _ = h.T @ g, g @ w2.T, x.T @ h
 
 
-def setup(dims, dtype, backend):
+def graphc_step(dims, dtype, backend, x, y):
+    g = demo.two_layer_graph(dims, gc.as_dtype(dtype), 1e-6)
+    sess = gc.Session(g["graph"], backend=backend)
+    sess.run(g["init"])
+    feeds = {g["x"]: x, g["y"]: y}
+    sess.run([g["loss"], g["train"]], feeds)  # compile outside the timings
+    return lambda: sess.run([g["loss"], g["train"]], feeds)
+
+
+def setup(dims, dtype):
     n, d_in, hidden, d_out = dims
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, d_in)).astype(dtype)
     y = rng.standard_normal((n, d_out)).astype(dtype)
-    g = demo.two_layer_graph(dims, gc.as_dtype(dtype), 1e-6)
-    sess = gc.Session(g["graph"], backend=backend)
-    sess.run(g["init"])
-    w1, w2 = sess.run([g["w1"], g["w2"]])
-    feeds = {g["x"]: x, g["y"]: y}
-    start = time.perf_counter()
-    sess.run([g["loss"], g["train"]], feeds)
-    first_run = time.perf_counter() - start
+    w1 = rng.standard_normal((d_in, hidden)).astype(dtype)
+    w2 = rng.standard_normal((hidden, d_out)).astype(dtype)
     steps: dict[str, Callable[[], object]] = {
-        "graphc": lambda: sess.run([g["loss"], g["train"]], feeds),
+        "graphc numba": graphc_step(dims, dtype, "numba", x, y),
+        "graphc numpy": graphc_step(dims, dtype, "numpy", x, y),
         "numpy": lambda: demo.numpy_step(x, y, w1, w2, 1e-6),
         "blas floor": lambda: matmuls_only(x, y, w1, w2),
     }
-    return steps, first_run
+    return steps
 
 
 def peak_bytes(step: Callable[[], object]) -> int:
@@ -58,28 +67,68 @@ def peak_bytes(step: Callable[[], object]) -> int:
     return peak
 
 
-def measure(size: str, dtype: str, backend: str | None, repeats: int) -> None:
-    steps, first_run = setup(SIZES[size], dtype, backend)
+def measure(size: str, dtype: str, repeats: int) -> None:
+    steps = setup(SIZES[size], dtype)
     med = interleaved_medians(steps, repeats)
     peak = {name: peak_bytes(step) / 2**20 for name, step in steps.items()}
-    print(f"\n{size} {SIZES[size]} {dtype}, backend {backend or 'default'}, "
-          f"median of {repeats}; first run (compile) {first_run * 1e3:.1f} ms")
-    print(f"{'':12} {'ms/step':>9} {'x floor':>8} {'x numpy':>8} {'peak MiB':>9}")
+    print(f"\n{size} {SIZES[size]} {dtype}, median of {repeats} interleaved steps")
+    print(f"{'':13} {'ms/step':>9} {'x floor':>8} {'x numpy':>8} {'peak MiB':>9}")
     for name in steps:
-        print(f"{name:12} {med[name]:9.3f} {med[name] / med['blas floor']:8.2f} "
+        print(f"{name:13} {med[name]:9.3f} {med[name] / med['blas floor']:8.2f} "
               f"{med[name] / med['numpy']:8.2f} {peak[name]:9.2f}")
+
+
+FIRST_RUN = """
+import time
+start = time.perf_counter()
+import graphc as gc
+from graphc import demo
+import numpy as np
+g = demo.two_layer_graph(demo.SEED_DIMS, gc.{dtype}, 1e-6)
+sess = gc.Session(g["graph"], backend="numba")
+sess.run(g["init"])
+x = np.ones((64, 1000), "{dtype}"); y = np.ones((64, 10), "{dtype}")
+ready = time.perf_counter()
+sess.run([g["loss"], g["train"]], {{g["x"]: x, g["y"]: y}})
+done = time.perf_counter()
+print(ready - start, done - ready)
+"""
+
+
+def first_runs(dtype: str) -> None:
+    """The first training step in fresh processes: empty caches (graphc's generated code
+    and numba's compiled kernels), then warm caches, then warm caches with a new graph."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, GRAPHC_CACHE_DIR=cache, NUMBA_CACHE_DIR=cache)
+
+        def run(script: str) -> tuple[float, float]:
+            out = subprocess.run([sys.executable, "-c", script], env=env, check=True,
+                                 capture_output=True, text=True).stdout.split()
+            return float(out[0]), float(out[1])
+
+        script = FIRST_RUN.format(dtype=dtype)
+        rows = [("empty cache", run(script)), ("warm cache", run(script)),
+                ("warm kernels, new graph",
+                 run(script.replace("1e-6)", "2e-6)")))]  # another constant: new glue
+    print(f"\nfirst seed step (compile), {dtype}, fresh process each")
+    print(f"{'':24} {'import+build s':>15} {'first run s':>12}")
+    for name, (setup_s, first_s) in rows:
+        print(f"{name:24} {setup_s:15.3f} {first_s:12.3f}")
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--backend", default=None)
     p.add_argument("--repeats", type=int, default=200)
     p.add_argument("--large", action="store_true", help="also the large size (slow)")
+    p.add_argument("--no-compile", action="store_true", help="skip the first-run timings")
     args = p.parse_args()
     for dtype in ("float32", "float64"):
-        measure("seed", dtype, args.backend, args.repeats)
+        measure("seed", dtype, args.repeats)
     if args.large:
-        measure("large", "float32", args.backend, max(3, args.repeats // 50))
+        measure("large", "float32", max(3, args.repeats // 40))
+    if not args.no_compile:
+        for dtype in ("float32", "float64"):
+            first_runs(dtype)
 
 
 if __name__ == "__main__":

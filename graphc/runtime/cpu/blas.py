@@ -9,6 +9,7 @@ Transposes become gemm flags, never copies, and beta = 1 folds an update into C 
 from __future__ import annotations
 
 import ctypes
+from pathlib import Path
 
 import numpy as np
 import scipy.linalg.cython_blas as cython_blas
@@ -28,13 +29,39 @@ def _capsule_address(name: str) -> int:
     return int(get_pointer(capsule, get_name(capsule)))
 
 
-for _name in ("sgemm", "dgemm"):
-    llvm.add_symbol(f"graphc_{_name}", _capsule_address(_name))
+def _numpy_openblas() -> ctypes.CDLL | None:
+    """The ILP64 OpenBLAS that numpy's wheels bundle (numpy.libs), if this numpy has one."""
+    libs = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+    for path in sorted(libs.glob("libscipy_openblas64_*.so*")):
+        lib = ctypes.CDLL(str(path))
+        if hasattr(lib, "scipy_sgemm_64_") and hasattr(lib, "scipy_dgemm_64_"):
+            return lib
+    return None
+
+
+def _register_gemm() -> None:
+    """Give sgemm/dgemm fixed LLVM symbol names. numpy's own BLAS is preferred: one thread
+    pool serves numpy's matmuls and graphc's, where two pools would fight over the cores;
+    scipy's LP64 BLAS is the fallback. Both symbol pairs always exist (the integer width is
+    in the name), so cached machine code never calls a routine with the wrong int size."""
+    lp64 = {name: _capsule_address(name) for name in ("sgemm", "dgemm")}
+    numpy_blas = _numpy_openblas()
+    for name in ("sgemm", "dgemm"):
+        llvm.add_symbol(f"graphc_{name}_lp64", lp64[name])
+        if numpy_blas is not None:
+            function = getattr(numpy_blas, f"scipy_{name}_64_")
+            llvm.add_symbol(f"graphc_{name}_ilp64", ctypes.cast(function, ctypes.c_void_p).value)
+
+
+_register_gemm()
+USE_ILP64 = _numpy_openblas() is not None
+_INT = np.int64 if USE_ILP64 else np.int32
+_SUFFIX = "ilp64" if USE_ILP64 else "lp64"
 
 # Fortran calling convention: every argument by pointer
 _GEMM_SIGNATURE = types.void(*[types.voidptr] * 13)
-_SGEMM = types.ExternalFunction("graphc_sgemm", _GEMM_SIGNATURE)
-_DGEMM = types.ExternalFunction("graphc_dgemm", _GEMM_SIGNATURE)
+_SGEMM = types.ExternalFunction(f"graphc_sgemm_{_SUFFIX}", _GEMM_SIGNATURE)
+_DGEMM = types.ExternalFunction(f"graphc_dgemm_{_SUFFIX}", _GEMM_SIGNATURE)
 
 
 @intrinsic
@@ -92,6 +119,6 @@ def gemm(a, b, c, transpose_a, transpose_b, alpha, beta):  # type: ignore[no-unt
         c *= beta
         return
     _column_major_gemm(_T if transpose_b else _N, _T if transpose_a else _N,
-                       np.int32(n), np.int32(m), np.int32(k), alpha,
-                       b, np.int32(max(1, b.shape[1])), a, np.int32(max(1, a.shape[1])),
-                       beta, c, np.int32(max(1, n)))
+                       _INT(n), _INT(m), _INT(k), alpha,
+                       b, _INT(max(1, b.shape[1])), a, _INT(max(1, a.shape[1])),
+                       beta, c, _INT(max(1, n)))
