@@ -175,7 +175,10 @@ class Session:
 
 
 def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
-    """The fed value as a fresh array of t's dtype; ValueError if it does not fit t."""
+    """The fed value as a fresh C-ordered array of t's dtype; ValueError if it does not fit."""
+    if isinstance(value, np.ndarray) and value.dtype == t.dtype.np and \
+            shapes.matches(t.shape, value.shape):  # the common case, checked cheaply
+        return np.array(value, order="C", copy=True)
     node = t.node
     what = f"placeholder '{node.name}'" if node.op == "placeholder" else f"tensor '{t.name}'"
     expected = f"dtype {t.dtype.name} and shape {shapes.fmt(t.shape)}"
@@ -196,7 +199,7 @@ def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
     if problem:
         raise InvalidArgumentError(f"Cannot feed value of {received} to {what}, which expects "
                                    f"{expected} (created at {node.site}): {problem}")
-    return np.array(array, dtype=t.dtype.np, copy=True)
+    return np.array(array, dtype=t.dtype.np, order="C", copy=True)
 
 
 def _fits(array: np.ndarray, dtype: np.dtype) -> bool:

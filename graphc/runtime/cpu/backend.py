@@ -75,6 +75,10 @@ class NumbaExecutable:
                 if isinstance(step, Segment):
                     results = self.functions[id(step)](*[env[t] for t in step.inputs])
                     env.update((t, _to_host(v, t)) for t, v in zip(step.outputs, results))
+                elif step.op == "variable":
+                    env[step.outputs[0]] = state.variables[step]
+                elif step.op == "constant":
+                    env[step.outputs[0]] = step.attrs["value"]
                 elif step.op == "assign":
                     # stored writable and C-ordered, so each run passes the same array types
                     value = writes[step.attrs["var"]] = _to_host(env[step.inputs[0]],
