@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from math import prod
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -14,12 +14,15 @@ from graphc.graph import Tensor, TensorType
 from graphc.ops.core import apply
 from graphc.registry import OpDef, register
 
+Dim = TypeVar("Dim")  # a dim as an int, or (in generated code) an expression
 
-def _insert_ones(shape: tuple[int | None, ...], axes: Sequence[int]) -> tuple[int | None, ...]:
+
+def insert_ones(shape: Sequence[Dim], axes: Sequence[int], one: Dim) -> list[Dim]:
+    """shape with `one` inserted at each of `axes` (positions in the result)."""
     out = list(shape)
     for a in sorted(axes):
-        out.insert(a, 1)
-    return tuple(out)
+        out.insert(a, one)
+    return out
 
 
 # -- broadcast_like / sum_to: each is the other's gradient --------------------------------
@@ -28,7 +31,7 @@ def _broadcast_like_ref(x: np.ndarray, like: np.ndarray, axes: tuple[int, ...] =
 
 
 def _sum_to_ref(x: np.ndarray, like: np.ndarray, axes: tuple[int, ...] = ()) -> Any:
-    target = _insert_ones(like.shape, axes)
+    target = tuple(insert_ones(like.shape, axes, 1))
     lead = x.ndim - len(target)
     summed = tuple(range(lead)) + tuple(
         lead + i for i, d in enumerate(target) if d == 1 and x.shape[lead + i] != 1)

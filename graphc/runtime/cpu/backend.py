@@ -22,6 +22,7 @@ from graphc.registry import OPS
 from graphc.runtime.backend import RunState
 from graphc.runtime.interpreter import Interpreter, evaluate
 from graphc.runtime.cpu.codegen import HOST_OPS, Segment, Step, compile_segments, plan
+from graphc.runtime.cpu.emit import EMITTERS
 
 
 class FallbackWarning(UserWarning):
@@ -32,18 +33,14 @@ _warned: set[str] = set()
 
 
 def _warn_fallback(node: Node) -> None:
-    if node.op in HOST_OPS or node.op in _warned:
+    """Warn, once per op per process, that a node runs on its numpy reference."""
+    if node.op in _warned:
         return
     _warned.add(node.op)
-    reason = "its rank is unknown until run time" if node.op in _native_ops() else \
+    reason = "its rank is unknown until run time" if node.op in EMITTERS else \
         "the numba backend has no kernel for it"
     warnings.warn(f"op '{node.op}' ({node.describe()}) runs on its numpy reference: {reason}",
                   FallbackWarning, stacklevel=4)
-
-
-def _native_ops() -> set[str]:
-    from graphc.runtime.cpu.emit import EMITTERS
-    return set(EMITTERS)
 
 
 def _to_host(value: Any, t: Tensor) -> np.ndarray:

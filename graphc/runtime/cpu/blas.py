@@ -39,11 +39,13 @@ def _numpy_openblas() -> ctypes.CDLL | None:
     return None
 
 
-def _register_gemm() -> None:
-    """Give sgemm/dgemm fixed LLVM symbol names. numpy's own BLAS is preferred: one thread
-    pool serves numpy's matmuls and graphc's, where two pools would fight over the cores;
-    scipy's LP64 BLAS is the fallback. Both symbol pairs always exist (the integer width is
-    in the name), so cached machine code never calls a routine with the wrong int size."""
+def _register_gemm() -> bool:
+    """Give sgemm/dgemm fixed LLVM symbol names; True when numpy's ILP64 BLAS is used.
+
+    numpy's own BLAS is preferred: one thread pool serves numpy's matmuls and graphc's,
+    where two pools would fight over the cores; scipy's LP64 BLAS is the fallback. Both
+    symbol pairs always exist (the integer width is in the name), so cached machine code
+    never calls a routine with the wrong int size."""
     lp64 = {name: _capsule_address(name) for name in ("sgemm", "dgemm")}
     numpy_blas = _numpy_openblas()
     for name in ("sgemm", "dgemm"):
@@ -51,10 +53,10 @@ def _register_gemm() -> None:
         if numpy_blas is not None:
             function = getattr(numpy_blas, f"scipy_{name}_64_")
             llvm.add_symbol(f"graphc_{name}_ilp64", ctypes.cast(function, ctypes.c_void_p).value)
+    return numpy_blas is not None
 
 
-_register_gemm()
-USE_ILP64 = _numpy_openblas() is not None
+USE_ILP64 = _register_gemm()
 _INT = np.int64 if USE_ILP64 else np.int32
 _SUFFIX = "ilp64" if USE_ILP64 else "lp64"
 
@@ -106,11 +108,13 @@ _N, _T = np.uint8(ord("N")), np.uint8(ord("T"))
 
 @njit(cache=True, nogil=True)
 def gemm(a, b, c, transpose_a, transpose_b, alpha, beta):  # type: ignore[no-untyped-def]
-    """c = alpha * op(a) @ op(b) + beta * c for C-contiguous row-major float arrays.
+    """c = alpha * op(a) @ op(b) + beta * c for row-major float arrays; c must be
+    C-contiguous, and a or b that is not is copied first.
 
     Row-major X is column-major X^T, so this asks column-major BLAS for
     c^T = op(b)^T @ op(a)^T: the operands swap, the flags stay.
     """
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     m, n = c.shape
     k = a.shape[0] if transpose_a else a.shape[1]
     if m == 0 or n == 0:

@@ -45,7 +45,8 @@ def plan(program: Program) -> list[Step]:
     schedule = [n for n in program.schedule if n.types or n.op != "no_op"]
     sources = [n for n in schedule if not n.inputs and n.op in HOST_OPS]
     sinks = [n for n in schedule if n.op == "assign"]
-    middle = [n for n in schedule if n not in set(sources) | set(sinks)]
+    moved = set(sources) | set(sinks)
+    middle = [n for n in schedule if n not in moved]
     steps: list[Step] = list(sources)
     for node in middle:
         if can_emit(node):

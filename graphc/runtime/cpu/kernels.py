@@ -50,8 +50,7 @@ def _relu_in_place(c):  # type: ignore[no-untyped-def]
 def matmul(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
     """op(a) @ op(b) for float arrays, by BLAS gemm."""
     c = np.empty(_product_shape(a, b, transpose_a, transpose_b), a.dtype)
-    gemm(np.ascontiguousarray(a), np.ascontiguousarray(b), c, transpose_a, transpose_b,
-         1.0, 0.0)
+    gemm(a, b, c, transpose_a, transpose_b, 1.0, 0.0)
     return c
 
 
@@ -82,8 +81,7 @@ def matmul_bias_relu(a, b, bias, transpose_a, transpose_b):  # type: ignore[no-u
     """max(op(a) @ op(b) + bias, 0): C starts as the broadcast bias and gemm adds into it."""
     c = np.empty(_product_shape(a, b, transpose_a, transpose_b), a.dtype)
     c[...] = np.broadcast_to(bias, c.shape)
-    gemm(np.ascontiguousarray(a), np.ascontiguousarray(b), c, transpose_a, transpose_b,
-         1.0, 1.0)
+    gemm(a, b, c, transpose_a, transpose_b, 1.0, 1.0)
     _relu_in_place(c)
     return c
 
@@ -108,8 +106,7 @@ def matmul_add(a, b, c, scale, transpose_a, transpose_b):  # type: ignore[no-unt
     if out.shape != c.shape:
         raise ValueError("matmul_add: the product's shape differs from the accumulator's")
     out[...] = c
-    gemm(np.ascontiguousarray(a), np.ascontiguousarray(b), out, transpose_a, transpose_b,
-         scale, 1.0)
+    gemm(a, b, out, transpose_a, transpose_b, scale, 1.0)
     return out
 
 
