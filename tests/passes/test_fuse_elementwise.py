@@ -5,21 +5,9 @@ import numpy as np
 
 import graphc as gc
 from graphc.passes.pipeline import build_program
+from tests.passes.helpers import ops_of, results_with_and_without_passes
 
 rng = np.random.default_rng(3)
-
-
-def ops_of(program):
-    return [n.op for n in program.schedule]
-
-
-def _run_both_ways(fetches, feeds):
-    results = []
-    for optimize in (True, False):
-        with gc.Session(optimize=optimize) as sess:
-            sess.run(gc.global_variables_initializer())
-            results.append(sess.run(fetches, feeds))
-    return results
 
 
 def test_a_chain_of_elementwise_ops_becomes_one_fused_op():
@@ -35,7 +23,7 @@ def test_a_chain_of_elementwise_ops_becomes_one_fused_op():
     assert node.inputs == (a, b, c)
     values = {a: rng.standard_normal((3, 4)), b: rng.standard_normal(4),
               c: rng.standard_normal((3, 1))}
-    fused, plain = _run_both_ways(y, values)
+    fused, plain = results_with_and_without_passes(y, values)
     np.testing.assert_array_equal(fused, plain)
     np.testing.assert_allclose(fused, np.exp(values[a] - values[b]) * values[c], rtol=1e-15)
 
@@ -49,7 +37,7 @@ def test_no_fusion_across_fetched_or_shared_intermediates():
     program = build_program([z], feeds=[a, b])
     assert ops_of(program) == ["subtract", "fused_elementwise"]
     values = {a: rng.standard_normal(3), b: rng.standard_normal(3)}
-    fused, plain = _run_both_ways(z, values)
+    fused, plain = results_with_and_without_passes(z, values)
     np.testing.assert_array_equal(fused, plain)
 
 
@@ -77,7 +65,7 @@ def test_an_sgd_update_folds_into_one_matmul_add():
     assert "matmul_add" not in ops_of(build_program([loss], [update.node], [x],
                                                     disabled=["fold_update"]))
     value = rng.standard_normal((4, 5))
-    fused, plain = _run_both_ways([loss, update], {x: value})
+    fused, plain = results_with_and_without_passes([loss, update], {x: value})
     np.testing.assert_allclose(fused[1], plain[1], rtol=1e-14)
 
 

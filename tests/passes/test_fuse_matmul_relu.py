@@ -7,12 +7,9 @@ import pytest
 
 import graphc as gc
 from graphc.passes.pipeline import build_program
+from tests.passes.helpers import ops_of
 
 rng = np.random.default_rng(0)
-
-
-def ops_of(program):
-    return [n.op for n in program.schedule]
 
 
 def test_relu_of_matmul_fuses_and_keeps_its_value():

@@ -6,6 +6,7 @@ import pytest
 
 import graphc as gc
 from graphc.passes.pipeline import build_program
+from tests.passes.helpers import results_with_and_without_passes
 
 rng = np.random.default_rng(0)
 
@@ -15,11 +16,7 @@ def ops_of(fetches, feeds, **options):
 
 
 def same_results(fetches, feeds):
-    runs = []
-    for optimize in (True, False):
-        with gc.Session(optimize=optimize) as sess:
-            sess.run(gc.global_variables_initializer())
-            runs.append(sess.run(fetches, feeds))
+    runs = results_with_and_without_passes(fetches, feeds)
     for a, b in zip(*runs):
         np.testing.assert_allclose(a, b, rtol=1e-14)
     return runs[0]
