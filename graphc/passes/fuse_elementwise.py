@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from types import MappingProxyType
+from collections.abc import Callable
 from typing import Any
 
 from graphc.graph import Node, Tensor
@@ -31,19 +32,17 @@ def _as_expression(node: Node) -> tuple[tuple[Any, ...], tuple[Tensor, ...]]:
     return (node.op, node.types[0].dtype.name, *operands), node.inputs
 
 
-def _shift(expression: tuple[Any, ...], offset: int) -> tuple[Any, ...]:
-    if expression[0] == "input":
-        return ("input", expression[1] + offset)
-    op, dtype, *operands = expression
-    return (op, dtype, *(_shift(e, offset) for e in operands))
-
-
-def _substitute(expression: tuple[Any, ...], index: int, inner: tuple[Any, ...]
+def _map_inputs(expression: tuple[Any, ...], leaf: Callable[[int], tuple[Any, ...]]
                 ) -> tuple[Any, ...]:
+    """The expression with each ("input", i) replaced by leaf(i)."""
     if expression[0] == "input":
-        return inner if expression[1] == index else expression
+        return leaf(expression[1])
     op, dtype, *operands = expression
-    return (op, dtype, *(_substitute(e, index, inner) for e in operands))
+    return (op, dtype, *(_map_inputs(e, leaf) for e in operands))
+
+
+def _shifted(expression: tuple[Any, ...], offset: int) -> tuple[Any, ...]:
+    return _map_inputs(expression, lambda j: ("input", j + offset))
 
 
 def fuse_into_consumer(node: Node, uses: Uses) -> Node | None:
@@ -51,21 +50,24 @@ def fuse_into_consumer(node: Node, uses: Uses) -> Node | None:
         return None
     expression, inputs = _as_expression(node)
     absorbed: list[Node] = []
+    replacements: dict[int, tuple[Any, ...]] = {}
     for i, t in enumerate(node.inputs):
         if not (_fusable(t.node) and uses.only_used_by_one_node(t)):
             continue
-        inner, inner_inputs = _as_expression(t.node)
         # the producer's inputs are appended; its result is replaced by its expression
-        expression = _substitute(expression, i, _shift(inner, len(inputs)))
+        inner, inner_inputs = _as_expression(t.node)
+        replacements[i] = _shifted(inner, len(inputs))
         inputs = inputs + inner_inputs
         absorbed.append(t.node)
     if not absorbed:
         return None
+    expression = _map_inputs(expression, lambda j: replacements.get(j, ("input", j)))
     used = list(dict.fromkeys(_inputs_of(expression)))  # numbered as the expression reads
     renumber = {old: new for new, old in enumerate(used)}
     return dataclasses.replace(
         node, op="fused_elementwise", inputs=tuple(inputs[i] for i in used),
-        attrs=MappingProxyType({"expression": _renumber(expression, renumber)}),
+        attrs=MappingProxyType({"expression": _map_inputs(
+            expression, lambda j: ("input", renumber[j]))}),
         control_inputs=sum((n.control_inputs for n in (*absorbed, node)), ()),
         origin=sum((user_nodes(n) for n in (*absorbed, node)), ()))
 
@@ -74,13 +76,6 @@ def _inputs_of(expression: tuple[Any, ...]) -> list[int]:
     if expression[0] == "input":
         return [expression[1]]
     return [i for e in expression[2:] for i in _inputs_of(e)]
-
-
-def _renumber(expression: tuple[Any, ...], mapping: dict[int, int]) -> tuple[Any, ...]:
-    if expression[0] == "input":
-        return ("input", mapping[expression[1]])
-    op, dtype, *operands = expression
-    return (op, dtype, *(_renumber(e, mapping) for e in operands))
 
 
 def fuse_elementwise(program: Program) -> Program:
