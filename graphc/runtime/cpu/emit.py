@@ -88,8 +88,7 @@ def emits(*ops: str) -> Callable[[Emitter], Emitter]:
 UNARY = {"negative": "(-{0})", "square": "np.square({0})", "sqrt": "np.sqrt({0})",
          "exp": "np.exp({0})", "log": "np.log({0})", "tanh": "np.tanh({0})",
          "sigmoid": "({one} / ({one} + np.exp(-{0})))", "abs": "np.abs({0})",
-         "sign": "np.sign({0})", "relu": "np.maximum({0}, {zero})",
-         "identity": "{0}", "stop_gradient": "{0}"}
+         "sign": "np.sign({0})", "relu": "np.maximum({0}, {zero})"}
 BINARY = {"add": "({0} + {1})", "subtract": "({0} - {1})", "multiply": "({0} * {1})",
           "divide": "({0} / {1})", "pow": "np.power({0}, {1})", "maximum": "np.maximum({0}, {1})",
           "minimum": "np.minimum({0}, {1})", "greater": "({0} > {1})",
@@ -97,26 +96,24 @@ BINARY = {"add": "({0} + {1})", "subtract": "({0} - {1})", "multiply": "({0} * {
           "equal": "({0} == {1})", "where": "np.where({0}, {1}, {2})"}
 
 
-def elementwise_template(op: str) -> str | None:
-    return UNARY.get(op) or BINARY.get(op)
-
-
 def elementwise(op: str, args: list[str], dtype: str) -> str:
     """The array expression for an elementwise op on argument expressions."""
-    template = elementwise_template(op)
-    assert template is not None
+    template = UNARY.get(op) or BINARY[op]
     return template.format(*args, one=f"{dtype}(1)", zero=f"{dtype}(0)")
 
 
 def _elementwise(e: Emit) -> str:
-    if e.node.op in ("identity", "stop_gradient"):
-        return e.args[0]
     params = [f"a{i}" for i in range(len(e.args))]
     return e.call_generated(elementwise(e.node.op, params, e.dtype))
 
 
 for _op in (*UNARY, *BINARY):
     EMITTERS[_op] = _elementwise
+
+
+@emits("identity", "stop_gradient")
+def _same_value(e: Emit) -> str:
+    return e.args[0]
 
 
 def _expression(expression: tuple[Any, ...]) -> str:
