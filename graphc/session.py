@@ -14,6 +14,7 @@ from graphc.graph import Graph, Node, Tensor, get_default_graph
 from graphc.passes.pipeline import build_program
 from graphc.program import Program
 from graphc.runtime import RunState, get_backend
+from graphc.runtime.arrays import copy_of, host, write_into
 from graphc.runtime.backend import Executable
 
 Fetch = Tensor | Node
@@ -29,9 +30,10 @@ class Session:
 
     def __init__(self, graph: Graph | None = None, backend: str | None = None,
                  check_numerics: bool = False, optimize: bool = True,
-                 disabled_passes: Iterable[str] = ()) -> None:
+                 disabled_passes: Iterable[str] = (), device: str | None = None) -> None:
         self.graph = graph or get_default_graph()
-        self.backend = get_backend(backend)
+        self.backend = get_backend(_backend_for(backend, device))
+        self.device = "cuda" if self.backend.name == "cuda" else "cpu"
         self.check_numerics = check_numerics
         self.optimize = optimize
         self.disabled_passes = tuple(disabled_passes)
@@ -80,7 +82,8 @@ class Session:
             state = self._state.snapshot()
             for node in reads:
                 if "storage" in node.attrs:
-                    state.variables[node] = node.attrs["storage"].data.copy()
+                    state.variables[node] = self.backend.place(
+                        copy_of(node.attrs["storage"].data))
         return state
 
     def _commit(self, writes: dict[Node, np.ndarray]) -> None:
@@ -90,14 +93,14 @@ class Session:
                 if storage is None:
                     self._state.variables[node] = value
                 else:  # in place: the owner's tensor (e.g. a module parameter) sees it
-                    storage.data[...] = value
+                    write_into(storage.data, value)
                     storage._version[0] += 1
 
     def variable_values(self, nodes: list[Node]) -> dict[Node, np.ndarray]:
         """The current values (copies) of the given variable nodes; all must be initialized."""
         state = self._snapshot(nodes)
         self._check_ready(Program(tuple(nodes), (), ()), state)
-        return {n: np.array(state.variables[n], copy=True) for n in nodes}
+        return {n: np.array(host(state.variables[n]), copy=True) for n in nodes}
 
     def load_variables(self, values: dict[Node, np.ndarray]) -> None:
         """Set variables at once; nothing changes unless every value has the right shape
@@ -108,7 +111,8 @@ class Session:
                 raise ValueError(f"cannot load a {value.dtype}{shapes.fmt(value.shape)} value "
                                  f"into variable '{node.name}' of type {t}")
         with self._writer:
-            self._commit({n: np.array(v, copy=True) for n, v in values.items()})
+            self._commit({n: self.backend.place(np.array(v, copy=True))
+                          for n, v in values.items()})
 
     def close(self) -> None:
         """Release the session's variable values and compiled programs."""
@@ -172,6 +176,22 @@ class Session:
         if isinstance(target, Node):
             raise TypeError(f"cannot feed operation '{target.name}': it has no value")
         return target
+
+
+def _backend_for(backend: str | None, device: str | None) -> str | None:
+    """The backend a Session(backend=..., device=...) asks for: device 'cuda' is backend
+    'cuda'; 'cpu' is the given (or default) CPU backend."""
+    if device is None:
+        return backend
+    from graphc.runtime.cuda.device import check_device
+
+    where = check_device(device)
+    if where == "cuda" and backend not in (None, "cuda"):
+        raise ValueError(f"backend '{backend}' runs on the CPU; device 'cuda' needs backend "
+                         "'cuda' (or leave backend unset)")
+    if where == "cpu" and backend == "cuda":
+        raise ValueError("backend 'cuda' runs on device 'cuda', not 'cpu'")
+    return "cuda" if where == "cuda" else backend
 
 
 def _convert_feed(t: Tensor, value: Any) -> np.ndarray:

@@ -11,6 +11,12 @@ def _numba_backend() -> Any:
     return NumbaBackend()
 
 
+def _cuda_backend() -> Any:
+    from graphc.runtime.cuda.backend import CudaBackend  # numba.cuda: only when asked
+    return CudaBackend()
+
+
 register_backend("numba", _numba_backend)
+register_backend("cuda", _cuda_backend)
 
 __all__ = ["BACKENDS", "RunState", "get_backend", "register_backend"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -16,14 +17,17 @@ from graphc.program import Program
 class RunState:
     """What a run may read besides its feeds: variable values and per-op random generators."""
 
-    def __init__(self, variables: dict[Node, np.ndarray] | None = None,
-                 rngs: dict[Node, np.random.Generator] | None = None) -> None:
-        self.variables: dict[Node, np.ndarray] = {} if variables is None else variables
+    def __init__(self, variables: dict[Node, Any] | None = None,
+                 rngs: dict[Node, np.random.Generator] | None = None,
+                 device_random: dict[Node, Any] | None = None) -> None:
+        self.variables: dict[Node, Any] = {} if variables is None else variables
         self._rngs: dict[Node, np.random.Generator] = {} if rngs is None else rngs
+        # generator states on the GPU, per random op (the cuda backend's)
+        self.device_random: dict[Node, Any] = {} if device_random is None else device_random
 
     def snapshot(self) -> RunState:
         """The variable values as they are now, sharing the random generators."""
-        return RunState(dict(self.variables), self._rngs)
+        return RunState(dict(self.variables), self._rngs, self.device_random)
 
     def rng(self, node: Node) -> np.random.Generator:
         if node not in self._rngs:
@@ -46,6 +50,27 @@ class Backend(Protocol):
         """An executable for `program`; with check_numerics, the first op whose output holds
         a NaN or an infinity raises InvalidArgumentError naming it."""
         ...
+
+    def place(self, value: Any) -> Any:
+        """A value (host or device array) moved to where this backend keeps variables."""
+        ...
+
+
+class FallbackWarning(UserWarning):
+    """An op ran on its numpy reference because the backend has no kernel for it."""
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def warn_fallback(node: Node, backend: str, reason: str = "") -> None:
+    """Warn, once per op and backend per process, that a node runs on its numpy reference."""
+    if (node.op, backend) in _warned:
+        return
+    _warned.add((node.op, backend))
+    reason = reason or f"the {backend} backend has no kernel for it"
+    warnings.warn(f"op '{node.op}' ({node.describe()}) runs on its numpy reference: {reason}",
+                  FallbackWarning, stacklevel=5)
 
 
 BACKENDS: dict[str, Callable[[], Backend]] = {}

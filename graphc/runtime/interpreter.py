@@ -12,6 +12,7 @@ from graphc.errors import InvalidArgumentError
 from graphc.graph import Node
 from graphc.program import Program
 from graphc.registry import OPS, OpDef
+from graphc.runtime.arrays import host
 from graphc.runtime.backend import RunState, register_backend
 
 
@@ -79,6 +80,9 @@ class NumpyBackend:
 
     def compile(self, program: Program, check_numerics: bool = False) -> Interpreter:
         return Interpreter(program, check_numerics)
+
+    def place(self, value: Any) -> Any:
+        return host(value)
 
 
 register_backend("numpy", NumpyBackend)

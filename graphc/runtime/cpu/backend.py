@@ -9,7 +9,6 @@ thread pools fight; the matmuls are where the parallel work is, so BLAS gets it.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,28 +18,16 @@ from graphc.errors import InvalidArgumentError
 from graphc.graph import Node, Tensor
 from graphc.program import Program
 from graphc.registry import OPS
-from graphc.runtime.backend import RunState
+from graphc.runtime.backend import FallbackWarning, RunState, warn_fallback
+from graphc.runtime.arrays import host
 from graphc.runtime.interpreter import Interpreter, evaluate
 from graphc.runtime.cpu.codegen import HOST_OPS, Segment, Step, compile_segments, plan
 from graphc.runtime.cpu.emit import EMITTERS
 
 
-class FallbackWarning(UserWarning):
-    """An op ran on its numpy reference because the numba backend has no kernel for it."""
-
-
-_warned: set[str] = set()
-
-
 def _warn_fallback(node: Node) -> None:
-    """Warn, once per op per process, that a node runs on its numpy reference."""
-    if node.op in _warned:
-        return
-    _warned.add(node.op)
-    reason = "its rank is unknown until run time" if node.op in EMITTERS else \
-        "the numba backend has no kernel for it"
-    warnings.warn(f"op '{node.op}' ({node.describe()}) runs on its numpy reference: {reason}",
-                  FallbackWarning, stacklevel=4)
+    reason = "its rank is unknown until run time" if node.op in EMITTERS else ""
+    warn_fallback(node, "numba", reason)
 
 
 def _to_host(value: Any, t: Tensor) -> np.ndarray:
@@ -103,3 +90,6 @@ class NumbaBackend:
         if check_numerics:
             return Interpreter(program, check_numerics=True)
         return NumbaExecutable(program)
+
+    def place(self, value: Any) -> Any:
+        return host(value)
