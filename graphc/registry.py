@@ -43,7 +43,7 @@ class OpDef:
 
 
 OPS: dict[str, OpDef] = {}
-KERNELS: dict[str, dict[str, Callable[..., Any]]] = {}
+KERNELS: dict[str, dict[str, Any]] = {}  # backend -> op -> that backend's kernel object
 
 
 def register(opdef: OpDef) -> OpDef:
@@ -54,7 +54,7 @@ def register(opdef: OpDef) -> OpDef:
     return opdef
 
 
-def register_kernel(backend: str, op: str, kernel: Callable[..., Any]) -> None:
+def register_kernel(backend: str, op: str, kernel: Any) -> None:
     """Record a backend's kernel for an op."""
     if op not in OPS:
         raise KeyError(f"cannot register a {backend} kernel for unknown op '{op}'")

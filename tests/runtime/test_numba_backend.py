@@ -8,7 +8,7 @@ import pytest
 
 import graphc as gc
 from graphc.registry import OPS
-from graphc.runtime.cpu.backend import FallbackWarning
+from graphc.runtime.backend import FallbackWarning
 from graphc.runtime.cpu.codegen import HOST_OPS
 from graphc.runtime.cpu.emit import EMITTERS
 from tests.ops.op_cases import CASES, output_weights

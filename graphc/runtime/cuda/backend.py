@@ -25,7 +25,7 @@ from graphc.errors import InvalidArgumentError
 from graphc.graph import Node, Tensor, TensorType
 from graphc.program import Program
 from graphc.registry import OPS
-from graphc.runtime.backend import FallbackWarning, RunState, warn_fallback
+from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.cuda import device
 from graphc.runtime.cuda.table import Call, Kernel, cuda_kernels
 from graphc.runtime.interpreter import Interpreter, evaluate
@@ -33,7 +33,6 @@ from graphc.runtime.interpreter import Interpreter, evaluate
 SOURCES = ("placeholder", "variable", "constant")  # values that come from outside the run
 FLOAT_ONLY = ("reduce_sum", "reduce_mean", "reduce_max")  # accumulate in float64
 
-__all__ = ["CudaBackend", "CudaExecutable", "FallbackWarning", "kernel_for"]
 
 
 def kernel_for(node: Node) -> Kernel | None:
@@ -121,10 +120,10 @@ class CudaExecutable:
         key = (node, *[tuple(a.shape) for a in args])
         if key not in self._out_types:
             types = [TensorType(t.dtype, tuple(a.shape)) for t, a in zip(node.inputs, args)]
-            out = OPS[node.op].infer(types, node.attrs)
-            outs = list(out) if isinstance(out, list | tuple) else [out]
+            out: Any = OPS[node.op].infer(types, node.attrs)
+            outs: list[TensorType] = list(out) if isinstance(out, list | tuple) else [out]
             for got, static in zip(outs, node.types):
-                if not shapes.matches(static.shape, got.shape):
+                if got.shape is None or not shapes.matches(static.shape, got.shape):
                     raise InvalidArgumentError(
                         f"{node.describe()} would produce shape {shapes.fmt(got.shape)}, but "
                         f"its static shape is {shapes.fmt(static.shape)}")
