@@ -123,7 +123,7 @@ class CudaExecutable:
             out: Any = OPS[node.op].infer(types, node.attrs)
             outs: list[TensorType] = list(out) if isinstance(out, list | tuple) else [out]
             for got, static in zip(outs, node.types):
-                if got.shape is None or not shapes.matches(static.shape, got.shape):
+                if got.shape is None or not shapes.matches(static.shape, got.shape):  # type: ignore[arg-type]
                     raise InvalidArgumentError(
                         f"{node.describe()} would produce shape {shapes.fmt(got.shape)}, but "
                         f"its static shape is {shapes.fmt(static.shape)}")
