@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 
 from graphc.dtypes import as_dtype, float32
-from graphc.eager.tensor import Tensor, _check_device, _check_differentiable
+from graphc.eager.tensor import Tensor, _check_differentiable
+from graphc.runtime.arrays import host
+from graphc.runtime.cuda.device import check_device, to_device
 
 _rng = np.random.default_rng()
 
@@ -29,8 +31,9 @@ def _default_np_dtype(data: Any) -> np.dtype:
 
 
 def _make(array: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
-    _check_device(device)
-    t = Tensor(array)
+    """A leaf holding `array`, moved to `device` (values are made on the host, so a seed
+    gives the same numbers on every device)."""
+    t = Tensor(to_device(array) if check_device(device) == "cuda" else array)
     _check_differentiable(t.dtype, requires_grad)
     t.requires_grad = requires_grad
     return t
@@ -40,7 +43,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False,
            device: Any = "cpu") -> Tensor:
     """A new leaf tensor holding a copy of `data` (a list, scalar, array or tensor)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = host(data.data)
     np_dtype = as_dtype(dtype).np if dtype is not None else _default_np_dtype(data)
     return _make(np.array(data, dtype=np_dtype, copy=True), requires_grad, device)
 

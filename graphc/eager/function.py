@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphc.runtime.arrays import copy_of
 from graphc.eager.tape import Record, is_grad_enabled, no_grad
 from graphc.eager.tensor import Tensor
 
@@ -53,7 +54,7 @@ class Function:
                             f"{type(out).__name__}")
         if not (is_grad_enabled() and any(needs)):
             return out
-        result = Tensor(out.data.copy() if any(out.data is getattr(a, "data", None)
+        result = Tensor(copy_of(out.data) if any(out.data is getattr(a, "data", None)
                                                for a in args) else out.data, requires_grad=True)
 
         def rule(op: Any, g: Tensor) -> tuple[Any, ...]:

@@ -11,10 +11,10 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 
 from graphc.graph import toposort
 from graphc.registry import GradOp
+from graphc.runtime.arrays import add_into, copy_of, full_like
 from graphc.site import Site, user_site
 
 if TYPE_CHECKING:
@@ -111,9 +111,9 @@ def backward(root: Tensor, gradient: Any = None) -> None:
             raise RuntimeError(f"backward(): grad can be implicitly created only for scalar "
                                f"outputs; this tensor has shape {root.shape}, so pass "
                                "gradient= (a tensor of that shape)")
-        seed = Tensor(np.ones_like(root.data))
+        seed = Tensor(full_like(root.data, 1))
     else:
-        seed = as_eager(gradient, root.dtype)
+        seed = as_eager(gradient, root.dtype).to(root.device)
         if seed.shape != root.shape:
             raise RuntimeError(f"backward(): gradient has shape {seed.shape}, but the tensor "
                                f"has shape {root.shape}")
@@ -125,9 +125,9 @@ def backward(root: Tensor, gradient: Any = None) -> None:
             _walk(root.grad_fn, seed, leaves)
         for leaf, g in leaves.values():
             if leaf.grad is None:
-                leaf.grad = Tensor(np.array(g.data, copy=True))
+                leaf.grad = Tensor(copy_of(g.data))
             else:
-                leaf.grad.data += g.data
+                add_into(leaf.grad.data, g.data)
                 leaf.grad._version[0] += 1
 
 

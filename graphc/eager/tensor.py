@@ -17,14 +17,16 @@ from graphc.ops.index import getitem, setitem, static_index
 from graphc.ops.operators import install_operators
 from graphc.ops.shape import broadcast_like, identity
 from graphc.registry import OpDef
+from graphc.runtime.arrays import full_like, host, write_into
+from graphc.runtime.cuda.device import check_device, is_device_array, to_device
 
 
 class Tensor:
-    """A PyTorch-style tensor on the CPU: `data` is its numpy array."""
+    """A PyTorch-style tensor: `data` is its numpy array, or on device "cuda" its numba
+    device array."""
 
     __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_version")
     __array_ufunc__ = None  # numpy defers to our reflected operators
-    device = "cpu"
 
     def __init__(self, data: np.ndarray, requires_grad: bool = False,
                  grad_fn: Record | None = None, version: list[int] | None = None) -> None:
@@ -38,6 +40,10 @@ class Tensor:
     @property
     def shape(self) -> tuple[int, ...]:
         return self.data.shape
+
+    @property
+    def device(self) -> str:
+        return "cuda" if is_device_array(self.data) else "cpu"
 
     @property
     def dtype(self) -> DType:
@@ -93,21 +99,25 @@ class Tensor:
     def item(self) -> Any:
         if self.data.size != 1:
             raise ValueError(f"item(): the tensor has {self.data.size} elements, not 1")
-        return self.data.item()
+        return host(self.data).item()
 
     def numpy(self) -> np.ndarray:
         """The values as a numpy array sharing this tensor's memory."""
+        if self.device != "cpu":
+            raise TypeError("numpy() on a cuda tensor: copy it to the host first with "
+                            "tensor.cpu()")
         if self.requires_grad:
             raise RuntimeError("numpy() on a tensor that requires grad; use "
                                "tensor.detach().numpy()")
         return self.data
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return host(self.data).tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """numpy sees the values (e.g. when an eager tensor is fed to a Session)."""
-        return self.data if dtype is None else self.data.astype(dtype)
+        values = host(self.data)
+        return values if dtype is None else values.astype(dtype)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -119,11 +129,23 @@ class Tensor:
         return (getitem(self, i) for i in range(len(self)))
 
     def to(self, device: str) -> Tensor:
-        _check_device(device)
-        return self
+        """This tensor on `device` ('cpu' or 'cuda'): itself if it is there already, else a
+        copy, a new leaf with the same requires_grad."""
+        where = check_device(device)
+        if where == self.device:
+            return self
+        if self.grad_fn is not None and is_grad_enabled():
+            raise RuntimeError("to(): a tensor computed by recorded ops cannot move across "
+                               "devices (its gradient would stop there); move the leaf "
+                               "tensors it was computed from instead")
+        data = to_device(self.data) if where == "cuda" else host(self.data)
+        return Tensor(data, requires_grad=self.requires_grad)
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
 
     def cpu(self) -> Tensor:
-        return self
+        return self.to("cpu")
 
     # -- in-place updates --------------------------------------------------------------------
     def _recorded_with(self, other: Any) -> bool:
@@ -153,7 +175,7 @@ class Tensor:
             self.data, self.grad_fn, self.requires_grad = result.data, result.grad_fn, True
             self._version = result._version
         else:
-            self.data[...] = result.data
+            write_into(self.data, result.data)
             self._version[0] += 1
         return self
 
@@ -179,12 +201,12 @@ class Tensor:
         return self._update("mul_", multiply, other, np.multiply)
 
     def zero_(self) -> Tensor:
-        return self._update("zero_", lambda a, _: Tensor(np.zeros_like(a.data)), None,
+        return self._update("zero_", lambda a, _: Tensor(full_like(a.data, 0)), None,
                             lambda a, _, out: out.fill(0))
 
     def copy_(self, src: Any) -> Tensor:
         def copied(a: Tensor, b: Any) -> Any:
-            b = as_eager(b, a.dtype) if not isinstance(b, Tensor) else b
+            b = (b if isinstance(b, Tensor) else as_eager(b, a.dtype)).to(a.device)
             return broadcast_like(b if b.dtype == a.dtype else cast(b, a.dtype), a)  # type: ignore[arg-type]
         return self._update("copy_", copied, src)
 
@@ -193,13 +215,20 @@ class Tensor:
         if self._recorded_with(value):
             self._update("index assignment", lambda a, v: setitem(a, v, index), value)
             return
-        self.data[index] = value.data if isinstance(value, Tensor) else \
+        new = host(value.data) if isinstance(value, Tensor) else \
             as_array(value, self.dtype, "index assignment")
+        if is_device_array(self.data):  # indexing runs on the host (the setitem fallback)
+            values = host(self.data)
+            values[index] = new
+            write_into(self.data, values)
+        else:
+            self.data[index] = new
         self._version[0] += 1
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
-        extra = "" if self.dtype.name == "float32" else f", dtype={self.dtype.name}"
+        body = np.array2string(host(self.data), separator=", ", prefix="tensor(")
+        extra = "" if self.device == "cpu" else ", device='cuda:0'"
+        extra += "" if self.dtype.name == "float32" else f", dtype={self.dtype.name}"
         if self.grad_fn is not None:
             extra += f", grad_fn={self.grad_fn!r}"
         elif self.requires_grad:
@@ -211,18 +240,16 @@ install_operators(Tensor)
 
 
 def _fits_in_place(target: np.ndarray, other: Any) -> bool:
-    """Whether `other` (a same-dtype tensor or a Python number) updates `target` in place
-    exactly as the op would; anything else takes the op's path and its checks."""
+    """Whether `other` (a same-dtype tensor or a Python number) updates the host array
+    `target` in place exactly as the op would; anything else (and every device array) takes
+    the op's path and its checks."""
+    if is_device_array(target):
+        return False
     if isinstance(other, Tensor):
         return other.data.dtype == target.dtype and \
             np.broadcast_shapes(target.shape, other.shape) == target.shape
     return other is None or (isinstance(other, int | float) and not isinstance(other, bool)
                              and (target.dtype.kind == "f" or isinstance(other, int)))
-
-
-def _check_device(device: Any) -> None:
-    if str(device) != "cpu":
-        raise ValueError(f"device {device!r} is not available: eager tensors run on 'cpu'")
 
 
 def _check_differentiable(dtype: DType, requires_grad: bool) -> None:
@@ -249,12 +276,20 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
                  if isinstance(x, Tensor) and x.data.dtype.kind != "b"), None)
     tensors = [x if isinstance(x, Tensor) else as_eager(x, hint, opdef.name) for x in inputs]
     arrays = [t.data for t in tensors]
-    out_dtype = _output_dtype(opdef, arrays, attrs)
-    value = opdef.reference(*arrays, **attrs)  # type: ignore[misc]
-    if type(value) is not np.ndarray or value.dtype != out_dtype:
-        value = np.asarray(value, dtype=out_dtype)
-    if value.base is not None or not value.flags.writeable or any(value is a for a in arrays):
-        value = value.copy()  # results never share memory with inputs
+    if any(is_device_array(a) for a in arrays):
+        arrays = _on_device(opdef.name, arrays)
+        out_type = _output_type(opdef, arrays, attrs)
+        from graphc.runtime.cuda.eager import run_op
+
+        value = run_op(opdef, arrays, attrs, out_type)
+    else:
+        out_dtype = _output_type(opdef, arrays, attrs).dtype.np
+        value = opdef.reference(*arrays, **attrs)  # type: ignore[misc]
+        if type(value) is not np.ndarray or value.dtype != out_dtype:
+            value = np.asarray(value, dtype=out_dtype)
+        if value.base is not None or not value.flags.writeable or \
+                any(value is a for a in arrays):
+            value = value.copy()  # results never share memory with inputs
     track = (opdef.grad is not None and is_grad_enabled()
              and any(t.requires_grad for t in tensors))
     out = Tensor(value, requires_grad=track)
@@ -263,10 +298,21 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
     return out
 
 
-_rule_answers: dict[tuple[Any, ...], np.dtype] = {}
+def _on_device(op: str, arrays: list[Any]) -> list[Any]:
+    """The inputs of an op on device tensors, all on the device: a 0-d host value moves
+    there (as a Python number would); any other host tensor is an error."""
+    for a in arrays:
+        if not is_device_array(a) and a.ndim:
+            raise RuntimeError(f"{op}: expected all tensors on the same device, but found "
+                               f"tensors on cuda and cpu (a cpu tensor of shape {a.shape}); "
+                               "move them with .to('cuda') or .cpu()")
+    return [to_device(a) for a in arrays]
 
 
-def _output_dtype(opdef: OpDef, arrays: list[np.ndarray], attrs: dict[str, Any]) -> np.dtype:
+_rule_answers: dict[tuple[Any, ...], TensorType] = {}
+
+
+def _output_type(opdef: OpDef, arrays: list[Any], attrs: dict[str, Any]) -> TensorType:
     """The op's shape/dtype rule on these inputs (raising its errors), remembered per
     signature: an eager loop asks the same question on every step."""
     try:
@@ -276,8 +322,8 @@ def _output_dtype(opdef: OpDef, arrays: list[np.ndarray], attrs: dict[str, Any])
     except TypeError:  # an unhashable attribute, such as a boolean mask index
         key, answer = None, None
     if answer is None:
-        types = [TensorType(as_dtype(a.dtype), a.shape) for a in arrays]
-        answer = infer(opdef, types, attrs).dtype.np
+        types = [TensorType(as_dtype(a.dtype), tuple(a.shape)) for a in arrays]
+        answer = infer(opdef, types, attrs)
         if key is not None and len(_rule_answers) < 100_000:
             _rule_answers[key] = answer
     return answer

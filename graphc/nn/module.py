@@ -11,6 +11,8 @@ import numpy as np
 from graphc import graph as graph_ir
 from graphc.eager.tensor import Tensor
 from graphc.nn.parameter import Parameter, binding, binding_graph
+from graphc.runtime.arrays import copy_of, host, write_into
+from graphc.runtime.cuda.device import check_device, to_device
 
 
 class Module:
@@ -83,6 +85,23 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def to(self, device: str) -> Module:
+        """Move every parameter to `device` ('cpu' or 'cuda'), in place, as PyTorch does:
+        the module keeps its Parameter objects; build optimizers after moving."""
+        where = check_device(device)
+        for p in self.parameters():
+            if p.device != where:
+                p.data = to_device(p.data) if where == "cuda" else host(p.data)
+                p.grad = None if p.grad is None else p.grad.to(where)
+                p._version[0] += 1
+        return self
+
+    def cuda(self) -> Module:
+        return self.to("cuda")
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
     def train(self, mode: bool = True) -> Module:
         for m in self.modules():
             object.__setattr__(m, "training", mode)
@@ -94,7 +113,7 @@ class Module:
     # -- state -----------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, Tensor]:
         """Copies of the parameters' values, by name."""
-        return OrderedDict((name, Tensor(p.data.copy())) for name, p in self.named_parameters())
+        return OrderedDict((name, Tensor(copy_of(p.data))) for name, p in self.named_parameters())
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Set every parameter from `state` (tensors or numpy arrays); on a missing or
@@ -106,7 +125,7 @@ class Module:
                            f"{missing}, unexpected keys {unexpected}")
         values = {}
         for name, p in own.items():
-            value = np.asarray(state[name].data if isinstance(state[name], Tensor)
+            value = np.asarray(host(state[name].data) if isinstance(state[name], Tensor)
                                else state[name])
             if value.shape != p.shape:
                 raise ValueError(f"load_state_dict for {type(self).__name__}: '{name}' has "
@@ -116,7 +135,7 @@ class Module:
                 raise TypeError(f"load_state_dict: '{name}' holds non-numeric data")
             values[name] = value
         for name, value in values.items():
-            own[name].data[...] = value
+            write_into(own[name].data, value)
             own[name]._version[0] += 1
 
     # -- printing --------------------------------------------------------------------------

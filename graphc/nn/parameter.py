@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from graphc.eager.tensor import Tensor
+from graphc.runtime.arrays import copy_of
 from graphc.graph import Graph
 from graphc.variables import Variable
 
@@ -25,8 +26,8 @@ class Parameter(Tensor):
     __slots__ = ("_variables", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = True) -> None:
-        array = data.data if isinstance(data, Tensor) else np.asarray(data)
-        super().__init__(np.array(array, copy=True), requires_grad=requires_grad)
+        array = copy_of(data.data) if isinstance(data, Tensor) else np.array(data, copy=True)
+        super().__init__(array, requires_grad=requires_grad)
         self._variables: weakref.WeakKeyDictionary[Graph, Variable] = \
             weakref.WeakKeyDictionary()
 

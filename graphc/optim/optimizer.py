@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from graphc.runtime.arrays import full_like, write_into
 from graphc.eager.tape import no_grad
 from graphc.eager.tensor import Tensor
 from graphc.graph import Node
@@ -62,10 +63,10 @@ class Optimizer:
                     continue
                 state = self.state.get(id(p))
                 if state is None:  # the first step: zero buffers, made once per parameter
-                    state = self.state[id(p)] = {name: Tensor(np.zeros_like(p.data))
+                    state = self.state[id(p)] = {name: Tensor(full_like(p.data, 0))
                                                  for name in self.state_names}
                 new_p, new_state = self.update(p, p.grad, state, self.steps)
-                p.data[...] = new_p.data
+                write_into(p.data, new_p.data)
                 p._version[0] += 1
                 state.update(new_state)
 

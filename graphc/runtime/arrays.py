@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from graphc.runtime.cuda.device import copy as device_copy
+from graphc.runtime.cuda.device import empty as device_empty
 from graphc.runtime.cuda.device import is_device_array
 
 
@@ -27,3 +28,23 @@ def write_into(target: Any, value: Any) -> None:
         target.copy_to_device(value if is_device_array(value) else np.asarray(value, order="C"))
     else:
         target[...] = host(value)
+
+
+def full_like(value: Any, fill: Any) -> Any:
+    """An array of value's shape, dtype and device with every element `fill`."""
+    if is_device_array(value):
+        from graphc.runtime.cuda.constant import fill as device_fill
+
+        return device_fill(device_empty(value.shape, value.dtype), fill)
+    return np.full_like(value, fill)
+
+
+def add_into(target: Any, value: Any) -> None:
+    """target += value, on target's device (value of the same shape, on the same device)."""
+    if is_device_array(target):
+        from graphc.runtime.cuda.elementwise import launch, strides_for
+
+        strides = strides_for(tuple(target.shape), tuple(target.shape))
+        launch("(x0 + x1)", [(target, strides), (value, strides)], target)
+    else:
+        target += value

@@ -63,13 +63,14 @@ class FallbackWarning(UserWarning):
 _warned: set[tuple[str, str]] = set()
 
 
-def warn_fallback(node: Node, backend: str, reason: str = "") -> None:
-    """Warn, once per op and backend per process, that a node runs on its numpy reference."""
-    if (node.op, backend) in _warned:
+def warn_fallback(op: str, where: str, backend: str, reason: str = "") -> None:
+    """Warn, once per op and backend per process, that an op (`where`: which node, or
+    "eager") runs on its numpy reference."""
+    if (op, backend) in _warned:
         return
-    _warned.add((node.op, backend))
+    _warned.add((op, backend))
     reason = reason or f"the {backend} backend has no kernel for it"
-    warnings.warn(f"op '{node.op}' ({node.describe()}) runs on its numpy reference: {reason}",
+    warnings.warn(f"op '{op}' ({where}) runs on its numpy reference: {reason}",
                   FallbackWarning, stacklevel=5)
 
 

@@ -27,7 +27,7 @@ from graphc.runtime.cpu.emit import EMITTERS
 
 def _warn_fallback(node: Node) -> None:
     reason = "its rank is unknown until run time" if node.op in EMITTERS else ""
-    warn_fallback(node, "numba", reason)
+    warn_fallback(node.op, node.describe(), "numba", reason)
 
 
 def _to_host(value: Any, t: Tensor) -> np.ndarray:

@@ -35,11 +35,12 @@ FLOAT_ONLY = ("reduce_sum", "reduce_mean", "reduce_max")  # accumulate in float6
 
 
 
-def kernel_for(node: Node) -> Kernel | None:
-    """The node's CUDA kernel, or None when it runs on its numpy reference."""
-    if node.op in FLOAT_ONLY and not node.types[0].dtype.is_floating:
+def kernel_for_op(op: str, out: TensorType) -> Kernel | None:
+    """The op's CUDA kernel for this output type, or None where it runs on its numpy
+    reference (ops without a kernel; reductions of integers)."""
+    if op in FLOAT_ONLY and not out.dtype.is_floating:
         return None
-    return cuda_kernels().get(node.op)
+    return cuda_kernels().get(op)
 
 
 class BufferPool:
@@ -67,10 +68,11 @@ class CudaExecutable:
     def __init__(self, program: Program) -> None:
         device.cuda()  # fail now, with the simulator hint, where there is no GPU
         self.program = program
-        self.steps = [(node, kernel_for(node)) for node in program.schedule if node.types]
+        self.steps = [(node, kernel_for_op(node.op, node.types[0]))
+                      for node in program.schedule if node.types]
         for node, found in self.steps:
             if found is None and node.op not in SOURCES and node.op != "assign":
-                warn_fallback(node, "cuda")
+                warn_fallback(node.op, node.describe(), "cuda")
         self.frees, self.fetched_buffers = _liveness(self.steps, program.fetches)
         self.pool = BufferPool()
         self._constants: dict[Node, Any] = {}

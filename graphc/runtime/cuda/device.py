@@ -54,8 +54,10 @@ def check_device(device: Any) -> str:
 
 
 def is_device_array(value: Any) -> bool:
-    """Whether `value` lives on the GPU (a numba device array); imports nothing."""
-    return hasattr(value, "copy_to_host") and hasattr(value, "__cuda_array_interface__")
+    """Whether `value` lives on the GPU (a numba device array, or the simulator's stand-in
+    for one); imports nothing."""
+    return hasattr(value, "copy_to_host") and (hasattr(value, "__cuda_array_interface__")
+                                               or hasattr(value, "__cuda_ndarray__"))
 
 
 def to_device(array: Any) -> Any:
