@@ -3,14 +3,18 @@ loss.backward() fills w1.grad and w2.grad.
 Run: python examples/eager_autograd_two_layer.py
 """
 
+import sys
+
 import graphc as gc
 import graphc.eager as ge
 
 
-def train(x, y, w1, w2, steps=500, learning_rate=1e-6, relu=None, log=None):
-    """Gradient descent with autograd; `relu` replaces the built-in clamp when given."""
-    x, y = ge.tensor(x), ge.tensor(y)
-    w1, w2 = ge.tensor(w1, requires_grad=True), ge.tensor(w2, requires_grad=True)
+def train(x, y, w1, w2, steps=500, learning_rate=1e-6, relu=None, log=None, device="cpu"):
+    """Gradient descent with autograd; `relu` replaces the built-in clamp when given;
+    device="cuda" runs every op on the GPU."""
+    x, y = ge.tensor(x, device=device), ge.tensor(y, device=device)
+    w1 = ge.tensor(w1, requires_grad=True, device=device)
+    w2 = ge.tensor(w2, requires_grad=True, device=device)
     losses = []
     for t in range(steps):
         h = x.mm(w1)
@@ -26,17 +30,18 @@ def train(x, y, w1, w2, steps=500, learning_rate=1e-6, relu=None, log=None):
             w2 -= learning_rate * w2.grad
             w1.grad.zero_()
             w2.grad.zero_()
-    return losses, w1.detach().numpy(), w2.detach().numpy()
+    return losses, w1.detach().cpu().numpy(), w2.detach().cpu().numpy()
 
 
-def main(relu=None):
-    """Train on seeded random data, printing the loss; `relu` as in train()."""
+def main(relu=None, device="cpu"):
+    """Train on seeded random data, printing the loss; `relu` as in train(). For the GPU:
+    python examples/eager_autograd_two_layer.py cuda"""
     ge.manual_seed(0)
     n, d_in, hidden, d_out = 64, 1000, 100, 10
     x, y = ge.randn(n, d_in, dtype=gc.float64), ge.randn(n, d_out, dtype=gc.float64)
     w1, w2 = ge.randn(d_in, hidden, dtype=gc.float64), ge.randn(hidden, d_out, dtype=gc.float64)
-    train(x, y, w1, w2, relu=relu, log=lambda t, loss: print(t, loss))
+    train(x, y, w1, w2, relu=relu, log=lambda t, loss: print(t, loss), device=device)
 
 
 if __name__ == "__main__":
-    main()
+    main(device=sys.argv[1] if len(sys.argv) > 1 else "cpu")

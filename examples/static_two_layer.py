@@ -5,6 +5,8 @@ then run it 500 times in a Session, feeding the same data each time.
 Run: python examples/static_two_layer.py
 """
 
+import sys
+
 import numpy as np
 
 import graphc as gc
@@ -34,15 +36,16 @@ def build(d_in, hidden, d_out, w1_init=None, w2_init=None, dtype=gc.float32,
 
 
 def train(x_value, y_value, w1_init=None, w2_init=None, steps=500, dtype=gc.float32,
-          backend=None, seed=None, log=None):
-    """Run the graph `steps` times; returns the losses and the final weights."""
+          backend=None, seed=None, log=None, device=None):
+    """Run the graph `steps` times; returns the losses and the final weights.
+    device="cuda" keeps the weights on the GPU and runs every step there."""
     graph = gc.Graph()
     with graph.as_default():
         gc.set_random_seed(seed)
         g = build(x_value.shape[1], 100 if w1_init is None else w1_init.shape[1],
                   y_value.shape[1], w1_init, w2_init, dtype)
     losses = []
-    with gc.Session(graph, backend=backend) as sess:
+    with gc.Session(graph, backend=backend, device=device) as sess:
         sess.run(gc.variables_initializer(graph.variables))
         for t in range(steps):
             loss, _ = sess.run([g["loss"], g["updates"]],
@@ -54,12 +57,13 @@ def train(x_value, y_value, w1_init=None, w2_init=None, steps=500, dtype=gc.floa
     return np.array(losses), w1, w2
 
 
-def main():
+def main(device=None):
+    """For the GPU: python examples/static_two_layer.py cuda"""
     n, d_in, d_out = 64, 1000, 10
     rng = np.random.default_rng(0)
     x_value, y_value = rng.standard_normal((n, d_in)), rng.standard_normal((n, d_out))
-    train(x_value, y_value, seed=0, log=lambda t, loss: print(t, loss))
+    train(x_value, y_value, seed=0, log=lambda t, loss: print(t, loss), device=device)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1] if len(sys.argv) > 1 else None)

@@ -4,7 +4,11 @@ import sys
 
 import pytest
 
-import graphc as gc
+# The CUDA tests (tests/cuda) run in numba's CUDA simulator unless NUMBA_ENABLE_CUDASIM=0 is
+# set (on a machine with a GPU). It must be decided before numba.cuda is first imported.
+os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+
+import graphc as gc  # noqa: E402
 
 # The examples are scripts that import each other by name, as they do when run directly.
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "examples"))

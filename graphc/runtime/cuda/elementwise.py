@@ -22,7 +22,7 @@ SCALAR = {
     "negative": "(-{0})", "square": "({0} * {0})", "sqrt": "math.sqrt({0})",
     "exp": "math.exp({0})", "log": "math.log({0})", "tanh": "math.tanh({0})",
     "sigmoid": "({one} / ({one} + math.exp(-{0})))", "abs": "abs({0})",
-    "sign": "(({0} > {zero}) - ({0} < {zero}))", "relu": "max({0}, {zero})",
+    "sign": "({one} if {0} > {zero} else (-{one} if {0} < {zero} else {0}))", "relu": "max({0}, {zero})",
     "add": "({0} + {1})", "subtract": "({0} - {1})", "multiply": "({0} * {1})",
     "divide": "({0} / {1})", "pow": "({0} ** {1})", "maximum": "max({0}, {1})",
     "minimum": "min({0}, {1})", "greater": "({0} > {1})", "greater_equal": "({0} >= {1})",
