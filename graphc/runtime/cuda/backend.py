@@ -66,7 +66,6 @@ class CudaExecutable:
     """The launch sequence of one Program; called once per Session.run."""
 
     def __init__(self, program: Program) -> None:
-        device.cuda()  # fail now, with the simulator hint, where there is no GPU
         self.program = program
         self.steps = [(node, kernel_for_op(node.op, node.types[0]))
                       for node in program.schedule if node.types]
@@ -174,6 +173,9 @@ class CudaBackend:
     host), so the first op that makes a NaN or an infinity can be named."""
 
     name = "cuda"
+
+    def __init__(self) -> None:
+        device.cuda()  # fail at Session(device="cuda"), with the simulator hint, without a GPU
 
     def compile(self, program: Program, check_numerics: bool = False) -> Any:
         if check_numerics:

@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 import numpy as np
+from numba import cuda
 
 from graphc.runtime.cuda import device
 from graphc.runtime.cuda.table import Call, kernel
@@ -75,9 +76,9 @@ def _compile(source: str) -> Any:
     """The kernel of a generated source, compiled once per process (per argument types)."""
     key = hashlib.sha256(source.encode()).hexdigest()
     if key not in _compiled:
-        namespace: dict[str, Any] = {"cuda": device.cuda(), "math": math, "np": np}
+        namespace: dict[str, Any] = {"cuda": cuda, "math": math, "np": np}
         exec(compile(source, f"<graphc cuda kernel {key[:12]}>", "exec"), namespace)
-        _compiled[key] = device.cuda().jit(namespace["kernel"])
+        _compiled[key] = cuda.jit(namespace["kernel"])
     return _compiled[key]
 
 

@@ -1,0 +1,65 @@
+"""Compile every CUDA kernel graphc generates to PTX for an H100 (compute capability 9.0),
+float32 and float64, without a GPU and outside the simulator (whose kernels are plain
+Python, so it type-checks nothing). Run by tests/cuda/test_ptx.py in a fresh process."""
+
+import numpy as np
+from numba import boolean, cuda, float32, float64, from_dtype, int64
+from numba.core.types import UniTuple
+from numba.cuda import dispatcher
+from numba.cuda.random import xoroshiro128p_type
+
+from graphc.runtime.cuda import constant, elementwise, linalg, random, reduce
+from graphc.runtime.cuda.elementwise import SCALAR, converted, scalar_code
+
+CC = (9, 0)
+COMPARISONS = ("greater", "greater_equal", "less", "less_equal", "equal")
+compiled = 0
+
+
+class _H100:
+    compute_capability = CC
+
+
+# A kernel that calls a device function (the random draws) compiles it for "the current
+# device"; there is none here, so name the H100 as that device.
+dispatcher.get_current_device = lambda: _H100()
+
+
+def ptx(kernel, *signature):
+    global compiled
+    cuda.compile_ptx(kernel.py_func, signature, cc=CC)
+    compiled += 1
+
+
+def generated(body, rank, flat, out, inputs):
+    """The generated elementwise kernel for body over inputs of these element types."""
+    shape = UniTuple(int64, max(rank, 1))
+    fn = elementwise._compile(elementwise._source(body, len(inputs), rank, flat))
+    ptx(fn, out[::1], shape, *[x for t in inputs for x in (t[::1], shape)])
+
+
+for t, dt in ((float32, np.dtype(np.float32)), (float64, np.dtype(np.float64))):
+    for op, template in SCALAR.items():
+        n = sum(f"{{{i}}}" in template for i in range(3))
+        operands = tuple(("input", i) for i in range(n))
+        body = scalar_code((op, "bool" if op in COMPARISONS else dt.name, *operands))
+        out = boolean if op in COMPARISONS else t
+        inputs = [boolean, t, t] if op == "where" else [t] * n
+        for rank, flat in ((2, True), (2, False), (0, False)):
+            generated(body, rank, flat, out, inputs)
+    for target in (np.int32, np.int64, np.bool_, np.float32, np.float64):
+        generated(converted("x0", np.dtype(target)), 2, False, from_dtype(np.dtype(target)), [t])
+    for epilogue in linalg.EPILOGUES:
+        for ta in (False, True):
+            for tb in (False, True):
+                m = t[:, ::1]
+                ptx(linalg.matmul_kernel(epilogue, ta, tb, dt), m, m, m, t[::1], int64, int64,
+                    t[::1])
+    for kind in (reduce.SUM, reduce.MAX, reduce.MEAN):
+        for make in (reduce._per_thread_kernel, reduce._per_block_kernel):
+            ptx(make(kind), t[::1], int64[::1], int64[::1], t[::1], float64)
+    ptx(constant._fill_kernel(), t[::1], t)
+    for kind in ("normal", "uniform"):
+        ptx(random._random_kernel(kind, dt), xoroshiro128p_type[::1], t[::1], float64, float64)
+
+print(f"compiled {compiled} kernels to PTX for compute capability {CC}")
