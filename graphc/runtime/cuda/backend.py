@@ -49,12 +49,14 @@ class BufferPool:
     def __init__(self) -> None:
         self._free: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
         self._lock = threading.Lock()
+        self.allocations = 0  # buffers made because none was free
 
     def take(self, shape: tuple[int, ...], dtype: Any) -> Any:
         with self._lock:
             free = self._free.get((tuple(shape), np.dtype(dtype)))
             if free:
                 return free.pop()
+            self.allocations += 1
         return device.empty(shape, dtype)
 
     def give(self, buffer: Any) -> None:
