@@ -31,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--backend", choices=sorted(graphc.runtime.BACKENDS), default=None,
                       help="execution backend (default: the fastest available)")
     demo.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                      help="where to run (cpu; the CUDA backend is not available yet)")
+                      help="where to run: cpu, or cuda (an NVIDIA GPU; needs graphc[cuda])")
     demo.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                       help="element type of the model (float32)")
     render = sub.add_parser("render", help="run a graph-building script and draw its graph",
@@ -53,10 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         if args.command == "demo":
-            if args.device != "cpu":
-                p.error("--device cuda: this version of graphc runs on the CPU only")
             from graphc import demo
-            demo.run(args.steps, args.backend, args.dtype, args.out)
+            from graphc.runtime.cuda.device import DeviceUnavailableError
+
+            try:
+                demo.run(args.steps, args.backend, args.dtype, args.out, device=args.device)
+            except (DeviceUnavailableError, ValueError) as err:
+                print(f"graphc: {err}", file=sys.stderr)
+                return 1
         elif args.command == "render":
             return _render(p, args)
     except graphc.viz.GraphvizNotFoundError as err:

@@ -78,7 +78,8 @@ def plot_losses(losses: list[float], path: Path) -> Path | None:
 
 
 def run(steps: int = 500, backend: str | None = None, dtype: str = "float32",
-        out: str | Path = "graphc-demo", say: Callable[[str], None] = print) -> dict[str, Any]:
+        out: str | Path = "graphc-demo", say: Callable[[str], None] = print,
+        device: str = "cpu") -> dict[str, Any]:
     """Train for `steps` steps with a progress bar; report the loss and ms/step of graphc
     and of plain numpy; draw the graphs and the loss curve into `out`."""
     from tqdm import tqdm
@@ -90,7 +91,7 @@ def run(steps: int = 500, backend: str | None = None, dtype: str = "float32",
     x = rng.standard_normal((n, d_in)).astype(dtype)
     y = rng.standard_normal((n, d_out)).astype(dtype)
     losses: list[float] = []
-    with gc.Session(g["graph"], backend=backend) as sess:
+    with gc.Session(g["graph"], backend=backend, device=device) as sess:
         sess.run(g["init"])
         w1, w2 = sess.run([g["w1"], g["w2"]])
         bar = tqdm(range(steps), desc="training", unit="step", leave=False, disable=None)

@@ -1,6 +1,7 @@
 """Every example runs as a program, and the graphc command behaves."""
 
 import pathlib
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -27,9 +28,9 @@ def test_example_runs_and_trains(script):
         assert losses[-1] < 1e-3 * losses[0], label
 
 
-def graphc(*args):
+def graphc(*args, env=None):
     return subprocess.run([sys.executable, "-m", "graphc.cli", *args], capture_output=True,
-                          text=True, timeout=300, cwd=ROOT)
+                          text=True, timeout=300, cwd=ROOT, env=env)
 
 
 def test_demo_trains_reports_timings_and_draws(tmp_path):
@@ -68,9 +69,14 @@ def test_render_errors(tmp_path):
     assert done.returncode == 2 and "no node named 'nope'" in done.stderr
 
 
-def test_cuda_device_is_refused_clearly():
-    done = graphc("demo", "--device", "cuda", "--steps", "1")
-    assert done.returncode == 2 and "CPU only" in done.stderr
+def test_cuda_device_without_a_gpu_is_refused_clearly():
+    no_gpu = {**os.environ, "NUMBA_ENABLE_CUDASIM": "0", "NUMBA_DISABLE_CUDA": "1"}
+    done = graphc("demo", "--device", "cuda", "--steps", "1", env=no_gpu)
+    assert done.returncode == 1
+    assert "no usable NVIDIA GPU" in done.stderr and "NUMBA_ENABLE_CUDASIM=1" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = graphc("demo", "--device", "cuda", "--backend", "numpy", "--steps", "1")
+    assert done.returncode == 1 and "device 'cuda' needs backend 'cuda'" in done.stderr
 
 
 def test_version():
