@@ -95,7 +95,7 @@ def launch_reduce(x: Any, axes: tuple[int, ...], kind: int, out: Any) -> Any:
     scale = 1.0 / max(prod(shape[d] for d in axes), 1) if kind == MEAN else 1.0
     args = (device.flat(x), base, inner, device.flat(out), scale)
     if inner.size > 32 * device.THREADS and out.size < 64 * device.THREADS:
-        _per_block_kernel(kind)[min(device.MAX_BLOCKS, out.size), device.THREADS](*args)
+        _per_block_kernel(kind)[max(1, min(device.MAX_BLOCKS, out.size)), device.THREADS](*args)
     else:
         _per_thread_kernel(kind)[device.blocks_for(out.size), device.THREADS](*args)
     return out
