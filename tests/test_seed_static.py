@@ -18,16 +18,22 @@ def relative_error(got, want):
     return np.linalg.norm(np.asarray(got) - want) / np.linalg.norm(want)
 
 
+def assert_trains_like(got, want, bound=1e-10):
+    """A run's (losses, weights...) agree with the numpy loop's to `bound`, relative."""
+    (losses, *weights), (want_losses, *want_weights) = got, want
+    assert np.max(np.abs(np.asarray(losses) - want_losses) / want_losses) < bound
+    for weight, want_weight in zip(weights, want_weights):
+        assert relative_error(weight, want_weight) < bound
+
+
 def test_static_program_matches_numpy_loop_float64():
     x, y, w1, w2 = seed_problem()
-    want_losses, want_w1, want_w2 = numpy_two_layer.train(x, y, w1, w2, steps=100)
-    losses, got_w1, got_w2 = static_two_layer.train(x, y, w1, w2, steps=100, dtype=gc.float64)
+    want = numpy_two_layer.train(x, y, w1, w2, steps=100)
+    got = static_two_layer.train(x, y, w1, w2, steps=100, dtype=gc.float64)
     # Same float64 arithmetic in the same order up to BLAS summation order: agreement to
     # ~1e-13 is typical; 1e-10 is the acceptance bound of the issue.
-    assert np.max(np.abs(losses - want_losses) / want_losses) < 1e-10
-    assert relative_error(got_w1, want_w1) < 1e-10
-    assert relative_error(got_w2, want_w2) < 1e-10
-    assert want_losses[-1] < 1e-3 * want_losses[0]  # it really trained
+    assert_trains_like(got, want)
+    assert want[0][-1] < 1e-3 * want[0][0]  # it really trained
 
 
 def test_static_custom_gradient_relu_matches_numpy_loop():

@@ -9,7 +9,7 @@ import numpy_two_layer
 import pytest
 
 import graphc.eager as ge
-from tests.test_seed_static import relative_error, seed_problem
+from tests.test_seed_static import assert_trains_like, seed_problem
 
 PROGRAMS = [eager_tensors_two_layer, eager_autograd_two_layer, eager_custom_relu]
 
@@ -17,12 +17,10 @@ PROGRAMS = [eager_tensors_two_layer, eager_autograd_two_layer, eager_custom_relu
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda m: m.__name__)
 def test_eager_program_matches_numpy_loop(program):
     x, y, w1, w2 = seed_problem(seed=3)
-    want_losses, want_w1, want_w2 = numpy_two_layer.train(x, y, w1, w2, steps=100)
-    losses, got_w1, got_w2 = program.train(x, y, w1, w2, steps=100)
+    want = numpy_two_layer.train(x, y, w1, w2, steps=100)
+    got = program.train(x, y, w1, w2, steps=100)
     # Same float64 operations in the same order: ~1e-13 typical; 1e-10 is the bound.
-    assert np.max(np.abs(np.array(losses) - want_losses) / want_losses) < 1e-10
-    assert relative_error(got_w1, want_w1) < 1e-10
-    assert relative_error(got_w2, want_w2) < 1e-10
+    assert_trains_like(got, want)
 
 
 def test_custom_relu_equals_builtin():

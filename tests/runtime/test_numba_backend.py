@@ -44,22 +44,28 @@ def _graph_for(case, float_dtype):
     return graph, fetches, feeds
 
 
-@pytest.mark.parametrize("float_dtype", [gc.float64, gc.float32], ids=str)
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_op_forward_and_gradient_agree_with_numpy_backend(case, float_dtype):
+def assert_backend_matches_numpy(case, float_dtype, tolerance, fallback_ops, **session):
+    """The case's forward and gradient values on Session(**session) equal the numpy
+    backend's, a second run equals the first, and only `fallback_ops` fall back."""
     graph, fetches, feeds = _graph_for(case, float_dtype)
     with gc.Session(graph, backend="numpy") as sess:
         expected = sess.run(fetches, feeds)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FallbackWarning)
-        with gc.Session(graph, backend="numba") as sess:
+        with gc.Session(graph, **session) as sess:
             got = sess.run(fetches, feeds)
             again = sess.run(fetches, feeds)  # the compiled code, called a second time
     for g, a, e in zip(got, again, expected):
         assert np.asarray(g).dtype == np.asarray(e).dtype
         assert np.shape(g) == np.shape(e)
-        np.testing.assert_allclose(g, e, **TOLERANCE[float_dtype])
+        np.testing.assert_allclose(g, e, **tolerance[float_dtype])
         np.testing.assert_array_equal(a, g)
     fell_back = {str(w.message).split("'")[1] for w in caught
                  if issubclass(w.category, FallbackWarning)}
-    assert fell_back <= FALLBACK_OPS
+    assert fell_back <= fallback_ops
+
+
+@pytest.mark.parametrize("float_dtype", [gc.float64, gc.float32], ids=str)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_op_forward_and_gradient_agree_with_numpy_backend(case, float_dtype):
+    assert_backend_matches_numpy(case, float_dtype, TOLERANCE, FALLBACK_OPS, backend="numba")

@@ -7,18 +7,15 @@ import static_two_layer
 
 import graphc as gc
 from graphc.runtime.cpu.backend import NumbaExecutable
-from tests.test_seed_static import relative_error, seed_problem
+from tests.test_seed_static import assert_trains_like, seed_problem
 
 
 def test_seed_program_on_numba_matches_numpy_loop_float64():
     x, y, w1, w2 = seed_problem()
-    want_losses, want_w1, want_w2 = numpy_two_layer.train(x, y, w1, w2, steps=100)
-    losses, got_w1, got_w2 = static_two_layer.train(x, y, w1, w2, steps=100,
-                                                    dtype=gc.float64, backend="numba")
+    want = numpy_two_layer.train(x, y, w1, w2, steps=100)
+    got = static_two_layer.train(x, y, w1, w2, steps=100, dtype=gc.float64, backend="numba")
     # float64 with BLAS on both sides; the acceptance bound is 1e-10 relative.
-    assert np.max(np.abs(losses - want_losses) / want_losses) < 1e-10
-    assert relative_error(got_w1, want_w1) < 1e-10
-    assert relative_error(got_w2, want_w2) < 1e-10
+    assert_trains_like(got, want)
 
 
 def test_seed_program_on_numba_float32_tracks_float64():
