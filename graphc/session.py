@@ -15,6 +15,7 @@ from graphc.passes.pipeline import build_program
 from graphc.program import Program
 from graphc.runtime import RunState, get_backend
 from graphc.runtime.arrays import copy_of, host, write_into
+from graphc.runtime.cuda.device import check_device
 from graphc.runtime.backend import Executable
 
 Fetch = Tensor | Node
@@ -33,7 +34,6 @@ class Session:
                  disabled_passes: Iterable[str] = (), device: str | None = None) -> None:
         self.graph = graph or get_default_graph()
         self.backend = get_backend(_backend_for(backend, device))
-        self.device = "cuda" if self.backend.name == "cuda" else "cpu"
         self.check_numerics = check_numerics
         self.optimize = optimize
         self.disabled_passes = tuple(disabled_passes)
@@ -43,6 +43,11 @@ class Session:
         self._closed = False
         self._lock = threading.Lock()  # guards the cache and the variable table
         self._writer = threading.Lock()  # held by a state-changing run from read to commit
+
+    @property
+    def device(self) -> str:
+        """Where the session's variables live and its graphs run: 'cpu' or 'cuda'."""
+        return "cuda" if self.backend.name == "cuda" else "cpu"
 
     def run(self, fetches: Any, feed_dict: dict[Any, Any] | None = None) -> Any:
         """Evaluate `fetches` (tensors, ops, names, or lists/tuples/dicts of them).
@@ -81,9 +86,10 @@ class Session:
         with self._lock:
             state = self._state.snapshot()
             for node in reads:
-                if "storage" in node.attrs:
-                    state.variables[node] = self.backend.place(
-                        copy_of(node.attrs["storage"].data))
+                if "storage" in node.attrs:  # a copy, on the backend's device
+                    data = node.attrs["storage"].data
+                    placed = self.backend.place(data)
+                    state.variables[node] = copy_of(data) if placed is data else placed
         return state
 
     def _commit(self, writes: dict[Node, np.ndarray]) -> None:
@@ -183,8 +189,6 @@ def _backend_for(backend: str | None, device: str | None) -> str | None:
     'cuda'; 'cpu' is the given (or default) CPU backend."""
     if device is None:
         return backend
-    from graphc.runtime.cuda.device import check_device
-
     where = check_device(device)
     if where == "cuda" and backend not in (None, "cuda"):
         raise ValueError(f"backend '{backend}' runs on the CPU; device 'cuda' needs backend "

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphc.runtime.arrays import copy_of
 from graphc.eager.tape import Record, is_grad_enabled, no_grad
 from graphc.eager.tensor import Tensor
+from graphc.runtime.arrays import copy_of
 
 
 class FunctionCtx:

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-
 from graphc.graph import toposort
 from graphc.registry import GradOp
 from graphc.runtime.arrays import add_into, copy_of, full_like

@@ -17,7 +17,7 @@ from graphc.ops.index import getitem, setitem, static_index
 from graphc.ops.operators import install_operators
 from graphc.ops.shape import broadcast_like, identity
 from graphc.registry import OpDef
-from graphc.runtime.arrays import full_like, host, write_into
+from graphc.runtime.arrays import full_like, host, moved_to, write_into
 from graphc.runtime.cuda.device import check_device, is_device_array, to_device
 
 
@@ -138,8 +138,7 @@ class Tensor:
             raise RuntimeError("to(): a tensor computed by recorded ops cannot move across "
                                "devices (its gradient would stop there); move the leaf "
                                "tensors it was computed from instead")
-        data = to_device(self.data) if where == "cuda" else host(self.data)
-        return Tensor(data, requires_grad=self.requires_grad)
+        return Tensor(moved_to(where, self.data), requires_grad=self.requires_grad)
 
     def cuda(self) -> Tensor:
         return self.to("cuda")
@@ -276,14 +275,13 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
                  if isinstance(x, Tensor) and x.data.dtype.kind != "b"), None)
     tensors = [x if isinstance(x, Tensor) else as_eager(x, hint, opdef.name) for x in inputs]
     arrays = [t.data for t in tensors]
+    out_type = _output_type(opdef, arrays, attrs)
     if any(is_device_array(a) for a in arrays):
-        arrays = _on_device(opdef.name, arrays)
-        out_type = _output_type(opdef, arrays, attrs)
         from graphc.runtime.cuda.eager import run_op
 
-        value = run_op(opdef, arrays, attrs, out_type)
+        value = run_op(opdef, _on_device(opdef.name, arrays), attrs, out_type)
     else:
-        out_dtype = _output_type(opdef, arrays, attrs).dtype.np
+        out_dtype = out_type.dtype.np
         value = opdef.reference(*arrays, **attrs)  # type: ignore[misc]
         if type(value) is not np.ndarray or value.dtype != out_dtype:
             value = np.asarray(value, dtype=out_dtype)

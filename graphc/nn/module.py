@@ -11,8 +11,8 @@ import numpy as np
 from graphc import graph as graph_ir
 from graphc.eager.tensor import Tensor
 from graphc.nn.parameter import Parameter, binding, binding_graph
-from graphc.runtime.arrays import copy_of, host, write_into
-from graphc.runtime.cuda.device import check_device, to_device
+from graphc.runtime.arrays import copy_of, host, moved_to, write_into
+from graphc.runtime.cuda.device import check_device
 
 
 class Module:
@@ -91,7 +91,7 @@ class Module:
         where = check_device(device)
         for p in self.parameters():
             if p.device != where:
-                p.data = to_device(p.data) if where == "cuda" else host(p.data)
+                p.data = moved_to(where, p.data)
                 p.grad = None if p.grad is None else p.grad.to(where)
                 p._version[0] += 1
         return self

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from graphc.eager.tensor import Tensor
-from graphc.runtime.arrays import copy_of
 from graphc.graph import Graph
+from graphc.runtime.arrays import copy_of
 from graphc.variables import Variable
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 
-from graphc.runtime.arrays import full_like, write_into
 from graphc.eager.tape import no_grad
 from graphc.eager.tensor import Tensor
 from graphc.graph import Node
@@ -16,6 +15,7 @@ from graphc.nn.parameter import Parameter
 from graphc.ops.control import group
 from graphc.ops.elementwise import equal, where
 from graphc.passes.autodiff import gradients
+from graphc.runtime.arrays import full_like, write_into
 from graphc.variables import Variable
 
 

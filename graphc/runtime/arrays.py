@@ -9,12 +9,17 @@ import numpy as np
 
 from graphc.runtime.cuda.device import copy as device_copy
 from graphc.runtime.cuda.device import empty as device_empty
-from graphc.runtime.cuda.device import is_device_array
+from graphc.runtime.cuda.device import is_device_array, to_device
 
 
 def host(value: Any) -> np.ndarray:
     """The values on the host: a host array as is, a device array copied back."""
     return value.copy_to_host() if is_device_array(value) else value
+
+
+def moved_to(where: str, value: Any) -> Any:
+    """The value on device `where` ('cpu' or 'cuda'): as is if it is there, else a copy."""
+    return to_device(value) if where == "cuda" else host(value)
 
 
 def copy_of(value: Any) -> Any:
@@ -42,9 +47,8 @@ def full_like(value: Any, fill: Any) -> Any:
 def add_into(target: Any, value: Any) -> None:
     """target += value, on target's device (value of the same shape, on the same device)."""
     if is_device_array(target):
-        from graphc.runtime.cuda.elementwise import launch, strides_for
+        from graphc.runtime.cuda.elementwise import launch_over
 
-        strides = strides_for(tuple(target.shape), tuple(target.shape))
-        launch("(x0 + x1)", [(target, strides), (value, strides)], target)
+        launch_over("(x0 + x1)", [target, value], target)
     else:
         target += value

@@ -18,8 +18,8 @@ from graphc.errors import InvalidArgumentError
 from graphc.graph import Node, Tensor
 from graphc.program import Program
 from graphc.registry import OPS
-from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.arrays import host
+from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.interpreter import Interpreter, evaluate
 from graphc.runtime.cpu.codegen import HOST_OPS, Segment, Step, compile_segments, plan
 from graphc.runtime.cpu.emit import EMITTERS

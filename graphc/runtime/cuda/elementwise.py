@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -107,11 +108,14 @@ def launch(body: str, inputs: list[tuple[Any, tuple[int, ...]]], out: Any) -> An
     return out
 
 
-def launch_expression(expression: tuple[Any, ...], call: Call) -> list[Any]:
-    out = call.out()
+def launch_over(body: str, arrays: Sequence[Any], out: Any) -> Any:
+    """Fill `out` with body over arrays, each broadcast to out's shape."""
     shape = tuple(out.shape)
-    inputs = [(a, strides_for(tuple(a.shape), shape)) for a in call.args]
-    return [launch(scalar_code(expression), inputs, out)]
+    return launch(body, [(a, strides_for(tuple(a.shape), shape)) for a in arrays], out)
+
+
+def launch_expression(expression: tuple[Any, ...], call: Call) -> list[Any]:
+    return [launch_over(scalar_code(expression), call.args, call.out())]
 
 
 def _register(op: str) -> None:
@@ -133,12 +137,9 @@ def _fused(call: Call) -> list[Any]:
 
 @kernel("cast")
 def _cast(call: Call) -> list[Any]:
-    x = call.args[0]
-    body = converted("x0", call.outs[0].dtype.np)
-    return [launch(body, [(x, strides_for(tuple(x.shape), tuple(x.shape)))], call.out())]
+    return [launch_over(converted("x0", call.outs[0].dtype.np), call.args, call.out())]
 
 
 @kernel("identity", "stop_gradient")
 def _copy(call: Call) -> list[Any]:
-    x = call.args[0]
-    return [launch("x0", [(x, strides_for(tuple(x.shape), tuple(x.shape)))], call.out())]
+    return [launch_over("x0", call.args, call.out())]
