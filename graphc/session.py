@@ -40,6 +40,7 @@ class Session:
         build_program((), disabled=self.disabled_passes)  # reject unknown pass names now
         self._state = RunState()
         self._cache: dict[tuple[Any, ...], tuple[Program, Executable]] = {}
+        self._calls: dict[tuple[Any, ...], _Call] = {}  # by _quick_key: the lean path
         self._closed = False
         self._lock = threading.Lock()  # guards the cache and the variable table
         self._writer = threading.Lock()  # held by a state-changing run from read to commit
@@ -57,27 +58,44 @@ class Session:
         """
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        feed_dict = feed_dict or {}
+        key = _quick_key(fetches, feed_dict)
+        call = self._calls.get(key) if key is not None else None
+        fed = call.take_feeds(feed_dict) if call is not None else None
+        if call is None or fed is None:  # resolve, check and convert everything
+            call, fed = self._prepare(fetches, feed_dict)
+            if key is not None and len(self._calls) < _MAX_CALLS:
+                self._calls[key] = call
+        return call.results(self._execute(call.program, call.executable, fed))
+
+    def _prepare(self, fetches: Any, feed_dict: dict[Any, Any]) -> tuple[_Call, list[Any]]:
         leaves: list[Any] = []
         rebuild = _flatten(fetches, leaves)
         targets = [self._resolve_fetch(x) for x in leaves]
-        feeds = {self._resolve_feed_key(k): v for k, v in (feed_dict or {}).items()}
+        feeds = {self._resolve_feed_key(k): v for k, v in feed_dict.items()}
         feeds = {t: _convert_feed(t, v) for t, v in feeds.items()}
         fetched, program, executable = self._compiled(targets, feeds)
+        order = list(feeds) if len(feeds) == len(feed_dict) else []
         fed = [feeds[t] for t in program.feeds]
-        if program.changes_state:
-            with self._writer:
-                values = self._execute(program, executable, fed)
-        else:
-            values = self._execute(program, executable, fed)
-        by_tensor = dict(zip(fetched, values))
-        results = [None if isinstance(t, Node) else _to_user(by_tensor[t]) for t in targets]
-        return rebuild(iter(results))
+        positions = [order.index(t) if order else -1 for t in program.feeds]
+        return _Call(program, executable, positions, fed, targets, fetched, rebuild), fed
 
     def _execute(self, program: Program, executable: Executable,
                  fed: list[np.ndarray]) -> list[np.ndarray]:
+        if program.changes_state:
+            with self._writer:
+                return self._execute_now(program, executable, fed)
+        return self._execute_now(program, executable, fed)
+
+    def _execute_now(self, program: Program, executable: Executable,
+                     fed: list[np.ndarray]) -> list[np.ndarray]:
         state = self._snapshot(program.reads)
         self._check_ready(program, state)
         values, writes = executable(fed, state)
+        for node, value in writes.items():  # feeds are the user's arrays: never keep one
+            if isinstance(value, np.ndarray) and any(np.may_share_memory(value, f)
+                                                     for f in fed):
+                writes[node] = np.array(value, copy=True)
         self._commit(writes)
         return values
 
@@ -125,6 +143,7 @@ class Session:
         self._closed = True
         self._state = RunState()
         self._cache.clear()
+        self._calls.clear()
 
     def __enter__(self) -> Session:
         return self
@@ -199,10 +218,11 @@ def _backend_for(backend: str | None, device: str | None) -> str | None:
 
 
 def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
-    """The fed value as a fresh C-ordered array of t's dtype; ValueError if it does not fit."""
-    if isinstance(value, np.ndarray) and value.dtype == t.dtype.np and \
-            shapes.matches(t.shape, value.shape):  # the common case, checked cheaply
-        return np.array(value, order="C", copy=True)
+    """The fed value as a C-ordered, writable array of t's dtype (the value itself when it
+    is one: a run never writes into its feeds, and never keeps one); InvalidArgumentError if
+    it does not fit."""
+    if _usable_as_is(value, t.dtype.np) and shapes.matches(t.shape, value.shape):
+        return value
     node = t.node
     what = f"placeholder '{node.name}'" if node.op == "placeholder" else f"tensor '{t.name}'"
     expected = f"dtype {t.dtype.name} and shape {shapes.fmt(t.shape)}"
@@ -224,6 +244,68 @@ def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
         raise InvalidArgumentError(f"Cannot feed value of {received} to {what}, which expects "
                                    f"{expected} (created at {node.site}): {problem}")
     return np.array(array, dtype=t.dtype.np, order="C", copy=True)
+
+
+def _usable_as_is(value: Any, dtype: np.dtype) -> bool:
+    return type(value) is np.ndarray and value.dtype == dtype and value.flags.c_contiguous \
+        and value.flags.writeable
+
+
+_MAX_CALLS = 256  # lean-path entries per session (fetch handles made afresh each run would
+# otherwise grow the table without bound)
+
+
+def _quick_key(fetches: Any, feed_dict: dict[Any, Any]) -> tuple[Any, ...] | None:
+    """What identifies a run's fetches and feed keys cheaply, for the common shapes of a
+    call (a tensor, an op, a name, or a flat list or tuple of them); None otherwise. Nodes
+    are identified by id: the session's graph keeps them alive."""
+    items = fetches if type(fetches) in (list, tuple) else (fetches,)
+    key: list[Any] = [type(fetches)]
+    for item in (*items, None, *feed_dict):
+        kind = type(item)
+        if kind is Tensor:
+            key.append((id(item.node), item.index))
+        elif kind is Node:
+            key.append(id(item))
+        elif kind is str or item is None:
+            key.append(item)
+        else:
+            return None
+    return tuple(key)
+
+
+class _Call:
+    """One kind of Session.run call, resolved: its program and executable, where each feed
+    is in the feed_dict, and how the results are shaped."""
+
+    def __init__(self, program: Program, executable: Executable, positions: list[int],
+                 fed: list[np.ndarray], targets: list[Fetch], fetched: tuple[Tensor, ...],
+                 rebuild: Callable[[Any], Any]) -> None:
+        self.program = program
+        self.executable = executable
+        self.positions = positions  # -1 where the feed_dict order says nothing
+        # the program was compiled for these dtypes and ranks
+        self.expected = [(t.dtype.np, t.shape, value.ndim)
+                         for t, value in zip(program.feeds, fed)]
+        index = {t: i for i, t in enumerate(fetched)}
+        self.picks = [index[t] if isinstance(t, Tensor) else -1 for t in targets]
+        self.rebuild = rebuild
+
+    def take_feeds(self, feed_dict: dict[Any, Any]) -> list[Any] | None:
+        """The feed values in program order if every one is usable as is, else None."""
+        values = list(feed_dict.values())
+        fed = []
+        for position, (dtype, shape, ndim) in zip(self.positions, self.expected):
+            value = values[position] if position >= 0 else None
+            if not _usable_as_is(value, dtype) or value.ndim != ndim or \
+                    not shapes.matches(shape, value.shape):
+                return None
+            fed.append(value)
+        return fed
+
+    def results(self, values: list[Any]) -> Any:
+        return self.rebuild(iter([None if i < 0 else _to_user(values[i])
+                                  for i in self.picks]))
 
 
 def _fits(array: np.ndarray, dtype: np.dtype) -> bool:

@@ -105,6 +105,42 @@ def test_fetched_values_are_copies(sess):
     np.testing.assert_array_equal(sess.run(v), [0.0, 0.0])
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_a_variable_never_keeps_the_users_fed_array(backend):
+    # feeds are passed to the backend without a copy; an assignment of one (or of a view of
+    # one) must still store a value of its own
+    x = gc.placeholder(gc.float64, (2, 2), name="x")
+    v = gc.Variable(np.zeros((2, 2)))
+    w = gc.Variable(np.zeros(4))
+    with gc.Session(backend=backend) as sess:
+        sess.run(gc.global_variables_initializer())
+        fed = np.array([[1.0, 2.0], [3.0, 4.0]])
+        sess.run([v.assign(x), w.assign(gc.reshape(x, (4,)))], {x: fed})
+        fed[...] = -1
+        np.testing.assert_array_equal(sess.run(v), [[1.0, 2.0], [3.0, 4.0]])
+        np.testing.assert_array_equal(sess.run(w), [1.0, 2.0, 3.0, 4.0])
+        sess.run(v.assign(x * 2), {x: fed})
+        np.testing.assert_array_equal(fed, -np.ones((2, 2)))  # a run never writes a feed
+
+
+def test_a_repeated_call_still_checks_and_converts_its_feeds(sess):
+    # the second identical call takes the lean path; a feed it cannot use as is (another
+    # dtype, a list, a new batch size, a bad shape) still gets the full treatment
+    x = gc.placeholder(gc.float32, (None, 2), name="x")
+    y = x * 2
+    for _ in range(2):
+        np.testing.assert_array_equal(sess.run([y], {x: np.ones((1, 2), np.float32)}),
+                                      [[[2.0, 2.0]]])
+    assert sess.run([y], {x: np.ones((3, 2))})[0].dtype == np.float32
+    np.testing.assert_array_equal(sess.run([y], {x: [[1, 2]]})[0], [[2.0, 4.0]])
+    np.testing.assert_array_equal(sess.run([y], {"x": np.ones((1, 2), np.float32)})[0],
+                                  [[2.0, 2.0]])
+    with pytest.raises(ValueError, match=r"placeholder 'x'.*the shapes differ"):
+        sess.run([y], {x: np.ones((1, 3), np.float32)})
+    strided = np.ones((2, 4), np.float32)[:, ::2]
+    np.testing.assert_array_equal(sess.run([y], {x: strided})[0], 2 * np.ones((2, 2)))
+
+
 def test_variable_constructors():
     a = gc.Variable(np.ones((2, 3)), name="a")
     b = gc.Variable(1.5)

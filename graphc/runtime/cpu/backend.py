@@ -9,7 +9,7 @@ thread pools fight; the matmuls are where the parallel work is, so BLAS gets it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,16 +30,22 @@ def _warn_fallback(node: Node) -> None:
     warn_fallback(node.op, node.describe(), "numba", reason)
 
 
-def _to_host(value: Any, t: Tensor) -> np.ndarray:
-    """A native result as the C-contiguous, writable array of t's dtype the host expects."""
-    if isinstance(value, np.ndarray) and value.flags.c_contiguous and value.flags.writeable \
-            and value.dtype == t.dtype.np:
+def _to_host(value: Any, dtype: np.dtype) -> np.ndarray:
+    """A native result as the C-contiguous, writable array of `dtype` the host expects."""
+    if type(value) is np.ndarray and value.flags.c_contiguous and value.flags.writeable \
+            and value.dtype == dtype:
         return value
-    return np.array(value, dtype=t.dtype.np, order="C")
+    return np.array(value, dtype=dtype, order="C")
+
+
+Runner = Callable[[list[Any], RunState, dict[Node, np.ndarray]], None]
 
 
 class NumbaExecutable:
-    """The compiled steps of one Program; called once per Session.run."""
+    """The compiled steps of one Program; called once per Session.run.
+
+    Values live in a list of slots (a tensor's slot is fixed at compile time), and each step
+    is a small closure over its slots, so a run does no per-tensor dictionary work."""
 
     def __init__(self, program: Program) -> None:
         self.program = program
@@ -49,35 +55,74 @@ class NumbaExecutable:
         for step in self.steps:
             if isinstance(step, Node) and step.op not in HOST_OPS:
                 _warn_fallback(step)
+        self.slots: dict[Tensor, int] = {t: i for i, t in enumerate(program.feeds)}
+        self.template: list[Any] = [None] * len(program.feeds)  # constants filled in
+        self.runners = [r for step in self.steps
+                        for r in [self._runner(step, self.functions)] if r is not None]
+        self.fetch_slots = [self.slots[t] for t in program.fetches]
+
+    def _slot(self, t: Tensor) -> int:
+        if t not in self.slots:
+            self.slots[t] = len(self.template)
+            self.template.append(None)
+        return self.slots[t]
+
+    def _runner(self, step: Step, functions: dict[int, Any]) -> Runner | None:
+        if isinstance(step, Segment):
+            return _segment_runner(functions[id(step)], [self._slot(t) for t in step.inputs],
+                                   [(self._slot(t), t.dtype.np) for t in step.outputs])
+        node = step
+        if not node.types:
+            return None
+        out = self._slot(node.outputs[0])
+        if node.op == "constant":
+            self.template[out] = node.attrs["value"]
+            return None
+        if node.op == "variable":
+            def read(env: list[Any], state: RunState, writes: dict[Node, np.ndarray]) -> None:
+                env[out] = state.variables[node]
+            return read
+        inputs = [self._slot(t) for t in node.inputs]
+        if node.op == "assign":
+            var, dtype = node.attrs["var"], node.types[0].dtype.np
+
+            def assign(env: list[Any], state: RunState, writes: dict[Node, np.ndarray]) -> None:
+                # stored writable and C-ordered, so each run passes the same array types
+                env[out] = writes[var] = _to_host(env[inputs[0]], dtype)
+            return assign
+        outs = [self._slot(t) for t in node.outputs]
+        opdef = OPS[node.op]
+
+        def on_host(env: list[Any], state: RunState, writes: dict[Node, np.ndarray]) -> None:
+            values = evaluate(node, opdef, [env[i] for i in inputs], state)
+            for i, value in zip(outs, values):
+                env[i] = value
+        return on_host
 
     def __call__(self, feeds: Sequence[np.ndarray],
                  state: RunState) -> tuple[list[np.ndarray], dict[Node, np.ndarray]]:
-        env: dict[Tensor, Any] = dict(zip(self.program.feeds, feeds))
+        env = list(self.template)
+        env[:len(feeds)] = feeds
         writes: dict[Node, np.ndarray] = {}
         try:
-            for step in self.steps:
-                if isinstance(step, Segment):
-                    results = self.functions[id(step)](*[env[t] for t in step.inputs])
-                    env.update((t, _to_host(v, t)) for t, v in zip(step.outputs, results))
-                elif step.op == "variable":
-                    env[step.outputs[0]] = state.variables[step]
-                elif step.op == "constant":
-                    env[step.outputs[0]] = step.attrs["value"]
-                elif step.op == "assign":
-                    # stored writable and C-ordered, so each run passes the same array types
-                    value = writes[step.attrs["var"]] = _to_host(env[step.inputs[0]],
-                                                                 step.outputs[0])
-                    env[step.outputs[0]] = value
-                elif step.types:
-                    values = evaluate(step, OPS[step.op], [env[t] for t in step.inputs], state)
-                    env.update(zip(step.outputs, values))
+            for runner in self.runners:
+                runner(env, state, writes)
         except InvalidArgumentError:
             raise
         except Exception as err:  # native code knows no op names: ask the reference
             Interpreter(self.program)(feeds, state)
             raise InvalidArgumentError(f"the numba backend failed where the numpy backend "
                                        f"did not: {type(err).__name__}: {err}") from err
-        return [env[t] for t in self.program.fetches], writes
+        return [env[i] for i in self.fetch_slots], writes
+
+
+def _segment_runner(function: Any, inputs: list[int], outputs: list[tuple[int, np.dtype]]
+                    ) -> Runner:
+    def segment(env: list[Any], state: RunState, writes: dict[Node, np.ndarray]) -> None:
+        results = function(*[env[i] for i in inputs])
+        for (i, dtype), value in zip(outputs, results):
+            env[i] = _to_host(value, dtype)
+    return segment
 
 
 class NumbaBackend:
