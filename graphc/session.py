@@ -293,10 +293,12 @@ class _Call:
 
     def take_feeds(self, feed_dict: dict[Any, Any]) -> list[Any] | None:
         """The feed values in program order if every one is usable as is, else None."""
+        if len(feed_dict) != len(self.positions) or -1 in self.positions:
+            return None
         values = list(feed_dict.values())
         fed = []
         for position, (dtype, shape, ndim) in zip(self.positions, self.expected):
-            value = values[position] if position >= 0 else None
+            value = values[position]
             if not _usable_as_is(value, dtype) or value.ndim != ndim or \
                     not shapes.matches(shape, value.shape):
                 return None
