@@ -10,6 +10,7 @@ import numpy as np
 
 from graphc import shapes
 from graphc.errors import FailedPreconditionError, InvalidArgumentError
+from graphc.gate import Gate
 from graphc.graph import Graph, Node, Tensor, get_default_graph
 from graphc.passes.pipeline import build_program
 from graphc.program import Program
@@ -26,7 +27,9 @@ class Session:
 
     Thread safety: several threads may call run() at once. A run reads the variables as they
     were when it started; runs that assign variables (or draw random numbers) are serialized,
-    each committing before the next starts, so no update is lost.
+    each committing before the next starts, so no update is lost. A run whose compiled form
+    updates variables in their own buffers (the numba backend's SGD step) runs alone: it
+    waits for the runs in flight, and runs that start meanwhile wait for it.
     """
 
     def __init__(self, graph: Graph | None = None, backend: str | None = None,
@@ -44,6 +47,7 @@ class Session:
         self._closed = False
         self._lock = threading.Lock()  # guards the cache and the variable table
         self._writer = threading.Lock()  # held by a state-changing run from read to commit
+        self._gate = Gate()  # shared by runs, exclusive to one that updates in place
 
     @property
     def device(self) -> str:
@@ -82,10 +86,20 @@ class Session:
 
     def _execute(self, program: Program, executable: Executable,
                  fed: list[np.ndarray]) -> list[np.ndarray]:
-        if program.changes_state:
-            with self._writer:
-                return self._execute_now(program, executable, fed)
-        return self._execute_now(program, executable, fed)
+        # plain calls, not `with`: this is the path every training step takes
+        exclusive = executable.updates_in_place
+        writer = program.changes_state
+        if writer:
+            self._writer.acquire()
+        enter, leave = (self._gate.enter_exclusive, self._gate.leave_exclusive) if exclusive \
+            else (self._gate.enter_shared, self._gate.leave_shared)
+        enter()
+        try:
+            return self._execute_now(program, executable, fed)
+        finally:
+            leave()
+            if writer:
+                self._writer.release()
 
     def _execute_now(self, program: Program, executable: Executable,
                      fed: list[np.ndarray]) -> list[np.ndarray]:
@@ -97,7 +111,7 @@ class Session:
                                                      for f in fed):
                 writes[node] = np.array(value, copy=True)
         self._commit(writes)
-        return values
+        return [_to_user(v) for v in values]  # copied before another run may update them
 
     def _snapshot(self, reads: Iterable[Node]) -> RunState:
         """Variable values as they are now; bound variables read their storage."""
@@ -122,9 +136,10 @@ class Session:
 
     def variable_values(self, nodes: list[Node]) -> dict[Node, np.ndarray]:
         """The current values (copies) of the given variable nodes; all must be initialized."""
-        state = self._snapshot(nodes)
-        self._check_ready(Program(tuple(nodes), (), ()), state)
-        return {n: np.array(host(state.variables[n]), copy=True) for n in nodes}
+        with self._gate.shared():
+            state = self._snapshot(nodes)
+            self._check_ready(Program(tuple(nodes), (), ()), state)
+            return {n: np.array(host(state.variables[n]), copy=True) for n in nodes}
 
     def load_variables(self, values: dict[Node, np.ndarray]) -> None:
         """Set variables at once; nothing changes unless every value has the right shape
@@ -284,8 +299,9 @@ class _Call:
         self.program = program
         self.executable = executable
         self.positions = positions  # -1 where the feed_dict order says nothing
-        # the program was compiled for these dtypes and ranks
-        self.expected = [(t.dtype.np, t.shape, value.ndim)
+        # the program was compiled for these dtypes and ranks; its static dims must hold
+        self.expected = [(t.dtype.np, value.ndim, [(axis, n) for axis, n in
+                                                   enumerate(t.shape or ()) if n is not None])
                          for t, value in zip(program.feeds, fed)]
         index = {t: i for i, t in enumerate(fetched)}
         self.picks = [index[t] if isinstance(t, Tensor) else -1 for t in targets]
@@ -297,17 +313,19 @@ class _Call:
             return None
         values = list(feed_dict.values())
         fed = []
-        for position, (dtype, shape, ndim) in zip(self.positions, self.expected):
+        for position, (dtype, ndim, dims) in zip(self.positions, self.expected):
             value = values[position]
-            if not _usable_as_is(value, dtype) or value.ndim != ndim or \
-                    not shapes.matches(shape, value.shape):
+            if not _usable_as_is(value, dtype) or value.ndim != ndim:
                 return None
+            shape = value.shape
+            for axis, n in dims:
+                if shape[axis] != n:
+                    return None
             fed.append(value)
         return fed
 
     def results(self, values: list[Any]) -> Any:
-        return self.rebuild(iter([None if i < 0 else _to_user(values[i])
-                                  for i in self.picks]))
+        return self.rebuild(iter([None if i < 0 else values[i] for i in self.picks]))
 
 
 def _fits(array: np.ndarray, dtype: np.dtype) -> bool:

@@ -37,7 +37,13 @@ class RunState:
 
 class Executable(Protocol):
     """A compiled Program. Returns the fetched values and the pending variable writes;
-    it must not change `state.variables` itself (the Session commits after success)."""
+    it must not change `state.variables` itself (the Session commits after success).
+
+    The exception: an executable with `updates_in_place` may write a variable's new value
+    into the variable's own buffer (and return that buffer as the write), when it knows the
+    run cannot fail after doing so. The Session then runs it with no other run in flight."""
+
+    updates_in_place: bool
 
     def __call__(self, feeds: Sequence[np.ndarray],
                  state: RunState) -> tuple[list[np.ndarray], dict[Node, np.ndarray]]: ...

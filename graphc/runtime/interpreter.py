@@ -19,6 +19,8 @@ from graphc.runtime.backend import RunState, register_backend
 class Interpreter:
     """A Program run op by op in Python: slow, simple, and the reference for other backends."""
 
+    updates_in_place = False
+
     def __init__(self, program: Program, check_numerics: bool = False) -> None:
         self.program = program
         self.check_numerics = check_numerics

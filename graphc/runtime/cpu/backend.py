@@ -38,6 +38,11 @@ def _to_host(value: Any, dtype: np.dtype) -> np.ndarray:
     return np.array(value, dtype=dtype, order="C")
 
 
+# ops whose native result may share its input's memory
+VIEW_OPS = {"reshape", "reshape_like", "transpose", "broadcast_like", "sum_to", "identity",
+            "stop_gradient", "check_numerics"}
+_MAX_PROVEN = 64  # input-shape signatures remembered per segment
+
 Runner = Callable[[list[Any], RunState, dict[Node, np.ndarray]], None]
 
 
@@ -45,13 +50,21 @@ class NumbaExecutable:
     """The compiled steps of one Program; called once per Session.run.
 
     Values live in a list of slots (a tensor's slot is fixed at compile time), and each step
-    is a small closure over its slots, so a run does no per-tensor dictionary work."""
+    is a small closure over its slots, so a run does no per-tensor dictionary work.
+
+    Updates chosen by codegen.choose_in_place write into their variable's own buffer, but
+    only once the segment has run out of place without error at the same input shapes:
+    every op's output shape follows from its input shapes, so such a run cannot fail
+    halfway through its updates. `updates_in_place` tells the Session to keep other runs
+    out while this one runs."""
 
     def __init__(self, program: Program) -> None:
         self.program = program
         self.steps: list[Step] = plan(program)
         segments = [s for s in self.steps if isinstance(s, Segment)]
         self.functions = dict(zip(map(id, segments), compile_segments(segments)))
+        self.updates_in_place = any(s.in_place for s in segments)
+        self.native = {n for s in segments for n in s.nodes}
         for step in self.steps:
             if isinstance(step, Node) and step.op not in HOST_OPS:
                 _warn_fallback(step)
@@ -70,7 +83,8 @@ class NumbaExecutable:
     def _runner(self, step: Step, functions: dict[int, Any]) -> Runner | None:
         if isinstance(step, Segment):
             return _segment_runner(functions[id(step)], [self._slot(t) for t in step.inputs],
-                                   [(self._slot(t), t.dtype.np) for t in step.outputs])
+                                   [(self._slot(t), t.dtype.np) for t in step.outputs],
+                                   bool(step.in_place))
         node = step
         if not node.types:
             return None
@@ -85,10 +99,17 @@ class NumbaExecutable:
         inputs = [self._slot(t) for t in node.inputs]
         if node.op == "assign":
             var, dtype = node.attrs["var"], node.types[0].dtype.np
+            # a variable owns its buffer (updates may write into it): a value the run did
+            # not make itself (a constant, another variable, a view of one) is copied
+            made = node.inputs[0].node
+            owned = made in self.native and made.op not in VIEW_OPS
 
             def assign(env: list[Any], state: RunState, writes: dict[Node, np.ndarray]) -> None:
                 # stored writable and C-ordered, so each run passes the same array types
-                env[out] = writes[var] = _to_host(env[inputs[0]], dtype)
+                value = env[inputs[0]]
+                stored = _to_host(value, dtype)
+                env[out] = writes[var] = stored if owned or stored is not value else \
+                    stored.copy()
             return assign
         outs = [self._slot(t) for t in node.outputs]
         opdef = OPS[node.op]
@@ -116,10 +137,19 @@ class NumbaExecutable:
         return [env[i] for i in self.fetch_slots], writes
 
 
-def _segment_runner(function: Any, inputs: list[int], outputs: list[tuple[int, np.dtype]]
-                    ) -> Runner:
+def _segment_runner(function: Any, inputs: list[int], outputs: list[tuple[int, np.dtype]],
+                    in_place: bool) -> Runner:
+    proven: set[tuple[Any, ...]] = set()  # input shapes it has run at without error
+
     def segment(env: list[Any], state: RunState, writes: dict[Node, np.ndarray]) -> None:
-        results = function(*[env[i] for i in inputs])
+        args = [env[i] for i in inputs]
+        if in_place:
+            shapes = tuple(a.shape for a in args)
+            results = function(*args, shapes in proven)
+            if len(proven) < _MAX_PROVEN:
+                proven.add(shapes)
+        else:
+            results = function(*args)
         for (i, dtype), value in zip(outputs, results):
             env[i] = _to_host(value, dtype)
     return segment

@@ -35,6 +35,9 @@ class Segment:
     nodes: list[Node] = field(default_factory=list)
     inputs: list[Tensor] = field(default_factory=list)   # live-ins, the function's arguments
     outputs: list[Tensor] = field(default_factory=list)  # live-outs, the returned tuple
+    # updates that may write into their variable's own buffer (see choose_in_place); the
+    # function then takes a last argument, in_place, that says whether this run may
+    in_place: list[Node] = field(default_factory=list)
 
 
 Step = Node | Segment  # a Node runs on the host
@@ -58,8 +61,47 @@ def plan(program: Program) -> list[Step]:
         else:
             steps.append(node)
     steps += sinks
+    choose_in_place(steps, program)
     _link(steps, program)
     return steps
+
+
+def choose_in_place(steps: list[Step], program: Program) -> None:
+    """Mark the updates var <- matmul_add(a, b, var, scale) that can run as one gemm into
+    the variable's own buffer (beta = 1: no copy of the weights, no temporary), and move
+    them to the end of their segment.
+
+    Safe when nothing else could see the buffer change: the segment is the last step
+    before the assignments (nothing after it can fail and leave a half-applied run); the
+    update is the variable's only assignment, its value feeds only that assignment, and
+    every other reader of the old value is an ordinary node of the same segment (so it has
+    run before) and not fetched. The executable decides per run whether to use it, and the
+    Session keeps other runs out while it does."""
+    segments = [i for i, s in enumerate(steps) if isinstance(s, Segment)]
+    if not segments or any(isinstance(s, Segment) or s.op not in ("assign", "no_op")
+                           for s in steps[segments[-1] + 1:]):
+        return
+    last = steps[segments[-1]]
+    assert isinstance(last, Segment)
+    consumers: dict[Tensor, list[Node]] = {}
+    for node in program.schedule:
+        for t in node.inputs:
+            consumers.setdefault(t, []).append(node)
+    assigned = [n.attrs["var"] for n in program.schedule if n.op == "assign"]
+    updates = []
+    for node in last.nodes:
+        if node.op != "matmul_add":
+            continue
+        old, new = node.inputs[2], node.outputs[0]
+        users = consumers.get(new, [])
+        if old.node.op == "variable" and assigned.count(old.node) == 1 and \
+                len(users) == 1 and users[0].op == "assign" and \
+                users[0].attrs["var"] is old.node and old not in program.fetches:
+            updates.append(node)
+    readers_ok = set(last.nodes) - set(updates)
+    last.in_place = [n for n in updates
+                     if all(r is n or r in readers_ok for r in consumers[n.inputs[2]])]
+    last.nodes = [n for n in last.nodes if n not in last.in_place] + last.in_place
 
 
 def _link(steps: list[Step], program: Program) -> None:
@@ -84,10 +126,12 @@ def segment_source(segment: Segment, name: str, kernels: dict[str, str]) -> str:
     def var(t: Tensor) -> str:
         return names.setdefault(t, f"t{len(names)}")
 
-    params = ", ".join(var(t) for t in segment.inputs)
-    lines = ["@njit(cache=True, nogil=True)", f"def {name}({params}):"]
+    params = [var(t) for t in segment.inputs] + (["in_place"] if segment.in_place else [])
+    lines = ["@njit(cache=True, nogil=True)", f"def {name}({', '.join(params)}):"]
     for node in segment.nodes:
-        expression = EMITTERS[node.op](Emit(node, [var(t) for t in node.inputs], kernels))
+        emit = Emit(node, [var(t) for t in node.inputs], kernels,
+                    in_place="in_place" if node in segment.in_place else "False")
+        expression = EMITTERS[node.op](emit)
         lines.append(f"    {var(node.outputs[0])} = {expression}  # {node.op} {node.name}")
     results = "".join(f"{var(t)}, " for t in segment.outputs)
     lines.append(f"    return ({results})")

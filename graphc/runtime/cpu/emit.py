@@ -31,10 +31,12 @@ def kernel({params}):
 class Emit:
     """One node as the code generator sees it."""
 
-    def __init__(self, node: Node, args: list[str], kernels: dict[str, str]) -> None:
+    def __init__(self, node: Node, args: list[str], kernels: dict[str, str],
+                 in_place: str = "False") -> None:
         self.node = node
         self.args = args
         self.kernels = kernels  # name -> source of the generated kernels the segment calls
+        self.in_place = in_place  # for an update: whether it may write into its accumulator
         self.attrs = node.attrs
         dtype = node.types[0].dtype.np if node.types else None
         self.dtype = f"np.{dtype.name}" if dtype is not None else ""
@@ -148,6 +150,7 @@ def _matmul(e: Emit) -> str:
     args = list(e.args)
     if e.node.op == "matmul_add":  # the scale becomes gemm's alpha
         args[3] = f"{'-' if e.attrs['subtract'] else ''}K.scalar({args[3]})"
+        flags += f", {e.in_place}"
     kernel = e.node.op if e.is_float else "matmul_loops"
     return f"K.{kernel}({', '.join(args)}, {flags})"
 

@@ -99,13 +99,13 @@ def matmul_mask(a, b, mask, transpose_a, transpose_b):  # type: ignore[no-untype
 
 
 @_kernel
-def matmul_add(a, b, c, scale, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
-    """c + scale * op(a) @ op(b) as one gemm into a copy of c (beta = 1): an SGD update
-    needs no temporary for the gradient and no second pass over the weights."""
-    out = np.empty(_product_shape(a, b, transpose_a, transpose_b), c.dtype)
-    if out.shape != c.shape:
+def matmul_add(a, b, c, scale, transpose_a, transpose_b, in_place):  # type: ignore[no-untyped-def]
+    """c + scale * op(a) @ op(b) as one gemm with beta = 1: an SGD update needs no
+    temporary for the gradient and no second pass over the weights. In place, gemm
+    accumulates into c itself; otherwise into a copy of c."""
+    if _product_shape(a, b, transpose_a, transpose_b) != c.shape:
         raise ValueError("matmul_add: the product's shape differs from the accumulator's")
-    out[...] = c
+    out = c if in_place else c.copy()
     gemm(a, b, out, transpose_a, transpose_b, scale, 1.0)
     return out
 

@@ -67,6 +67,8 @@ class BufferPool:
 class CudaExecutable:
     """The launch sequence of one Program; called once per Session.run."""
 
+    updates_in_place = False
+
     def __init__(self, program: Program) -> None:
         self.program = program
         self.steps = [(node, kernel_for_op(node.op, node.types[0]))

@@ -1,0 +1,48 @@
+"""A readers-writer gate: many runs may share it; an exclusive one waits for them to leave
+and keeps new ones out until it is done (it is preferred over readers that arrive later)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class Gate:
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._sharing = 0
+        self._exclusive = False
+
+    def enter_shared(self) -> None:
+        with self._changed:
+            while self._exclusive:
+                self._changed.wait()
+            self._sharing += 1
+
+    def leave_shared(self) -> None:
+        with self._changed:
+            self._sharing -= 1
+            if not self._sharing:
+                self._changed.notify_all()
+
+    def enter_exclusive(self) -> None:
+        with self._changed:
+            while self._exclusive:
+                self._changed.wait()
+            self._exclusive = True
+            while self._sharing:
+                self._changed.wait()
+
+    def leave_exclusive(self) -> None:
+        with self._changed:
+            self._exclusive = False
+            self._changed.notify_all()
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        self.enter_shared()
+        try:
+            yield
+        finally:
+            self.leave_shared()

@@ -1,0 +1,156 @@
+"""SGD updates written into the variable's own buffer (numba backend): when they are
+chosen, and that nothing anyone can see changes because of it."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import graphc as gc
+from graphc.gate import Gate
+from graphc.runtime.cpu.codegen import Segment
+
+
+def _sgd(lr=0.1, d_in=4, hidden=3):
+    """loss = sum((relu(x @ w1) @ w2 - y)^2) with plain SGD on w1 and w2 (float64)."""
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float64, (None, d_in), name="x")
+        y = gc.placeholder(gc.float64, (None, 2), name="y")
+        w1 = gc.Variable(np.linspace(-1, 1, d_in * hidden).reshape(d_in, hidden), name="w1")
+        w2 = gc.Variable(np.linspace(1, -1, hidden * 2).reshape(hidden, 2), name="w2")
+        loss = gc.reduce_sum(gc.square(gc.matmul(gc.relu(gc.matmul(x, w1)), w2) - y))
+        g1, g2 = gc.gradients(loss, [w1, w2])
+        train = gc.group(w1.assign_sub(lr * g1), w2.assign_sub(lr * g2))
+        init = gc.global_variables_initializer()
+    return graph, x, y, w1, w2, init, train
+
+
+def _feeds(x, y, batch=5, seed=0):
+    rng = np.random.default_rng(seed)
+    return {x: rng.standard_normal((batch, x.shape[1])), y: rng.standard_normal((batch, 2))}
+
+
+def _numpy_step(xv, yv, w1, w2, lr=0.1):
+    h = np.maximum(xv @ w1, 0)
+    g = 2 * (h @ w2 - yv)
+    return w1 - lr * xv.T @ ((g @ w2.T) * (h > 0)), w2 - lr * h.T @ g
+
+
+def _in_place_updates(sess):
+    """Names of the variables some compiled run updates in place."""
+    return {n.inputs[2].node.name for _, executable in sess._cache.values()
+            for step in getattr(executable, "steps", []) if isinstance(step, Segment)
+            for n in step.in_place}
+
+
+def test_sgd_updates_write_into_the_weights_after_a_first_checked_run():
+    graph, x, y, w1, w2, init, train = _sgd()
+    with gc.Session(graph, backend="numba") as sess:
+        sess.run(init)
+        want1, want2 = sess.run([w1, w2])
+        buffers = []
+        for step in range(4):
+            feeds = _feeds(x, y, seed=step)
+            sess.run(train, feeds)
+            want1, want2 = _numpy_step(feeds[x], feeds[y], want1, want2)
+            buffers.append([id(sess._state.variables[v.node]) for v in (w1, w2)])
+        assert _in_place_updates(sess) == {"w1", "w2"}
+        # run 1 (new shapes) wrote fresh buffers; runs 2-4 updated those in place
+        assert buffers[1] == buffers[2] == buffers[3]
+        got1, got2 = sess.run([w1, w2])
+        np.testing.assert_allclose(got1, want1, rtol=1e-12, atol=1e-14)  # float64, 4 steps
+        np.testing.assert_allclose(got2, want2, rtol=1e-12, atol=1e-14)
+
+
+def test_an_old_value_fetched_by_the_update_run_is_the_old_value():
+    graph, x, y, w1, w2, init, train = _sgd()
+    with gc.Session(graph, backend="numba") as sess:
+        sess.run(init)
+        for _ in range(3):
+            before = sess.run(w2)
+            fetched, _ = sess.run([w2, train], _feeds(x, y))
+            np.testing.assert_array_equal(fetched, before)
+            assert not np.array_equal(sess.run(w2), before)
+        assert _in_place_updates(sess) == {"w1"}  # w2's old value is fetched
+
+
+def test_the_initial_value_survives_updates_in_place():
+    graph, x, y, w1, w2, init, train = _sgd()
+    with gc.Session(graph, backend="numba") as sess:
+        for _ in range(2):
+            sess.run(init)
+            np.testing.assert_array_equal(sess.run(w1), np.linspace(-1, 1, 12).reshape(4, 3))
+            for _ in range(3):
+                sess.run(train, _feeds(x, y))
+
+
+def test_a_failing_run_after_in_place_runs_commits_nothing():
+    graph, x, y, w1, w2, init, train = _sgd()
+    with gc.Session(graph, backend="numba") as sess:
+        sess.run(init)
+        for _ in range(3):
+            sess.run(train, _feeds(x, y))
+        before = sess.run([w1, w2])
+        bad = {x: np.ones((5, 4)), y: np.ones((4, 2))}  # 5 rows of x, 4 of y
+        with pytest.raises(gc.InvalidArgumentError, match="subtract"):
+            sess.run(train, bad)
+        for got, want in zip(sess.run([w1, w2]), before):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_readers_never_see_a_half_applied_update():
+    # while one thread trains in place, others read both weights in one run: every pair
+    # they see must be a pair some completed step left behind (weights large enough that
+    # an update takes a while: without the Session's gate this fails)
+    graph, x, y, w1, w2, init, train = _sgd(lr=1e-4, d_in=300, hidden=400)
+    with gc.Session(graph, backend="numba") as sess:
+        sess.run(init)
+        feeds = _feeds(x, y)
+        sess.run(train, feeds)
+        states = [tuple(map(bytes, sess.run([w1, w2])))]
+        seen = []
+
+        def read():
+            for _ in range(100):
+                seen.append(tuple(map(bytes, sess.run([w1, w2]))))
+
+        readers = [threading.Thread(target=read) for _ in range(2)]
+        for t in readers:
+            t.start()
+        for _ in range(100):
+            sess.run(train, feeds)
+            states.append(tuple(map(bytes, sess.run([w1, w2]))))
+        for t in readers:
+            t.join()
+        assert _in_place_updates(sess) == {"w1", "w2"}
+        assert set(seen) <= set(states)
+
+
+def test_the_gate_keeps_readers_and_an_exclusive_holder_apart():
+    gate, log = Gate(), []
+    reading, release = threading.Event(), threading.Event()
+
+    def reader():
+        with gate.shared():
+            log.append("reader in")
+            reading.set()
+            release.wait()
+            log.append("reader out")
+
+    def writer():
+        gate.enter_exclusive()
+        log.append("writer in")
+        gate.leave_exclusive()
+
+    r = threading.Thread(target=reader)
+    r.start()
+    reading.wait()
+    w = threading.Thread(target=writer)
+    w.start()
+    w.join(0.2)
+    assert w.is_alive()  # the writer waits for the reader
+    release.set()
+    r.join()
+    w.join()
+    assert log == ["reader in", "reader out", "writer in"]
