@@ -18,6 +18,9 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "examples")
 # GRAPHC_BACKEND=numba python -m pytest runs every test on numba instead (slow: it compiles
 # a kernel for each new op signature).
 os.environ.setdefault("GRAPHC_BACKEND", "numpy")
+# Runs on numba wait for native code, so the numba tests test it (tests/runtime/test_tiers.py
+# checks the default, where early runs interpret a segment while it compiles).
+os.environ.setdefault("GRAPHC_COMPILE", "wait")
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,7 @@ from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.interpreter import Interpreter, evaluate
 from graphc.runtime.cpu.codegen import HOST_OPS, Segment, Step, compile_segments, plan
 from graphc.runtime.cpu.emit import EMITTERS
+from graphc.runtime.cpu.tiers import TieredSegment
 
 
 def _warn_fallback(node: Node) -> None:
@@ -82,9 +83,9 @@ class NumbaExecutable:
 
     def _runner(self, step: Step, functions: dict[int, Any]) -> Runner | None:
         if isinstance(step, Segment):
-            return _segment_runner(functions[id(step)], [self._slot(t) for t in step.inputs],
-                                   [(self._slot(t), t.dtype.np) for t in step.outputs],
-                                   bool(step.in_place))
+            return _segment_runner(TieredSegment(step, functions[id(step)]),
+                                   [self._slot(t) for t in step.inputs],
+                                   [(self._slot(t), t.dtype.np) for t in step.outputs])
         node = step
         if not node.types:
             return None
@@ -137,13 +138,16 @@ class NumbaExecutable:
         return [env[i] for i in self.fetch_slots], writes
 
 
-def _segment_runner(function: Any, inputs: list[int], outputs: list[tuple[int, np.dtype]],
-                    in_place: bool) -> Runner:
+def _segment_runner(tiered: TieredSegment, inputs: list[int],
+                    outputs: list[tuple[int, np.dtype]]) -> Runner:
+    function, in_place = tiered.function, bool(tiered.segment.in_place)
     proven: set[tuple[Any, ...]] = set()  # input shapes it has run at without error
 
     def segment(env: list[Any], state: RunState, writes: dict[Node, np.ndarray]) -> None:
         args = [env[i] for i in inputs]
-        if in_place:
+        if not tiered.ready(args):
+            results = tiered.interpret(args, state)
+        elif in_place:
             shapes = tuple(a.shape for a in args)
             results = function(*args, shapes in proven)
             if len(proven) < _MAX_PROVEN:

@@ -32,7 +32,7 @@ class Emit:
     """One node as the code generator sees it."""
 
     def __init__(self, node: Node, args: list[str], kernels: dict[str, str],
-                 in_place: str = "False") -> None:
+                 in_place: str = "np.bool_(False)") -> None:
         self.node = node
         self.args = args
         self.kernels = kernels  # name -> source of the generated kernels the segment calls
@@ -66,12 +66,22 @@ class Emit:
         return f"{self.dtype}({value!r})"
 
 
+# Whole numbers and flags passed to kernels are written as np.int64(...) / np.bool_(...):
+# numba types a bare literal as its value (Literal[int](1)) and would compile the kernel
+# once per value; a typed scalar gives one compilation for all values.
+ONE = "np.int64(1)"
+
+
+def flag(value: bool) -> str:
+    return f"np.bool_({bool(value)})"
+
+
 def tuple_of(items: list[str]) -> str:
     return "(" + "".join(f"{s}, " for s in items) + ")"
 
 
 def product_of(items: list[str]) -> str:
-    return " * ".join(items) if items else "1"
+    return " * ".join(items) if items else ONE
 
 
 Emitter = Callable[[Emit], str]
@@ -146,7 +156,7 @@ def _check_numerics(e: Emit) -> str:
 # -- matrix products --------------------------------------------------------------------------
 @emits("matmul", "matmul_relu", "matmul_bias_relu", "matmul_mask", "matmul_add")
 def _matmul(e: Emit) -> str:
-    flags = f"{e.attrs['transpose_a']}, {e.attrs['transpose_b']}"
+    flags = f"{flag(e.attrs['transpose_a'])}, {flag(e.attrs['transpose_b'])}"
     args = list(e.args)
     if e.node.op == "matmul_add":  # the scale becomes gemm's alpha
         args[3] = f"{'-' if e.attrs['subtract'] else ''}K.scalar({args[3]})"
@@ -179,7 +189,7 @@ def _broadcast_like(e: Emit) -> str:
     if e.rank(0) == 0:
         return f"K.full({tuple_of(e.shape(1))}, K.scalar({x}))"
     if e.attrs["axes"]:
-        x = f"K.reshape({x}, {tuple_of(insert_ones(e.shape(0), e.attrs['axes'], '1'))})"
+        x = f"K.reshape({x}, {tuple_of(insert_ones(e.shape(0), e.attrs['axes'], ONE))})"
     return f"K.broadcast_to({x}, {tuple_of(e.shape(1))})"
 
 
@@ -187,7 +197,7 @@ def _broadcast_like(e: Emit) -> str:
 def _sum_to(e: Emit) -> str:
     if e.rank(0) == 0 and e.rank(1) == 0:
         return e.args[0]
-    target = insert_ones(e.shape(1), e.attrs["axes"], "1")
+    target = insert_ones(e.shape(1), e.attrs["axes"], ONE)
     kernel = "sum_to" if len(target) == e.rank(0) else "sum_to_lower_rank"
     summed = f"K.{kernel}({e.args[0]}, {tuple_of(target)})"
     return summed if not e.attrs["axes"] else f"K.reshape({summed}, {tuple_of(e.shape(1))})"
@@ -215,8 +225,8 @@ def _reduce(e: Emit, kind: int) -> str:
         x = f"K.transpose({x}, {tuple(kept + list(axes))})"
     count = product_of([dims[d] for d in axes])
     rows = f"K.reshape({x}, ({product_of([dims[d] for d in kept])}, {count}))"
-    out = f"K.reduce_rows({rows}, {kind})"
-    result = [dims[d] if d in kept else "1" for d in range(rank)] if e.attrs["keepdims"] \
+    out = f"K.reduce_rows({rows}, np.int64({kind}))"
+    result = [dims[d] if d in kept else ONE for d in range(rank)] if e.attrs["keepdims"] \
         else [dims[d] for d in kept]
     return f"K.reshape({out}, {tuple_of(result)})" if result else f"{out}[0]"
 

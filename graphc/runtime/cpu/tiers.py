@@ -1,0 +1,117 @@
+"""Tiered execution of a native segment: its nodes run on their numpy references until
+the segment's machine code is ready, and natively from then on.
+
+numba compiles a new segment in seconds (it cannot start below ~1 s on a cold machine:
+importing numba and its first compilation alone take that long). A run does not wait for
+it: the first run of a segment starts its compilation on a background thread, waits a
+little (long enough to load machine code numba has cached on disk), and if the code is not
+ready it interprets the segment. $GRAPHC_COMPILE=wait makes every run wait for native code
+instead, so results never mix the two tiers (they agree to rounding, not bit for bit).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from graphc.graph import Tensor
+from graphc.registry import OPS
+from graphc.runtime.backend import RunState, warn_fallback
+from graphc.runtime.cpu.codegen import Segment
+from graphc.runtime.interpreter import evaluate
+
+FIRST_WAIT_S = 0.3  # a segment's first run waits this long for its machine code
+
+
+def compile_mode() -> str:
+    """'background' (the default) or 'wait', from $GRAPHC_COMPILE."""
+    mode = os.environ.get("GRAPHC_COMPILE") or "background"
+    if mode not in ("background", "wait"):
+        raise ValueError(f"GRAPHC_COMPILE must be 'background' or 'wait', not '{mode}'")
+    return mode
+
+
+class Job:
+    """One compilation on the background thread."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self.work = work
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+
+_jobs: queue.Queue[Job] = queue.Queue()
+_worker: threading.Thread | None = None
+_worker_lock = threading.Lock()
+
+
+def _work() -> None:
+    while True:
+        job = _jobs.get()
+        try:
+            job.work()
+        except BaseException as err:  # reported to the runs that wait for it
+            job.error = err
+        job.done.set()
+
+
+def in_background(work: Callable[[], Any]) -> Job:
+    """Run `work` on graphc's compile thread (a daemon: it never delays the exit)."""
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            _worker = threading.Thread(target=_work, name="graphc-compile", daemon=True)
+            _worker.start()
+    job = Job(work)
+    _jobs.put(job)
+    return job
+
+
+class TieredSegment:
+    """A segment's native function, or its nodes one by one until that is compiled."""
+
+    def __init__(self, segment: Segment, function: Any) -> None:
+        self.segment = segment
+        self.function = function
+        self.native = compile_mode() == "wait"  # then numba compiles on the first call
+        self.job: Job | None = None
+        self._starting = threading.Lock()
+
+    def ready(self, args: Sequence[Any]) -> bool:
+        """Whether to call the native function with these arguments now."""
+        if self.native:
+            return True
+        with self._starting:
+            first = self.job is None
+            if first:
+                from numba import typeof, types
+
+                signature = tuple(typeof(a) for a in args) + \
+                    ((types.boolean,) if self.segment.in_place else ())
+                self.job = in_background(lambda: self.function.compile(signature))
+        assert self.job is not None
+        if first:  # machine code cached on disk loads within this
+            self.job.done.wait(FIRST_WAIT_S)
+        if not self.job.done.is_set():
+            return False
+        if self.job.error is not None:  # stay on the references, and say so once
+            node = self.segment.nodes[0]
+            warn_fallback(node.op, node.describe(), "numba",
+                          f"its segment did not compile: {self.job.error}")
+            return False
+        self.native = True
+        return True
+
+    def interpret(self, args: Sequence[Any], state: RunState) -> list[Any]:
+        """The segment's outputs from its nodes' numpy references. Each output has memory
+        of its own, as native outputs do (a reference may return a view of its input)."""
+        env: dict[Tensor, Any] = dict(zip(self.segment.inputs, args))
+        for node in self.segment.nodes:
+            env.update(zip(node.outputs, evaluate(node, OPS[node.op],
+                                                  [env[t] for t in node.inputs], state)))
+        outputs = [env[t] for t in self.segment.outputs]
+        return [v.copy() if v.base is not None or any(v is a for a in args) else v
+                for v in outputs]

@@ -1,0 +1,106 @@
+"""Tiered execution on the numba backend: with $GRAPHC_COMPILE=background (the default
+outside the test suite) a segment runs on its numpy references until its machine code is
+ready, then natively; either way the results are the reference results."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import graphc as gc
+from graphc.runtime.cpu import tiers
+from graphc.runtime import backend
+from graphc.runtime.backend import FallbackWarning
+from graphc.runtime.cpu.tiers import TieredSegment
+
+
+def _tiered(sess):
+    return [c.cell_contents for _, executable in sess._cache.values()
+            for runner in executable.runners for c in (runner.__closure__ or ())
+            if isinstance(c.cell_contents, TieredSegment)]
+
+
+def _graph():
+    x = gc.placeholder(gc.float64, (None, 3), name="x")
+    w = gc.Variable(np.arange(6.0).reshape(3, 2), name="w")
+    loss = gc.reduce_sum(gc.square(gc.relu(gc.matmul(x, w)) - 1.0))
+    (g,) = gc.gradients(loss, [w])
+    return x, w, loss, w.assign_sub(0.01 * g)
+
+
+def _reference(xv, w, steps):
+    losses = []
+    for _ in range(steps):
+        h = xv @ w
+        r = np.maximum(h, 0)
+        losses.append(np.sum((r - 1) ** 2))
+        w = w - 0.01 * xv.T @ (2 * (r - 1) * (h > 0))
+    return losses, w
+
+
+@pytest.fixture
+def background(monkeypatch):
+    monkeypatch.setenv("GRAPHC_COMPILE", "background")
+
+
+def test_runs_interpret_until_the_code_is_ready_then_go_native(background, monkeypatch):
+    gate = threading.Event()  # holds the compile back until the test lets it go
+    real = tiers.in_background
+    monkeypatch.setattr(tiers, "in_background",
+                        lambda work: real(lambda: (gate.wait(30), work())))
+    monkeypatch.setattr(tiers, "FIRST_WAIT_S", 0.01)
+    x, w, loss, train = _graph()
+    xv = np.linspace(-1, 1, 12).reshape(4, 3)
+    want_losses, want_w = _reference(xv, np.arange(6.0).reshape(3, 2), 6)
+    with gc.Session(backend="numba") as sess:
+        sess.run(w.initializer)
+        got = [sess.run([loss, train], {x: xv})[0] for _ in range(3)]
+        (segment,) = _tiered(sess)
+        assert not segment.native  # three runs on the references
+        gate.set()
+        segment.job.done.wait(120)
+        got += [sess.run([loss, train], {x: xv})[0] for _ in range(3)]
+        assert segment.native and segment.job.error is None
+        assert len(segment.function.signatures) == 1
+        # float64; the tiers differ only in rounding (summation order, gemm vs numpy)
+        np.testing.assert_allclose(got, want_losses, rtol=1e-12)
+        np.testing.assert_allclose(sess.run(w), want_w, rtol=1e-12)
+
+
+def test_code_compiled_before_is_used_from_the_first_run(background):
+    # (numba's disk cache is loaded the same way, within the first run's short wait)
+    x, w, loss, train = _graph()
+    with gc.Session(backend="numba") as sess:
+        sess.run(w.initializer)
+        sess.run(loss, {x: np.ones((2, 3))})
+        (segment,) = _tiered(sess)
+        assert segment.job.done.wait(120) and segment.job.error is None
+    with gc.Session(backend="numba") as sess:
+        sess.run(w.initializer)
+        sess.run(loss, {x: np.ones((2, 3))})  # the same program: compiled in memory already
+        (segment,) = _tiered(sess)
+        assert segment.native
+
+
+def test_a_segment_that_fails_to_compile_stays_on_the_references(background, monkeypatch):
+    job = tiers.Job(lambda: None)
+    job.error = RuntimeError("no machine code today")
+    job.done.set()
+    monkeypatch.setattr(tiers, "in_background", lambda work: job)
+    monkeypatch.setattr(backend, "_warned", set())  # it warns once per op and process
+    x, w, loss, train = _graph()
+    with gc.Session(backend="numba") as sess:
+        sess.run(w.initializer)
+        with pytest.warns(FallbackWarning, match="did not compile: no machine code today"):
+            value = sess.run(loss, {x: np.ones((2, 3))})
+        assert value == pytest.approx(_reference(np.ones((2, 3)), np.arange(6.0).reshape(3, 2),
+                                                 1)[0][0], rel=1e-14)
+        assert not _tiered(sess)[0].native
+
+
+def test_the_compile_mode_is_checked(monkeypatch):
+    monkeypatch.setenv("GRAPHC_COMPILE", "later")
+    x, w, loss, train = _graph()
+    with gc.Session(backend="numba") as sess, \
+            pytest.raises(ValueError, match="GRAPHC_COMPILE must be 'background' or 'wait'"):
+        sess.run(loss, {x: np.ones((2, 3)), w: np.ones((3, 2))})
