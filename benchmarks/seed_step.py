@@ -26,6 +26,8 @@ from graphc import demo
 SIZES = {"seed": demo.SEED_DIMS, "large": (2048, 4096, 4096, 1024)}
 # the seed's step size diverges at the large size (inf and NaN would time other code paths)
 LEARNING_RATE = {"seed": 1e-6, "large": 1e-12}
+# steady-state steps are timed as machine code: compile before timing, never interpret
+os.environ["GRAPHC_COMPILE"] = "wait"
 
 
 def matmuls_only(x, y, w1, w2):
@@ -36,6 +38,7 @@ def matmuls_only(x, y, w1, w2):
 
 
 def graphc_step(dims, dtype, backend, x, y, lr):
+    """A timed step; its first run (outside the timings) waits for the machine code."""
     g = demo.two_layer_graph(dims, gc.as_dtype(dtype), lr)
     sess = gc.Session(g["graph"], backend=backend)
     sess.run(g["init"])
@@ -91,31 +94,41 @@ sess = gc.Session(g["graph"], backend="numba")
 sess.run(g["init"])
 x = np.ones((64, 1000), "{dtype}"); y = np.ones((64, 10), "{dtype}")
 ready = time.perf_counter()
-sess.run([g["loss"], g["train"]], {{g["x"]: x, g["y"]: y}})
+step = lambda: sess.run([g["loss"], g["train"]], {{g["x"]: x, g["y"]: y}})
+step()
 done = time.perf_counter()
-print(ready - start, done - ready)
+steps = 1
+while not all(getattr(e, "native", True) for _, e in sess._cache.values()):
+    step()
+    steps += 1
+native = time.perf_counter()
+print(ready - start, done - ready, native - ready, steps)
 """
 
 
 def first_runs(dtype: str) -> None:
-    """The first training step in fresh processes: empty caches (graphc's generated code
-    and numba's compiled kernels), then warm caches, then warm caches with a new graph."""
+    """The first training steps in fresh processes: empty caches (graphc's generated code
+    and numba's compiled kernels), then warm caches, then warm caches with a new graph.
+    The first run's time, and the time (and steps) until the step runs as machine code."""
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, GRAPHC_CACHE_DIR=cache, NUMBA_CACHE_DIR=cache)
+        env = dict(os.environ, GRAPHC_CACHE_DIR=cache, NUMBA_CACHE_DIR=cache,
+                   GRAPHC_COMPILE="background")  # the default
 
-        def run(script: str) -> tuple[float, float]:
+        def run(script: str) -> tuple[float, float, float, int]:
             out = subprocess.run([sys.executable, "-c", script], env=env, check=True,
                                  capture_output=True, text=True).stdout.split()
-            return float(out[0]), float(out[1])
+            return float(out[0]), float(out[1]), float(out[2]), int(out[3])
 
         script = FIRST_RUN.format(dtype=dtype)
         rows = [("empty cache", run(script)), ("warm cache", run(script)),
                 ("warm kernels, new graph",
                  run(script.replace("1e-6)", "2e-6)")))]  # another constant: new glue
-    print(f"\nfirst seed step (compile), {dtype}, fresh process each")
-    print(f"{'':24} {'import+build s':>15} {'first run s':>12}")
-    for name, (setup_s, first_s) in rows:
-        print(f"{name:24} {setup_s:15.3f} {first_s:12.3f}")
+    print(f"\nfirst seed steps (compile), {dtype}, fresh process each; steps run on the "
+          "numpy references until the machine code is ready")
+    print(f"{'':24} {'import+build s':>15} {'first run s':>12} {'native after s':>15} "
+          f"{'steps':>6}")
+    for name, (setup_s, first_s, native_s, steps) in rows:
+        print(f"{name:24} {setup_s:15.3f} {first_s:12.3f} {native_s:15.3f} {steps:6d}")
 
 
 def main() -> None:

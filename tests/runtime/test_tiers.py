@@ -11,13 +11,10 @@ import graphc as gc
 from graphc.runtime.cpu import tiers
 from graphc.runtime import backend
 from graphc.runtime.backend import FallbackWarning
-from graphc.runtime.cpu.tiers import TieredSegment
 
 
 def _tiered(sess):
-    return [c.cell_contents for _, executable in sess._cache.values()
-            for runner in executable.runners for c in (runner.__closure__ or ())
-            if isinstance(c.cell_contents, TieredSegment)]
+    return [t for _, executable in sess._cache.values() for t in executable.tiers]
 
 
 def _graph():
@@ -48,7 +45,6 @@ def test_runs_interpret_until_the_code_is_ready_then_go_native(background, monke
     real = tiers.in_background
     monkeypatch.setattr(tiers, "in_background",
                         lambda work: real(lambda: (gate.wait(30), work())))
-    monkeypatch.setattr(tiers, "FIRST_WAIT_S", 0.01)
     x, w, loss, train = _graph()
     xv = np.linspace(-1, 1, 12).reshape(4, 3)
     want_losses, want_w = _reference(xv, np.arange(6.0).reshape(3, 2), 6)
@@ -61,25 +57,26 @@ def test_runs_interpret_until_the_code_is_ready_then_go_native(background, monke
         segment.job.done.wait(120)
         got += [sess.run([loss, train], {x: xv})[0] for _ in range(3)]
         assert segment.native and segment.job.error is None
+        assert all(executable.native for _, executable in sess._cache.values())
         assert len(segment.function.signatures) == 1
         # float64; the tiers differ only in rounding (summation order, gemm vs numpy)
         np.testing.assert_allclose(got, want_losses, rtol=1e-12)
         np.testing.assert_allclose(sess.run(w), want_w, rtol=1e-12)
 
 
-def test_code_compiled_before_is_used_from_the_first_run(background):
-    # (numba's disk cache is loaded the same way, within the first run's short wait)
+def test_a_program_compiled_before_reuses_its_machine_code(background):
     x, w, loss, train = _graph()
-    with gc.Session(backend="numba") as sess:
-        sess.run(w.initializer)
-        sess.run(loss, {x: np.ones((2, 3))})
-        (segment,) = _tiered(sess)
-        assert segment.job.done.wait(120) and segment.job.error is None
-    with gc.Session(backend="numba") as sess:
-        sess.run(w.initializer)
-        sess.run(loss, {x: np.ones((2, 3))})  # the same program: compiled in memory already
-        (segment,) = _tiered(sess)
-        assert segment.native
+    functions = []
+    for _ in range(2):  # two sessions: the second finds the code the first compiled
+        with gc.Session(backend="numba") as sess:
+            sess.run(w.initializer)
+            first = sess.run(loss, {x: np.ones((2, 3))})  # interpreted: no waiting
+            (segment,) = _tiered(sess)
+            assert segment.job.done.wait(120) and segment.job.error is None
+            assert sess.run(loss, {x: np.ones((2, 3))}) == pytest.approx(first, rel=1e-14)
+            assert segment.native
+            functions.append(segment.function)
+    assert functions[0] is functions[1] and len(functions[0].signatures) == 1
 
 
 def test_a_segment_that_fails_to_compile_stays_on_the_references(background, monkeypatch):

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import threading
+
 import numpy as np
 
 from graphc.errors import InvalidArgumentError
@@ -63,17 +65,35 @@ class NumbaExecutable:
         self.program = program
         self.steps: list[Step] = plan(program)
         segments = [s for s in self.steps if isinstance(s, Segment)]
-        self.functions = dict(zip(map(id, segments), compile_segments(segments)))
+        self._segments = segments
+        self._functions: dict[int, Any] | None = None
+        self._generating = threading.Lock()
         self.updates_in_place = any(s.in_place for s in segments)
-        self.native = {n for s in segments for n in s.nodes}
+        self.native_nodes = {n for s in segments for n in s.nodes}
         for step in self.steps:
             if isinstance(step, Node) and step.op not in HOST_OPS:
                 _warn_fallback(step)
+        self.tiers: list[TieredSegment] = []
         self.slots: dict[Tensor, int] = {t: i for i, t in enumerate(program.feeds)}
         self.template: list[Any] = [None] * len(program.feeds)  # constants filled in
         self.runners = [r for step in self.steps
-                        for r in [self._runner(step, self.functions)] if r is not None]
+                        for r in [self._runner(step)] if r is not None]
         self.fetch_slots = [self.slots[t] for t in program.fetches]
+
+    @property
+    def functions(self) -> dict[int, Any]:
+        """Each segment's numba function (by id of the segment), its source generated and
+        imported on first use (which imports numba: on the compile thread, when tiered)."""
+        with self._generating:
+            if self._functions is None:
+                self._functions = dict(zip(map(id, self._segments),
+                                           compile_segments(self._segments)))
+            return self._functions
+
+    @property
+    def native(self) -> bool:
+        """Whether every segment runs as machine code now (see tiers.py)."""
+        return all(t.native for t in self.tiers)
 
     def _slot(self, t: Tensor) -> int:
         if t not in self.slots:
@@ -81,9 +101,11 @@ class NumbaExecutable:
             self.template.append(None)
         return self.slots[t]
 
-    def _runner(self, step: Step, functions: dict[int, Any]) -> Runner | None:
+    def _runner(self, step: Step) -> Runner | None:
         if isinstance(step, Segment):
-            return _segment_runner(TieredSegment(step, functions[id(step)]),
+            tiered = TieredSegment(step, lambda: self.functions[id(step)])
+            self.tiers.append(tiered)
+            return _segment_runner(tiered,
                                    [self._slot(t) for t in step.inputs],
                                    [(self._slot(t), t.dtype.np) for t in step.outputs])
         node = step
@@ -103,7 +125,7 @@ class NumbaExecutable:
             # a variable owns its buffer (updates may write into it): a value the run did
             # not make itself (a constant, another variable, a view of one) is copied
             made = node.inputs[0].node
-            owned = made in self.native and made.op not in VIEW_OPS
+            owned = made in self.native_nodes and made.op not in VIEW_OPS
 
             def assign(env: list[Any], state: RunState, writes: dict[Node, np.ndarray]) -> None:
                 # stored writable and C-ordered, so each run passes the same array types
@@ -140,7 +162,7 @@ class NumbaExecutable:
 
 def _segment_runner(tiered: TieredSegment, inputs: list[int],
                     outputs: list[tuple[int, np.dtype]]) -> Runner:
-    function, in_place = tiered.function, bool(tiered.segment.in_place)
+    in_place = bool(tiered.segment.in_place)
     proven: set[tuple[Any, ...]] = set()  # input shapes it has run at without error
 
     def segment(env: list[Any], state: RunState, writes: dict[Node, np.ndarray]) -> None:
@@ -149,11 +171,11 @@ def _segment_runner(tiered: TieredSegment, inputs: list[int],
             results = tiered.interpret(args, state)
         elif in_place:
             shapes = tuple(a.shape for a in args)
-            results = function(*args, shapes in proven)
+            results = tiered.function(*args, shapes in proven)
             if len(proven) < _MAX_PROVEN:
                 proven.add(shapes)
         else:
-            results = function(*args)
+            results = tiered.function(*args)
         for (i, dtype), value in zip(outputs, results):
             env[i] = _to_host(value, dtype)
     return segment

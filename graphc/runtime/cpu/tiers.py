@@ -1,12 +1,15 @@
 """Tiered execution of a native segment: its nodes run on their numpy references until
 the segment's machine code is ready, and natively from then on.
 
-numba compiles a new segment in seconds (it cannot start below ~1 s on a cold machine:
-importing numba and its first compilation alone take that long). A run does not wait for
-it: the first run of a segment starts its compilation on a background thread, waits a
-little (long enough to load machine code numba has cached on disk), and if the code is not
-ready it interprets the segment. $GRAPHC_COMPILE=wait makes every run wait for native code
-instead, so results never mix the two tiers (they agree to rounding, not bit for bit).
+numba compiles a new segment in seconds, and even machine code it cached on disk takes
+~0.3 s to load in a fresh process (importing numba and setting up its typing context). A
+run never waits for that: the first run of a segment starts the work on a background
+thread (generating and importing the source, then compiling or loading the code) and
+interprets the segment; later runs do the same until the code is ready. The interpreted
+tier runs the same numpy references as the numpy backend, with one native BLAS call per
+matmul, so it is slower than the native tier by Python's per-op cost, not by orders of
+magnitude. $GRAPHC_COMPILE=wait makes every run wait for native code instead, so results
+never mix the two tiers (they agree to rounding, not bit for bit).
 """
 
 from __future__ import annotations
@@ -22,9 +25,6 @@ from graphc.registry import OPS
 from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.cpu.codegen import Segment
 from graphc.runtime.interpreter import evaluate
-
-FIRST_WAIT_S = 0.3  # a segment's first run waits this long for its machine code
-
 
 def compile_mode() -> str:
     """'background' (the default) or 'wait', from $GRAPHC_COMPILE."""
@@ -73,28 +73,25 @@ def in_background(work: Callable[[], Any]) -> Job:
 class TieredSegment:
     """A segment's native function, or its nodes one by one until that is compiled."""
 
-    def __init__(self, segment: Segment, function: Any) -> None:
+    def __init__(self, segment: Segment, function: Callable[[], Any]) -> None:
         self.segment = segment
-        self.function = function
+        self._function = function  # the numba function, generated on first use
         self.native = compile_mode() == "wait"  # then numba compiles on the first call
         self.job: Job | None = None
         self._starting = threading.Lock()
+
+    @property
+    def function(self) -> Any:
+        return self._function()
 
     def ready(self, args: Sequence[Any]) -> bool:
         """Whether to call the native function with these arguments now."""
         if self.native:
             return True
         with self._starting:
-            first = self.job is None
-            if first:
-                from numba import typeof, types
-
-                signature = tuple(typeof(a) for a in args) + \
-                    ((types.boolean,) if self.segment.in_place else ())
-                self.job = in_background(lambda: self.function.compile(signature))
-        assert self.job is not None
-        if first:  # machine code cached on disk loads within this
-            self.job.done.wait(FIRST_WAIT_S)
+            if self.job is None:
+                first_args = list(args)  # their types are what numba compiles for
+                self.job = in_background(lambda: self._compile(first_args))
         if not self.job.done.is_set():
             return False
         if self.job.error is not None:  # stay on the references, and say so once
@@ -104,6 +101,13 @@ class TieredSegment:
             return False
         self.native = True
         return True
+
+    def _compile(self, args: list[Any]) -> None:
+        from numba import typeof, types
+
+        signature = tuple(typeof(a) for a in args) + \
+            ((types.boolean,) if self.segment.in_place else ())
+        self.function.compile(signature)
 
     def interpret(self, args: Sequence[Any], state: RunState) -> list[Any]:
         """The segment's outputs from its nodes' numpy references. Each output has memory
