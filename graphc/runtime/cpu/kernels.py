@@ -77,10 +77,20 @@ def matmul_relu(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
 
 
 @_kernel
+def _fill_broadcast(c, x):  # type: ignore[no-untyped-def]
+    """c[...] = x broadcast to c's shape, as a loop (numba's broadcasting setitem compiles
+    seconds of error-formatting code)."""
+    b = np.broadcast_to(x, c.shape)
+    for i in range(c.shape[0]):
+        for j in range(c.shape[1]):
+            c[i, j] = b[i, j]
+
+
+@_kernel
 def matmul_bias_relu(a, b, bias, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
     """max(op(a) @ op(b) + bias, 0): C starts as the broadcast bias and gemm adds into it."""
     c = np.empty(_product_shape(a, b, transpose_a, transpose_b), a.dtype)
-    c[...] = np.broadcast_to(bias, c.shape)
+    _fill_broadcast(c, bias)
     gemm(a, b, c, transpose_a, transpose_b, 1.0, 1.0)
     _relu_in_place(c)
     return c
@@ -90,6 +100,12 @@ def matmul_bias_relu(a, b, bias, transpose_a, transpose_b):  # type: ignore[no-u
 def matmul_mask(a, b, mask, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
     """op(a) @ op(b) where mask > 0, else 0 (the ReLU gradient mask as a gemm epilogue)."""
     c = matmul(a, b, transpose_a, transpose_b)
+    if mask.shape == c.shape:  # the usual case: one flat pass the compiler vectorizes
+        flat_c, flat_m = c.ravel(), np.ascontiguousarray(mask).ravel()
+        zero = c.dtype.type(0)
+        for i in range(flat_c.size):
+            flat_c[i] = flat_c[i] if flat_m[i] > 0 else zero
+        return c
     m = np.broadcast_to(mask, c.shape)
     for i in range(c.shape[0]):
         for j in range(c.shape[1]):

@@ -183,7 +183,7 @@ class CudaBackend:
 
     def compile(self, program: Program, check_numerics: bool = False) -> Any:
         if check_numerics:
-            return _on_host(Interpreter(program, check_numerics=True))
+            return _OnHost(Interpreter(program, check_numerics=True))
         return CudaExecutable(program)
 
     def place(self, value: Any) -> Any:
@@ -191,12 +191,17 @@ class CudaBackend:
         return device.to_device(value)
 
 
-def _on_host(interpreter: Interpreter) -> Any:
+class _OnHost:
     """The interpreter run on host copies of the device variables."""
-    def run(feeds: Sequence[np.ndarray], state: RunState) -> tuple[list[np.ndarray],
-                                                                   dict[Node, Any]]:
+
+    updates_in_place = False
+
+    def __init__(self, interpreter: Interpreter) -> None:
+        self.interpreter = interpreter
+
+    def __call__(self, feeds: Sequence[np.ndarray],
+                 state: RunState) -> tuple[list[np.ndarray], dict[Node, Any]]:
         on_host = state.snapshot()
         on_host.variables = {n: device.to_host(v) for n, v in state.variables.items()}
-        values, writes = interpreter(feeds, on_host)
+        values, writes = self.interpreter(feeds, on_host)
         return values, {n: device.to_device(v) for n, v in writes.items()}
-    return run
