@@ -2,6 +2,9 @@
 outside the test suite) a segment runs on its numpy references until its machine code is
 ready, then natively; either way the results are the reference results."""
 
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -101,3 +104,28 @@ def test_the_compile_mode_is_checked(monkeypatch):
     with gc.Session(backend="numba") as sess, \
             pytest.raises(ValueError, match="GRAPHC_COMPILE must be 'background' or 'wait'"):
         sess.run(loss, {x: np.ones((2, 3)), w: np.ones((3, 2))})
+
+
+EXIT_DURING_COMPILE = """
+import numpy as np
+import graphc as gc
+x = gc.placeholder(gc.float64, (None, 3))
+w = gc.Variable(np.ones((3, 2)))
+sess = gc.Session(backend="numba")
+sess.run(w.initializer)
+print(sess.run(gc.reduce_sum(gc.relu(gc.matmul(x, w))), {x: np.ones((2, 3))}))
+from graphc.runtime.cpu import tiers
+while not tiers._busy.locked():  # exit once the compile thread has started the job
+    pass
+"""
+
+
+def test_exiting_while_a_segment_compiles_is_clean(tmp_path):
+    # the process ends right after the first (interpreted) run, while the compile thread
+    # is working: it must wait for that job, not let LLVM abort under a dying interpreter
+    env = dict(os.environ, GRAPHC_COMPILE="background", GRAPHC_CACHE_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", EXIT_DURING_COMPILE], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) == 12.0
+    assert list(tmp_path.glob("numba/__pycache__/*.nbc")), "the finished code is cached"

@@ -14,6 +14,7 @@ never mix the two tiers (they agree to rounding, not bit for bit).
 
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import threading
@@ -46,25 +47,41 @@ class Job:
 _jobs: queue.Queue[Job] = queue.Queue()
 _worker: threading.Thread | None = None
 _worker_lock = threading.Lock()
+_busy = threading.Lock()  # held by the compile thread while it works on a job
+_exiting = False
 
 
 def _work() -> None:
     while True:
         job = _jobs.get()
-        try:
-            job.work()
-        except BaseException as err:  # reported to the runs that wait for it
-            job.error = err
-        job.done.set()
+        with _busy:
+            if _exiting:
+                continue
+            try:
+                job.work()
+            except BaseException as err:  # reported to the runs that wait for it
+                job.error = err
+            job.done.set()
+
+
+def _finish_at_exit() -> None:
+    """Let the job in progress finish (LLVM aborts the process if the interpreter is torn
+    down under a compilation, and the finished code lands in the disk cache for the next
+    process); jobs still queued are dropped."""
+    global _exiting
+    with _busy:
+        _exiting = True
 
 
 def in_background(work: Callable[[], Any]) -> Job:
-    """Run `work` on graphc's compile thread (a daemon: it never delays the exit)."""
+    """Run `work` on graphc's compile thread. At exit the process waits for the job in
+    progress, not for the ones queued behind it."""
     global _worker
     with _worker_lock:
         if _worker is None:
             _worker = threading.Thread(target=_work, name="graphc-compile", daemon=True)
             _worker.start()
+            atexit.register(_finish_at_exit)
     job = Job(work)
     _jobs.put(job)
     return job
