@@ -9,10 +9,9 @@ thread pools fight; the matmuls are where the parallel work is, so BLAS gets it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import threading
 
 import numpy as np
 

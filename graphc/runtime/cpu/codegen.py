@@ -130,7 +130,7 @@ def segment_source(segment: Segment, name: str, kernels: dict[str, str]) -> str:
     lines = ["@njit(cache=True, nogil=True)", f"def {name}({', '.join(params)}):"]
     for node in segment.nodes:
         emit = Emit(node, [var(t) for t in node.inputs], kernels,
-                    in_place="in_place" if node in segment.in_place else "np.bool_(False)")
+                    in_place="in_place" if node in segment.in_place else None)
         expression = EMITTERS[node.op](emit)
         lines.append(f"    {var(node.outputs[0])} = {expression}  # {node.op} {node.name}")
     results = "".join(f"{var(t)}, " for t in segment.outputs)

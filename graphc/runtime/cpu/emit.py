@@ -32,11 +32,12 @@ class Emit:
     """One node as the code generator sees it."""
 
     def __init__(self, node: Node, args: list[str], kernels: dict[str, str],
-                 in_place: str = "np.bool_(False)") -> None:
+                 in_place: str | None = None) -> None:
         self.node = node
         self.args = args
         self.kernels = kernels  # name -> source of the generated kernels the segment calls
-        self.in_place = in_place  # for an update: whether it may write into its accumulator
+        # for an update: the expression saying whether it may write into its accumulator
+        self.in_place = in_place or flag(False)
         self.attrs = node.attrs
         dtype = node.types[0].dtype.np if node.types else None
         self.dtype = f"np.{dtype.name}" if dtype is not None else ""

@@ -27,6 +27,7 @@ from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.cpu.codegen import Segment
 from graphc.runtime.interpreter import evaluate
 
+
 def compile_mode() -> str:
     """'background' (the default) or 'wait', from $GRAPHC_COMPILE."""
     mode = os.environ.get("GRAPHC_COMPILE") or "background"
