@@ -10,34 +10,41 @@ from contextlib import contextmanager
 
 class Gate:
     def __init__(self) -> None:
-        self._changed = threading.Condition()
+        self._changed = threading.Condition(threading.Lock())
         self._sharing = 0
         self._exclusive = False
+        self._waiting = 0  # threads in wait(): leaving notifies only when there are some
+
+    def _wait(self) -> None:
+        self._waiting += 1
+        self._changed.wait()
+        self._waiting -= 1
 
     def enter_shared(self) -> None:
         with self._changed:
             while self._exclusive:
-                self._changed.wait()
+                self._wait()
             self._sharing += 1
 
     def leave_shared(self) -> None:
         with self._changed:
             self._sharing -= 1
-            if not self._sharing:
+            if not self._sharing and self._waiting:
                 self._changed.notify_all()
 
     def enter_exclusive(self) -> None:
         with self._changed:
             while self._exclusive:
-                self._changed.wait()
+                self._wait()
             self._exclusive = True
             while self._sharing:
-                self._changed.wait()
+                self._wait()
 
     def leave_exclusive(self) -> None:
         with self._changed:
             self._exclusive = False
-            self._changed.notify_all()
+            if self._waiting:
+                self._changed.notify_all()
 
     @contextmanager
     def shared(self) -> Iterator[None]:

@@ -34,6 +34,12 @@ class Program:
         return tuple(n for n in self.schedule if n.op == "variable")
 
     @cached_property
+    def bound_reads(self) -> tuple[Node, ...]:
+        """The reads of variables bound to a tensor's storage (e.g. a module parameter's):
+        their value lives there, not in the session."""
+        return tuple(n for n in self.reads if "storage" in n.attrs)
+
+    @cached_property
     def changes_state(self) -> bool:
         """Whether running it assigns variables or advances random generators."""
         return any(OPS[n.op].effect in ("write", "random") for n in self.schedule)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -70,7 +71,7 @@ class Session:
             call, fed = self._prepare(fetches, feed_dict)
             if key is not None and len(self._calls) < _MAX_CALLS:
                 self._calls[key] = call
-        return call.results(self._execute(call.program, call.executable, fed))
+        return call.results(self._execute(call, fed))
 
     def _prepare(self, fetches: Any, feed_dict: dict[Any, Any]) -> tuple[_Call, list[Any]]:
         leaves: list[Any] = []
@@ -84,44 +85,42 @@ class Session:
         positions = [order.index(t) if order else -1 for t in program.feeds]
         return _Call(program, executable, positions, fed, targets, fetched, rebuild), fed
 
-    def _execute(self, program: Program, executable: Executable,
-                 fed: list[np.ndarray]) -> list[np.ndarray]:
+    def _execute(self, call: _Call, fed: list[np.ndarray]) -> list[np.ndarray]:
         # plain calls, not `with`: this is the path every training step takes
-        exclusive = executable.updates_in_place
-        writer = program.changes_state
-        if writer:
+        gate, exclusive = self._gate, call.exclusive
+        if call.writer:
             self._writer.acquire()
-        enter, leave = (self._gate.enter_exclusive, self._gate.leave_exclusive) if exclusive \
-            else (self._gate.enter_shared, self._gate.leave_shared)
-        enter()
+        if exclusive:
+            gate.enter_exclusive()
+        else:
+            gate.enter_shared()
         try:
-            return self._execute_now(program, executable, fed)
+            # a writer sees the live table: no other run changes it until this one commits
+            state = self._state if call.writer and not call.program.bound_reads else \
+                self._snapshot(call.program)
+            if not call.ready:  # once it holds, it holds: variables never lose their values
+                self._check_ready(call.program, state)
+                call.ready = True
+            values, writes = call.executable(fed, state)
+            if writes:
+                self._commit(writes)
+            return [_to_user(v) for v in values]  # copied before another run updates them
         finally:
-            leave()
-            if writer:
+            if exclusive:
+                gate.leave_exclusive()
+            else:
+                gate.leave_shared()
+            if call.writer:
                 self._writer.release()
 
-    def _execute_now(self, program: Program, executable: Executable,
-                     fed: list[np.ndarray]) -> list[np.ndarray]:
-        state = self._snapshot(program.reads)
-        self._check_ready(program, state)
-        values, writes = executable(fed, state)
-        for node, value in writes.items():  # feeds are the user's arrays: never keep one
-            if isinstance(value, np.ndarray) and any(np.may_share_memory(value, f)
-                                                     for f in fed):
-                writes[node] = np.array(value, copy=True)
-        self._commit(writes)
-        return [_to_user(v) for v in values]  # copied before another run may update them
-
-    def _snapshot(self, reads: Iterable[Node]) -> RunState:
+    def _snapshot(self, program: Program) -> RunState:
         """Variable values as they are now; bound variables read their storage."""
         with self._lock:
             state = self._state.snapshot()
-            for node in reads:
-                if "storage" in node.attrs:  # a copy, on the backend's device
-                    data = node.attrs["storage"].data
-                    placed = self.backend.place(data)
-                    state.variables[node] = copy_of(data) if placed is data else placed
+            for node in program.bound_reads:  # a copy, on the backend's device
+                data = node.attrs["storage"].data
+                placed = self.backend.place(data)
+                state.variables[node] = copy_of(data) if placed is data else placed
         return state
 
     def _commit(self, writes: dict[Node, np.ndarray]) -> None:
@@ -136,9 +135,10 @@ class Session:
 
     def variable_values(self, nodes: list[Node]) -> dict[Node, np.ndarray]:
         """The current values (copies) of the given variable nodes; all must be initialized."""
+        program = Program(tuple(nodes), (), ())
         with self._gate.shared():
-            state = self._snapshot(nodes)
-            self._check_ready(Program(tuple(nodes), (), ()), state)
+            state = self._snapshot(program)
+            self._check_ready(program, state)
             return {n: np.array(host(state.variables[n]), copy=True) for n in nodes}
 
     def load_variables(self, values: dict[Node, np.ndarray]) -> None:
@@ -262,8 +262,7 @@ def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
 
 
 def _usable_as_is(value: Any, dtype: np.dtype) -> bool:
-    return type(value) is np.ndarray and value.dtype == dtype and value.flags.c_contiguous \
-        and value.flags.writeable
+    return type(value) is np.ndarray and value.flags.carray and value.dtype == dtype
 
 
 _MAX_CALLS = 256  # lean-path entries per session (fetch handles made afresh each run would
@@ -295,25 +294,29 @@ class _Call:
 
     def __init__(self, program: Program, executable: Executable, positions: list[int],
                  fed: list[np.ndarray], targets: list[Fetch], fetched: tuple[Tensor, ...],
-                 rebuild: Callable[[Any], Any]) -> None:
+                 rebuild: Callable[[list[Any]], Any]) -> None:
         self.program = program
         self.executable = executable
-        self.positions = positions  # -1 where the feed_dict order says nothing
-        # the program was compiled for these dtypes and ranks; its static dims must hold
-        self.expected = [(t.dtype.np, value.ndim, [(axis, n) for axis, n in
-                                                   enumerate(t.shape or ()) if n is not None])
-                         for t, value in zip(program.feeds, fed)]
+        self.writer = program.changes_state  # serialized with the session's other writers
+        self.exclusive = executable.updates_in_place  # alone: no other run in flight
+        self.ready = False  # whether its placeholders and variables have been checked
+        self.usable = -1 not in positions  # whether the feed_dict order places every feed
+        # each feed: where it is in the feed_dict, and the dtype, rank and static dims the
+        # program was compiled for
+        self.expected = [(position, t.dtype.np, value.ndim,
+                          [(axis, n) for axis, n in enumerate(t.shape or ()) if n is not None])
+                         for position, t, value in zip(positions, program.feeds, fed)]
         index = {t: i for i, t in enumerate(fetched)}
         self.picks = [index[t] if isinstance(t, Tensor) else -1 for t in targets]
         self.rebuild = rebuild
 
     def take_feeds(self, feed_dict: dict[Any, Any]) -> list[Any] | None:
         """The feed values in program order if every one is usable as is, else None."""
-        if len(feed_dict) != len(self.positions) or -1 in self.positions:
+        if not self.usable or len(feed_dict) != len(self.expected):
             return None
         values = list(feed_dict.values())
         fed = []
-        for position, (dtype, ndim, dims) in zip(self.positions, self.expected):
+        for position, dtype, ndim, dims in self.expected:
             value = values[position]
             if not _usable_as_is(value, dtype) or value.ndim != ndim:
                 return None
@@ -325,7 +328,7 @@ class _Call:
         return fed
 
     def results(self, values: list[Any]) -> Any:
-        return self.rebuild(iter([None if i < 0 else values[i] for i in self.picks]))
+        return self.rebuild([None if i < 0 else values[i] for i in self.picks])
 
 
 def _fits(array: np.ndarray, dtype: np.dtype) -> bool:
@@ -338,19 +341,31 @@ def _fits(array: np.ndarray, dtype: np.dtype) -> bool:
 
 def _to_user(value: np.ndarray) -> Any:
     """A copy the user may keep and modify; 0-d results become numpy scalars."""
-    out = np.array(value, copy=True)
-    return out[()] if out.ndim == 0 else out
+    return value[()] if value.ndim == 0 else np.array(value, copy=True)
 
 
-def _flatten(fetches: Any, leaves: list[Any]) -> Callable[[Any], Any]:
-    """Collect the leaves of a nested fetch structure; return a function that rebuilds it."""
+def _flatten(fetches: Any, leaves: list[Any]) -> Callable[[list[Any]], Any]:
+    """Collect the leaves of a fetch structure; return a function that rebuilds it from a
+    list of leaf values."""
+    if type(fetches) in (list, tuple) and not any(isinstance(f, list | tuple | dict)
+                                                  for f in fetches):
+        leaves.extend(fetches)  # the common flat case, rebuilt without a walk
+        return type(fetches)
+    if not isinstance(fetches, list | tuple | dict):
+        leaves.append(fetches)
+        return operator.itemgetter(0)
+    walk = _walker(fetches, leaves)
+    return lambda values: walk(iter(values))
+
+
+def _walker(fetches: Any, leaves: list[Any]) -> Callable[[Iterator[Any]], Any]:
     if isinstance(fetches, dict):
-        parts = {k: _flatten(v, leaves) for k, v in fetches.items()}
+        parts = {k: _walker(v, leaves) for k, v in fetches.items()}
         return lambda it: type(fetches)((k, f(it)) for k, f in parts.items())
     if isinstance(fetches, list | tuple):
-        items = [_flatten(v, leaves) for v in fetches]
+        items = [_walker(v, leaves) for v in fetches]
         if isinstance(fetches, tuple) and hasattr(fetches, "_fields"):  # namedtuple
             return lambda it: type(fetches)(*(f(it) for f in items))
         return lambda it: type(fetches)(f(it) for f in items)
     leaves.append(fetches)
-    return lambda it: next(it)
+    return next

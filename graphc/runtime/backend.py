@@ -37,7 +37,9 @@ class RunState:
 
 class Executable(Protocol):
     """A compiled Program. Returns the fetched values and the pending variable writes;
-    it must not change `state.variables` itself (the Session commits after success).
+    it must not change `state.variables` itself (the Session commits after success), and
+    no write may share memory with a feed (those are the user's arrays, which the Session
+    does not copy).
 
     The exception: an executable with `updates_in_place` may write a variable's new value
     into the variable's own buffer (and return that buffer as the write), when it knows the

@@ -32,6 +32,9 @@ class Interpreter:
         writes: dict[Node, np.ndarray] = {}
         with np.errstate(all="ignore"):  # NaN and Inf are values; check_numerics reports them
             self._run(env, writes, state)
+        for node, value in writes.items():  # feeds are the user's arrays: never keep one
+            if any(np.may_share_memory(value, f) for f in feeds):
+                writes[node] = value.copy()
         return [env[t] for t in self.program.fetches], writes
 
     def _run(self, env: dict[Any, np.ndarray], writes: dict[Node, np.ndarray],

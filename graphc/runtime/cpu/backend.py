@@ -9,6 +9,7 @@ thread pools fight; the matmuls are where the parallel work is, so BLAS gets it.
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -34,9 +35,8 @@ def _warn_fallback(node: Node) -> None:
 
 def _to_host(value: Any, dtype: np.dtype) -> np.ndarray:
     """A native result as the C-contiguous, writable array of `dtype` the host expects."""
-    if type(value) is np.ndarray and value.flags.c_contiguous and value.flags.writeable \
-            and value.dtype == dtype:
-        return value
+    if type(value) is np.ndarray and value.flags.carray and value.dtype == dtype:
+        return value  # (carray: C-contiguous, aligned and writable)
     return np.array(value, dtype=dtype, order="C")
 
 
@@ -44,6 +44,7 @@ def _to_host(value: Any, dtype: np.dtype) -> np.ndarray:
 VIEW_OPS = {"reshape", "reshape_like", "transpose", "broadcast_like", "sum_to", "identity",
             "stop_gradient", "check_numerics"}
 _MAX_PROVEN = 64  # input-shape signatures remembered per segment
+_shape = operator.attrgetter("shape")
 
 Runner = Callable[[list[Any], RunState, dict[Node, np.ndarray]], None]
 
@@ -75,6 +76,7 @@ class NumbaExecutable:
         self.tiers: list[TieredSegment] = []
         self.slots: dict[Tensor, int] = {t: i for i, t in enumerate(program.feeds)}
         self.template: list[Any] = [None] * len(program.feeds)  # constants filled in
+        self.reads: list[tuple[int, Node]] = []  # variables read at the start of a run
         self.runners = [r for step in self.steps
                         for r in [self._runner(step)] if r is not None]
         self.fetch_slots = [self.slots[t] for t in program.fetches]
@@ -115,23 +117,25 @@ class NumbaExecutable:
             self.template[out] = node.attrs["value"]
             return None
         if node.op == "variable":
-            def read(env: list[Any], state: RunState, writes: dict[Node, np.ndarray]) -> None:
-                env[out] = state.variables[node]
-            return read
+            self.reads.append((out, node))
+            return None
         inputs = [self._slot(t) for t in node.inputs]
         if node.op == "assign":
             var, dtype = node.attrs["var"], node.types[0].dtype.np
             # a variable owns its buffer (updates may write into it): a value the run did
             # not make itself (a constant, another variable, a view of one) is copied
-            made = node.inputs[0].node
-            owned = made in self.native_nodes and made.op not in VIEW_OPS
+            made, source = node.inputs[0].node, inputs[0]
+            if made in self.native_nodes and made.op not in VIEW_OPS:
+                def assign_owned(env: list[Any], state: RunState,
+                                 writes: dict[Node, np.ndarray]) -> None:
+                    env[out] = writes[var] = env[source]  # fresh, and made host-ready
+                return assign_owned
 
             def assign(env: list[Any], state: RunState, writes: dict[Node, np.ndarray]) -> None:
                 # stored writable and C-ordered, so each run passes the same array types
-                value = env[inputs[0]]
+                value = env[source]
                 stored = _to_host(value, dtype)
-                env[out] = writes[var] = stored if owned or stored is not value else \
-                    stored.copy()
+                env[out] = writes[var] = stored if stored is not value else stored.copy()
             return assign
         outs = [self._slot(t) for t in node.outputs]
         opdef = OPS[node.op]
@@ -146,6 +150,9 @@ class NumbaExecutable:
                  state: RunState) -> tuple[list[np.ndarray], dict[Node, np.ndarray]]:
         env = list(self.template)
         env[:len(feeds)] = feeds
+        variables = state.variables
+        for slot, node in self.reads:
+            env[slot] = variables[node]
         writes: dict[Node, np.ndarray] = {}
         try:
             for runner in self.runners:
@@ -166,12 +173,13 @@ def _segment_runner(tiered: TieredSegment, inputs: list[int],
 
     def segment(env: list[Any], state: RunState, writes: dict[Node, np.ndarray]) -> None:
         args = [env[i] for i in inputs]
-        if not tiered.ready(args):
+        if not (tiered.native or tiered.ready(args)):
             results = tiered.interpret(args, state)
         elif in_place:
-            shapes = tuple(a.shape for a in args)
-            results = tiered.function(*args, shapes in proven)
-            if len(proven) < _MAX_PROVEN:
+            shapes = tuple(map(_shape, args))
+            proved = shapes in proven
+            results = tiered.function(*args, proved)
+            if not proved and len(proven) < _MAX_PROVEN:
                 proven.add(shapes)
         else:
             results = tiered.function(*args)

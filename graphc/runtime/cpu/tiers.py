@@ -93,14 +93,17 @@ class TieredSegment:
 
     def __init__(self, segment: Segment, function: Callable[[], Any]) -> None:
         self.segment = segment
-        self._function = function  # the numba function, generated on first use
+        self._make_function = function  # makes the numba function (generating its source)
+        self._function: Any = None
         self.native = compile_mode() == "wait"  # then numba compiles on the first call
         self.job: Job | None = None
         self._starting = threading.Lock()
 
     @property
     def function(self) -> Any:
-        return self._function()
+        if self._function is None:
+            self._function = self._make_function()
+        return self._function
 
     def ready(self, args: Sequence[Any]) -> bool:
         """Whether to call the native function with these arguments now."""
