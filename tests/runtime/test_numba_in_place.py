@@ -75,6 +75,55 @@ def test_an_old_value_fetched_by_the_update_run_is_the_old_value():
         assert _in_place_updates(sess) == {"w1"}  # w2's old value is fetched
 
 
+def _square_update(make_update):
+    """A 3x3 float64 variable w, a fed g, and the update make_update(w, g) -> (fetches, the
+    numpy reference of one step)."""
+    rng = np.random.default_rng(0)
+    w0, g0 = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    graph = gc.Graph()
+    with graph.as_default():
+        w = gc.Variable(w0, name="w")
+        g = gc.placeholder(gc.float64, (3, 3), name="g")
+        fetches, step = make_update(w, g)
+        init = gc.global_variables_initializer()
+    return graph, w, w0, {g: g0}, init, fetches, lambda value: step(value, g0)
+
+
+@pytest.mark.parametrize("factor", ["transposed", "plain"])
+def test_an_update_whose_product_reads_the_weights_is_not_written_in_place(factor):
+    # gemm would read A (the weights) while writing C (the same buffer)
+    def make(w, g):
+        if factor == "transposed":
+            return [w.assign_sub(0.1 * gc.matmul(gc.transpose(w), g))], \
+                lambda v, g0: v - 0.1 * v.T @ g0
+        return [w.assign_sub(0.1 * gc.matmul(w, g))], lambda v, g0: v - 0.1 * v @ g0
+
+    graph, w, want, feeds, init, fetches, step = _square_update(make)
+    with gc.Session(graph, backend="numba") as sess:
+        sess.run(init)
+        for _ in range(3):
+            sess.run(fetches, feeds)
+            want = step(want)
+        assert _in_place_updates(sess) == set()
+        np.testing.assert_allclose(sess.run(w), want, rtol=1e-12)  # float64, 3 steps
+
+
+def test_a_fetched_view_of_the_weights_shows_their_old_value():
+    def make(w, g):
+        return [gc.reshape(w, (9,)), w.assign_sub(0.1 * gc.matmul(g, g))], \
+            lambda v, g0: v - 0.1 * g0 @ g0
+
+    graph, w, want, feeds, init, fetches, step = _square_update(make)
+    with gc.Session(graph, backend="numba") as sess:
+        sess.run(init)
+        for _ in range(3):
+            view, _ = sess.run(fetches, feeds)
+            # float64 after a few steps; an updated view would differ by 0.1 * g @ g
+            np.testing.assert_allclose(view, want.reshape(9), rtol=1e-12)
+            want = step(want)
+        assert _in_place_updates(sess) == set()
+
+
 def test_the_initial_value_survives_updates_in_place():
     graph, x, y, w1, w2, init, train = _sgd()
     with gc.Session(graph, backend="numba") as sess:

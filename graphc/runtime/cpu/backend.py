@@ -23,7 +23,8 @@ from graphc.registry import OPS
 from graphc.runtime.arrays import host
 from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.interpreter import Interpreter, evaluate
-from graphc.runtime.cpu.codegen import HOST_OPS, Segment, Step, compile_segments, plan
+from graphc.runtime.cpu.codegen import (HOST_OPS, VIEW_OPS, Segment, Step, compile_segments,
+                                        plan)
 from graphc.runtime.cpu.emit import EMITTERS
 from graphc.runtime.cpu.tiers import TieredSegment
 
@@ -40,9 +41,6 @@ def _to_host(value: Any, dtype: np.dtype) -> np.ndarray:
     return np.array(value, dtype=dtype, order="C")
 
 
-# ops whose native result may share its input's memory
-VIEW_OPS = {"reshape", "reshape_like", "transpose", "broadcast_like", "sum_to", "identity",
-            "stop_gradient", "check_numerics"}
 _MAX_PROVEN = 64  # input-shape signatures remembered per segment
 _shape = operator.attrgetter("shape")
 

@@ -73,10 +73,11 @@ def choose_in_place(steps: list[Step], program: Program) -> None:
 
     Safe when nothing else could see the buffer change: the segment is the last step
     before the assignments (nothing after it can fail and leave a half-applied run); the
-    update is the variable's only assignment, its value feeds only that assignment, and
-    every other reader of the old value is an ordinary node of the same segment (so it has
-    run before) and not fetched. The executable decides per run whether to use it, and the
-    Session keeps other runs out while it does."""
+    update is the variable's only assignment, and its value feeds only that assignment.
+    The old value, and every view of it, is read only by ordinary nodes of the same
+    segment (so they have run before) and by the update as its accumulator, never as a
+    factor, and none of them is fetched. The executable decides per run whether to use
+    it, and the Session keeps other runs out while it does."""
     segments = [i for i, s in enumerate(steps) if isinstance(s, Segment)]
     if not segments or any(isinstance(s, Segment) or s.op not in ("assign", "no_op")
                            for s in steps[segments[-1] + 1:]):
@@ -95,13 +96,36 @@ def choose_in_place(steps: list[Step], program: Program) -> None:
         old, new = node.inputs[2], node.outputs[0]
         users = consumers.get(new, [])
         if old.node.op == "variable" and assigned.count(old.node) == 1 and \
-                len(users) == 1 and users[0].op == "assign" and \
-                users[0].attrs["var"] is old.node and old not in program.fetches:
+                len(users) == 1 and users[0].op == "assign" and users[0].attrs["var"] is old.node:
             updates.append(node)
     readers_ok = set(last.nodes) - set(updates)
-    last.in_place = [n for n in updates
-                     if all(r is n or r in readers_ok for r in consumers[n.inputs[2]])]
+    fetched = set(program.fetches)
+
+    def safe(update: Node) -> bool:
+        aliases = views_of(update.inputs[2], consumers)
+        return not aliases & fetched and \
+            not aliases & {t for i, t in enumerate(update.inputs) if i != 2} and \
+            all(r is update or r in readers_ok for t in aliases for r in consumers.get(t, []))
+
+    last.in_place = [n for n in updates if safe(n)]
     last.nodes = [n for n in last.nodes if n not in last.in_place] + last.in_place
+
+
+# ops whose native result may share its input's memory
+VIEW_OPS = {"reshape", "reshape_like", "transpose", "broadcast_like", "sum_to", "identity",
+            "stop_gradient", "check_numerics"}
+
+
+def views_of(t: Tensor, consumers: dict[Tensor, list[Node]]) -> set[Tensor]:
+    """t and every tensor that may share its memory (made from it by view ops)."""
+    found, stack = {t}, [t]
+    while stack:
+        for reader in consumers.get(stack.pop(), []):
+            if reader.op in VIEW_OPS:
+                fresh = [o for o in reader.outputs if o not in found]
+                found.update(fresh)
+                stack += fresh
+    return found
 
 
 def _link(steps: list[Step], program: Program) -> None:
