@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
+from graphc import nn, optim
 from graphc.gate import Gate
 from graphc.runtime.cpu.codegen import Segment
 
@@ -39,9 +40,9 @@ def _numpy_step(xv, yv, w1, w2, lr=0.1):
 
 def _in_place_updates(sess):
     """Names of the variables some compiled run updates in place."""
-    return {n.inputs[2].node.name for _, executable in sess._cache.values()
+    return {n.inputs[k].node.name for _, executable in sess._cache.values()
             for step in getattr(executable, "steps", []) if isinstance(step, Segment)
-            for n in step.in_place}
+            for n, k in step.in_place.items()}
 
 
 def test_sgd_updates_write_into_the_weights_after_a_first_checked_run():
@@ -122,6 +123,100 @@ def test_a_fetched_view_of_the_weights_shows_their_old_value():
             np.testing.assert_allclose(view, want.reshape(9), rtol=1e-12)
             want = step(want)
         assert _in_place_updates(sess) == set()
+
+
+def test_an_elementwise_update_reading_a_transposed_view_is_not_written_in_place():
+    # element (i, j) of the update reads element (j, i) of the weights
+    def make(w, g):
+        return [w.assign(w - 0.1 * gc.transpose(w) * g)], lambda v, g0: v - 0.1 * v.T * g0
+
+    graph, w, want, feeds, init, fetches, step = _square_update(make)
+    with gc.Session(graph, backend="numba") as sess:
+        sess.run(init)
+        for _ in range(3):
+            sess.run(fetches, feeds)
+            want = step(want)
+        assert _in_place_updates(sess) == set()
+        np.testing.assert_allclose(sess.run(w), want, rtol=1e-12)  # float64, 3 steps
+
+
+def _run_both_backends(build, steps=4):
+    """build() -> (graph, init, fetches, feeds, variables); runs `steps` steps on the numpy
+    and the numba backend. Returns the numba session's in-place updates, each backend's
+    final variable values, and the ids of the numba variables' buffers after each step
+    (by name; a variable bound to a module parameter has none)."""
+    values, buffers = {}, []
+    for backend in ("numpy", "numba"):
+        graph, init, fetches, feeds, variables = build()
+        with gc.Session(graph, backend=backend) as sess:
+            sess.run(init)
+            for _ in range(steps):
+                sess.run(fetches, feeds)
+                if backend == "numba":
+                    buffers.append({v.node.name: id(sess._state.variables[v.node])
+                                    for v in variables if v.node in sess._state.variables})
+            values[backend] = sess.run(variables)
+            if backend == "numba":
+                in_place = _in_place_updates(sess)
+    return in_place, values, buffers
+
+
+def _momentum_sgd():
+    rng = np.random.default_rng(1)
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float64, (None, 4), name="x")
+        w = gc.Variable(np.linspace(-1, 1, 12).reshape(4, 3), name="w")
+        b = gc.Variable(np.zeros(3), name="b")
+        loss = gc.reduce_sum(gc.square(gc.matmul(x, w) + b))
+        momenta = {v: gc.Variable(np.zeros(v.shape), name=v.node.name + "_m") for v in (w, b)}
+        updates = []
+        for v, g in zip((w, b), gc.gradients(loss, [w, b])):
+            m_new = 0.9 * momenta[v] + 0.1 * g
+            updates += [momenta[v].assign(m_new), v.assign(v - 0.01 * m_new)]
+        init = gc.global_variables_initializer()
+    return graph, init, [loss, gc.group(*updates)], {x: rng.standard_normal((6, 4))}, \
+        [w, b, *momenta.values()]
+
+
+def test_elementwise_updates_write_into_their_variables():
+    in_place, values, buffers = _run_both_backends(_momentum_sgd)
+    # w's momentum is gemm-shaped (0.9 m + 0.1 x^T g): not an elementwise update
+    assert in_place == {"w", "b", "b_m"}
+    for name in in_place:  # the same buffers after the first, checked run
+        assert buffers[1][name] == buffers[2][name] == buffers[3][name]
+    assert buffers[1]["w_m"] != buffers[2]["w_m"]
+    for got, want in zip(values["numba"], values["numpy"]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)  # float64, 4 steps
+
+
+def _adam_on_a_module():
+    rng = np.random.default_rng(2)
+    graph = gc.Graph()
+    with graph.as_default():
+        model = nn.Sequential(nn.Linear(4, 3, dtype=gc.float64), nn.ReLU(),
+                              nn.Linear(3, 2, dtype=gc.float64))
+        for i, p in enumerate(model.parameters()):
+            p.data[...] = np.linspace(-1, 1, p.data.size).reshape(p.data.shape) * (i + 1)
+        x = gc.placeholder(gc.float64, (None, 4), name="x")
+        y = gc.placeholder(gc.float64, (None, 2), name="y")
+        loss = nn.MSELoss(reduction="sum")(model(x), y)
+        train = optim.Adam(model.parameters(), lr=1e-2).minimize(loss)
+        init = gc.global_variables_initializer()
+        variables = [p.variable(graph) for p in model.parameters()]
+    feeds = {x: rng.standard_normal((6, 4)), y: rng.standard_normal((6, 2))}
+    return graph, init, [loss, train], feeds, variables
+
+
+def test_adam_updates_its_parameters_and_moments_in_place():
+    in_place, values, _ = _run_both_backends(_adam_on_a_module)
+    # every parameter and both moments of each; not the step count, whose new value the
+    # bias corrections read before the updates run
+    names = {n.rsplit("/", 1)[-1] for n in in_place}
+    assert names == {f"{p}{suffix}" for p in ("weight", "bias", "weight_1", "bias_1")
+                     for suffix in ("", "_exp_avg", "_exp_avg_sq")}
+    for got, want in zip(values["numba"], values["numpy"]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)  # float64, 4 steps
 
 
 def test_the_initial_value_survives_updates_in_place():

@@ -20,7 +20,7 @@ from typing import Any
 from graphc.files import write_atomically
 from graphc.graph import Node, Tensor
 from graphc.program import Program
-from graphc.runtime.cpu.emit import EMITTERS, Emit, can_emit
+from graphc.runtime.cpu.emit import ELEMENTWISE_EMITTERS, EMITTERS, Emit, can_emit
 
 # ops the host always runs, by design: they move values in and out of native code, or (the
 # random ops) must draw the same stream as the numpy backend
@@ -35,9 +35,10 @@ class Segment:
     nodes: list[Node] = field(default_factory=list)
     inputs: list[Tensor] = field(default_factory=list)   # live-ins, the function's arguments
     outputs: list[Tensor] = field(default_factory=list)  # live-outs, the returned tuple
-    # updates that may write into their variable's own buffer (see choose_in_place); the
-    # function then takes a last argument, in_place, that says whether this run may
-    in_place: list[Node] = field(default_factory=list)
+    # updates that may write into their variable's own buffer (see choose_in_place), each
+    # with the input it would overwrite; the function then takes a last argument,
+    # in_place, that says whether this run may
+    in_place: dict[Node, int] = field(default_factory=dict)
 
 
 Step = Node | Segment  # a Node runs on the host
@@ -67,17 +68,18 @@ def plan(program: Program) -> list[Step]:
 
 
 def choose_in_place(steps: list[Step], program: Program) -> None:
-    """Mark the updates var <- matmul_add(a, b, var, scale) that can run as one gemm into
-    the variable's own buffer (beta = 1: no copy of the weights, no temporary), and move
-    them to the end of their segment.
+    """Mark the updates that can write a variable's new value into its own buffer, and
+    move them to the end of their segment: var <- matmul_add(a, b, var, scale) as one gemm
+    with beta = 1 (no copy of the weights, no temporary), and elementwise updates such as
+    Adam's as one loop over the variable.
 
-    Safe when nothing else could see the buffer change: the segment is the last step
-    before the assignments (nothing after it can fail and leave a half-applied run); the
-    update is the variable's only assignment, and its value feeds only that assignment.
-    The old value, and every view of it, is read only by ordinary nodes of the same
-    segment (so they have run before) and by the update as its accumulator, never as a
-    factor, and none of them is fetched. The executable decides per run whether to use
-    it, and the Session keeps other runs out while it does."""
+    Safe when nothing could see the buffer change: the segment is the last step before
+    the assignments (nothing after it can fail and leave a half-applied run); the update
+    is the variable's only assignment; its value feeds that assignment and other such
+    updates (which run after it). The old value, and every view of it, is read only by
+    ordinary nodes of the same segment (so they have run before) and by the update as its
+    accumulator, and none of them is fetched. The executable decides per run whether to
+    use it, and the Session keeps other runs out while it does."""
     segments = [i for i, s in enumerate(steps) if isinstance(s, Segment)]
     if not segments or any(isinstance(s, Segment) or s.op not in ("assign", "no_op")
                            for s in steps[segments[-1] + 1:]):
@@ -89,26 +91,52 @@ def choose_in_place(steps: list[Step], program: Program) -> None:
         for t in node.inputs:
             consumers.setdefault(t, []).append(node)
     assigned = [n.attrs["var"] for n in program.schedule if n.op == "assign"]
-    updates = []
+    chosen = {}
     for node in last.nodes:
-        if node.op != "matmul_add":
-            continue
-        old, new = node.inputs[2], node.outputs[0]
-        users = consumers.get(new, [])
-        if old.node.op == "variable" and assigned.count(old.node) == 1 and \
-                len(users) == 1 and users[0].op == "assign" and users[0].attrs["var"] is old.node:
-            updates.append(node)
-    readers_ok = set(last.nodes) - set(updates)
-    fetched = set(program.fetches)
+        k = _accumulator(node)
+        if k is not None and assigned.count(node.inputs[k].node) == 1:
+            chosen[node] = k
+    fetched, members = set(program.fetches), set(last.nodes)
 
-    def safe(update: Node) -> bool:
-        aliases = views_of(update.inputs[2], consumers)
-        return not aliases & fetched and \
-            not aliases & {t for i, t in enumerate(update.inputs) if i != 2} and \
-            all(r is update or r in readers_ok for t in aliases for r in consumers.get(t, []))
+    def safe(update: Node, k: int) -> bool:
+        old, var = update.inputs[k], update.inputs[k].node
+        aliases = views_of(old, consumers)
+        others = {t for i, t in enumerate(update.inputs) if i != k}
+        if update.op != "matmul_add":  # an elementwise loop may read the same element
+            others.discard(old)
+        users = consumers.get(update.outputs[0], [])
+        return [u.attrs["var"] for u in users if u.op == "assign"] == [var] and \
+            all(u.op == "assign" or u in chosen for u in users) and \
+            not aliases & fetched and not aliases & others and \
+            all(r is update or (r in members and r not in chosen)
+                for t in aliases for r in consumers.get(t, []))
 
-    last.in_place = [n for n in updates if safe(n)]
-    last.nodes = [n for n in last.nodes if n not in last.in_place] + last.in_place
+    while True:  # dropping one update may make another unsafe
+        unsafe = [n for n, k in chosen.items() if not safe(n, k)]
+        if not unsafe:
+            break
+        for n in unsafe:
+            del chosen[n]
+    last.in_place = chosen  # in schedule order, so an update runs after those it reads
+    last.nodes = [n for n in last.nodes if n not in chosen] + list(chosen)
+
+
+def _accumulator(node: Node) -> int | None:
+    """Which input of a possible update it could overwrite: matmul_add's c, or an
+    elementwise op's variable input when every other input has its static shape or is a
+    scalar (so one flat loop reads element i of each before writing element i)."""
+    if node.op == "matmul_add":
+        return 2 if node.inputs[2].node.op == "variable" else None
+    if node.op not in ELEMENTWISE_EMITTERS:
+        return None
+    shape = node.types[0].shape
+    if shape is None or None in shape or \
+            any(t.shape not in (shape, ()) for t in node.inputs):
+        return None
+    for k, t in enumerate(node.inputs):
+        if t.node.op == "variable" and t.shape == shape and t.dtype == node.types[0].dtype:
+            return k
+    return None
 
 
 # ops whose native result may share its input's memory
@@ -120,8 +148,9 @@ def views_of(t: Tensor, consumers: dict[Tensor, list[Node]]) -> set[Tensor]:
     """t and every tensor that may share its memory (made from it by view ops)."""
     found, stack = {t}, [t]
     while stack:
-        for reader in consumers.get(stack.pop(), []):
-            if reader.op in VIEW_OPS:
+        viewed = stack.pop()
+        for reader in consumers.get(viewed, []):
+            if reader.op in VIEW_OPS and reader.inputs[0] == viewed:  # others give shapes
                 fresh = [o for o in reader.outputs if o not in found]
                 found.update(fresh)
                 stack += fresh
@@ -154,7 +183,8 @@ def segment_source(segment: Segment, name: str, kernels: dict[str, str]) -> str:
     lines = ["@njit(cache=True, nogil=True)", f"def {name}({', '.join(params)}):"]
     for node in segment.nodes:
         emit = Emit(node, [var(t) for t in node.inputs], kernels,
-                    in_place="in_place" if node in segment.in_place else None)
+                    in_place="in_place" if node in segment.in_place else None,
+                    accumulator=segment.in_place.get(node))
         expression = EMITTERS[node.op](emit)
         lines.append(f"    {var(node.outputs[0])} = {expression}  # {node.op} {node.name}")
     results = "".join(f"{var(t)}, " for t in segment.outputs)
