@@ -95,9 +95,9 @@ class Session:
         else:
             gate.enter_shared()
         try:
-            # a writer sees the live table: no other run changes it until this one commits
+            # a writer sees the live values: no other run changes them until it commits
             state = self._state if call.writer and not call.program.bound_reads else \
-                self._snapshot(call.program)
+                self._snapshot(call.program, copy_bound=not call.writer)
             if not call.ready:  # once it holds, it holds: variables never lose their values
                 self._check_ready(call.program, state)
                 call.ready = True
@@ -113,14 +113,17 @@ class Session:
             if call.writer:
                 self._writer.release()
 
-    def _snapshot(self, program: Program) -> RunState:
-        """Variable values as they are now; bound variables read their storage."""
+    def _snapshot(self, program: Program, copy_bound: bool = True) -> RunState:
+        """Variable values as they are now; bound variables read their storage (on the
+        backend's device; a copy unless `copy_bound` is false, for a writer, which may
+        update it in place, and whose commit no reader can see half done)."""
         with self._lock:
             state = self._state.snapshot()
-            for node in program.bound_reads:  # a copy, on the backend's device
+            for node in program.bound_reads:
                 data = node.attrs["storage"].data
                 placed = self.backend.place(data)
-                state.variables[node] = copy_of(data) if placed is data else placed
+                state.variables[node] = copy_of(data) if placed is data and copy_bound \
+                    else placed
         return state
 
     def _commit(self, writes: dict[Node, np.ndarray]) -> None:
@@ -130,7 +133,8 @@ class Session:
                 if storage is None:
                     self._state.variables[node] = value
                 else:  # in place: the owner's tensor (e.g. a module parameter) sees it
-                    write_into(storage.data, value)
+                    if value is not storage.data:  # (else the run updated it in place)
+                        write_into(storage.data, value)
                     storage._version[0] += 1
 
     def variable_values(self, nodes: list[Node]) -> dict[Node, np.ndarray]:
