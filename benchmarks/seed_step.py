@@ -3,7 +3,8 @@ hand-written numpy vs the BLAS floor; then the first run (compile) in fresh proc
 
 Prints tables of medians (interleaved repetitions, so machine noise hits every column
 alike), ratios, and the peak memory numpy allocates per step (tracemalloc; numba's own
-allocations are not traced, so that column reads 0 for native steps).
+allocations are not traced, so that column reads 0 for native steps). graphc's numba step
+is timed through Session.run and through a Session.make_callable function.
 Run: python benchmarks/seed_step.py [--repeats 200] [--large] [--no-compile]
 """
 
@@ -37,13 +38,17 @@ def matmuls_only(x, y, w1, w2):
     _ = h.T @ g, g @ w2.T, x.T @ h
 
 
-def graphc_step(dims, dtype, backend, x, y, lr):
-    """A timed step; its first run (outside the timings) waits for the machine code."""
+def graphc_step(dims, dtype, backend, x, y, lr, callable_=False):
+    """A timed step, by Session.run or (callable_) by Session.make_callable; its first run
+    (outside the timings) waits for the machine code."""
     g = demo.two_layer_graph(dims, gc.as_dtype(dtype), lr)
     sess = gc.Session(g["graph"], backend=backend)
     sess.run(g["init"])
     feeds = {g["x"]: x, g["y"]: y}
     sess.run([g["loss"], g["train"]], feeds)  # compile outside the timings
+    if callable_:
+        step = sess.make_callable([g["loss"], g["train"]], [g["x"], g["y"]])
+        return lambda: step(x, y)
     return lambda: sess.run([g["loss"], g["train"]], feeds)
 
 
@@ -56,6 +61,7 @@ def setup(dims, dtype, lr):
     w2 = rng.standard_normal((hidden, d_out)).astype(dtype)
     steps: dict[str, Callable[[], object]] = {
         "graphc numba": graphc_step(dims, dtype, "numba", x, y, lr),
+        "  callable": graphc_step(dims, dtype, "numba", x, y, lr, callable_=True),
         "graphc numpy": graphc_step(dims, dtype, "numpy", x, y, lr),
         "numpy": lambda: demo.numpy_step(x, y, w1, w2, lr),
         "blas floor": lambda: matmuls_only(x, y, w1, w2),

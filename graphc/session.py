@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -66,12 +66,37 @@ class Session:
         feed_dict = feed_dict or {}
         key = _quick_key(fetches, feed_dict)
         call = self._calls.get(key) if key is not None else None
-        fed = call.take_feeds(feed_dict) if call is not None else None
+        fed = call.take_feeds(tuple(feed_dict.values())) if call is not None else None
         if call is None or fed is None:  # resolve, check and convert everything
             call, fed = self._prepare(fetches, feed_dict)
             if key is not None and len(self._calls) < _MAX_CALLS:
                 self._calls[key] = call
         return call.results(self._execute(call, fed))
+
+    def make_callable(self, fetches: Any, feed_list: Iterable[Any] = ()) -> Callable[..., Any]:
+        """A function that runs `fetches` with the values of the tensors in `feed_list`,
+        given positionally: `step = sess.make_callable([loss, train], [x, y])`, then
+        `step(x_value, y_value)` returns what `sess.run([loss, train], {x: x_value,
+        y: y_value})` would, with less work per call (TensorFlow's make_callable)."""
+        keys = list(feed_list)
+        tensors = [self._resolve_feed_key(k) for k in keys]  # a bad key fails now
+        if len(set(tensors)) != len(tensors):
+            raise ValueError("make_callable: feed_list names a tensor more than once")
+        prepared: list[_Call] = []
+
+        def run(*values: Any) -> Any:
+            if self._closed:
+                raise RuntimeError("Attempted to use a closed Session.")
+            if len(values) != len(keys):
+                raise TypeError(f"this callable takes {len(keys)} feed values (for "
+                                f"{', '.join(t.name for t in tensors) or 'no tensors'}), "
+                                f"got {len(values)}")
+            fed = prepared[0].take_feeds(values) if prepared else None
+            if fed is None:  # the first call, or values that need converting or checking
+                call, fed = self._prepare(fetches, dict(zip(keys, values)))
+                prepared[:] = [call]
+            return prepared[0].results(self._execute(prepared[0], fed))
+        return run
 
     def _prepare(self, fetches: Any, feed_dict: dict[Any, Any]) -> tuple[_Call, list[Any]]:
         leaves: list[Any] = []
@@ -83,7 +108,8 @@ class Session:
         order = list(feeds) if len(feeds) == len(feed_dict) else []
         fed = [feeds[t] for t in program.feeds]
         positions = [order.index(t) if order else -1 for t in program.feeds]
-        return _Call(program, executable, positions, fed, targets, fetched, rebuild), fed
+        return _Call(program, executable, positions, len(feed_dict), fed, targets, fetched,
+                     rebuild), fed
 
     def _execute(self, call: _Call, fed: list[np.ndarray]) -> list[np.ndarray]:
         # plain calls, not `with`: this is the path every training step takes
@@ -297,14 +323,15 @@ class _Call:
     is in the feed_dict, and how the results are shaped."""
 
     def __init__(self, program: Program, executable: Executable, positions: list[int],
-                 fed: list[np.ndarray], targets: list[Fetch], fetched: tuple[Tensor, ...],
-                 rebuild: Callable[[list[Any]], Any]) -> None:
+                 given: int, fed: list[np.ndarray], targets: list[Fetch],
+                 fetched: tuple[Tensor, ...], rebuild: Callable[[list[Any]], Any]) -> None:
         self.program = program
         self.executable = executable
         self.writer = program.changes_state  # serialized with the session's other writers
         self.exclusive = executable.updates_in_place  # alone: no other run in flight
         self.ready = False  # whether its placeholders and variables have been checked
         self.usable = -1 not in positions  # whether the feed_dict order places every feed
+        self.given = given  # how many values the feed_dict gives
         # each feed: where it is in the feed_dict, and the dtype, rank and static dims the
         # program was compiled for
         self.expected = [(position, t.dtype.np, value.ndim,
@@ -314,11 +341,11 @@ class _Call:
         self.picks = [index[t] if isinstance(t, Tensor) else -1 for t in targets]
         self.rebuild = rebuild
 
-    def take_feeds(self, feed_dict: dict[Any, Any]) -> list[Any] | None:
-        """The feed values in program order if every one is usable as is, else None."""
-        if not self.usable or len(feed_dict) != len(self.expected):
+    def take_feeds(self, values: Sequence[Any]) -> list[Any] | None:
+        """The feed values (in the feed_dict's order) in program order, if every one is
+        usable as is, else None."""
+        if not self.usable or len(values) != self.given:
             return None
-        values = list(feed_dict.values())
         fed = []
         for position, dtype, ndim, dims in self.expected:
             value = values[position]

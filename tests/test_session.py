@@ -252,3 +252,56 @@ def test_lossy_feeds_are_refused(sess):
 def test_feeding_an_op_is_refused(sess):
     with pytest.raises(TypeError, match="cannot feed operation"):
         sess.run(gc.constant(1.0), {gc.no_op(name="n"): 1.0})
+
+
+def _sgd_graph():
+    """A one-layer least-squares SGD step on float64 weights; returns the graph's pieces."""
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float64, (None, 3), name="x")
+        y = gc.placeholder(gc.float64, (None, 1), name="y")
+        w = gc.Variable(np.linspace(-1, 1, 3).reshape(3, 1), name="w")
+        loss = gc.reduce_sum(gc.square(gc.matmul(x, w) - y))
+        train = w.assign_sub(0.05 * gc.gradients(loss, [w])[0])
+        init = gc.global_variables_initializer()
+    return graph, x, y, w, loss, train, init
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_make_callable_runs_what_run_runs(backend):
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((4, 3)), rng.standard_normal((4, 1))) for _ in range(3)]
+    graph, x, y, w, loss, train, init = _sgd_graph()
+    results = {}
+    for how in ("run", "callable"):
+        with gc.Session(graph, backend=backend) as sess:
+            sess.run(init)
+            step = sess.make_callable({"loss": loss, "update": [train]}, [y, x])
+            results[how] = [sess.run({"loss": loss, "update": [train]}, {x: xv, y: yv})
+                            if how == "run" else step(yv, xv) for xv, yv in batches]
+            results[how].append(sess.run(w))
+    for got, want in zip(results["callable"][:-1], results["run"][:-1]):
+        assert set(got) == {"loss", "update"} and len(got["update"]) == 1
+        assert got["loss"] == want["loss"]  # the same program on the same values
+        np.testing.assert_array_equal(got["update"][0], want["update"][0])
+    np.testing.assert_array_equal(results["callable"][-1], results["run"][-1])
+
+
+def test_make_callable_converts_and_checks_its_values():
+    graph, x, y, w, loss, train, init = _sgd_graph()
+    with gc.Session(graph) as sess:
+        sess.run(init)
+        step = sess.make_callable(loss, ["x", y])
+        as_lists = step([[1, 2, 3]], [[0.5]])  # converted, as run() converts
+        assert as_lists == sess.run(loss, {x: np.array([[1.0, 2, 3]]), y: np.array([[0.5]])})
+        with pytest.raises(gc.InvalidArgumentError,
+                           match=r"shape \(2, 4\) to placeholder 'x'.*\(None, 3\).*shapes differ"):
+            step(np.ones((2, 4)), np.ones((2, 1)))
+        with pytest.raises(TypeError, match=r"takes 2 feed values \(for x:0, y:0\), got 1"):
+            step(np.ones((2, 3)))
+        with pytest.raises(ValueError, match="more than once"):
+            sess.make_callable(loss, [x, "x:0"])
+        with pytest.raises(TypeError, match="cannot feed operation"):
+            sess.make_callable(loss, [train.node])
+    with pytest.raises(RuntimeError, match="closed Session"):
+        step(np.ones((2, 3)), np.ones((2, 1)))
