@@ -77,7 +77,7 @@ def plot_losses(losses: list[float], path: Path) -> Path | None:
     return path
 
 
-def _runs_natively(session: gc.Session) -> bool:
+def runs_natively(session: gc.Session) -> bool:
     """Whether every program the session has compiled runs as machine code now (the
     numba backend compiles in the background; other backends always do)."""
     return all(getattr(executable, "native", True) for _, executable in
@@ -108,7 +108,7 @@ def run(steps: int = 500, backend: str | None = None, dtype: str = "float32",
             start = time.perf_counter()
             loss, _ = sess.run([g["loss"], g["train"]], {g["x"]: x, g["y"]: y})
             elapsed = time.perf_counter() - start
-            native = _runs_natively(sess)  # (numba compiles in the background meanwhile)
+            native = runs_natively(sess)  # (numba compiles in the background meanwhile)
             times[native].append(elapsed)
             if native and len(times[True]) == 1:
                 ready = start - began
