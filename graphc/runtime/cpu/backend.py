@@ -26,6 +26,7 @@ from graphc.runtime.interpreter import Interpreter, evaluate
 from graphc.runtime.cpu.codegen import (HOST_OPS, VIEW_OPS, Segment, Step, compile_segments,
                                         plan)
 from graphc.runtime.cpu.emit import EMITTERS
+from graphc.runtime.cpu.memory import grown, new_workspace
 from graphc.runtime.cpu.tiers import TieredSegment
 
 
@@ -168,19 +169,26 @@ def _segment_runner(tiered: TieredSegment, inputs: list[int],
                     outputs: list[tuple[int, np.dtype]]) -> Runner:
     in_place = bool(tiered.segment.in_place)
     proven: set[tuple[Any, ...]] = set()  # input shapes it has run at without error
+    slots = tiered.segment.slot_count
+    # workspaces not in use: a run takes one (concurrent runs take different ones) and
+    # gives it back, grown if a slot was too small
+    idle: list[np.ndarray] = []
 
     def segment(env: list[Any], state: RunState, writes: dict[Node, np.ndarray]) -> None:
         args = [env[i] for i in inputs]
         if not (tiered.native or tiered.ready(args)):
             results = tiered.interpret(args, state)
-        elif in_place:
-            shapes = tuple(map(_shape, args))
-            proved = shapes in proven
-            results = tiered.function(*args, proved)
-            if not proved and len(proven) < _MAX_PROVEN:
-                proven.add(shapes)
         else:
-            results = tiered.function(*args)
+            space = idle.pop() if idle else new_workspace(slots)
+            if in_place:
+                shapes = tuple(map(_shape, args))
+                proved = shapes in proven
+                results = tiered.function(*args, proved, space)
+                if not proved and len(proven) < _MAX_PROVEN:
+                    proven.add(shapes)
+            else:
+                results = tiered.function(*args, space)
+            idle.append(grown(space))
         for (i, dtype), value in zip(outputs, results):
             env[i] = _to_host(value, dtype)
     return segment

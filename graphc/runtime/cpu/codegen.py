@@ -3,6 +3,7 @@
 The schedule is reordered so that values with no inputs (feeds, variable reads, constants,
 random draws) come first and assignments last; what remains runs as one native segment
 unless an op without a kernel splits it. The seed's training step is one native call.
+Intermediates live in a workspace the memory plan lays out (memory.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from graphc.files import write_atomically
 from graphc.graph import Node, Tensor
 from graphc.program import Program
 from graphc.runtime.cpu.emit import ELEMENTWISE_EMITTERS, EMITTERS, Emit, can_emit
+from graphc.runtime.cpu.memory import plan_slots
 
 # ops the host always runs, by design: they move values in and out of native code, or (the
 # random ops) must draw the same stream as the numpy backend
@@ -39,6 +41,13 @@ class Segment:
     # with the input it would overwrite; the function then takes a last argument,
     # in_place, that says whether this run may
     in_place: dict[Node, int] = field(default_factory=dict)
+    # the workspace slot of each intermediate kept there (see memory.py); the function's
+    # last argument is the workspace
+    slots: dict[Tensor, int] = field(default_factory=dict)
+
+    @property
+    def slot_count(self) -> int:
+        return max(self.slots.values(), default=-1) + 1
 
 
 Step = Node | Segment  # a Node runs on the host
@@ -64,7 +73,22 @@ def plan(program: Program) -> list[Step]:
     steps += sinks
     choose_in_place(steps, program)
     _link(steps, program)
+    consumers = _consumers(program)
+    for step in steps:
+        if isinstance(step, Segment):
+            step.slots = plan_slots(
+                step.nodes, step.outputs,
+                lambda n, s=step: bool(n.types) and n not in s.in_place,
+                lambda t: views_of(t, consumers))
     return steps
+
+
+def _consumers(program: Program) -> dict[Tensor, list[Node]]:
+    consumers: dict[Tensor, list[Node]] = {}
+    for node in program.schedule:
+        for t in node.inputs:
+            consumers.setdefault(t, []).append(node)
+    return consumers
 
 
 def choose_in_place(steps: list[Step], program: Program) -> None:
@@ -86,10 +110,7 @@ def choose_in_place(steps: list[Step], program: Program) -> None:
         return
     last = steps[segments[-1]]
     assert isinstance(last, Segment)
-    consumers: dict[Tensor, list[Node]] = {}
-    for node in program.schedule:
-        for t in node.inputs:
-            consumers.setdefault(t, []).append(node)
+    consumers = _consumers(program)
     assigned = [n.attrs["var"] for n in program.schedule if n.op == "assign"]
     chosen = {}
     for node in last.nodes:
@@ -179,12 +200,14 @@ def segment_source(segment: Segment, name: str, kernels: dict[str, str]) -> str:
     def var(t: Tensor) -> str:
         return names.setdefault(t, f"t{len(names)}")
 
-    params = [var(t) for t in segment.inputs] + (["in_place"] if segment.in_place else [])
+    params = [var(t) for t in segment.inputs] + \
+        (["in_place"] if segment.in_place else []) + ["space"]
     lines = ["@njit(cache=True, nogil=True)", f"def {name}({', '.join(params)}):"]
     for node in segment.nodes:
         emit = Emit(node, [var(t) for t in node.inputs], kernels,
                     in_place="in_place" if node in segment.in_place else None,
-                    accumulator=segment.in_place.get(node))
+                    accumulator=segment.in_place.get(node),
+                    slot=segment.slots.get(node.outputs[0], -1) if node.outputs else -1)
         expression = EMITTERS[node.op](emit)
         lines.append(f"    {var(node.outputs[0])} = {expression}  # {node.op} {node.name}")
     results = "".join(f"{var(t)}, " for t in segment.outputs)

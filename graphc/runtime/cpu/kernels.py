@@ -1,9 +1,13 @@
 """Native kernels the generated code calls: each is compiled once per argument types
 (op, dtype, rank) and cached on disk, then shared by every graph that uses it.
 
-Elementwise ops need no kernel here: the code generator writes them as numpy array
-expressions, which numba compiles into loops. Kernels raise plain errors; the backend
-re-runs a failed run on the reference interpreter to name the op and the shapes.
+Elementwise ops need no kernel here: the code generator writes each as a loop of its own.
+Kernels raise plain errors; the backend re-runs a failed run on the reference interpreter
+to name the op and the shapes.
+
+A kernel that makes an array takes it from the run's workspace: `space` is the segment's
+byte buffer (see memory.py) and `slot` the part of it the memory plan gave the result, or
+-1 for an array of its own (a result that outlives the run).
 """
 
 from __future__ import annotations
@@ -29,6 +33,39 @@ def _scalar_impl(x):  # type: ignore[no-untyped-def]
     return lambda x: x
 
 
+def itemsize(dtype):  # type: ignore[no-untyped-def]
+    """The size in bytes of a numpy scalar type, known when numba compiles."""
+    raise NotImplementedError("only callable from numba code")
+
+
+@overload(itemsize)
+def _itemsize_impl(dtype):  # type: ignore[no-untyped-def]
+    size = np.dtype(str(dtype.dtype)).itemsize
+    return lambda dtype: size
+
+
+@_kernel
+def scratch(space, slot, shape, dtype):  # type: ignore[no-untyped-def]
+    """An uninitialized array of `shape` and `dtype` in slot `slot` of the workspace, or of
+    its own when slot is -1 or the slot is too small. A slot too small records the size it
+    needed and raises the workspace's grow flag, and the host gives the next run a larger
+    workspace (memory.grown)."""
+    if slot < 0:
+        return np.empty(shape, dtype)
+    count = 1
+    for d in shape:
+        count *= d
+    size = count * itemsize(dtype)
+    slots = space[8:16].view(np.int64)[0]
+    header = space[:8 * (2 + 3 * slots)].view(np.int64)
+    start, capacity = header[2 + slot], header[2 + slots + slot]
+    if size <= capacity:
+        return space[start:start + size].view(dtype).reshape(shape)
+    header[0] = 1
+    header[2 + 2 * slots + slot] = max(header[2 + 2 * slots + slot], size)
+    return np.empty(shape, dtype)
+
+
 @_kernel
 def _product_shape(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
     m, k = (a.shape[1], a.shape[0]) if transpose_a else (a.shape[0], a.shape[1])
@@ -47,20 +84,21 @@ def _relu_in_place(c):  # type: ignore[no-untyped-def]
 
 
 @_kernel
-def matmul(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+def matmul(a, b, transpose_a, transpose_b, space, slot):  # type: ignore[no-untyped-def]
     """op(a) @ op(b) for float arrays, by BLAS gemm."""
-    c = np.empty(_product_shape(a, b, transpose_a, transpose_b), a.dtype)
+    c = scratch(space, slot, _product_shape(a, b, transpose_a, transpose_b), a.dtype)
     gemm(a, b, c, transpose_a, transpose_b, 1.0, 0.0)
     return c
 
 
 @_kernel
-def matmul_loops(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+def matmul_loops(a, b, transpose_a, transpose_b, space, slot):  # type: ignore[no-untyped-def]
     """op(a) @ op(b) for integer arrays (BLAS has no integer gemm)."""
     m, n = _product_shape(a, b, transpose_a, transpose_b)
     x = a.T if transpose_a else a
     y = b.T if transpose_b else b
-    c = np.zeros((m, n), a.dtype)
+    c = scratch(space, slot, (m, n), a.dtype)
+    c[:] = 0
     for i in range(m):
         for p in range(x.shape[1]):
             for j in range(n):
@@ -69,9 +107,9 @@ def matmul_loops(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def
 
 
 @_kernel
-def matmul_relu(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+def matmul_relu(a, b, transpose_a, transpose_b, space, slot):  # type: ignore[no-untyped-def]
     """max(op(a) @ op(b), 0): gemm, then the ReLU while the product is in cache."""
-    c = matmul(a, b, transpose_a, transpose_b)
+    c = matmul(a, b, transpose_a, transpose_b, space, slot)
     _relu_in_place(c)
     return c
 
@@ -87,9 +125,10 @@ def _fill_broadcast(c, x):  # type: ignore[no-untyped-def]
 
 
 @_kernel
-def matmul_bias_relu(a, b, bias, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+def matmul_bias_relu(a, b, bias, transpose_a, transpose_b,  # type: ignore[no-untyped-def]
+                     space, slot):
     """max(op(a) @ op(b) + bias, 0): C starts as the broadcast bias and gemm adds into it."""
-    c = np.empty(_product_shape(a, b, transpose_a, transpose_b), a.dtype)
+    c = scratch(space, slot, _product_shape(a, b, transpose_a, transpose_b), a.dtype)
     _fill_broadcast(c, bias)
     gemm(a, b, c, transpose_a, transpose_b, 1.0, 1.0)
     _relu_in_place(c)
@@ -97,9 +136,10 @@ def matmul_bias_relu(a, b, bias, transpose_a, transpose_b):  # type: ignore[no-u
 
 
 @_kernel
-def matmul_mask(a, b, mask, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+def matmul_mask(a, b, mask, transpose_a, transpose_b,  # type: ignore[no-untyped-def]
+                space, slot):
     """op(a) @ op(b) where mask > 0, else 0 (the ReLU gradient mask as a gemm epilogue)."""
-    c = matmul(a, b, transpose_a, transpose_b)
+    c = matmul(a, b, transpose_a, transpose_b, space, slot)
     if mask.shape == c.shape:  # the usual case: one flat pass the compiler vectorizes
         flat_c, flat_m = c.ravel(), np.ascontiguousarray(mask).ravel()
         zero = c.dtype.type(0)
@@ -127,11 +167,11 @@ def matmul_add(a, b, c, scale, transpose_a, transpose_b, in_place):  # type: ign
 
 
 @_kernel
-def reduce_rows(x, kind):  # type: ignore[no-untyped-def]
+def reduce_rows(x, kind, space, slot):  # type: ignore[no-untyped-def]
     """Sum (kind 0), max (kind 1) or mean (kind 2) of each row of a C-contiguous 2-d
     array; sums accumulate in float64."""
     rows, length = x.shape
-    out = np.empty(rows, x.dtype)
+    out = scratch(space, slot, (rows,), x.dtype)
     for r in range(rows):
         if kind != 1:
             total = 0.0
@@ -160,6 +200,15 @@ def _sum_into(x, out, target):  # type: ignore[no-untyped-def]
     flat_x = xc.ravel()
     flat_out = out.ravel()
     rank, lead = len(target), xc.ndim - len(target)
+    trailing = True  # target is x's last dims (a bias gradient): add x row by row
+    for k in range(rank):
+        trailing = trailing and target[k] == xc.shape[lead + k]
+    if trailing:
+        width = flat_out.size
+        for start in range(0, flat_x.size, max(width, 1)):
+            for j in range(width):
+                flat_out[j] += flat_x[start + j]
+        return
     strides = np.zeros(xc.ndim, np.int64)
     step = 1
     for k in range(rank - 1, -1, -1):
@@ -180,19 +229,18 @@ def _sum_into(x, out, target):  # type: ignore[no-untyped-def]
 
 
 @_kernel
-def sum_to(x, target):  # type: ignore[no-untyped-def]
+def sum_to(x, target, space, slot):  # type: ignore[no-untyped-def]
     """x summed down to the shape `target` (of x's rank); x itself when nothing sums."""
     if x.shape == target:
         return np.ascontiguousarray(x)
-    out = np.zeros(target, x.dtype)
-    _sum_into(x, out, target)
-    return out
+    return sum_to_lower_rank(x, target, space, slot)
 
 
 @_kernel
-def sum_to_lower_rank(x, target):  # type: ignore[no-untyped-def]
+def sum_to_lower_rank(x, target, space, slot):  # type: ignore[no-untyped-def]
     """x summed down to the shape `target`, of lower rank than x."""
-    out = np.zeros(target, x.dtype)
+    out = scratch(space, slot, target, x.dtype)
+    out[...] = 0
     _sum_into(x, out, target)
     return out
 
@@ -214,9 +262,11 @@ def broadcast_to(x, shape):  # type: ignore[no-untyped-def]
 
 
 @_kernel
-def full(shape, value):  # type: ignore[no-untyped-def]
-    """An array of `shape` filled with `value`, of value's dtype."""
-    return np.full(shape, value)
+def full(shape, value, dtype, space, slot):  # type: ignore[no-untyped-def]
+    """An array of `shape` and `dtype` filled with `value`."""
+    out = scratch(space, slot, shape, dtype)
+    out[...] = value
+    return out
 
 
 @_kernel

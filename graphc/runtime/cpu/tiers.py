@@ -127,7 +127,8 @@ class TieredSegment:
         from numba import typeof, types
 
         signature = tuple(typeof(a) for a in args) + \
-            ((types.boolean,) if self.segment.in_place else ())
+            ((types.boolean,) if self.segment.in_place else ()) + \
+            (types.Array(types.uint8, 1, "C"),)  # the workspace
         self.function.compile(signature)
 
     def interpret(self, args: Sequence[Any], state: RunState) -> list[Any]:
