@@ -195,8 +195,15 @@ def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str) -> 
     of the inputs."""
     arrays = [i for i, rank in enumerate(ranks) if rank]
     rank = max(ranks)
-    shapes = ", ".join(f"a{i}.shape" for i in arrays)
-    lines = [f"    shape = np.broadcast_shapes({shapes})",
+    dims = []
+    for d in range(rank):  # numpy's rule: align the last dims; a 1 stretches
+        dim = ""
+        for i in arrays:
+            if d >= rank - ranks[i]:
+                own = f"a{i}.shape[{d - rank + ranks[i]}]"
+                dim = f"K.broadcast_dim({dim}, {own})" if dim else own
+        dims.append(dim)
+    lines = [f"    shape = {tuple_of(dims)}",
              f"    out = K.scratch(space, slot, shape, {dtype})"]
     lines += [f"    x{i} = K.scalar(a{i})" for i, r in enumerate(ranks) if not r]
     index = ", ".join(f"j{d}" for d in range(rank))
@@ -309,10 +316,12 @@ def _reduce(e: Emit, kind: int) -> str:
         x = f"K.transpose({x}, {tuple(kept + list(axes))})"
     count = product_of([dims[d] for d in axes])
     rows = f"K.reshape({x}, ({product_of([dims[d] for d in kept])}, {count}))"
-    out = f"K.reduce_rows({rows}, np.int64({kind}), {e.space})"
     result = [dims[d] if d in kept else ONE for d in range(rank)] if e.attrs["keepdims"] \
         else [dims[d] for d in kept]
-    return f"K.reshape({out}, {tuple_of(result)})" if result else f"{out}[0]"
+    if not result:  # one scalar: no array at all
+        return f"{e.dtype}(K.reduce_row({rows}, np.int64(0), np.int64({kind})))"
+    out = f"K.reduce_rows({rows}, np.int64({kind}), {e.space})"
+    return f"K.reshape({out}, {tuple_of(result)})"
 
 
 EMITTERS["reduce_sum"] = lambda e: _reduce(e, 0)

@@ -67,6 +67,16 @@ def scratch(space, slot, shape, dtype):  # type: ignore[no-untyped-def]
 
 
 @_kernel
+def broadcast_dim(m, n):  # type: ignore[no-untyped-def]
+    """The dim two broadcast dims make (np.broadcast_shapes allocates; this does not)."""
+    if m == n or n == 1:
+        return m
+    if m == 1:
+        return n
+    raise ValueError("operands could not be broadcast together")
+
+
+@_kernel
 def _product_shape(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
     m, k = (a.shape[1], a.shape[0]) if transpose_a else (a.shape[0], a.shape[1])
     k2, n = (b.shape[1], b.shape[0]) if transpose_b else (b.shape[0], b.shape[1])
@@ -167,28 +177,33 @@ def matmul_add(a, b, c, scale, transpose_a, transpose_b, in_place):  # type: ign
 
 
 @_kernel
+def reduce_row(x, r, kind):  # type: ignore[no-untyped-def]
+    """Sum (kind 0), max (kind 1) or mean (kind 2) of row r of a 2-d array; sums
+    accumulate in float64."""
+    length = x.shape[1]
+    if kind != 1:
+        total = 0.0
+        for i in range(length):
+            total += x[r, i]
+        return total / length if kind == 2 else total
+    if length == 0:
+        raise ValueError("reduce_max: zero-size reduction has no identity")
+    best = x[r, 0]
+    for i in range(1, length):
+        v = x[r, i]
+        if v > best or v != v:
+            best = v
+            if v != v:
+                break
+    return best
+
+
+@_kernel
 def reduce_rows(x, kind, space, slot):  # type: ignore[no-untyped-def]
-    """Sum (kind 0), max (kind 1) or mean (kind 2) of each row of a C-contiguous 2-d
-    array; sums accumulate in float64."""
-    rows, length = x.shape
-    out = scratch(space, slot, (rows,), x.dtype)
-    for r in range(rows):
-        if kind != 1:
-            total = 0.0
-            for i in range(length):
-                total += x[r, i]
-            out[r] = total / length if kind == 2 else total
-        else:
-            if length == 0:
-                raise ValueError("reduce_max: zero-size reduction has no identity")
-            best = x[r, 0]
-            for i in range(1, length):
-                v = x[r, i]
-                if v > best or v != v:
-                    best = v
-                    if v != v:
-                        break
-            out[r] = best
+    """reduce_row of each row of a C-contiguous 2-d array."""
+    out = scratch(space, slot, (x.shape[0],), x.dtype)
+    for r in range(x.shape[0]):
+        out[r] = reduce_row(x, r, kind)
     return out
 
 
