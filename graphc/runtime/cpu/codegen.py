@@ -76,11 +76,18 @@ def plan(program: Program) -> list[Step]:
     consumers = _consumers(program)
     for step in steps:
         if isinstance(step, Segment):
-            step.slots = plan_slots(
-                step.nodes, step.outputs,
-                lambda n, s=step: bool(n.types) and n not in s.in_place,
-                lambda t: views_of(t, consumers))
+            _plan_memory(step, consumers)
     return steps
+
+
+def _plan_memory(segment: Segment, consumers: dict[Tensor, list[Node]]) -> None:
+    """Workspace slots for the segment's intermediates; an update's result is the
+    variable's own buffer (or a copy that leaves the run), never the workspace."""
+    def wants_slot(node: Node) -> bool:
+        return bool(node.types) and node not in segment.in_place
+
+    segment.slots = plan_slots(segment.nodes, segment.outputs, wants_slot,
+                               lambda t: views_of(t, consumers))
 
 
 def _consumers(program: Program) -> dict[Tensor, list[Node]]:

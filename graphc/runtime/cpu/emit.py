@@ -176,7 +176,7 @@ def _fused_elementwise(e: Emit) -> str:
 def _update_loop(expression: tuple[Any, ...], ranks: list[int], k: int) -> str:
     """A loop writing the expression over input k's elements into input k (when in_place
     says so, else into a copy of it); every other input has k's shape or is a scalar."""
-    names, lines = [], ["    out = a{k} if in_place else a{k}.copy()".format(k=k),
+    names, lines = [], [f"    out = a{k} if in_place else a{k}.copy()",
                         "    flat = out.reshape(out.size)"]
     for i, rank in enumerate(ranks):
         names.append("flat[i]" if i == k else f"x{i}" if rank == 0 else f"x{i}[i]")
