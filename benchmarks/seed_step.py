@@ -2,9 +2,10 @@
 hand-written numpy vs the BLAS floor; then the first run (compile) in fresh processes.
 
 Prints tables of medians (interleaved repetitions, so machine noise hits every column
-alike), ratios, and the peak memory numpy allocates per step (tracemalloc; numba's own
-allocations are not traced, so that column reads 0 for native steps). graphc's numba step
-is timed through Session.run and through a Session.make_callable function.
+alike), ratios, the peak memory numpy allocates per step (tracemalloc, which does not see
+numba's allocations) and the blocks numba's runtime allocates per step (its own counters;
+each array argument of a native call counts one). graphc's numba step is timed through
+Session.run and through a Session.make_callable function.
 Run: python benchmarks/seed_step.py [--repeats 200] [--large] [--no-compile]
 """
 
@@ -78,15 +79,30 @@ def peak_bytes(step: Callable[[], object]) -> int:
     return peak
 
 
+def native_blocks(step: Callable[[], object]) -> int:
+    """The blocks numba's runtime allocates in one step."""
+    from numba.core.runtime import _nrt_python, rtsys
+
+    step()
+    _nrt_python.memsys_enable_stats()
+    before = rtsys.get_allocation_stats().alloc
+    step()
+    count = rtsys.get_allocation_stats().alloc - before
+    _nrt_python.memsys_disable_stats()
+    return count
+
+
 def measure(size: str, dtype: str, repeats: int) -> None:
     steps = setup(SIZES[size], dtype, LEARNING_RATE[size])
     med = interleaved_medians(steps, repeats)
     peak = {name: peak_bytes(step) / 2**20 for name, step in steps.items()}
+    blocks = {name: native_blocks(step) for name, step in steps.items()}
     print(f"\n{size} {SIZES[size]} {dtype}, median of {repeats} interleaved steps")
-    print(f"{'':13} {'ms/step':>9} {'x floor':>8} {'x numpy':>8} {'peak MiB':>9}")
+    print(f"{'':13} {'ms/step':>9} {'x floor':>8} {'x numpy':>8} {'peak MiB':>9} "
+          f"{'nrt allocs':>10}")
     for name in steps:
         print(f"{name:13} {med[name]:9.3f} {med[name] / med['blas floor']:8.2f} "
-              f"{med[name] / med['numpy']:8.2f} {peak[name]:9.2f}")
+              f"{med[name] / med['numpy']:8.2f} {peak[name]:9.2f} {blocks[name]:10d}")
 
 
 FIRST_RUN = """

@@ -204,7 +204,7 @@ def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str) -> 
                 dim = f"K.broadcast_dim({dim}, {own})" if dim else own
         dims.append(dim)
     lines = [f"    shape = {tuple_of(dims)}",
-             f"    out = K.scratch(space, slot, shape, {dtype})"]
+             f"    out = K.scratch(space, slot, shape, np.dtype({dtype}))"]
     lines += [f"    x{i} = K.scalar(a{i})" for i, r in enumerate(ranks) if not r]
     index = ", ".join(f"j{d}" for d in range(rank))
     flat = [f"x{i}" if not r else f"f{i}[i]" for i, r in enumerate(ranks)]
@@ -290,7 +290,8 @@ def _sum_to(e: Emit) -> str:
 
 def _full(e: Emit, shape: str, value: str) -> str:
     """An array of the node's dtype filled with value (a scalar if the shape is ())."""
-    return f"K.full({shape}, {value}, {e.dtype}, {e.space})" if shape != "()" else value
+    return f"K.full({shape}, {value}, np.dtype({e.dtype}), {e.space})" if shape != "()" \
+        else value
 
 
 @emits("fill")
@@ -311,7 +312,7 @@ def _reduce(e: Emit, kind: int) -> str:
     kept = [d for d in range(rank) if d not in axes]
     dims = e.shape(0)
     x = e.args[0] if rank else \
-        f"K.full((1,), K.scalar({e.args[0]}), {e.dtype}, space, np.int64(-1))"
+        f"K.full((1,), K.scalar({e.args[0]}), np.dtype({e.dtype}), space, np.int64(-1))"
     if list(range(rank)) != kept + list(axes):
         x = f"K.transpose({x}, {tuple(kept + list(axes))})"
     count = product_of([dims[d] for d in axes])

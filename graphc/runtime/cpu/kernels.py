@@ -45,25 +45,37 @@ def _itemsize_impl(dtype):  # type: ignore[no-untyped-def]
 
 
 @_kernel
+def _header(space):  # type: ignore[no-untyped-def]
+    """The workspace's header (see memory.py) as int64s, and its number of slots."""
+    slots = space[8:16].view(np.int64)[0]
+    return space[:8 * (2 + 3 * slots)].view(np.int64), slots
+
+
+@_kernel
+def _slot_start(space, slot, size):  # type: ignore[no-untyped-def]
+    """Where slot `slot` starts if `size` bytes fit in it; else -1, the size recorded as
+    needed and the grow flag raised."""
+    header, slots = _header(space)
+    if size <= header[2 + slots + slot]:
+        return header[2 + slot]
+    header[0] = 1
+    header[2 + 2 * slots + slot] = max(header[2 + 2 * slots + slot], size)
+    return -1
+
+
+@_kernel
 def scratch(space, slot, shape, dtype):  # type: ignore[no-untyped-def]
-    """An uninitialized array of `shape` and `dtype` in slot `slot` of the workspace, or of
-    its own when slot is -1 or the slot is too small. A slot too small records the size it
-    needed and raises the workspace's grow flag, and the host gives the next run a larger
-    workspace (memory.grown)."""
-    if slot < 0:
-        return np.empty(shape, dtype)
+    """An uninitialized array of `shape` and `dtype` (a np.dtype) in slot `slot` of the
+    workspace, or of its own when slot is -1 or the slot is too small (then the host gives
+    the next run a larger workspace: memory.grown)."""
     count = 1
     for d in shape:
         count *= d
     size = count * itemsize(dtype)
-    slots = space[8:16].view(np.int64)[0]
-    header = space[:8 * (2 + 3 * slots)].view(np.int64)
-    start, capacity = header[2 + slot], header[2 + slots + slot]
-    if size <= capacity:
-        return space[start:start + size].view(dtype).reshape(shape)
-    header[0] = 1
-    header[2 + 2 * slots + slot] = max(header[2 + 2 * slots + slot], size)
-    return np.empty(shape, dtype)
+    start = _slot_start(space, slot, size) if slot >= 0 else -1
+    if start < 0:
+        return np.empty(shape, dtype)
+    return space[start:start + size].view(dtype).reshape(shape)
 
 
 @_kernel
