@@ -100,6 +100,16 @@ def run_steps(steps, inputs, table_index):
     return pool[-1]
 
 
+def graph_of(program):
+    """The program as a graph: a placeholder per leaf (every dim unknown), and its output."""
+    leaves, steps = program
+    graph = gc.Graph()
+    with graph.as_default():
+        xs = [gc.placeholder(gc.float64, [None] * a.ndim) for a in leaves]
+        out = run_steps(steps, xs, 0)
+    return graph, xs, out
+
+
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
@@ -109,10 +119,7 @@ SETTINGS = settings(max_examples=40, deadline=None,
 def test_random_graphs_agree_with_numpy_in_graph_and_eager_modes(program):
     leaves, steps = program
     expected = np.asarray(run_steps(steps, leaves, 1))
-    graph = gc.Graph()
-    with graph.as_default():
-        xs = [gc.placeholder(gc.float64, [None] * a.ndim) for a in leaves]
-        out = run_steps(steps, xs, 0)
+    graph, xs, out = graph_of(program)
     if not isinstance(out, gc.Tensor):  # no step applied: the output is a leaf
         return
     for optimize in (True, False):  # every pass preserves results
@@ -130,10 +137,7 @@ def test_random_graphs_agree_with_numpy_on_the_numba_backend(program, optimize):
     whose intermediates live in the workspace's shared slots (the first sizes them)."""
     leaves, steps = program
     expected = np.asarray(run_steps(steps, leaves, 1))
-    graph = gc.Graph()
-    with graph.as_default():
-        xs = [gc.placeholder(gc.float64, [None] * a.ndim) for a in leaves]
-        out = run_steps(steps, xs, 0)
+    graph, xs, out = graph_of(program)
     if not isinstance(out, gc.Tensor):
         return
     with gc.Session(graph, backend="numba", optimize=optimize) as sess:
