@@ -140,7 +140,8 @@ BINARY = {"add": "({0} + {1})", "subtract": "({0} - {1})", "multiply": "({0} * {
 
 
 def elementwise(op: str, args: list[str], dtype: str) -> str:
-    """The array expression for an elementwise op on argument expressions."""
+    """The expression for an elementwise op on argument expressions (element reads, in
+    the generated loops)."""
     template = UNARY.get(op) or BINARY[op]
     return template.format(*args, one=f"{dtype}(1)", zero=f"{dtype}(0)", dtype=dtype)
 
