@@ -265,7 +265,7 @@ def sum_to(x, target, space, slot):  # type: ignore[no-untyped-def]
 
 @_kernel
 def sum_to_lower_rank(x, target, space, slot):  # type: ignore[no-untyped-def]
-    """x summed down to the shape `target`, of lower rank than x."""
+    """x summed down to the shape `target` (of x's rank or lower)."""
     out = scratch(space, slot, target, x.dtype)
     out[...] = 0
     _sum_into(x, out, target)

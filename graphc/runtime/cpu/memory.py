@@ -45,17 +45,18 @@ def plan_slots(nodes: Sequence[Node], outputs: Sequence[Tensor],
     slots: dict[Tensor, int] = {}
     free: list[int] = []
     dies: dict[int, list[int]] = {}  # node index -> slots free after it runs
-    count = 0
+    count = 0  # slots numbered so far
     for i, node in enumerate(nodes):
         if wants_slot(node):
             result = node.outputs[0]
-            aliases = views_of(result)
+            aliases = views_of(result)  # the result and its views, all made from node i on
             if not aliases & leaving:
-                slot = free.pop() if free else count
-                count = max(count, slot + 1)
+                if free:
+                    slot = free.pop()
+                else:
+                    slot, count = count, count + 1
                 slots[result] = slot
-                end = max((last_read.get(t, i) for t in aliases), default=i)
-                dies.setdefault(max(end, i), []).append(slot)
+                dies.setdefault(max(last_read.get(t, i) for t in aliases), []).append(slot)
         free += dies.pop(i, [])
     return slots
 
@@ -64,13 +65,18 @@ def _header_bytes(slots: int) -> int:
     return -(-8 * (2 + 3 * slots) // ALIGNMENT) * ALIGNMENT
 
 
+def _header(space: np.ndarray, slots: int) -> np.ndarray:
+    """The workspace's header as int64s (kernels.scratch reads it the same way)."""
+    return space[:8 * (2 + 3 * slots)].view(np.int64)
+
+
 def new_workspace(slots: int, capacities: Sequence[int] | None = None) -> np.ndarray:
     """A workspace for `slots` slots of the given capacities in bytes (none: all empty, so
     the first run records what each slot needs)."""
     capacities = [-(-c // ALIGNMENT) * ALIGNMENT for c in capacities or [0] * slots]
     offsets = np.cumsum([_header_bytes(slots), *capacities[:-1]], dtype=np.int64)
     space = np.zeros(_header_bytes(slots) + sum(capacities), np.uint8)
-    header = space[:8 * (2 + 3 * slots)].view(np.int64)
+    header = _header(space, slots)
     header[1] = slots
     header[2:2 + slots] = offsets[:slots]
     header[2 + slots:2 + 2 * slots] = capacities
@@ -83,6 +89,6 @@ def grown(space: np.ndarray) -> np.ndarray:
     if not space[0]:
         return space
     slots = int(space[8:16].view(np.int64)[0])
-    header = space[:8 * (2 + 3 * slots)].view(np.int64)
+    header = _header(space, slots)
     capacity, needed = header[2 + slots:2 + 2 * slots], header[2 + 2 * slots:]
     return new_workspace(slots, [int(c) for c in np.maximum(capacity, needed)])
