@@ -10,7 +10,10 @@ from contextlib import contextmanager
 
 class Gate:
     def __init__(self) -> None:
-        self._changed = threading.Condition(threading.Lock())
+        # entered as the lock itself: a Condition's own __enter__ is Python code, and a run
+        # passes through here twice
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._sharing = 0
         self._exclusive = False
         self._waiting = 0  # threads in wait(): leaving notifies only when there are some
@@ -21,19 +24,19 @@ class Gate:
         self._waiting -= 1
 
     def enter_shared(self) -> None:
-        with self._changed:
+        with self._lock:
             while self._exclusive:
                 self._wait()
             self._sharing += 1
 
     def leave_shared(self) -> None:
-        with self._changed:
+        with self._lock:
             self._sharing -= 1
             if not self._sharing and self._waiting:
                 self._changed.notify_all()
 
     def enter_exclusive(self) -> None:
-        with self._changed:
+        with self._lock:
             while self._exclusive:
                 self._wait()
             self._exclusive = True
@@ -41,7 +44,7 @@ class Gate:
                 self._wait()
 
     def leave_exclusive(self) -> None:
-        with self._changed:
+        with self._lock:
             self._exclusive = False
             if self._waiting:
                 self._changed.notify_all()

@@ -1,0 +1,210 @@
+"""The host program: the Python that runs a Program's steps around its native segments.
+
+A run of the numba backend is one generated Python function, made once per Program:
+values are its local variables, each host step is a line, and each native segment is one
+call with its bookkeeping written inline (taking a workspace, checking that an in-place
+update has run at these input shapes before). For the seed's training step it reads
+
+    def run(feeds, state):
+        variables = state.variables
+        t0, t1 = feeds
+        t2 = variables[R0]
+        ...
+        if S0.function is not None or S0.ready((t0, t2, t3, t1, t4, t5)):
+            space = S0_idle.pop() if S0_idle else S0.workspace()
+            ...
+            t6, t7, t8 = S0.function(t0, t2, t3, t1, t4, t5, proved, space)
+            ...
+        else:
+            t6, t7, t8 = S0.interpret(state, (t0, t2, t3, t1, t4, t5))
+        return [t6], {V0: t7, V1: t8}
+
+so the Python around the native code costs about what a hand-written loop around it would:
+a loop over step objects reading and writing a list of values cost ~3x as much (measured
+with benchmarks/seed_overhead.py). Names in capitals are the objects the code uses
+(variable nodes, constants, segments), bound in the function's globals.
+"""
+
+from __future__ import annotations
+
+import linecache
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from graphc import shapes
+from graphc.graph import Node, Tensor
+from graphc.program import Program
+from graphc.registry import OPS
+from graphc.runtime.backend import RunState
+from graphc.runtime.cpu.codegen import VIEW_OPS, Segment, Step
+from graphc.runtime.cpu.memory import grown, new_workspace
+from graphc.runtime.cpu.tiers import TieredSegment
+from graphc.runtime.interpreter import evaluate
+
+HostProgram = Callable[[Sequence[np.ndarray], RunState],
+                       tuple[list[np.ndarray], dict[Node, np.ndarray]]]
+
+_MAX_PROVEN = 64  # input-shape signatures remembered per segment
+
+
+def to_host(value: Any, dtype: np.dtype) -> np.ndarray:
+    """A value as the C-contiguous, writable array of `dtype` the host expects."""
+    if type(value) is np.ndarray and value.flags.carray and value.dtype == dtype:
+        return value  # (carray: C-contiguous, aligned and writable)
+    return np.array(value, dtype=dtype, order="C")
+
+
+class NativeSegment:
+    """A segment at run time: its tiers (tiers.py), and the workspaces (memory.py) and
+    in-place proofs of its native runs.
+
+    An update chosen by codegen.choose_in_place writes into its variable's own buffer only
+    once the segment has run out of place without error at the same input shapes: every
+    op's output shape follows from its input shapes, so such a run cannot fail halfway
+    through its updates. Inputs whose static shape is fully known cannot change shape, so
+    only the others are compared."""
+
+    def __init__(self, tiered: TieredSegment) -> None:
+        segment = tiered.segment
+        self.tiered = tiered
+        self.function: Any = None  # the native function, once runs may call it
+        self.idle: list[np.ndarray] = []  # workspaces not in use (each run takes its own)
+        self.proven: set[tuple[Any, ...]] = set()  # varying input shapes run at without error
+        self.varying = [t for t in segment.inputs if not shapes.is_fully_defined(t.shape)]
+        self._dtypes = [t.dtype.np for t in segment.outputs]
+
+    def ready(self, args: Sequence[Any]) -> bool:
+        """Whether runs may call the native function now (see TieredSegment.ready)."""
+        if self.tiered.native or self.tiered.ready(args):
+            self.function = self.tiered.function
+            return True
+        return False
+
+    def interpret(self, state: RunState, args: Sequence[Any]) -> list[np.ndarray]:
+        return [to_host(v, d) for v, d in zip(self.tiered.interpret(args, state), self._dtypes)]
+
+    def workspace(self) -> np.ndarray:
+        return new_workspace(self.tiered.segment.slot_count)
+
+    def prove(self, key: tuple[Any, ...]) -> None:
+        if len(self.proven) < _MAX_PROVEN:
+            self.proven.add(key)
+
+
+class _Source:
+    """The function's lines, and the objects its names stand for."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[Tensor, str] = {}
+        self.globals: dict[str, Any] = {"grown": grown, "to_host": to_host}
+        self._bound = 0
+
+    def var(self, t: Tensor) -> str:
+        return self.names.setdefault(t, f"t{len(self.names)}")
+
+    def vars(self, tensors: Sequence[Tensor]) -> str:
+        """Names for a tuple target or a call's arguments: 'a, b, ' (with the comma)."""
+        return "".join(f"{self.var(t)}, " for t in tensors)
+
+    def bind(self, prefix: str, value: Any) -> str:
+        name, self._bound = f"{prefix}{self._bound}", self._bound + 1
+        self.globals[name] = value
+        return name
+
+
+def host_program(steps: list[Step], program: Program,
+                 native: Callable[[Segment], NativeSegment]) -> HostProgram:
+    """The generated function running `steps`: called with the feeds (in program.feeds'
+    order) and the run's state, it returns the fetched values and the variable writes.
+    `native` gives each segment its run-time object."""
+    src = _Source()
+    body = src.lines
+    if program.feeds:
+        body.append(f"{src.vars(program.feeds)}= feeds")
+    made_natively = {n for s in steps if isinstance(s, Segment) for n in s.nodes
+                     if n.op not in VIEW_OPS}
+    writes: list[str] = []
+    for step in steps:
+        if isinstance(step, Segment):
+            _segment(src, step, native(step))
+        elif step.op == "assign":
+            writes.append(_assign(src, step, made_natively))
+        elif step.types:
+            _host_node(src, step)
+    body.append(f"return [{src.vars(program.fetches)}], {{{', '.join(writes)}}}")
+    source = "def run(feeds, state):\n    variables = state.variables\n" + \
+        "".join(f"    {line}\n" for line in body)
+    return _define(source, src.globals)
+
+
+def _segment(src: _Source, segment: Segment, runtime: NativeSegment) -> None:
+    s = src.bind("S", runtime)
+    idle, proven = src.bind("IDLE", runtime.idle), src.bind("PROVEN", runtime.proven)
+    args, results = src.vars(segment.inputs), src.vars(segment.outputs)
+    lines = [f"space = {idle}.pop() if {idle} else {s}.workspace()"]
+    if segment.in_place:
+        key = "".join(f"{src.var(t)}.shape, " for t in runtime.varying)
+        lines += [f"key = ({key})", f"proved = key in {proven}",
+                  f"{results}= {s}.function({args}proved, space)",
+                  "if not proved:", f"    {s}.prove(key)"]
+    else:
+        lines.append(f"{results}= {s}.function({args}space)")
+    lines.append(f"{idle}.append(space if not space[0] else grown(space))")
+    for t in segment.outputs:  # a kernel's own array is host-ready; views and scalars not
+        if t.node.op in VIEW_OPS or t.shape == ():
+            lines.append(f"{src.var(t)} = to_host({src.var(t)}, {src.bind('D', t.dtype.np)})")
+    src.lines += [f"if {s}.function is not None or {s}.ready(({args})):",
+                  *(f"    {line}" for line in lines),
+                  "else:", f"    {results}= {s}.interpret(state, ({args}))"]
+
+
+def _assign(src: _Source, node: Node, made_natively: set[Node]) -> str:
+    """The assign's line; returns its entry in the writes. A variable owns its buffer
+    (updates may write into it), so a value the run did not make itself (a constant,
+    another variable, a view of one) is copied."""
+    var, out, value = src.bind("V", node.attrs["var"]), src.var(node.outputs[0]), \
+        src.var(node.inputs[0])
+    if node.inputs[0].node in made_natively:
+        src.lines.append(f"{out} = {value}")
+    else:
+        src.lines.append(f"{out} = {src.bind('A', _owned(node.types[0].dtype.np))}({value})")
+    return f"{var}: {out}"
+
+
+def _owned(dtype: np.dtype) -> Callable[[Any], np.ndarray]:
+    def owned(value: Any) -> np.ndarray:
+        stored = to_host(value, dtype)  # writable and C-ordered: each run passes one type
+        return stored if stored is not value else stored.copy()
+    return owned
+
+
+def _host_node(src: _Source, node: Node) -> None:
+    if node.op == "variable":
+        src.lines.append(f"{src.var(node.outputs[0])} = variables[{src.bind('R', node)}]")
+    elif node.op == "constant":
+        src.lines.append(f"{src.var(node.outputs[0])} = {src.bind('C', node.attrs['value'])}")
+    else:
+        opdef = OPS[node.op]
+
+        def on_host(state: RunState, *args: np.ndarray) -> list[np.ndarray]:
+            return evaluate(node, opdef, list(args), state)
+        src.lines.append(f"{src.vars(node.outputs)}= {src.bind('H', on_host)}(state, "
+                         f"{src.vars(node.inputs)})")
+
+
+_count = [0]
+
+
+def _define(source: str, names: dict[str, Any]) -> HostProgram:
+    """The function `run` in `source`, with `names` as its globals. Its source is put in
+    linecache, so a traceback through it shows the line."""
+    _count[0] += 1
+    filename = f"<graphc host program {_count[0]}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = dict(names)
+    exec(compile(source, filename, "exec"), namespace)
+    run: HostProgram = namespace["run"]
+    return run
