@@ -45,6 +45,8 @@ class Session:
         self._state = RunState()
         self._cache: dict[tuple[Any, ...], tuple[Program, Executable]] = {}
         self._calls: dict[tuple[Any, ...], _Call] = {}  # by _quick_key: the lean path
+        self._seen: dict[tuple[Any, ...], _Call] = {}  # by the ids of fetches and feed keys
+        self._held: list[Any] = []  # the objects whose ids are keys of _seen
         self._closed = False
         self._lock = threading.Lock()  # guards the cache and the variable table
         self._writer = threading.Lock()  # held by a state-changing run from read to commit
@@ -64,14 +66,32 @@ class Session:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         feed_dict = feed_dict or {}
+        # the objects themselves identify a call the session has seen (it keeps them alive)
+        seen = (type(fetches), *map(id, fetches if type(fetches) in (list, tuple)
+                                    else (fetches,)), None, *map(id, feed_dict))
+        call = self._seen.get(seen)
+        fed = call.take_feeds(tuple(feed_dict.values())) if call is not None else None
+        if fed is None:
+            call, fed = self._find(fetches, feed_dict, seen)
+        return call.results(self._execute(call, fed))
+
+    def _find(self, fetches: Any, feed_dict: dict[Any, Any],
+              seen: tuple[Any, ...]) -> tuple[_Call, list[Any]]:
+        """The call for these fetches and feed keys (known by what they name, or resolved
+        now) and its feeds (checked and converted)."""
         key = _quick_key(fetches, feed_dict)
         call = self._calls.get(key) if key is not None else None
         fed = call.take_feeds(tuple(feed_dict.values())) if call is not None else None
         if call is None or fed is None:  # resolve, check and convert everything
             call, fed = self._prepare(fetches, feed_dict)
-            if key is not None and len(self._calls) < _MAX_CALLS:
-                self._calls[key] = call
-        return call.results(self._execute(call, fed))
+        if key is not None and len(self._calls) < _MAX_CALLS:
+            self._calls[key] = call
+        if key is not None and len(self._seen) < _MAX_CALLS:
+            self._seen[seen] = call
+            # the objects whose ids `seen` holds, kept alive so no other object takes an id
+            items = tuple(fetches) if type(fetches) in (list, tuple) else (fetches,)
+            self._held.append((items, tuple(feed_dict)))
+        return call, fed
 
     def make_callable(self, fetches: Any, feed_list: Iterable[Any] = ()) -> Callable[..., Any]:
         """A function that runs `fetches` with the values of the tensors in `feed_list`,
@@ -130,7 +150,7 @@ class Session:
             values, writes = call.executable(fed, state)
             if writes:
                 self._commit(writes)
-            return [_to_user(v) for v in values]  # copied before another run updates them
+            return list(map(_to_user, values))  # copied before another run updates them
         finally:
             if exclusive:
                 gate.leave_exclusive()
@@ -154,10 +174,11 @@ class Session:
 
     def _commit(self, writes: dict[Node, np.ndarray]) -> None:
         with self._lock:
+            variables = self._state.variables
             for node, value in writes.items():
                 storage = node.attrs.get("storage")
                 if storage is None:
-                    self._state.variables[node] = value
+                    variables[node] = value
                 else:  # in place: the owner's tensor (e.g. a module parameter) sees it
                     if value is not storage.data:  # (else the run updated it in place)
                         write_into(storage.data, value)
@@ -189,6 +210,8 @@ class Session:
         self._state = RunState()
         self._cache.clear()
         self._calls.clear()
+        self._seen.clear()
+        self._held.clear()
 
     def __enter__(self) -> Session:
         return self

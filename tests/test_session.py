@@ -141,6 +141,28 @@ def test_a_repeated_call_still_checks_and_converts_its_feeds(sess):
     np.testing.assert_array_equal(sess.run([y], {x: strided})[0], 2 * np.ones((2, 2)))
 
 
+def test_fetch_handles_made_afresh_each_run_get_their_own_values(sess):
+    # a run remembers its fetches by the ids of the handles passed, and keeps the handles
+    # alive so that no id is reused: handles made anew for every run (more runs than the
+    # session remembers) still fetch what they name
+    a, b = gc.constant(1.0, name="a"), gc.constant(2.0, name="b")
+    for i in range(600):
+        node = (a, b)[i % 2].node
+        assert sess.run([gc.Tensor(node, 0)]) == [1.0 + i % 2]
+        assert sess.run(node.name + ":0") == 1.0 + i % 2
+    assert len(sess._seen) <= 256  # bounded, however many handles were made
+
+
+def test_a_fetch_list_changed_between_runs_fetches_its_new_items(sess):
+    a, b = gc.constant(1.0), gc.constant(2.0)
+    fetches = [a]
+    assert sess.run(fetches) == [1.0]
+    fetches[0] = b
+    assert sess.run(fetches) == [2.0]
+    fetches.append(a)
+    assert sess.run(fetches) == [2.0, 1.0]
+
+
 def test_variable_constructors():
     a = gc.Variable(np.ones((2, 3)), name="a")
     b = gc.Variable(1.5)

@@ -7,6 +7,7 @@ import static_two_layer
 
 import graphc as gc
 from graphc.runtime.cpu.backend import NumbaExecutable
+from graphc.runtime.cpu.host import NativeSegment
 from tests.test_seed_static import assert_trains_like, seed_problem
 
 
@@ -56,6 +57,26 @@ def test_a_new_batch_size_reuses_the_compiled_code():
                                  y: rng.standard_normal((batch, 3))})
     (function,) = _native_functions(sess)  # the whole step is one native function...
     assert len(function.signatures) == 1   # ...compiled once for all three batch sizes
+
+
+def test_a_run_of_the_step_is_one_native_call():
+    sess, x, y, w1, loss, train = _seed_session()
+    feeds = {x: np.ones((4, 20)), y: np.ones((4, 3))}
+    sess.run([loss, train], feeds)
+    (executable,) = [e for _, e in sess._cache.values()
+                     if isinstance(e, NumbaExecutable) and e.tiers]
+    (segment,) = [v for v in executable.run.__globals__.values()
+                  if isinstance(v, NativeSegment)]
+    calls = []
+    native = segment.function
+
+    def counted(*args):
+        calls.append(args[0])
+        return native(*args)
+    segment.function = counted
+    for _ in range(3):
+        sess.run([loss, train], feeds)
+    assert len(calls) == 3 and all(arg is feeds[x] for arg in calls)  # the feed, not a copy
 
 
 def test_generated_source_is_written_to_the_cache_directory(tmp_path, monkeypatch):
