@@ -71,7 +71,7 @@ class Session:
                                     else (fetches,)), None, *map(id, feed_dict))
         call = self._seen.get(seen)
         fed = call.take_feeds(tuple(feed_dict.values())) if call is not None else None
-        if fed is None:
+        if call is None or fed is None:
             call, fed = self._find(fetches, feed_dict, seen)
         return call.results(self._execute(call, fed))
 
