@@ -7,7 +7,6 @@ import static_two_layer
 
 import graphc as gc
 from graphc.runtime.cpu.backend import NumbaExecutable
-from graphc.runtime.cpu.host import NativeSegment
 from tests.test_seed_static import assert_trains_like, seed_problem
 
 
@@ -63,10 +62,8 @@ def test_a_run_of_the_step_is_one_native_call():
     sess, x, y, w1, loss, train = _seed_session()
     feeds = {x: np.ones((4, 20)), y: np.ones((4, 3))}
     sess.run([loss, train], feeds)
-    (executable,) = [e for _, e in sess._cache.values()
-                     if isinstance(e, NumbaExecutable) and e.tiers]
-    (segment,) = [v for v in executable.run.__globals__.values()
-                  if isinstance(v, NativeSegment)]
+    (segment,) = [s for _, e in sess._cache.values() if isinstance(e, NumbaExecutable)
+                  for s in e.segments]
     calls = []
     native = segment.function
 

@@ -17,7 +17,7 @@ from graphc.runtime.backend import FallbackWarning
 
 
 def _tiered(sess):
-    return [t for _, executable in sess._cache.values() for t in executable.tiers]
+    return [s.tiered for _, executable in sess._cache.values() for s in executable.segments]
 
 
 def _graph():

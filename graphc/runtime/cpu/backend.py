@@ -51,7 +51,7 @@ class NumbaExecutable:
         for step in self.steps:
             if isinstance(step, Node) and step.op not in HOST_OPS:
                 _warn_fallback(step)
-        self.tiers: list[TieredSegment] = []
+        self.segments: list[NativeSegment] = []  # each segment at run time, in run order
         self.run = host_program(self.steps, program, self._native_segment)
 
     @property
@@ -67,12 +67,12 @@ class NumbaExecutable:
     @property
     def native(self) -> bool:
         """Whether every segment runs as machine code now (see tiers.py)."""
-        return all(t.native for t in self.tiers)
+        return all(s.tiered.native for s in self.segments)
 
     def _native_segment(self, segment: Segment) -> NativeSegment:
-        tiered = TieredSegment(segment, lambda: self.functions[id(segment)])
-        self.tiers.append(tiered)
-        return NativeSegment(tiered)
+        native = NativeSegment(TieredSegment(segment, lambda: self.functions[id(segment)]))
+        self.segments.append(native)
+        return native
 
     def __call__(self, feeds: Sequence[np.ndarray],
                  state: RunState) -> tuple[list[np.ndarray], dict[Node, np.ndarray]]:
