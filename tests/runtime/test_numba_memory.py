@@ -229,3 +229,27 @@ def test_broadcasting_elementwise_ops_agree_with_numpy(batch):
             # float64, elementwise: the same operations in the same order as numpy
             np.testing.assert_allclose(got, np.tanh(xv * rv - cv) / (np.exp(rv) + xv),
                                        rtol=1e-14)
+
+
+def test_a_reduction_over_leading_axes_reads_in_place_and_allocates_nothing():
+    # reduce_columns: each column of the (reduced, kept) view, with no transposed copy
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float64, (None, 4, 3), name="x")
+        means = gc.reduce_mean(x, axis=0)           # (4, 3): the leading axis
+        peaks = gc.reduce_max(x, axis=(0, 1))       # (3,): two leading axes
+        total = gc.reduce_sum(gc.square(means)) + gc.reduce_sum(peaks)
+    value = np.random.default_rng(0).standard_normal((6, 4, 3))
+    value[2, 1, 2] = np.nan  # max propagates NaN, as numpy's does
+    with gc.Session(graph, backend="numba") as sess:
+        got = sess.run([means, peaks, total], {x: value})
+    with gc.Session(graph, backend="numba") as sess:
+        for _ in range(2):  # the first run grows the workspace
+            sess.run(total, {x: value})
+        (segment,) = _segments(sess)
+        with native_allocations() as counted:
+            sess.run(total, {x: value})
+    np.testing.assert_allclose(got[0], value.mean(axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(got[1], value.max(axis=(0, 1)))
+    assert np.isnan(got[1][2]) and np.isnan(got[2])
+    assert counted == [len(segment.inputs) + 1]  # its arguments and the workspace

@@ -307,19 +307,24 @@ def _fill_like(e: Emit) -> str:
 
 # -- reductions -------------------------------------------------------------------------------
 def _reduce(e: Emit, kind: int) -> str:
-    """Reduced axes moved last, then each row of the (kept, reduced) matrix reduced."""
+    """A (kept, reduced) matrix with each row reduced, or, when the reduced axes lead, a
+    (reduced, kept) matrix with each column reduced; other axis orders are moved there
+    first (a transposed copy)."""
     rank = e.rank(0)
     axes = tuple(range(rank)) if e.attrs["axis"] is None else tuple(e.attrs["axis"])
     kept = [d for d in range(rank) if d not in axes]
     dims = e.shape(0)
     x = e.args[0] if rank else \
         f"K.full((1,), K.scalar({e.args[0]}), np.dtype({e.dtype}), space, np.int64(-1))"
-    if list(range(rank)) != kept + list(axes):
-        x = f"K.transpose({x}, {tuple(kept + list(axes))})"
-    count = product_of([dims[d] for d in axes])
-    rows = f"K.reshape({x}, ({product_of([dims[d] for d in kept])}, {count}))"
+    count, size = product_of([dims[d] for d in axes]), product_of([dims[d] for d in kept])
     result = [dims[d] if d in kept else ONE for d in range(rank)] if e.attrs["keepdims"] \
         else [dims[d] for d in kept]
+    if kept and sorted(axes) == list(range(len(axes))):  # leading axes: by columns
+        out = f"K.reduce_columns(K.reshape({x}, ({count}, {size})), np.int64({kind}), {e.space})"
+        return f"K.reshape({out}, {tuple_of(result)})"
+    if list(range(rank)) != kept + list(axes):
+        x = f"K.transpose({x}, {tuple(kept + list(axes))})"
+    rows = f"K.reshape({x}, ({size}, {count}))"
     if not result:  # one scalar: no array at all
         return f"{e.dtype}(K.reduce_row({rows}, np.int64(0), np.int64({kind})))"
     out = f"K.reduce_rows({rows}, np.int64({kind}), {e.space})"

@@ -220,6 +220,32 @@ def reduce_rows(x, kind, space, slot):  # type: ignore[no-untyped-def]
 
 
 @_kernel
+def reduce_columns(x, kind, space, slot):  # type: ignore[no-untyped-def]
+    """reduce_row's reduction of each column of a C-contiguous 2-d array: the reduced axes
+    lead, so x is read row after row, in order, with no transposed copy. Sums accumulate
+    in the result's dtype, as numpy's do along a leading axis."""
+    rows, columns = x.shape
+    out = scratch(space, slot, (columns,), x.dtype)
+    if kind == 1:
+        if rows == 0:
+            raise ValueError("reduce_max: zero-size reduction has no identity")
+        out[:] = x[0]
+        for r in range(1, rows):
+            for j in range(columns):
+                v = x[r, j]
+                if v > out[j] or v != v:
+                    out[j] = v
+        return out
+    out[:] = 0
+    for r in range(rows):
+        for j in range(columns):
+            out[j] += x[r, j]
+    if kind == 2:
+        out /= rows
+    return out
+
+
+@_kernel
 def _sum_into(x, out, target):  # type: ignore[no-untyped-def]
     """Add every element of x into out (shaped `target`, size-1 dims broadcast), x's extra
     leading dims summed away."""
