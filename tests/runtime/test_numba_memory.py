@@ -253,3 +253,33 @@ def test_a_reduction_over_leading_axes_reads_in_place_and_allocates_nothing():
     np.testing.assert_array_equal(got[1], value.max(axis=(0, 1)))
     assert np.isnan(got[1][2]) and np.isnan(got[2])
     assert counted == [len(segment.inputs) + 1]  # its arguments and the workspace
+
+
+def test_keepdims_gradients_and_transposed_inputs_allocate_nothing():
+    # sum_to onto (N, 1) and onto (1, D) adds blocks or rows of its input; an elementwise
+    # op reading a transposed view loops over it where it lies
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float64, (None, 5), name="x")
+        m = gc.placeholder(gc.float64, (None, 1), name="m")
+        c = gc.placeholder(gc.float64, (1, 5), name="c")
+        z = gc.placeholder(gc.float64, (5, None), name="z")
+        loss = gc.reduce_sum(gc.square(x - m + c) * gc.transpose(z))
+        grad_m, grad_c = gc.gradients(loss, [m, c])
+        total = gc.reduce_sum(grad_m) + gc.reduce_sum(grad_c)
+    rng = np.random.default_rng(0)
+    feeds = {x: rng.standard_normal((6, 5)), m: rng.standard_normal((6, 1)),
+             c: rng.standard_normal((1, 5)), z: rng.standard_normal((5, 6))}
+    xv, mv, cv, zv = feeds.values()
+    with gc.Session(graph, backend="numba") as sess:
+        got_m, got_c = sess.run([grad_m, grad_c], feeds)
+    want = 2 * (xv - mv + cv) * zv.T  # the gradient of the sum at each element
+    np.testing.assert_allclose(got_m, -want.sum(axis=1, keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(got_c, want.sum(axis=0, keepdims=True), rtol=1e-12)
+    with gc.Session(graph, backend="numba") as sess:
+        for _ in range(2):  # the first run grows the workspace
+            sess.run(total, feeds)
+        (segment,) = _segments(sess)
+        with native_allocations() as counted:
+            sess.run(total, feeds)
+    assert counted == [len(segment.inputs) + 1]  # its arguments and the workspace

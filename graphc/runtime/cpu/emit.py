@@ -192,8 +192,8 @@ def _update_loop(expression: tuple[Any, ...], ranks: list[int], k: int) -> str:
 
 def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str) -> str:
     """A loop writing the expression into a new array (from the workspace): one flat loop
-    when every array input has the result's shape, else nested loops over broadcast views
-    of the inputs."""
+    when every array input is C-contiguous with the result's shape, else nested loops over
+    broadcast views of the inputs."""
     arrays = [i for i, rank in enumerate(ranks) if rank]
     rank = max(ranks)
     dims = []
@@ -215,10 +215,12 @@ def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str) -> 
         [f"    {line}" for line in loops] + \
         [f"    {'    ' * rank}    out[{index}] = {_expression(expression, nested)}"]
     if all(ranks[i] == rank for i in arrays):  # then the shapes may match at run time
-        same = " and ".join(f"a{i}.shape == shape" for i in arrays)
+        # (a view of another layout, e.g. a transpose, takes the nested loops: no copy)
+        same = " and ".join(f"a{i}.shape == shape and a{i}.flags.c_contiguous"
+                            for i in arrays)
         lines += [f"    if {same}:",
                   "        flat = out.reshape(out.size)"]
-        lines += [f"        f{i} = np.ascontiguousarray(a{i}).reshape(a{i}.size)"
+        lines += [f"        f{i} = np.ascontiguousarray(a{i}).reshape(a{i}.size)"  # a view
                   for i in arrays]
         lines += ["        for i in range(flat.size):",
                   f"            flat[i] = {_expression(expression, flat)}",
@@ -255,8 +257,13 @@ def _matmul(e: Emit) -> str:
 @emits("transpose")
 def _transpose(e: Emit) -> str:
     perm = e.attrs["perm"]
-    perm = tuple(reversed(range(e.rank(0)))) if perm is None else tuple(perm)
-    return f"K.transpose({e.args[0]}, {perm})" if e.rank(0) > 1 else e.args[0]
+    axes = tuple(range(e.rank(0)))
+    perm = axes[::-1] if perm is None else tuple(perm)
+    if perm == axes:
+        return e.args[0]
+    if perm == axes[::-1]:  # (numba's np.transpose with axes makes 4 small arrays; .T none)
+        return f"{e.args[0]}.T"
+    return f"K.transpose({e.args[0]}, {perm})"
 
 
 @emits("reshape")

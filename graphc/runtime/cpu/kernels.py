@@ -253,14 +253,29 @@ def _sum_into(x, out, target):  # type: ignore[no-untyped-def]
     flat_x = xc.ravel()
     flat_out = out.ravel()
     rank, lead = len(target), xc.ndim - len(target)
-    trailing = True  # target is x's last dims (a bias gradient): add x row by row
-    for k in range(rank):
+    ones = 0  # target's leading 1s
+    while ones < rank and target[ones] == 1:
+        ones += 1
+    trailing = True  # after its leading 1s, target is x's last dims (a bias gradient)
+    for k in range(ones, rank):
         trailing = trailing and target[k] == xc.shape[lead + k]
-    if trailing:
+    if trailing:  # add x into out row by row
         width = flat_out.size
         for start in range(0, flat_x.size, max(width, 1)):
             for j in range(width):
                 flat_out[j] += flat_x[start + j]
+        return
+    kept = 0  # target is x's first dims, then 1s (a keepdims sum over the last axes)
+    while lead == 0 and kept < rank and target[kept] == xc.shape[kept]:
+        kept += 1
+    leading = lead == 0
+    for k in range(kept, rank):
+        leading = leading and target[k] == 1
+    if leading:  # each block of x's last dims adds into one element
+        block = flat_x.size // max(flat_out.size, 1)
+        for r in range(flat_out.size):
+            for j in range(block):
+                flat_out[r] += flat_x[r * block + j]
         return
     strides = np.zeros(xc.ndim, np.int64)
     step = 1
