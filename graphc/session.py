@@ -86,7 +86,7 @@ class Session:
             call, fed = self._prepare(fetches, feed_dict)
         if key is not None and len(self._calls) < _MAX_CALLS:
             self._calls[key] = call
-        if key is not None and len(self._seen) < _MAX_CALLS:
+        if key is not None and seen not in self._seen and len(self._seen) < _MAX_CALLS:
             self._seen[seen] = call
             # the objects whose ids `seen` holds, kept alive so no other object takes an id
             items = tuple(fetches) if type(fetches) in (list, tuple) else (fetches,)

@@ -153,6 +153,16 @@ def test_fetch_handles_made_afresh_each_run_get_their_own_values(sess):
     assert len(sess._seen) <= 256  # bounded, however many handles were made
 
 
+def test_feeds_converted_every_run_keep_the_remembered_calls_bounded(sess):
+    # a list fed on every run takes the full path each time; the handles it holds for
+    # the lean path are taken once, not once per run
+    x = gc.placeholder(gc.float64, (None, 2), name="x")
+    y = x * 2
+    for _ in range(300):
+        np.testing.assert_array_equal(sess.run(y, {x: [[1.0, 2.0]]}), [[2.0, 4.0]])
+    assert len(sess._held) == len(sess._seen) == 1
+
+
 def test_a_fetch_list_changed_between_runs_fetches_its_new_items(sess):
     a, b = gc.constant(1.0), gc.constant(2.0)
     fetches = [a]
