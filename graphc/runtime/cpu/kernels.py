@@ -198,16 +198,25 @@ def reduce_row(x, r, kind):  # type: ignore[no-untyped-def]
         for i in range(length):
             total += x[r, i]
         return total / length if kind == 2 else total
-    if length == 0:
-        raise ValueError("reduce_max: zero-size reduction has no identity")
+    _require_items(length)
     best = x[r, 0]
     for i in range(1, length):
-        v = x[r, i]
-        if v > best or v != v:
-            best = v
-            if v != v:
-                break
+        best = _larger(best, x[r, i])
+        if best != best:
+            break
     return best
+
+
+@_kernel
+def _require_items(count):  # type: ignore[no-untyped-def]
+    if count == 0:
+        raise ValueError("reduce_max: zero-size reduction has no identity")
+
+
+@_kernel
+def _larger(best, v):  # type: ignore[no-untyped-def]
+    """The larger of two values, a NaN winning (numpy's max propagates NaN)."""
+    return v if v > best or v != v else best
 
 
 @_kernel
@@ -227,14 +236,11 @@ def reduce_columns(x, kind, space, slot):  # type: ignore[no-untyped-def]
     rows, columns = x.shape
     out = scratch(space, slot, (columns,), x.dtype)
     if kind == 1:
-        if rows == 0:
-            raise ValueError("reduce_max: zero-size reduction has no identity")
+        _require_items(rows)
         out[:] = x[0]
         for r in range(1, rows):
             for j in range(columns):
-                v = x[r, j]
-                if v > out[j] or v != v:
-                    out[j] = v
+                out[j] = _larger(out[j], x[r, j])
         return out
     out[:] = 0
     for r in range(rows):
