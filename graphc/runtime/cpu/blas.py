@@ -4,18 +4,28 @@ scipy.linalg.cython_blas exports sgemm/dgemm function pointers. They are registe
 LLVM under fixed symbol names, so compiled code refers to them by name and numba's on-disk
 cache stays valid across processes (a raw address baked into the code would not be).
 Transposes become gemm flags, never copies, and beta = 1 folds an update into C itself.
+
+Who owns the cores: BLAS, always (numba code runs on the calling thread). But OpenBLAS
+threads a product by splitting C among its threads, and a small C with a long inner
+dimension (the seed's first layer, 64 x 1000 @ 1000 x 100) splits badly: on 2 threads it
+ran 1.4x faster than on one where 2x was there to take. Such a product is computed as
+partial products over slices of the inner dimension, one per BLAS thread, in one batched
+call (OpenBLAS's gemm_batch_strided runs one item per thread), and summed: see
+inner_split and gemm_parts.
 """
 
 from __future__ import annotations
 
 import ctypes
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.linalg.cython_blas as cython_blas
 from llvmlite import binding as llvm
-from numba import njit, types
+from numba import cfunc, njit, types
 from numba.core import cgutils
+from numba.core.typing.templates import Signature
 from numba.extending import intrinsic, overload
 
 
@@ -39,7 +49,7 @@ def _numpy_openblas() -> ctypes.CDLL | None:
     return None
 
 
-def _register_gemm() -> bool:
+def _register_gemm(numpy_blas: ctypes.CDLL | None) -> bool:
     """Give sgemm/dgemm fixed LLVM symbol names; True when numpy's ILP64 BLAS is used.
 
     numpy's own BLAS is preferred: one thread pool serves numpy's matmuls and graphc's,
@@ -47,7 +57,6 @@ def _register_gemm() -> bool:
     symbol pairs always exist (the integer width is in the name), so cached machine code
     never calls a routine with the wrong int size."""
     lp64 = {name: _capsule_address(name) for name in ("sgemm", "dgemm")}
-    numpy_blas = _numpy_openblas()
     for name in ("sgemm", "dgemm"):
         llvm.add_symbol(f"graphc_{name}_lp64", lp64[name])
         if numpy_blas is not None:
@@ -56,7 +65,8 @@ def _register_gemm() -> bool:
     return numpy_blas is not None
 
 
-USE_ILP64 = _register_gemm()
+_NUMPY_BLAS = _numpy_openblas()
+USE_ILP64 = _register_gemm(_NUMPY_BLAS)
 _INT = np.int64 if USE_ILP64 else np.int32
 _SUFFIX = "ilp64" if USE_ILP64 else "lp64"
 
@@ -109,11 +119,7 @@ _N, _T = np.uint8(ord("N")), np.uint8(ord("T"))
 @njit(cache=True, nogil=True)
 def gemm(a, b, c, transpose_a, transpose_b, alpha, beta):  # type: ignore[no-untyped-def]
     """c = alpha * op(a) @ op(b) + beta * c for row-major float arrays; c must be
-    C-contiguous, and a or b that is not is copied first.
-
-    Row-major X is column-major X^T, so this asks column-major BLAS for
-    c^T = op(b)^T @ op(a)^T: the operands swap, the flags stay.
-    """
+    C-contiguous, and a or b that is not is copied first."""
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     m, n = c.shape
     k = a.shape[0] if transpose_a else a.shape[1]
@@ -122,7 +128,154 @@ def gemm(a, b, c, transpose_a, transpose_b, alpha, beta):  # type: ignore[no-unt
     if k == 0:
         c *= beta
         return
+    _gemm_slice(a, b, c, transpose_a, transpose_b, 0, k, alpha, beta)
+
+
+@njit(cache=True, nogil=True)
+def _gemm_slice(a, b, c, transpose_a, transpose_b, start, end, alpha, beta):  # type: ignore[no-untyped-def]
+    """c = alpha * op(a)[:, start:end] @ op(b)[start:end, :] + beta * c for C-contiguous
+    a and b, with no copy: BLAS reads the slices with their parents' row lengths.
+
+    Row-major X is column-major X^T, so this asks column-major BLAS for
+    c^T = op(b)^T @ op(a)^T: the operands swap, the flags stay.
+    """
+    m, n = c.shape
     _column_major_gemm(_T if transpose_b else _N, _T if transpose_a else _N,
-                       _INT(n), _INT(m), _INT(k), alpha,
-                       b, _INT(max(1, b.shape[1])), a, _INT(max(1, a.shape[1])),
+                       _INT(n), _INT(m), _INT(end - start), alpha,
+                       b[:, start:] if transpose_b else b[start:], _INT(max(1, b.shape[1])),
+                       a[start:] if transpose_a else a[:, start:], _INT(max(1, a.shape[1])),
                        beta, c, _INT(max(1, n)))
+
+# --- the inner dimension split over BLAS's threads ---------------------------------------
+
+_SPLIT_MAX_OUTPUT = 1 << 14  # elements of C: OpenBLAS splits a larger C well itself
+# multiply-adds per part: enough to repay a thread, and far above OpenBLAS's small-matrix
+# path (100^3), which its batched call mishandles (0.3.31 crashes there)
+_SPLIT_MIN_PART = 1 << 21
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # the CBLAS enums
+
+
+@njit(cache=True, nogil=True)
+def split_count(m, n, k, threads):  # type: ignore[no-untyped-def]
+    """How many slices of the inner dimension k an (m, n) product is computed in when
+    `threads` BLAS threads would share it: all of them when C is small, k is long against
+    C's sides and each slice is large; else 1 (one gemm, which BLAS threads itself)."""
+    if threads < 2 or m * n > _SPLIT_MAX_OUTPUT or k < 4 * (m + n):
+        return 1
+    return threads if m * n * (k // threads) >= _SPLIT_MIN_PART else 1
+
+
+def _row_major_batch(*args):  # type: ignore[no-untyped-def]
+    raise NotImplementedError("only callable from numba code")
+
+
+def _batch_signature(scalar: types.Type) -> Signature:
+    """cblas_?gemm_batch_strided: order, transa, transb, m, n, k, alpha, a, lda, stride_a,
+    b, ldb, stride_b, beta, c, ldc, stride_c, count (all by value)."""
+    i, p = types.int64 if USE_ILP64 else types.int32, types.voidptr
+    return types.void(types.intc, types.intc, types.intc, i, i, i, scalar, p, i, i, p, i, i,
+                      scalar, p, i, i, i)
+
+
+_BATCH_SIGNATURES = {"sgemm": _batch_signature(types.float32),
+                     "dgemm": _batch_signature(types.float64)}
+_SGEMM_BATCH = types.ExternalFunction(f"graphc_sgemm_batch_{_SUFFIX}", _BATCH_SIGNATURES["sgemm"])
+_DGEMM_BATCH = types.ExternalFunction(f"graphc_dgemm_batch_{_SUFFIX}", _BATCH_SIGNATURES["dgemm"])
+_BATCH_THREADS = types.ExternalFunction("graphc_batch_threads", types.intc())
+
+
+@overload(_row_major_batch)
+def _row_major_batch_impl(transpose_a, transpose_b, m, n, k, a, stride_a, b, stride_b,  # type: ignore[no-untyped-def]
+                          c):
+    single = c.dtype == types.float32
+    routine = _SGEMM_BATCH if single else _DGEMM_BATCH
+    scalar = np.float32 if single else np.float64
+
+    def impl(transpose_a, transpose_b, m, n, k, a, stride_a, b, stride_b, c):  # type: ignore[no-untyped-def]
+        routine(_ROW_MAJOR, _TRANS if transpose_a else _NO_TRANS,
+                _TRANS if transpose_b else _NO_TRANS, _INT(m), _INT(n), _INT(k), scalar(1),
+                _data(a), _INT(max(1, a.shape[1])), _INT(stride_a),
+                _data(b), _INT(max(1, b.shape[1])), _INT(stride_b),
+                scalar(0), _data(c), _INT(max(1, n)), _INT(m * n), _INT(c.shape[0]))
+    return impl
+
+
+@njit(cache=True, nogil=True)
+def inner_split(m, n, k):  # type: ignore[no-untyped-def]
+    """split_count for the BLAS threads a batched gemm would run on now (1 where BLAS has
+    no batched gemm)."""
+    return split_count(m, n, k, _BATCH_THREADS())
+
+
+@njit(cache=True, nogil=True)
+def gemm_parts(a, b, parts, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+    """parts[i] = op(a)[:, K_i] @ op(b)[K_i, :] for p = len(parts) consecutive slices K_i
+    of the inner dimension, so that the parts sum to op(a) @ op(b). One batched call, which
+    BLAS runs one part per thread; the last part also takes the k % p leftover columns."""
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    p, m, n = parts.shape
+    k = a.shape[0] if transpose_a else a.shape[1]
+    step = k // p
+    if m * n * step < _SPLIT_MIN_PART:  # too small for the batched call: one by one
+        for i in range(p):
+            end = k if i == p - 1 else (i + 1) * step
+            _gemm_slice(a, b, parts[i], transpose_a, transpose_b, i * step, end, 1.0, 0.0)
+        return
+    _row_major_batch(transpose_a, transpose_b, m, n, step,
+                     a, step * (a.shape[1] if transpose_a else 1),
+                     b, step * (1 if transpose_b else b.shape[1]), parts)
+    if k > p * step:
+        _gemm_slice(a, b, parts[p - 1], transpose_a, transpose_b, p * step, k, 1.0, 1.0)
+
+
+@intrinsic
+def _offset(typingctx, pointer, nbytes):  # type: ignore[no-untyped-def]
+    """The address `nbytes` bytes past `pointer`."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.gep(args[0], [args[1]])
+    return types.voidptr(types.voidptr, nbytes), codegen
+
+
+def _batch_loop(name: str) -> Any:
+    """A stand-in for cblas_?gemm_batch_strided where BLAS has none, for row-major calls:
+    the products one after another, by plain gemm. (batch_threads then says 1, so the
+    kernels never split a product; the stand-in keeps cached machine code linkable.)"""
+    routine, size = (_SGEMM, 4) if name == "sgemm" else (_DGEMM, 8)
+
+    def loop(order, transa, transb, m, n, k, alpha, a, lda, stride_a,  # type: ignore[no-untyped-def]
+             b, ldb, stride_b, beta, c, ldc, stride_c, count):
+        flag_a, flag_b = _T if transa == _TRANS else _N, _T if transb == _TRANS else _N
+        for i in range(count):
+            routine(_by_reference(flag_b), _by_reference(flag_a), _by_reference(n),
+                    _by_reference(m), _by_reference(k), _by_reference(alpha),
+                    _offset(b, i * stride_b * size), _by_reference(ldb),
+                    _offset(a, i * stride_a * size), _by_reference(lda), _by_reference(beta),
+                    _offset(c, i * stride_c * size), _by_reference(ldc))
+    return cfunc(_BATCH_SIGNATURES[name])(loop)
+
+
+def _address(function: Any) -> int:
+    return int(ctypes.cast(function, ctypes.c_void_p).value or 0)
+
+
+_STAND_INS: list[Any] = []  # compiled stand-ins, kept alive while LLVM refers to them
+
+
+def _register_batch(numpy_blas: ctypes.CDLL | None) -> bool:
+    """Give the batched gemms and batch_threads fixed LLVM symbol names; True when they are
+    numpy's OpenBLAS's own (0.3.31 and later have them). Only its row-major entry point is
+    used: in 0.3.31 the column-major one rejects valid leading dimensions."""
+    names = ["cblas_sgemm_batch_strided", "cblas_dgemm_batch_strided",
+             "scipy_openblas_get_num_threads64_"]
+    found = [getattr(numpy_blas, name, None) for name in names] if numpy_blas else []
+    if len(found) < 3 or None in found:
+        _STAND_INS[:] = [_batch_loop("sgemm"), _batch_loop("dgemm"),
+                         cfunc(types.intc())(lambda: 1)]
+        found = [stand_in.ctypes for stand_in in _STAND_INS]
+    for name, function in zip(("sgemm", "dgemm", "threads"), found):
+        symbol = "graphc_batch_threads" if name == "threads" else f"graphc_{name}_batch_{_SUFFIX}"
+        llvm.add_symbol(symbol, _address(function))
+    return not _STAND_INS
+
+
+BATCHED = _register_batch(_NUMPY_BLAS)

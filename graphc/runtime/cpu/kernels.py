@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from graphc.runtime.cpu.blas import gemm
+from graphc.runtime.cpu.blas import gemm, gemm_parts, inner_split
 
 _kernel = njit(cache=True, nogil=True)
 
@@ -107,10 +107,22 @@ def _relu_in_place(c):  # type: ignore[no-untyped-def]
 
 @_kernel
 def matmul(a, b, transpose_a, transpose_b, space, slot):  # type: ignore[no-untyped-def]
-    """op(a) @ op(b) for float arrays, by BLAS gemm."""
-    c = scratch(space, slot, _product_shape(a, b, transpose_a, transpose_b), a.dtype)
-    gemm(a, b, c, transpose_a, transpose_b, 1.0, 0.0)
-    return c
+    """op(a) @ op(b) for float arrays, by BLAS gemm; a product that BLAS would thread
+    badly (blas.inner_split) is made as partial products, one per BLAS thread, which the
+    result's slot also holds, and summed."""
+    m, n = _product_shape(a, b, transpose_a, transpose_b)
+    parts = inner_split(m, n, a.shape[0] if transpose_a else a.shape[1])
+    if parts == 1:
+        c = scratch(space, slot, (m, n), a.dtype)
+        gemm(a, b, c, transpose_a, transpose_b, 1.0, 0.0)
+        return c
+    partial = scratch(space, slot, (parts, m, n), a.dtype)
+    gemm_parts(a, b, partial, transpose_a, transpose_b)
+    flat = partial.reshape(parts, m * n)
+    for p in range(1, parts):
+        for i in range(m * n):
+            flat[0, i] += flat[p, i]
+    return partial[0]
 
 
 @_kernel
@@ -137,23 +149,15 @@ def matmul_relu(a, b, transpose_a, transpose_b, space, slot):  # type: ignore[no
 
 
 @_kernel
-def _fill_broadcast(c, x):  # type: ignore[no-untyped-def]
-    """c[...] = x broadcast to c's shape, as a loop (numba's broadcasting setitem compiles
-    seconds of error-formatting code)."""
-    b = np.broadcast_to(x, c.shape)
-    for i in range(c.shape[0]):
-        for j in range(c.shape[1]):
-            c[i, j] = b[i, j]
-
-
-@_kernel
 def matmul_bias_relu(a, b, bias, transpose_a, transpose_b,  # type: ignore[no-untyped-def]
                      space, slot):
-    """max(op(a) @ op(b) + bias, 0): C starts as the broadcast bias and gemm adds into it."""
-    c = scratch(space, slot, _product_shape(a, b, transpose_a, transpose_b), a.dtype)
-    _fill_broadcast(c, bias)
-    gemm(a, b, c, transpose_a, transpose_b, 1.0, 1.0)
-    _relu_in_place(c)
+    """max(op(a) @ op(b) + bias, 0): the bias and the ReLU in one pass over the product."""
+    c = matmul(a, b, transpose_a, transpose_b, space, slot)
+    add = np.broadcast_to(bias, c.shape)
+    for i in range(c.shape[0]):
+        for j in range(c.shape[1]):
+            v = c[i, j] + add[i, j]
+            c[i, j] = v if not v < 0 else 0  # NaN stays NaN, as in np.maximum
     return c
 
 
