@@ -41,7 +41,7 @@ def test_gemm_parts_are_the_products_of_consecutive_slices(dtype, transpose_a, t
     a, b, op_a, op_b = operands(np.random.default_rng(k), m, n, k, transpose_a, transpose_b,
                                 dtype)
     parts = np.full((p, m, n), np.nan, dtype)
-    blas.gemm_parts(a, b, parts, transpose_a, transpose_b)
+    blas.gemm_parts(a, b, parts.reshape(p * m, n), p, transpose_a, transpose_b)
     step = k // p
     for i in range(p):
         end = k if i == p - 1 else (i + 1) * step
@@ -85,6 +85,19 @@ def test_the_stand_in_batched_gemm_computes_each_product(name, dtype):
          count)
     for i in range(count):
         assert_close(c[i], 0.5 * a[i].T @ b[i] + 6.0, dtype)
+
+
+@pytest.mark.parametrize("m, k, n", [(3, 0, 4), (0, 5, 4), (3, 5, 0)])
+def test_gemm_of_empty_operands(m, k, n):
+    """An empty inner dimension gives zeros even where C held NaN (beta = 0 overwrites),
+    and keeps C where beta = 1."""
+    a, b = np.ones((m, k)), np.ones((k, n))
+    c = np.full((m, n), np.nan)
+    blas.gemm(a, b, c, False, False, 1.0, 0.0)
+    np.testing.assert_array_equal(c, np.zeros((m, n)))
+    c = np.full((m, n), 2.0)
+    blas.gemm(a, b, c, False, False, 1.0, 1.0)
+    np.testing.assert_array_equal(c, np.full((m, n), 2.0))
 
 
 def _parts_recorded(space: np.ndarray, item: int, m: int, n: int) -> int:
@@ -141,7 +154,7 @@ assert blas.inner_split(64, 100, 1000) == 1
 rng = np.random.default_rng(0)
 a, b = rng.standard_normal((64, 1000)), rng.standard_normal((1000, 100))
 parts = np.empty((2, 64, 100))
-blas.gemm_parts(a, b, parts, False, False)  # the batched path, through the loop
+blas.gemm_parts(a, b, parts.reshape(128, 100), 2, False, False)  # batched, by the loop
 assert np.allclose(parts[0], a[:, :500] @ b[:500]) and np.allclose(parts[1], a[:, 500:] @ b[500:])
 print("ok")
 """

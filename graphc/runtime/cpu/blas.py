@@ -121,14 +121,8 @@ def gemm(a, b, c, transpose_a, transpose_b, alpha, beta):  # type: ignore[no-unt
     """c = alpha * op(a) @ op(b) + beta * c for row-major float arrays; c must be
     C-contiguous, and a or b that is not is copied first."""
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    m, n = c.shape
-    k = a.shape[0] if transpose_a else a.shape[1]
-    if m == 0 or n == 0:
-        return
-    if k == 0:
-        c *= beta
-        return
-    _gemm_slice(a, b, c, transpose_a, transpose_b, 0, k, alpha, beta)
+    _gemm_slice(a, b, c, transpose_a, transpose_b, 0, a.shape[0] if transpose_a else a.shape[1],
+                alpha, beta)
 
 
 @njit(cache=True, nogil=True)
@@ -186,17 +180,17 @@ _BATCH_THREADS = types.ExternalFunction("graphc_batch_threads", types.intc())
 
 @overload(_row_major_batch)
 def _row_major_batch_impl(transpose_a, transpose_b, m, n, k, a, stride_a, b, stride_b,  # type: ignore[no-untyped-def]
-                          c):
+                          c, count):
     single = c.dtype == types.float32
     routine = _SGEMM_BATCH if single else _DGEMM_BATCH
     scalar = np.float32 if single else np.float64
 
-    def impl(transpose_a, transpose_b, m, n, k, a, stride_a, b, stride_b, c):  # type: ignore[no-untyped-def]
+    def impl(transpose_a, transpose_b, m, n, k, a, stride_a, b, stride_b, c, count):  # type: ignore[no-untyped-def]
         routine(_ROW_MAJOR, _TRANS if transpose_a else _NO_TRANS,
                 _TRANS if transpose_b else _NO_TRANS, _INT(m), _INT(n), _INT(k), scalar(1),
                 _data(a), _INT(max(1, a.shape[1])), _INT(stride_a),
                 _data(b), _INT(max(1, b.shape[1])), _INT(stride_b),
-                scalar(0), _data(c), _INT(max(1, n)), _INT(m * n), _INT(c.shape[0]))
+                scalar(0), _data(c), _INT(max(1, n)), _INT(m * n), _INT(count))
     return impl
 
 
@@ -208,24 +202,28 @@ def inner_split(m, n, k):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def gemm_parts(a, b, parts, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
-    """parts[i] = op(a)[:, K_i] @ op(b)[K_i, :] for p = len(parts) consecutive slices K_i
-    of the inner dimension, so that the parts sum to op(a) @ op(b). One batched call, which
-    BLAS runs one part per thread; the last part also takes the k % p leftover columns."""
+def gemm_parts(a, b, stacked, parts, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
+    """The products op(a)[:, K_i] @ op(b)[K_i, :] over `parts` consecutive slices K_i of
+    the inner dimension, stacked: part i is rows i*m to (i+1)*m of `stacked`, and the parts
+    sum to op(a) @ op(b). One batched call, which BLAS runs one part per thread; the last
+    part also takes the k % parts leftover columns."""
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    p, m, n = parts.shape
+    n = stacked.shape[1]
+    m = stacked.shape[0] // parts
     k = a.shape[0] if transpose_a else a.shape[1]
-    step = k // p
+    step = k // parts
     if m * n * step < _SPLIT_MIN_PART:  # too small for the batched call: one by one
-        for i in range(p):
-            end = k if i == p - 1 else (i + 1) * step
-            _gemm_slice(a, b, parts[i], transpose_a, transpose_b, i * step, end, 1.0, 0.0)
+        for i in range(parts):
+            end = k if i == parts - 1 else (i + 1) * step
+            _gemm_slice(a, b, stacked[i * m:(i + 1) * m], transpose_a, transpose_b,
+                        i * step, end, 1.0, 0.0)
         return
     _row_major_batch(transpose_a, transpose_b, m, n, step,
                      a, step * (a.shape[1] if transpose_a else 1),
-                     b, step * (1 if transpose_b else b.shape[1]), parts)
-    if k > p * step:
-        _gemm_slice(a, b, parts[p - 1], transpose_a, transpose_b, p * step, k, 1.0, 1.0)
+                     b, step * (1 if transpose_b else b.shape[1]), stacked, parts)
+    if k > parts * step:
+        _gemm_slice(a, b, stacked[(parts - 1) * m:], transpose_a, transpose_b, parts * step,
+                    k, 1.0, 1.0)
 
 
 @intrinsic

@@ -107,22 +107,18 @@ def _relu_in_place(c):  # type: ignore[no-untyped-def]
 
 @_kernel
 def matmul(a, b, transpose_a, transpose_b, space, slot):  # type: ignore[no-untyped-def]
-    """op(a) @ op(b) for float arrays, by BLAS gemm; a product that BLAS would thread
-    badly (blas.inner_split) is made as partial products, one per BLAS thread, which the
-    result's slot also holds, and summed."""
+    """op(a) @ op(b) for float arrays, by BLAS gemm. A product that BLAS would thread
+    badly is made as partial products, one per BLAS thread (blas.inner_split), stacked in
+    the result's slot and summed into the first."""
     m, n = _product_shape(a, b, transpose_a, transpose_b)
     parts = inner_split(m, n, a.shape[0] if transpose_a else a.shape[1])
-    if parts == 1:
-        c = scratch(space, slot, (m, n), a.dtype)
-        gemm(a, b, c, transpose_a, transpose_b, 1.0, 0.0)
-        return c
-    partial = scratch(space, slot, (parts, m, n), a.dtype)
-    gemm_parts(a, b, partial, transpose_a, transpose_b)
-    flat = partial.reshape(parts, m * n)
+    stacked = scratch(space, slot, (parts * m, n), a.dtype)
+    gemm_parts(a, b, stacked, parts, transpose_a, transpose_b)
+    flat, size = stacked.ravel(), m * n
     for p in range(1, parts):
-        for i in range(m * n):
-            flat[0, i] += flat[p, i]
-    return partial[0]
+        for i in range(size):
+            flat[i] += flat[p * size + i]
+    return stacked[:m]
 
 
 @_kernel
