@@ -162,3 +162,25 @@ print("ok")
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_cached_kernels_built_on_another_blas_are_deleted(tmp_path):
+    """numba checks a cached kernel against kernels.py only; its machine code also holds
+    blas.py's functions, so a changed blas.py must clear kernels.py's cache entries."""
+    blas_file = tmp_path / "blas.py"
+    blas_file.write_text("# one version\n")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    kernel_files = [cache / "kernels.matmul-108.py311.nbi",
+                    cache / "kernels.matmul-108.py311.1.nbc"]
+    other = cache / "blas.gemm-120.py311.nbi"  # blas.py's own entries: numba checks those
+    for f in [*kernel_files, other]:
+        f.write_bytes(b"machine code")
+    K.forget_kernels_built_on_another_blas(cache, blas_file)  # no digest yet: built on ?
+    assert [f.exists() for f in kernel_files] == [False, False] and other.exists()
+    kernel_files[0].write_bytes(b"built on this blas.py")
+    K.forget_kernels_built_on_another_blas(cache, blas_file)
+    assert kernel_files[0].exists()  # the same blas.py: kept
+    blas_file.write_text("# another version\n")
+    K.forget_kernels_built_on_another_blas(cache, blas_file)
+    assert not kernel_files[0].exists() and other.exists()

@@ -205,14 +205,15 @@ def inner_split(m, n, k):  # type: ignore[no-untyped-def]
 def gemm_parts(a, b, stacked, parts, transpose_a, transpose_b):  # type: ignore[no-untyped-def]
     """The products op(a)[:, K_i] @ op(b)[K_i, :] over `parts` consecutive slices K_i of
     the inner dimension, stacked: part i is rows i*m to (i+1)*m of `stacked`, and the parts
-    sum to op(a) @ op(b). One batched call, which BLAS runs one part per thread; the last
-    part also takes the k % parts leftover columns."""
+    sum to op(a) @ op(b). Several large parts are one batched call, which BLAS runs one
+    part per thread; the last part also takes the k % parts leftover columns."""
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     n = stacked.shape[1]
     m = stacked.shape[0] // parts
     k = a.shape[0] if transpose_a else a.shape[1]
     step = k // parts
-    if m * n * step < _SPLIT_MIN_PART:  # too small for the batched call: one by one
+    # one part, or parts too small for the batched call: one gemm each (BLAS threads it)
+    if parts == 1 or m * n * step < _SPLIT_MIN_PART:
         for i in range(parts):
             end = k if i == parts - 1 else (i + 1) * step
             _gemm_slice(a, b, stacked[i * m:(i + 1) * m], transpose_a, transpose_b,

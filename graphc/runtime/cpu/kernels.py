@@ -12,6 +12,9 @@ byte buffer (see memory.py) and `slot` the part of it the memory plan gave the r
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
@@ -349,3 +352,25 @@ def check_finite(x):  # type: ignore[no-untyped-def]
     if not np.isfinite(x).all():
         raise FloatingPointError("check_numerics found a NaN or an infinity")
     return x
+
+
+def forget_kernels_built_on_another_blas(cache: Path, blas: Path) -> None:
+    """numba keys a cached kernel on this file's source alone, but the kernel's machine code
+    also holds the blas.py functions it calls: after blas.py changes, the cached kernels
+    of this file would run the old ones. A digest of blas.py kept next to them in `cache`
+    says which they were built on; on a mismatch they are deleted and compile afresh."""
+    digest = hashlib.sha256(blas.read_bytes()).hexdigest()
+    marker = cache / "kernels.blas-digest"
+    try:
+        if marker.exists() and marker.read_text() == digest:
+            return
+        for stale in cache.glob("kernels.*.nb[ic]"):
+            stale.unlink(missing_ok=True)
+        cache.mkdir(parents=True, exist_ok=True)
+        marker.write_text(digest)
+    except OSError:  # a cache numba cannot write to either: nothing is kept there
+        pass
+
+
+forget_kernels_built_on_another_blas(Path(matmul._cache._cache_path),  # type: ignore[attr-defined]
+                                     Path(__file__).parent / "blas.py")
