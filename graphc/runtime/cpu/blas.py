@@ -140,6 +140,7 @@ def _gemm_slice(a, b, c, transpose_a, transpose_b, start, end, alpha, beta):  # 
                        a[start:] if transpose_a else a[:, start:], _INT(max(1, a.shape[1])),
                        beta, c, _INT(max(1, n)))
 
+
 # --- the inner dimension split over BLAS's threads ---------------------------------------
 
 _SPLIT_MAX_OUTPUT = 1 << 14  # elements of C: OpenBLAS splits a larger C well itself

@@ -372,5 +372,6 @@ def forget_kernels_built_on_another_blas(cache: Path, blas: Path) -> None:
         pass
 
 
-forget_kernels_built_on_another_blas(Path(matmul._cache._cache_path),  # type: ignore[attr-defined]
-                                     Path(__file__).parent / "blas.py")
+_CACHE = getattr(getattr(matmul, "_cache", None), "_cache_path", None)  # None: no disk cache
+if _CACHE is not None:
+    forget_kernels_built_on_another_blas(Path(_CACHE), Path(__file__).parent / "blas.py")
