@@ -272,8 +272,9 @@ def _register_batch(numpy_blas: ctypes.CDLL | None) -> bool:
         _STAND_INS[:] = [_batch_loop("sgemm"), _batch_loop("dgemm"),
                          cfunc(types.intc())(lambda: 1)]
         found = [stand_in.ctypes for stand_in in _STAND_INS]
-    for name, function in zip(("sgemm", "dgemm", "threads"), found):
-        symbol = "graphc_batch_threads" if name == "threads" else f"graphc_{name}_batch_{_SUFFIX}"
+    symbols = [f"graphc_sgemm_batch_{_SUFFIX}", f"graphc_dgemm_batch_{_SUFFIX}",
+               "graphc_batch_threads"]
+    for symbol, function in zip(symbols, found):
         llvm.add_symbol(symbol, _address(function))
     return not _STAND_INS
 
