@@ -201,7 +201,8 @@ class Session:
                 raise ValueError(f"cannot load a {value.dtype}{shapes.fmt(value.shape)} value "
                                  f"into variable '{node.name}' of type {t}")
         with self._writer:
-            self._commit({n: self.backend.place(np.array(v, copy=True))
+            # C-ordered: native code updates a variable's array in place, row after row
+            self._commit({n: self.backend.place(np.array(v, copy=True, order="C"))
                           for n, v in values.items()})
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from graphc.ops.control import group, no_op
 from graphc.ops.core import convert_to_tensor
 from graphc.ops.elementwise import cast
 from graphc.ops.state import assign, variable_node
+from graphc.runtime.arrays import as_storage, is_storage
 
 
 class Variable(Tensor):
@@ -44,8 +45,15 @@ class Variable(Tensor):
     @classmethod
     def bound(cls, storage: Any, name: str, graph: Graph | None = None) -> Variable:
         """A Variable whose value is `storage.data` itself (an nn Parameter): runs read it and
-        assignments write into it, in every Session; its initializer does nothing."""
+        assignments write into it, in every Session; its initializer does nothing.
+
+        Native code updates that array in place by raw pointer, so it must be C-contiguous,
+        aligned and writable: one that is not (a transposed or strided view, a read-only or
+        broadcast array) is replaced by a C-ordered copy, which `storage.data` then is (an
+        nn Parameter already makes sure of it whenever its data is set)."""
         graph = graph or get_default_graph()
+        if not is_storage(storage.data):
+            storage.data = as_storage(storage.data)
         with graph.as_default():
             node = variable_node(storage.data.shape, storage.data.dtype, name, storage)
             initializer = no_op(name=f"{node.name}/initializer")

@@ -23,8 +23,29 @@ def moved_to(where: str, value: Any) -> Any:
 
 
 def copy_of(value: Any) -> Any:
-    """A copy with its own memory, on the same device."""
-    return device_copy(value) if is_device_array(value) else np.array(value, copy=True)
+    """A C-ordered copy with its own memory, on the same device."""
+    return device_copy(value) if is_device_array(value) else \
+        np.array(value, copy=True, order="C")
+
+
+def is_storage(value: Any) -> bool:
+    """Whether native code may take `value` as a variable's storage, a buffer it reads and
+    writes by raw pointer, row after row: a numpy array (not a subclass) that is
+    C-contiguous, aligned and writable, in the machine's byte order."""
+    return type(value) is np.ndarray and value.flags.carray and value.dtype.isnative
+
+
+def as_storage(value: Any) -> Any:
+    """`value` itself if it may be a variable's storage (see is_storage), else a copy that
+    may: C-ordered, with its own writable memory and the same values and dtype (in the
+    machine's byte order). A copy never aliases the caller's memory, so what native code
+    writes there cannot reach past the variable: not into the rest of the array a view was
+    cut from, nor into a read-only or broadcast array. Device arrays are kept as they are
+    (graphc makes them C-contiguous)."""
+    if is_storage(value) or is_device_array(value):
+        return value
+    array = np.asarray(value)
+    return np.array(array, dtype=array.dtype.newbyteorder("="), order="C", copy=True)
 
 
 def write_into(target: Any, value: Any) -> None:

@@ -94,6 +94,34 @@ def _data(typingctx, array):  # type: ignore[no-untyped-def]
     return types.voidptr(array), codegen
 
 
+def _rows(array, ld):  # type: ignore[no-untyped-def]
+    """Check that BLAS may read `array` by raw pointer as rows `ld` elements apart."""
+    raise NotImplementedError("only callable from numba code")
+
+
+@overload(_rows)
+def _rows_impl(array, ld):  # type: ignore[no-untyped-def]
+    """Every array this module hands BLAS is a 2-D row-major block: elements of a row
+    adjacent, rows `ld` elements apart, as its pointer and leading dimension tell BLAS. An
+    array numba types as C-contiguous is one, with ld its row length (each call passes
+    that): the check is made when the code is compiled, and costs nothing at run time. Any
+    other layout (a slice of columns, a transposed or strided view) is checked when it is
+    passed, a few integer comparisons next to a gemm: were it not such a block, BLAS would
+    read the wrong elements, or write outside the array."""
+    if array.layout == "C":
+        return lambda array, ld: None
+
+    def impl(array, ld):  # type: ignore[no-untyped-def]
+        rows, columns = array.shape
+        if rows == 0 or columns == 0:
+            return
+        if ld < columns or (columns > 1 and array.strides[1] != array.itemsize) or \
+                (rows > 1 and array.strides[0] != ld * array.itemsize):
+            raise ValueError("gemm: an array passed to BLAS is not C-contiguous rows of the "
+                             "leading dimension given (a transposed or strided view?)")
+    return impl
+
+
 def _column_major_gemm(*args):  # type: ignore[no-untyped-def]
     raise NotImplementedError("only callable from numba code")
 
@@ -106,6 +134,11 @@ def _column_major_gemm_impl(flag_a, flag_b, m, n, k, alpha, a, lda, b, ldb, beta
     scalar = np.float32 if single else np.float64
 
     def impl(flag_a, flag_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):  # type: ignore[no-untyped-def]
+        # column-major a (k x m or m x k) with leading dimension lda is row-major rows
+        # lda apart: the same for b and c
+        _rows(a, lda)
+        _rows(b, ldb)
+        _rows(c, ldc)
         routine(_by_reference(flag_a), _by_reference(flag_b), _by_reference(m),
                 _by_reference(n), _by_reference(k), _by_reference(scalar(alpha)), _data(a),
                 _by_reference(lda), _data(b), _by_reference(ldb), _by_reference(scalar(beta)),
@@ -119,7 +152,9 @@ _N, _T = np.uint8(ord("N")), np.uint8(ord("T"))
 @njit(cache=True, nogil=True)
 def gemm(a, b, c, transpose_a, transpose_b, alpha, beta):  # type: ignore[no-untyped-def]
     """c = alpha * op(a) @ op(b) + beta * c for row-major float arrays; c must be
-    C-contiguous, and a or b that is not is copied first."""
+    C-contiguous (else ValueError: BLAS writes it by raw pointer), and a or b that is not
+    is copied first."""
+    _rows(c, max(1, c.shape[1]))
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     _gemm_slice(a, b, c, transpose_a, transpose_b, 0, a.shape[0] if transpose_a else a.shape[1],
                 alpha, beta)
@@ -187,6 +222,9 @@ def _row_major_batch_impl(transpose_a, transpose_b, m, n, k, a, stride_a, b, str
     scalar = np.float32 if single else np.float64
 
     def impl(transpose_a, transpose_b, m, n, k, a, stride_a, b, stride_b, c, count):  # type: ignore[no-untyped-def]
+        _rows(a, max(1, a.shape[1]))
+        _rows(b, max(1, b.shape[1]))
+        _rows(c, max(1, n))
         routine(_ROW_MAJOR, _TRANS if transpose_a else _NO_TRANS,
                 _TRANS if transpose_b else _NO_TRANS, _INT(m), _INT(n), _INT(k), scalar(1),
                 _data(a), _INT(max(1, a.shape[1])), _INT(stride_a),
