@@ -1,33 +1,50 @@
 """Checkpoints: variable values saved to, and restored from, a plain .npz file.
 
-Format: a numpy .npz archive (a zip of .npy files) holding one array per variable, keyed by
-the variable's node name ("w1", "layer1/w"), plus "__graphc_checkpoint__", a string array
-holding the format version. `numpy.load(path)` reads it without graphc; graphc reads it with
-pickling disabled, so loading a checkpoint never runs code.
+Format (graphc-checkpoint-v2): a numpy .npz archive (a zip of uncompressed .npy files), so
+`numpy.load(path)` reads it without graphc:
+
+- "__graphc_checkpoint__.npy": a 0-d string array, "graphc-checkpoint-v2";
+- "<name>.npy" for each variable, its value, under its checkpoint name ("w1",
+  "layer1/w"). A name follows TensorFlow's rule [A-Za-z0-9.][A-Za-z0-9_.\\-/]*, so no
+  name is the marker's (which starts with "_"); a path component that is only dots ("..",
+  ".") is written with each dot as "%2E" ("%2E%2E/w" for "../w"), so no member climbs out
+  of a folder the archive is unpacked into ("%" is in no name, so this is never ambiguous).
+
+graphc reads a checkpoint as data only: it reads the archive's directory, refuses a member
+that is not the marker or a variable, inflates only the members of the variables it
+restores, only after their headers show the expected dtype and shape and their sizes fit
+them, and never unpickles. Version 1 files (the same, without the "%2E" rule) still read.
 """
 
 from __future__ import annotations
 
 import os
-import zipfile
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from graphc import shapes
-from graphc.files import write_atomically
+from graphc.files import (CHECKPOINT_MARKER, READ_ERRORS, Refused, check_replaceable,
+                          npz_members, read_marker, read_member, reason, write_atomically,
+                          write_npz)
+from graphc.graph import TensorType
 from graphc.session import Session
 from graphc.variables import Variable, global_variables
 
-MARKER = "__graphc_checkpoint__"
-FORMAT = "graphc-checkpoint-v1"
+MARKER = CHECKPOINT_MARKER
+FORMAT = "graphc-checkpoint-v2"
+_READABLE = ("graphc-checkpoint-v1", FORMAT)
+NAME_RULE = r"[A-Za-z0-9.][A-Za-z0-9_.\-/]*"
+_NAME = re.compile(NAME_RULE)
+_DOTS = re.compile(r"\.+")
 
 
 class Saver:
     """Saves and restores the values of a set of Variables (all of the default graph's by
-    default, taken when the Saver is made)."""
+    default, taken when the Saver is made), each under its node name or, given a mapping,
+    under its key there."""
 
     def __init__(self, var_list: Iterable[Variable] | Mapping[str, Variable] | None = None):
         if var_list is None:
@@ -38,45 +55,84 @@ class Saver:
             self.variables = {v.node.name: v for v in var_list}
         if not self.variables:
             raise ValueError("Saver: there are no variables to save")
+        for name in self.variables:
+            if not isinstance(name, str) or not _NAME.fullmatch(name):
+                raise ValueError(f"Saver: a variable cannot be saved under the name {name!r}: "
+                                 f"checkpoint names match {NAME_RULE} (TensorFlow's rule); "
+                                 "give another, as in Saver({'w': variable})")
 
     def save(self, sess: Session, path: str | os.PathLike[str]) -> str:
-        """Write the variables' current values to `path` atomically; returns the path."""
+        """Write the variables' current values to `path` atomically; returns the path. A graph
+        file (or a graph's arrays file) at `path` is not replaced: that raises ValueError."""
+        check_replaceable(path, "checkpoint", "Saver.save")
         values = sess.variable_values([v.node for v in self.variables.values()])
-        arrays = {name: values[v.node] for name, v in self.variables.items()}
-        arrays[MARKER] = np.array(FORMAT)
-        return str(write_atomically(path, lambda f: np.savez(f, **arrays)))  # type: ignore[arg-type]
+        arrays = {MARKER: np.array(FORMAT)}
+        arrays.update({member_key(name): values[v.node] for name, v in self.variables.items()})
+        return str(write_atomically(path, lambda f: write_npz(f, arrays)))
 
     def restore(self, sess: Session, path: str | os.PathLike[str]) -> None:
-        """Set the variables from `path`; on any problem raise and change nothing."""
-        arrays = read_checkpoint(path)
-        values = {}
-        for name, var in self.variables.items():
-            if name not in arrays:
-                raise ValueError(f"checkpoint {path} has no value for variable '{name}' "
-                                 f"(it holds: {', '.join(sorted(arrays)) or 'nothing'})")
-            value, expected = arrays[name], var.type
-            if value.dtype != expected.dtype.np or not shapes.matches(expected.shape,
-                                                                      value.shape):
-                raise ValueError(f"checkpoint {path}: variable '{name}' is "
-                                 f"{expected.dtype.name}{shapes.fmt(expected.shape)} but the "
-                                 f"file holds {value.dtype}{shapes.fmt(value.shape)}")
-            values[var.node] = value
-        sess.load_variables(values)
+        """Set the variables from `path`, all or none: everything is read and checked first,
+        and on any problem this raises ValueError naming the file (FileNotFoundError if
+        there is none) and no variable changes. Values of other variables in the file are
+        ignored (never inflated)."""
+        arrays = read_checkpoint(path, {name: v.type for name, v in self.variables.items()})
+        sess.load_variables({self.variables[name].node: value
+                             for name, value in arrays.items()})
 
 
-def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """Every array of a graphc checkpoint, by name; a clear error for anything else."""
+def member_key(name: str) -> str:
+    """The archive key (member name less ".npy") of the variable saved as `name`."""
+    *folders, last = name.split("/")
+    return "/".join([*("%2E" * len(f) if _DOTS.fullmatch(f) else f for f in folders), last])
+
+
+def _variable_name(key: str) -> str | None:
+    """The variable name a member key stands for; None if no legal name is saved as it."""
+    name = "/".join("." * (len(part) // 3) if part and part == "%2E" * (len(part) // 3)
+                    else part for part in key.split("/"))
+    return name if _NAME.fullmatch(name) and member_key(name) == key else None
+
+
+def read_checkpoint(path: str | os.PathLike[str], wanted: Mapping[str, TensorType]
+                    ) -> dict[str, np.ndarray]:
+    """The values of the `wanted` variables (name -> expected type) in the checkpoint at
+    `path`; a ValueError naming the file for anything else."""
     if not Path(path).exists():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ValueError("it is a single .npy array, not an .npz archive")
-            arrays: dict[str, Any] = {name: data[name] for name in data.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
-        raise ValueError(f"cannot read checkpoint {path}: {err}") from None
-    marker = arrays.pop(MARKER, None)
-    if marker is None or str(marker) != FORMAT:
-        raise ValueError(f"{path} is not a graphc checkpoint (its {MARKER} entry is "
-                         f"{'missing' if marker is None else repr(str(marker))})")
-    return arrays
+        with npz_members(path) as (archive, members):
+            if MARKER not in members:
+                raise Refused(f"{path} is not a graphc checkpoint (it has no {MARKER} entry)")
+            marker = read_marker(archive, members.pop(MARKER))
+            if marker not in _READABLE:
+                raise Refused(f"{path} is not a graphc checkpoint that this graphc reads (its "
+                              f"{MARKER} entry is {marker!r}, not {FORMAT!r})")
+            saved = {}
+            for key, info in members.items():
+                name = _variable_name(key)
+                if name is None:
+                    raise Refused(f"checkpoint {path}: its member {info.filename!r} is not "
+                                  "a variable (no legal variable name is saved as it)")
+                saved[name] = info
+            values = {}
+            for name, expected in wanted.items():
+                if name not in saved:
+                    raise Refused(f"checkpoint {path} has no value for variable '{name}' "
+                                  f"(it holds: {', '.join(sorted(saved)) or 'nothing'})")
+                values[name] = read_member(archive, saved[name],
+                                           _variable_header(path, name, expected))
+            return values
+    except Refused:
+        raise
+    except READ_ERRORS as err:
+        raise Refused(f"cannot read checkpoint {path}: {reason(err)}") from None
+
+
+def _variable_header(path: object, name: str, expected: TensorType
+                     ) -> Callable[[np.dtype, tuple[int, ...]], None]:
+    def check(dtype: np.dtype, shape: tuple[int, ...]) -> None:
+        if dtype != expected.dtype.np or not shapes.matches(expected.shape, shape):
+            raise Refused(f"checkpoint {path}: variable '{name}' is {expected.dtype.name}"
+                          f"{shapes.fmt(expected.shape)} but the file holds "
+                          f"{dtype}{shapes.fmt(shape)}")
+    return check

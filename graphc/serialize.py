@@ -1,29 +1,61 @@
-"""Graphs to and from files: JSON for nodes, attributes, types and sites; constants in a side
-.npz; a SHA-256 over both, so a modified or corrupted pair is refused."""
+"""Graphs to and from files: JSON for nodes, attributes, types and sites; arrays (constants,
+index arrays) in a side file; a SHA-256 over both, so a damaged pair is refused.
+
+Format (graphc-graph-v2): "model.json" holds {"format": "graphc-graph-v2", "seed", "nodes",
+"variables", "checksum"}; "model.graph.npz" beside it (arrays_path), a plain uncompressed
+.npz, holds "__graphc_graph__" (the format string) and the arrays "a0", "a1", ... that
+attributes refer to as {"$array": "a0"}. (Version 1 put the arrays in "model.npz", where a
+checkpoint of the same name overwrote them, or they it; it still reads.)
+
+The checksum is not keyed: it detects accidents (a truncated copy, a flipped bit, an edit
+by mistake), not tampering, since anyone can recompute it. Treat a graph file like code from
+its author. What import checks whoever wrote the file: the structure of every record, that
+the arrays file holds only arrays of graphc's dtypes that the graph uses (read as data, no
+pickles, nothing inflated), each constant's data against its declared dtype, every node's
+recorded types against its op's shape rule, and that each variable of the list is a
+variable node initialized by an assign to it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from graphc.dtypes import DType, as_dtype
-from graphc.files import write_atomically
+from graphc import dtypes
+from graphc.dtypes import DType
+from graphc.files import (GRAPH_ARRAYS_MARKER, READ_ERRORS, Refused, check_replaceable,
+                          npz_members, read_marker, read_member, reason, write_atomically,
+                          write_npz)
 from graphc.graph import FuncGraph, Graph, Node, TensorType
 from graphc.registry import OPS
 from graphc.site import Site
 from graphc.variables import Variable
 
-FORMAT = "graphc-graph-v1"
+FORMAT = "graphc-graph-v2"
+_ARRAYS_SUFFIX = {"graphc-graph-v1": ".npz", FORMAT: ".graph.npz"}  # formats read
+MAX_DEPTH = 200  # of nested JSON lists and objects (a graph's is about 13, +5 per nested
+# control-flow function); deeper would exhaust Python's recursion while decoding
+_DTYPES = {d.name: d for d in dtypes.ALL}
+
+
+def arrays_path(path: str | os.PathLike[str]) -> Path:
+    """The file beside the graph file `path` that holds its arrays: model.json ->
+    model.graph.npz (never a name a checkpoint is likely to have)."""
+    return Path(path).with_suffix(_ARRAYS_SUFFIX[FORMAT])
 
 
 def export_graph(graph: Graph, path: str | os.PathLike[str]) -> str:
-    """Write `graph` to `path` (JSON) and its constants beside it (same name, .npz)."""
+    """Write `graph` to `path` (JSON) and its arrays beside it, to arrays_path(path)
+    (model.json -> model.graph.npz). A checkpoint at either path is not replaced: that
+    raises ValueError, and nothing is written."""
+    target, side = Path(path), arrays_path(path)
+    check_replaceable(target, "graph", "export_graph")
+    check_replaceable(side, "graph arrays", "export_graph")
     arrays: dict[str, np.ndarray] = {}
     body = {
         "format": FORMAT,
@@ -33,38 +65,37 @@ def export_graph(graph: Graph, path: str | os.PathLike[str]) -> str:
                        "trainable": v.trainable} for v in graph.variables],
     }
     body["checksum"] = _checksum(body, arrays)
-    target = Path(path)
-    write_atomically(target.with_suffix(".npz"),
-                     lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
+    write_atomically(side, lambda f: write_npz(f, {GRAPH_ARRAYS_MARKER: np.array(FORMAT),
+                                                   **arrays}))
     write_atomically(target, lambda f: f.write(json.dumps(body, indent=1).encode()))
     return str(target)
 
 
 def import_graph(path: str | os.PathLike[str]) -> Graph:
-    """A new Graph equal to the exported one; a clear error if the files are not intact."""
-    source = Path(path)
-    try:
-        body = json.loads(source.read_text())
-        with np.load(source.with_suffix(".npz"), allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except FileNotFoundError as err:
-        raise FileNotFoundError(f"cannot import graph {path}: {err.filename} is missing") \
-            from None
-    except (ValueError, zipfile.BadZipFile, EOFError, OSError) as err:
-        raise ValueError(f"cannot import graph {path}: {err}") from None
-    if not isinstance(body, dict) or body.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a graphc graph file (format {FORMAT} expected)")
+    """A new Graph equal to the exported one. A damaged file, or one that does not hold a
+    well-formed graph (see the module's docstring), raises ValueError naming the file
+    (FileNotFoundError if the graph file or its arrays file is missing). The checksum
+    detects accidents only: treat a graph file like code from its author."""
+    body, side = _read_body(path)
+    arrays = _read_arrays(path, side, _array_keys(body, path), body["format"])
     recorded = body.pop("checksum", None)
     if recorded != _checksum(body, arrays):
-        raise ValueError(f"graph file {path} (or its .npz) was modified or corrupted: "
-                         "its checksum does not match")
+        raise Refused(f"graph file {path} (or its arrays file {side.name}) was modified or "
+                      "corrupted: its checksum does not match")
+    _check_fields(body, _BODY, f"graph {path}", "the file")
+    where = f"graph {path}"
     graph = Graph()
     graph.seed = body["seed"]
-    for record in body["nodes"]:
-        _add_node(graph, record, arrays, path)
-    for v in body["variables"]:
-        Variable.from_nodes(graph.get_node(v["node"]), graph.get_node(v["initializer"]),
-                            v["trainable"])
+    try:
+        for record in body["nodes"]:
+            _add_node(graph, record, arrays, where)
+        seen: set[Node] = set()
+        for record in body["variables"]:
+            _add_variable(graph, record, seen, where)
+    except Refused:
+        raise
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError) as err:
+        raise Refused(f"{where} is malformed: {reason(err)}") from err
     return graph
 
 
@@ -82,29 +113,63 @@ def _node_record(node: Node, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     }
 
 
-def _add_node(graph: Graph, record: dict[str, Any], arrays: dict[str, np.ndarray],
-              path: Any) -> None:
+def _add_node(graph: Graph, record: Any, arrays: dict[str, np.ndarray], where: str) -> None:
+    """Add the node of `record`; `where` is how errors name the file (and function graph)."""
+    _check_node_record(record, where)
     name, op = record["name"], record["op"]
     if op not in OPS:
-        raise ValueError(f"graph {path}: node '{name}' has unknown op '{op}'")
+        raise Refused(f"{where}: node '{name}' has unknown op '{op}'")
     try:
         inputs = [graph.get_tensor(f"{n}:{i}") for n, i in record["inputs"]]
         controls = [graph.get_node(n) for n in record["control_inputs"]]
-    except KeyError as err:
-        raise ValueError(f"graph {path}: node '{name}' refers to {err}") from None
-    attrs = {k: _decode(v, arrays, graph) for k, v in record["attrs"].items()}
-    types = tuple(TensorType(as_dtype(d), None if s is None else tuple(s))
-                  for d, s in record["types"])
-    inferred = OPS[op].infer([t.type for t in inputs], attrs)
-    inferred = (inferred,) if isinstance(inferred, TensorType) else tuple(inferred)
+    except (KeyError, ValueError) as err:
+        raise Refused(f"{where}: node '{name}' refers to {reason(err)}") from None
+    attrs = {k: _decode(v, arrays, graph, f"{where}: node '{name}'")
+             for k, v in record["attrs"].items()}
+    types = tuple(_tensor_type(t, where) for t in record["types"])
+    value, declared = attrs.get("value"), attrs.get("dtype")
+    if isinstance(value, np.ndarray | np.generic) and isinstance(declared, DType) and \
+            value.dtype != declared.np:
+        raise Refused(f"{where}: node '{name}' ({op}) declares dtype {declared.name} but its "
+                      f"value holds {value.dtype} data")
+    if op == "assign" and not (isinstance(attrs.get("var"), Node) and
+                               attrs["var"].op == "variable"):
+        raise Refused(f"{where}: node '{name}' assigns to something that is not a variable")
+    try:
+        inferred = OPS[op].infer([t.type for t in inputs], attrs)
+        inferred = (inferred,) if isinstance(inferred, TensorType) else tuple(inferred)
+    except Exception as err:  # a shape rule given attributes no builder would make
+        raise Refused(f"{where}: node '{name}' ({op}) does not fit its op: "
+                      f"{type(err).__name__}: {err}") from err
     if inferred != types:
-        raise ValueError(f"graph {path}: node '{name}' ({op}) records types "
-                         f"{[str(t) for t in types]} but its inputs give "
-                         f"{[str(t) for t in inferred]}")
-    node = graph.create_node(op, inputs, attrs, types, name, controls,
-                             site=Site(*record["site"]))
+        raise Refused(f"{where}: node '{name}' ({op}) records types "
+                      f"{[str(t) for t in types]} but its inputs give "
+                      f"{[str(t) for t in inferred]}")
+    try:
+        node = graph.create_node(op, inputs, attrs, types, name, controls,
+                                 site=Site(*record["site"]))
+    except (ValueError, TypeError) as err:
+        raise Refused(f"{where}: node '{name}': {reason(err)}") from err
     if node.name != name:
-        raise ValueError(f"graph {path}: the node name '{name}' appears twice")
+        raise Refused(f"{where}: the node name '{name}' appears twice")
+
+
+def _add_variable(graph: Graph, record: Any, seen: set[Node], where: str) -> None:
+    _check_fields(record, _VARIABLE, where, "an entry of its variable list")
+    try:
+        node, init = graph.get_node(record["node"]), graph.get_node(record["initializer"])
+    except KeyError as err:
+        raise Refused(f"{where}: its variable list refers to {reason(err)}") from None
+    if node.op != "variable":
+        raise Refused(f"{where}: its variable list names {node.op} node '{node.name}', which "
+                      "is not a variable")
+    if init.op != "assign" or init.attrs["var"] is not node:
+        raise Refused(f"{where}: the initializer of variable '{node.name}' is {init.op} node "
+                      f"'{init.name}', not an assign to it")
+    if node in seen:
+        raise Refused(f"{where}: variable '{node.name}' is listed twice")
+    seen.add(node)
+    Variable.from_nodes(node, init, record["trainable"])
 
 
 # -- attributes ------------------------------------------------------------------------------
@@ -143,46 +208,61 @@ def _encode(value: Any, arrays: dict[str, np.ndarray], node: Node) -> Any:
                     f"{type(value).__name__}")
 
 
-def _decode(value: Any, arrays: dict[str, np.ndarray], graph: Graph) -> Any:
+def _decode(value: Any, arrays: dict[str, np.ndarray], graph: Graph, where: str) -> Any:
+    """An attribute from its JSON; `where` (file and node) names it in errors."""
     if isinstance(value, list):
-        return [_decode(v, arrays, graph) for v in value]
+        return [_decode(v, arrays, graph, where) for v in value]
     if not isinstance(value, dict):
         return value
-    (tag, payload), *rest = value.items()
+    tag, payload = next(iter(value.items()), (None, None))
+    if tag not in _TAGS or set(value) != _TAGS[tag][0] or not isinstance(payload,
+                                                                          _TAGS[tag][1]):
+        raise Refused(f"{where}: an attribute holds {_clip(value)}, which no attribute is "
+                      "encoded as")
     if tag == "$dtype":
-        return as_dtype(payload)
+        return _dtype(payload, where)
     if tag == "$array":
         array = arrays[payload]
         array.setflags(write=False)
         return array
     if tag == "$scalar":
-        return np.dtype(rest[0][1]).type(payload)
+        return _scalar(payload, _dtype(value["dtype"], where), where)
     if tag == "$tuple":
-        return tuple(_decode(v, arrays, graph) for v in payload)
-    if tag == "$slice":
-        return slice(*(_decode(v, arrays, graph) for v in payload))
-    if tag == "$ellipsis":
+        return tuple(_decode(v, arrays, graph, where) for v in payload)
+    if tag == "$slice" and len(payload) == 3:
+        return slice(*(_decode(v, arrays, graph, where) for v in payload))
+    if tag == "$ellipsis" and payload is True:
         return Ellipsis
     if tag == "$node":
-        return graph.get_node(payload)
+        try:
+            return graph.get_node(payload)
+        except KeyError as err:
+            raise Refused(f"{where}: an attribute refers to {reason(err)}") from None
     if tag == "$type":
-        return TensorType(as_dtype(payload[0]), None if payload[1] is None else tuple(payload[1]))
+        return _tensor_type(payload, where)
     if tag == "$function_graph":
-        return _function_graph(payload, arrays, graph)
+        return _function_graph(payload, arrays, graph, where)
     if tag == "$function":
         return _missing_function(payload)
-    raise ValueError(f"unknown attribute encoding {tag!r}")
+    raise Refused(f"{where}: an attribute holds {_clip(value)}, which no attribute is "
+                  "encoded as")
 
 
-def _function_graph(record: dict[str, Any], arrays: dict[str, np.ndarray],
-                    parent: Graph) -> FuncGraph:
+def _function_graph(record: Any, arrays: dict[str, np.ndarray], parent: Graph,
+                    where: str) -> FuncGraph:
     """Rebuild a traced function graph inside `parent`, its captures pointing there."""
+    _check_fields(record, _FUNCTION_GRAPH, where, "a function graph")
+    where = f"{where}, function graph '{record['name']}'"
     fg = FuncGraph(parent, record["name"])
     for node in record["nodes"]:
-        _add_node(fg, node, arrays, f"function graph {record['name']}")
-    fg.inputs = [fg.get_tensor(n) for n in record["inputs"]]
-    fg.outputs = [fg.get_tensor(n) for n in record["outputs"]]
-    fg.captures = {parent.get_tensor(o): fg.get_tensor(i) for o, i in record["captures"]}
+        _add_node(fg, node, arrays, where)
+    try:
+        fg.inputs = [fg.get_tensor(_str(n)) for n in record["inputs"]]
+        fg.outputs = [fg.get_tensor(_str(n)) for n in record["outputs"]]
+        fg.captures = {parent.get_tensor(_str(o)): fg.get_tensor(_str(i))
+                       for o, i in map(_pair, record["captures"])}
+    except (KeyError, ValueError, TypeError) as err:
+        raise Refused(f"{where}: {reason(err)}") from None
     fg.returns_sequence = record["returns_sequence"]  # type: ignore[attr-defined]
     return fg
 
@@ -195,8 +275,178 @@ def _missing_function(name: str) -> Any:
     return missing
 
 
+# -- checking records ------------------------------------------------------------------------
+# Each record's fields and their JSON types; an int field never takes a bool.
+_BODY = {"format": str, "seed": (int, type(None)), "nodes": list, "variables": list}
+_NODE = {"name": str, "op": str, "inputs": list, "control_inputs": list, "attrs": dict,
+         "types": list, "site": list}
+_VARIABLE = {"node": str, "initializer": str, "trainable": bool}
+_FUNCTION_GRAPH = {"name": str, "nodes": list, "inputs": list, "outputs": list,
+                   "captures": list, "returns_sequence": bool}
+# an encoded attribute: tag -> (its object's keys, its payload's JSON type)
+_TAGS: dict[Any, tuple[set[str], Any]] = {
+    "$dtype": ({"$dtype"}, str), "$array": ({"$array"}, str),
+    "$scalar": ({"$scalar", "dtype"}, (bool, int, float)), "$tuple": ({"$tuple"}, list),
+    "$slice": ({"$slice"}, list), "$ellipsis": ({"$ellipsis"}, bool),
+    "$node": ({"$node"}, str), "$type": ({"$type"}, list),
+    "$function_graph": ({"$function_graph"}, dict), "$function": ({"$function"}, str)}
+
+
+def _check_fields(record: Any, fields: dict[str, Any], where: str, what: str) -> None:
+    if not isinstance(record, dict) or set(record) != set(fields):
+        raise Refused(f"{where}: {what} is not an object with exactly the fields "
+                      f"{', '.join(fields)}: {_clip(record)}")
+    for key, kind in fields.items():
+        value = record[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise Refused(f"{where}: in {what}, '{key}' is {_clip(value)}")
+
+
+def _check_node_record(record: Any, where: str) -> None:
+    _check_fields(record, _NODE, where, "a node record")
+    name = record["name"]
+    for entry in record["inputs"]:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                and _is_count(entry[1])):
+            raise Refused(f"{where}: node '{name}' has input {_clip(entry)}")
+    if not all(isinstance(n, str) for n in record["control_inputs"]):
+        raise Refused(f"{where}: node '{name}' has control inputs "
+                      f"{_clip(record['control_inputs'])}")
+    site = record["site"]
+    if not (len(site) == 2 and isinstance(site[0], str) and _is_count(site[1])):
+        raise Refused(f"{where}: node '{name}' has site {_clip(site)}")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _dtype(name: Any, where: str) -> DType:
+    if not isinstance(name, str) or name not in _DTYPES:
+        raise Refused(f"{where}: {_clip(name)} is not one of graphc's dtypes "
+                      f"({', '.join(_DTYPES)})")
+    return _DTYPES[name]
+
+
+def _tensor_type(record: Any, where: str) -> TensorType:
+    """A TensorType from [dtype name, None or a list of dims (each a count or None)]."""
+    if not (isinstance(record, list) and len(record) == 2 and (record[1] is None or (
+            isinstance(record[1], list) and all(d is None or _is_count(d) for d in record[1])))):
+        raise Refused(f"{where}: {_clip(record)} is not a tensor type")
+    dtype, shape = record
+    return TensorType(_dtype(dtype, where), None if shape is None else tuple(shape))
+
+
+def _scalar(payload: Any, dtype: DType, where: str) -> np.generic:
+    """A numpy scalar of `dtype` equal to `payload`, which must be of its kind."""
+    if dtype.is_bool:
+        fits = isinstance(payload, bool)
+    elif dtype.is_integer:
+        info = np.iinfo(dtype.np)  # type: ignore[type-var]
+        fits = type(payload) is int and info.min <= payload <= info.max
+    else:
+        fits = type(payload) in (int, float)
+    if not fits:
+        raise Refused(f"{where}: {_clip(payload)} is not a {dtype.name} value")
+    return dtype.np.type(payload)  # type: ignore[no-any-return]
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{_clip(value)} is not a tensor name")
+    return value
+
+
+def _pair(value: Any) -> tuple[Any, Any]:
+    if not (isinstance(value, list) and len(value) == 2):
+        raise TypeError(f"{_clip(value)} is not a pair of tensor names")
+    return value[0], value[1]
+
+
+def _clip(value: Any) -> str:
+    """A short rendering of a (possibly huge) JSON value for a message."""
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 # -- files -----------------------------------------------------------------------------------
+def _read_body(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Path]:
+    """The graph file's JSON (checked to be a graphc graph file no deeper than MAX_DEPTH)
+    and the path of its arrays file."""
+    source = Path(path)
+    try:
+        text = source.read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"cannot import graph {path}: it does not exist") from None
+    except OSError as err:
+        raise Refused(f"cannot import graph {path}: {reason(err)}") from None
+    try:
+        body = json.loads(text)
+    except RecursionError:
+        raise Refused(f"cannot import graph {path}: its JSON is nested too deeply") from None
+    except ValueError as err:
+        raise Refused(f"cannot import graph {path}: it is not JSON ({err})") from None
+    if not isinstance(body, dict) or not isinstance(body.get("format"), str) or \
+            body["format"] not in _ARRAYS_SUFFIX:
+        raise Refused(f"{path} is not a graphc graph file (format {FORMAT} expected)")
+    return body, source.with_suffix(_ARRAYS_SUFFIX[body["format"]])
+
+
+def _array_keys(body: dict[str, Any], path: Any) -> set[str]:
+    """The arrays that attributes refer to ({"$array": key}); refuses nesting deeper than
+    MAX_DEPTH (without recursing itself)."""
+    keys: set[str] = set()
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            if isinstance(value.get("$array"), str):
+                keys.add(value["$array"])
+            value = list(value.values())
+        if isinstance(value, list):
+            if depth > MAX_DEPTH:
+                raise Refused(f"graph file {path} is nested more than {MAX_DEPTH} deep")
+            stack.extend((v, depth + 1) for v in value)
+    return keys
+
+
+def _read_arrays(path: Any, side: Path, used: set[str], version: str
+                 ) -> dict[str, np.ndarray]:
+    """The arrays of the graph file `path` from its arrays file `side`, which must hold
+    exactly the `used` arrays (and, from version 2, its marker), of graphc's dtypes; each is
+    read only after its header, and no more than the file's size is ever inflated."""
+    if not side.exists():
+        raise FileNotFoundError(f"cannot import graph {path}: {side} is missing")
+    try:
+        with npz_members(side, deflated=False) as (archive, members):
+            if version != "graphc-graph-v1":
+                marker = GRAPH_ARRAYS_MARKER
+                if marker not in members or read_marker(archive, members.pop(marker)) != version:
+                    raise ValueError(f"it is not the arrays file of a {version} graph (its "
+                                     f"{marker} entry is missing or differs)")
+            for key, info in members.items():
+                if key not in used:
+                    raise ValueError(f"its member {info.filename!r} is not an array the graph "
+                                     "uses")
+            if used - members.keys():
+                raise ValueError(f"it lacks the array {min(used - members.keys())!r}, which "
+                                 "the graph uses")
+            return {key: read_member(archive, info, _array_header)
+                    for key, info in members.items()}
+    except READ_ERRORS as err:
+        raise Refused(f"cannot import graph {path}: its arrays file {side}: {reason(err)}") \
+            from None
+
+
+def _array_header(dtype: np.dtype, shape: tuple[int, ...]) -> None:
+    if dtype not in {d.np for d in dtypes.ALL}:
+        raise ValueError(f"it holds a {dtype} array; graphc's dtypes are "
+                         f"{', '.join(_DTYPES)}")
+
+
 def _checksum(body: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
+    """A SHA-256 over the graph file's JSON (less its checksum) and its arrays. Not keyed:
+    it detects accidents, not tampering."""
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode())
     for key in sorted(arrays):
         digest.update(key.encode())

@@ -1,5 +1,10 @@
 """Checkpoints: round trips, the file format, and every kind of bad checkpoint."""
 
+import io
+import struct
+import zipfile
+import zlib
+
 import numpy as np
 import pytest
 
@@ -83,12 +88,16 @@ def bad_checkpoints(tmp_path, good):
     retyped = tmp_path / "retyped.npz"
     np.savez(retyped, __graphc_checkpoint__=np.array("graphc-checkpoint-v1"),
              **{**VALUES, "i32": VALUES["i32"].astype(np.int64)})
+    single = tmp_path / "single.npy"
+    np.save(single, VALUES["f32"])
     return [
         (tmp_path / "missing.npz", FileNotFoundError, "does not exist"),
         (truncated, ValueError, "cannot read checkpoint"),
         (text, ValueError, "cannot read checkpoint"),
         (foreign, ValueError, "is not a graphc checkpoint"),
-        (pickled, ValueError, "cannot read checkpoint.*pickle"),
+        (pickled, ValueError, "cannot read checkpoint.*unpickling"),
+        (single, ValueError, "cannot read checkpoint .*: it is a single .npy array, not an "
+         ".npz archive"),
         (renamed, ValueError, "has no value for variable 'f32'"),
         (reshaped, ValueError, r"'f32' is float32\(1, 2\) but the file holds float32\(2, 1\)"),
         (retyped, ValueError, r"'i32' is int32\(2,\) but the file holds int64\(2,\)"),
@@ -106,3 +115,164 @@ def test_bad_checkpoints_name_the_file_and_change_nothing(model, tmp_path):
         assert str(path) in str(err.value)
         for name, value in current(variables, sess).items():
             np.testing.assert_array_equal(value, before[name])
+    for path, error, message in crafted_checkpoints(tmp_path):
+        with pytest.raises(error, match=message) as err:
+            gc.Saver().restore(sess, path)
+        assert str(path) in str(err.value)
+        for name, value in current(variables, sess).items():
+            np.testing.assert_array_equal(value, before[name])
+
+
+def npy(array=None, *, descr=None, shape=None, data=None, fortran=False):
+    """The bytes of a .npy file: `array`'s, or a header stating `descr` and `shape` followed
+    by `data` (which need not fit it)."""
+    out = io.BytesIO()
+    if array is not None:
+        np.lib.format.write_array(out, np.asarray(array))
+        return out.getvalue()
+    np.lib.format.write_array_header_1_0(out, {"descr": descr, "fortran_order": fortran,
+                                               "shape": shape})
+    return out.getvalue() + data
+
+
+def raw_zip(path, members):
+    """Write a zip archive byte by byte, so that its directory can say anything: members are
+    (name, data as stored, method, crc, uncompressed size, flags)."""
+    out, directory = bytearray(), bytearray()
+    for name, data, method, crc, size, flags in members:
+        offset, encoded = len(out), name.encode()
+        fields = (flags, method, 0, 33, crc, len(data), size, len(encoded))
+        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, *fields, 0) + encoded + data
+        directory += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, *fields, 0, 0, 0, 0,
+                                 0, offset) + encoded
+    path.write_bytes(bytes(out + directory + struct.pack(
+        "<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), len(out),
+        0)))
+    return path
+
+
+def stored(name, data, method=zipfile.ZIP_STORED, flags=0):
+    return (name, data, method, zlib.crc32(data), len(data), flags)
+
+
+def good_members(**changes):
+    members = {"__graphc_checkpoint__.npy": npy(np.array("graphc-checkpoint-v2"))}
+    members.update({f"{k}.npy": npy(v) for k, v in VALUES.items()})
+    members.update(changes)
+    return [stored(name, data) for name, data in members.items() if data is not None]
+
+
+def zeros_bomb(name, nbytes):
+    """A deflated member that inflates to a .npy header and `nbytes` zero bytes (its CRC is
+    not computed: a reader that inflates it fails, after the whole of it)."""
+    header = npy(descr="<f8", shape=(nbytes // 8,), data=b"")
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    start = compressor.compress(header) + compressor.flush(zlib.Z_FULL_FLUSH)
+    block = compressor.compress(bytes(1 << 20)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    assert block == compressor.compress(bytes(1 << 20)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    data = start + block * (nbytes >> 20) + compressor.flush()
+    return (name, data, zipfile.ZIP_DEFLATED, 0, len(header) + nbytes, 0)
+
+
+def crafted_checkpoints(tmp_path):
+    """Checkpoints whose bytes say what no writer of them says; each raises ValueError."""
+    huge = npy(descr="<f4", shape=(2 ** 40, 1024), data=bytes(8))  # declares 4 TiB
+    big_shape = raw_zip(tmp_path / "big_shape.npz", good_members(**{"f32.npy": huge}))
+    short = raw_zip(tmp_path / "short.npz", good_members(**{
+        "f32.npy": npy(descr="<f4", shape=(1, 2), data=bytes(4))}))
+    method = raw_zip(tmp_path / "method.npz", good_members()[:-1] + [
+        stored("flag.npy", npy(VALUES["flag"]), method=99)])
+    encrypted = raw_zip(tmp_path / "encrypted.npz", good_members()[:-1] + [
+        stored("flag.npy", npy(VALUES["flag"]), flags=1)])
+    not_array = raw_zip(tmp_path / "not_array.npz", good_members() + [
+        stored("notes.txt", b"hello")])
+    not_variable = raw_zip(tmp_path / "not_variable.npz", good_members(**{
+        "_private.npy": npy(np.zeros(2))}))
+    climbing = raw_zip(tmp_path / "climbing.npz", good_members(**{
+        "../f32.npy": npy(VALUES["f32"])}))
+    twice = raw_zip(tmp_path / "twice.npz", good_members() + [
+        stored("f32.npy", npy(VALUES["f32"]))])
+    bad_bool = raw_zip(tmp_path / "bad_bool.npz", good_members(**{
+        "flag.npy": npy(descr="|b1", shape=(2,), data=b"\x01\x02")}))
+    marker = raw_zip(tmp_path / "marker.npz", good_members(**{
+        "__graphc_checkpoint__.npy": npy(np.arange(3))}))
+    version = raw_zip(tmp_path / "version.npz", good_members(**{
+        "__graphc_checkpoint__.npy": npy(np.array("graphc-checkpoint-v9"))}))
+    bomb = raw_zip(tmp_path / "bomb.npz", good_members()[:-1] + [
+        zeros_bomb("flag.npy", 3 << 30)])  # a variable's member declaring 3 GiB
+    return [
+        (big_shape, ValueError, r"'f32' is float32\(1, 2\) but the file holds "
+         r"float32\(1099511627776, 1024\)"),
+        (short, ValueError, "member 'f32.npy' holds 4 bytes of data, but a float32.* takes 8"),
+        (method, ValueError, r"member 'flag.npy' is compressed \(method 99\)"),
+        (encrypted, ValueError, "member 'flag.npy' is encrypted"),
+        (not_array, ValueError, "member 'notes.txt' is not an array"),
+        (not_variable, ValueError, "member '_private.npy' is not a variable"),
+        (climbing, ValueError, r"member '\.\./f32.npy' is not a variable"),
+        (twice, ValueError, "member 'f32.npy' appears twice"),
+        (bad_bool, ValueError, "member 'flag.npy' holds bools other than 0 and 1"),
+        (marker, ValueError, "member '__graphc_checkpoint__.npy' is a int64 array"),
+        (version, ValueError, "is not a graphc checkpoint that this graphc reads"),
+        (bomb, ValueError, r"'flag' is bool\(2,\) but the file holds float64\(402653184,\)"),
+    ]
+
+
+def test_a_member_that_is_not_restored_is_never_inflated(model, tmp_path):
+    """A 3 MB file whose extra member inflates to 3 GiB: restore reads only the variables'
+    members, so it never inflates it (its CRC is even wrong)."""
+    variables, sess = model
+    path = raw_zip(tmp_path / "bomb.npz", good_members() + [zeros_bomb("extra.npy", 3 << 30)])
+    assert path.stat().st_size < 4 << 20
+    scramble(variables, sess)
+    gc.Saver().restore(sess, path)
+    for name, value in current(variables, sess).items():
+        np.testing.assert_array_equal(value, VALUES[name])
+
+
+def test_a_fortran_ordered_member_restores(model, tmp_path):
+    variables, sess = model
+    value = np.asfortranarray(np.array([[1.5, -2.0]], np.float32))
+    path = raw_zip(tmp_path / "fortran.npz", good_members(**{"f32.npy": npy(value)}))
+    scramble(variables, sess)
+    gc.Saver().restore(sess, path)
+    np.testing.assert_array_equal(current(variables, sess)["f32"], value)
+
+
+LEGAL = ["file", "allow_pickle", "layer1/w", "a.b-c_d", "7", "args", "kwds", "..", "../up",
+         "x/./y", "..../z"]
+
+
+def test_any_legal_name_is_saved_and_restored_faithfully(tmp_path):
+    values = {name: np.array([k, -k], np.int64) for k, name in enumerate(LEGAL)}
+    variables = {name: gc.Variable(value, name=name) for name, value in values.items()}
+    assert [v.node.name for v in variables.values()] == LEGAL
+    with gc.Session() as sess:
+        sess.run(gc.global_variables_initializer())
+        path = gc.Saver().save(sess, tmp_path / "names.npz")
+        scramble(variables, sess)
+        gc.Saver().restore(sess, path)
+        for name, value in current(variables, sess).items():
+            np.testing.assert_array_equal(value, values[name])
+    with zipfile.ZipFile(path) as archive:  # no member climbs out of a folder
+        assert not any(part in (".", "..") for name in archive.namelist()
+                       for part in name.split("/"))
+    with np.load(path, allow_pickle=False) as data:  # plain numpy reads it
+        assert set(data.files) == set(LEGAL[:-3]) | {
+            "%2E%2E/up", "x/%2E/y", "%2E%2E%2E%2E/z", "__graphc_checkpoint__"}
+        assert str(data["__graphc_checkpoint__"]) == "graphc-checkpoint-v2"
+        np.testing.assert_array_equal(data["allow_pickle"], values["allow_pickle"])
+        np.testing.assert_array_equal(data["file"], values["file"])
+        np.testing.assert_array_equal(data["%2E%2E/up"], values["../up"])
+
+
+def test_a_name_that_is_not_legal_cannot_be_saved(tmp_path):
+    v = gc.Variable(np.zeros(2), name="v")
+    for name in ["__graphc_checkpoint__", "_x", "a b", "", "/abs", "x:0", "w\n"]:
+        with pytest.raises(ValueError, match="a variable cannot be saved under the name "
+                           + repr(name).replace("\\", "\\\\")):
+            gc.Saver({name: v})
+    with gc.Session() as sess:  # a legal key renames it in the file
+        sess.run(gc.global_variables_initializer())
+        path = gc.Saver({"graphc_checkpoint": v}).save(sess, tmp_path / "m.npz")
+    with np.load(path) as data:
+        assert set(data.files) == {"graphc_checkpoint", "__graphc_checkpoint__"}
