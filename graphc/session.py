@@ -13,6 +13,7 @@ from graphc import shapes
 from graphc.errors import FailedPreconditionError, InvalidArgumentError
 from graphc.gate import Gate
 from graphc.graph import Graph, Node, Tensor, get_default_graph
+from graphc.interrupts import HeldSignals
 from graphc.passes.pipeline import build_program
 from graphc.program import Program
 from graphc.runtime import RunState, get_backend
@@ -64,7 +65,7 @@ class Session:
         by the run take effect when it ends, and only if it succeeds.
         """
         if self._closed:
-            raise RuntimeError("Attempted to use a closed Session.")
+            raise RuntimeError(_CLOSED)
         feed_dict = feed_dict or {}
         # the objects themselves identify a call the session has seen (it keeps them alive)
         seen = (type(fetches), *map(id, fetches if type(fetches) in (list, tuple)
@@ -106,7 +107,7 @@ class Session:
 
         def run(*values: Any) -> Any:
             if self._closed:
-                raise RuntimeError("Attempted to use a closed Session.")
+                raise RuntimeError(_CLOSED)
             if len(values) != len(keys):
                 raise TypeError(f"this callable takes {len(keys)} feed values (for "
                                 f"{', '.join(t.name for t in tensors) or 'no tensors'}), "
@@ -132,32 +133,41 @@ class Session:
                      rebuild), fed
 
     def _execute(self, call: _Call, fed: list[np.ndarray]) -> list[np.ndarray]:
-        # plain calls, not `with`: this is the path every training step takes
-        gate, exclusive = self._gate, call.exclusive
-        if call.writer:
-            self._writer.acquire()
-        if exclusive:
+        # Ctrl-C (any Python signal handler) lands before the run or after it, never
+        # between taking a lock and its try, or between two writes of a commit
+        with HeldSignals():
+            if not call.writer:
+                return self._gated(call, fed)
+            with self._writer:
+                return self._gated(call, fed)
+
+    def _gated(self, call: _Call, fed: list[np.ndarray]) -> list[np.ndarray]:
+        gate = self._gate
+        if call.exclusive:
             gate.enter_exclusive()
-        else:
-            gate.enter_shared()
-        try:
-            # a writer sees the live values: no other run changes them until it commits
-            state = self._state if call.writer and not call.program.bound_reads else \
-                self._snapshot(call.program, copy_bound=not call.writer)
-            if not call.ready:  # once it holds, it holds: variables never lose their values
-                self._check_ready(call.program, state)
-                call.ready = True
-            values, writes = call.executable(fed, state)
-            if writes:
-                self._commit(writes)
-            return list(map(_to_user, values))  # copied before another run updates them
-        finally:
-            if exclusive:
+            try:
+                return self._run(call, fed)
+            finally:
                 gate.leave_exclusive()
-            else:
-                gate.leave_shared()
-            if call.writer:
-                self._writer.release()
+        gate.enter_shared()
+        try:
+            return self._run(call, fed)
+        finally:
+            gate.leave_shared()
+
+    def _run(self, call: _Call, fed: list[np.ndarray]) -> list[np.ndarray]:
+        if self._closed:  # closed while this run waited for the gate
+            raise RuntimeError(_CLOSED)
+        # a writer sees the live values: no other run changes them until it commits
+        state = self._state if call.writer and not call.program.bound_reads else \
+            self._snapshot(call.program, copy_bound=not call.writer)
+        if not call.ready:  # once it holds, it holds: variables never lose their values
+            self._check_ready(call.program, state)
+            call.ready = True
+        values, writes = call.executable(fed, state)
+        if writes:
+            self._commit(writes)
+        return list(map(_to_user, values))  # copied before another run updates them
 
     def _snapshot(self, program: Program, copy_bound: bool = True) -> RunState:
         """Variable values as they are now; bound variables read their storage (on the
@@ -206,13 +216,19 @@ class Session:
                           for n, v in values.items()})
 
     def close(self) -> None:
-        """Release the session's variable values and compiled programs."""
+        """Release the session's variable values and compiled programs. Runs in flight on
+        other threads finish first; runs that start later raise RuntimeError."""
         self._closed = True
-        self._state = RunState()
-        self._cache.clear()
-        self._calls.clear()
-        self._seen.clear()
-        self._held.clear()
+        with HeldSignals(), self._writer:
+            self._gate.enter_exclusive()
+            try:
+                self._state = RunState()
+                self._cache.clear()
+                self._calls.clear()
+                self._seen.clear()
+                self._held.clear()
+            finally:
+                self._gate.leave_exclusive()
 
     def __enter__(self) -> Session:
         return self
@@ -319,6 +335,7 @@ def _usable_as_is(value: Any, dtype: np.dtype) -> bool:
     return type(value) is np.ndarray and value.flags.carray and value.dtype == dtype
 
 
+_CLOSED = "Attempted to use a closed Session."
 _MAX_CALLS = 256  # lean-path entries per session (fetch handles made afresh each run would
 # otherwise grow the table without bound)
 

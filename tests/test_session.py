@@ -2,6 +2,8 @@
 
 import collections
 import inspect
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -337,3 +339,51 @@ def test_make_callable_converts_and_checks_its_values():
             sess.make_callable(loss, [train.node])
     with pytest.raises(RuntimeError, match="closed Session"):
         step(np.ones((2, 3)), np.ones((2, 1)))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_a_variable_never_shares_memory_with_another(backend):
+    # a snapshot of a module-bound variable (whose storage later runs overwrite in place)
+    # and of a plain one keeps the values it took
+    from graphc import nn
+    w = nn.Parameter(np.ones((2, 3))).variable(gc.get_default_graph(), "w")
+    best = gc.Variable(np.zeros((2, 3)), name="best")
+    a, b = gc.Variable(np.ones(3), name="a"), gc.Variable(np.zeros(3), name="b")
+    with gc.Session(backend=backend) as sess:
+        sess.run(gc.global_variables_initializer())
+        sess.run([best.assign(w), b.assign(a)])
+        for _ in range(2):
+            sess.run([w.assign(w * 2.0), a.assign_add(np.ones(3))])
+        np.testing.assert_array_equal(sess.run(best), np.ones((2, 3)))
+        np.testing.assert_array_equal(sess.run(b), np.ones(3))
+        np.testing.assert_array_equal(sess.run(w), np.full((2, 3), 4.0))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_closing_a_session_under_running_threads(backend):
+    # runs in flight finish; later ones raise RuntimeError, never an error about a variable
+    v = gc.Variable(np.zeros(3), name="v")
+    step = v.assign_add(np.ones(3))
+    sess = gc.Session(backend=backend)
+    sess.run(v.initializer)
+    sess.run(step)
+    errors, started = [], threading.Barrier(5)
+
+    def work():
+        started.wait()
+        try:
+            while True:
+                sess.run([step, v])
+        except Exception as err:  # noqa: BLE001 - what each thread ends with is the test
+            errors.append(err)
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    started.wait()
+    time.sleep(0.05)
+    sess.close()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    assert len(errors) == 4
+    assert all(type(e) is RuntimeError and "closed Session" in str(e) for e in errors), errors

@@ -22,7 +22,8 @@ def fold_node(node: Node, uses: Uses) -> Node | None:
         return None
     if not node.inputs and node.op != "fill":
         return None
-    if not all(t.node.op == "constant" for t in node.inputs) or len(node.types) != 1:
+    values = [uses.constant(t) for t in node.inputs]
+    if any(v is None for v in values) or len(node.types) != 1:
         return None
     out = node.types[0]
     if not shapes.is_fully_defined(out.shape) or prod(out.shape) > MAX_ELEMENTS:  # type: ignore[arg-type]
@@ -30,7 +31,7 @@ def fold_node(node: Node, uses: Uses) -> Node | None:
     try:
         with np.errstate(all="ignore"):
             value = np.array(opdef.reference(  # type: ignore[misc]
-                *[t.node.attrs["value"] for t in node.inputs], **node.attrs), dtype=out.dtype.np)
+                *values, **node.attrs), dtype=out.dtype.np)
     except Exception:  # leave it to the run, which reports errors with full context
         return None
     value.setflags(write=False)

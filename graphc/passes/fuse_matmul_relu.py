@@ -13,19 +13,20 @@ from graphc.passes.rewrite import Uses, rewrite, user_nodes
 from graphc.program import Program
 
 
-def is_zero(t: Tensor) -> bool:
-    """Whether t is a constant or filled tensor of zeros (e.g. gc.zeros(1))."""
-    node = t.node
-    if node.op == "constant":
-        return not np.any(node.attrs["value"])
-    return node.op == "fill" and node.attrs["value"] == 0
+def is_zero(t: Tensor, uses: Uses) -> bool:
+    """Whether t is a constant or filled tensor of zeros (e.g. gc.zeros(1)) the run does
+    not feed."""
+    value = uses.constant(t)
+    if value is not None:
+        return not np.any(value)
+    return t.node.op == "fill" and t not in uses.fed and t.node.attrs["value"] == 0
 
 
-def relu_input(node: Node) -> Tensor | None:
+def relu_input(node: Node, uses: Uses) -> Tensor | None:
     """x, if node is relu(x) or maximum(x, zeros) that does not widen x."""
     if node.op == "relu":
         return node.inputs[0]
-    if node.op == "maximum" and is_zero(node.inputs[1]) and \
+    if node.op == "maximum" and is_zero(node.inputs[1], uses) and \
             node.types[0].shape == node.inputs[0].shape:
         return node.inputs[0]
     return None
@@ -41,7 +42,7 @@ def fused(node: Node, op: str, inputs: tuple[Tensor, ...], matmul: Node,
 
 
 def fuse_relu_into_matmul(node: Node, uses: Uses) -> Node | None:
-    product = relu_input(node)
+    product = relu_input(node, uses)
     if product is None or not uses.only_used_by_one_node(product):
         return None
     if product.node.op == "matmul":

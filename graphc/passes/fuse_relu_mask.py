@@ -10,10 +10,10 @@ from graphc.program import Program
 
 
 def fuse_mask_into_matmul(node: Node, uses: Uses) -> Node | None:
-    if node.op != "where" or not is_zero(node.inputs[2]):
+    if node.op != "where" or not is_zero(node.inputs[2], uses):
         return None
     test, product = node.inputs[0], node.inputs[1]
-    if test.node.op != "greater" or not is_zero(test.node.inputs[1]):
+    if test.node.op != "greater" or not is_zero(test.node.inputs[1], uses):
         return None
     if product.node.op != "matmul" or product.type != node.types[0]:
         return None

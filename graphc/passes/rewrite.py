@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from graphc.graph import Node, Tensor, toposort
+from graphc.ops.core import scalar_value
 from graphc.program import Program
 
 
@@ -22,8 +24,19 @@ class Uses:
 
     def __init__(self, program: Program) -> None:
         self.count = Counter(t for n in program.schedule for t in n.inputs)
-        self.kept = set(program.fetches) | set(program.feeds)
+        self.fed = frozenset(program.feeds)
+        self.kept = set(program.fetches) | self.fed
         self.original: dict[Tensor, Tensor] = {}  # rewritten tensor -> the tensor it replaced
+
+    def constant(self, t: Tensor) -> Any:
+        """t's value if t is a constant the run does not feed, else None: a fed constant
+        is a placeholder with a default, so no rule may use the value it was built with."""
+        node = t.node
+        return node.attrs["value"] if node.op == "constant" and t not in self.fed else None
+
+    def scalar(self, t: Tensor) -> float | None:
+        """t's value if t is a scalar constant the run does not feed, else None."""
+        return scalar_value(t) if t not in self.fed else None
 
     def only_used_by_one_node(self, t: Tensor) -> bool:
         t = self.original.get(t, t)

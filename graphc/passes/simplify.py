@@ -7,7 +7,6 @@ import dataclasses
 from types import MappingProxyType
 
 from graphc.graph import Node, Tensor
-from graphc.ops.core import scalar_value
 from graphc.passes.rewrite import Uses, rewrite, user_nodes
 from graphc.program import Program
 
@@ -22,11 +21,11 @@ def simplify_node(node: Node, uses: Uses) -> Node | Tensor | None:
         neutral, sides = IDENTITIES[node.op]
         for side in sides:
             other = node.inputs[1 - side]
-            if scalar_value(node.inputs[side]) == neutral and other.type == node.types[0]:
+            if uses.scalar(node.inputs[side]) == neutral and other.type == node.types[0]:
                 return other
     if node.op == "negative" and node.inputs[0].node.op == "negative":
         return node.inputs[0].node.inputs[0]
-    if node.op == "pow" and scalar_value(node.inputs[1]) == 2:
+    if node.op == "pow" and uses.scalar(node.inputs[1]) == 2:
         return dataclasses.replace(node, op="square", inputs=node.inputs[:1],
                                    attrs=MappingProxyType({}), origin=user_nodes(node))
     if node.op == "matmul":

@@ -32,8 +32,11 @@ class Interpreter:
         writes: dict[Node, np.ndarray] = {}
         with np.errstate(all="ignore"):  # NaN and Inf are values; check_numerics reports them
             self._run(env, writes, state)
-        for node, value in writes.items():  # feeds are the user's arrays: never keep one
-            if any(np.may_share_memory(value, f) for f in feeds):
+        # a variable never shares memory with a feed (the user's array) or with another
+        # variable (a bound one's storage is overwritten in place when it is assigned)
+        others = [*feeds, *(env[n.outputs[0]] for n in self.program.reads)]
+        for node, value in writes.items():
+            if any(np.may_share_memory(value, other) for other in others):
                 writes[node] = value.copy()
         return [env[t] for t in self.program.fetches], writes
 

@@ -114,3 +114,22 @@ def test_each_pass_can_be_switched_off():
     assert ops_of([y], [x], disabled=no_cse).count("exp") == 2
     assert ops_of([y], [x], disabled=["fuse_elementwise"]) == ["exp", "add"]
     assert ops_of([y], [x]) == ["exp", "add"]  # exp feeds add twice: nothing to fuse
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_a_fed_constant_is_never_folded(backend):
+    # feeding a constant replaces its value for the run (as in TensorFlow), so no pass may
+    # use the value it was built with: folding, x*1, maximum(x, 0) as a ReLU
+    k = gc.constant(np.ones(3))
+    one = gc.constant(np.float64(1.0))
+    x = gc.placeholder(gc.float64, (None, 3))
+    zero = gc.zeros(1, dtype=gc.float64)
+    w = gc.constant(np.eye(3))
+    relu = gc.maximum(x @ w, zero)
+    with gc.Session(backend=backend) as sess:
+        np.testing.assert_array_equal(sess.run(k * 2, {k: np.zeros(3)}), np.zeros(3))
+        np.testing.assert_array_equal(sess.run(x * one, {x: np.ones((1, 3)), one: 5.0}),
+                                      np.full((1, 3), 5.0))
+        np.testing.assert_array_equal(sess.run(relu, {x: -np.ones((1, 3)), zero: [-2.0]}),
+                                      -np.ones((1, 3)))
+        np.testing.assert_array_equal(sess.run(k * 2), np.full(3, 2.0))  # unfed: folded

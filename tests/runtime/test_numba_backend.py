@@ -69,3 +69,29 @@ def assert_backend_matches_numpy(case, float_dtype, tolerance, fallback_ops, **s
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_op_forward_and_gradient_agree_with_numpy_backend(case, float_dtype):
     assert_backend_matches_numpy(case, float_dtype, TOLERANCE, FALLBACK_OPS, backend="numba")
+
+
+def test_closed_sessions_leave_no_generated_lines_behind():
+    import gc as collector
+    import linecache
+    x = gc.placeholder(gc.float64, (3,))
+    y = x * 2.0 + 1.0
+
+    def generated():
+        return {name for name in linecache.cache if name.startswith("<graphc host program")}
+    before = generated()
+    for _ in range(20):
+        with gc.Session(backend="numba") as sess:
+            sess.run(y, {x: np.ones(3)})
+            assert generated() - before  # its own lines, while it is open
+    collector.collect()
+    assert generated() <= before
+
+
+def test_a_segment_run_for_no_value():
+    # a group of ops whose values nothing reads still runs (and compiles)
+    x = gc.placeholder(gc.float64, (3,))
+    v = gc.Variable(np.ones(3))
+    with gc.Session(backend="numba") as sess:
+        sess.run(v.initializer)
+        assert sess.run(gc.group(gc.exp(x + v)), {x: np.ones(3)}) is None

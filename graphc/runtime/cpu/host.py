@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -152,7 +153,8 @@ def host_program(steps: list[Step], program: Program,
 def _segment(src: _Source, segment: Segment, runtime: NativeSegment) -> None:
     s = src.bind("S", runtime)
     idle, proven = src.bind("IDLE", runtime.idle), src.bind("PROVEN", runtime.proven)
-    args, results = src.vars(segment.inputs), src.vars(segment.outputs)
+    args = src.vars(segment.inputs)
+    results = src.vars(segment.outputs) or "() "  # (a segment run for no value)
     lines = [f"space = {idle}.pop() if {idle} else {s}.workspace()"]
     if segment.in_place:
         key = "".join(f"{src.var(t)}.shape, " for t in runtime.varying)
@@ -209,10 +211,12 @@ _programs = itertools.count(1)
 
 def _define(source: str, names: dict[str, Any]) -> HostProgram:
     """The function `run` in `source`, with `names` as its globals. Its source is put in
-    linecache, so a traceback through it shows the line."""
+    linecache, so a traceback through it shows the line, for as long as the function
+    lives (a closed Session's programs take their lines with them)."""
     filename = f"<graphc host program {next(_programs)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = dict(names)
     exec(compile(source, filename, "exec"), namespace)
     run: HostProgram = namespace["run"]
+    weakref.finalize(run, linecache.cache.pop, filename, None)
     return run

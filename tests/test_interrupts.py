@@ -1,0 +1,210 @@
+"""Ctrl-C during a run: the run commits all of its assignments or none (in-place updates
+included), the interrupt surfaces as KeyboardInterrupt, and the next run never hangs."""
+
+import os
+import pathlib
+import random
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import graphc as gc
+
+BACKENDS = ["numpy", "numba"]
+LR = 1e-3
+PACKAGE = str(pathlib.Path(gc.__file__).parent)
+
+
+def training_step(backend):
+    """A session running a two-layer SGD step (on numba: updated in place) that also counts
+    its steps; `state()` reads (w1, w2, count) and `expected(old)` is the step's result."""
+    rng = np.random.default_rng(0)
+    xv, yv = rng.standard_normal((16, 20)), rng.standard_normal((16, 3))
+    x, y = gc.placeholder(gc.float64, (None, 20), name="x"), \
+        gc.placeholder(gc.float64, (None, 3), name="y")
+    w1 = gc.Variable(rng.standard_normal((20, 8)) * 0.3, name="w1")
+    w2 = gc.Variable(rng.standard_normal((8, 3)) * 0.3, name="w2")
+    count = gc.Variable(np.float64(0), name="count")
+    loss = gc.reduce_sum((y - gc.relu(x @ w1) @ w2) ** 2)
+    g1, g2 = gc.gradients(loss, [w1, w2])
+    step = [w1.assign(w1 - LR * g1), w2.assign(w2 - LR * g2), count.assign_add(1.0)]
+    sess = gc.Session(backend=backend)
+    sess.run(gc.global_variables_initializer())
+
+    def run():
+        sess.run(step, {x: xv, y: yv})
+
+    def state():
+        return sess.run([w1, w2, count])
+
+    def expected(old):
+        a, b, c = old
+        h = xv @ a
+        d = 2 * (np.maximum(h, 0) @ b - yv)
+        return (a - LR * (xv.T @ ((d @ b.T) * (h > 0))), b - LR * (np.maximum(h, 0).T @ d),
+                c + 1)
+    run()  # compiled (conftest: GRAPHC_COMPILE=wait), and proved for in-place updates
+    run()
+    return sess, run, state, expected
+
+
+def committed(old, new, expected):
+    """'none' or 'all' when the state after a run is the state before it or after it
+    (to 1e-12: the step is recomputed here in another order), else 'part'."""
+    if all(np.array_equal(a, b) for a, b in zip(new, old)):
+        return "none"
+    if all(np.allclose(a, b, rtol=1e-12, atol=1e-12) for a, b in zip(new, expected(old))):
+        return "all"
+    return "part"
+
+
+def finishes(run, seconds=20.0):
+    """Whether run() returns within `seconds` (on another thread: a hang stays there)."""
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (run(), done.set()), daemon=True)
+    worker.start()
+    return done.wait(seconds)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_interrupts_at_random_moments_commit_all_or_nothing(backend):
+    sess, run, state, expected = training_step(backend)
+    if backend == "numba":  # the case that tore: weights updated in their own buffers
+        assert any(ex.updates_in_place for _, ex in sess._cache.values())
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    sigint = signal.getsignal(signal.SIGINT)
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    outcomes = {"none": 0, "all": 0, "part": 0}
+    interrupted = other = 0
+    random.seed(1)
+    took = []
+    for _ in range(5):
+        start = time.perf_counter()
+        run()
+        took.append(time.perf_counter() - start)
+    span = 1.5 * sorted(took)[2]  # the timer fires before, during or just after a run
+    try:
+        for _ in range(300):
+            old = state()
+            try:
+                signal.setitimer(signal.ITIMER_REAL, random.uniform(0, span))
+                run()
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            except KeyboardInterrupt:
+                interrupted += 1
+            except Exception:  # noqa: BLE001 - counted: an interrupt must stay itself
+                other += 1
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            outcomes[committed(old, state(), expected)] += 1
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert interrupted > 30, "the timer should interrupt many of the runs"
+    assert signal.getsignal(signal.SIGINT) is sigint  # every handler put back
+    assert other == 0
+    assert outcomes["part"] == 0, outcomes
+    assert finishes(run)
+
+
+def line_events(run):
+    """The number of lines of graphc's code (and of its generated host programs) one run
+    executes."""
+    count = [0]
+
+    def trace(frame, event, arg):
+        if _ours(frame):
+            count[0] += event == "line"
+        return trace
+    sys.settrace(trace)
+    try:
+        run()
+    finally:
+        sys.settrace(None)
+    return count[0]
+
+
+def _ours(frame):
+    name = frame.f_code.co_filename
+    return name.startswith(PACKAGE) or name.startswith("<graphc")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ctrl_c_at_every_line_of_a_run(backend):
+    # SIGINT delivered as each line of the run path starts: Python runs its handler there
+    # (raise_signal checks for signals at once), as after a real Ctrl-C
+    sess, run, state, expected = training_step(backend)
+    events = line_events(run)
+    assert events > 20
+    outcomes = {"none": 0, "all": 0, "part": 0}
+    for k in range(events):
+        old = state()
+        sys.settrace(_signal_at_line(k + 1))
+        try:
+            run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sys.settrace(None)
+        outcomes[committed(old, state(), expected)] += 1
+        assert finishes(run), f"the next run hung after Ctrl-C at line event {k}"
+    assert outcomes["part"] == 0, outcomes
+
+
+def _signal_at_line(k):
+    """A trace function sending SIGINT as the k-th line of graphc's code starts."""
+    seen = [0]
+
+    def trace(frame, event, arg):
+        if event == "line" and _ours(frame):
+            seen[0] += 1
+            if seen[0] == k:
+                signal.raise_signal(signal.SIGINT)
+        return trace
+    return trace
+
+
+def test_a_run_interrupted_surfaces_keyboard_interrupt_after_it_commits():
+    sess, run, state, expected = training_step("numba")
+    old = state()
+    seen = [0]
+
+    def trace(frame, event, arg):
+        if event == "line" and frame.f_code.co_filename.startswith("<graphc"):
+            seen[0] += 1
+            if seen[0] == 1:  # the first line of the generated host program
+                os.kill(os.getpid(), signal.SIGINT)
+        return trace
+    sys.settrace(trace)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run()
+    finally:
+        sys.settrace(None)
+    assert seen[0] > 1  # the run went on after the signal came
+    assert committed(old, state(), expected) == "all"
+
+
+def test_runs_on_other_threads_hold_no_signals():
+    # signal handlers run only in the main thread, so a run elsewhere changes none
+    sess, run, state, expected = training_step("numba")
+    handler = signal.getsignal(signal.SIGINT)
+    seen = []
+
+    def trace(frame, event, arg):
+        if event == "line" and frame.f_code.co_filename.startswith("<graphc"):
+            seen.append(signal.getsignal(signal.SIGINT))
+        return trace
+
+    def traced_run():
+        sys.settrace(trace)
+        run()
+    worker = threading.Thread(target=traced_run)
+    worker.start()
+    worker.join()
+    assert seen and all(h is handler for h in seen)
