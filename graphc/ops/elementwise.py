@@ -39,11 +39,55 @@ def _broadcast(out_dtype: DType | None = None, int_result: DType | None = None):
     return infer
 
 
-def _unary(name: str, fn: Callable[..., Any], grad: Any, floats_only: bool = True) -> OpDef:
+# -- scalar semantics ----------------------------------------------------------------------
+# What each elementwise op computes on one element, stated once: backends generate their
+# loops from it (runtime/cpu/emit.py, runtime/cuda/elementwise.py), and its numpy reference
+# gives the same bits, signed zeros, infinities and NaN included. A template is a Python
+# expression: {0}, {1}, {2} are the operands (names, so an operand may repeat), {zero} and
+# {one} literals of the result's dtype, and it may call the functions in SCALAR_FUNCTIONS,
+# which every backend binds to the same IEEE functions. `power` is x ** y; on integers it
+# multiplies in the dtype, wrapping around on overflow, and a negative exponent is a
+# ValueError, as numpy's is. Each op's value is converted to the op's dtype (so int32
+# arithmetic wraps as numpy's does, and `cast` is that conversion alone).
+SCALAR: dict[str, str] = {}
+SCALAR_FUNCTIONS = ("sqrt", "exp", "log", "tanh", "abs", "power")
+
+
+def scalar_statements(expression: tuple[Any, ...], names: Sequence[str],
+                      convert: Callable[[str, np.dtype], str],
+                      spell: Callable[[str, np.dtype, str], str] = lambda op, dtype, t: t,
+                      ) -> tuple[list[str], str]:
+    """An expression tree of elementwise ops (see ops/fused.py) as Python statements on one
+    element: `t0 = ...`, `t1 = ...`, one per op, each value converted to the op's dtype by
+    `convert(code, dtype)`; input i is read as names[i]. Returns the statements and the
+    name holding the result. `spell(op, dtype, template)` lets a backend write a template
+    its own way (the same semantics). Each value is computed once, however often a
+    template names it."""
+    lines: list[str] = []
+
+    def visit(node: tuple[Any, ...]) -> str:
+        if node[0] == "input":
+            return names[node[1]]
+        op, dtype_name, *operands = node
+        args = [visit(operand) for operand in operands]
+        dtype = as_dtype(dtype_name).np  # (a checked name: never the attribute's text)
+        code = spell(op, dtype, SCALAR[op]).format(
+            *args, zero=f"np.{dtype.name}(0)", one=f"np.{dtype.name}(1)")
+        lines.append(f"t{len(lines)} = {convert(code, dtype)}")
+        return f"t{len(lines) - 1}"
+
+    result = visit(expression)
+    return lines, result
+
+
+def _unary(name: str, fn: Callable[..., Any], grad: Any, scalar: str,
+           floats_only: bool = True) -> OpDef:
+    SCALAR[name] = scalar
     return register(OpDef(name, _same_type(floats_only), fn, grad, elementwise=True))
 
 
-def _binary(name: str, fn: Callable[..., Any], grad: Any, **rule: Any) -> OpDef:
+def _binary(name: str, fn: Callable[..., Any], grad: Any, scalar: str, **rule: Any) -> OpDef:
+    SCALAR[name] = scalar
     return register(OpDef(name, _broadcast(**rule), fn, grad, elementwise=True))
 
 
@@ -55,28 +99,37 @@ def _each(op: GradOp, *grads: Callable[[], Any]) -> tuple[Any, ...]:
 
 # -- unary ---------------------------------------------------------------------------------
 # forward y = -x; backward dx = -g
-NEGATIVE = _unary("negative", np.negative, lambda op, g: (negative(g),), floats_only=False)
+NEGATIVE = _unary("negative", np.negative, lambda op, g: (negative(g),), "(-{0})",
+                  floats_only=False)
 # forward y = x*x; backward dx = 2 x g
-SQUARE = _unary("square", np.square, lambda op, g: (g * (2 * op.inputs[0]),), floats_only=False)
+SQUARE = _unary("square", np.square, lambda op, g: (g * (2 * op.inputs[0]),), "({0} * {0})",
+                floats_only=False)
 # forward y = sqrt(x); backward dx = g / (2 y)
-SQRT = _unary("sqrt", np.sqrt, lambda op, g: (g / (2 * op.outputs[0]),))
+SQRT = _unary("sqrt", np.sqrt, lambda op, g: (g / (2 * op.outputs[0]),), "sqrt({0})")
 # forward y = e^x; backward dx = g y
-EXP = _unary("exp", np.exp, lambda op, g: (g * op.outputs[0],))
+EXP = _unary("exp", np.exp, lambda op, g: (g * op.outputs[0],), "exp({0})")
 # forward y = ln x; backward dx = g / x
-LOG = _unary("log", np.log, lambda op, g: (g / op.inputs[0],))
+LOG = _unary("log", np.log, lambda op, g: (g / op.inputs[0],), "log({0})")
 # forward y = tanh x; backward dx = g (1 - y^2)
-TANH = _unary("tanh", np.tanh, lambda op, g: (g * (1 - square(op.outputs[0])),))
+TANH = _unary("tanh", np.tanh, lambda op, g: (g * (1 - square(op.outputs[0])),), "tanh({0})")
 # forward y = 1 / (1 + e^-x); backward dx = g y (1 - y)
 SIGMOID = _unary("sigmoid", scipy.special.expit,
-                 lambda op, g: (g * (op.outputs[0] * (1 - op.outputs[0])),))
+                 lambda op, g: (g * (op.outputs[0] * (1 - op.outputs[0])),),
+                 "({one} / ({one} + exp(-{0})))")
 # forward y = |x|; backward dx = g sign(x)
-ABS = _unary("abs", np.abs, lambda op, g: (g * sign(op.inputs[0]),), floats_only=False)
-# forward y = sign(x); backward dx = 0 (almost everywhere)
-SIGN = _unary("sign", np.sign, lambda op, g: (g * 0,), floats_only=False)
-# forward y = max(x, 0); backward dx = g where y > 0 (the same mask as x > 0; reading the
-# output leaves x with one consumer, so a matmul producing x can fuse with the relu)
+ABS = _unary("abs", np.abs, lambda op, g: (g * sign(op.inputs[0]),), "abs({0})",
+             floats_only=False)
+# forward y = sign(x): 1, -1, +0.0 for either zero, NaN for NaN; backward dx = 0 (almost
+# everywhere)
+SIGN = _unary("sign", np.sign, lambda op, g: (g * 0,),
+              "({one} if {0} > {zero} else -{one} if {0} < {zero} else "
+              "{zero} if {0} == {zero} else {0})", floats_only=False)
+# forward y = max(x, 0): +0.0 for either zero, NaN for NaN (numpy's maximum(x, 0));
+# backward dx = g where y > 0 (the same mask as x > 0; reading the output leaves x with one
+# consumer, so a matmul producing x can fuse with the relu)
 RELU = _unary("relu", lambda x: np.maximum(x, 0),
-              lambda op, g: (where(op.outputs[0] > 0, g, 0),), floats_only=False)
+              lambda op, g: (where(op.outputs[0] > 0, g, 0),), "({zero} if {0} <= {zero} else {0})",
+              floats_only=False)
 
 
 def negative(x: Any, name: str | None = None) -> Tensor:
@@ -131,17 +184,19 @@ def relu(x: Any, name: str | None = None) -> Tensor:
 
 # -- binary arithmetic ---------------------------------------------------------------------
 # forward y = a + b; backward da = g, db = g
-ADD = _binary("add", np.add, lambda op, g: _each(op, lambda: g, lambda: g))
+ADD = _binary("add", np.add, lambda op, g: _each(op, lambda: g, lambda: g), "({0} + {1})")
 # forward y = a - b; backward da = g, db = -g
-SUBTRACT = _binary("subtract", np.subtract, lambda op, g: _each(op, lambda: g, lambda: -g))
+SUBTRACT = _binary("subtract", np.subtract, lambda op, g: _each(op, lambda: g, lambda: -g),
+                   "({0} - {1})")
 # forward y = a b; backward da = g b, db = g a
 MULTIPLY = _binary("multiply", np.multiply,
-                   lambda op, g: _each(op, lambda: g * op.inputs[1], lambda: g * op.inputs[0]))
+                   lambda op, g: _each(op, lambda: g * op.inputs[1], lambda: g * op.inputs[0]),
+                   "({0} * {1})")
 # forward y = a / b (true division: integers give float64); backward da = g / b, db = -g y / b
 DIVIDE = _binary("divide", np.true_divide,
                  lambda op, g: _each(op, lambda: g / op.inputs[1],
                                      lambda: -g * op.outputs[0] / op.inputs[1]),
-                 int_result=float64_)
+                 "({0} / {1})", int_result=float64_)
 # forward y = a ** b; backward da = g b a^(b-1), db = g y ln a (0 where a <= 0)
 def _pow_base_grad(a: Any, b: Any, g: Any) -> Any:
     """g b a^(b-1), with a known scalar exponent folded in (x**2 gives g * 2x)."""
@@ -154,15 +209,18 @@ def _pow_base_grad(a: Any, b: Any, g: Any) -> Any:
 POW = _binary("pow", np.power, lambda op, g: _each(
     op, lambda: _pow_base_grad(op.inputs[0], op.inputs[1], g),
     lambda: g * op.outputs[0] * where(op.inputs[0] > 0,
-                                      log(where(op.inputs[0] > 0, op.inputs[0], 1)), 0)))
-# forward y = max(a, b); backward the gradient goes to the larger input (to a on ties)
+                                      log(where(op.inputs[0] > 0, op.inputs[0], 1)), 0)),
+    "power({0}, {1})")
+# forward y = max(a, b): NaN if either is NaN, b on ties (max(-0.0, +0.0) is +0.0, as in
+# numpy); backward the gradient goes to the larger input (to a on ties)
 MAXIMUM = _binary("maximum", np.maximum, lambda op, g: _each(
     op, lambda: where(op.inputs[0] >= op.inputs[1], g, 0),
-    lambda: where(op.inputs[0] >= op.inputs[1], 0, g)))
-# forward y = min(a, b); backward the gradient goes to the smaller input (to a on ties)
+    lambda: where(op.inputs[0] >= op.inputs[1], 0, g)), "({0} if {0} > {1} or {0} != {0} else {1})")
+# forward y = min(a, b): NaN if either is NaN, b on ties (min(+0.0, -0.0) is -0.0, as in
+# numpy); backward the gradient goes to the smaller input (to a on ties)
 MINIMUM = _binary("minimum", np.minimum, lambda op, g: _each(
     op, lambda: where(op.inputs[0] <= op.inputs[1], g, 0),
-    lambda: where(op.inputs[0] <= op.inputs[1], 0, g)))
+    lambda: where(op.inputs[0] <= op.inputs[1], 0, g)), "({0} if {0} < {1} or {0} != {0} else {1})")
 
 
 def add(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -205,11 +263,12 @@ def _no_grad(op: GradOp, g: Any) -> tuple[None, ...]:
     return (None,) * len(op.inputs)
 
 
-GREATER = _binary("greater", np.greater, _no_grad, out_dtype=bool_)
-GREATER_EQUAL = _binary("greater_equal", np.greater_equal, _no_grad, out_dtype=bool_)
-LESS = _binary("less", np.less, _no_grad, out_dtype=bool_)
-LESS_EQUAL = _binary("less_equal", np.less_equal, _no_grad, out_dtype=bool_)
-EQUAL = _binary("equal", np.equal, _no_grad, out_dtype=bool_)
+GREATER = _binary("greater", np.greater, _no_grad, "({0} > {1})", out_dtype=bool_)
+GREATER_EQUAL = _binary("greater_equal", np.greater_equal, _no_grad, "({0} >= {1})",
+                        out_dtype=bool_)
+LESS = _binary("less", np.less, _no_grad, "({0} < {1})", out_dtype=bool_)
+LESS_EQUAL = _binary("less_equal", np.less_equal, _no_grad, "({0} <= {1})", out_dtype=bool_)
+EQUAL = _binary("equal", np.equal, _no_grad, "({0} == {1})", out_dtype=bool_)
 
 
 def greater(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -251,6 +310,7 @@ def _where_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
 WHERE = register(OpDef("where", _where_infer, np.where, lambda op, g: (None,) + _each(
     op._replace(inputs=op.inputs[1:], wants=op.wants[1:]),
     lambda: where(op.inputs[0], g, 0), lambda: where(op.inputs[0], 0, g)), elementwise=True))
+SCALAR["where"] = "({1} if {0} else {2})"
 
 
 def where(condition: Any, x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -268,6 +328,7 @@ CAST = register(OpDef(
     lambda op, g: (cast(g, op.inputs[0].dtype)
                    if op.inputs[0].dtype.is_floating and op.attrs["dtype"].is_floating
                    else None,), elementwise=True))
+SCALAR["cast"] = "{0}"  # the conversion to the op's dtype, which every op's value gets
 
 
 def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:

@@ -37,6 +37,27 @@ def _count(x: np.ndarray, axis: tuple[int, ...] | None) -> Any:
     return np.asarray(prod(x.shape[a] for a in axis) if axis is not None else x.size, x.dtype)
 
 
+# Float sums accumulate in float64 and round once to the input's dtype at the end, in every
+# backend and in whatever order a backend adds: a float32 sum past float32's range is inf,
+# 2e7 float32 ones sum to 2e7 (never float32's 16777216, where adding 1 stops counting) in
+# any layout. A mean is that float64 sum over the count, then rounded; of no elements, 0 / 0
+# (NaN), with no warning. Integer sums and means are numpy's.
+def _sum_ref(x: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    if x.dtype.kind != "f":
+        return np.sum(x, axis=axis, keepdims=keepdims)
+    with np.errstate(over="ignore"):  # rounding to float32 may overflow: inf
+        return np.sum(x, axis=axis, keepdims=keepdims, dtype=np.float64).astype(x.dtype)
+
+
+def _mean_ref(x: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    if x.dtype.kind != "f":
+        return np.mean(x, axis=axis, keepdims=keepdims)
+    total = np.sum(x, axis=axis, keepdims=keepdims, dtype=np.float64)
+    count = prod(x.shape[a] for a in axis) if axis is not None else x.size
+    with np.errstate(over="ignore", invalid="ignore"):  # 0 / 0 is NaN
+        return (total / count).astype(x.dtype)
+
+
 def _mean_grad(op: GradOp, g: Any) -> tuple[Any]:
     return (_expanded(op, g) / reduction_count(op.inputs[0], op.attrs["axis"]),)
 
@@ -48,13 +69,13 @@ def _max_grad(op: GradOp, g: Any) -> tuple[Any]:
     return (is_max / ties * _expanded(op, g),)
 
 
-# forward y = sum of x over axes; backward dx = g broadcast back over them
-REDUCE_SUM = register(OpDef("reduce_sum", _reduce_infer, lambda x, axis, keepdims:
-                            np.sum(x, axis=axis, keepdims=keepdims),
+# forward y = sum of x over axes (floats: in float64, rounded once); backward dx = g
+# broadcast back over them
+REDUCE_SUM = register(OpDef("reduce_sum", _reduce_infer, _sum_ref,
                             lambda op, g: (_expanded(op, g),)))
-# forward y = mean of x over axes; backward dx = g broadcast back, divided by the count
-REDUCE_MEAN = register(OpDef("reduce_mean", _reduce_infer, lambda x, axis, keepdims:
-                             np.mean(x, axis=axis, keepdims=keepdims), _mean_grad))
+# forward y = mean of x over axes (floats: the float64 sum over the count, rounded once);
+# backward dx = g broadcast back, divided by the count
+REDUCE_MEAN = register(OpDef("reduce_mean", _reduce_infer, _mean_ref, _mean_grad))
 # forward y = max of x over axes; backward dx = g shared equally among the maxima
 REDUCE_MAX = register(OpDef("reduce_max", _reduce_infer, lambda x, axis, keepdims:
                             np.max(x, axis=axis, keepdims=keepdims), _max_grad))

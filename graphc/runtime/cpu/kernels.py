@@ -47,6 +47,30 @@ def _itemsize_impl(dtype):  # type: ignore[no-untyped-def]
     return lambda dtype: size
 
 
+def power(base, exponent):  # type: ignore[no-untyped-def]
+    """base ** exponent as the pow op's scalar template means it (ops/elementwise.py)."""
+    raise NotImplementedError("only callable from numba code")
+
+
+@overload(power)
+def _power_impl(base, exponent):  # type: ignore[no-untyped-def]
+    if isinstance(base, types.Integer) and isinstance(exponent, types.Integer):
+        def integer_power(base, exponent):  # type: ignore[no-untyped-def]
+            # numpy's: squaring, every product wrapping around (the caller converts the
+            # int64 result to the op's dtype, which wraps it the same way)
+            if exponent < 0:
+                raise ValueError("Integers to negative integer powers are not allowed.")
+            result, square, n = 1, base, exponent
+            while n > 0:
+                if n & 1:
+                    result *= square
+                square *= square
+                n >>= 1
+            return result
+        return integer_power
+    return lambda base, exponent: np.power(base, exponent)
+
+
 @_kernel
 def _header(space):  # type: ignore[no-untyped-def]
     """The workspace's header (see memory.py) as int64s, and its number of slots."""
@@ -102,9 +126,10 @@ def _product_shape(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-d
 
 @_kernel
 def _relu_in_place(c):  # type: ignore[no-untyped-def]
+    """The relu op's scalar template (ops/elementwise.py): -0.0 becomes +0.0, NaN stays."""
     flat = c.ravel()
     for i in range(flat.size):
-        if flat[i] < 0:  # NaN stays NaN, as in np.maximum
+        if flat[i] <= 0:
             flat[i] = 0
 
 
@@ -156,7 +181,7 @@ def matmul_bias_relu(a, b, bias, transpose_a, transpose_b,  # type: ignore[no-un
     for i in range(c.shape[0]):
         for j in range(c.shape[1]):
             v = c[i, j] + add[i, j]
-            c[i, j] = v if not v < 0 else 0  # NaN stays NaN, as in np.maximum
+            c[i, j] = 0 if v <= 0 else v  # the relu op's template: NaN stays, -0.0 is +0.0
     return c
 
 
@@ -191,16 +216,24 @@ def matmul_add(a, b, c, scale, transpose_a, transpose_b, in_place):  # type: ign
     return out
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _mean(total, count):  # type: ignore[no-untyped-def]
+    """A float64 sum over a count as the mean; of none, 0 / 0: the NaN numpy's mean gives
+    (numpy's error model divides by zero as IEEE does, not raising ZeroDivisionError)."""
+    return total / count
+
+
 @_kernel
 def reduce_row(x, r, kind):  # type: ignore[no-untyped-def]
-    """Sum (kind 0), max (kind 1) or mean (kind 2) of row r of a 2-d array; sums
-    accumulate in float64."""
+    """Sum (kind 0), max (kind 1) or mean (kind 2) of row r of a 2-d array, as a float64
+    the caller rounds once to the result's dtype (ops/reduce.py): sums accumulate in
+    float64, a mean is that sum over the count."""
     length = x.shape[1]
     if kind != 1:
         total = 0.0
         for i in range(length):
             total += x[r, i]
-        return total / length if kind == 2 else total
+        return _mean(total, length) if kind == 2 else total
     _require_items(length)
     best = x[r, 0]
     for i in range(1, length):
@@ -235,22 +268,25 @@ def reduce_rows(x, kind, space, slot):  # type: ignore[no-untyped-def]
 def reduce_columns(x, kind, space, slot):  # type: ignore[no-untyped-def]
     """reduce_row's reduction of each column of a C-contiguous 2-d array: the reduced axes
     lead, so x is read row after row, in order, with no transposed copy. Sums accumulate
-    in the result's dtype, as numpy's do along a leading axis."""
+    in float64, as reduce_row's do, in the slot's first bytes; the result follows them."""
     rows, columns = x.shape
-    out = scratch(space, slot, (columns,), x.dtype)
     if kind == 1:
+        out = scratch(space, slot, (columns,), x.dtype)
         _require_items(rows)
         out[:] = x[0]
         for r in range(1, rows):
             for j in range(columns):
                 out[j] = _larger(out[j], x[r, j])
         return out
-    out[:] = 0
+    both = scratch(space, slot, (columns * (8 + itemsize(x.dtype)),), np.dtype(np.uint8))
+    total = both[:8 * columns].view(np.float64)
+    out = both[8 * columns:].view(x.dtype)
+    total[:] = 0
     for r in range(rows):
         for j in range(columns):
-            out[j] += x[r, j]
-    if kind == 2:
-        out /= rows
+            total[j] += x[r, j]
+    for j in range(columns):
+        out[j] = _mean(total[j], rows) if kind == 2 else total[j]
     return out
 
 
@@ -346,10 +382,28 @@ def full(shape, value, dtype, space, slot):  # type: ignore[no-untyped-def]
     return out
 
 
+def _all_finite(x):  # type: ignore[no-untyped-def]
+    """Whether x (an array of any rank, or a scalar) holds no NaN and no infinity."""
+    raise NotImplementedError("only callable from numba code")
+
+
+@overload(_all_finite)
+def _all_finite_impl(x):  # type: ignore[no-untyped-def]
+    if isinstance(x, types.Array):
+        def each(x):  # type: ignore[no-untyped-def]
+            for v in x.flat:
+                if not np.isfinite(v):
+                    return False
+            return True
+        return each
+    return lambda x: np.isfinite(x)
+
+
 @_kernel
 def check_finite(x):  # type: ignore[no-untyped-def]
-    """x, or FloatingPointError if it holds a NaN or an infinity."""
-    if not np.isfinite(x).all():
+    """x, or FloatingPointError if it holds a NaN or an infinity (a rank-0 x may be a 0-d
+    array or a scalar; neither allocates)."""
+    if not _all_finite(x):
         raise FloatingPointError("check_numerics found a NaN or an infinity")
     return x
 

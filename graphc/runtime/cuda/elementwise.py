@@ -4,34 +4,54 @@ fusion pass made), broadcasting by strides, one thread per output element.
 Each input is read through strides in elements, one per output dim (0 where it broadcasts),
 so the same generated loop also does transposes and broadcasts: the expression is then
 just its input. Where every input has the output's shape the loop reads flat indices.
+
+Each op computes its scalar template (ops/elementwise.SCALAR), the one the CPU backend's
+loops compute too. An integer power with a negative exponent, which numpy refuses, raises
+a flag the kernel writes; the launch reads it back and raises the same ValueError.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numba import cuda
 
+from graphc.ops import elementwise as ops
 from graphc.runtime.cuda import device
 from graphc.runtime.cuda.table import Call, kernel
 
-# Scalar templates: {0}, {1}, {2} are operands; {one} and {zero} literals of the op's dtype.
-SCALAR = {
-    "negative": "(-{0})", "square": "({0} * {0})", "sqrt": "math.sqrt({0})",
-    "exp": "math.exp({0})", "log": "math.log({0})", "tanh": "math.tanh({0})",
-    "sigmoid": "({one} / ({one} + math.exp(-{0})))", "abs": "abs({0})",
-    "sign": "({one} if {0} > {zero} else (-{one} if {0} < {zero} else {0}))",
-    "relu": "max({0}, {zero})",
-    "add": "({0} + {1})", "subtract": "({0} - {1})", "multiply": "({0} * {1})",
-    "divide": "({0} / {1})", "pow": "({0} ** {1})", "maximum": "max({0}, {1})",
-    "minimum": "min({0}, {1})", "greater": "({0} > {1})", "greater_equal": "({0} >= {1})",
-    "less": "({0} < {1})", "less_equal": "({0} <= {1})", "equal": "({0} == {1})",
-    "where": "({1} if {0} else {2})",
-}
+# The ops' scalar templates (cast has a kernel of its own, below).
+SCALAR = {op: template for op, template in ops.SCALAR.items() if op != "cast"}
+NEGATIVE_POWER = "Integers to negative integer powers are not allowed."
+
+
+def power(base: Any, exponent: Any) -> Any:
+    """A float base ** exponent (the pow template's `power`; integers: int_power)."""
+    return base ** exponent
+
+
+def int_power(base: Any, exponent: Any, error: Any) -> Any:
+    """numpy's integer power: squaring, every product wrapping around once converted to the
+    op's dtype; a negative exponent sets error[0] (kernels cannot raise)."""
+    if exponent < 0:
+        error[0] = 1
+        return 0
+    result, square, n = 1, base, exponent
+    while n > 0:
+        if n & 1:
+            result *= square
+        square *= square
+        n >>= 1
+    return result
+
+
+def _spell(op: str, dtype: np.dtype, template: str) -> str:
+    return "int_power({0}, {1}, error)" if op == "pow" and dtype.kind in "iu" else template
 
 
 def converted(code: str, dtype: np.dtype) -> str:
@@ -39,20 +59,31 @@ def converted(code: str, dtype: np.dtype) -> str:
     return f"({code} != 0)" if dtype.kind == "b" else f"np.{dtype.name}({code})"
 
 
-def scalar_code(expression: tuple[Any, ...]) -> str:
-    """The scalar code of an expression tree over x0, x1, ... (see ops/fused.py)."""
-    if expression[0] == "input":
-        return f"x{expression[1]}"
-    op, dtype_name, *operands = expression
-    dtype = np.dtype(dtype_name)
-    code = SCALAR[op].format(*map(scalar_code, operands), one=f"np.{dtype.name}(1)",
-                             zero=f"np.{dtype.name}(0)")
+def _convert(code: str, dtype: np.dtype) -> str:
     return code if dtype.kind == "b" else converted(code, dtype)
 
 
+def scalar_code(expression: tuple[Any, ...]) -> str:
+    """The scalar code of an expression tree over x0, x1, ... (see ops/fused.py): a body,
+    statements on lines of their own, then the line of the value."""
+    lines, result = ops.scalar_statements(
+        expression, [f"x{i}" for i in range(_inputs(expression))], _convert, _spell)
+    return "\n".join([*lines, result])
+
+
+def _inputs(expression: tuple[Any, ...]) -> int:
+    """How many inputs an expression reads (one more than its highest input index)."""
+    if expression[0] == "input":
+        return operator.index(expression[1]) + 1  # (checked: the attr may come from a file)
+    return max((_inputs(e) for e in expression[2:]), default=0)
+
+
 def _source(body: str, n_inputs: int, rank: int, flat: bool) -> str:
-    """A kernel `kernel(out, shape, a0, s0, a1, s1, ...)` writing body into out (all 1-D)."""
+    """A kernel `kernel(out, shape, a0, s0, a1, s1, ...)` writing body into out (all 1-D);
+    a body calling int_power takes `error` (a 1-element int32 array) after `shape`."""
     params = "".join(f", a{i}, s{i}" for i in range(n_inputs))
+    if "int_power(" in body:
+        params = ", error" + params
     lines = [f"def kernel(out, shape{params}):",
              "    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):"]
     if flat:
@@ -67,18 +98,31 @@ def _source(body: str, n_inputs: int, rank: int, flat: bool) -> str:
         for j in range(n_inputs):
             offset = " + ".join(f"d{d} * s{j}[{d}]" for d in range(rank)) or "0"
             lines.append(f"        x{j} = a{j}[{offset}]")
-    lines.append(f"        out[i] = {body}")
+    *statements, value = body.split("\n")
+    lines += [f"        {line}" for line in statements]
+    lines.append(f"        out[i] = {value}")
     return "\n".join(lines) + "\n"
 
 
 _compiled: dict[str, Any] = {}
+_device_functions: dict[Any, Any] = {}
+
+
+def _device(fn: Any) -> Any:
+    """fn as a CUDA device function (made once per process)."""
+    if fn not in _device_functions:
+        _device_functions[fn] = cuda.jit(device=True)(fn)
+    return _device_functions[fn]
 
 
 def _compile(source: str) -> Any:
     """The kernel of a generated source, compiled once per process (per argument types)."""
     key = hashlib.sha256(source.encode()).hexdigest()
     if key not in _compiled:
-        namespace: dict[str, Any] = {"cuda": cuda, "math": math, "np": np}
+        namespace: dict[str, Any] = {
+            "cuda": cuda, "math": math, "np": np, "sqrt": math.sqrt, "exp": math.exp,
+            "log": math.log, "tanh": math.tanh, "power": _device(power),
+            "int_power": _device(int_power)}
         exec(compile(source, f"<graphc cuda kernel {key[:12]}>", "exec"), namespace)
         _compiled[key] = cuda.jit(namespace["kernel"])
     return _compiled[key]
@@ -98,13 +142,20 @@ def strides_for(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> tuple[int
 def launch(body: str, inputs: list[tuple[Any, tuple[int, ...]]], out: Any) -> Any:
     """Fill `out` with body over inputs, each a (device array, strides in out's dims) pair."""
     shape = tuple(out.shape)
+    if out.size == 0:
+        return out
     c_strides = strides_for(shape, shape)
     flat = all(s == c_strides and a.size == out.size for a, s in inputs)
     fn = _compile(_source(body, len(inputs), len(shape), flat))
     args: list[Any] = [device.flat(out), shape or (0,)]
+    error = device.to_device(np.zeros(1, np.int32)) if "int_power(" in body else None
+    if error is not None:
+        args.append(error)
     for array, strides in inputs:
         args += [device.flat(array), strides or (0,)]
     fn[device.blocks_for(out.size), device.THREADS](*args)
+    if error is not None and device.to_host(error)[0]:
+        raise ValueError(NEGATIVE_POWER)
     return out
 
 

@@ -7,11 +7,14 @@ Which input elements an output combines is given by two index arrays made once p
 (shape, axes): `base[o]`, the offset of output o's first element, and `inner[k]`, the
 offsets of the reduced elements relative to it. So one kernel reduces any axes of any
 rank, sums and means accumulate in float64 as the CPU backends do, and the full sum of
-a large tensor still spreads over a block of threads.
+a large tensor still spreads over a block of threads. A mean is the float64 sum divided
+by the count (NaN for none), rounded once as it is stored (ops/reduce.py); a max
+propagates NaN, as numpy's does.
 """
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from math import prod
 from typing import Any
@@ -27,18 +30,37 @@ from graphc.runtime.cuda.table import Call, kernel
 SUM, MAX, MEAN = 0, 1, 2
 
 
+def _larger(best: Any, v: Any) -> Any:
+    """The larger of two values, a NaN winning (kernels._larger on the CPU)."""
+    return v if v > best or v != v else best
+
+
+def _result(acc: Any, kind: int, count: Any) -> Any:
+    """What an output holds: the mean's float64 sum over the count (0 / 0 is NaN: numba's
+    CUDA target divides as IEEE does), else the accumulator."""
+    if kind == MEAN:
+        return acc / count if count != 0 else math.nan
+    return acc
+
+
+@cache
+def _device_functions() -> tuple[Any, Any]:
+    return cuda.jit(device=True)(_larger), cuda.jit(device=True)(_result)
+
+
 @cache
 def _per_thread_kernel(kind: int) -> Any:
     start = -np.inf if kind == MAX else 0.0
+    larger, result = _device_functions()
 
     @cuda.jit
-    def reduce(x, base, inner, out, scale):
+    def reduce(x, base, inner, out, count):
         for o in range(cuda.grid(1), out.size, cuda.gridsize(1)):
             acc = start
             for j in range(inner.size):
                 v = x[base[o] + inner[j]]
-                acc = max(acc, v) if kind == MAX else acc + v
-            out[o] = acc * scale
+                acc = larger(acc, v) if kind == MAX else acc + v
+            out[o] = result(acc, kind, count)
 
     return reduce
 
@@ -47,27 +69,29 @@ def _per_thread_kernel(kind: int) -> Any:
 def _per_block_kernel(kind: int) -> Any:
     threads = device.THREADS
     start = -np.inf if kind == MAX else 0.0
+    larger, result = _device_functions()
 
     @cuda.jit
-    def reduce(x, base, inner, out, scale):
+    def reduce(x, base, inner, out, count):
         partial = cuda.shared.array(threads, numba.float64)
         t = cuda.threadIdx.x
         for o in range(cuda.blockIdx.x, out.size, cuda.gridDim.x):
             acc = start
             for j in range(t, inner.size, threads):
                 v = x[base[o] + inner[j]]
-                acc = max(acc, v) if kind == MAX else acc + v
+                acc = larger(acc, v) if kind == MAX else acc + v
             partial[t] = acc
             cuda.syncthreads()
             width = threads // 2
             while width > 0:
                 if t < width:
                     other = partial[t + width]
-                    partial[t] = max(partial[t], other) if kind == MAX else partial[t] + other
+                    partial[t] = larger(partial[t], other) if kind == MAX else \
+                        partial[t] + other
                 cuda.syncthreads()
                 width //= 2
             if t == 0:
-                out[o] = partial[0] * scale
+                out[o] = result(partial[0], kind, count)
             cuda.syncthreads()
 
     return reduce
@@ -89,11 +113,15 @@ def _offsets(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[Any, Any]:
 
 def launch_reduce(x: Any, axes: tuple[int, ...], kind: int, out: Any) -> Any:
     """out (any shape holding the kept elements in order) = x reduced over axes."""
+    if out.size == 0:
+        return out
     shape = tuple(x.shape) or (1,)
     axes = axes if x.shape else (0,)
     base, inner = _offsets(shape, axes)
-    scale = 1.0 / max(prod(shape[d] for d in axes), 1) if kind == MEAN else 1.0
-    args = (device.flat(x), base, inner, device.flat(out), scale)
+    count = float(prod(shape[d] for d in axes))
+    # no elements to read (each output is 0, or NaN for a mean): any array stands for x
+    flat_x = device.flat(x) if x.size else device.empty((1,), x.dtype)
+    args = (flat_x, base, inner, device.flat(out), count)
     if inner.size > 32 * device.THREADS and out.size < 64 * device.THREADS:
         _per_block_kernel(kind)[max(1, min(device.MAX_BLOCKS, out.size)), device.THREADS](*args)
     else:
