@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,33 @@ from graphc.site import Site, user_site
 
 if TYPE_CHECKING:
     from graphc.variables import Variable
+
+
+# TensorFlow's rules. A node name (with its scopes) starts with a letter, a digit or a dot;
+# a name scope opened inside another may also start with "_", "-" or "/". No other character
+# (no space, quote, colon, newline) is allowed: names reach generated code, files and renders.
+NODE_NAME_RULE = r"[A-Za-z0-9.][A-Za-z0-9_.\-/]*"
+SCOPE_NAME_RULE = r"[A-Za-z0-9_.\-/]*"
+_NODE_NAME = re.compile(NODE_NAME_RULE)
+_SCOPE_NAME = re.compile(SCOPE_NAME_RULE)
+
+
+def check_name(name: Any, what: str = "node name", rule: str = NODE_NAME_RULE) -> str:
+    """`name` if it follows `rule` (a node name's, else a name scope's); a ValueError that
+    quotes it and states the rule if not."""
+    pattern = _NODE_NAME if rule == NODE_NAME_RULE else _SCOPE_NAME
+    if not isinstance(name, str) or pattern.fullmatch(name) is None:
+        raise ValueError(f"invalid {what} {name!r}: it must be a string matching {rule} "
+                         "(ASCII letters, digits, '.', '_', '-' and '/'; a node name "
+                         "starts with a letter, a digit or '.'), as in TensorFlow")
+    return name
+
+
+def legal_name(text: str, default: str) -> str:
+    """A legal name made from Python text such as a class or function name ('<lambda>',
+    '_Block'): other characters become '_', leading '_' and '-' are dropped."""
+    name = re.sub(r"[^A-Za-z0-9_.\-]+", "_", text).strip("_-")
+    return name or default
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +202,9 @@ class Graph:
         return node
 
     def _unique_name(self, base: str) -> str:
-        full = "/".join(self._scopes + [base])
+        if not isinstance(base, str):
+            check_name(base)
+        full = check_name("/".join([s for s in self._scopes if s] + [base]))
         count = self._name_counts.get(full, 0)
         name = full if count == 0 else f"{full}_{count}"
         while name in self._names:
@@ -194,7 +224,12 @@ class Graph:
 
     @contextlib.contextmanager
     def name_scope(self, name: str) -> Iterator[str]:
-        """Prefix the names of nodes created inside with `name/`."""
+        """Prefix the names of nodes created inside with `name/` (an empty name adds no
+        prefix). Names follow TensorFlow's rules: see check_name."""
+        if any(self._scopes):
+            check_name(name, "name scope", SCOPE_NAME_RULE)
+        elif name != "":
+            check_name(name, "name scope")
         self._scopes.append(name.rstrip("/"))
         try:
             yield "/".join(self._scopes) + "/"
@@ -271,7 +306,7 @@ class FuncGraph(Graph):
     def __init__(self, parent: Graph, name: str) -> None:
         super().__init__()
         self.parent = parent
-        self.name = name
+        self.name = check_name(name, "function graph name")
         self.seed = parent.seed
         self.inputs: list[Tensor] = []
         self.outputs: list[Tensor] = []

@@ -58,7 +58,8 @@ class Module:
         graph = next((a.graph for a in args if isinstance(a, graph_ir.Tensor)), None)
         if graph is None:
             return self.forward(*args, **kwargs)
-        with binding(graph), graph.name_scope(type(self).__name__):
+        with binding(graph), graph.name_scope(graph_ir.legal_name(type(self).__name__,
+                                                                  "Module")):
             return self.forward(*args, **kwargs)
 
     # -- traversal -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from graphc.graph import Graph, TensorType, get_default_graph
+from graphc.graph import Graph, TensorType, get_default_graph, legal_name
 from graphc.ops import core
 from graphc.ops.core import apply
 from graphc.registry import OPS, GradOp, OpDef, register
@@ -39,13 +39,14 @@ def custom_gradient(f: Callable[..., tuple[Any, Callable[[Any], Any]]]) -> Calla
     @functools.wraps(f)
     def wrapper(*args: Any) -> Any:
         graph = core._graph_of(args)
+        label = legal_name(f.__name__, "custom_gradient")  # '<lambda>' is no node name
         if core.is_eager(*args):
             out, grad_fn = f(*args)
         else:
-            with graph.as_default(), graph.name_scope(f.__name__):
+            with graph.as_default(), graph.name_scope(label):
                 out, grad_fn = f(*args)
         with graph.as_default():
-            return apply(CUSTOM_GRADIENT, *args, out, name=f.__name__, grad_fn=grad_fn,
+            return apply(CUSTOM_GRADIENT, *args, out, name=label, grad_fn=grad_fn,
                          function=f.__name__)
     return wrapper
 

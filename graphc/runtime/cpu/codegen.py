@@ -216,7 +216,8 @@ def segment_source(segment: Segment, name: str, kernels: dict[str, str]) -> str:
                     accumulator=segment.in_place.get(node),
                     slot=segment.slots.get(node.outputs[0], -1) if node.outputs else -1)
         expression = EMITTERS[node.op](emit)
-        lines.append(f"    {var(node.outputs[0])} = {expression}  # {node.op} {node.name}")
+        # (the name as its repr: no text of the user's is ever source)
+        lines.append(f"    {var(node.outputs[0])} = {expression}  # {node.op} {node.name!r}")
     results = "".join(f"{var(t)}, " for t in segment.outputs)
     lines.append(f"    return ({results})")
     return "\n".join(lines)

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import hashlib
+import math
+import numbers
+import operator
 from typing import Any
 
 import numpy as np
@@ -108,7 +111,27 @@ class Emit:
 
     def literal(self, value: Any) -> str:
         """A scalar of the output dtype (a bare 0.5 would be float64 and widen float32)."""
-        return f"{self.dtype}({value!r})"
+        return f"{self.dtype}({number(value)})"
+
+
+# Attribute values reach the generated source only as the repr of a checked int or float
+# (an imported graph file could hold any string where a number belongs).
+def number(value: Any) -> str:
+    """Source for a numeric attribute: the repr of the bool, int or float it is."""
+    if isinstance(value, bool | np.bool_):
+        return repr(bool(value))
+    if isinstance(value, numbers.Integral):
+        return repr(int(value))
+    if isinstance(value, numbers.Real):
+        x = float(value)
+        return repr(x) if math.isfinite(x) else "np.nan" if x != x else \
+            "np.inf" if x > 0 else "-np.inf"
+    raise TypeError(f"a numeric attribute is {type(value).__name__} {value!r}, not a number")
+
+
+def ints(values: Any) -> tuple[int, ...]:
+    """A shape, a permutation or axes: each a whole number (a TypeError if not)."""
+    return tuple(operator.index(v) for v in values)
 
 
 # Whole numbers and flags passed to kernels are written as np.int64(...) / np.bool_(...):
@@ -259,7 +282,7 @@ def _matmul(e: Emit) -> str:
 def _transpose(e: Emit) -> str:
     perm = e.attrs["perm"]
     axes = tuple(range(e.rank(0)))
-    perm = axes[::-1] if perm is None else tuple(perm)
+    perm = axes[::-1] if perm is None else ints(perm)
     if perm == axes:
         return e.args[0]
     if perm == axes[::-1]:  # (numba's np.transpose with axes makes 4 small arrays; .T none)
@@ -269,7 +292,7 @@ def _transpose(e: Emit) -> str:
 
 @emits("reshape")
 def _reshape(e: Emit) -> str:
-    return f"K.reshape({e.args[0]}, {tuple(e.attrs['shape'])})"
+    return f"K.reshape({e.args[0]}, {ints(e.attrs['shape'])})"
 
 
 @emits("reshape_like")
@@ -305,7 +328,8 @@ def _full(e: Emit, shape: str, value: str) -> str:
 
 @emits("fill")
 def _fill(e: Emit) -> str:
-    return _full(e, tuple_of([str(d) for d in e.attrs["shape"]]), e.literal(e.attrs["value"]))
+    return _full(e, tuple_of([repr(d) for d in ints(e.attrs["shape"])]),
+                 e.literal(e.attrs["value"]))
 
 
 @emits("fill_like")
@@ -319,7 +343,7 @@ def _reduce(e: Emit, kind: int) -> str:
     (reduced, kept) matrix with each column reduced; other axis orders are moved there
     first (a transposed copy)."""
     rank = e.rank(0)
-    axes = tuple(range(rank)) if e.attrs["axis"] is None else tuple(e.attrs["axis"])
+    axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
     kept = [d for d in range(rank) if d not in axes]
     dims = e.shape(0)
     x = e.args[0] if rank else \
