@@ -47,6 +47,21 @@ def _itemsize_impl(dtype):  # type: ignore[no-untyped-def]
     return lambda dtype: size
 
 
+def power_by_squaring(base, exponent):  # type: ignore[no-untyped-def]
+    """numpy's integer power for exponent >= 0: squaring, each product wrapping around once
+    converted to the op's dtype. The CUDA backend compiles this same loop."""
+    result, square, n = 1, base, exponent
+    while n > 0:
+        if n & 1:
+            result *= square
+        square *= square
+        n >>= 1
+    return result
+
+
+_squaring = njit(cache=True, nogil=True, inline="always")(power_by_squaring)
+
+
 def power(base, exponent):  # type: ignore[no-untyped-def]
     """base ** exponent as the pow op's scalar template means it (ops/elementwise.py)."""
     raise NotImplementedError("only callable from numba code")
@@ -60,13 +75,7 @@ def _power_impl(base, exponent):  # type: ignore[no-untyped-def]
             # int64 result to the op's dtype, which wraps it the same way)
             if exponent < 0:
                 raise ValueError("Integers to negative integer powers are not allowed.")
-            result, square, n = 1, base, exponent
-            while n > 0:
-                if n & 1:
-                    result *= square
-                square *= square
-                n >>= 1
-            return result
+            return _squaring(base, exponent)
         return integer_power
     return lambda base, exponent: np.power(base, exponent)
 

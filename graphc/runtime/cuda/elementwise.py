@@ -22,6 +22,7 @@ import numpy as np
 from numba import cuda
 
 from graphc.ops import elementwise as ops
+from graphc.runtime.cpu.kernels import power_by_squaring
 from graphc.runtime.cuda import device
 from graphc.runtime.cuda.table import Call, kernel
 
@@ -35,19 +36,16 @@ def power(base: Any, exponent: Any) -> Any:
     return base ** exponent
 
 
+squaring = cuda.jit(device=True)(power_by_squaring)  # the CPU backend's loop
+
+
 def int_power(base: Any, exponent: Any, error: Any) -> Any:
     """numpy's integer power: squaring, every product wrapping around once converted to the
     op's dtype; a negative exponent sets error[0] (kernels cannot raise)."""
     if exponent < 0:
         error[0] = 1
         return 0
-    result, square, n = 1, base, exponent
-    while n > 0:
-        if n & 1:
-            result *= square
-        square *= square
-        n >>= 1
-    return result
+    return squaring(base, exponent)
 
 
 def _spell(op: str, dtype: np.dtype, template: str) -> str:
