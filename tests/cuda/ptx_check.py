@@ -2,14 +2,23 @@
 float32 and float64, without a GPU and outside the simulator (whose kernels are plain
 Python, so it type-checks nothing). Run by tests/cuda/test_ptx.py in a fresh process."""
 
+import sys
+
 import numpy as np
 from numba import boolean, cuda, float32, float64, from_dtype, int64
 from numba.core.types import UniTuple
 from numba.cuda import dispatcher
+from numba.cuda.cudadrv import nvvm
 from numba.cuda.random import xoroshiro128p_type
 
 from graphc.runtime.cuda import constant, elementwise, linalg, random, reduce
 from graphc.runtime.cuda.elementwise import SCALAR, converted, scalar_code
+
+# Exit status 77 (skipped) where numba-cuda is installed without its compilers' wheels.
+if not nvvm.is_available():
+    print("NVVM, the CUDA compiler, is not available: install numba-cuda[cu13] "
+          "(pip install -e '.[dev]')")
+    sys.exit(77)
 
 CC = (9, 0)
 COMPARISONS = ("greater", "greater_equal", "less", "less_equal", "equal")
