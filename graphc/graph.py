@@ -182,6 +182,8 @@ class Graph:
         self._control_stack: list[tuple[Node, ...]] = []
         self._variables: list[Variable] = []
         self.gradient_overrides: dict[str, Callable[..., Any]] = {}  # op name -> gradient rule
+        # a node gradients() built -> the node whose gradient rule built it (for drawings)
+        self.gradient_sources: dict[Node, Node] = {}
         for made in _trackers:
             made.append(self)
         self._lock = threading.Lock()

@@ -7,6 +7,9 @@ import sys
 from dataclasses import dataclass
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# Files inside the package written as user code: the model `graphc demo` builds is the
+# demo's own program, so its nodes' sites are demo.py's lines, not the console script's.
+_USER_FILES = frozenset(os.path.join(_PACKAGE_DIR, name) for name in ("demo.py",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +33,9 @@ def user_site() -> Site:
         filename = frame.f_code.co_filename
         inside = _inside.get(filename)
         if inside is None:
-            inside = _inside[filename] = os.path.abspath(filename).startswith(
-                _PACKAGE_DIR + os.sep)
+            path = os.path.abspath(filename)
+            inside = _inside[filename] = (path.startswith(_PACKAGE_DIR + os.sep)
+                                          and path not in _USER_FILES)
         if not inside:
             return Site(filename, frame.f_lineno)
         frame = frame.f_back  # type: ignore[assignment]

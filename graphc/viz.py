@@ -4,13 +4,16 @@ rendered from it by graphviz's `dot`."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from graphc import shapes
 from graphc.graph import Graph, Node, Tensor
 from graphc.passes.pipeline import build_program
+from graphc.passes.rewrite import user_nodes
 from graphc.passes.prune import prune
 from graphc.registry import OPS
 
@@ -75,14 +78,23 @@ def nodes_to_draw(target: Any, optimized: bool = False) -> list[Node]:
 
 
 def to_dot(target: Any, *, optimized: bool = False, show_shapes: bool = True,
-           title: str | None = None) -> str:
+           title: str | None = None, show_initializers: bool = False,
+           collapse_gradients: bool = True, legend: bool = True) -> str:
     """DOT source drawing `target`: a Graph, a tensor or op, or a list of them (the subgraph
-    they need); with optimized=True, the program the runtime's passes make of it."""
+    they need); with optimized=True, the program the runtime's passes make of it.
+
+    Variable initializers are left out unless `show_initializers`. The nodes gradients()
+    built for one user op draw as one gradient node ("∂ matmul") unless
+    `collapse_gradients=False`. Edges are labelled with their shape only where the shape
+    changes (and with their dtype where it is not the drawing's usual one); `legend` adds a
+    key to the node kinds drawn.
+    """
     nodes = nodes_to_draw(target, optimized)
-    inside = _inside_custom_functions(nodes)
-    nodes = [n for n in nodes if n not in inside]
-    ids = {n: f"n{i}" for i, n in enumerate(nodes)}
-    ids.update({n: ids[owner] for n, owner in inside.items()})
+    if not show_initializers:
+        hidden = _initializer_nodes(nodes)
+        if len(hidden) < len(nodes):  # a drawing of nothing but initializers shows them
+            nodes = [n for n in nodes if n not in hidden]
+    boxes = _boxes(nodes, collapse_gradients)
     lines = ["digraph graphc {",
              '  graph [rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.3, '
              'ranksep=0.35, labelloc=t];',
@@ -91,11 +103,112 @@ def to_dot(target: Any, *, optimized: bool = False, show_shapes: bool = True,
              'fontcolor="#555555", arrowsize=0.7];']
     if title:
         lines.append(f'  label="{_escape(title)}";')
-    lines += _clusters(nodes, ids)
-    edges = [e for node in nodes for e in _edges(node, ids, show_shapes)]
-    lines += [e for e in dict.fromkeys(edges) if not _is_self_loop(e)]
+    unique = list(dict.fromkeys(boxes.values()))
+    lines += _clusters(unique)
+    lines += _edges(nodes, boxes, show_shapes)
+    if legend:
+        lines += _legend(unique)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(eq=False)
+class _Box:
+    """One drawn node: a graph node, or every node of one user op's gradient."""
+
+    id: str
+    kind: str
+    label: str
+    tooltip: str
+    scope: tuple[str, ...]  # the name scopes it is drawn inside
+    members: list[Node] = field(default_factory=list)
+
+
+def _initializer_nodes(nodes: list[Node]) -> set[Node]:
+    """The drawn nodes that only initialize variables: their initializers, what only they
+    use, and groups of them (global_variables_initializer)."""
+    graphs = {n.graph for n in nodes if n.graph is not None}
+    inits = {v.initializer for g in graphs for v in g.variables}
+    hidden = {n for n in nodes if set(user_nodes(n)) <= inits}
+    for n in nodes:  # groups of initializers, in dependency order
+        if n.op == "no_op" and n.control_inputs and set(n.control_inputs) <= hidden:
+            hidden.add(n)
+    consumers: dict[Node, list[Node]] = {n: [] for n in nodes}
+    for n in nodes:
+        for used in [t.node for t in n.inputs] + list(n.control_inputs):
+            if used in consumers:
+                consumers[used].append(n)
+    for n in reversed(nodes):  # what only hidden nodes use
+        if (n not in hidden and n.op not in ("placeholder", "variable") and consumers[n]
+                and all(c in hidden for c in consumers[n])):
+            hidden.add(n)
+    return hidden
+
+
+def _gradient_source(node: Node) -> Node | None:
+    """The user node whose gradient `node` (or every user node it stands for) is part of."""
+    sources = {u.graph.gradient_sources.get(u) if u.graph is not None else None
+               for u in user_nodes(node)}
+    return sources.pop() if len(sources) == 1 else None
+
+
+def _boxes(nodes: list[Node], collapse_gradients: bool) -> dict[Node, _Box]:
+    """The drawn node standing for each node."""
+    names = _display_names(nodes)
+    inside = _inside_custom_functions(nodes)
+    variables = {n.name for n in nodes if n.op == "variable"}
+    boxes: dict[Node, _Box] = {}
+    groups: dict[Node, _Box] = {}
+    for node in nodes:
+        if node in inside:
+            continue
+        kind = kind_of(node)
+        source = _gradient_source(node) if kind != "fused" else None
+        scope = tuple(node.name.split("/")[:-1])
+        if scope and scope[-1] in variables and node.op in ("assign", "no_op"):
+            scope = scope[:-1]  # no box around a variable's lone update
+        if collapse_gradients and source is not None and kind not in (
+                "placeholder", "variable", "update", "control", "flow", "custom"):
+            box = groups.get(source)
+            if box is None:
+                label = f"∂ {names.get(source) or _short(source)}"
+                box = groups[source] = _Box(f"n{len(boxes)}", "gradient", label, "", scope)
+            box.members.append(node)
+        else:
+            box = _Box(f"n{len(boxes)}", kind, _label(node, kind, names),
+                       _tooltip(node), scope, [node])
+        boxes[node] = box
+    for source, box in groups.items():
+        if all(kind_of(n) == "constant" for n in box.members):  # all else was fused away
+            for n in box.members:
+                boxes[n] = _Box(box.id if n is box.members[0] else f"n{len(boxes)}_",
+                                "constant", _label(n, "constant", names), _tooltip(n),
+                                box.scope, [n])
+            continue
+        ops = ", ".join(dict.fromkeys(n.op for n in box.members))
+        count = f"{len(box.members)} node" + ("s" if len(box.members) > 1 else "")
+        box.tooltip = (f"gradient of {source.name} ({source.op}) at {source.site}: {count} "
+                       f"({ops}); collapse_gradients=False shows them")
+    for node, owner in inside.items():
+        boxes[node] = boxes[owner]
+    return boxes
+
+
+def _display_names(nodes: list[Node]) -> dict[Node, str]:
+    """How a drawing names the user nodes behind `nodes`: the name without its scopes."""
+    users = dict.fromkeys(u for n in nodes for u in user_nodes(n))
+    return {u: _short(u) for u in users}
+
+
+def _short(node: Node) -> str:
+    return node.name.rsplit("/", 1)[-1]
+
+
+def _tooltip(node: Node) -> str:
+    if node.origin and (len(node.origin) > 1 or node.origin[0].op != node.op):
+        made = "; ".join(f"{u.name} ({u.op}) at {u.site}" for u in node.origin)
+        return f"{node.name} ({node.op}), made from {made}"
+    return f"{node.name} ({node.op}) at {user_nodes(node)[0].site}"
 
 
 def _inside_custom_functions(nodes: list[Node]) -> dict[Node, Node]:
@@ -106,25 +219,20 @@ def _inside_custom_functions(nodes: list[Node]) -> dict[Node, Node]:
             if n.name.startswith(prefix)}
 
 
-def _is_self_loop(edge: str) -> bool:
-    source, _, rest = edge.strip().partition(" -> ")
-    return rest.split(" ", 1)[0].rstrip(";") == source
-
-
-def _clusters(nodes: list[Node], ids: dict[Node, str]) -> list[str]:
+def _clusters(boxes: list[_Box]) -> list[str]:
     """Node statements, nested in one cluster per name scope."""
     tree: dict[str, Any] = {}
-    for node in nodes:
+    for box in boxes:
         branch = tree
-        for scope in node.name.split("/")[:-1]:
+        for scope in box.scope:
             branch = branch.setdefault(scope, {})
-        branch.setdefault("", []).append(node)
-    return _emit(tree, ids, "", 1)
+        branch.setdefault("", []).append(box)
+    return _emit(tree, "", 1)
 
 
-def _emit(tree: dict[str, Any], ids: dict[Node, str], path: str, depth: int) -> list[str]:
+def _emit(tree: dict[str, Any], path: str, depth: int) -> list[str]:
     pad = "  " * depth
-    lines = [pad + _node_statement(n, ids[n]) for n in tree.get("", [])]
+    lines = [pad + _node_statement(box) for box in tree.get("", [])]
     for scope, branch in tree.items():
         if not scope:
             continue
@@ -135,51 +243,110 @@ def _emit(tree: dict[str, Any], ids: dict[Node, str], path: str, depth: int) -> 
         lines.append(f'{pad}subgraph "cluster_{_escape(full)}" {{')
         lines.append(f'{pad}  label="{_escape(label)}"; style="rounded,filled"; '
                      f'fillcolor="{fill}"; color="#c8c8c8"; fontcolor="#555555";')
-        lines += _emit(branch, ids, full, depth + 1)
+        lines += _emit(branch, full, depth + 1)
         lines.append(pad + "}")
     return lines
 
 
-def _node_statement(node: Node, node_id: str) -> str:
-    kind = kind_of(node)
-    style = {"style": "filled", **STYLES[kind]}
+def _node_statement(box: _Box, node_id: str | None = None) -> str:
+    style = {"style": "filled", **STYLES[box.kind]}
     attrs = ", ".join(f'{k}="{v}"' for k, v in style.items())
-    tooltip = f"{node.name} ({node.op}) at {node.site}"
-    return (f'{node_id} [label="{_escape(_label(node, kind))}", tooltip="{_escape(tooltip)}", '
-            f'class="{kind}", {attrs}];')
+    return (f'{node_id or box.id} [label="{_escape(box.label)}", '
+            f'tooltip="{_escape(box.tooltip)}", class="{box.kind}", {attrs}];')
 
 
-def _label(node: Node, kind: str) -> str:
-    short = node.name.rsplit("/", 1)[-1]
+def _label(node: Node, kind: str, names: dict[Node, str]) -> str:
+    short = _short(node)
     shape = shapes.fmt(node.types[0].shape) if node.types else ""
-    if kind == "fused":
-        parts = [n.op for n in node.origin] or OPS[node.op].fused_from  # the ops it replaced
-        return "+".join(parts) + f"\\n{short}"
+    if kind == "fused":  # the user ops it replaced: "matmul + relu", "∂ matmul_1 + ∂ relu"
+        parts = []
+        for user in user_nodes(node):
+            source = _gradient_source(user)
+            parts.append(f"∂ {names.get(source) or _short(source)}" if source is not None
+                         else names.get(user, _short(user)))
+        parts = list(dict.fromkeys(parts)) or list(OPS[node.op].fused_from)
+        lines = [" + ".join(parts[i:i + 3]) for i in range(0, len(parts), 3)]
+        return "\\n".join(lines)
     if kind in ("placeholder", "variable"):
         return f"{short}\\n{shape}"
+    if node.op == "assign":
+        var = node.attrs.get("var")
+        return f"assign → {_short(var)}" if isinstance(var, Node) else "assign"
     if node.op == "constant" and node.attrs["value"].size == 1:
         return f"{node.attrs['value'].item():g}"
     if node.op == "fill":
         return f"fill {node.attrs['value']:g}\\n{shape}"
-    base = short.split("_")[0] if short.rsplit("_", 1)[-1].isdigit() else short
-    return node.op if base == node.op else f"{short}\\n{node.op}"
+    base = short.rsplit("_", 1)[0] if short.rsplit("_", 1)[-1].isdigit() else short
+    return short if base == node.op else f"{short}\\n{node.op}"
 
 
-def _edges(node: Node, ids: dict[Node, str], show_shapes: bool) -> list[str]:
-    lines = []
-    for t in node.inputs:
-        if t.node not in ids:
+def _shows_shape(box: _Box) -> bool:
+    """Whether the box's own label already says the shape of what it makes."""
+    node = box.members[0]
+    return box.kind in ("placeholder", "variable") or node.op == "fill" or (
+        node.op == "constant" and node.attrs["value"].size == 1)
+
+
+def _edges(nodes: list[Node], boxes: dict[Node, _Box], show_shapes: bool) -> list[str]:
+    """Data edges (labelled where the shape changes), control edges (dashed)."""
+    data: dict[tuple[str, str], Tensor] = {}
+    control: dict[tuple[str, str], None] = {}
+    inputs: dict[_Box, set[tuple[str, Any]]] = {}
+    for node in nodes:
+        if node not in boxes:
             continue
-        label = f' [label="{t.dtype.name} {shapes.fmt(t.shape)}"]' if show_shapes else ""
-        lines.append(f"  {ids[t.node]} -> {ids[node]}{label};")
-    for c in node.control_inputs:
-        if c in ids:
-            lines.append(f'  {ids[c]} -> {ids[node]} [style=dashed, color="#5a3e9b", '
-                         'arrowhead=odot];')
-    var = node.attrs.get("var") if node.op == "assign" else None
-    if var in ids:
-        lines.append(f'  {ids[node]} -> {ids[var]} [style=dashed, color="#d2600f", '
-                     'label="writes", fontcolor="#d2600f", constraint=false];')
+        box = boxes[node]
+        for t in node.inputs:
+            source = boxes.get(t.node)
+            if source is box:
+                continue
+            inputs.setdefault(box, set()).add((t.dtype.name, t.shape))
+            if source is not None:
+                data.setdefault((source.id, box.id), t)
+        for c in node.control_inputs:
+            if c in boxes and boxes[c] is not box:
+                control[(boxes[c].id, box.id)] = None
+    by_id = {b.id: b for b in boxes.values()}
+    usual = Counter(t.dtype.name for t in data.values()).most_common(1)
+    usual_dtype = usual[0][0] if usual else None
+    lines = []
+    for (src, dst), t in data.items():
+        made_from = inputs.get(by_id[src])
+        same = (t.dtype.name, t.shape) in made_from if made_from else _shows_shape(by_id[src])
+        label = ""
+        if show_shapes and not same:
+            text = shapes.fmt(t.shape)
+            if t.dtype.name != usual_dtype:
+                text = f"{t.dtype.name} {text}"
+            label = f' [label="{_escape(text)}"]'
+        elif show_shapes and t.dtype.name != usual_dtype:
+            label = f' [label="{t.dtype.name}"]'
+        lines.append(f"  {src} -> {dst}{label};")
+    for src, dst in control:
+        lines.append(f'  {src} -> {dst} [style=dashed, color="#5a3e9b", arrowhead=odot];')
+    return lines
+
+
+LEGEND = {"placeholder": "placeholder (fed)", "variable": "variable", "constant": "constant",
+          "random": "random", "op": "op", "gradient": "gradient (∂ op)",
+          "fused": "fused kernel", "update": "assign", "control": "group",
+          "flow": "control flow", "custom": "custom gradient"}
+
+
+def _legend(boxes: list[_Box]) -> list[str]:
+    """A key to the node kinds in the drawing, in one column."""
+    kinds = [k for k in LEGEND if any(b.kind == k for b in boxes)]
+    if not kinds:
+        return []
+    lines = ['  subgraph "cluster_legend" {',
+             '    label="legend"; style="rounded"; color="#c8c8c8"; fontcolor="#555555"; '
+             'fontsize=10;',
+             '    node [fontsize=9, height=0.3, margin="0.05,0.02"];']
+    ids = [f"legend_{k}" for k in kinds]
+    for k, node_id in zip(kinds, ids):
+        lines.append("    " + _node_statement(_Box(node_id, k, LEGEND[k], f"a {k} node", ())))
+    lines += [f"    {a} -> {b} [style=invis];" for a, b in zip(ids, ids[1:])]
+    lines.append("  }")
     return lines
 
 
@@ -196,18 +363,69 @@ INSTALL_HINT = ("install graphviz: `apt-get install graphviz` (Debian, Ubuntu), 
                 "`brew install graphviz` (macOS), or see https://graphviz.org/download/")
 
 
-def render(target: Any, filename: str | os.PathLike[str], *, format: str = "svg",  # noqa: A002
-           optimized: bool = False, show_shapes: bool = True,
-           title: str | None = None) -> Path:
-    """Draw `target` into `filename` (svg, png, pdf, ...) with graphviz's `dot`.
+def formats() -> frozenset[str]:
+    """The output formats graphviz's `dot` can write here (graphviz's list of formats when
+    `dot` is not installed)."""
+    global _formats
+    if _formats is None:
+        import subprocess
 
-    If `dot` is missing, the DOT source is written beside the file (.dot) and
-    GraphvizNotFoundError says how to install graphviz.
+        import graphviz
+
+        try:
+            said = subprocess.run(["dot", "-T?"], capture_output=True, text=True,
+                                  timeout=30).stderr
+            found = said.partition("Use one of:")[2].split()
+        except (OSError, subprocess.SubprocessError):
+            found = []
+        _formats = frozenset(f.split(":")[0] for f in found) or frozenset(graphviz.FORMATS)
+    return _formats
+
+
+_formats: frozenset[str] | None = None
+
+
+def check_format(format: str) -> str:  # noqa: A002
+    """`format`, if graphviz writes it; ValueError listing the formats otherwise."""
+    known = formats()
+    if format not in known:
+        raise ValueError(f"unknown format {format!r}: graphviz writes "
+                         + ", ".join(sorted(known)))
+    return format
+
+
+def output_path(filename: str | os.PathLike[str], format: str) -> Path:  # noqa: A002
+    """Where render() writes: `filename` with the format's extension appended unless it
+    already ends with it (graphviz's convention)."""
+    path = Path(filename)
+    return path if path.suffix.lower() == f".{format}" else path.with_name(
+        f"{path.name}.{format}")
+
+
+def render(target: Any, filename: str | os.PathLike[str], *,
+           format: str | None = None, optimized: bool = False,  # noqa: A002
+           show_shapes: bool = True, title: str | None = None,
+           show_initializers: bool = False, collapse_gradients: bool = True,
+           legend: bool = True) -> Path:
+    """Draw `target` (see to_dot) into a file with graphviz's `dot` and return its path.
+
+    `format` is svg, png, pdf or any other format `dot` writes (formats()); by default the
+    extension of `filename` if it names one, else svg. As graphviz does, the format's
+    extension is appended unless `filename` already has it ("out/train" -> "out/train.svg"),
+    and missing folders are created. If `dot` is missing, the DOT source is written beside
+    the file (.dot) and GraphvizNotFoundError says how to install graphviz.
     """
     import graphviz
 
-    source = to_dot(target, optimized=optimized, show_shapes=show_shapes, title=title)
-    path = Path(filename)
+    if format is None:
+        suffix = Path(filename).suffix.lower().lstrip(".")
+        format = suffix if suffix and suffix in formats() else "svg"  # noqa: A001
+    check_format(format)
+    source = to_dot(target, optimized=optimized, show_shapes=show_shapes, title=title,
+                    show_initializers=show_initializers,
+                    collapse_gradients=collapse_gradients, legend=legend)
+    path = output_path(filename, format)
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         data = graphviz.Source(source).pipe(format=format)
     except graphviz.ExecutableNotFound:

@@ -1,5 +1,6 @@
 """Drawings: the right nodes, kinds, labels, clusters and edges, and real rendering by dot."""
 
+import pathlib
 import re
 import xml.etree.ElementTree as ET
 
@@ -28,34 +29,91 @@ def test_forward_drawing_kinds_labels_and_edges(seed):
                                                                        "y\\n(None, 3)"]
     assert [label for _, label in statements(dot, "variable")] == ["w1\\n(6, 5)", "w2\\n(5, 3)"]
     ops = [label for _, label in statements(dot, "op")]
-    assert ops == ["matmul", "relu", "matmul", "subtract", "square", "loss\\nreduce_sum"]
+    assert ops == ["matmul", "relu", "matmul_1", "subtract", "square", "loss\\nreduce_sum"]
     assert statements(dot, "gradient") == [] and statements(dot, "update") == []
-    assert 'label="float32 (None, 5)"' in dot  # the hidden layer's edge
     assert 'subgraph "cluster_forward"' in dot
     assert 'shape="invhouse"' in dot and 'shape="cylinder"' in dot
 
 
-def test_training_drawing_shows_gradients_updates_and_control(seed):
+def edge_labels(dot):
+    return re.findall(r'-> n\d+ \[label="([^"]*)"\]', dot)
+
+
+def test_edges_are_labelled_only_where_the_shape_changes(seed):
+    dot = gc.viz.to_dot(seed["loss"])
+    # matmul (None, 6) x (6, 5) -> (None, 5); matmul_1 -> (None, 3); reduce_sum -> ()
+    assert sorted(edge_labels(dot)) == ["(None, 3)", "(None, 5)"]  # the loss is fetched
+    assert "float32" not in dot.split("cluster_legend")[0]  # the usual dtype goes unsaid
+    dot = gc.viz.to_dot([seed["loss"], seed["train"]], collapse_gradients=False)
+    assert "bool (None, 5)" in edge_labels(dot)  # relu's mask: a dtype change is said
+    assert edge_labels(gc.viz.to_dot(seed["loss"], show_shapes=False)) == []
+
+
+def test_legend_lists_the_kinds_drawn(seed):
+    dot = gc.viz.to_dot([seed["loss"], seed["train"]])
+    legend = dot.split('subgraph "cluster_legend"')[1]
+    kinds = re.findall(r'legend_(\w+) \[label="([^"]*)"', legend)
+    assert [k for k, _ in kinds] == ["placeholder", "variable", "constant", "op", "gradient",
+                                     "update", "control"]
+    assert ("update", "assign") in kinds and ("gradient", "gradient (∂ op)") in kinds
+    optimized = gc.viz.to_dot([seed["loss"], seed["train"]], optimized=True)
+    assert 'legend_fused [label="fused kernel"' in optimized
+    assert "cluster_legend" not in gc.viz.to_dot(seed["loss"], legend=False)
+
+
+def test_initializers_are_hidden_unless_asked(seed):
+    graph = seed["graph"]
+    dot = gc.viz.to_dot(graph)
+    assert "initializer" not in dot and "random_normal" not in dot
+    assert 'label="init\\nno_op"' not in dot
+    assert 'label="w1\\n(6, 5)"' in dot  # the variables stay
+    shown = gc.viz.to_dot(graph, show_initializers=True)
+    assert shown.count("w1/initializer (assign)") == 1 and "random_normal" in shown
+    assert 'label="init\\nno_op"' in shown
+    # a drawing of nothing but an initializer shows it
+    assert "w1/initializer" in gc.viz.to_dot(seed["w1"].initializer)
+
+
+def test_training_drawing_collapses_each_gradient_into_one_node(seed):
     dot = gc.viz.to_dot([seed["loss"], seed["train"]])
     assert 'label="gradients (backward pass)"' in dot
-    gradient_ops = [label for _, label in statements(dot, "gradient")]
-    assert gradient_ops.count("matmul") == 3 and "where" in gradient_ops
-    assert len(statements(dot, "update")) == 2
+    gradients = sorted(label for _, label in statements(dot, "gradient"))
+    # one node per user op on the path from the loss to the weights
+    assert gradients == ["∂ loss", "∂ matmul", "∂ matmul_1", "∂ relu", "∂ square",
+                         "∂ subtract"]
+    assert "sum_to" not in dot.split("tooltip")[0] and 'label="broadcast_like"' not in dot
+    assert "gradient of forward/matmul_1 (matmul) at " in dot
+    assert [label for _, label in statements(dot, "update")] == ["assign → w1", "assign → w2"]
     assert [label for _, label in statements(dot, "control")] == ["train\\nno_op"]
-    assert dot.count('label="writes"') == 2 and dot.count("arrowhead=odot") == 2
+    assert dot.count("arrowhead=odot") == 2
+    assert "writes" not in dot and "constraint=false" not in dot  # no edge loops back up
     assert statements(dot, "fused") == []
 
 
-def test_optimized_drawing_shows_the_fused_node(seed):
+def test_training_drawing_expands_gradients_on_request(seed):
+    dot = gc.viz.to_dot([seed["loss"], seed["train"]], collapse_gradients=False)
+    gradient_ops = [label for _, label in statements(dot, "gradient")]
+    assert gradient_ops.count("matmul") == 1 and "where" in gradient_ops
+    assert "broadcast_like" in gradient_ops and "sum_to" in gradient_ops
+    assert not any(label.startswith("∂") for label in gradient_ops)
+
+
+def test_optimized_drawing_names_the_user_ops_fused(seed):
     step = [seed["loss"], seed["train"]]
     fused = statements(gc.viz.to_dot(step, optimized=True), "fused")
     assert sorted(label for _, label in fused) == [
-        "matmul+greater+where\\nwhere", "matmul+multiply+subtract\\nsubtract",
-        "matmul+multiply+subtract\\nsubtract_1", "matmul+relu\\nrelu",
-        "multiply+multiply\\nmultiply_1"]
+        "matmul + relu", "∂ matmul + multiply + subtract",
+        "∂ matmul_1 + multiply_1 + subtract_1", "∂ matmul_1 + ∂ relu", "∂ square"]
     assert statements(gc.viz.to_dot(step), "fused") == []
     with seed["graph"].as_default():
         assert statements(gc.viz.to_dot(seed["graph"], optimized=True), "fused")
+
+
+def test_sites_are_the_users_lines(seed):
+    """Nodes the demo builds point at demo.py, the program that built them."""
+    dot = gc.viz.to_dot([seed["loss"], seed["train"]])
+    sites = re.findall(r' at ([^"]*?):(\d+)', dot)
+    assert sites and {pathlib.Path(f).name for f, _ in sites} == {"demo.py"}
 
 
 def test_show_shapes_off_and_title():
@@ -75,7 +133,7 @@ def test_custom_gradient_function_draws_as_one_node():
 
 def test_real_rendering_has_one_svg_node_per_graph_node(seed, tmp_path):
     step = [seed["loss"], seed["train"]]
-    path = gc.viz.render(step, tmp_path / "step.svg")
+    path = gc.viz.render(step, tmp_path / "step.svg", collapse_gradients=False, legend=False)
     root = ET.parse(path).getroot()
     drawn = [g for g in root.iter(f"{SVG}g") if "node" in g.get("class", "").split()]
     assert len(drawn) == len(gc.viz.nodes_to_draw(step))
@@ -116,3 +174,22 @@ def test_to_networkx(seed):
 def test_drawing_bad_targets():
     with pytest.raises(TypeError, match="draw a Graph, a tensor, an op"):
         gc.viz.to_dot([np.zeros(2)])
+
+
+def test_render_appends_the_extension_and_makes_folders(seed, tmp_path):
+    path = gc.viz.render(seed["loss"], tmp_path / "out" / "deep" / "train", format="svg")
+    assert path == tmp_path / "out" / "deep" / "train.svg" and path.is_file()
+    assert path.read_text().lstrip().startswith("<?xml")
+    path = gc.viz.render(seed["loss"], tmp_path / "train.svg", format="svg")
+    assert path == tmp_path / "train.svg"  # not train.svg.svg
+    path = gc.viz.render(seed["loss"], tmp_path / "train.png")  # the format from the name
+    assert path == tmp_path / "train.png" and path.read_bytes()[:4] == b"\x89PNG"
+    path = gc.viz.render(seed["loss"], tmp_path / "model.v2")
+    assert path == tmp_path / "model.v2.svg"
+
+
+def test_render_refuses_an_unknown_format_before_drawing(seed, tmp_path):
+    with pytest.raises(ValueError, match="unknown format 'jpeg2': graphviz writes .*png"):
+        gc.viz.render(seed["loss"], tmp_path / "x", format="jpeg2")
+    assert list(tmp_path.iterdir()) == []
+    assert {"svg", "png", "pdf"} <= gc.viz.formats()

@@ -31,10 +31,26 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients") ->
     grads: dict[Tensor, list[Tensor]] = defaultdict(list)
     with graph.as_default(), graph.name_scope(name):  # type: ignore[union-attr]
         for y, seed in zip(ys, seeds):
+            first = len(graph.nodes)  # type: ignore[union-attr]
             grads[y].append(ones_like(y) if seed is None else convert_to_tensor(seed, y.dtype))
+            _note_source(graph, first, y.node)
         for node in reversed(order):
+            first = len(graph.nodes)  # type: ignore[union-attr]
             _backpropagate(node, grads, live)
-        return [_total(grads, x) for x in xs]
+            _note_source(graph, first, node)
+        totals = []
+        for x in xs:
+            first = len(graph.nodes)  # type: ignore[union-attr]
+            totals.append(_total(grads, x))
+            _note_source(graph, first, x.node)
+        return totals
+
+
+def _note_source(graph: Any, first: int, source: Node) -> None:
+    """Remember that the nodes added since `first` belong to the gradient of `source`
+    (drawings collapse them into one node per user op)."""
+    for made in graph.nodes[first:]:
+        graph.gradient_sources.setdefault(made, source)
 
 
 def _backpropagate(node: Node, grads: dict[Tensor, list[Tensor]], live: set[Tensor]) -> None:
