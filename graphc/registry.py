@@ -30,7 +30,9 @@ class OpDef:
     """Everything graphc knows about one op, defined once and shared by every mode and backend.
 
     effect: None for a pure op; "feed" (placeholder), "read" (variable value at run start),
-    "write" (assign, committed at run end) or "random" (reference takes an `rng`).
+    "write" (assign, committed at run end), "random" (reference takes an `rng`) or "collective"
+    (graphc.distributed: every rank runs it together; never folded or merged, and a Program
+    holding one has its schedule compared across ranks when it is compiled).
     """
 
     name: str

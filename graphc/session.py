@@ -16,6 +16,7 @@ from graphc.graph import Graph, Node, Tensor, get_default_graph
 from graphc.interrupts import HeldSignals
 from graphc.passes.pipeline import build_program
 from graphc.program import Program
+from graphc.registry import OPS
 from graphc.runtime import RunState, get_backend
 from graphc.runtime.arrays import copy_of, host, write_into
 from graphc.runtime.cuda.device import check_device
@@ -245,6 +246,10 @@ class Session:
         key = (fetched, ops, fed, tuple((v.dtype, v.ndim) for v in feeds.values()))
         if key not in self._cache:
             program = build_program(fetched, ops, fed, self.optimize, self.disabled_passes)
+            if any(OPS[n.op].effect == "collective" for n in program.schedule):
+                from graphc.distributed.check import check_program  # registered those ops
+
+                check_program(program)
             compiled = (program, self.backend.compile(program, self.check_numerics))
             with self._lock:
                 self._cache.setdefault(key, compiled)

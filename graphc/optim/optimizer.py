@@ -3,7 +3,7 @@ minimize(loss)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -71,15 +71,20 @@ class Optimizer:
                 state.update(new_state)
 
     # -- static ----------------------------------------------------------------------------
-    def minimize(self, loss: Any, name: str | None = None) -> Node:
+    def minimize(self, loss: Any, name: str | None = None,
+                 process_gradients: Callable[[list[Any]], list[Any]] | None = None) -> Node:
         """An op that, run in a Session, applies one update (TensorFlow style). Its state
         (moment buffers, the step count) lives in Variables that global_variables_initializer()
-        sets."""
+        sets. `process_gradients` maps the list of gradients (one per parameter, None where
+        the loss does not depend on it) to the gradients the update uses
+        (graphc.distributed.DistributedOptimizer allreduces them)."""
         graph = loss.graph
         label = name or type(self).__name__
         with graph.as_default(), graph.name_scope(label):
             variables = [p.variable(graph) for p in self.params]
             grads = gradients(loss, variables)
+            if process_gradients is not None:
+                grads = list(process_gradients(list(grads)))
             count = Variable(np.array(0, loss.dtype.np), name="step", trainable=False)
             step = count + 1
             updates = [count.assign(step)]
