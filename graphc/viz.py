@@ -344,7 +344,8 @@ def _legend(boxes: list[_Box]) -> list[str]:
              '    node [fontsize=9, height=0.3, margin="0.05,0.02"];']
     ids = [f"legend_{k}" for k in kinds]
     for k, node_id in zip(kinds, ids):
-        lines.append("    " + _node_statement(_Box(node_id, k, LEGEND[k], f"a {k} node", ())))
+        key = _Box(node_id, k, LEGEND[k], f"legend: {LEGEND[k]}", ())
+        lines.append("    " + _node_statement(key))
     lines += [f"    {a} -> {b} [style=invis];" for a, b in zip(ids, ids[1:])]
     lines.append("  }")
     return lines
