@@ -68,13 +68,21 @@ def nodes_to_draw(target: Any, optimized: bool = False) -> list[Node]:
         used = {t.node for n in target.nodes for t in n.inputs}
         used |= {c for n in target.nodes for c in n.control_inputs}
         target = [n for n in target.nodes if n not in used]
-    items = list(target) if isinstance(target, list | tuple) else [target]
+    items = _flatten(target)
     fetches = [t for t in items if isinstance(t, Tensor)]
     ops = [n for n in items if isinstance(n, Node)]
     if len(fetches) + len(ops) != len(items):
         raise TypeError("draw a Graph, a tensor, an op, or a list of tensors and ops")
     program = build_program(fetches, ops) if optimized else prune(fetches, ops, ())
     return list(program.schedule)
+
+
+def _flatten(target: Any) -> list[Any]:
+    """The tensors and ops of a fetch structure: nested lists and tuples, as Session.run
+    takes them."""
+    if isinstance(target, list | tuple):
+        return [item for part in target for item in _flatten(part)]
+    return [target]
 
 
 def to_dot(target: Any, *, optimized: bool = False, show_shapes: bool = True,
@@ -178,13 +186,14 @@ def _boxes(nodes: list[Node], collapse_gradients: bool) -> dict[Node, _Box]:
             box = _Box(f"n{len(boxes)}", kind, _label(node, kind, names),
                        _tooltip(node), scope, [node])
         boxes[node] = box
-    for source, box in groups.items():
+    for source, box in list(groups.items()):
         if all(kind_of(n) == "constant" for n in box.members):  # all else was fused away
-            for n in box.members:
-                boxes[n] = _Box(box.id if n is box.members[0] else f"n{len(boxes)}_",
-                                "constant", _label(n, "constant", names), _tooltip(n),
-                                box.scope, [n])
-            continue
+            _expand(box, boxes, names)
+            del groups[source]
+    for box in _groups_on_cycles(boxes, set(groups.values())):
+        _expand(box, boxes, names)  # a fusion took nodes from the middle of a gradient
+        groups = {s: b for s, b in groups.items() if b is not box}
+    for source, box in groups.items():
         ops = ", ".join(dict.fromkeys(n.op for n in box.members))
         count = f"{len(box.members)} node" + ("s" if len(box.members) > 1 else "")
         box.tooltip = (f"gradient of {source.name} ({source.op}) at {source.site}: {count} "
@@ -192,6 +201,29 @@ def _boxes(nodes: list[Node], collapse_gradients: bool) -> dict[Node, _Box]:
     for node, owner in inside.items():
         boxes[node] = boxes[owner]
     return boxes
+
+
+def _expand(group: _Box, boxes: dict[Node, _Box], names: dict[Node, str]) -> None:
+    """Draw the members of a gradient group one by one."""
+    for i, n in enumerate(group.members):
+        kind = kind_of(n)
+        boxes[n] = _Box(f"{group.id}_{i}", kind, _label(n, kind, names), _tooltip(n),
+                        group.scope, [n])
+
+
+def _groups_on_cycles(boxes: dict[Node, _Box], groups: set[_Box]) -> list[_Box]:
+    """The gradient groups that would draw as a cycle (in an optimized program, a fused
+    node can read from one part of a gradient and feed another)."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    for node, box in boxes.items():
+        for used in [t.node for t in node.inputs] + list(node.control_inputs):
+            if used in boxes and boxes[used] is not box:
+                g.add_edge(boxes[used].id, box.id)
+    on_cycles = {i for part in nx.strongly_connected_components(g) if len(part) > 1
+                 for i in part}
+    return [b for b in groups if b.id in on_cycles]
 
 
 def _display_names(nodes: list[Node]) -> dict[Node, str]:

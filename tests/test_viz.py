@@ -193,3 +193,17 @@ def test_render_refuses_an_unknown_format_before_drawing(seed, tmp_path):
         gc.viz.render(seed["loss"], tmp_path / "x", format="jpeg2")
     assert list(tmp_path.iterdir()) == []
     assert {"svg", "png", "pdf"} <= gc.viz.formats()
+
+
+def test_optimized_drawing_of_the_example_has_no_cycles():
+    """A fusion can take nodes from the middle of one op's gradient (maximum's, here): that
+    gradient is then drawn node by node rather than as a group feeding back into itself."""
+    import networkx as nx
+    import static_two_layer
+
+    with gc.Graph().as_default():
+        g = static_two_layer.build(6, 5, 3)
+        dot = gc.viz.to_dot([g["loss"], g["updates"]], optimized=True)
+    edges = re.findall(r"(n[\w]+) -> (n[\w]+)", dot)
+    assert edges and nx.is_directed_acyclic_graph(nx.DiGraph(edges))
+    assert "∂ matmul + multiply + subtract_1" in dot  # nested fetches are drawn too
