@@ -51,17 +51,21 @@ def _add(e: Emit, source: str, prefix: str) -> str:
 
 
 def _allreduce(e: Emit) -> str:
-    dtype = e.node.types[0].dtype.np
-    name = _add(e, native.allreduce_source(dtype), "MPI_ALLREDUCE_")
+    dtype, scalar = e.node.types[0].dtype.np, e.node.types[0].shape == ()
+    name = _add(e, native.allreduce_source(dtype, scalar), "MPI_ALLREDUCE_")
     from graphc.distributed.comm import size
 
-    scale = 1.0 / size() if e.attrs["op"] == "average" else 1.0
-    return f"{name}({e.args[0]}, {e.dtype}({float(scale)!r}), {e.space})"
+    scale = f"{e.dtype}({float(1.0 / size() if e.attrs['op'] == 'average' else 1.0)!r})"
+    if scalar:
+        return f"{name}(K.scalar({e.args[0]}), {scale})"
+    return f"{name}({e.args[0]}, {scale}, {e.space})"
 
 
 def _broadcast(e: Emit) -> str:
-    dtype = e.node.types[0].dtype.np
-    name = _add(e, native.bcast_source(dtype, int(e.attrs["root"])), "MPI_BCAST_")
+    dtype, scalar = e.node.types[0].dtype.np, e.node.types[0].shape == ()
+    name = _add(e, native.bcast_source(dtype, int(e.attrs["root"]), scalar), "MPI_BCAST_")
+    if scalar:
+        return f"{name}(K.scalar({e.args[0]}))"
     return f"{name}({e.args[0]}, {e.space})"
 
 

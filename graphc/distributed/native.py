@@ -137,6 +137,37 @@ def kernel(x, scale, space, slot):
     return out
 '''
 
+ALLREDUCE_SCALAR = HEADER + '''
+MPI_Allreduce = types.ExternalFunction(
+    "MPI_Allreduce", types.int32(types.intp, types.intp, types.int32, H, H, H))
+
+
+@njit(cache=True, nogil=True)
+def kernel(x, scale):
+    buffer = np.empty(2, np.{dtype})
+    buffer[0] = x
+    err = MPI_Allreduce(buffer[0:1].ctypes.data, buffer[1:2].ctypes.data, np.int32(1),
+                        H({datatype}), H({op}), H({comm}))
+    if err != 0:
+        raise RuntimeError("MPI_Allreduce failed")
+    return buffer[1] * scale if scale != 1 else buffer[1]
+'''
+
+BCAST_SCALAR = HEADER + '''
+MPI_Bcast = types.ExternalFunction(
+    "MPI_Bcast", types.int32(types.intp, types.int32, H, types.int32, H))
+
+
+@njit(cache=True, nogil=True)
+def kernel(x):
+    buffer = np.empty(1, np.{dtype})
+    buffer[0] = x
+    err = MPI_Bcast(buffer.ctypes.data, np.int32(1), H({datatype}), np.int32({root}), H({comm}))
+    if err != 0:
+        raise RuntimeError("MPI_Bcast failed")
+    return buffer[0]
+'''
+
 BCAST = HEADER + '''
 MPI_Bcast = types.ExternalFunction(
     "MPI_Bcast", types.int32(types.intp, types.int32, H, types.int32, H))
@@ -162,9 +193,16 @@ def _handles(dtype: np.dtype) -> dict[str, str]:
             "library": repr(library)[1:-1].replace("\\", "")}
 
 
-def allreduce_source(dtype: np.dtype) -> str:
-    return ALLREDUCE.format(op=repr(int(mpi().SUM.handle)), **_handles(dtype))
+def allreduce_source(dtype: np.dtype, scalar: bool = False) -> str:
+    """A kernel(x, scale, space, slot) -> the sum over ranks times scale, in a workspace
+    slot; for a scalar (a number in numba), kernel(x, scale) -> a number."""
+    template = ALLREDUCE_SCALAR if scalar else ALLREDUCE
+    return template.format(op=repr(int(mpi().SUM.handle)), dtype=np.dtype(dtype).name,
+                           **_handles(dtype))
 
 
-def bcast_source(dtype: np.dtype, root: int) -> str:
-    return BCAST.format(root=repr(int(root)), **_handles(dtype))
+def bcast_source(dtype: np.dtype, root: int, scalar: bool = False) -> str:
+    """A kernel(x, space, slot) -> root's x in a workspace slot; for a scalar, kernel(x)."""
+    template = BCAST_SCALAR if scalar else BCAST
+    return template.format(root=repr(int(root)), dtype=np.dtype(dtype).name,
+                           **_handles(dtype))

@@ -42,7 +42,7 @@ def _allreduce_infer(types: Sequence[TensorType], attrs: Mapping[str, Any]) -> T
 
 
 def _allreduce_reference(x: np.ndarray, op: str) -> np.ndarray:
-    send = np.ascontiguousarray(x)
+    send = np.require(x, requirements="C")  # (ascontiguousarray would make a 0-d array 1-d)
     out = np.empty_like(send)
     world().Allreduce(send, out, op=mpi().SUM)
     if op == Average:
