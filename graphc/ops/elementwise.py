@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import scipy.special
 
 from graphc import shapes
 from graphc.dtypes import DType, as_dtype
@@ -112,8 +111,16 @@ EXP = _unary("exp", np.exp, lambda op, g: (g * op.outputs[0],), "exp({0})")
 LOG = _unary("log", np.log, lambda op, g: (g / op.inputs[0],), "log({0})")
 # forward y = tanh x; backward dx = g (1 - y^2)
 TANH = _unary("tanh", np.tanh, lambda op, g: (g * (1 - square(op.outputs[0])),), "tanh({0})")
+def _expit(x: Any) -> Any:
+    """scipy.special.expit, imported on first use (importing scipy.special costs 0.2-0.3 s,
+    most of `import graphc` before)."""
+    from scipy.special import expit
+
+    return expit(x)
+
+
 # forward y = 1 / (1 + e^-x); backward dx = g y (1 - y)
-SIGMOID = _unary("sigmoid", scipy.special.expit,
+SIGMOID = _unary("sigmoid", _expit,
                  lambda op, g: (g * (op.outputs[0] * (1 - op.outputs[0])),),
                  "({one} / ({one} + exp(-{0})))")
 # forward y = |x|; backward dx = g sign(x)
