@@ -111,6 +111,8 @@ EXP = _unary("exp", np.exp, lambda op, g: (g * op.outputs[0],), "exp({0})")
 LOG = _unary("log", np.log, lambda op, g: (g / op.inputs[0],), "log({0})")
 # forward y = tanh x; backward dx = g (1 - y^2)
 TANH = _unary("tanh", np.tanh, lambda op, g: (g * (1 - square(op.outputs[0])),), "tanh({0})")
+
+
 def _expit(x: Any) -> Any:
     """scipy.special.expit, imported on first use (importing scipy.special costs 0.2-0.3 s,
     most of `import graphc` before)."""
