@@ -12,6 +12,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 
+# soak: every example in full (500 steps, most of them trained twice) takes minutes; the
+# example functions are checked against numpy by the tests of their features.
+@pytest.mark.soak
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs_and_trains(script):
     """Every example prints "step loss" lines, or "mode step loss" when it trains the same

@@ -3,6 +3,7 @@
 import os
 
 import numpy as np
+import pytest
 
 import graphc as gc
 from graphc import demo
@@ -14,6 +15,7 @@ def resident_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+@pytest.mark.soak  # 10,500 runs of the seed step: minutes on a 2-core machine
 def test_ten_thousand_runs_hold_memory_steady():
     g = demo.two_layer_graph(demo.SEED_DIMS, gc.float32, 1e-6)
     rng = np.random.default_rng(0)
