@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -41,6 +42,7 @@ def _reference(xv, w, steps):
 @pytest.fixture
 def background(monkeypatch):
     monkeypatch.setenv("GRAPHC_COMPILE", "background")
+    monkeypatch.setattr(tiers, "COMPILE_AFTER_S", 0.0)  # ask for machine code at once
 
 
 def test_runs_interpret_until_the_code_is_ready_then_go_native(background, monkeypatch):
@@ -106,26 +108,64 @@ def test_the_compile_mode_is_checked(monkeypatch):
         sess.run(loss, {x: np.ones((2, 3)), w: np.ones((3, 2))})
 
 
+def test_a_segment_run_briefly_asks_for_no_machine_code(monkeypatch):
+    monkeypatch.setenv("GRAPHC_COMPILE", "background")
+    x, w, loss, train = _graph()
+    with gc.Session(backend="numba") as sess:
+        sess.run(w.initializer)
+        sess.run(loss, {x: np.ones((2, 3))})
+        (segment,) = _tiered(sess)
+        assert segment.job is None and not segment.native
+        assert 0 < segment.interpreted_s < tiers.COMPILE_AFTER_S
+
+
 EXIT_DURING_COMPILE = """
+import time
 import numpy as np
 import graphc as gc
+from graphc.runtime.cpu import tiers
+tiers.COMPILE_AFTER_S = 0.0
 x = gc.placeholder(gc.float64, (None, 3))
 w = gc.Variable(np.ones((3, 2)))
 sess = gc.Session(backend="numba")
 sess.run(w.initializer)
 print(sess.run(gc.reduce_sum(gc.relu(gc.matmul(x, w))), {x: np.ones((2, 3))}))
-from graphc.runtime.cpu import tiers
-while not tiers._busy.locked():  # exit once the compile thread has started the job
-    pass
+(segment,) = [s.tiered for _, e in sess._cache.values() for s in e.segments]
+sess.run(gc.reduce_sum(gc.relu(gc.matmul(x, w))), {x: np.ones((2, 3))})  # asks for code
+while not list(tiers.cache_directory().glob("numba/ready/*.compiling")):
+    time.sleep(0.01)  # exit once a child process compiles the segment
+print(time.perf_counter())
 """
 
 
-def test_exiting_while_a_segment_compiles_is_clean(tmp_path):
-    # the process ends right after the first (interpreted) run, while the compile thread
-    # is working: it must wait for that job, not let LLVM abort under a dying interpreter
-    env = dict(os.environ, GRAPHC_COMPILE="background", GRAPHC_CACHE_DIR=str(tmp_path))
+def test_exiting_while_a_segment_compiles_does_not_wait_and_the_code_gets_cached(tmp_path):
+    # the process ends right after its interpreted runs, while a child process compiles:
+    # it exits at once, and the child fills the disk cache for the next process
+    env = dict(os.environ, GRAPHC_COMPILE="background", GRAPHC_CACHE_DIR=str(tmp_path),
+               NUMBA_CACHE_DIR=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", EXIT_DURING_COMPILE], env=env,
                           capture_output=True, text=True, timeout=300)
+    ended = time.perf_counter()
     assert done.returncode == 0, done.stderr
-    assert float(done.stdout) == 12.0
-    assert list(tmp_path.glob("numba/__pycache__/*.nbc")), "the finished code is cached"
+    value, asked = done.stdout.split()
+    assert float(value) == 12.0
+    assert ended - float(asked) < 3, "the exit waited for the compilation"
+    while list(tmp_path.glob("numba/ready/*.compiling")) and time.perf_counter() < ended + 300:
+        time.sleep(0.2)
+    assert list(tmp_path.glob("numba/ready/*[0-9a-f]")), "the finished code is marked"
+    assert not list(tmp_path.glob("numba/ready/*.log")), "the child reported no error"
+
+
+LAZY = """
+import sys
+import graphc
+print(" ".join(m for m in ("scipy", "scipy.special", "numba", "numba.cuda", "llvmlite",
+                           "networkx", "graphviz", "tqdm") if m in sys.modules))
+"""
+
+
+def test_import_graphc_leaves_scipy_and_numba_for_later():
+    done = subprocess.run([sys.executable, "-c", LAZY], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []

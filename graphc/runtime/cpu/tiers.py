@@ -1,31 +1,56 @@
 """Tiered execution of a native segment: its nodes run on their numpy references until
 the segment's machine code is ready, and natively from then on.
 
-numba compiles a new segment in seconds, and even machine code it cached on disk takes
-~0.3 s to load in a fresh process (importing numba and setting up its typing context). A
-run never waits for that: the first run of a segment starts the work on a background
-thread (generating and importing the source, then compiling or loading the code) and
-interprets the segment; later runs do the same until the code is ready. The interpreted
-tier runs the same numpy references as the numpy backend, with one native BLAS call per
-matmul, so it is slower than the native tier by Python's per-op cost, not by orders of
-magnitude. $GRAPHC_COMPILE=wait makes every run wait for native code instead, so results
-never mix the two tiers (they agree to rounding, not bit for bit).
+numba compiles a new segment in seconds (~8 s for the seed's training step), and even
+machine code it cached on disk takes ~0.3-0.5 s to load in a fresh process (importing numba
+and setting up its typing context). A run never waits for that, and neither does the exit:
+
+- Nothing starts until a segment has spent COMPILE_AFTER_S interpreting (a program that
+  runs a segment for less never imports numba for it).
+- Then graphc's compile thread generates the segment's source (importing numba). If this
+  machine has compiled that code before (graphc leaves a marker beside numba's disk cache),
+  the thread loads it, which takes well under a second.
+- Otherwise a child process compiles it and fills numba's disk cache, at a lower priority
+  and with a GIL of its own, so the runs interpreting meanwhile keep their speed; once it
+  is done the thread loads the code. A process that ends first does not wait: the child
+  finishes on its own and the next run of the program finds the code cached. If the child
+  fails, the thread compiles in this process instead (and reports any error).
+
+The interpreted tier runs the same numpy references as the numpy backend, with one native
+BLAS call per matmul, so it is slower than the native tier by Python's per-op cost, not by
+orders of magnitude. $GRAPHC_COMPILE=wait makes every run wait for native code instead
+(compiled in this process), so results never mix the two tiers (they agree to rounding, not
+bit for bit).
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
+import pickle
 import queue
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from graphc.graph import Tensor
 from graphc.registry import OPS
 from graphc.runtime.backend import RunState, warn_fallback
-from graphc.runtime.cpu.codegen import Segment
+from graphc.runtime.cpu.codegen import Segment, cache_directory
 from graphc.runtime.interpreter import evaluate
+
+# Seconds a segment runs on its references before its machine code is asked for. Going
+# native costs ~0.3-0.5 s of this process's time even from a warm cache (importing numba,
+# loading the code), and the seed's step saves ~2 ms a run natively: it pays after a few
+# hundred runs. Starting after 0.1 s (40 seed steps) keeps one-off runs (an initializer, an
+# evaluation) free of numba while a training loop still goes native early; see
+# benchmarks/end_to_end.py.
+COMPILE_AFTER_S = 0.1
 
 
 def compile_mode() -> str:
@@ -48,35 +73,33 @@ class Job:
 _jobs: queue.Queue[Job] = queue.Queue()
 _worker: threading.Thread | None = None
 _worker_lock = threading.Lock()
-_busy = threading.Lock()  # held by the compile thread while it works on a job
-_exiting = False
+_busy = threading.Lock()  # held while the compile thread runs numba in this process
+_exiting = threading.Event()
 
 
 def _work() -> None:
     while True:
         job = _jobs.get()
-        with _busy:
-            if _exiting:
-                continue
-            try:
-                job.work()
-            except BaseException as err:  # reported to the runs that wait for it
-                job.error = err
-            job.done.set()
+        if _exiting.is_set():
+            continue
+        try:
+            job.work()
+        except BaseException as err:  # reported to the runs that wait for it
+            job.error = err
+        job.done.set()
 
 
 def _finish_at_exit() -> None:
-    """Let the job in progress finish (LLVM aborts the process if the interpreter is torn
-    down under a compilation, and the finished code lands in the disk cache for the next
-    process); jobs still queued are dropped."""
-    global _exiting
+    """Let numba work in progress in this process finish (LLVM aborts the process if the
+    interpreter is torn down under a compilation; loading cached code is quick); a job
+    waiting for a child process, and jobs queued, are dropped."""
     with _busy:
-        _exiting = True
+        _exiting.set()
 
 
 def in_background(work: Callable[[], Any]) -> Job:
-    """Run `work` on graphc's compile thread. At exit the process waits for the job in
-    progress, not for the ones queued behind it."""
+    """Run `work` on graphc's compile thread. At exit the process waits only for numba
+    work in this process in progress (see _finish_at_exit)."""
     global _worker
     with _worker_lock:
         if _worker is None:
@@ -88,8 +111,103 @@ def in_background(work: Callable[[], Any]) -> Job:
     return job
 
 
+def _marker(function: Any, signature: tuple[Any, ...]) -> Path:
+    """The file that says this machine has compiled `function` for `signature` into
+    numba's disk cache (the generated file's name is the hash of its source)."""
+    import numba
+
+    key = repr((function.py_func.__code__.co_filename, function.py_func.__qualname__,
+                [str(t) for t in signature], numba.__version__, sys.version,
+                os.environ.get("NUMBA_CACHE_DIR", "")))
+    return cache_directory() / "numba" / "ready" / hashlib.sha256(key.encode()).hexdigest()
+
+
+def _mark(marker: Path) -> None:
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+
+
+def _alive(lock: Path) -> bool:
+    """Whether the child process named in a lock file still runs."""
+    try:
+        text = lock.read_text()
+        if not text:  # being written
+            return time.time() - lock.stat().st_mtime < 10
+        os.kill(int(text), 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _compile_in_child(function: Any, signature: tuple[Any, ...], marker: Path) -> bool:
+    """Compile in a child process that fills numba's disk cache. True once it has; False
+    if it failed, or if this process began to exit meanwhile (the child carries on). One
+    child per function and signature at a time: other processes wait for it."""
+    module = sys.modules[function.py_func.__module__]
+    kernels = {name: sys.modules[value.py_func.__module__].__file__
+               for name, value in vars(module).items()
+               if hasattr(value, "py_func") and value.py_func.__module__ != module.__name__
+               and value.py_func.__module__.startswith("graphc_generated_")}
+    spec = dict(module=module.__file__, function=function.py_func.__name__, kernels=kernels,
+                signature=signature, marker=str(marker))
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    lock = marker.with_suffix(".compiling")
+    while True:
+        try:
+            os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            break
+        except FileExistsError:  # another process's child compiles it: wait for that one
+            while lock.exists() and _alive(lock):
+                if _exiting.wait(0.1):
+                    return False
+            if marker.exists():
+                return True
+            lock.unlink(missing_ok=True)  # its child died: compile here
+    log = marker.with_suffix(f".{os.getpid()}.log")  # the child's errors, kept if it fails
+    spec["log"] = str(log)
+    with open(log, "wb") as err:
+        child = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL, stderr=err,
+                                 start_new_session=True)
+    lock.write_text(str(child.pid))
+    assert child.stdin is not None
+    child.stdin.write(pickle.dumps(spec))
+    child.stdin.close()
+    while child.poll() is None:
+        if _exiting.wait(0.05):
+            return False
+    lock.unlink(missing_ok=True)
+    if child.returncode == 0:
+        log.unlink(missing_ok=True)
+    return child.returncode == 0 and marker.exists()
+
+
+_CHILD = "from graphc.runtime.cpu.tiers import _child_main; _child_main()"
+
+
+def _child_main() -> None:
+    """The child process: compile one generated function into numba's disk cache."""
+    from graphc.runtime.cpu.codegen import load_module
+
+    os.nice(10)  # the parent's runs come first
+    spec = pickle.loads(sys.stdin.buffer.read())
+    marker = Path(spec["marker"])
+    try:
+        kernels = {name: load_module(Path(path).read_text()).kernel
+                   for name, path in spec["kernels"].items()}
+        module = load_module(Path(spec["module"]).read_text(), kernels)
+        getattr(module, spec["function"]).compile(spec["signature"])
+        _mark(marker)
+        Path(spec["log"]).unlink(missing_ok=True)
+    finally:  # (the parent removes it too, if it is still there to see the end)
+        marker.with_suffix(".compiling").unlink(missing_ok=True)
+
+
 class TieredSegment:
-    """A segment's native function, or its nodes one by one until that is compiled."""
+    """A segment's native function, or its nodes one by one until that is compiled.
+
+    After it goes native: compile_seconds (from the request to the code being ready, in
+    this process) and cached (whether the machine code came from the disk cache)."""
 
     def __init__(self, segment: Segment, function: Callable[[], Any]) -> None:
         self.segment = segment
@@ -98,6 +216,9 @@ class TieredSegment:
         self.native = compile_mode() == "wait"  # then numba compiles on the first call
         self.job: Job | None = None
         self._starting = threading.Lock()
+        self.interpreted_s = 0.0  # time spent running on the references
+        self.compile_seconds: float | None = None
+        self.cached: bool | None = None
 
     @property
     def function(self) -> Any:
@@ -109,10 +230,13 @@ class TieredSegment:
         """Whether to call the native function with these arguments now."""
         if self.native:
             return True
-        with self._starting:
-            if self.job is None:
-                first_args = list(args)  # their types are what numba compiles for
-                self.job = in_background(lambda: self._compile(first_args))
+        if self.job is None:
+            if self.interpreted_s < COMPILE_AFTER_S:
+                return False
+            with self._starting:
+                if self.job is None:
+                    first_args = list(args)  # their types are what numba compiles for
+                    self.job = in_background(lambda: self._compile(first_args))
         if not self.job.done.is_set():
             return False
         if self.job.error is not None:  # stay on the references, and say so once
@@ -124,20 +248,37 @@ class TieredSegment:
         return True
 
     def _compile(self, args: list[Any]) -> None:
-        from numba import typeof, types
+        requested = time.perf_counter()
+        with _busy:
+            if _exiting.is_set():
+                raise RuntimeError("the process is exiting")
+            from numba import typeof, types
 
-        signature = tuple(typeof(a) for a in args) + \
-            ((types.boolean,) if self.segment.in_place else ()) + \
-            (types.Array(types.uint8, 1, "C"),)  # the workspace
-        self.function.compile(signature)
+            function = self.function
+            signature = tuple(typeof(a) for a in args) + \
+                ((types.boolean,) if self.segment.in_place else ()) + \
+                (types.Array(types.uint8, 1, "C"),)  # the workspace
+            marker = _marker(function, signature)
+            self.cached = marker.exists()
+        if not self.cached and not _compile_in_child(function, signature, marker) and \
+                _exiting.is_set():
+            raise RuntimeError("the process is exiting")
+        with _busy:
+            if _exiting.is_set():
+                raise RuntimeError("the process is exiting")
+            function.compile(signature)  # from the disk cache, unless the child failed
+            _mark(marker)
+        self.compile_seconds = time.perf_counter() - requested
 
     def interpret(self, args: Sequence[Any], state: RunState) -> list[Any]:
         """The segment's outputs from its nodes' numpy references. Each output has memory
         of its own, as native outputs do (a reference may return a view of its input)."""
+        began = time.perf_counter()
         env: dict[Tensor, Any] = dict(zip(self.segment.inputs, args))
         for node in self.segment.nodes:
             env.update(zip(node.outputs, evaluate(node, OPS[node.op],
                                                   [env[t] for t in node.inputs], state)))
         outputs = [env[t] for t in self.segment.outputs]
+        self.interpreted_s += time.perf_counter() - began
         return [v.copy() if v.base is not None or any(v is a for a in args) else v
                 for v in outputs]
