@@ -84,11 +84,24 @@ def runs_natively(session: gc.Session) -> bool:
                session._cache.values())
 
 
+def compile_report(session: gc.Session) -> tuple[float | None, bool | None]:
+    """Seconds the numba backend's background compilation took and whether the machine
+    code came from the disk cache (None where it did not compile in the background)."""
+    tiers = [s.tiered for _, executable in session._cache.values()
+             for s in getattr(executable, "segments", [])]
+    seconds = [t.compile_seconds for t in tiers if t.compile_seconds is not None]
+    cached = [t.cached for t in tiers if t.cached is not None]
+    return (max(seconds) if seconds else None), (all(cached) if cached else None)
+
+
 def run(steps: int = 500, backend: str | None = None, dtype: str = "float32",
         out: str | Path = "graphc-demo", say: Callable[[str], None] = print,
         device: str = "cpu") -> dict[str, Any]:
-    """Train for `steps` steps with a progress bar; report the loss and ms/step of graphc
-    and of plain numpy; draw the graphs and the loss curve into `out`."""
+    """Train until graphc's machine code is ready (with a progress bar), then `steps` more
+    steps, each timed against a hand-written numpy step in the same loop; report the loss
+    and ms/step of both; draw the graphs and the loss curve into `out`."""
+    import statistics
+
     from tqdm import tqdm
 
     learning_rate = 1e-6
@@ -99,39 +112,66 @@ def run(steps: int = 500, backend: str | None = None, dtype: str = "float32",
     y = rng.standard_normal((n, d_out)).astype(dtype)
     losses: list[float] = []
     with gc.Session(g["graph"], backend=backend, device=device) as sess:
+        name = sess.backend.name
         sess.run(g["init"])
         w1, w2 = sess.run([g["w1"], g["w2"]])
-        bar = tqdm(range(steps), desc="training", unit="step", leave=False, disable=None)
-        times: dict[bool, list[float]] = {True: [], False: []}  # by: ran as machine code?
-        began = time.perf_counter()
-        for t in bar:
-            start = time.perf_counter()
-            loss, _ = sess.run([g["loss"], g["train"]], {g["x"]: x, g["y"]: y})
-            elapsed = time.perf_counter() - start
-            native = runs_natively(sess)  # (numba compiles in the background meanwhile)
-            times[native].append(elapsed)
-            if native and len(times[True]) == 1:
-                ready = start - began
+        feeds = {g["x"]: x, g["y"]: y}
+
+        def step() -> float:
+            loss, _ = sess.run([g["loss"], g["train"]], feeds)
             losses.append(float(loss))
+            return float(loss)
+
+        # 1. until the step runs as machine code: the first run (which compiles, on
+        # backends that compile when asked), then runs on the numpy references meanwhile
+        began = time.perf_counter()
+        if name == "numba":
+            say("getting graphc's machine code ready (the first time, numba compiles for "
+                "~10 s; the code is cached for later runs) ...")
+        step()
+        first_run = time.perf_counter() - began
+        waiting = tqdm(desc="compiling; steps on the numpy references", unit="step",
+                       leave=False, disable=None)
+        while not runs_natively(sess):
+            step()
+            waiting.update()
+        waiting.close()
+        waited = time.perf_counter() - began
+        seconds, cached = compile_report(sess)
+        if seconds is not None:  # compiled in the background
+            say(f"machine code ready after {waited:.1f} s: "
+                f"{'loaded from the disk cache' if cached else 'compiled'} in {seconds:.1f} s; "
+                f"{len(losses)} steps ran on the numpy references meanwhile")
+        else:
+            say(f"ready after a first run of {first_run:.2f} s"
+                + (" (compiled then)" if name in ("numba", "cuda") else ""))
+
+        # 2. graphc and numpy timed in one loop, alternating which goes first
+        times: dict[str, list[float]] = {"graphc": [], "numpy": []}
+
+        def numpy_timed() -> None:
+            start = time.perf_counter()
+            numpy_step(x, y, w1, w2, learning_rate)
+            times["numpy"].append(time.perf_counter() - start)
+
+        bar = tqdm(range(steps), desc="training (timed)", unit="step", leave=False,
+                   disable=None)
+        for t in bar:
+            if t % 2:
+                numpy_timed()
+            start = time.perf_counter()
+            loss = step()
+            times["graphc"].append(time.perf_counter() - start)
+            if not t % 2:
+                numpy_timed()
             if t % max(1, steps // 10) == 0 or t == steps - 1:
                 bar.write(f"step {t:4d}  loss {loss:.6g}")
-    first_run = (times[False] or times[True])[0]
-    steady = times[True] or times[False][1:] or times[False]
-    graphc_ms = sum(steady) / len(steady) * 1e3
-    start = time.perf_counter()
-    for _ in range(steps):
-        numpy_step(x, y, w1, w2, learning_rate)
-    numpy_ms = (time.perf_counter() - start) / steps * 1e3
-    if sess.backend.name != "numba":
-        how = f"after a first run of {first_run * 1e3:.0f} ms"
-    elif not times[True]:
-        how = (f"on the numpy references: the machine code was still compiling "
-               f"(first run {first_run * 1e3:.0f} ms)")
-    else:
-        how = (f"as machine code, ready after {ready:.2f} s ({len(times[False])} steps ran on "
-               f"the numpy references meanwhile; first run {first_run * 1e3:.0f} ms)")
-    say(f"graphc ({sess.backend.name} backend): {graphc_ms:.3f} ms/step {how};  "
-        f"hand-written numpy: {numpy_ms:.3f} ms/step")
+    graphc_ms = statistics.median(times["graphc"]) * 1e3
+    numpy_ms = statistics.median(times["numpy"]) * 1e3
+    say(f"graphc ({name} backend{', machine code' if name == 'numba' else ''}): "
+        f"{graphc_ms:.3f} ms/step;  hand-written numpy: {numpy_ms:.3f} ms/step "
+        f"(medians of {steps} steps, timed alternately in one loop: "
+        f"graphc/numpy {graphc_ms / numpy_ms:.2f}x)")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = draw(g, out)

@@ -1,6 +1,7 @@
 """Every example runs as a program, and `graphc demo` trains, times and draws (the rest of
 the command: tests/test_cli.py)."""
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -41,10 +42,24 @@ def test_demo_trains_reports_timings_and_draws(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "step    0" in done.stdout and "step   19" in done.stdout
     assert "ms/step" in done.stdout and "hand-written numpy" in done.stdout
+    assert "timed alternately in one loop" in done.stdout
+    assert "ready after" in done.stdout
     for name in ("forward.svg", "backward.svg", "optimized.svg"):
         root = ET.parse(tmp_path / "out" / name).getroot()
         assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert "matmul + relu" in (tmp_path / "out" / "optimized.svg").read_text()
+
+
+def test_demo_waits_for_machine_code_and_says_where_it_came_from(tmp_path):
+    # the default: numba, compiling in the background; the timed steps are native
+    env = dict(os.environ, GRAPHC_BACKEND="numba", GRAPHC_COMPILE="background",
+               GRAPHC_CACHE_DIR=str(tmp_path / "cache"), NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    for source in ("compiled in", "loaded from the disk cache in"):
+        done = graphc("demo", "--steps", "20", "--out", str(tmp_path / "out"), env=env)
+        assert done.returncode == 0, done.stderr
+        assert "machine code ready after" in done.stdout and source in done.stdout
+        assert "steps ran on the numpy references meanwhile" in done.stdout
+        assert "numba backend, machine code" in done.stdout
 
 
 def test_loss_curve_is_skipped_quietly_without_matplotlib(tmp_path, monkeypatch):
