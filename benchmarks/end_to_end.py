@@ -7,7 +7,7 @@ its kernels included, are compiled from nothing) and with warm caches; and the t
 
 Every time is the wall time of a whole process, start to exit. Runs are interleaved (graphc,
 numpy, graphc, ...) so machine noise hits both columns alike; the table shows medians.
-Run: python benchmarks/end_to_end.py [--repeats 5] [--steps 500 5000]
+Run: python benchmarks/end_to_end.py [--repeats 5] [--steps 500 5000] [--blas-threads 1]
 """
 
 from __future__ import annotations
@@ -94,6 +94,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--steps", type=int, nargs="+", default=[500, 5000])
+    p.add_argument("--blas-threads", type=int, default=None,
+                   help="OPENBLAS_NUM_THREADS for every run (on a loaded machine, BLAS "
+                        "threads that wait for each other dominate both columns)")
     args = p.parse_args()
     python = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
@@ -102,6 +105,8 @@ def main() -> None:
         (folder / "numpy_prog.py").write_text(NUMPY_PROGRAM)
         base = {k: v for k, v in os.environ.items()
                 if k not in ("GRAPHC_COMPILE", "NUMBA_DISABLE_JIT")}
+        if args.blas_threads:
+            base["OPENBLAS_NUM_THREADS"] = str(args.blas_threads)
         warm = dict(base, GRAPHC_CACHE_DIR=str(folder / "warm"),
                     NUMBA_CACHE_DIR=str(folder / "warm"))
         graphc_prog = [python, str(folder / "graphc_prog.py")]
