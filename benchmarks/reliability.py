@@ -118,8 +118,8 @@ def hostile_names() -> None:
     for name in names:
         graph = gc.Graph()
         with graph.as_default():
-            for make in (lambda: gc.placeholder(gc.float64, (), name=name),
-                         lambda: gc.Variable(1.0, name=name)):
+            for make in (lambda name=name: gc.placeholder(gc.float64, (), name=name),
+                         lambda name=name: gc.Variable(1.0, name=name)):
                 try:
                     make()
                     failed += 1
@@ -187,7 +187,7 @@ def interrupts(backend: str, runs: int) -> None:
             if any(unchanged) and not all(unchanged):
                 partial += 1
             done = threading.Event()
-            threading.Thread(target=lambda: (run(), done.set()), daemon=True).start()
+            threading.Thread(target=lambda done=done: (run(), done.set()), daemon=True).start()
             if not done.wait(20):
                 hangs += 1
                 break

@@ -57,12 +57,25 @@ ALL: tuple[DType, ...] = (float32, float64, int32, int64, bool)
 _BY_NP = {d.np: d for d in ALL}
 
 
+# TensorFlow's names where numpy's differ ("float" is float64 to numpy); Python's types
+# keep numpy's meaning (float is float64), which is PyTorch's too
+_ALIASES: dict[str, DType] = {"float": float32, "double": float64}
+_UNSUPPORTED = ("half", "float16", "bfloat16", "int8", "int16", "uint8", "uint16", "uint32",
+                "uint64", "complex64", "complex128", "string")
+
+
 def as_dtype(value: Any) -> DType:
-    """Turn a DType, a numpy dtype or type, or a name like "float32" into a DType."""
+    """Turn a DType, a numpy dtype or type, or a name into a DType. Names are TensorFlow's:
+    "float" is float32, "double" float64 (numpy reads "float" as float64)."""
     if isinstance(value, DType):
         return value
     if isinstance(value, np.dtype) and value in _BY_NP:
         return _BY_NP[value]
+    if isinstance(value, str) and value in _ALIASES:
+        return _ALIASES[value]
+    if isinstance(value, str) and value in _UNSUPPORTED:
+        raise TypeError(f"dtype {value} is not supported; use one of "
+                        f"{', '.join(d.name for d in ALL)}")
     try:
         np_dtype = np.dtype(value)
     except TypeError as err:

@@ -12,7 +12,7 @@ from graphc.eager.tape import Record, backward, is_grad_enabled
 from graphc.graph import TensorType
 from graphc.ops import core
 from graphc.ops.core import as_array, infer
-from graphc.ops.elementwise import add, cast, divide, multiply, subtract
+from graphc.ops.elementwise import add, cast, divide, equal, multiply, not_equal, subtract
 from graphc.ops.index import getitem, setitem, static_index
 from graphc.ops.operators import install_operators
 from graphc.ops.shape import broadcast_like, identity
@@ -124,6 +124,16 @@ class Tensor:
 
     def __bool__(self) -> bool:
         return bool(self.item())
+
+    # elementwise, as PyTorch's (graph tensors keep TensorFlow 1's identity: they are
+    # feed_dict keys); hashed by identity, so tensors stay usable as dict keys and in sets
+    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+        return equal(self, other)
+
+    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+        return not_equal(self, other)
+
+    __hash__ = object.__hash__
 
     def __iter__(self) -> Any:
         return (getitem(self, i) for i in range(len(self)))

@@ -9,7 +9,8 @@ from graphc.ops.debug import check_numerics
 from graphc.ops.flow import cond, while_loop
 from graphc.ops.elementwise import (abs, add, cast, divide, equal, exp, greater, greater_equal,
                                     less, less_equal, log, maximum, minimum, multiply, negative,
-                                    pow, relu, sigmoid, sign, sqrt, square, subtract, tanh, where)
+                                    not_equal, pow, relu, sigmoid, sign, sqrt, square, subtract,
+                                    tanh, where)
 from graphc.ops.index import getitem
 from graphc.ops.linalg import matmul
 from graphc.ops.operators import install_operators
@@ -25,6 +26,7 @@ __all__ = [
     "custom_gradient",
     "divide", "equal", "exp", "fill", "getitem", "greater", "greater_equal", "group", "identity",
     "less", "less_equal", "log", "matmul", "maximum", "minimum", "multiply", "negative", "no_op",
+    "not_equal",
     "ones", "ones_like", "placeholder", "pow", "random_normal", "random_uniform", "reduce_max",
     "reduce_mean", "reduce_sum", "relu", "reshape", "set_random_seed", "sigmoid", "sign", "sqrt",
     "square", "stop_gradient", "subtract", "tanh", "transpose", "where", "while_loop", "zeros",

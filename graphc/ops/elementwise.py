@@ -278,6 +278,7 @@ GREATER_EQUAL = _binary("greater_equal", np.greater_equal, _no_grad, "({0} >= {1
 LESS = _binary("less", np.less, _no_grad, "({0} < {1})", out_dtype=bool_)
 LESS_EQUAL = _binary("less_equal", np.less_equal, _no_grad, "({0} <= {1})", out_dtype=bool_)
 EQUAL = _binary("equal", np.equal, _no_grad, "({0} == {1})", out_dtype=bool_)
+NOT_EQUAL = _binary("not_equal", np.not_equal, _no_grad, "({0} != {1})", out_dtype=bool_)
 
 
 def greater(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -303,6 +304,11 @@ def less_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
 def equal(x: Any, y: Any, name: str | None = None) -> Tensor:
     """x == y elementwise, as bool."""
     return apply(EQUAL, x, y, name=name)
+
+
+def not_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x != y elementwise, as bool."""
+    return apply(NOT_EQUAL, x, y, name=name)
 
 
 # -- selection and conversion --------------------------------------------------------------

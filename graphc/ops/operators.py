@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphc.ops.elementwise import (abs, add, divide, exp, greater, greater_equal, less, less_equal,
-                                    log, maximum, minimum, multiply, negative, pow, relu, sigmoid,
-                                    subtract, tanh)
+from graphc.ops.elementwise import (abs, add, cast, divide, exp, greater, greater_equal, less,
+                                    less_equal, log, maximum, minimum, multiply, negative, pow,
+                                    relu, sigmoid, subtract, tanh)
 from graphc.ops.index import getitem
 from graphc.ops.linalg import matmul
 from graphc.ops.reduce import reduce_mean, reduce_sum
@@ -49,13 +49,24 @@ def _t(x: Any) -> Any:
     return transpose(x)
 
 
+def _reduction(reduce: Any) -> Any:
+    """A PyTorch-style reduction method, which also takes numpy's names: `np.mean(t)` calls
+    `t.mean(axis=None, dtype=None, out=None)`."""
+    def method(a: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+               keepdims: Any = None, dtype: Any = None, out: Any = None) -> Any:
+        if out is not None:
+            raise TypeError(f"{reduce.__name__}: out= is not supported")
+        x = a if dtype is None else cast(a, dtype)
+        return reduce(x, dim if axis is None else axis, keepdim if keepdims is None else keepdims)
+    return method
+
+
 METHODS: dict[str, Any] = {
     "mm": lambda a, b: matmul(a, b), "matmul": lambda a, b: matmul(a, b),
     "t": _t, "T": property(_t), "clamp": clamp, "relu": lambda a: relu(a),
     "pow": lambda a, b: pow(a, b), "abs": lambda a: abs(a), "exp": lambda a: exp(a),
     "log": lambda a: log(a), "tanh": lambda a: tanh(a), "sigmoid": lambda a: sigmoid(a),
-    "sum": lambda a, dim=None, keepdim=False: reduce_sum(a, dim, keepdim),
-    "mean": lambda a, dim=None, keepdim=False: reduce_mean(a, dim, keepdim),
+    "sum": _reduction(reduce_sum), "mean": _reduction(reduce_mean),
     "reshape": lambda a, *shape: reshape(a, _shape_args(shape)),
     "view": lambda a, *shape: reshape(a, _shape_args(shape)),
 }

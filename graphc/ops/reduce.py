@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from graphc import shapes
+from graphc.dtypes import DType, as_dtype, default_dtype_of, float32, int64
 from graphc.graph import Tensor, TensorType
 from graphc.ops.core import apply
 from graphc.ops.elementwise import cast, equal
@@ -98,14 +99,23 @@ def _reduce(opdef: OpDef, x: Any, axis: Any, keepdims: bool, name: str | None) -
 
 def reduce_sum(x: Any, axis: Any = None, keepdims: bool = False,
                name: str | None = None) -> Tensor:
-    """Sum over `axis` (an int, a tuple, or None for all axes)."""
-    return _reduce(REDUCE_SUM, x, axis, keepdims, name)
+    """Sum over `axis` (an int, a tuple, or None for all axes). Booleans count: their sum
+    is an int64, as in numpy and PyTorch."""
+    return _reduce(REDUCE_SUM, _counted(x, int64), axis, keepdims, name)
 
 
 def reduce_mean(x: Any, axis: Any = None, keepdims: bool = False,
                 name: str | None = None) -> Tensor:
-    """Mean over `axis` (an int, a tuple, or None for all axes)."""
-    return _reduce(REDUCE_MEAN, x, axis, keepdims, name)
+    """Mean over `axis` (an int, a tuple, or None for all axes). The mean of booleans is
+    the fraction that are true, a float32 (`reduce_mean(pred == y)` is an accuracy)."""
+    return _reduce(REDUCE_MEAN, _counted(x, float32), axis, keepdims, name)
+
+
+def _counted(x: Any, dtype: DType) -> Any:
+    """x, or booleans x as numbers of `dtype` (True is 1) to add up."""
+    kind = getattr(x, "dtype", None)
+    is_bool = as_dtype(kind).is_bool if kind is not None else default_dtype_of(x).is_bool
+    return cast(x, dtype) if is_bool else x
 
 
 def reduce_max(x: Any, axis: Any = None, keepdims: bool = False,

@@ -109,6 +109,8 @@ CASES = [
     Case("less_equal", gc.less_equal, [distinct(3, 4), distinct(4)], lambda a, b: a <= b, False),
     Case("equal", gc.equal, [np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0])],
          lambda a, b: a == b, False),
+    Case("not_equal", gc.not_equal, [np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0])],
+         lambda a, b: a != b, False),
     Case("where", gc.where, [normal(3, 4) > 0, normal(3, 4), normal(4)],
          lambda c, a, b: c * a + ~c * b),
     Case("cast", lambda x: gc.cast(x, gc.float64), [normal(3, 4)], lambda x: x, id="cast-same"),
