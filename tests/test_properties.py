@@ -130,6 +130,7 @@ def test_random_graphs_agree_with_numpy_in_graph_and_eager_modes(program):
     np.testing.assert_allclose(eager.data, expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.soak  # compiles native code for each of 25 random graphs
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs(), st.booleans())
 def test_random_graphs_agree_with_numpy_on_the_numba_backend(program, optimize):

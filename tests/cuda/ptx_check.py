@@ -1,6 +1,8 @@
 """Compile every CUDA kernel graphc generates to PTX for an H100 (compute capability 9.0),
 float32 and float64, without a GPU and outside the simulator (whose kernels are plain
-Python, so it type-checks nothing). Run by tests/cuda/test_ptx.py in a fresh process."""
+Python, so it type-checks nothing). Run by tests/cuda/test_ptx.py in fresh processes:
+`python ptx_check.py [float32] [float64]` compiles the kernels of the named element types
+(both when none is named)."""
 
 import sys
 
@@ -47,7 +49,9 @@ def generated(body, rank, flat, out, inputs):
     ptx(fn, out[::1], shape, *[x for t in inputs for x in (t[::1], shape)])
 
 
-for t, dt in ((float32, np.dtype(np.float32)), (float64, np.dtype(np.float64))):
+FLOATS = {"float32": float32, "float64": float64}
+chosen = sys.argv[1:] or list(FLOATS)
+for t, dt in ((FLOATS[name], np.dtype(name)) for name in chosen):
     for op, template in SCALAR.items():
         n = sum(f"{{{i}}}" in template for i in range(3))
         operands = tuple(("input", i) for i in range(n))
