@@ -77,3 +77,23 @@ def test_python_block_runs(block: Block, tmp_path: pathlib.Path) -> None:
     assert done.returncode == 0, (
         f"the block at {block.id} failed:\n{block.code}\n{done.stdout[-2000:]}"
         f"{done.stderr[-4000:]}")
+
+
+def _anchors(page: pathlib.Path) -> set[str]:
+    """GitHub's anchors for the headings of a page."""
+    headings = re.findall(r"^#+ (.*)$", page.read_text(encoding="utf-8"), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.exists()], ids=lambda p: p.name)
+def test_relative_links_lead_somewhere(page: pathlib.Path) -> None:
+    broken = []
+    for link in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+        if re.match(r"[a-z]+:", link):
+            continue
+        path, _, anchor = link.partition("#")
+        target = (page.parent / path).resolve() if path else page
+        if not target.exists() or (anchor and target.suffix == ".md"
+                                   and anchor not in _anchors(target)):
+            broken.append(link)
+    assert broken == []
