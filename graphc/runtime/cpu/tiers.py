@@ -45,12 +45,13 @@ from graphc.runtime.cpu.codegen import Segment, cache_directory
 from graphc.runtime.interpreter import evaluate
 
 # Seconds a segment runs on its references before its machine code is asked for. Going
-# native costs ~0.3-0.5 s of this process's time even from a warm cache (importing numba,
-# loading the code), and the seed's step saves ~2 ms a run natively: it pays after a few
-# hundred runs. Starting after 0.1 s (40 seed steps) keeps one-off runs (an initializer, an
-# evaluation) free of numba while a training loop still goes native early; see
-# benchmarks/end_to_end.py.
-COMPILE_AFTER_S = 0.1
+# Going native costs about a second of this process's time even from a warm cache
+# (importing numba, loading the code, with the GIL held), and the seed's step saves ~0.5 ms
+# a run over its numpy references: it pays after a couple of thousand runs. Measured with
+# benchmarks/end_to_end.py on the seed program: starting after 1.0 s instead of 0.1 s took a
+# 500-step run from 1.98 s to 1.01 s (warm caches; numpy 0.46 s) and from up to 10 s to
+# 0.86 s (empty caches), and a 5,000-step run from 4.38 s to 4.71 s (numpy 2.6-2.8 s).
+COMPILE_AFTER_S = 1.0
 
 
 def compile_mode() -> str:
