@@ -132,7 +132,15 @@ sess.run(w.initializer)
 print(sess.run(gc.reduce_sum(gc.relu(gc.matmul(x, w))), {x: np.ones((2, 3))}))
 (segment,) = [s.tiered for _, e in sess._cache.values() for s in e.segments]
 sess.run(gc.reduce_sum(gc.relu(gc.matmul(x, w))), {x: np.ones((2, 3))})  # asks for code
-while not list(tiers.cache_directory().glob("numba/ready/*.compiling")):
+def child_started():
+    for lock in (tiers.cache_directory() / "numba" / "ready").glob("*.compiling"):
+        try:
+            if lock.read_text():  # the child's pid: it is running
+                return True
+        except FileNotFoundError:
+            pass
+    return False
+while not child_started():
     time.sleep(0.01)  # exit once a child process compiles the segment
 print(time.perf_counter())
 """

@@ -166,14 +166,14 @@ def _compile_in_child(function: Any, signature: tuple[Any, ...], marker: Path) -
             lock.unlink(missing_ok=True)  # its child died: compile here
     log = marker.with_suffix(f".{os.getpid()}.log")  # the child's errors, kept if it fails
     spec["log"] = str(log)
+    # the child reads its task from a file, not from this process, which may end at once
+    task = marker.with_suffix(f".{os.getpid()}.task")
+    task.write_bytes(pickle.dumps(spec))
     with open(log, "wb") as err:
-        child = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE,
-                                 stdout=subprocess.DEVNULL, stderr=err,
-                                 start_new_session=True)
+        child = subprocess.Popen([sys.executable, "-c", _CHILD, str(task), str(lock)],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=err, start_new_session=True)
     lock.write_text(str(child.pid))
-    assert child.stdin is not None
-    child.stdin.write(pickle.dumps(spec))
-    child.stdin.close()
     while child.poll() is None:
         if _exiting.wait(0.05):
             return False
@@ -187,21 +187,24 @@ _CHILD = "from graphc.runtime.cpu.tiers import _child_main; _child_main()"
 
 
 def _child_main() -> None:
-    """The child process: compile one generated function into numba's disk cache."""
+    """The child process: compile one generated function into numba's disk cache (its task
+    file and lock file are its arguments; it removes both when it ends, however it ends)."""
     from graphc.runtime.cpu.codegen import load_module
 
-    os.nice(10)  # the parent's runs come first
-    spec = pickle.loads(sys.stdin.buffer.read())
-    marker = Path(spec["marker"])
+    task, lock = Path(sys.argv[1]), Path(sys.argv[2])
     try:
+        os.nice(10)  # the parent's runs come first
+        spec = pickle.loads(task.read_bytes())  # (graphc's own file, as the code it loads)
+        marker = Path(spec["marker"])
         kernels = {name: load_module(Path(path).read_text()).kernel
                    for name, path in spec["kernels"].items()}
         module = load_module(Path(spec["module"]).read_text(), kernels)
         getattr(module, spec["function"]).compile(spec["signature"])
         _mark(marker)
         Path(spec["log"]).unlink(missing_ok=True)
-    finally:  # (the parent removes it too, if it is still there to see the end)
-        marker.with_suffix(".compiling").unlink(missing_ok=True)
+    finally:  # (the parent removes the lock too, if it is still there to see the end)
+        task.unlink(missing_ok=True)
+        lock.unlink(missing_ok=True)
 
 
 class TieredSegment:
