@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -87,8 +88,9 @@ def test_a_rank_that_raises_ends_the_job_quickly():
 def test_ranks_that_build_different_graphs_get_an_error_naming_the_tensor():
     result = launch(2, "mismatch.py", timeout=120)
     _ok(result)
-    lines = [line for line in result.stdout.splitlines() if line.startswith("MISMATCH")]
-    assert len(lines) == 2, result.stdout + result.stderr
+    # each rank reports; mpiexec merges the ranks' output, not always at line ends
+    assert sorted(re.findall(r"MISMATCH rank (\d)", result.stdout)) == ["0", "1"], \
+        result.stdout + result.stderr
     assert "rank 0: variable 'w' [float64 (3, 5)]" in result.stdout
     assert "rank 1: variable 'w' [float64 (3, 6)]" in result.stdout
     assert "mismatch.py:14" in result.stdout
