@@ -70,15 +70,32 @@ class HeldSignals:
             _restore(saved)
         except BaseException:  # a handler put back ran (its signal just came): finish
             _restore(saved)
+            _send_again(_taken())
             raise
-        if _arrived:
-            arrived = _arrived[:]
-            _arrived.clear()
-            handlers = dict(saved)
-            for signum in arrived:  # as Python would have: the first that raises wins
-                handler = handlers.get(signum)
-                if handler is not None:
-                    handler(signum, sys._getframe(1))
+        arrived = _taken()  # (after the handlers are back: none is recorded from now on)
+        handlers = dict(saved)
+        for k, signum in enumerate(arrived):
+            handler = handlers.get(signum)
+            if handler is None:
+                continue
+            try:
+                handler(signum, sys._getframe(1))
+            except BaseException:  # as in Python: the others stay pending, not lost
+                _send_again(arrived[k + 1:])
+                raise
+
+
+def _taken() -> list[int]:
+    """The signals recorded so far, forgotten here."""
+    arrived = _arrived[:]
+    del _arrived[:len(arrived)]
+    return arrived
+
+
+def _send_again(signals: list[int]) -> None:
+    """Deliver signals again (to their own handlers, put back by now), in order."""
+    for signum in signals:
+        _signals.pthread_kill(_MAIN, signum)
 
 
 def _restore(saved: list[tuple[int, Any]]) -> None:

@@ -198,7 +198,7 @@ class Session:
     def variable_values(self, nodes: list[Node]) -> dict[Node, np.ndarray]:
         """The current values (copies) of the given variable nodes; all must be initialized."""
         program = Program(tuple(nodes), (), ())
-        with self._gate.shared():
+        with HeldSignals(), self._gate.shared():
             state = self._snapshot(program)
             self._check_ready(program, state)
             return {n: np.array(host(state.variables[n]), copy=True) for n in nodes}
@@ -211,7 +211,7 @@ class Session:
             if value.dtype != t.dtype.np or not shapes.matches(t.shape, value.shape):
                 raise ValueError(f"cannot load a {value.dtype}{shapes.fmt(value.shape)} value "
                                  f"into variable '{node.name}' of type {t}")
-        with self._writer:
+        with HeldSignals(), self._writer:  # (all or nothing, even under Ctrl-C)
             # C-ordered: native code updates a variable's array in place, row after row
             self._commit({n: self.backend.place(np.array(v, copy=True, order="C"))
                           for n, v in values.items()})

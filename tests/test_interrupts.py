@@ -217,3 +217,58 @@ def test_runs_on_other_threads_hold_no_signals():
     worker.start()
     worker.join()
     assert seen and all(h is handler for h in seen)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ctrl_c_at_every_line_of_a_restore(backend):
+    # load_variables (Saver.restore's commit) holds signals too: all the values or none
+    a, b = gc.Variable(np.zeros(3), name="a"), gc.Variable(np.zeros(3), name="b")
+    sess = gc.Session(backend=backend)
+    sess.run(gc.global_variables_initializer())
+    values = {a.node: np.ones(3), b.node: np.full(3, 2.0)}
+    events = line_events(lambda: sess.load_variables(values))
+    for k in range(events):
+        sess.load_variables({a.node: np.zeros(3), b.node: np.zeros(3)})
+        sys.settrace(_signal_at_line(k + 1))
+        try:
+            sess.load_variables(values)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sys.settrace(None)
+        got = sess.run([a, b])
+        assert all(v.sum() == 0 for v in got) or \
+            (np.array_equal(got[0], values[a.node]) and np.array_equal(got[1], values[b.node]))
+        assert finishes(lambda: sess.run(a))
+
+
+def test_signals_that_come_together_are_all_handled():
+    # SIGINT and SIGTERM during one run: the KeyboardInterrupt surfaces after it, and the
+    # SIGTERM handler still runs (Python leaves a signal pending when another one raises)
+    sess, run, state, expected = training_step("numpy")
+    got = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: got.append(signum))
+    both = {signal.SIGINT, signal.SIGTERM}
+    seen = [0]
+
+    def trace(frame, event, arg):
+        if event == "line" and _ours(frame):
+            seen[0] += 1
+            if seen[0] == 3:  # inside the run: both arrive while it holds signals
+                signal.pthread_sigmask(signal.SIG_BLOCK, both)
+                signal.raise_signal(signal.SIGINT)
+                signal.raise_signal(signal.SIGTERM)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, both)
+        return trace
+    try:
+        sys.settrace(trace)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                run()
+        finally:
+            sys.settrace(None)
+        for _ in range(100):  # Python checks for pending signals as it goes
+            time.sleep(0.001)
+        assert got == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
