@@ -165,37 +165,37 @@ def test_ctrl_c_at_every_line_of_a_run(backend):
     assert outcomes["part"] == 0, outcomes
 
 
-def _signal_at_line(k):
-    """A trace function sending SIGINT as the k-th line of graphc's code starts."""
-    seen = [0]
-
+def _at_line(k, act, ours=_ours):
+    """A trace function calling act() as the k-th line of graphc's code (by default) starts;
+    its `seen` counts the lines."""
     def trace(frame, event, arg):
-        if event == "line" and _ours(frame):
-            seen[0] += 1
-            if seen[0] == k:
-                signal.raise_signal(signal.SIGINT)
+        if event == "line" and ours(frame):
+            trace.seen += 1
+            if trace.seen == k:
+                act()
         return trace
+    trace.seen = 0
     return trace
+
+
+def _signal_at_line(k):
+    """A trace function sending SIGINT (in this thread, at once) as the k-th line starts."""
+    return _at_line(k, lambda: signal.raise_signal(signal.SIGINT))
 
 
 def test_a_run_interrupted_surfaces_keyboard_interrupt_after_it_commits():
     sess, run, state, expected = training_step("numba")
     old = state()
-    seen = [0]
-
-    def trace(frame, event, arg):
-        if event == "line" and frame.f_code.co_filename.startswith("<graphc"):
-            seen[0] += 1
-            if seen[0] == 1:  # the first line of the generated host program
-                signal.raise_signal(signal.SIGINT)  # (in this thread, at once)
-        return trace
+    # SIGINT as the first line of the generated host program starts
+    trace = _at_line(1, lambda: signal.raise_signal(signal.SIGINT),
+                     lambda frame: frame.f_code.co_filename.startswith("<graphc"))
     sys.settrace(trace)
     try:
         with pytest.raises(KeyboardInterrupt):
             run()
     finally:
         sys.settrace(None)
-    assert seen[0] > 1  # the run went on after the signal came
+    assert trace.seen > 1  # the run went on after the signal came
     assert committed(old, state(), expected) == "all"
 
 
@@ -249,17 +249,13 @@ def test_signals_that_come_together_are_all_handled():
     got = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: got.append(signum))
     both = {signal.SIGINT, signal.SIGTERM}
-    seen = [0]
 
-    def trace(frame, event, arg):
-        if event == "line" and _ours(frame):
-            seen[0] += 1
-            if seen[0] == 3:  # inside the run: both arrive while it holds signals
-                signal.pthread_sigmask(signal.SIG_BLOCK, both)
-                signal.raise_signal(signal.SIGINT)
-                signal.raise_signal(signal.SIGTERM)
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, both)
-        return trace
+    def arrive_together():  # while the run holds signals
+        signal.pthread_sigmask(signal.SIG_BLOCK, both)
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGTERM)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, both)
+    trace = _at_line(3, arrive_together)
     try:
         sys.settrace(trace)
         try:
