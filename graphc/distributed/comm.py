@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import traceback
 from types import ModuleType, TracebackType
 from typing import Any
@@ -91,6 +92,10 @@ def _abort_hook(kind: type[BaseException], value: BaseException,
                          f"job\n{text}")
     finally:
         code = 130 if issubclass(kind, KeyboardInterrupt) else 1
+        sys.stderr.flush()
+        # MPI_Abort ends every process at once, the launcher's forwarding of this rank's
+        # output included: give it a moment to pass the traceback on
+        time.sleep(0.5)
         abort(code)
 
 
