@@ -153,13 +153,7 @@ def test_ctrl_c_at_every_line_of_a_run(backend):
     outcomes = {"none": 0, "all": 0, "part": 0}
     for k in range(events):
         old = state()
-        sys.settrace(_signal_at_line(k + 1))
-        try:
-            run()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            sys.settrace(None)
+        interrupted(run, _signal_at_line(k + 1))
         outcomes[committed(old, state(), expected)] += 1
         assert finishes(run), f"the next run hung after Ctrl-C at line event {k}"
     assert outcomes["part"] == 0, outcomes
@@ -178,6 +172,18 @@ def _at_line(k, act, ours=_ours):
     return trace
 
 
+def interrupted(work, trace):
+    """Run work() under the trace function `trace`; whether it raised KeyboardInterrupt."""
+    sys.settrace(trace)
+    try:
+        work()
+    except KeyboardInterrupt:
+        return True
+    finally:
+        sys.settrace(None)
+    return False
+
+
 def _signal_at_line(k):
     """A trace function sending SIGINT (in this thread, at once) as the k-th line starts."""
     return _at_line(k, lambda: signal.raise_signal(signal.SIGINT))
@@ -189,12 +195,7 @@ def test_a_run_interrupted_surfaces_keyboard_interrupt_after_it_commits():
     # SIGINT as the first line of the generated host program starts
     trace = _at_line(1, lambda: signal.raise_signal(signal.SIGINT),
                      lambda frame: frame.f_code.co_filename.startswith("<graphc"))
-    sys.settrace(trace)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run()
-    finally:
-        sys.settrace(None)
+    assert interrupted(run, trace)
     assert trace.seen > 1  # the run went on after the signal came
     assert committed(old, state(), expected) == "all"
 
@@ -229,13 +230,7 @@ def test_ctrl_c_at_every_line_of_a_restore(backend):
     events = line_events(lambda: sess.load_variables(values))
     for k in range(events):
         sess.load_variables({a.node: np.zeros(3), b.node: np.zeros(3)})
-        sys.settrace(_signal_at_line(k + 1))
-        try:
-            sess.load_variables(values)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            sys.settrace(None)
+        interrupted(lambda: sess.load_variables(values), _signal_at_line(k + 1))
         got = sess.run([a, b])
         assert all(v.sum() == 0 for v in got) or \
             (np.array_equal(got[0], values[a.node]) and np.array_equal(got[1], values[b.node]))
@@ -257,12 +252,7 @@ def test_signals_that_come_together_are_all_handled():
         signal.pthread_sigmask(signal.SIG_UNBLOCK, both)
     trace = _at_line(3, arrive_together)
     try:
-        sys.settrace(trace)
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                run()
-        finally:
-            sys.settrace(None)
+        assert interrupted(run, trace)
         for _ in range(100):  # Python checks for pending signals as it goes
             time.sleep(0.001)
         assert got == [signal.SIGTERM]
