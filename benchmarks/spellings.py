@@ -1,0 +1,99 @@
+"""The seed's training step in the spellings users write, each timed against the hand-written
+numpy step and the BLAS floor, interleaved in one run.
+
+4 ReLU spellings x 2 loss spellings x 2 update spellings = 16 graphs of the same step. A
+compiler whose speed depends on the spelling shows it here: the table prints each
+spelling's median, its ratio to the numpy step and to the floor, and the spread between
+the fastest and the slowest spelling.
+Run: python benchmarks/spellings.py [--repeats 100] [--dtype float32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+from collections.abc import Callable
+
+import numpy as np
+from seed_step import matmuls_only
+from timing import interleaved_medians
+
+import graphc as gc
+from graphc import demo
+
+os.environ["GRAPHC_COMPILE"] = "wait"  # time machine code, never the numpy references
+
+RELU: dict[str, Callable[[gc.Tensor], gc.Tensor]] = {
+    "relu(h)": gc.relu,
+    "maximum(h, zeros(1))": lambda h: gc.maximum(h, gc.zeros(1, dtype=h.dtype)),
+    "maximum(0.0, h)": lambda h: gc.maximum(0.0, h),
+    "where(h > 0, h, 0.0)": lambda h: gc.where(h > 0, h, 0.0),
+}
+LOSS: dict[str, Callable[[gc.Tensor, gc.Tensor], gc.Tensor]] = {
+    "sum(square(p - y))": lambda p, y: gc.reduce_sum(gc.square(p - y)),
+    "sum((y - p) ** 2.0)": lambda p, y: gc.reduce_sum((y - p) ** 2.0),
+}
+# an update spelling returns (what a step fetches besides the loss, whether it is a target)
+UPDATE = ("group(assign_sub)", "fetch assign(w - lr * g)")
+LEARNING_RATE = 1e-6
+
+
+def spelled_step(relu: str, loss_name: str, update: str, dtype: str,
+                 x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray
+                 ) -> Callable[[], object]:
+    graph = gc.Graph()
+    with graph.as_default():
+        xp = gc.placeholder(dtype, (None, x.shape[1]))
+        yp = gc.placeholder(dtype, (None, y.shape[1]))
+        v1, v2 = gc.Variable(w1.copy()), gc.Variable(w2.copy())
+        h = RELU[relu](gc.matmul(xp, v1))
+        loss = LOSS[loss_name](gc.matmul(h, v2), yp)
+        g1, g2 = gc.gradients(loss, [v1, v2])
+        if update == UPDATE[0]:
+            fetches = [loss, gc.group(v1.assign_sub(LEARNING_RATE * g1),
+                                      v2.assign_sub(LEARNING_RATE * g2))]
+        else:
+            fetches = [loss, v1.assign(v1 - LEARNING_RATE * g1),
+                       v2.assign(v2 - LEARNING_RATE * g2)]
+        sess = gc.Session(graph)
+        sess.run(gc.global_variables_initializer())
+    feeds = {xp: x, yp: y}
+    sess.run(fetches, feeds)  # compile outside the timings
+    return lambda: sess.run(fetches, feeds)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=100)
+    p.add_argument("--dtype", action="append", choices=("float32", "float64"))
+    args = p.parse_args()
+    for dtype in args.dtype or ["float32", "float64"]:
+        n, d_in, hidden, d_out = demo.SEED_DIMS
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((n, d_in)).astype(dtype)
+        y = rng.standard_normal((n, d_out)).astype(dtype)
+        w1 = rng.standard_normal((d_in, hidden)).astype(dtype)
+        w2 = rng.standard_normal((hidden, d_out)).astype(dtype)
+        steps: dict[str, Callable[[], object]] = {
+            f"{r} | {l} | {u}": spelled_step(r, l, u, dtype, x, y, w1, w2)
+            for r, l, u in itertools.product(RELU, LOSS, UPDATE)}
+        nw1, nw2 = w1.copy(), w2.copy()
+        steps["numpy"] = lambda: demo.numpy_step(x, y, nw1, nw2, LEARNING_RATE)
+        steps["blas floor"] = lambda: matmuls_only(x, y, w1, w2)
+        med = interleaved_medians(steps, args.repeats)
+        print(f"\nseed step {demo.SEED_DIMS} {dtype}: median ms of {args.repeats} "
+              "interleaved steps")
+        width = max(map(len, steps))
+        print(f"{'spelling':{width}} {'ms':>7} {'x numpy':>8} {'x floor':>8}")
+        for name, ms in med.items():
+            print(f"{name:{width}} {ms:7.3f} {ms / med['numpy']:8.2f} "
+                  f"{ms / med['blas floor']:8.2f}")
+        graphc = [ms for name, ms in med.items() if name not in ("numpy", "blas floor")]
+        print(f"slowest / fastest spelling: {max(graphc) / min(graphc):.2f}; worst x numpy "
+              f"{max(graphc) / med['numpy']:.2f}, worst x floor "
+              f"{max(graphc) / med['blas floor']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
