@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -33,6 +33,23 @@ class OpDef:
     "write" (assign, committed at run end), "random" (reference takes an `rng`) or "collective"
     (graphc.distributed: every rank runs it together; never folded or merged, and a Program
     holding one has its schedule compared across ranks when it is compiled).
+
+    What the backends read (each runtime list of ops is derived from these, never restated):
+
+    source: its value comes from outside the run (fed, a variable's value at run start, a
+    constant held in the graph): a backend puts it in place, never computes it, and does
+    not own its memory.
+    host: set on an op the compiled backends must run in host code though it is no source
+    and has no host effect (no_op: nothing to compute).
+    The rule, `runs_on_host`: the compiled backends run an op in host code, never natively,
+    when it is a source, its effect is in HOST_EFFECTS ("feed", "read", "write": values
+    moving in and out of the run; "random": draws that must match the numpy backend's
+    stream), or it sets `host`. A "collective" op is none of these: it runs natively where
+    its kernel exists.
+    view: its result may share input 0's memory (a reshape, a transpose, an identity), so a
+    backend must not treat the result as a buffer of its own.
+    float_kernels_only: the native kernels handle floating results only; other dtypes run
+    on the numpy reference (the reductions, which accumulate floats).
     """
 
     name: str
@@ -42,6 +59,19 @@ class OpDef:
     effect: str | None = None
     elementwise: bool = False
     fused_from: tuple[str, ...] = ()  # for ops made by fusion passes: the ops they replace
+    source: bool = False
+    host: bool = False
+    view: bool = False
+    float_kernels_only: bool = False
+
+    @property
+    def runs_on_host(self) -> bool:
+        """Whether the compiled backends always run it in host code (the rule above)."""
+        return self.source or self.host or self.effect in HOST_EFFECTS
+
+
+# effects whose ops the compiled backends always run on the host
+HOST_EFFECTS = frozenset({"feed", "read", "write", "random"})
 
 
 OPS: dict[str, OpDef] = {}
@@ -57,7 +87,38 @@ def register(opdef: OpDef) -> OpDef:
 
 
 def register_kernel(backend: str, op: str, kernel: Any) -> None:
-    """Record a backend's kernel for an op."""
+    """Record a backend's kernel for an op ("numba": an emitter, runtime/cpu/emit.py;
+    "cuda": a launcher, runtime/cuda/table.py)."""
     if op not in OPS:
         raise KeyError(f"cannot register a {backend} kernel for unknown op '{op}'")
-    KERNELS.setdefault(backend, {})[op] = kernel
+    kernels_of(backend)[op] = kernel
+
+
+def kernels_of(backend: str) -> dict[str, Any]:
+    """The backend's kernels by op: the one table saying which ops it runs natively."""
+    return KERNELS.setdefault(backend, {})
+
+
+class OpNames(Set[str]):
+    """The names of the registered ops that pass `test`, read from OPS at each use, so an
+    op registered later (graphc.distributed's, say) is counted too."""
+
+    def __init__(self, test: Callable[[OpDef], bool]) -> None:
+        self._test = test
+
+    def __contains__(self, name: object) -> bool:
+        opdef = OPS.get(name) if isinstance(name, str) else None
+        return opdef is not None and self._test(opdef)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name, opdef in OPS.items() if self._test(opdef)])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    @classmethod
+    def _from_iterable(cls, names: Iterable[str]) -> frozenset[str]:  # type: ignore[override]
+        return frozenset(names)  # what set operations on it return
+
+    def __repr__(self) -> str:
+        return f"OpNames({sorted(self)})"

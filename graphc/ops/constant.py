@@ -19,7 +19,7 @@ def _no_input_type(types: Sequence[TensorType], attrs: Any) -> TensorType:
 
 
 CONSTANT = register(OpDef("constant", lambda types, attrs: TensorType(
-    attrs["dtype"], attrs["value"].shape), lambda value, dtype: value))
+    attrs["dtype"], attrs["value"].shape), lambda value, dtype: value, source=True))
 # forward y = shape filled with value; no inputs, so no gradient
 FILL = register(OpDef("fill", _no_input_type,
                       lambda shape, value, dtype: np.full(shape, value, dtype.np)))

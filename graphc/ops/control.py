@@ -7,7 +7,7 @@ from typing import Any
 from graphc.graph import Node, Tensor, get_default_graph
 from graphc.registry import OpDef, register
 
-NO_OP = register(OpDef("no_op", lambda types, attrs: (), lambda: ()))
+NO_OP = register(OpDef("no_op", lambda types, attrs: (), lambda: (), host=True))
 
 
 def no_op(name: str | None = None) -> Node:

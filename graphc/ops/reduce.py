@@ -73,13 +73,15 @@ def _max_grad(op: GradOp, g: Any) -> tuple[Any]:
 # forward y = sum of x over axes (floats: in float64, rounded once); backward dx = g
 # broadcast back over them
 REDUCE_SUM = register(OpDef("reduce_sum", _reduce_infer, _sum_ref,
-                            lambda op, g: (_expanded(op, g),)))
+                            lambda op, g: (_expanded(op, g),), float_kernels_only=True))
 # forward y = mean of x over axes (floats: the float64 sum over the count, rounded once);
 # backward dx = g broadcast back, divided by the count
-REDUCE_MEAN = register(OpDef("reduce_mean", _reduce_infer, _mean_ref, _mean_grad))
+REDUCE_MEAN = register(OpDef("reduce_mean", _reduce_infer, _mean_ref, _mean_grad,
+                             float_kernels_only=True))
 # forward y = max of x over axes; backward dx = g shared equally among the maxima
 REDUCE_MAX = register(OpDef("reduce_max", _reduce_infer, lambda x, axis, keepdims:
-                            np.max(x, axis=axis, keepdims=keepdims), _max_grad))
+                            np.max(x, axis=axis, keepdims=keepdims), _max_grad,
+                            float_kernels_only=True))
 # how many elements of x a reduction over axis combines, as x's dtype (for mean's gradient)
 REDUCTION_COUNT = register(OpDef(
     "reduction_count", lambda types, attrs: TensorType(types[0].dtype, ()), _count,

@@ -51,12 +51,12 @@ def _like_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
 # forward y = x (with size-1 dims at `axes`) broadcast to like's shape; backward dx = sum_to(g, x)
 BROADCAST_LIKE = register(OpDef(
     "broadcast_like", _like_infer, _broadcast_like_ref,
-    lambda op, g: (sum_to(g, op.inputs[0], op.attrs["axes"]), None)))
+    lambda op, g: (sum_to(g, op.inputs[0], op.attrs["axes"]), None), view=True))
 # forward y = x summed down to like's shape (like's shape with 1s at `axes` matches
 # x's trailing dims); backward dx = broadcast_like(g, x)
 SUM_TO = register(OpDef(
     "sum_to", _like_infer, _sum_to_ref,
-    lambda op, g: (broadcast_like(g, op.inputs[0], op.attrs["axes"]), None)))
+    lambda op, g: (broadcast_like(g, op.inputs[0], op.attrs["axes"]), None), view=True))
 
 
 def broadcast_like(x: Tensor, like: Tensor, axes: Sequence[int] = ()) -> Tensor:
@@ -94,10 +94,11 @@ def _reshape_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
 
 # forward y = x with a new shape; backward dx = g reshaped like x
 RESHAPE = register(OpDef("reshape", _reshape_infer, lambda x, shape: np.reshape(x, shape),
-                         lambda op, g: (reshape_like(g, op.inputs[0]),)))
+                         lambda op, g: (reshape_like(g, op.inputs[0]),), view=True))
 RESHAPE_LIKE = register(OpDef("reshape_like", _like_infer,
                               lambda x, like: np.reshape(x, like.shape),
-                              lambda op, g: (reshape_like(g, op.inputs[0]), None)))
+                              lambda op, g: (reshape_like(g, op.inputs[0]), None),
+                              view=True))
 
 
 def reshape(x: Any, shape: Sequence[int], name: str | None = None) -> Tensor:
@@ -130,7 +131,8 @@ def _transpose_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
 TRANSPOSE = register(OpDef(
     "transpose", _transpose_infer, lambda x, perm: np.transpose(x, perm),
     lambda op, g: (transpose(g, None if op.attrs["perm"] is None
-                             else tuple(int(i) for i in np.argsort(op.attrs["perm"]))),)))
+                             else tuple(int(i) for i in np.argsort(op.attrs["perm"]))),),
+    view=True))
 
 
 def transpose(x: Any, perm: Sequence[int] | None = None, name: str | None = None) -> Tensor:
@@ -144,9 +146,10 @@ def _same(types: Sequence[TensorType], attrs: Any) -> TensorType:
 
 
 # forward y = x; backward dx = g
-IDENTITY = register(OpDef("identity", _same, lambda x: x, lambda op, g: (g,)))
+IDENTITY = register(OpDef("identity", _same, lambda x: x, lambda op, g: (g,), view=True))
 # forward y = x; backward nothing flows
-STOP_GRADIENT = register(OpDef("stop_gradient", _same, lambda x: x, lambda op, g: (None,)))
+STOP_GRADIENT = register(OpDef("stop_gradient", _same, lambda x: x, lambda op, g: (None,),
+                               view=True))
 
 
 def identity(x: Any, name: str | None = None) -> Tensor:

@@ -11,8 +11,9 @@ from graphc.ops.constant import _no_input_type
 from graphc.ops.core import apply, convert_to_tensor
 from graphc.registry import OpDef, register
 
-PLACEHOLDER = register(OpDef("placeholder", _no_input_type, None, effect="feed"))
-VARIABLE = register(OpDef("variable", _no_input_type, None, effect="read"))
+PLACEHOLDER = register(OpDef("placeholder", _no_input_type, None, effect="feed",
+                                  source=True))
+VARIABLE = register(OpDef("variable", _no_input_type, None, effect="read", source=True))
 
 
 def _assign_infer(types: Any, attrs: Any) -> TensorType:

@@ -21,13 +21,13 @@ from typing import Any
 from graphc.files import write_atomically
 from graphc.graph import Node, Tensor
 from graphc.program import Program
+from graphc.registry import OpNames
 from graphc.runtime.cpu.emit import ELEMENTWISE_EMITTERS, EMITTERS, Emit, can_emit
 from graphc.runtime.cpu.memory import plan_slots
 
 # ops the host always runs, by design: they move values in and out of native code, or (the
-# random ops) must draw the same stream as the numpy backend
-HOST_OPS = {"placeholder", "variable", "constant", "assign", "no_op", "random_normal",
-            "random_uniform"}
+# random ops) must draw the same stream as the numpy backend (OpDef.runs_on_host)
+HOST_OPS = OpNames(lambda opdef: opdef.runs_on_host)
 
 
 @dataclass
@@ -167,9 +167,8 @@ def _accumulator(node: Node) -> int | None:
     return None
 
 
-# ops whose native result may share its input's memory
-VIEW_OPS = {"reshape", "reshape_like", "transpose", "broadcast_like", "sum_to", "identity",
-            "stop_gradient", "check_numerics"}
+# ops whose native result may share its input's memory (OpDef.view)
+VIEW_OPS = OpNames(lambda opdef: opdef.view)
 
 
 def views_of(t: Tensor, consumers: dict[Tensor, list[Node]]) -> set[Tensor]:

@@ -22,6 +22,7 @@ import numpy as np
 from graphc.graph import Node
 from graphc.ops.elementwise import SCALAR, scalar_statements
 from graphc.ops.shape import insert_ones
+from graphc.registry import OPS, kernels_of, register_kernel
 
 
 # The runtime digest (codegen._runtime_digest) makes a new file when kernels.py changes:
@@ -153,13 +154,15 @@ def product_of(items: list[str]) -> str:
 
 
 Emitter = Callable[[Emit], str]
-EMITTERS: dict[str, Emitter] = {}
+# the numba backend's kernels in the op registry: which ops it runs natively
+EMITTERS: dict[str, Emitter] = kernels_of("numba")
 
 
 def emits(*ops: str) -> Callable[[Emitter], Emitter]:
+    """Register an emitter as the numba kernel of `ops`."""
     def register(fn: Emitter) -> Emitter:
         for op in ops:
-            EMITTERS[op] = fn
+            register_kernel("numba", op, fn)
         return fn
     return register
 
@@ -380,7 +383,7 @@ def can_emit(node: Node) -> bool:
         return False
     if any(t.shape is None for t in node.inputs) or any(t.shape is None for t in node.types):
         return False
-    if node.op in ("reduce_sum", "reduce_mean", "reduce_max"):
-        return node.types[0].dtype.is_floating  # reduce_rows accumulates floats
+    if OPS[node.op].float_kernels_only:
+        return node.types[0].dtype.is_floating  # e.g. reduce_rows accumulates floats
     return True
 

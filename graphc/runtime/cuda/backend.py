@@ -24,21 +24,21 @@ from graphc import shapes
 from graphc.errors import InvalidArgumentError
 from graphc.graph import Node, Tensor, TensorType
 from graphc.program import Program
-from graphc.registry import OPS
+from graphc.registry import OPS, OpNames
 from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.cuda import device
 from graphc.runtime.cuda.table import Call, Kernel, cuda_kernels
 from graphc.runtime.interpreter import Interpreter, evaluate
 
-SOURCES = ("placeholder", "variable", "constant")  # values that come from outside the run
-FLOAT_ONLY = ("reduce_sum", "reduce_mean", "reduce_max")  # accumulate in float64
+SOURCES = OpNames(lambda opdef: opdef.source)  # values that come from outside the run
 
 
 
 def kernel_for_op(op: str, out: TensorType) -> Kernel | None:
     """The op's CUDA kernel for this output type, or None where it runs on its numpy
-    reference (ops without a kernel; reductions of integers)."""
-    if op in FLOAT_ONLY and not out.dtype.is_floating:
+    reference (ops without a kernel; reductions of integers, which accumulate in float64:
+    OpDef.float_kernels_only)."""
+    if OPS[op].float_kernels_only and not out.dtype.is_floating:
         return None
     return cuda_kernels().get(op)
 

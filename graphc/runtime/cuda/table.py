@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphc.graph import TensorType
-from graphc.registry import KERNELS, register_kernel
+from graphc.registry import kernels_of, register_kernel
 from graphc.runtime.cuda import device
 
 Allocate = Callable[[tuple[int, ...], Any], Any]
@@ -60,4 +60,4 @@ def cuda_kernels() -> dict[str, Kernel]:
     """Every op's CUDA kernel, by op name (importing the kernel modules registers them)."""
     from graphc.runtime.cuda import (  # noqa: F401
         constant, elementwise, fused, linalg, random, reduce, shape)
-    return KERNELS.get("cuda", {})
+    return kernels_of("cuda")

@@ -1,0 +1,119 @@
+"""The runtime's lists of ops are derived from the ops' definitions (OpDef's fields), never
+restated: each derived set against a table of what it holds, so a change shows here."""
+
+import numpy as np
+
+import graphc as gc
+from graphc.graph import Node, TensorType
+from graphc.passes.pipeline import build_program
+from graphc.registry import HOST_EFFECTS, KERNELS, OPS, OpDef, OpNames
+from graphc.runtime.cpu.codegen import HOST_OPS, VIEW_OPS, Segment, plan
+from graphc.runtime.cpu.emit import EMITTERS, can_emit
+
+# what each set held when it was a list in the runtime
+EXPECTED = {
+    # the numba backend's host runs them: values in and out of native code, random draws
+    "runs_on_host": {"placeholder", "variable", "constant", "assign", "no_op",
+                     "random_normal", "random_uniform"},
+    # a native result may share input 0's memory
+    "view": {"reshape", "reshape_like", "transpose", "broadcast_like", "sum_to", "identity",
+             "stop_gradient", "check_numerics"},
+    # values from outside the run (the cuda backend's SOURCES)
+    "source": {"placeholder", "variable", "constant"},
+    # native kernels for floating results only
+    "float_kernels_only": {"reduce_sum", "reduce_mean", "reduce_max"},
+}
+
+
+def _having(field: str) -> set[str]:
+    return {name for name, opdef in OPS.items() if getattr(opdef, field)}
+
+
+def test_each_property_holds_for_exactly_the_listed_ops():
+    for field, expected in EXPECTED.items():
+        assert _having(field) == expected, field
+
+
+def test_the_runtime_sets_are_the_derived_ones():
+    assert set(HOST_OPS) == EXPECTED["runs_on_host"]
+    assert set(VIEW_OPS) == EXPECTED["view"]
+    assert "reshape" in VIEW_OPS and "matmul" not in VIEW_OPS and "nonsense" not in VIEW_OPS
+    assert set(OPS) - HOST_OPS == set(OPS) - EXPECTED["runs_on_host"]  # set algebra works
+
+
+def test_the_cuda_sources_are_derived():
+    from graphc.runtime.cuda.backend import SOURCES  # (numba.cuda; no GPU needed to import)
+
+    assert set(SOURCES) == EXPECTED["source"]
+
+
+def test_ops_with_a_host_effect_run_on_the_host():
+    with_effect = {name for name, opdef in OPS.items() if opdef.effect in HOST_EFFECTS}
+    assert with_effect == {"placeholder", "variable", "assign", "random_normal",
+                           "random_uniform"}
+    assert with_effect <= HOST_OPS
+
+
+def test_the_numba_backend_plans_them_as_host_steps():
+    """Every op with a feed/read/write/random effect (and every host op) in a program is a
+    host step of the numba backend's plan, never part of a native segment."""
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float32, [None, 3])
+        v = gc.Variable(np.zeros(3, np.float32))
+        noise = gc.random_normal([3]) + gc.random_uniform([3])
+        y = gc.reduce_sum(x * v + noise + gc.constant(np.ones(3, np.float32)), 0)
+        update = v.assign(y)
+    program = build_program([update], (), [x], optimize=False)
+    steps = plan(program)
+    native = {n for s in steps if isinstance(s, Segment) for n in s.nodes}
+    on_host = {s for s in steps if isinstance(s, Node)}
+    effects = {OPS[n.op].effect for n in program.schedule} - {None}
+    assert {"read", "write", "random"} <= effects
+    for node in program.schedule:
+        if node.op in HOST_OPS and node.types:
+            assert node in on_host and node not in native, node.describe()
+        if OPS[node.op].effect in HOST_EFFECTS:
+            assert node.op in HOST_OPS, node.describe()
+    assert native  # the arithmetic in between does run natively
+
+
+def test_a_collective_op_is_not_a_host_op():
+    """graphc.distributed's allreduce and broadcast run natively where MPI is native."""
+    def infer(types, attrs):
+        return types[0]
+
+    assert not OpDef("a_collective", infer, None, effect="collective").runs_on_host
+    assert OpDef("a_random", infer, None, effect="random").runs_on_host
+    assert OpDef("a_source", infer, None, source=True).runs_on_host
+    assert OpDef("a_host", infer, None, host=True).runs_on_host
+
+
+def test_an_op_registered_later_is_in_the_derived_sets():
+    name = "test_op_properties_view"
+    views = OpNames(lambda opdef: opdef.view)
+    assert name not in views
+    OPS[name] = OpDef(name, lambda types, attrs: types[0], lambda x: x, view=True)
+    try:
+        assert name in views and name in VIEW_OPS and name not in HOST_OPS
+    finally:
+        del OPS[name]
+    assert name not in VIEW_OPS
+
+
+def test_the_numba_emitters_are_the_registry_kernels():
+    assert EMITTERS is KERNELS["numba"]
+    assert {"add", "matmul", "reshape", "reduce_sum"} <= set(KERNELS["numba"])
+    assert not set(KERNELS["numba"]) & HOST_OPS  # the host runs them, kernel or not
+
+
+def test_float_only_kernels_leave_integer_results_to_the_reference():
+    graph = gc.Graph()
+    with graph.as_default():
+        for dtype, native in ((gc.float32, True), (gc.int32, False)):
+            x = gc.placeholder(dtype, [None, 3])
+            for reduce in (gc.reduce_sum, gc.reduce_mean, gc.reduce_max):
+                node = reduce(x, 1).node
+                assert OPS[node.op].float_kernels_only
+                assert node.types[0] == TensorType(dtype, (None,))
+                assert can_emit(node) is native, (node.op, dtype)
