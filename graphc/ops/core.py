@@ -105,6 +105,19 @@ def scalar_value(t: Any) -> float | None:
     return float(value)
 
 
+def known_zero(t: Any) -> bool:
+    """Whether t is known, when the graph is built, to be all zeros: a graph constant or
+    fill of zeros, or an eager value of zeros that needs no gradient (e.g. gc.zeros(1))."""
+    if isinstance(t, Tensor):
+        node = t.node
+        if node.op == "constant":
+            return not np.any(node.attrs["value"])
+        return node.op == "fill" and node.attrs["value"] == 0
+    if is_eager(t) and not t.requires_grad:
+        return not np.any(t.data)  # type: ignore[attr-defined]
+    return False
+
+
 def _graph_of(inputs: tuple[Any, ...]) -> Graph:
     """The graph to build in: the default graph, unless an input belongs to a graph that is
     neither it nor one enclosing it (then that input's graph)."""

@@ -12,7 +12,7 @@ from graphc.dtypes import DType, as_dtype
 from graphc.dtypes import bool as bool_
 from graphc.dtypes import float64 as float64_
 from graphc.graph import Tensor, TensorType
-from graphc.ops.core import apply, scalar_value
+from graphc.ops.core import apply, known_zero, scalar_value
 from graphc.ops.shape import sum_to
 from graphc.registry import GradOp, OpDef, register
 
@@ -133,12 +133,17 @@ ABS = _unary("abs", np.abs, lambda op, g: (g * sign(op.inputs[0]),), "abs({0})",
 SIGN = _unary("sign", np.sign, lambda op, g: (g * 0,),
               "({one} if {0} > {zero} else -{one} if {0} < {zero} else "
               "{zero} if {0} == {zero} else {0})", floats_only=False)
+def _relu_grad(y: Any, g: Any) -> Any:
+    """ReLU's gradient from its output y: g where y > 0, else 0. At exactly 0 it is 0, as
+    TensorFlow's and PyTorch's relu give. The mask y > 0 equals x > 0; reading the output
+    leaves x with one consumer, so a matmul producing x can take the ReLU as its epilogue."""
+    return where(y > 0, g, 0)
+
+
 # forward y = max(x, 0): +0.0 for either zero, NaN for NaN (numpy's maximum(x, 0));
-# backward dx = g where y > 0 (the same mask as x > 0; reading the output leaves x with one
-# consumer, so a matmul producing x can fuse with the relu)
-RELU = _unary("relu", lambda x: np.maximum(x, 0),
-              lambda op, g: (where(op.outputs[0] > 0, g, 0),), "({zero} if {0} <= {zero} else {0})",
-              floats_only=False)
+# backward dx = g where y > 0
+RELU = _unary("relu", lambda x: np.maximum(x, 0), lambda op, g: (_relu_grad(op.outputs[0], g),),
+              "({zero} if {0} <= {zero} else {0})", floats_only=False)
 
 
 def negative(x: Any, name: str | None = None) -> Tensor:
@@ -220,11 +225,32 @@ POW = _binary("pow", np.power, lambda op, g: _each(
     lambda: g * op.outputs[0] * where(op.inputs[0] > 0,
                                       log(where(op.inputs[0] > 0, op.inputs[0], 1)), 0)),
     "power({0}, {1})")
+def _maximum_grad(op: GradOp, g: Any) -> Any:
+    a, b = op.inputs
+    y = op.outputs[0]
+    grads = []
+    for side, (x, other) in enumerate(((a, b), (b, a))):
+        if not op.wants[side]:
+            grads.append(None)
+        elif _is_relu_of(x, other, y):
+            grads.append(_relu_grad(y, g))
+        else:  # the larger input takes g, a on ties
+            grads.append(sum_to(where(a >= b, g, 0) if side == 0 else where(a >= b, 0, g), x))
+    return tuple(grads)
+
+
+def _is_relu_of(x: Any, other: Any, y: Any) -> bool:
+    """Whether y = maximum(x, other) is a ReLU of x: other is zeros of a known shape that do
+    not widen x (so x's gradient is ReLU's and has x's shape)."""
+    return known_zero(other) and shapes.is_fully_defined(other.shape) and x.shape == y.shape
+
+
 # forward y = max(a, b): NaN if either is NaN, b on ties (max(-0.0, +0.0) is +0.0, as in
-# numpy); backward the gradient goes to the larger input (to a on ties)
-MAXIMUM = _binary("maximum", np.maximum, lambda op, g: _each(
-    op, lambda: where(op.inputs[0] >= op.inputs[1], g, 0),
-    lambda: where(op.inputs[0] >= op.inputs[1], 0, g)), "({0} if {0} > {1} or {0} != {0} else {1})")
+# numpy); backward the gradient goes to the larger input (to a on ties), except that
+# maximum(x, 0) and maximum(0, x), with zeros known when the graph is built, are ReLUs of x
+# and take ReLU's gradient (0 at exactly 0)
+MAXIMUM = _binary("maximum", np.maximum, _maximum_grad,
+                  "({0} if {0} > {1} or {0} != {0} else {1})")
 # forward y = min(a, b): NaN if either is NaN, b on ties (min(+0.0, -0.0) is -0.0, as in
 # numpy); backward the gradient goes to the smaller input (to a on ties)
 MINIMUM = _binary("minimum", np.minimum, lambda op, g: _each(

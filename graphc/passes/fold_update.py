@@ -4,13 +4,9 @@ of c (beta = 1). An SGD step w - lr * grad_w is the case that matters."""
 
 from __future__ import annotations
 
-import dataclasses
-from types import MappingProxyType
-
 from graphc import shapes
 from graphc.graph import Node, Tensor
-from graphc.passes.fuse_matmul_relu import fused
-from graphc.passes.rewrite import Uses, rewrite
+from graphc.passes.rewrite import Uses, remade, rewrite
 from graphc.program import Program
 
 
@@ -41,10 +37,8 @@ def fold_scaled_product(node: Node, uses: Uses) -> Node | None:
                 accumulator.type != out or found[0].types[0] != out:
             continue
         matmul, scale = found
-        new = fused(node, "matmul_add", (*matmul.inputs, accumulator, scale), matmul,
-                    term.node)
-        return dataclasses.replace(new, attrs=MappingProxyType(
-            {**matmul.attrs, "subtract": node.op == "subtract"}))
+        return remade(node, "matmul_add", (*matmul.inputs, accumulator, scale),
+                      {**matmul.attrs, "subtract": node.op == "subtract"}, matmul, term.node)
     return None
 
 

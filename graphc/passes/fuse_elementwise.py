@@ -19,12 +19,13 @@ from graphc.program import Program
 from graphc.registry import OPS
 
 
-def _fusable(node: Node) -> bool:
+def fusable(node: Node) -> bool:
+    """Whether the node is an elementwise op an expression can hold."""
     return (OPS[node.op].elementwise and not node.attrs and len(node.types) == 1) or \
         node.op == "fused_elementwise"
 
 
-def _as_expression(node: Node) -> tuple[tuple[Any, ...], tuple[Tensor, ...]]:
+def as_expression(node: Node) -> tuple[tuple[Any, ...], tuple[Tensor, ...]]:
     """The node as an expression over its inputs."""
     if node.op == "fused_elementwise":
         return node.attrs["expression"], node.inputs
@@ -32,50 +33,54 @@ def _as_expression(node: Node) -> tuple[tuple[Any, ...], tuple[Tensor, ...]]:
     return (node.op, node.types[0].dtype.name, *operands), node.inputs
 
 
-def _map_inputs(expression: tuple[Any, ...], leaf: Callable[[int], tuple[Any, ...]]
+def map_inputs(expression: tuple[Any, ...], leaf: Callable[[int], tuple[Any, ...]]
                 ) -> tuple[Any, ...]:
     """The expression with each ("input", i) replaced by leaf(i)."""
     if expression[0] == "input":
         return leaf(expression[1])
     op, dtype, *operands = expression
-    return (op, dtype, *(_map_inputs(e, leaf) for e in operands))
+    return (op, dtype, *(map_inputs(e, leaf) for e in operands))
 
 
 def _shifted(expression: tuple[Any, ...], offset: int) -> tuple[Any, ...]:
-    return _map_inputs(expression, lambda j: ("input", j + offset))
+    return map_inputs(expression, lambda j: ("input", j + offset))
 
 
 def fuse_into_consumer(node: Node, uses: Uses) -> Node | None:
-    if not _fusable(node):
+    if not fusable(node):
         return None
-    expression, inputs = _as_expression(node)
+    expression, inputs = as_expression(node)
     absorbed: list[Node] = []
     replacements: dict[int, tuple[Any, ...]] = {}
+    reads = inputs_of(expression)
     for i, t in enumerate(node.inputs):
-        if not (_fusable(t.node) and uses.only_used_by_one_node(t)):
+        # (an input the expression reads twice would be computed twice)
+        if not (fusable(t.node) and uses.only_used_by_one_node(t)) or reads.count(i) != 1:
             continue
         # the producer's inputs are appended; its result is replaced by its expression
-        inner, inner_inputs = _as_expression(t.node)
+        inner, inner_inputs = as_expression(t.node)
         replacements[i] = _shifted(inner, len(inputs))
         inputs = inputs + inner_inputs
         absorbed.append(t.node)
     if not absorbed:
         return None
-    expression = _map_inputs(expression, lambda j: replacements.get(j, ("input", j)))
-    used = list(dict.fromkeys(_inputs_of(expression)))  # numbered as the expression reads
-    renumber = {old: new for new, old in enumerate(used)}
+    expression = map_inputs(expression, lambda j: replacements.get(j, ("input", j)))
+    first: dict[Tensor, int] = {}  # a tensor read twice (e.g. a shared 0) is one input
+    same = [first.setdefault(t, j) for j, t in enumerate(inputs)]
+    used = list(dict.fromkeys(same[j] for j in inputs_of(expression)))  # as the expression reads
+    renumber = {old: used.index(same[old]) for old in inputs_of(expression)}
     return dataclasses.replace(
         node, op="fused_elementwise", inputs=tuple(inputs[i] for i in used),
-        attrs=MappingProxyType({"expression": _map_inputs(
+        attrs=MappingProxyType({"expression": map_inputs(
             expression, lambda j: ("input", renumber[j]))}),
         control_inputs=sum((n.control_inputs for n in (*absorbed, node)), ()),
         origin=sum((user_nodes(n) for n in (*absorbed, node)), ()))
 
 
-def _inputs_of(expression: tuple[Any, ...]) -> list[int]:
+def inputs_of(expression: tuple[Any, ...]) -> list[int]:
     if expression[0] == "input":
         return [expression[1]]
-    return [i for e in expression[2:] for i in _inputs_of(e)]
+    return [i for e in expression[2:] for i in inputs_of(e)]
 
 
 def fuse_elementwise(program: Program) -> Program:

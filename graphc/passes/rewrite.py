@@ -1,20 +1,26 @@
-"""The shared rewrite loop: local rules applied to a Program in schedule order.
+"""The shared rewrite loop: local rules applied to a Program in schedule order, and the
+declarative patterns rules are written with.
 
 A rule looks at one node (whose inputs are already rewritten) and returns a replacement: a
 new or earlier node, an existing tensor that already holds the value, or None to keep it.
 Nodes whose inputs changed are rebuilt; dead nodes are dropped at the end. Every new node
 keeps, in `origin`, the user nodes it stands for, so errors and renders can name them.
+`rewrite` returns the same Program object when no rule fired, so a stage can repeat it
+until nothing changes (passes/pipeline.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
+
 from graphc.graph import Node, Tensor, toposort
-from graphc.ops.core import scalar_value
+from graphc.ops.core import known_zero, scalar_value
 from graphc.program import Program
 
 
@@ -38,6 +44,10 @@ class Uses:
         """t's value if t is a scalar constant the run does not feed, else None."""
         return scalar_value(t) if t not in self.fed else None
 
+    def is_zero(self, t: Tensor) -> bool:
+        """Whether t is an unfed constant or fill of zeros (e.g. gc.zeros(1))."""
+        return t not in self.fed and known_zero(t)
+
     def only_used_by_one_node(self, t: Tensor) -> bool:
         t = self.original.get(t, t)
         return self.count[t] == 1 and t not in self.kept
@@ -51,8 +61,121 @@ def user_nodes(node: Node) -> tuple[Node, ...]:
     return node.origin or (node,)
 
 
+def remade(node: Node, op: str, inputs: tuple[Tensor, ...],
+           attrs: Mapping[str, Any] | None = None, *absorbed: Node) -> Node:
+    """`node` as another op on other inputs, with the same result type, standing for the
+    user nodes of `node` and of the `absorbed` nodes it replaces too."""
+    return dataclasses.replace(
+        node, op=op, inputs=inputs, attrs=MappingProxyType(dict(attrs or {})),
+        control_inputs=sum((n.control_inputs for n in (*absorbed, node)), ()),
+        origin=sum((user_nodes(n) for n in (*absorbed, node)), ()))
+
+
+# -- patterns ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Pattern:
+    """What a tensor must be to match: made by one of `ops` (any op when None) from operands
+    matching `operands` (in either order when `commutative`), and passing `test`. `bind`
+    names the tensor in the match; a name bound twice must be the same tensor."""
+
+    ops: Collection[str] | None = None
+    operands: tuple[Pattern, ...] | None = None
+    bind: str | None = None
+    commutative: bool = False
+    test: Callable[[Tensor, Uses], bool] | None = None
+
+    def match(self, t: Tensor, uses: Uses, found: dict[str, Tensor] | None = None
+              ) -> dict[str, Tensor] | None:
+        """The bindings if t matches (extending `found`), else None."""
+        found = dict(found or {})
+        if self.bind is not None:
+            if found.setdefault(self.bind, t) is not t:
+                return None
+        if self.test is not None and not self.test(t, uses):
+            return None
+        if self.ops is None:
+            return found
+        node = t.node
+        if node.op not in self.ops or len(node.types) != 1:
+            return None
+        if self.operands is None:
+            return found
+        if len(self.operands) != len(node.inputs):
+            return None
+        orders = [node.inputs] + ([node.inputs[::-1]] if self.commutative else [])
+        for inputs in orders:
+            matched: dict[str, Tensor] | None = found
+            for pattern, operand in zip(self.operands, inputs):
+                matched = pattern.match(operand, uses, matched)
+                if matched is None:
+                    break
+            if matched is not None:
+                return matched
+        return None
+
+
+def op(ops: str | Collection[str], *operands: Pattern, bind: str | None = None,
+       commutative: bool = False, test: Callable[[Tensor, Uses], bool] | None = None
+       ) -> Pattern:
+    """A pattern for a tensor one of `ops` makes from `operands`."""
+    names = (ops,) if isinstance(ops, str) else tuple(ops)
+    return Pattern(names, operands, bind, commutative, test)
+
+
+def value(bind: str | None = None, test: Callable[[Tensor, Uses], bool] | None = None
+          ) -> Pattern:
+    """A pattern for any tensor (passing `test`)."""
+    return Pattern(None, None, bind, False, test)
+
+
+def zero(bind: str | None = None) -> Pattern:
+    """An unfed constant (or fill) of zeros, any shape."""
+    return value(bind, lambda t, uses: uses.is_zero(t))
+
+
+def scalar(number: float, bind: str | None = None) -> Pattern:
+    """An unfed constant scalar equal to `number`."""
+    return value(bind, lambda t, uses: uses.scalar(t) == number)
+
+
+def constant(bind: str | None = None) -> Pattern:
+    """Any unfed constant."""
+    return value(bind, lambda t, uses: uses.constant(t) is not None)
+
+
+def computed(bind: str | None = None) -> Pattern:
+    """Any tensor that is not an unfed constant."""
+    return value(bind, lambda t, uses: uses.constant(t) is None)
+
+
+# build(bindings, node, uses) -> a replacement (node or tensor) or None to keep the node
+Build = Callable[[dict[str, Tensor], Node, Uses], "Node | Tensor | None"]
+
+
+def pattern_rules(table: Sequence[tuple[Pattern, Build]]) -> Rule:
+    """One rule applying a table of (pattern, build): the first pattern that matches the
+    node's result, and whose build gives a replacement, wins. A replacement tensor must have
+    the node's type (x * 1 is not x where 1 would widen x). Nodes ordered by control
+    dependencies are left alone."""
+    def rule(node: Node, uses: Uses) -> Node | Tensor | None:
+        if node.control_inputs or len(node.types) != 1:
+            return None
+        for pattern, build in table:
+            found = pattern.match(node.outputs[0], uses)
+            if found is None:
+                continue
+            replacement = build(found, node, uses)
+            if isinstance(replacement, Tensor) and replacement.type != node.types[0]:
+                continue
+            if replacement is not None:
+                return replacement
+        return None
+    return rule
+
+
 def rewrite(program: Program, rules: Sequence[Rule]) -> Program:
-    """Apply `rules` once to each node, in schedule order; return the pruned result."""
+    """Apply `rules` once to each node, in schedule order; return the pruned result (the
+    same Program if no rule fired)."""
     uses = Uses(program)
     mapping: dict[Tensor, Tensor] = {}
     replaced: dict[Node, Node] = {}
@@ -77,6 +200,8 @@ def rewrite(program: Program, rules: Sequence[Rule]) -> Program:
             for old_t, new_t in zip(node.outputs, replacement.outputs):
                 mapping[old_t] = new_t
                 uses.original.setdefault(new_t, old_t)
+    if not mapping and not replaced:
+        return program
     fetches = tuple(mapping.get(t, t) for t in program.fetches)
     fed = set(program.feeds)
     targets = tuple(replaced.get(n, n) for n in program.targets)

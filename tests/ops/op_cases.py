@@ -11,8 +11,7 @@ import numpy as np
 
 import graphc as gc
 from graphc.ops.core import apply
-from graphc.ops.fused import (FUSED_ELEMENTWISE, MATMUL_ADD, MATMUL_BIAS_RELU, MATMUL_MASK,
-                              MATMUL_RELU)
+from graphc.ops.fused import FUSED_ELEMENTWISE, MATMUL_ADD, MATMUL_EPILOGUE
 from graphc.ops.index import index_add, setitem
 from graphc.ops.reduce import REDUCTION_COUNT
 from graphc.ops.shape import broadcast_like, reshape_like, sum_to
@@ -76,6 +75,24 @@ def _fused_example(dtype):
     return op("subtract", op("multiply", a, op("sigmoid", b)), op("square", op("relu", c)))
 
 
+def _epilogue(kind, dtype):
+    """Epilogues as the epilogue fusion pass writes them: input 0 is the product."""
+    def op(name, *operands, out=dtype):
+        return (name, out, *operands)
+    p, x, y = (("input", i) for i in range(3))
+    return {"relu": op("relu", p),
+            "bias_relu": op("relu", op("add", p, x)),
+            "mask": op("where", op("greater", x, y, out="bool"), p, y),
+            "momentum": op("add", op("multiply", x, y), p)}[kind]
+
+
+def _epilogue_case(kind, inputs, expect, transpose_a=False, transpose_b=False):
+    return Case("matmul_epilogue", lambda a, b, *extra: apply(
+        MATMUL_EPILOGUE, a, b, *extra, transpose_a=transpose_a, transpose_b=transpose_b,
+        expression=_epilogue(kind, a.dtype.name)), inputs, expect, False,
+        id=f"matmul_epilogue-{kind}")
+
+
 def _relu(x):
     return np.where(x > 0, x, 0.0)
 
@@ -123,16 +140,14 @@ CASES = [
          lambda a, b: a.dot(b.T), id="matmul-tb"),
     Case("matmul", lambda a, b: gc.matmul(a, b, True, True), [normal(4, 3), normal(5, 4)],
          lambda a, b: a.T.dot(b.T), id="matmul-ta-tb"),
-    Case("matmul_relu", lambda a, b: apply(MATMUL_RELU, a, b, transpose_a=False,
-                                           transpose_b=True),
-         [away_from_zero(3, 4), away_from_zero(5, 4)], lambda a, b: _relu(a.dot(b.T))),
-    Case("matmul_bias_relu", lambda a, b, c: apply(MATMUL_BIAS_RELU, a, b, c,
-                                                   transpose_a=False, transpose_b=True),
-         [normal(3, 4), normal(5, 4), normal(5)], lambda a, b, c: _relu(a.dot(b.T) + c)),
-    Case("matmul_mask", lambda a, b, m: apply(MATMUL_MASK, a, b, m, transpose_a=True,
-                                              transpose_b=False),
-         [normal(4, 3), normal(4, 5), away_from_zero(3, 5)],
-         lambda a, b, m: np.where(m > 0, a.T.dot(b), 0.0)),
+    _epilogue_case("relu", [away_from_zero(3, 4), away_from_zero(5, 4)],
+                   lambda a, b: _relu(a.dot(b.T)), transpose_b=True),
+    _epilogue_case("bias_relu", [normal(3, 4), normal(4, 5), normal(5)],
+                   lambda a, b, c: _relu(a.dot(b) + c)),
+    _epilogue_case("mask", [normal(4, 3), normal(4, 5), away_from_zero(3, 5), np.array(0.0)],
+                   lambda a, b, m, z: np.where(m > z, a.T.dot(b), z), transpose_a=True),
+    _epilogue_case("momentum", [normal(3, 4), normal(5, 4), normal(3, 5), np.array(0.9)],
+                   lambda a, b, v, mu: v * mu + a.dot(b.T), transpose_b=True),
     Case("matmul_add", lambda a, b, c, s: apply(MATMUL_ADD, a, b, c, s, transpose_a=True,
                                                 transpose_b=False, subtract=True),
          [normal(4, 3), normal(4, 5), normal(3, 5), np.array(0.7)],

@@ -81,9 +81,7 @@ class Emit:
     def call_loop(self, expression: tuple[Any, ...]) -> str:
         """An elementwise expression over the node's inputs as one generated loop, into a
         workspace slot, or into the accumulator input when the node is an update (see
-        codegen.choose_in_place). The kernel is generated into its own file, named by its
-        source, so it compiles once per argument types and is cached on disk for every
-        graph that needs the same loop.
+        codegen.choose_in_place).
 
         When every array input has the result's shape, one flat loop reads element i of
         each; otherwise nested loops read broadcast views (no copies). An update reads the
@@ -102,13 +100,34 @@ class Emit:
         else:
             body, args = _scratch_loop(expression, ranks, self.dtype), [self.space]
             params += ["space", "slot"]
+        return self._generated(params, body, [*self.args, *args])
+
+    def call_epilogue(self) -> str:
+        """op(a) @ op(b) with the node's epilogue expression applied to the product in
+        place, in one generated kernel: the gemm (kernels.matmul, or the integer loops),
+        then one pass over the product while it is in cache, reading the other inputs
+        through broadcast views (see _scratch_loop)."""
+        extras = range(2, len(self.args))
+        ranks = [2] + [self.rank(i) for i in extras]
+        gemm = "matmul" if self.is_float else "matmul_loops"
+        body = _scratch_loop(self.attrs["expression"], ranks, self.dtype,
+                             product=f"K.{gemm}(m0, m1, ta, tb, space, slot)")
+        params = ["m0", "m1", "ta", "tb", *(f"a{i - 1}" for i in extras), "space", "slot"]
+        return self._generated(params, body, [
+            self.args[0], self.args[1], flag(self.attrs["transpose_a"]),
+            flag(self.attrs["transpose_b"]), *self.args[2:], self.space])
+
+    def _generated(self, params: list[str], body: str, args: list[str]) -> str:
+        """A call of a generated kernel. The kernel goes into its own file, named by its
+        source, so it compiles once per argument types and is cached on disk for every
+        graph that needs the same code."""
         from graphc.runtime.cpu.codegen import _RUNTIME_DIGEST  # (codegen imports this)
 
         source = KERNEL_TEMPLATE.format(params=", ".join(params), body=body,
                                         digest=_RUNTIME_DIGEST)
         name = "EW_" + hashlib.sha256(source.encode()).hexdigest()[:16]
         self.kernels[name] = source
-        return f"{name}({', '.join([*self.args, *args])})"
+        return f"{name}({', '.join(args)})"
 
     def literal(self, value: Any) -> str:
         """A scalar of the output dtype (a bare 0.5 would be float64 and widen float32)."""
@@ -217,10 +236,12 @@ def _update_loop(expression: tuple[Any, ...], ranks: list[int], k: int) -> str:
     return "\n".join(lines)
 
 
-def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str) -> str:
+def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str,
+                  product: str | None = None) -> str:
     """A loop writing the expression into a new array (from the workspace): one flat loop
     when every array input is C-contiguous with the result's shape, else nested loops over
-    broadcast views of the inputs."""
+    broadcast views of the inputs. With `product` (the code of a matmul into the result's
+    slot), input 0 is that product and the loop writes over it: a matmul epilogue."""
     arrays = [i for i, rank in enumerate(ranks) if rank]
     rank = max(ranks)
     dims = []
@@ -233,6 +254,11 @@ def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str) -> 
         dims.append(dim)
     lines = [f"    shape = {tuple_of(dims)}",
              f"    out = K.scratch(space, slot, shape, np.dtype({dtype}))"]
+    if product is not None:  # each element is read, then written, at the same index
+        lines = [f"    a0 = {product}", f"    shape = {tuple_of(dims)}",
+                 "    if shape != a0.shape:",
+                 "        raise ValueError('matmul_epilogue: an input would widen the product')",
+                 "    out = a0"]
     lines += [f"    x{i} = K.scalar(a{i})" for i, r in enumerate(ranks) if not r]
     index = ", ".join(f"j{d}" for d in range(rank))
     flat = [f"x{i}" if not r else f"f{i}[i]" for i, r in enumerate(ranks)]
@@ -267,7 +293,12 @@ def _check_numerics(e: Emit) -> str:
 
 
 # -- matrix products --------------------------------------------------------------------------
-@emits("matmul", "matmul_relu", "matmul_bias_relu", "matmul_mask", "matmul_add")
+@emits("matmul_epilogue")
+def _matmul_epilogue(e: Emit) -> str:
+    return e.call_epilogue()
+
+
+@emits("matmul", "matmul_add")
 def _matmul(e: Emit) -> str:
     flags = f"{flag(e.attrs['transpose_a'])}, {flag(e.attrs['transpose_b'])}"
     args = list(e.args)

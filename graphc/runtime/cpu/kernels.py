@@ -134,15 +134,6 @@ def _product_shape(a, b, transpose_a, transpose_b):  # type: ignore[no-untyped-d
 
 
 @_kernel
-def _relu_in_place(c):  # type: ignore[no-untyped-def]
-    """The relu op's scalar template (ops/elementwise.py): -0.0 becomes +0.0, NaN stays."""
-    flat = c.ravel()
-    for i in range(flat.size):
-        if flat[i] <= 0:
-            flat[i] = 0
-
-
-@_kernel
 def matmul(a, b, transpose_a, transpose_b, space, slot):  # type: ignore[no-untyped-def]
     """op(a) @ op(b) for float arrays, by BLAS gemm. A product that BLAS would thread
     badly is made as partial products, one per BLAS thread (blas.inner_split), stacked in
@@ -170,46 +161,6 @@ def matmul_loops(a, b, transpose_a, transpose_b, space, slot):  # type: ignore[n
         for p in range(x.shape[1]):
             for j in range(n):
                 c[i, j] += x[i, p] * y[p, j]
-    return c
-
-
-@_kernel
-def matmul_relu(a, b, transpose_a, transpose_b, space, slot):  # type: ignore[no-untyped-def]
-    """max(op(a) @ op(b), 0): gemm, then the ReLU while the product is in cache."""
-    c = matmul(a, b, transpose_a, transpose_b, space, slot)
-    _relu_in_place(c)
-    return c
-
-
-@_kernel
-def matmul_bias_relu(a, b, bias, transpose_a, transpose_b,  # type: ignore[no-untyped-def]
-                     space, slot):
-    """max(op(a) @ op(b) + bias, 0): the bias and the ReLU in one pass over the product."""
-    c = matmul(a, b, transpose_a, transpose_b, space, slot)
-    add = np.broadcast_to(bias, c.shape)
-    for i in range(c.shape[0]):
-        for j in range(c.shape[1]):
-            v = c[i, j] + add[i, j]
-            c[i, j] = 0 if v <= 0 else v  # the relu op's template: NaN stays, -0.0 is +0.0
-    return c
-
-
-@_kernel
-def matmul_mask(a, b, mask, transpose_a, transpose_b,  # type: ignore[no-untyped-def]
-                space, slot):
-    """op(a) @ op(b) where mask > 0, else 0 (the ReLU gradient mask as a gemm epilogue)."""
-    c = matmul(a, b, transpose_a, transpose_b, space, slot)
-    if mask.shape == c.shape:  # the usual case: one flat pass the compiler vectorizes
-        flat_c, flat_m = c.ravel(), np.ascontiguousarray(mask).ravel()
-        zero = c.dtype.type(0)
-        for i in range(flat_c.size):
-            flat_c[i] = flat_c[i] if flat_m[i] > 0 else zero
-        return c
-    m = np.broadcast_to(mask, c.shape)
-    for i in range(c.shape[0]):
-        for j in range(c.shape[1]):
-            if not m[i, j] > 0:
-                c[i, j] = 0
     return c
 
 

@@ -2,9 +2,9 @@
 
 Each block computes a TILE x TILE tile of the product, staging TILE-wide slabs of both
 operands in shared memory; a transposed operand is read along its rows, so loads stay
-coalesced either way. The epilogue (ReLU, bias + ReLU, the ReLU-gradient mask, or
-c + scale * product) is applied as each element is written: the fused ops of ops/fused.py
-cost no extra pass over memory.
+coalesced either way. matmul_add's epilogue, c + scale * product, is applied as each
+element is written; matmul_epilogue's expression runs as a generated elementwise kernel
+over the product (runtime/cuda/fused.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from graphc.runtime.cuda import device
 from graphc.runtime.cuda.elementwise import strides_for
 from graphc.runtime.cuda.table import Call, kernel
 
-EPILOGUES = ("none", "relu", "bias_relu", "mask", "add", "subtract")
+EPILOGUES = ("none", "add", "subtract")
 
 
 @cache
@@ -63,12 +63,6 @@ def matmul_kernel(epilogue: str, ta: bool, tb: bool, dtype: np.dtype) -> Any:
             if epi == 0:
                 out[row, col] = acc
             elif epi == 1:
-                out[row, col] = max(acc, zero)
-            elif epi == 2:
-                out[row, col] = max(acc + e, zero)
-            elif epi == 3:
-                out[row, col] = acc if e > 0 else zero
-            elif epi == 4:
                 out[row, col] = e + scale[0] * acc
             else:
                 out[row, col] = e - scale[0] * acc

@@ -1,0 +1,103 @@
+"""Canonicalization: every spelling of a computation becomes one form, so the passes after
+it (CSE, fusion) and the backends see one way to write each thing.
+
+The stage folds constants and applies the table below, repeated until nothing changes
+(passes/pipeline.py). Each rule keeps every value bit for bit, except where its comment
+says otherwise, and reads constants only through `Uses` (a fed constant is never folded).
+"""
+
+from __future__ import annotations
+
+from graphc import shapes
+from graphc.graph import Node, Tensor
+from graphc.passes.fold_constants import fold_node
+from graphc.passes.rewrite import (Build, Pattern, Uses, computed, constant, op, pattern_rules,
+                                   remade, rewrite, scalar, value, zero)
+from graphc.program import Program
+
+COMMUTATIVE = ("add", "multiply", "maximum", "minimum", "equal", "not_equal")
+MIRRORED = {"less": "greater", "greater": "less", "less_equal": "greater_equal",
+            "greater_equal": "less_equal"}
+
+
+def _same(name: str) -> Build:
+    """The bound tensor itself (kept only if it has the node's type)."""
+    return lambda m, node, uses: m[name]
+
+
+def _as(op_name: str, *names: str) -> Build:
+    """The node as `op_name` on the bound tensors."""
+    return lambda m, node, uses: remade(node, op_name, tuple(m[n] for n in names))
+
+
+def _same_type_as(op_name: str, *names: str) -> Build:
+    """The node as `op_name` on the bound tensors, where the first has the node's type (a
+    ReLU of x cannot stand for a maximum that widens x)."""
+    def build(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
+        return remade(node, op_name, tuple(m[n] for n in names)) \
+            if m[names[0]].type == node.types[0] else None
+    return build
+
+
+def _constant_right(m: dict[str, Tensor], node: Node, uses: Uses) -> Node:
+    """c op x -> x op c, and c < x -> x > c."""
+    return remade(node, MIRRORED.get(node.op, node.op), (m["x"], m["c"]), node.attrs)
+
+
+def _fold_transpose(side: int) -> Build:
+    """matmul(transpose(a), b) -> matmul(a, b, transpose_a=True); the same for b."""
+    flag = ("transpose_a", "transpose_b")[side]
+
+    def build(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
+        t = node.inputs[side].node
+        if t.attrs["perm"] not in (None, (1, 0)) or len(m["t"].shape or ()) != 2:
+            return None
+        inputs = list(node.inputs)
+        inputs[side] = m["t"]
+        return remade(node, "matmul", tuple(inputs),
+                      {**node.attrs, flag: not node.attrs[flag]})
+    return build
+
+
+def _same_shape(m: dict[str, Tensor], node: Node, uses: Uses) -> Tensor | None:
+    """sum_to / broadcast_like / reshape_like of x to x's own, fully known, shape: x."""
+    x = m["x"]
+    return x if shapes.is_fully_defined(x.shape) and x.type == node.types[0] else None
+
+
+def _transposed(side: int) -> Pattern:
+    operands = [value(), value()]
+    operands[side] = op("transpose", value("t"))
+    return op("matmul", *operands)
+
+
+RULES: list[tuple[Pattern, Build]] = [
+    # constants to the right: 2 * x -> x * 2, 0 < x -> x > 0. (maximum and minimum of two
+    # zeros of different signs give the second; with the constant moved, the other one)
+    (op(COMMUTATIVE + tuple(MIRRORED), constant("c"), computed("x")), _constant_right),
+    # identities: x * 1, x / 1, x + 0, x - 0, x ** 1 -> x (x + 0 turns -0.0 into +0.0; the
+    # rule keeps x's -0.0)
+    (op(("multiply", "divide", "pow"), value("x"), scalar(1.0)), _same("x")),
+    (op(("add", "subtract"), value("x"), scalar(0.0)), _same("x")),
+    # signs: --x -> x; a - (-b) -> a + b; a + (-b) -> a - b
+    (op("negative", op("negative", value("x"))), _same("x")),
+    (op("subtract", value("a"), op("negative", value("b"))), _as("add", "a", "b")),
+    (op("add", value("a"), op("negative", value("b"))), _as("subtract", "a", "b")),
+    # x ** 2 -> square(x) (the same rounding: one product)
+    (op("pow", value("x"), scalar(2.0)), _as("square", "x")),
+    # maximum(x, 0) -> relu(x), when the zeros do not widen x (maximum(0, x) arrives here
+    # with its constant moved right; its gradient is already ReLU's: ops/elementwise.py)
+    (op("maximum", value("x"), zero()), _same_type_as("relu", "x")),
+    # a transpose feeding a matmul becomes its transpose flag
+    (_transposed(0), _fold_transpose(0)),
+    (_transposed(1), _fold_transpose(1)),
+    # shape adjustments between tensors whose shapes are known to be equal disappear
+    (op(("sum_to", "broadcast_like", "reshape_like"), value("x"), value()), _same_shape),
+]
+
+canonicalize_node = pattern_rules(RULES)
+
+
+def canonicalize(program: Program) -> Program:
+    """One sweep of constant folding and the rules (the pipeline repeats it)."""
+    return rewrite(program, [fold_node, canonicalize_node])
