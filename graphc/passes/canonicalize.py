@@ -82,7 +82,8 @@ RULES: list[tuple[Pattern, Build]] = [
     # signs: --x -> x; a - (-b) -> a + b; a + (-b) -> a - b
     (op("negative", op("negative", value("x"))), _same("x")),
     (op("subtract", value("a"), op("negative", value("b"))), _as("add", "a", "b")),
-    (op("add", value("a"), op("negative", value("b"))), _as("subtract", "a", "b")),
+    (op("add", value("a"), op("negative", value("b")), commutative=True),
+     _as("subtract", "a", "b")),
     # x ** 2 -> square(x) (the same rounding: one product)
     (op("pow", value("x"), scalar(2.0)), _as("square", "x")),
     # maximum(x, 0) -> relu(x), when the zeros do not widen x (maximum(0, x) arrives here
