@@ -1,5 +1,7 @@
 """graphc: a static-graph deep-learning compiler and runtime with a TensorFlow-1-style API."""
 
+from typing import Any as _Any
+
 from graphc import runtime  # noqa: F401 - registers the backends
 from graphc import testing as test
 from graphc.dtypes import DType, as_dtype, bool, float32, float64, int32, int64
@@ -8,12 +10,27 @@ from graphc.graph import (Graph, Node, Tensor, control_dependencies, get_default
                           name_scope, reset_default_graph)
 from graphc.ops import *  # noqa: F403 - the op functions are the public API
 from graphc.ops import __all__ as _ops_all
+from graphc.ops import flow as _flow
 from graphc.passes.autodiff import gradients
+from graphc.passes.prune import prune as _prune
+from graphc.runtime.backend import RunState as _RunState
+from graphc.runtime.interpreter import Interpreter as _Interpreter
 from graphc.saver import Saver
 from graphc.serialize import export_graph, import_graph
 from graphc.session import Session
 from graphc.variables import (Variable, global_variables, global_variables_initializer,
                               trainable_variables, variables_initializer)
+
+
+def _compile_function(fg: _Any) -> _Any:
+    """How cond and while_loop run a traced function graph: the numpy interpreter on what its
+    outputs need, fed its arguments then its captures, with a fresh run state per call."""
+    run = _Interpreter(_prune(fg.outputs, (), [*fg.inputs, *fg.captures.values()]))
+    return lambda values: run(values, _RunState())[0]
+
+
+# ops/ sits below passes/ and runtime/, so control flow is handed their parts here
+_flow.install(_compile_function, gradients)
 
 from graphc import nn, optim, viz  # noqa: E402 - they build on everything above
 

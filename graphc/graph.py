@@ -15,9 +15,6 @@ from graphc.dtypes import DType
 from graphc.shapes import Shape
 from graphc.site import Site, user_site
 
-if TYPE_CHECKING:
-    from graphc.variables import Variable
-
 
 # TensorFlow's rules. A node name (with its scopes) starts with a letter, a digit or a dot;
 # a name scope opened inside another may also start with "_", "-" or "/". No other character
@@ -171,7 +168,13 @@ class Tensor:
 
 
 class Graph:
-    """An append-only collection of nodes, with unique names, name scopes and variables."""
+    """An append-only collection of nodes, with unique names and name scopes.
+
+    This module is graphc's bottom layer: of graphc it imports only dtypes, shapes, site and
+    errors (tests/test_layers.py checks). What a layer above keeps per graph lives in
+    `collections` (graphc.variables keeps the graph's Variables there), and the methods it
+    adds to every graph it installs itself (declared under TYPE_CHECKING below).
+    """
 
     def __init__(self) -> None:
         self.nodes: list[Node] = []
@@ -180,7 +183,9 @@ class Graph:
         self._name_counts: dict[str, int] = {}
         self._scopes: list[str] = []
         self._control_stack: list[tuple[Node, ...]] = []
-        self._variables: list[Variable] = []
+        # lists the layers above keep with this graph, by name (graphc.variables keeps the
+        # Variables under "variables"); they die with the graph, and graph.py never reads them
+        self.collections: dict[str, list[Any]] = {}
         self.gradient_overrides: dict[str, Callable[..., Any]] = {}  # op name -> gradient rule
         # a node gradients() built -> the node whose gradient rule built it (for drawings)
         self.gradient_sources: dict[Node, Node] = {}
@@ -274,24 +279,13 @@ class Graph:
             raise KeyError(f"node '{node_name}' has no output {i}")
         return Tensor(node, i)
 
-    def add_variable(self, var: Variable) -> None:
-        self._variables.append(var)
+    if TYPE_CHECKING:  # installed by the layers above, declared here for type checkers
+        @property
+        def variables(self) -> list[Any]:  # graphc.variables: global_variables(graph)
+            ...
 
-    @property
-    def variables(self) -> list[Variable]:
-        return list(self._variables)
-
-    def to_networkx(self) -> Any:
-        """The graph as a networkx MultiDiGraph, for analysis (see graphc.viz.to_networkx)."""
-        from graphc import viz
-
-        return viz.to_networkx(self.nodes)
-
-    def _repr_svg_(self) -> str | None:
-        """Notebooks draw graphs inline (needs graphviz's `dot`)."""
-        from graphc import viz
-
-        return viz.to_svg(self)
+        def to_networkx(self) -> Any: ...  # graphc.viz: to_networkx(graph)
+        def _repr_svg_(self) -> str | None: ...  # graphc.viz: notebooks draw graphs inline
 
     def __repr__(self) -> str:
         return f"<gc.Graph with {len(self.nodes)} nodes>"

@@ -40,7 +40,7 @@ class Variable(Tensor):
             self.initial_value = init
             self.initializer: Node = assign(node, init, name=f"{node.name}/initializer").node
         self.trainable = trainable
-        graph.add_variable(self)
+        _register(self, graph)
 
     @classmethod
     def bound(cls, storage: Any, name: str, graph: Graph | None = None) -> Variable:
@@ -62,7 +62,7 @@ class Variable(Tensor):
         var.initial_value = var
         var.initializer = initializer
         var.trainable = True
-        graph.add_variable(var)
+        _register(var, graph)
         return var
 
     @classmethod
@@ -74,7 +74,7 @@ class Variable(Tensor):
         var.initial_value = initializer.inputs[0] if initializer.inputs else var
         var.initializer = initializer
         var.trainable = trainable
-        node.graph.add_variable(var)  # type: ignore[union-attr]
+        _register(var, node.graph)  # type: ignore[arg-type]
         return var
 
     def assign(self, value: Any, name: str | None = None) -> Tensor:
@@ -94,9 +94,19 @@ class Variable(Tensor):
                 f"dtype={self.dtype.name}>")
 
 
+# The graph collection that holds a graph's Variables, in creation order. The list lives on
+# the graph (so it dies with it) but only this module reads or writes it: graph.py, the
+# bottom layer, knows nothing of Variables.
+VARIABLES = "variables"
+
+
+def _register(var: Variable, graph: Graph) -> None:
+    graph.collections.setdefault(VARIABLES, []).append(var)
+
+
 def global_variables(graph: Graph | None = None) -> list[Variable]:
     """Every Variable created in the (default) graph, in creation order."""
-    return (graph or get_default_graph()).variables
+    return list((graph or get_default_graph()).collections.get(VARIABLES, ()))
 
 
 def trainable_variables(graph: Graph | None = None) -> list[Variable]:
@@ -112,3 +122,8 @@ def variables_initializer(var_list: Iterable[Variable], name: str = "init") -> N
 def global_variables_initializer() -> Node:
     """An op that initializes every Variable of the default graph."""
     return variables_initializer(global_variables())
+
+
+# Every graph answers `graph.variables` (the same as global_variables(graph)); installed from
+# here because graph.py, the bottom layer, knows nothing of Variables.
+Graph.variables = property(global_variables)  # type: ignore[method-assign,assignment]

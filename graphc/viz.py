@@ -16,6 +16,7 @@ from graphc.passes.pipeline import build_program
 from graphc.passes.rewrite import user_nodes
 from graphc.passes.prune import prune
 from graphc.registry import OPS
+from graphc.variables import global_variables
 
 # How each kind of node looks: a reader tells inputs, state, the forward pass, the backward
 # pass, updates and fused kernels apart at a glance.
@@ -136,7 +137,7 @@ def _initializer_nodes(nodes: list[Node]) -> set[Node]:
     """The drawn nodes that only initialize variables: their initializers, what only they
     use, and groups of them (global_variables_initializer)."""
     graphs = {n.graph for n in nodes if n.graph is not None}
-    inits = {v.initializer for g in graphs for v in g.variables}
+    inits = {v.initializer for g in graphs for v in global_variables(g)}
     hidden = {n for n in nodes if set(user_nodes(n)) <= inits}
     for n in nodes:  # groups of initializers, in dependency order
         if n.op == "no_op" and n.control_inputs and set(n.control_inputs) <= hidden:
@@ -499,13 +500,14 @@ def show(target: Any, optimized: bool = False) -> Drawing:
     return Drawing(target, optimized)
 
 
-def to_networkx(nodes: Iterable[Node]) -> Any:
-    """A networkx MultiDiGraph of the nodes: node attributes op, kind, types and site; data
-    edges carry the tensor's name, dtype and shape, control edges kind="control"."""
+def to_networkx(target: Graph | Iterable[Node]) -> Any:
+    """A networkx MultiDiGraph of a Graph's nodes (or of the given nodes): node attributes
+    op, kind, types and site; data edges carry the tensor's name, dtype and shape, control
+    edges kind="control". `graph.to_networkx()` is the same."""
     import networkx as nx
 
     g = nx.MultiDiGraph()
-    nodes = list(nodes)
+    nodes = list(target.nodes if isinstance(target, Graph) else target)
     for n in nodes:
         g.add_node(n.name, op=n.op, kind=kind_of(n), site=str(n.site),
                    dtypes=[t.dtype.name for t in n.types], shapes=[t.shape for t in n.types])
@@ -516,3 +518,15 @@ def to_networkx(nodes: Iterable[Node]) -> Any:
         for c in n.control_inputs:
             g.add_edge(c.name, n.name, kind="control")
     return g
+
+
+def install_drawing(cls: type[Graph]) -> None:
+    """Give graphs their drawings: `graph.to_networkx()`, and `_repr_svg_`, which notebooks
+    call to show a graph inline (it returns None, so the notebook shows the repr, when
+    graphviz's `dot` is missing). graph.py, the bottom layer, draws nothing and never imports
+    this module; `import graphc` imports it, so every graph has them."""
+    for name, fn in {"to_networkx": to_networkx, "_repr_svg_": to_svg}.items():
+        setattr(cls, name, fn)
+
+
+install_drawing(Graph)

@@ -1,6 +1,8 @@
 """Building graphs: names, scopes, sites, operators, type rules and build-time errors."""
 
+import gc as collector
 import inspect
+import weakref
 
 import numpy as np
 import pytest
@@ -156,3 +158,22 @@ def test_group_and_control_dependencies():
         c = gc.identity(a)
     assert c.node.control_inputs == (g,)
     assert gc.no_op().types == ()
+
+
+def test_graphc_variables_keeps_each_graphs_variables_and_they_die_with_it():
+    graph = gc.Graph()
+    with graph.as_default():
+        assert gc.global_variables() == []
+        a = gc.Variable(1.0, name="a")
+        b = gc.Variable(2.0, name="b", trainable=False)
+        assert gc.global_variables() == [a, b] and gc.trainable_variables() == [a]
+        assert gc.global_variables_initializer().control_inputs == (a.initializer,
+                                                                    b.initializer)
+    assert gc.global_variables(graph) == [a, b] and graph.variables == [a, b]
+    gc.global_variables(graph).clear()  # a copy
+    assert gc.global_variables(graph) == [a, b]
+    assert gc.global_variables(gc.Graph()) == [] and gc.Graph().variables == []
+    dead = weakref.ref(graph)
+    del graph, a, b
+    collector.collect()
+    assert dead() is None

@@ -87,7 +87,7 @@ def test_legal_names_build_and_run_and_reach_generated_source_only_quoted(
     assert [w.name, h.name, out.name] == ["layer1/w:0", "layer1/a.b-c_d:0", "layer1/.out:0"]
     feed = np.linspace(-1, 1, 6).reshape(2, 3)
     with gc.Session(graph, backend=backend) as sess:
-        sess.run(gc.variables_initializer(graph.variables))
+        sess.run(gc.variables_initializer(gc.global_variables(graph)))
         got = sess.run(graph.get_tensor("layer1/.out"), {graph.get_tensor("x_1:0"): feed})
     np.testing.assert_allclose(got, (np.exp(feed @ (np.arange(12.0).reshape(3, 4) / 10))
                                      * 2).sum(), rtol=1e-12)

@@ -64,7 +64,8 @@ def test_every_registered_op_round_trips(tmp_path):
     assert [n.name for n in copy.nodes] == [n.name for n in graph.nodes]
     assert [n.op for n in copy.nodes] == [n.op for n in graph.nodes]
     assert [n.site for n in copy.nodes] == [n.site for n in graph.nodes]
-    assert [v.name for v in copy.variables] == [v.name for v in graph.variables]
+    assert [v.name for v in gc.global_variables(copy)] == [
+        v.name for v in gc.global_variables(graph)]
     mapped = {copy.get_tensor(t.name): value for t, value in feeds.items()}
     want = run_twice(graph, feeds, outputs, step)
     got = run_twice(copy, mapped, [copy.get_tensor(t.name) for t in outputs],
@@ -91,7 +92,7 @@ def test_seed_graph_trains_identically_after_import(tmp_path):
 
     def train(g):
         with gc.Session(g) as sess:
-            sess.run(gc.variables_initializer(g.variables))
+            sess.run(gc.variables_initializer(gc.global_variables(g)))
             return [sess.run(["loss", "w1/assign", "w2/assign"], {"x": x, "y": y})[0]
                     for _ in range(20)]
 
@@ -164,7 +165,7 @@ def small_graph():
 
 def run_graph(graph, x_name, y_name):
     with gc.Session(graph) as sess:
-        sess.run(gc.variables_initializer(graph.variables))
+        sess.run(gc.variables_initializer(gc.global_variables(graph)))
         return sess.run(y_name, {x_name: np.ones((2, 3))})
 
 

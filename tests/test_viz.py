@@ -159,7 +159,10 @@ def test_notebook_display(seed):
 
 
 def test_to_networkx(seed):
-    g = seed["graph"].to_networkx()
+    g = gc.viz.to_networkx(seed["graph"])
+    for same in (seed["graph"].to_networkx(), gc.viz.to_networkx(seed["graph"].nodes)):
+        assert list(same.nodes(data=True)) == list(g.nodes(data=True))
+        assert list(same.edges(data=True)) == list(g.edges(data=True))
     assert g.number_of_nodes() == len(seed["graph"].nodes)
     assert g.nodes["w1"]["kind"] == "variable" and g.nodes["x"]["shapes"] == [(None, 6)]
     edge_kinds = {d["kind"] for _, _, d in g.edges(data=True)}

@@ -6,6 +6,10 @@ run-start values. cond's gradient is a cond of the branches' gradients; while_lo
 gradient is a while_grad op that replays the loop and walks it backward, summing the
 gradients of captured tensors over the trips (a weight used on every trip gets their sum).
 On eager tensors both are plain Python control flow.
+
+ops/ sits below passes/ and runtime/ and never imports them: running a function graph and
+building gradients inside one are handed to this module by `install`, which graphc/__init__.py
+calls when the package loads.
 """
 
 from __future__ import annotations
@@ -22,6 +26,28 @@ from graphc.ops.constant import zeros_like
 from graphc.ops.core import apply, convert_to_tensor
 from graphc.ops.state import placeholder
 from graphc.registry import OPS, GradOp, OpDef, register
+
+
+# -- what control flow gets from the layers above ops/ ---------------------------------------
+# compile(fg) -> run(values): runs a traced function graph on its argument values followed by
+# its captured values, and returns its output values
+FunctionCompiler = Callable[[FuncGraph], Callable[[list[np.ndarray]], list[np.ndarray]]]
+_compile: FunctionCompiler | None = None
+_gradients: Callable[..., list[Any]] | None = None
+
+
+def install(compile_function: FunctionCompiler, gradients: Callable[..., list[Any]]) -> None:
+    """Give control flow its function runner (how cond and while_loop run their branches and
+    bodies) and gradients() (how their gradients differentiate them)."""
+    global _compile, _gradients
+    _compile, _gradients = compile_function, gradients
+
+
+def _installed(hook: Any, what: str) -> Any:
+    if hook is None:
+        raise RuntimeError(f"control flow needs {what}, which `import graphc` installs "
+                           "(graphc.ops.flow.install)")
+    return hook
 
 
 # -- tracing and running function graphs ----------------------------------------------------
@@ -49,16 +75,10 @@ def trace(fn: Callable[..., Any], parent: Graph, name: str,
 def run_function(fg: FuncGraph, args: Sequence[np.ndarray],
                  captured: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Run a traced function graph on argument and captured values (numpy reference)."""
-    from graphc.passes.prune import prune
-    from graphc.runtime.backend import RunState
-    from graphc.runtime.interpreter import Interpreter
-
-    executable = fg.__dict__.get("_executable")
-    if executable is None:
-        feeds = [*fg.inputs, *fg.captures.values()]
-        executable = fg.__dict__["_executable"] = Interpreter(prune(fg.outputs, (), feeds))
-    values, _ = executable([*args, *captured], RunState())
-    return values
+    run = fg.__dict__.get("_executable")
+    if run is None:
+        run = fg.__dict__["_executable"] = _installed(_compile, "a function runner")(fg)
+    return run([*args, *captured])
 
 
 def _union_captures(*fgs: FuncGraph) -> tuple[list[Tensor], list[tuple[int, ...]]]:
@@ -87,7 +107,7 @@ def _cond_grad(op: GradOp, *gs: Any) -> tuple[Any, ...]:
 
     def gradient_branch(fn: Callable[[], Any]) -> Callable[[], list[Any]]:
         def branch() -> list[Any]:
-            from graphc.passes.autodiff import gradients
+            gradients = _installed(_gradients, "gradients()")
             fg = get_default_graph()
             outs = [t for t in _as_list(fn())]
             inner = [fg.capture(t, "cond") for t in wanted]
@@ -189,7 +209,7 @@ def _while_grad(op: GradOp, *gs: Any) -> tuple[Any, ...]:
     graph = core._graph_of(tuple(op.inputs))
 
     def vjp_fn(*args: Any) -> list[Any]:
-        from graphc.passes.autodiff import gradients
+        gradients = _installed(_gradients, "gradients()")
         fg = get_default_graph()
         xs, seeds = list(args[:n]), list(args[n:])
         outs = _as_list(body_fn(*xs))

@@ -30,7 +30,7 @@ def test_seed_static_program_on_cuda_matches_numpy_loop_float64():
     with graph.as_default():
         g = static_two_layer.build(9, 7, 3, w1, w2, gc.float64, learning_rate=1e-3)
     with gc.Session(graph, device="cuda") as sess:
-        sess.run(gc.variables_initializer(graph.variables))
+        sess.run(gc.variables_initializer(gc.global_variables(graph)))
         losses = [sess.run([g["loss"], g["updates"]], {g["x"]: x, g["y"]: y})[0]
                   for _ in range(4)]
         # the weights stay on the device between runs; fetching copies them out
@@ -89,7 +89,7 @@ def test_second_run_allocates_only_the_new_variable_values():
     with graph.as_default():
         g = static_two_layer.build(9, 7, 3, w1, w2, gc.float64)
     with gc.Session(graph, device="cuda") as sess:
-        sess.run(gc.variables_initializer(graph.variables))
+        sess.run(gc.variables_initializer(gc.global_variables(graph)))
         sess.run([g["loss"], g["updates"]], {g["x"]: x, g["y"]: y})
         (executable,) = [e for _, e in sess._cache.values()
                          if isinstance(e, CudaExecutable) and len(e.steps) > 4]
