@@ -7,10 +7,8 @@ from graphc.ops.control import group, no_op
 from graphc.ops.custom import RegisterGradient, custom_gradient
 from graphc.ops.debug import check_numerics
 from graphc.ops.flow import cond, while_loop
-from graphc.ops.elementwise import (abs, add, cast, divide, equal, exp, greater, greater_equal,
-                                    less, less_equal, log, maximum, minimum, multiply, negative,
-                                    not_equal, pow, relu, sigmoid, sign, sqrt, square, subtract,
-                                    tanh, where)
+from graphc.ops import elementwise
+from graphc.ops.elementwise import *  # noqa: F403 - one function per elementwise op
 from graphc.ops.index import getitem
 from graphc.ops.linalg import matmul
 from graphc.ops.operators import install_operators
@@ -21,14 +19,10 @@ from graphc.ops.state import placeholder
 
 install_operators(Tensor)
 
-__all__ = [
-    "RegisterGradient", "abs", "add", "cast", "check_numerics", "cond", "constant",
-    "custom_gradient",
-    "divide", "equal", "exp", "fill", "getitem", "greater", "greater_equal", "group", "identity",
-    "less", "less_equal", "log", "matmul", "maximum", "minimum", "multiply", "negative", "no_op",
-    "not_equal",
-    "ones", "ones_like", "placeholder", "pow", "random_normal", "random_uniform", "reduce_max",
-    "reduce_mean", "reduce_sum", "relu", "reshape", "set_random_seed", "sigmoid", "sign", "sqrt",
-    "square", "stop_gradient", "subtract", "tanh", "transpose", "where", "while_loop", "zeros",
-    "zeros_like",
-]
+__all__ = sorted([
+    "RegisterGradient", "check_numerics", "cond", "constant", "custom_gradient", "fill",
+    "getitem", "group", "identity", "matmul", "no_op", "ones", "ones_like", "placeholder",
+    "random_normal", "random_uniform", "reduce_max", "reduce_mean", "reduce_sum", "reshape",
+    "set_random_seed", "stop_gradient", "transpose", "while_loop", "zeros", "zeros_like",
+    *elementwise.__all__,
+])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -43,13 +44,21 @@ def _broadcast(out_dtype: DType | None = None, int_result: DType | None = None):
 # loops from it (runtime/cpu/emit.py, runtime/cuda/elementwise.py), and its numpy reference
 # gives the same bits, signed zeros, infinities and NaN included. A template is a Python
 # expression: {0}, {1}, {2} are the operands (names, so an operand may repeat), {zero} and
-# {one} literals of the result's dtype, and it may call the functions in SCALAR_FUNCTIONS,
-# which every backend binds to the same IEEE functions. `power` is x ** y; on integers it
-# multiplies in the dtype, wrapping around on overflow, and a negative exponent is a
-# ValueError, as numpy's is. Each op's value is converted to the op's dtype (so int32
+# {one} literals of the result's dtype, and it may call Python's `abs`, `power`, and any
+# math function that numpy and Python's math module both name (exp, sin...), which every
+# backend binds by that name to its IEEE function (math_functions). `power` is x ** y; on
+# integers it multiplies in the dtype, wrapping around on overflow, and a negative exponent
+# is a ValueError, as numpy's is. Each op's value is converted to the op's dtype (so int32
 # arithmetic wraps as numpy's does, and `cast` is that conversion alone).
 SCALAR: dict[str, str] = {}
-SCALAR_FUNCTIONS = ("sqrt", "exp", "log", "tanh", "abs", "power")
+SPECIAL_FUNCTIONS = ("abs", "power")
+
+
+def math_functions() -> tuple[str, ...]:
+    """The math functions the templates call, by name (numba binds numpy's, CUDA math's)."""
+    called = {name for template in SCALAR.values()
+              for name in re.findall(r"([A-Za-z_]\w*)\(", template)}
+    return tuple(sorted(called - set(SPECIAL_FUNCTIONS)))
 
 
 def scalar_statements(expression: tuple[Any, ...], names: Sequence[str],
@@ -111,6 +120,10 @@ EXP = _unary("exp", np.exp, lambda op, g: (g * op.outputs[0],), "exp({0})")
 LOG = _unary("log", np.log, lambda op, g: (g / op.inputs[0],), "log({0})")
 # forward y = tanh x; backward dx = g (1 - y^2)
 TANH = _unary("tanh", np.tanh, lambda op, g: (g * (1 - square(op.outputs[0])),), "tanh({0})")
+# forward y = sin x; backward dx = g cos x
+SIN = _unary("sin", np.sin, lambda op, g: (g * cos(op.inputs[0]),), "sin({0})")
+# forward y = cos x; backward dx = -g sin x
+COS = _unary("cos", np.cos, lambda op, g: (-g * sin(op.inputs[0]),), "cos({0})")
 
 
 def _expit(x: Any) -> Any:
@@ -174,6 +187,16 @@ def log(x: Any, name: str | None = None) -> Tensor:
 def tanh(x: Any, name: str | None = None) -> Tensor:
     """Hyperbolic tangent, elementwise."""
     return apply(TANH, x, name=name)
+
+
+def sin(x: Any, name: str | None = None) -> Tensor:
+    """Sine (radians), elementwise."""
+    return apply(SIN, x, name=name)
+
+
+def cos(x: Any, name: str | None = None) -> Tensor:
+    """Cosine (radians), elementwise."""
+    return apply(COS, x, name=name)
 
 
 def sigmoid(x: Any, name: str | None = None) -> Tensor:
@@ -375,3 +398,7 @@ SCALAR["cast"] = "{0}"  # the conversion to the op's dtype, which every op's val
 def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
     """x converted to `dtype` (float to int truncates toward zero, as numpy does)."""
     return apply(CAST, x, name=name, dtype=as_dtype(dtype))
+
+
+# the op functions graphc exports: one per elementwise op, named as the op
+__all__ = sorted(name for name in SCALAR if name in globals())

@@ -104,6 +104,8 @@ CASES = [
     Case("exp", gc.exp, [normal(3, 4)], lambda x: np.e ** x),
     Case("log", gc.log, [positive(3, 4)], np.log),
     Case("tanh", gc.tanh, [normal(3, 4)], lambda x: (np.exp(2 * x) - 1) / (np.exp(2 * x) + 1)),
+    Case("sin", gc.sin, [normal(3, 4)], lambda x: np.cos(x - np.pi / 2)),
+    Case("cos", gc.cos, [normal(3, 4)], lambda x: np.sin(x + np.pi / 2)),
     Case("sigmoid", gc.sigmoid, [normal(3, 4)], lambda x: 1 / (1 + np.exp(-x))),
     Case("abs", gc.abs, [away_from_zero(3, 4)], lambda x: np.where(x < 0, -x, x)),
     Case("sign", gc.sign, [away_from_zero(3, 4)], lambda x: (x > 0) * 1.0 - (x < 0) * 1.0),

@@ -118,9 +118,9 @@ def _compile(source: str) -> Any:
     key = hashlib.sha256(source.encode()).hexdigest()
     if key not in _compiled:
         namespace: dict[str, Any] = {
-            "cuda": cuda, "math": math, "np": np, "sqrt": math.sqrt, "exp": math.exp,
-            "log": math.log, "tanh": math.tanh, "power": _device(power),
-            "int_power": _device(int_power)}
+            "cuda": cuda, "math": math, "np": np, "power": _device(power),
+            "int_power": _device(int_power),
+            **{name: getattr(math, name) for name in ops.math_functions()}}
         exec(compile(source, f"<graphc cuda kernel {key[:12]}>", "exec"), namespace)
         _compiled[key] = cuda.jit(namespace["kernel"])
     return _compiled[key]
