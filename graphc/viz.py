@@ -61,7 +61,7 @@ def is_gradient(node: Node) -> bool:
     return any(part.startswith("gradients") for part in node.name.split("/")[:-1])
 
 
-def nodes_to_draw(target: Any, optimized: bool = False) -> list[Node]:
+def nodes_to_draw(target: Any, optimized: bool | str = False) -> list[Node]:
     """The nodes a drawing of `target` shows, in dependency order."""
     if isinstance(target, Graph):
         if not optimized:
@@ -74,8 +74,10 @@ def nodes_to_draw(target: Any, optimized: bool = False) -> list[Node]:
     ops = [n for n in items if isinstance(n, Node)]
     if len(fetches) + len(ops) != len(items):
         raise TypeError("draw a Graph, a tensor, an op, or a list of tensors and ops")
-    program = build_program(fetches, ops) if optimized else prune(fetches, ops, ())
-    return list(program.schedule)
+    if not optimized:
+        return list(prune(fetches, ops, ()).schedule)
+    until = optimized if isinstance(optimized, str) else None  # a stage's name
+    return list(build_program(fetches, ops, until=until).schedule)
 
 
 def _flatten(target: Any) -> list[Any]:
@@ -86,11 +88,12 @@ def _flatten(target: Any) -> list[Any]:
     return [target]
 
 
-def to_dot(target: Any, *, optimized: bool = False, show_shapes: bool = True,
+def to_dot(target: Any, *, optimized: bool | str = False, show_shapes: bool = True,
            title: str | None = None, show_initializers: bool = False,
            collapse_gradients: bool = True, legend: bool = True) -> str:
     """DOT source drawing `target`: a Graph, a tensor or op, or a list of them (the subgraph
-    they need); with optimized=True, the program the runtime's passes make of it.
+    they need); with optimized=True, the program the runtime's passes make of it, and with
+    optimized set to a stage's name (passes/pipeline.STAGES), the program after that stage.
 
     Variable initializers are left out unless `show_initializers`. The nodes gradients()
     built for one user op draw as one gradient node ("∂ matmul") unless
@@ -437,7 +440,7 @@ def output_path(filename: str | os.PathLike[str], format: str) -> Path:  # noqa:
 
 
 def render(target: Any, filename: str | os.PathLike[str], *,
-           format: str | None = None, optimized: bool = False,  # noqa: A002
+           format: str | None = None, optimized: bool | str = False,  # noqa: A002
            show_shapes: bool = True, title: str | None = None,
            show_initializers: bool = False, collapse_gradients: bool = True,
            legend: bool = True) -> Path:
@@ -472,7 +475,7 @@ def render(target: Any, filename: str | os.PathLike[str], *,
     return path
 
 
-def to_svg(target: Any, optimized: bool = False) -> str | None:
+def to_svg(target: Any, optimized: bool | str = False) -> str | None:
     """SVG text of a drawing, or None when graphviz's `dot` is not installed."""
     import graphviz
 
@@ -485,7 +488,7 @@ def to_svg(target: Any, optimized: bool = False) -> str | None:
 class Drawing:
     """A drawing a notebook shows inline (e.g. `gc.viz.show([loss, train_op])`)."""
 
-    def __init__(self, target: Any, optimized: bool = False) -> None:
+    def __init__(self, target: Any, optimized: bool | str = False) -> None:
         self.target, self.optimized = target, optimized
 
     def _repr_svg_(self) -> str | None:
@@ -495,7 +498,7 @@ class Drawing:
         return to_dot(self.target, optimized=self.optimized)
 
 
-def show(target: Any, optimized: bool = False) -> Drawing:
+def show(target: Any, optimized: bool | str = False) -> Drawing:
     """Something a notebook displays as the drawing of `target`."""
     return Drawing(target, optimized)
 

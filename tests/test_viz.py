@@ -210,3 +210,15 @@ def test_optimized_drawing_of_the_example_has_no_cycles():
     edges = re.findall(r"(n[\w]+) -> (n[\w]+)", dot)
     assert edges and nx.is_directed_acyclic_graph(nx.DiGraph(edges))
     assert "∂ matmul + multiply + subtract_1" in dot  # nested fetches are drawn too
+
+
+def test_the_program_after_any_stage_can_be_drawn():
+    x = gc.placeholder(gc.float32, (None, 3), name="x")
+    w = gc.Variable(np.ones((3, 2), np.float32), name="w")
+    y = gc.maximum(0.0, x @ w)
+    canonical = gc.viz.to_dot(y, optimized="canonicalize", legend=False)
+    fused = gc.viz.to_dot(y, optimized=True, legend=False)
+    assert 'label="maximum\\nrelu"' in canonical  # the user's maximum(0, h), as a ReLU
+    assert 'label="matmul + maximum"' in fused  # one node, named by the user ops it replaced
+    with pytest.raises(ValueError, match="unknown passes"):
+        gc.viz.to_dot(y, optimized="fuse_everything")
