@@ -14,6 +14,7 @@ from graphc.passes.fold_constants import fold_node
 from graphc.passes.rewrite import (Build, Pattern, Uses, computed, constant, op, pattern_rules,
                                    remade, rewrite, scalar, value, zero)
 from graphc.program import Program
+from graphc.registry import OpNames
 
 COMMUTATIVE = ("add", "multiply", "maximum", "minimum", "equal", "not_equal")
 MIRRORED = {"less": "greater", "greater": "less", "less_equal": "greater_equal",
@@ -60,9 +61,33 @@ def _fold_transpose(side: int) -> Build:
 
 
 def _same_shape(m: dict[str, Tensor], node: Node, uses: Uses) -> Tensor | None:
-    """sum_to / broadcast_like / reshape_like of x to x's own, fully known, shape: x."""
+    """sum_to / broadcast_like / reshape_like of x to a shape x provably has: x."""
     x = m["x"]
-    return x if shapes.is_fully_defined(x.shape) and x.type == node.types[0] else None
+    return x if uses.shapes.equal(x, node.outputs[0]) else None
+
+
+def _filled(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
+    """fill_like(x) where x's shape is known: a fill (which then folds, if small)."""
+    shape, dtype = m["x"].shape, node.attrs["dtype"]
+    if not shapes.is_fully_defined(shape):
+        return None
+    return remade(node, "fill", (), {"shape": shape, "dtype": dtype,
+                                     "value": dtype.np.type(node.attrs["value"])})
+
+
+def _without_broadcast(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
+    """An elementwise op reading broadcast_like(s, like) reads s itself where another input
+    provably has the result's shape: numpy's broadcasting does the rest, with no copy."""
+    inputs = list(node.inputs)
+    for i, t in enumerate(inputs):
+        # (size-1 dims inserted in front are what broadcasting assumes; elsewhere they are not)
+        if t.node.op != "broadcast_like" or \
+                sorted(t.node.attrs["axes"]) != list(range(len(t.node.attrs["axes"]))):
+            continue
+        if any(uses.shapes.equal(o, node.outputs[0]) for j, o in enumerate(inputs) if j != i):
+            inputs[i] = t.node.inputs[0]
+            return remade(node, node.op, tuple(inputs), node.attrs)
+    return None
 
 
 def _transposed(side: int) -> Pattern:
@@ -92,8 +117,11 @@ RULES: list[tuple[Pattern, Build]] = [
     # a transpose feeding a matmul becomes its transpose flag
     (_transposed(0), _fold_transpose(0)),
     (_transposed(1), _fold_transpose(1)),
-    # shape adjustments between tensors whose shapes are known to be equal disappear
+    # shape adjustments between tensors whose shapes are provably equal disappear
+    # (passes/symbolic.py), and so do broadcasts that elementwise broadcasting makes
     (op(("sum_to", "broadcast_like", "reshape_like"), value("x"), value()), _same_shape),
+    (op(OpNames(lambda d: d.elementwise)), _without_broadcast),
+    (op("fill_like", value("x")), _filled),
 ]
 
 canonicalize_node = pattern_rules(RULES)

@@ -21,6 +21,7 @@ from typing import Any
 
 from graphc.graph import Node, Tensor, toposort
 from graphc.ops.core import known_zero, scalar_value
+from graphc.passes.symbolic import SymbolicShapes
 from graphc.program import Program
 
 
@@ -33,6 +34,7 @@ class Uses:
         self.fed = frozenset(program.feeds)
         self.kept = set(program.fetches) | self.fed
         self.original: dict[Tensor, Tensor] = {}  # rewritten tensor -> the tensor it replaced
+        self.shapes = SymbolicShapes()  # which tensors provably have one shape
 
     def constant(self, t: Tensor) -> Any:
         """t's value if t is a constant the run does not feed, else None: a fed constant
@@ -117,9 +119,9 @@ class Pattern:
 def op(ops: str | Collection[str], *operands: Pattern, bind: str | None = None,
        commutative: bool = False, test: Callable[[Tensor, Uses], bool] | None = None
        ) -> Pattern:
-    """A pattern for a tensor one of `ops` makes from `operands`."""
+    """A pattern for a tensor one of `ops` makes from `operands` (from any, if none given)."""
     names = (ops,) if isinstance(ops, str) else tuple(ops)
-    return Pattern(names, operands, bind, commutative, test)
+    return Pattern(names, operands or None, bind, commutative, test)
 
 
 def value(bind: str | None = None, test: Callable[[Tensor, Uses], bool] | None = None

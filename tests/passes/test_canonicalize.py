@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc.ops.shape import sum_to
+from graphc.ops.shape import broadcast_like, sum_to
 from graphc.passes.pipeline import build_program
 
 rng = np.random.default_rng(0)
@@ -74,15 +74,32 @@ def test_transposes_become_matmul_flags_over_two_sweeps():
                                                           "a", "b")
 
 
-def test_same_shape_adjustments_disappear_only_when_the_shapes_are_known():
+def canonical(t, names):
+    return form(build_program([t], feeds=list(names), until="canonicalize").fetches[0], names)
+
+
+def test_same_shape_adjustments_disappear_where_the_shapes_are_provably_equal():
     x = gc.placeholder(gc.float64, (2, 3))
-    known = sum_to(x * 2.0, x)
-    assert form(build_program([known], feeds=[x], until="canonicalize").fetches[0],
-                {x: "x"}) == ("multiply", "x", 2.0)
-    unknown = gc.placeholder(gc.float64, (None, 3))
-    kept = sum_to(unknown * 2.0, unknown)  # (None, 3) and (None, 3) may differ
-    assert form(build_program([kept], feeds=[unknown], until="canonicalize").fetches[0],
-                {unknown: "u"})[0] == "sum_to"
+    assert canonical(sum_to(x * 2.0, x), {x: "x"}) == ("multiply", "x", 2.0)
+    # one placeholder's batch dimension is one symbol, through elementwise ops and matmuls
+    a = gc.placeholder(gc.float64, (None, 3))
+    w = gc.placeholder(gc.float64, (3, 3))
+    assert canonical(sum_to(gc.exp(a) * 2.0, a @ w), {a: "a", w: "w"}) == \
+        ("multiply", ("exp", "a"), 2.0)
+    # two placeholders' batch dimensions may differ (or one may be 1 and broadcast)
+    b = gc.placeholder(gc.float64, (None, 3))
+    assert canonical(sum_to(a - b, a), {a: "a", b: "b"})[0] == "sum_to"
+
+
+def test_a_broadcast_that_broadcasting_would_do_disappears():
+    a = gc.placeholder(gc.float64, (None, 3))
+    ones = gc.ones_like(gc.reduce_sum(a))  # a scalar of a known shape: a constant 1
+    g = broadcast_like(ones, a, axes=(0, 1)) * (a * 2.0)
+    assert canonical(g, {a: "a"}) == ("multiply", "a", 2.0)
+    b = gc.placeholder(gc.float64, (None, 3))
+    widened = broadcast_like(ones, a, axes=(0, 1)) * b  # b's batch may be 1: kept
+    assert canonical(widened, {a: "a", b: "b"})[0] == "multiply" and \
+        canonical(widened, {a: "a", b: "b"})[1][0] == "broadcast_like"
 
 
 def test_fed_and_ordered_values_are_left_alone():

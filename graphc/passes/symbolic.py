@@ -1,0 +1,106 @@
+"""Symbolic dimensions: every unknown (None) dimension is a symbol that flows through the
+shape rules, so two tensors whose static shapes both read (None, 10) are known to have one
+shape when their first dimension is the same symbol (say, both the batch of placeholder
+x), and rewrites may drop the sum_to / broadcast_like between them.
+
+A dimension is an int (its size) or a symbol: a tuple naming where it was born (the node,
+its output, the dimension). Everything here is a proof: where a rule cannot say, the
+dimension gets a fresh symbol, equal to nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphc.graph import Node, Tensor
+from graphc.registry import OPS
+
+Dim = int | tuple[Any, ...]
+Dims = tuple[Dim, ...] | None  # None: the rank is unknown
+
+SAME_AS_INPUT = {"fill_like", "identity", "stop_gradient", "check_numerics"}
+LIKE_INPUT = {"sum_to", "broadcast_like", "reshape_like"}  # the shape of input 1
+PRODUCTS = {"matmul", "matmul_add", "matmul_epilogue"}
+REDUCTIONS = {"reduce_sum", "reduce_mean", "reduce_max"}
+
+
+class SymbolicShapes:
+    """The symbolic shape of each tensor, computed on demand and remembered."""
+
+    def __init__(self) -> None:
+        self._dims: dict[Tensor, Dims] = {}
+
+    def __call__(self, t: Tensor) -> Dims:
+        stack = [t]
+        while stack:  # inputs first, without recursion (programs may be deep)
+            top = stack[-1]
+            if top in self._dims:
+                stack.pop()
+                continue
+            missing = [i for i in top.node.inputs if i not in self._dims]
+            if missing:
+                stack += missing
+                continue
+            stack.pop()
+            self._dims[top] = _dims_of(top, [self._dims[i] for i in top.node.inputs])
+        return self._dims[t]
+
+    def equal(self, a: Tensor, b: Tensor) -> bool:
+        """Whether a and b provably have one shape at run time."""
+        dims = self(a)
+        return dims is not None and dims == self(b)
+
+
+def _dims_of(t: Tensor, inputs: list[Dims]) -> Dims:
+    node = t.node
+    static = node.types[t.index].shape
+    if static is None:
+        return None
+    rule = _rule(node, inputs) if all(d is not None for d in inputs) else None
+    if rule is None or len(rule) != len(static):
+        rule = tuple((node, t.index, d) for d in range(len(static)))  # fresh symbols
+    # a size the static shape knows wins: it is the same fact, stated plainly
+    return tuple(d if d is not None else r for d, r in zip(static, rule))
+
+
+def _rule(node: Node, inputs: list[Any]) -> tuple[Dim, ...] | None:
+    op, attrs = node.op, node.attrs
+    if op in SAME_AS_INPUT:
+        return inputs[0]
+    if op in LIKE_INPUT:
+        return inputs[1]
+    if OPS[op].elementwise:
+        return _broadcast(node, inputs)
+    if op in PRODUCTS and len(inputs[0]) == 2 and len(inputs[1]) == 2:
+        a, b = inputs[0], inputs[1]
+        return (a[1] if attrs["transpose_a"] else a[0], b[0] if attrs["transpose_b"] else b[1])
+    if op == "transpose":
+        perm = attrs["perm"]
+        order = range(len(inputs[0]))[::-1] if perm is None else perm
+        return tuple(inputs[0][p] for p in order)
+    if op in REDUCTIONS:
+        axes = range(len(inputs[0])) if attrs["axis"] is None else attrs["axis"]
+        if attrs["keepdims"]:
+            return tuple(1 if i in axes else d for i, d in enumerate(inputs[0]))
+        return tuple(d for i, d in enumerate(inputs[0]) if i not in axes)
+    return None
+
+
+def _broadcast(node: Node, inputs: list[tuple[Dim, ...]]) -> tuple[Dim, ...]:
+    """numpy's rule: dims aligned on the right; a 1 stretches. A known size k > 1 wins over
+    a symbol (the symbol is k or 1, or the run fails); one symbol throughout stays itself;
+    different symbols give a fresh one."""
+    rank = max((len(d) for d in inputs), default=0)
+    out: list[Dim] = []
+    for i in range(-rank, 0):
+        dims = {d[i] for d in inputs if len(d) >= -i} - {1}
+        sizes = {d for d in dims if isinstance(d, int)}
+        if not dims:
+            out.append(1)
+        elif len(dims) == 1:
+            out.append(dims.pop())
+        elif sizes:
+            out.append(sizes.pop())
+        else:
+            out.append((node, 0, rank + i))
+    return tuple(out)
