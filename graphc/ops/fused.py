@@ -24,30 +24,36 @@ def _matmul_then(types: Any, attrs: Any, extra: str) -> TensorType:
 
 def _matmul_add_infer(types: Any, attrs: Any) -> TensorType:
     out = _matmul_then(types, attrs, "accumulator")
-    if types[3].shape not in (None, ()):
-        raise ValueError(f"the scale must be a scalar, got shape {shapes.fmt(types[3].shape)}")
+    for name, t in (("scale", types[3]), ("beta", types[4])):
+        if t.shape not in (None, ()):
+            raise ValueError(f"the {name} must be a scalar, got shape {shapes.fmt(t.shape)}")
     return out
 
 
 def _matmul_add_grad(op: GradOp, g: Any) -> Any:
-    a, b, c, scale = op.inputs
+    a, b, c, scale, beta = op.inputs
     g_scaled = -g if op.attrs["subtract"] else g
     product = matmul(a, b, op.attrs["transpose_a"], op.attrs["transpose_b"]) \
         if op.wants[3] else None
     return (*_matmul_grad(op._replace(inputs=(a, b), wants=op.wants[:2]), g_scaled * scale),
-            sum_to(g, c) if op.wants[2] else None,
-            reduce_sum(g_scaled * product) if product is not None else None)
+            sum_to(g * beta, c) if op.wants[2] else None,
+            reduce_sum(g_scaled * product) if product is not None else None,
+            reduce_sum(g * c) if op.wants[4] else None)
 
 
-def _matmul_add_ref(a: Any, b: Any, c: Any, scale: Any, transpose_a: bool, transpose_b: bool,
-                    subtract: bool) -> Any:
+def _matmul_add_ref(a: Any, b: Any, c: Any, scale: Any, beta: Any, transpose_a: bool,
+                    transpose_b: bool, subtract: bool) -> Any:
     product = scale * _matmul_ref(a, b, transpose_a, transpose_b)
-    return c - product if subtract else c + product
+    kept = c if beta == 1 else beta * c
+    return kept - product if subtract else kept + product
 
 
-# forward y = c + scale * op(a) @ op(b) (c - ... with `subtract`), e.g. the SGD update
-# w - lr * (x^T @ g); a BLAS backend computes it as one gemm with beta = 1.
-# backward: matmul's rule on ±scale*g, dc = g, dscale = ±sum(g * op(a) @ op(b))
+# forward y = beta * c + scale * op(a) @ op(b) (beta * c - ... with `subtract`): the SGD
+# update w - lr * (x^T @ g) (beta 1), weight decay's w * (1 - lr * wd) - lr * (x^T @ g),
+# momentum's mu * v + (x^T @ g); a BLAS backend computes it as one gemm with that beta, into
+# the accumulator itself when the update may be in place.
+# backward: matmul's rule on ±scale*g, dc = beta g, dscale = ±sum(g * op(a) @ op(b)),
+# dbeta = sum(g * c)
 MATMUL_ADD = register(OpDef(
     "matmul_add", _matmul_add_infer, _matmul_add_ref, _matmul_add_grad,
     fused_from=("matmul", "multiply", "add")))

@@ -31,12 +31,19 @@ class SGD(Optimizer):
 
     def update(self, p: Any, g: Any, state: dict[str, Any], step: Any) -> tuple[Any, dict]:
         h = self.hyper
+        if h["weight_decay"] and not h["momentum"]:
+            # p - lr * (g + wd * p), written as one scaled accumulator and one scaled
+            # gradient, which the compiler folds with the gradient's matmul into one gemm
+            return p * (1 - h["lr"] * h["weight_decay"]) - h["lr"] * g, {}
         if h["weight_decay"]:
             g = g + h["weight_decay"] * p
         new_state = {}
         if h["momentum"]:
             b = state["momentum_buffer"]
-            b = on_first_step(step, g, h["momentum"] * b + (1 - h["dampening"]) * g)
+            if h["dampening"]:
+                b = on_first_step(step, g, h["momentum"] * b + (1 - h["dampening"]) * g)
+            else:  # the buffer starts at zero, so the first step's momentum * b + g is g
+                b = h["momentum"] * b + g
             new_state["momentum_buffer"] = b
             g = g + h["momentum"] * b if h["nesterov"] else b
         return p - h["lr"] * g, new_state

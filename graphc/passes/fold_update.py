@@ -1,44 +1,64 @@
-"""Fold a scaled product into the sum that consumes it: c - s * (a @ b) and c + s * (a @ b),
-with s a scalar, become one matmul_add, which BLAS computes as a single gemm into a copy
-of c (beta = 1). An SGD step w - lr * grad_w is the case that matters."""
+"""Fold a matrix product into the sum that consumes it: beta * c ± s * (a @ b), with beta and
+s scalars (or absent: 1), becomes one matmul_add, which BLAS computes as a single gemm into
+c (or a copy of it) with those alpha and beta. The updates that matter: SGD's
+w - lr * grad_w, momentum's mu * v + grad_v, weight decay's w * (1 - lr * wd) - lr * grad_w,
+where each gradient is a matmul."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from graphc import shapes
-from graphc.graph import Node, Tensor
-from graphc.passes.rewrite import Uses, remade, rewrite
+from graphc.graph import Node, Tensor, TensorType
+from graphc.passes.rewrite import Uses, remade, rewrite, user_nodes
 from graphc.program import Program
 
 
-def _scaled_product(t: Tensor, uses: Uses) -> tuple[Node, Tensor] | None:
-    """(the matmul, the scale), if t is scale * matmul(...) used only here."""
+def _scaled(t: Tensor, uses: Uses, wanted: str) -> tuple[Tensor, Tensor | None, Node | None]:
+    """(x, s, the multiply) if t is x * s or s * x, with s a scalar, used only here, and
+    x made by `wanted` (any op if ""); else (t, None, None): t itself, unscaled."""
     node = t.node
-    if node.op != "multiply" or not uses.only_used_by_one_node(t):
-        return None
-    for side in (0, 1):
-        product, scale = node.inputs[side], node.inputs[1 - side]
-        if product.node.op == "matmul" and scale.shape == () and \
-                uses.only_used_by_one_node(product):
-            return product.node, scale
-    return None
+    if node.op == "multiply" and uses.only_used_by_one_node(t):
+        for side in (0, 1):
+            x, s = node.inputs[side], node.inputs[1 - side]
+            if s.shape == () and x.type == t.type and (not wanted or x.node.op == wanted):
+                return x, s, node
+    return t, None, None
+
+
+def _one(dtype: np.dtype, node: Node) -> Tensor:
+    """A constant scalar 1 standing in for an absent scale."""
+    value = np.array(1, dtype)
+    value.setflags(write=False)
+    one = Node("constant", (), {"value": value, "dtype": node.types[0].dtype},
+               (TensorType(node.types[0].dtype, ()),), f"{node.name}/one", node.site,
+               node.graph, (), user_nodes(node))
+    return one.outputs[0]
 
 
 def fold_scaled_product(node: Node, uses: Uses) -> Node | None:
-    if node.op not in ("add", "subtract") or not node.types[0].dtype.is_floating:
+    if node.op not in ("add", "subtract") or not node.types[0].dtype.is_floating or \
+            node.control_inputs:
         return None
     out = node.types[0]
+    # the product, the accumulator and the result must have one known shape: gemm writes
+    # into the accumulator (or a copy of it) and cannot broadcast
+    if not shapes.is_fully_defined(out.shape):
+        return None
     sides = (1,) if node.op == "subtract" else (1, 0)
     for side in sides:
-        accumulator, term = node.inputs[1 - side], node.inputs[side]
-        found = _scaled_product(term, uses)
-        # the product, the accumulator and the result must have one known shape: gemm
-        # writes into a copy of the accumulator and cannot broadcast
-        if found is None or not shapes.is_fully_defined(out.shape) or \
-                accumulator.type != out or found[0].types[0] != out:
+        product, scale, multiply = _scaled(node.inputs[side], uses, "matmul")
+        if product.node.op != "matmul" or not uses.only_used_by_one_node(product) or \
+                product.type != out:
             continue
-        matmul, scale = found
-        return remade(node, "matmul_add", (*matmul.inputs, accumulator, scale),
-                      {**matmul.attrs, "subtract": node.op == "subtract"}, matmul, term.node)
+        accumulator, beta, scaling = _scaled(node.inputs[1 - side], uses, "")
+        if accumulator.type != out:
+            continue
+        scale = _one(out.dtype.np, node) if scale is None else scale
+        beta = _one(out.dtype.np, node) if beta is None else beta
+        absorbed = [n for n in (product.node, multiply, scaling) if n is not None]
+        return remade(node, "matmul_add", (*product.node.inputs, accumulator, scale, beta),
+                      {**product.node.attrs, "subtract": node.op == "subtract"}, *absorbed)
     return None
 
 

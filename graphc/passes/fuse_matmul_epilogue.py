@@ -2,7 +2,8 @@
 elementwise fusion made) becomes one matmul_epilogue op, which applies that expression as
 the product is written. A ReLU, a bias and a ReLU, the ReLU-gradient mask, a momentum
 update: one mechanism for every elementwise tail, as long as the tail reads the product
-once and keeps its shape.
+once and keeps its shape. An update a variable is assigned, which reads that variable, is
+left alone: the backend writes it into the variable's own memory instead.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ from graphc.passes.rewrite import Uses, remade, rewrite
 from graphc.program import Program
 
 
-def fuse_into_matmul(node: Node, uses: Uses) -> Node | None:
+def fuse_into_matmul(node: Node, uses: Uses, assigned: frozenset[str] = frozenset()
+                     ) -> Node | None:
     if not fusable(node) or node.control_inputs:
         return None
+    if node.name in assigned and any(t.node.op == "variable" and t.type == node.types[0]
+                                     for t in node.inputs):
+        return None  # an update of a variable: a backend may write it into the variable
     expression, inputs = as_expression(node)
     for i, t in enumerate(inputs):
         product = t.node
@@ -34,4 +39,6 @@ def fuse_into_matmul(node: Node, uses: Uses) -> Node | None:
 
 
 def fuse_matmul_epilogue(program: Program) -> Program:
-    return rewrite(program, [fuse_into_matmul])
+    assigned = frozenset(t.node.name for n in program.schedule if n.op == "assign"
+                         for t in n.inputs)
+    return rewrite(program, [lambda node, uses: fuse_into_matmul(node, uses, assigned)])

@@ -67,7 +67,7 @@ for t, dt in ((FLOATS[name], np.dtype(name)) for name in chosen):
             for tb in (False, True):
                 m = t[:, ::1]
                 ptx(linalg.matmul_kernel(epilogue, ta, tb, dt), m, m, m, t[::1], int64, int64,
-                    t[::1])
+                    t[::1], t[::1])
     for kind in (reduce.SUM, reduce.MAX, reduce.MEAN):
         for make in (reduce._per_thread_kernel, reduce._per_block_kernel):
             ptx(make(kind), t[::1], int64[::1], int64[::1], t[::1], float64)

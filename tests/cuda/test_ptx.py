@@ -35,4 +35,9 @@ def test_every_kernel_compiles_to_ptx_for_an_h100():
         found = re.search(r"compiled (\d+) kernels to PTX for compute capability \(9, 0\)", out)
         assert found, out
         counts.append(int(found.group(1)))
-    assert counts == [98, 98]  # every kernel graphc generates, in each element type
+    # every kernel graphc generates, the same in each element type: at least the flat and
+    # the strided loop of each elementwise op's template, besides the matmul, reduction,
+    # random and constant kernels
+    from graphc.ops.elementwise import SCALAR
+
+    assert counts[0] == counts[1] and counts[0] > 2 * len(SCALAR), counts

@@ -150,14 +150,14 @@ CASES = [
                    lambda a, b, m, z: np.where(m > z, a.T.dot(b), z), transpose_a=True),
     _epilogue_case("momentum", [normal(3, 4), normal(5, 4), normal(3, 5), np.array(0.9)],
                    lambda a, b, v, mu: v * mu + a.dot(b.T), transpose_b=True),
-    Case("matmul_add", lambda a, b, c, s: apply(MATMUL_ADD, a, b, c, s, transpose_a=True,
-                                                transpose_b=False, subtract=True),
-         [normal(4, 3), normal(4, 5), normal(3, 5), np.array(0.7)],
-         lambda a, b, c, s: c - s * a.T.dot(b)),
-    Case("matmul_add", lambda a, b, c, s: apply(MATMUL_ADD, a, b, c, s, transpose_a=False,
-                                                transpose_b=True, subtract=False),
-         [normal(3, 4), normal(5, 4), normal(3, 5), np.array(-1.5)],
-         lambda a, b, c, s: c + s * a.dot(b.T), id="matmul_add-plus"),
+    Case("matmul_add", lambda a, b, c, s, beta: apply(
+        MATMUL_ADD, a, b, c, s, beta, transpose_a=True, transpose_b=False, subtract=True),
+         [normal(4, 3), normal(4, 5), normal(3, 5), np.array(0.7), np.array(1.0)],
+         lambda a, b, c, s, beta: beta * c - s * a.T.dot(b)),
+    Case("matmul_add", lambda a, b, c, s, beta: apply(
+        MATMUL_ADD, a, b, c, s, beta, transpose_a=False, transpose_b=True, subtract=False),
+         [normal(3, 4), normal(5, 4), normal(3, 5), np.array(-1.5), np.array(0.9)],
+         lambda a, b, c, s, beta: beta * c + s * a.dot(b.T), id="matmul_add-momentum"),
     Case("fused_elementwise", lambda a, b, c: apply(
         FUSED_ELEMENTWISE, a, b, c, expression=_fused_example(a.dtype.name)),
          [normal(3, 4), normal(4), normal(3, 1)],

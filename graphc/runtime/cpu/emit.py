@@ -303,8 +303,9 @@ def _matmul_epilogue(e: Emit) -> str:
 def _matmul(e: Emit) -> str:
     flags = f"{flag(e.attrs['transpose_a'])}, {flag(e.attrs['transpose_b'])}"
     args = list(e.args)
-    if e.node.op == "matmul_add":  # the scale becomes gemm's alpha
+    if e.node.op == "matmul_add":  # the scale and beta become gemm's alpha and beta
         args[3] = f"{'-' if e.attrs['subtract'] else ''}K.scalar({args[3]})"
+        args[4] = f"K.scalar({args[4]})"
         flags += f", {e.in_place}"
     else:
         flags += f", {e.space}"

@@ -165,14 +165,14 @@ def matmul_loops(a, b, transpose_a, transpose_b, space, slot):  # type: ignore[n
 
 
 @_kernel
-def matmul_add(a, b, c, scale, transpose_a, transpose_b, in_place):  # type: ignore[no-untyped-def]
-    """c + scale * op(a) @ op(b) as one gemm with beta = 1: an SGD update needs no
+def matmul_add(a, b, c, scale, beta, transpose_a, transpose_b, in_place):  # type: ignore[no-untyped-def]
+    """beta * c + scale * op(a) @ op(b) as one gemm: an SGD or momentum update needs no
     temporary for the gradient and no second pass over the weights. In place, gemm
     accumulates into c itself; otherwise into a copy of c."""
     if _product_shape(a, b, transpose_a, transpose_b) != c.shape:
         raise ValueError("matmul_add: the product's shape differs from the accumulator's")
     out = c if in_place else c.copy()
-    gemm(a, b, out, transpose_a, transpose_b, scale, 1.0)
+    gemm(a, b, out, transpose_a, transpose_b, scale, beta)
     return out
 
 

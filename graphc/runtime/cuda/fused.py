@@ -22,4 +22,5 @@ def _matmul_epilogue(call: Call) -> list[Any]:
 @kernel("matmul_add")
 def _matmul_add(call: Call) -> list[Any]:
     epilogue = "subtract" if call.attrs["subtract"] else "add"
-    return [*launch_matmul(call, epilogue, extra=call.args[2], scale=call.args[3])]
+    return [*launch_matmul(call, epilogue, extra=call.args[2], scale=call.args[3],
+                           beta=call.args[4])]

@@ -2,7 +2,7 @@
 
 Each block computes a TILE x TILE tile of the product, staging TILE-wide slabs of both
 operands in shared memory; a transposed operand is read along its rows, so loads stay
-coalesced either way. matmul_add's epilogue, c + scale * product, is applied as each
+coalesced either way. matmul_add's epilogue, beta * c + scale * product, is applied as each
 element is written; matmul_epilogue's expression runs as a generated elementwise kernel
 over the product (runtime/cuda/fused.py).
 """
@@ -32,7 +32,7 @@ def matmul_kernel(epilogue: str, ta: bool, tb: bool, dtype: np.dtype) -> Any:
     epi = EPILOGUES.index(epilogue)
 
     @cuda.jit
-    def product(a, b, out, extra, er, ec, scale):
+    def product(a, b, out, extra, er, ec, scale, beta):
         sa = cuda.shared.array((tile, tile), element)
         sb = cuda.shared.array((tile, tile), element)
         tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
@@ -63,9 +63,9 @@ def matmul_kernel(epilogue: str, ta: bool, tb: bool, dtype: np.dtype) -> Any:
             if epi == 0:
                 out[row, col] = acc
             elif epi == 1:
-                out[row, col] = e + scale[0] * acc
+                out[row, col] = beta[0] * e + scale[0] * acc
             else:
-                out[row, col] = e - scale[0] * acc
+                out[row, col] = beta[0] * e - scale[0] * acc
 
     return product
 
@@ -76,7 +76,8 @@ def _placeholder(dtype: np.dtype) -> Any:
     return device.to_device(np.zeros(1, dtype))
 
 
-def launch_matmul(call: Call, epilogue: str, extra: Any = None, scale: Any = None) -> list[Any]:
+def launch_matmul(call: Call, epilogue: str, extra: Any = None, scale: Any = None,
+                  beta: Any = None) -> list[Any]:
     a, b = call.args[0], call.args[1]
     out = call.out()
     m, n = out.shape
@@ -87,9 +88,10 @@ def launch_matmul(call: Call, epilogue: str, extra: Any = None, scale: Any = Non
         er, ec = strides_for(tuple(extra.shape), (m, n))
         extra = device.flat(extra)
     scale = _placeholder(dtype) if scale is None else device.flat(scale)
+    beta = _placeholder(dtype) if beta is None else device.flat(beta)
     fn = matmul_kernel(epilogue, call.attrs["transpose_a"], call.attrs["transpose_b"], dtype)
     tile = device.TILE
-    fn[(-(-n // tile) or 1, -(-m // tile) or 1), (tile, tile)](a, b, out, extra, er, ec, scale)
+    fn[(-(-n // tile) or 1, -(-m // tile) or 1), (tile, tile)](a, b, out, extra, er, ec, scale, beta)
     return [out]
 
 
