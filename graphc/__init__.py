@@ -33,6 +33,7 @@ def _compile_function(fg: _Any) -> _Any:
 _flow.install(_compile_function, gradients)
 
 from graphc import nn, optim, viz  # noqa: E402 - they build on everything above
+from graphc import summary  # noqa: E402, F401 - gc.summary (TensorBoard event files)
 
 __version__ = "0.1.0"
 
