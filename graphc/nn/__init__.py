@@ -1,8 +1,28 @@
-"""Neural-network modules that work on eager tensors and in graphs alike (gc.nn)."""
+"""Neural-network modules that work on eager tensors and in graphs alike (gc.nn), and
+TensorFlow 1's tf.nn functions beside them (gc.nn.softmax_cross_entropy_with_logits...)."""
 
 from graphc.nn import functional
 from graphc.nn.layers import Linear, MSELoss, ReLU, Sequential
 from graphc.nn.module import Module
 from graphc.nn.parameter import Parameter
+from graphc.nn.tf_functions import (
+    bias_add,
+    dropout,
+    l2_loss,
+    log_softmax,
+    relu,
+    sigmoid,
+    sigmoid_cross_entropy_with_logits,
+    softmax,
+    softmax_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits_v2,
+    softplus,
+    sparse_softmax_cross_entropy_with_logits,
+    tanh,
+)
 
-__all__ = ["Linear", "MSELoss", "Module", "Parameter", "ReLU", "Sequential", "functional"]
+__all__ = ["Linear", "MSELoss", "Module", "Parameter", "ReLU", "Sequential", "bias_add",
+           "dropout", "functional", "l2_loss", "log_softmax", "relu",
+           "sigmoid", "sigmoid_cross_entropy_with_logits", "softmax",
+           "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
+           "softplus", "sparse_softmax_cross_entropy_with_logits", "tanh"]

@@ -1,0 +1,435 @@
+"""TensorFlow 1's `tf.nn` functions (gc.nn.softmax, gc.nn.softmax_cross_entropy_with_logits...).
+
+Each is a composition of graphc's own ops, so it runs natively on every backend, has its
+gradient from the ops' gradient rules, and works on graph and eager tensors alike. The
+numerically delicate pieces are written once here and shared with gc.nn.functional's
+PyTorch-style losses:
+
+- softmax and log_softmax subtract the maximum over the axis first (held by stop_gradient:
+  the result does not depend on the shift, so neither does its gradient), so logits of
+  +-1000 give exact probabilities and finite log-probabilities;
+- softplus, log(1 + e^x), is TensorFlow's max(x, 0) + log1p(e^-|x|), with log1p computed to
+  full precision (graphc has no log1p op; see _log1p);
+- class labels become one-hot rows by comparing them with the class indices 0..C-1 (a
+  constant of the static class count C), as graphc has no one_hot or gather op.
+
+Losses are per example, as in TensorFlow (reduce them with gc.reduce_mean).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from graphc.dtypes import as_dtype
+from graphc.graph import Tensor
+from graphc.ops import core
+from graphc.ops.elementwise import abs as _abs
+from graphc.ops.elementwise import (
+    cast,
+    equal,
+    exp,
+    greater_equal,
+    less,
+    log,
+    multiply,
+    negative,
+    square,
+    where,
+)
+from graphc.ops.elementwise import relu as _relu
+from graphc.ops.elementwise import sigmoid as _sigmoid
+from graphc.ops.elementwise import tanh as _tanh
+from graphc.ops.random import random_uniform
+from graphc.ops.reduce import reduce_max, reduce_sum
+from graphc.ops.shape import reshape, stop_gradient, transpose
+
+__all__ = [
+    "bias_add", "dropout", "l2_loss", "log_softmax", "relu", "sigmoid",
+    "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits",
+    "softmax_cross_entropy_with_logits_v2", "softplus", "sparse_softmax_cross_entropy_with_logits",
+    "tanh",
+]
+
+
+# -- helpers ------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _scope(name: str | None, default: str, *values: Any) -> Iterator[None]:
+    """Graph mode: the ops built inside sit in the name scope `name` (else `default`), in
+    the graph of `values`. Eager mode: nothing."""
+    if core.is_eager(*values):
+        yield
+        return
+    graph = core._graph_of(values)
+    with graph.as_default(), graph.name_scope(name or default):
+        yield
+
+
+def _shape(x: Any) -> tuple[Any, ...] | None:
+    """x's static shape (None where unknown), for tensors, eager tensors and arrays."""
+    if isinstance(x, Tensor):
+        return x.shape
+    shape = getattr(x, "shape", None)
+    return tuple(shape) if shape is not None else np.shape(x)
+
+
+def _dtype(x: Any) -> Any:
+    dtype = getattr(x, "dtype", None)
+    return as_dtype(dtype) if dtype is not None else as_dtype(np.asarray(x).dtype)
+
+
+def _like(value: np.ndarray, like: Any) -> Any:
+    """A constant for an op with `like`: an array in graphs; in eager mode a tensor on
+    `like`'s device (a host array of more than 0 dims cannot meet a device tensor)."""
+    if core.is_eager(like) and getattr(like, "device", "cpu") != "cpu":
+        from graphc.eager import creation
+
+        return creation.tensor(value, dtype=value.dtype, device=like.device)
+    return value
+
+
+def _labels_for(labels: Any, like: Any) -> Any:
+    """Class labels given as a list or array, as a tensor of their own integer dtype: an
+    eager tensor (on like's device) when `like` is one, else a constant in like's graph."""
+    if _is_tensor(labels):
+        return labels
+    array = np.asarray(labels)
+    if core.is_eager(like):
+        from graphc.eager import creation
+
+        return creation.tensor(array, device=getattr(like, "device", "cpu"))
+    return core.convert_to_tensor(array, None, core._graph_of((like,)), "labels")
+
+
+def _named_only(function: str, args: tuple[Any, ...], labels: Any, logits: Any) -> None:
+    """TensorFlow's rule for its cross-entropy functions: labels and logits by name only."""
+    if args:
+        raise ValueError(f"Only call `{function}` with named arguments (labels=..., "
+                         f"logits=..., ...); got {len(args)} positional argument"
+                         f"{'s' if len(args) > 1 else ''}")
+    if labels is None or logits is None:
+        raise ValueError(f"{function}: both labels and logits must be provided")
+
+
+def _axis(axis: int, rank: int | None, function: str) -> int:
+    """axis as a non-negative int (the rank must be known)."""
+    if rank is None:
+        raise ValueError(f"{function}: the rank of logits must be known when the graph is "
+                         "built")
+    if not -rank <= axis < rank:
+        raise ValueError(f"{function}: axis {axis} is out of range for rank {rank}")
+    return axis % rank
+
+
+def _log1p(u: Any) -> Any:
+    """log(1 + u) to full precision for u > -1, with the gradient 1 / (1 + u).
+
+    The value is Kahan's: with w = 1 + u rounded, log(w) * u / (w - 1) (u itself where
+    w == 1), which is exact to a few ulps where log(1 + u) loses u's low digits. Its
+    gradient, differentiated as written, would cancel badly, so the gradient is taken from
+    plain log(w) (exact: d log(w)/du = 1/w) and the correction is held by stop_gradient.
+    """
+    w = u + 1
+    plain = log(w)
+    ones = equal(w, 1)
+    kahan = where(ones, u, plain * u / where(ones, 1, w - 1))
+    return plain + stop_gradient(kahan - plain)
+
+
+def _select_nonnegative(x: Any) -> tuple[Any, Any]:
+    """(max(x, 0), -|x|) written as TensorFlow writes them, with where on x >= 0, so the
+    gradient at exactly 0 is the one-sided limit's average that makes softplus' gradient
+    there 1/2 (relu and abs would give 0 for both)."""
+    nonnegative = greater_equal(x, 0)
+    return where(nonnegative, x, 0), where(nonnegative, -x, x)
+
+
+def _one_hot(labels: Any, depth: int, dtype: Any, axis: int, valid: Any = None) -> Any:
+    """labels (integers) as one-hot vectors of `depth` along `axis` of the result (whose
+    rank is labels' + 1): 1 where the label equals the class index, else 0 (so a label
+    outside 0..depth-1 gives a row of zeros). `valid`, a bool tensor shaped like labels,
+    zeroes the rows where it is false. Built as classes (depth, 1, ..., 1) == labels, which
+    puts the classes first, then moved to `axis` with one transpose."""
+    shape = _shape(labels)
+    if shape is None:
+        raise ValueError("the rank of the labels must be known when the graph is built")
+    rank = len(shape)
+    classes = np.arange(depth, dtype=_dtype(labels).np).reshape((depth,) + (1,) * rank)
+    hot = equal(_like(classes, labels), labels)
+    hot = cast(hot, dtype)
+    if valid is not None:
+        hot = hot * cast(valid, dtype)
+    if axis == 0:
+        return hot
+    perm = list(range(1, rank + 1))
+    perm.insert(axis, 0)
+    return transpose(hot, perm)
+
+
+def _class_count(logits: Any, axis: int, function: str) -> int:
+    """The static size of logits' class axis; a ValueError if it is not known."""
+    shape = _shape(logits)
+    if shape is None or shape[axis] is None:
+        raise ValueError(f"{function}: the number of classes (logits' dimension {axis}) must "
+                         f"be known when the graph is built; logits have shape "
+                         f"{_fmt(shape)}. Give the placeholder or reshape a static class "
+                         "dimension, e.g. shape=(None, 10)")
+    return int(shape[axis])
+
+
+def _fmt(shape: tuple[Any, ...] | None) -> str:
+    if shape is None:
+        return "<unknown>"
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + \
+        ("," if len(shape) == 1 else "") + ")"
+
+
+# -- activations ---------------------------------------------------------------------------
+def relu(features: Any, name: str | None = None) -> Any:
+    """max(features, 0), elementwise (graphc's relu op; its gradient at 0 is 0)."""
+    return _relu(features, name=name)
+
+
+def sigmoid(x: Any, name: str | None = None) -> Any:
+    """1 / (1 + exp(-x)), elementwise (graphc's sigmoid op)."""
+    return _sigmoid(x, name=name)
+
+
+def tanh(x: Any, name: str | None = None) -> Any:
+    """Hyperbolic tangent, elementwise (graphc's tanh op)."""
+    return _tanh(x, name=name)
+
+
+def softplus(features: Any, name: str | None = None) -> Any:
+    """log(1 + exp(features)), computed as max(x, 0) + log1p(exp(-|x|)): no overflow for
+    large x, full precision for very negative x."""
+    with _scope(name, "softplus", features):
+        positive_part, minus_abs = _select_nonnegative(features)
+        return positive_part + _log1p(exp(minus_abs))
+
+
+def softmax(logits: Any, axis: int = -1, name: str | None = None) -> Any:
+    """exp(logits) / sum(exp(logits)) over `axis`, with the maximum subtracted first."""
+    with _scope(name, "softmax", logits):
+        e = exp(_shifted(logits, axis, "softmax"))
+        return e / reduce_sum(e, axis, keepdims=True)
+
+
+def log_softmax(logits: Any, axis: int = -1, name: str | None = None) -> Any:
+    """logits - log(sum(exp(logits))) over `axis`, computed as z - log(sum(exp(z))) with
+    z = logits - max(logits): finite for logits of any size."""
+    with _scope(name, "log_softmax", logits):
+        z = _shifted(logits, axis, "log_softmax")
+        return z - log(reduce_sum(exp(z), axis, keepdims=True))
+
+
+def _shifted(logits: Any, axis: int, function: str) -> Any:
+    """logits minus their maximum over axis (held constant for gradients)."""
+    shape = _shape(logits)
+    _axis(axis, None if shape is None else len(shape), function)
+    return logits - stop_gradient(reduce_max(logits, axis, keepdims=True))
+
+
+# -- losses --------------------------------------------------------------------------------
+def softmax_cross_entropy_with_logits_v2(*args: Any, labels: Any = None, logits: Any = None,
+                                         axis: int = -1, name: str | None = None,
+                                         dim: int | None = None) -> Any:
+    """-sum(labels * log_softmax(logits)) over `axis`: one loss per example (logits' shape
+    without `axis`). Gradients flow into both labels and logits. labels and logits are
+    keyword-only, as in TensorFlow; `dim` is TensorFlow 1's old name for `axis`."""
+    function = "softmax_cross_entropy_with_logits_v2"
+    _named_only(function, args, labels, logits)
+    with _scope(name, function, labels, logits):
+        return _softmax_cross_entropy(labels, logits, axis if dim is None else dim, function)
+
+
+def softmax_cross_entropy_with_logits(*args: Any, labels: Any = None, logits: Any = None,
+                                      axis: int = -1, name: str | None = None,
+                                      dim: int | None = None) -> Any:
+    """TensorFlow 1's (deprecated there) softmax cross entropy: as the _v2 function, but no
+    gradient flows into labels (they pass through stop_gradient)."""
+    function = "softmax_cross_entropy_with_logits"
+    _named_only(function, args, labels, logits)
+    with _scope(name, function, labels, logits):
+        held = stop_gradient(labels) if _is_tensor(labels) else labels
+        return _softmax_cross_entropy(held, logits,
+                                      axis if dim is None else dim, function)
+
+
+def _softmax_cross_entropy(labels: Any, logits: Any, axis: int, function: str) -> Any:
+    """-sum(labels * log_softmax(logits, axis), axis); the one definition of softmax cross
+    entropy with dense labels (gc.nn.functional.cross_entropy with probabilities uses it)."""
+    shape, label_shape = _shape(logits), _shape(labels)
+    rank = None if shape is None else len(shape)
+    axis = _axis(axis, rank, function)
+    if shape is not None and label_shape is not None and len(label_shape) == rank and \
+            any(a is not None and b is not None and a != b for a, b in zip(label_shape, shape)):
+        raise ValueError(f"{function}: labels and logits must have the same shape; labels "
+                         f"have shape {_fmt(label_shape)} and logits {_fmt(shape)}")
+    return negative(reduce_sum(multiply(log_softmax(logits, axis), labels), axis))
+
+
+def sparse_softmax_cross_entropy_with_logits(*args: Any, labels: Any = None,
+                                             logits: Any = None,
+                                             name: str | None = None) -> Any:
+    """-log_softmax(logits)[..., labels]: softmax cross entropy with integer class labels
+    (shape: logits' without the last axis; values 0..C-1, C = logits.shape[-1], which must
+    be known when the graph is built). One loss per example; no gradient for labels. A label
+    outside 0..C-1 gives a loss of 0 (TensorFlow raises on CPU and gives NaN on GPU)."""
+    function = "sparse_softmax_cross_entropy_with_logits"
+    _named_only(function, args, labels, logits)
+    shape, label_shape = _shape(logits), _shape(labels)
+    if shape is None or not shape:
+        raise ValueError(f"{function}: logits must have a known rank of at least 1; got "
+                         f"shape {_fmt(shape)}")
+    if not _dtype(labels).is_integer:
+        raise TypeError(f"{function}: labels must be integer class indices (int32 or "
+                        f"int64), not {_dtype(labels).name}")
+    if label_shape is None or (len(label_shape) != len(shape) - 1 or any(
+            a is not None and b is not None and a != b for a, b in zip(label_shape, shape))):
+        raise ValueError(f"{function}: labels must have the shape of logits without the "
+                         f"last dimension; labels have shape {_fmt(label_shape)} and logits "
+                         f"{_fmt(shape)}")
+    with _scope(name, function, labels, logits):
+        return negative(_pick(log_softmax(logits, -1), labels, len(shape) - 1, function))
+
+
+def _pick(values: Any, labels: Any, axis: int, function: str, valid: Any = None) -> Any:
+    """values[..., labels[...], ...] along `axis` (summed away), by one-hot selection."""
+    labels = _labels_for(labels, values)
+    depth = _class_count(values, axis, function)
+    hot = _one_hot(labels, depth, _dtype(values), axis, valid)
+    return reduce_sum(hot * values, axis)
+
+
+def sigmoid_cross_entropy_with_logits(*args: Any, labels: Any = None, logits: Any = None,
+                                      name: str | None = None) -> Any:
+    """Elementwise -z log(sigmoid(x)) - (1 - z) log(1 - sigmoid(x)) for labels z and
+    logits x, as TensorFlow computes it: max(x, 0) - x z + log1p(exp(-|x|)), which is
+    finite for any x. Same shape as logits; gradients flow into both."""
+    function = "sigmoid_cross_entropy_with_logits"
+    _named_only(function, args, labels, logits)
+    shape, label_shape = _shape(logits), _shape(labels)
+    if shape is not None and label_shape is not None and not _compatible(label_shape, shape):
+        raise ValueError(f"{function}: labels and logits must have the same shape; labels "
+                         f"have shape {_fmt(label_shape)} and logits {_fmt(shape)}")
+    with _scope(name, function, labels, logits):
+        return softplus(logits) - multiply(logits, labels)
+
+
+def _compatible(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
+def l2_loss(t: Any, name: str | None = None) -> Any:
+    """sum(t ** 2) / 2, a scalar."""
+    with _scope(name, "l2_loss", t):
+        return reduce_sum(square(t)) / 2
+
+
+# -- layers --------------------------------------------------------------------------------
+def bias_add(value: Any, bias: Any, data_format: str | None = None,
+             name: str | None = None) -> Any:
+    """value + bias, bias a vector added along the channel axis: the last one (data_format
+    None or "N...C", e.g. "NHWC"), or axis 1 ("NC...", e.g. "NCHW")."""
+    shape, bias_shape = _shape(value), _shape(bias)
+    if bias_shape is not None and len(bias_shape) != 1:
+        raise ValueError(f"bias_add: bias must be a vector, got shape {_fmt(bias_shape)}")
+    channels_first = data_format is not None and data_format.startswith("NC")
+    if data_format is not None and not (channels_first or data_format.endswith("C")):
+        raise ValueError(f"bias_add: data_format must be like 'NHWC' or 'NCHW', not "
+                         f"{data_format!r}")
+    if shape is not None and len(shape) < (2 if channels_first else 1):
+        raise ValueError(f"bias_add: value must have rank at least "
+                         f"{2 if channels_first else 1}, got shape {_fmt(shape)}")
+    axis = 1 if channels_first else -1
+    if shape is not None and bias_shape is not None and shape[axis] is not None and \
+            bias_shape[0] is not None and shape[axis] != bias_shape[0]:
+        raise ValueError(f"bias_add: bias has {bias_shape[0]} elements but value's channel "
+                         f"dimension ({axis}) has {shape[axis]}; value has shape "
+                         f"{_fmt(shape)}")
+    with _scope(name, "bias_add", value, bias):
+        if channels_first and len(shape) > 2:  # type: ignore[arg-type]
+            bias = reshape(bias, (-1,) + (1,) * (len(shape) - 2))  # type: ignore[arg-type]
+        return value + bias
+
+
+def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | None = None,
+            name: str | None = None, rate: Any = None) -> Any:
+    """Keep each element with probability keep_prob (TensorFlow 1) = 1 - rate (TensorFlow
+    2), scaled by 1 / keep_prob; zero the others. Give one of keep_prob and rate, a number
+    or a scalar tensor (a placeholder fed 1.0 at evaluation time is TF1's idiom).
+    noise_shape, broadcastable to x's shape, shares one draw along its 1-dims.
+
+    In graphs the mask is drawn anew on every run, by random_uniform with op seed `seed`;
+    its shape (noise_shape, else x's) must be fully known when the graph is built (graphc
+    has no random op of a run-time shape yet). On eager tensors it is drawn at once, from
+    graphc.eager's generator (ge.manual_seed), or from `seed` when given."""
+    if (keep_prob is None) == (rate is None):
+        raise ValueError("dropout: give exactly one of keep_prob (TensorFlow 1) and rate "
+                         "(TensorFlow 2)")
+    dtype = _dtype(x)
+    if not dtype.is_floating:
+        raise TypeError(f"dropout: x must be floating point, not {dtype.name}")
+    for label, p in (("keep_prob", keep_prob), ("rate", rate)):
+        if p is not None and not _is_tensor(p):
+            bounds_ok = 0 < float(p) <= 1 if label == "keep_prob" else 0 <= float(p) < 1
+            if not bounds_ok:
+                interval = "(0, 1]" if label == "keep_prob" else "[0, 1)"
+                raise ValueError(f"dropout: {label} must be in {interval}, got {p}")
+    shape = _shape(noise_shape) if _is_tensor(noise_shape) else (
+        tuple(noise_shape) if noise_shape is not None else _shape(x))
+    if shape is None or any(d is None for d in shape):
+        raise ValueError(f"dropout: the mask's shape (noise_shape, else x's: {_fmt(shape)}) "
+                         "must be fully known when the graph is built: graphc has no random "
+                         "op of a run-time shape yet. Give a static shape, e.g. a "
+                         "placeholder with a fixed batch size")
+    with _scope(name, "dropout", x, keep_prob, rate):
+        keep = _as(keep_prob, dtype) if keep_prob is not None else 1 - _as(rate, dtype)
+        drop = 1 - keep if keep_prob is not None else _as(rate, dtype)
+        draw = _uniform(tuple(int(d) for d in shape), dtype, seed, x)
+        return where(greater_equal(draw, drop), x / keep, 0)
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, Tensor) or core.is_eager(value)
+
+
+def _as(p: Any, dtype: Any) -> Any:
+    """keep_prob or rate in x's dtype: a Python float, or a tensor cast to it."""
+    if not _is_tensor(p):
+        return float(p)
+    return p if _dtype(p) == dtype else cast(p, dtype)
+
+
+def _uniform(shape: tuple[int, ...], dtype: Any, seed: int | None, like: Any) -> Any:
+    """Uniform draws on [0, 1): a random_uniform node in graphs, values now in eager mode."""
+    if not core.is_eager(like):
+        return random_uniform(shape, 0.0, 1.0, dtype, seed)
+    from graphc.eager import creation
+
+    if seed is None:
+        return creation.rand(*shape, dtype=dtype, device=like.device)
+    values = np.random.default_rng(seed).random(shape).astype(dtype.np)
+    return creation.tensor(values, dtype=dtype, device=like.device)
+
+
+# -- reductions ----------------------------------------------------------------------------
+def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                     name: str | None = None) -> Any:
+    """log(sum(exp(x))) over `axis` (an int, a tuple, or None for all), computed as
+    m + log(sum(exp(x - m))) with m the maximum (0 where it is infinite, so a slice of
+    -inf gives -inf, as in TensorFlow). TensorFlow's tf.reduce_logsumexp, a top-level
+    function there (not in tf.nn): kept here until graphc's top level exports it."""
+    with _scope(name, "reduce_logsumexp", input_tensor):
+        raw = reduce_max(input_tensor, axis, keepdims=True)
+        shift = stop_gradient(where(less(_abs(raw), np.inf), raw, 0))
+        total = log(reduce_sum(exp(input_tensor - shift), axis, keepdims=keepdims))
+        if not keepdims:
+            raw = reduce_max(input_tensor, axis, keepdims=False)
+            shift = stop_gradient(where(less(_abs(raw), np.inf), raw, 0))
+        return total + shift
+
