@@ -11,6 +11,7 @@ Run: python benchmarks/spellings.py [--repeats 100] [--dtype float32]
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import os
 from collections.abc import Callable
@@ -63,6 +64,12 @@ def spelled_step(relu: str, loss_name: str, update: str, dtype: str,
     return lambda: sess.run(fetches, feeds)
 
 
+def numpy_step(x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray
+               ) -> Callable[[], object]:
+    """The hand-written numpy step, training its own copies of the weights."""
+    return functools.partial(demo.numpy_step, x, y, w1, w2, LEARNING_RATE)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=100)
@@ -76,11 +83,10 @@ def main() -> None:
         w1 = rng.standard_normal((d_in, hidden)).astype(dtype)
         w2 = rng.standard_normal((hidden, d_out)).astype(dtype)
         steps: dict[str, Callable[[], object]] = {
-            f"{r} | {l} | {u}": spelled_step(r, l, u, dtype, x, y, w1, w2)
-            for r, l, u in itertools.product(RELU, LOSS, UPDATE)}
-        nw1, nw2 = w1.copy(), w2.copy()
-        steps["numpy"] = lambda: demo.numpy_step(x, y, nw1, nw2, LEARNING_RATE)
-        steps["blas floor"] = lambda: matmuls_only(x, y, w1, w2)
+            f"{relu} | {loss} | {update}": spelled_step(relu, loss, update, dtype, x, y, w1, w2)
+            for relu, loss, update in itertools.product(RELU, LOSS, UPDATE)}
+        steps["numpy"] = numpy_step(x, y, w1.copy(), w2.copy())
+        steps["blas floor"] = functools.partial(matmuls_only, x, y, w1, w2)
         med = interleaved_medians(steps, args.repeats)
         print(f"\nseed step {demo.SEED_DIMS} {dtype}: median ms of {args.repeats} "
               "interleaved steps")

@@ -9,6 +9,7 @@ from graphc.errors import FailedPreconditionError, GraphcError, InvalidArgumentE
 from graphc.graph import (Graph, Node, Tensor, control_dependencies, get_default_graph,
                           name_scope, reset_default_graph)
 from graphc.ops import *  # noqa: F403 - the op functions are the public API
+from graphc.ops.elementwise import *  # noqa: F403 - (named here too, for type checkers)
 from graphc.ops import __all__ as _ops_all
 from graphc.ops import flow as _flow
 from graphc.passes.autodiff import gradients

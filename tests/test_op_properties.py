@@ -117,3 +117,10 @@ def test_float_only_kernels_leave_integer_results_to_the_reference():
                 assert OPS[node.op].float_kernels_only
                 assert node.types[0] == TensorType(dtype, (None,))
                 assert can_emit(node) is native, (node.op, dtype)
+
+
+def test_every_elementwise_op_has_its_function_exported():
+    from graphc.ops import elementwise
+
+    assert elementwise.__all__ == sorted(SCALAR_OPS := set(elementwise.SCALAR))
+    assert all(callable(getattr(gc, name)) for name in SCALAR_OPS)

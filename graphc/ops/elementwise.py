@@ -14,6 +14,7 @@ from graphc.dtypes import bool as bool_
 from graphc.dtypes import float64 as float64_
 from graphc.graph import Tensor, TensorType
 from graphc.ops.core import apply, known_zero, scalar_value
+from graphc.ops.expression import walk
 from graphc.ops.shape import sum_to
 from graphc.registry import GradOp, OpDef, register
 
@@ -65,7 +66,7 @@ def scalar_statements(expression: tuple[Any, ...], names: Sequence[str],
                       convert: Callable[[str, np.dtype], str],
                       spell: Callable[[str, np.dtype, str], str] = lambda op, dtype, t: t,
                       ) -> tuple[list[str], str]:
-    """An expression tree of elementwise ops (see ops/fused.py) as Python statements on one
+    """An expression of elementwise ops (see ops/expression.py) as Python statements on one
     element: `t0 = ...`, `t1 = ...`, one per op, each value converted to the op's dtype by
     `convert(code, dtype)`; input i is read as names[i]. Returns the statements and the
     name holding the result. `spell(op, dtype, template)` lets a backend write a template
@@ -73,18 +74,14 @@ def scalar_statements(expression: tuple[Any, ...], names: Sequence[str],
     template names it."""
     lines: list[str] = []
 
-    def visit(node: tuple[Any, ...]) -> str:
-        if node[0] == "input":
-            return names[node[1]]
-        op, dtype_name, *operands = node
-        args = [visit(operand) for operand in operands]
+    def statement(op: str, dtype_name: str, args: list[str]) -> str:
         dtype = as_dtype(dtype_name).np  # (a checked name: never the attribute's text)
         code = spell(op, dtype, SCALAR[op]).format(
             *args, zero=f"np.{dtype.name}(0)", one=f"np.{dtype.name}(1)")
         lines.append(f"t{len(lines)} = {convert(code, dtype)}")
         return f"t{len(lines) - 1}"
 
-    result = visit(expression)
+    result = walk(expression, lambda i: names[i], statement)
     return lines, result
 
 
@@ -248,10 +245,12 @@ POW = _binary("pow", np.power, lambda op, g: _each(
     lambda: g * op.outputs[0] * where(op.inputs[0] > 0,
                                       log(where(op.inputs[0] > 0, op.inputs[0], 1)), 0)),
     "power({0}, {1})")
+
+
 def _maximum_grad(op: GradOp, g: Any) -> Any:
     a, b = op.inputs
     y = op.outputs[0]
-    grads = []
+    grads: list[Any] = []
     for side, (x, other) in enumerate(((a, b), (b, a))):
         if not op.wants[side]:
             grads.append(None)
@@ -400,5 +399,10 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
     return apply(CAST, x, name=name, dtype=as_dtype(dtype))
 
 
-# the op functions graphc exports: one per elementwise op, named as the op
-__all__ = sorted(name for name in SCALAR if name in globals())
+# the op functions graphc exports: one per elementwise op, named as the op (a literal list,
+# so type checkers see the names; tests/test_op_properties.py checks it is complete)
+__all__ = [
+    "abs", "add", "cast", "cos", "divide", "equal", "exp", "greater", "greater_equal", "less",
+    "less_equal", "log", "maximum", "minimum", "multiply", "negative", "not_equal", "pow",
+    "relu", "sigmoid", "sign", "sin", "sqrt", "square", "subtract", "tanh", "where",
+]

@@ -7,6 +7,7 @@ from typing import Any
 
 from graphc import shapes
 from graphc.graph import TensorType
+from graphc.ops.expression import Expression, walk
 from graphc.ops.linalg import _matmul_grad, _matmul_infer, _matmul_ref, matmul
 from graphc.ops.reduce import reduce_sum
 from graphc.ops.shape import sum_to
@@ -59,24 +60,15 @@ MATMUL_ADD = register(OpDef(
     fused_from=("matmul", "multiply", "add")))
 
 
-# An elementwise expression: ("input", i) is the fused op's input i; (op, dtype, *operands)
-# applies the elementwise op `op` (whose result has dtype `dtype`) to sub-expressions.
-Expression = tuple[Any, ...]
-
-
 def evaluate_expression(expression: Expression, inputs: tuple[Any, ...]) -> Any:
     """The expression's value with each op's numpy reference."""
-    if expression[0] == "input":
-        return inputs[expression[1]]
-    op, _, *operands = expression
-    return OPS[op].reference(*(evaluate_expression(e, inputs) for e in operands))  # type: ignore[misc]
+    return walk(expression, inputs.__getitem__,
+                lambda op, dtype, values: OPS[op].reference(*values))  # type: ignore[misc]
 
 
 def _expression_type(expression: Expression, types: Any) -> TensorType:
-    if expression[0] == "input":
-        return types[expression[1]]
-    op, _, *operands = expression
-    return OPS[op].infer([_expression_type(e, types) for e in operands], {})  # type: ignore[return-value]
+    return walk(expression, types.__getitem__,
+                lambda op, dtype, operands: OPS[op].infer(operands, {}))
 
 
 # forward y = the expression of elementwise ops, computed in one pass with no temporaries

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 from types import MappingProxyType
-from collections.abc import Callable
 from typing import Any
 
 from graphc.graph import Node, Tensor
+from graphc.ops.expression import inputs_of, map_inputs
 from graphc.passes.rewrite import Uses, rewrite, user_nodes
 from graphc.program import Program
 from graphc.registry import OPS
@@ -31,15 +31,6 @@ def as_expression(node: Node) -> tuple[tuple[Any, ...], tuple[Tensor, ...]]:
         return node.attrs["expression"], node.inputs
     operands = tuple(("input", i) for i in range(len(node.inputs)))
     return (node.op, node.types[0].dtype.name, *operands), node.inputs
-
-
-def map_inputs(expression: tuple[Any, ...], leaf: Callable[[int], tuple[Any, ...]]
-                ) -> tuple[Any, ...]:
-    """The expression with each ("input", i) replaced by leaf(i)."""
-    if expression[0] == "input":
-        return leaf(expression[1])
-    op, dtype, *operands = expression
-    return (op, dtype, *(map_inputs(e, leaf) for e in operands))
 
 
 def _shifted(expression: tuple[Any, ...], offset: int) -> tuple[Any, ...]:
@@ -75,12 +66,6 @@ def fuse_into_consumer(node: Node, uses: Uses) -> Node | None:
             expression, lambda j: ("input", renumber[j]))}),
         control_inputs=sum((n.control_inputs for n in (*absorbed, node)), ()),
         origin=sum((user_nodes(n) for n in (*absorbed, node)), ()))
-
-
-def inputs_of(expression: tuple[Any, ...]) -> list[int]:
-    if expression[0] == "input":
-        return [expression[1]]
-    return [i for e in expression[2:] for i in inputs_of(e)]
 
 
 def fuse_elementwise(program: Program) -> Program:

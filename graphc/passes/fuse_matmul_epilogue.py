@@ -9,7 +9,8 @@ left alone: the backend writes it into the variable's own memory instead.
 from __future__ import annotations
 
 from graphc.graph import Node
-from graphc.passes.fuse_elementwise import as_expression, fusable, map_inputs
+from graphc.ops.expression import map_inputs
+from graphc.passes.fuse_elementwise import as_expression, fusable
 from graphc.passes.rewrite import Uses, remade, rewrite
 from graphc.program import Program
 
@@ -30,11 +31,9 @@ def fuse_into_matmul(node: Node, uses: Uses, assigned: frozenset[str] = frozense
         # the product becomes input 0; the other inputs follow the matmul's two operands
         others = [j for j in range(len(inputs)) if j != i]
         order = {i: 0, **{j: k + 1 for k, j in enumerate(others)}}
-        return remade(node, "matmul_epilogue",
-                      (*product.inputs, *(inputs[j] for j in others)),
-                      {**product.attrs,
-                       "expression": map_inputs(expression, lambda j: ("input", order[j]))},
-                      product)
+        renumbered = map_inputs(expression, lambda j: ("input", order[j]))  # noqa: B023
+        return remade(node, "matmul_epilogue", (*product.inputs, *(inputs[j] for j in others)),
+                      {**product.attrs, "expression": renumbered}, product)
     return None
 
 

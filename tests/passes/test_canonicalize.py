@@ -41,7 +41,7 @@ RULES = [
     ("x ** 1", lambda x, y: x ** 1.0 + y, ("add", "x", "y")),
     ("0 + x", lambda x, y: (0.0 + x) * y, ("multiply", "x", "y")),
     ("x - 0", lambda x, y: (x - 0.0) * y, ("multiply", "x", "y")),
-    ("--x", lambda x, y: -(-x) * y, ("multiply", "x", "y")),
+    ("--x", lambda x, y: gc.negative(gc.negative(x)) * y, ("multiply", "x", "y")),
     ("a - (-b)", lambda x, y: x - (-y), ("add", "x", "y")),
     ("a + (-b)", lambda x, y: x + (-y), ("subtract", "x", "y")),
     ("(-b) + a", lambda x, y: (-y) + x, ("subtract", "x", "y")),

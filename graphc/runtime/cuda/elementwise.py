@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np
 from numba import cuda
 
 from graphc.ops import elementwise as ops
+from graphc.ops.expression import input_count
 from graphc.runtime.cpu.kernels import power_by_squaring
 from graphc.runtime.cuda import device
 from graphc.runtime.cuda.table import Call, kernel
@@ -65,15 +65,8 @@ def scalar_code(expression: tuple[Any, ...]) -> str:
     """The scalar code of an expression tree over x0, x1, ... (see ops/fused.py): a body,
     statements on lines of their own, then the line of the value."""
     lines, result = ops.scalar_statements(
-        expression, [f"x{i}" for i in range(_inputs(expression))], _convert, _spell)
+        expression, [f"x{i}" for i in range(input_count(expression))], _convert, _spell)
     return "\n".join([*lines, result])
-
-
-def _inputs(expression: tuple[Any, ...]) -> int:
-    """How many inputs an expression reads (one more than its highest input index)."""
-    if expression[0] == "input":
-        return operator.index(expression[1]) + 1  # (checked: the attr may come from a file)
-    return max((_inputs(e) for e in expression[2:]), default=0)
 
 
 def _source(body: str, n_inputs: int, rank: int, flat: bool) -> str:

@@ -91,7 +91,8 @@ def launch_matmul(call: Call, epilogue: str, extra: Any = None, scale: Any = Non
     beta = _placeholder(dtype) if beta is None else device.flat(beta)
     fn = matmul_kernel(epilogue, call.attrs["transpose_a"], call.attrs["transpose_b"], dtype)
     tile = device.TILE
-    fn[(-(-n // tile) or 1, -(-m // tile) or 1), (tile, tile)](a, b, out, extra, er, ec, scale, beta)
+    grid = (-(-n // tile) or 1, -(-m // tile) or 1)
+    fn[grid, (tile, tile)](a, b, out, extra, er, ec, scale, beta)
     return [out]
 
 
