@@ -262,35 +262,11 @@ def reduce_columns(x, kind, space, slot):  # type: ignore[no-untyped-def]
 @_kernel
 def _sum_into(x, out, target):  # type: ignore[no-untyped-def]
     """Add every element of x into out (shaped `target`, size-1 dims broadcast), x's extra
-    leading dims summed away."""
+    leading dims summed away: the general case, one element at a time in x's order."""
     xc = np.ascontiguousarray(x)
     flat_x = xc.ravel()
     flat_out = out.ravel()
     rank, lead = len(target), xc.ndim - len(target)
-    ones = 0  # target's leading 1s
-    while ones < rank and target[ones] == 1:
-        ones += 1
-    trailing = True  # after its leading 1s, target is x's last dims (a bias gradient)
-    for k in range(ones, rank):
-        trailing = trailing and target[k] == xc.shape[lead + k]
-    if trailing:  # add x into out row by row
-        width = flat_out.size
-        for start in range(0, flat_x.size, max(width, 1)):
-            for j in range(width):
-                flat_out[j] += flat_x[start + j]
-        return
-    kept = 0  # target is x's first dims, then 1s (a keepdims sum over the last axes)
-    while lead == 0 and kept < rank and target[kept] == xc.shape[kept]:
-        kept += 1
-    leading = lead == 0
-    for k in range(kept, rank):
-        leading = leading and target[k] == 1
-    if leading:  # each block of x's last dims adds into one element
-        block = flat_x.size // max(flat_out.size, 1)
-        for r in range(flat_out.size):
-            for j in range(block):
-                flat_out[r] += flat_x[r * block + j]
-        return
     strides = np.zeros(xc.ndim, np.int64)
     step = 1
     for k in range(rank - 1, -1, -1):
@@ -320,7 +296,32 @@ def sum_to(x, target, space, slot):  # type: ignore[no-untyped-def]
 
 @_kernel
 def sum_to_lower_rank(x, target, space, slot):  # type: ignore[no-untyped-def]
-    """x summed down to the shape `target` (of x's rank or lower)."""
+    """x summed down to the shape `target` (of x's rank or lower). The two common cases
+    are reductions of a matrix view of x, in float64 like reduce_sum's: target is x's last
+    dims (a bias gradient: the leading rows summed, column by column), or x's first dims
+    with 1s after (each row summed)."""
+    size = 1
+    for d in target:
+        size *= d
+    xc = np.ascontiguousarray(x)
+    lead = xc.ndim - len(target)
+    ones = 0  # target's leading 1s
+    while ones < len(target) and target[ones] == 1:
+        ones += 1
+    trailing = True
+    for k in range(ones, len(target)):
+        trailing = trailing and target[k] == xc.shape[lead + k]
+    kept = 0
+    while lead == 0 and kept < len(target) and target[kept] == xc.shape[kept]:
+        kept += 1
+    leading = lead == 0
+    for k in range(kept, len(target)):
+        leading = leading and target[k] == 1
+    if size and trailing:
+        return reduce_columns(xc.reshape((xc.size // size, size)), 0, space, slot) \
+            .reshape(target)
+    if size and leading:
+        return reduce_rows(xc.reshape((size, xc.size // size)), 0, space, slot).reshape(target)
     out = scratch(space, slot, target, x.dtype)
     out[...] = 0
     _sum_into(x, out, target)
