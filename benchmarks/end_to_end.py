@@ -103,8 +103,10 @@ def main() -> None:
         folder = Path(tmp)
         (folder / "graphc_prog.py").write_text(GRAPHC_PROGRAM)
         (folder / "numpy_prog.py").write_text(NUMPY_PROGRAM)
+        # as a user runs it: Python keeps its bytecode caches (some sandboxes switch them
+        # off, which makes every import compile every module it loads)
         base = {k: v for k, v in os.environ.items()
-                if k not in ("GRAPHC_COMPILE", "NUMBA_DISABLE_JIT")}
+                if k not in ("GRAPHC_COMPILE", "NUMBA_DISABLE_JIT", "PYTHONDONTWRITEBYTECODE")}
         if args.blas_threads:
             base["OPENBLAS_NUM_THREADS"] = str(args.blas_threads)
         warm = dict(base, GRAPHC_CACHE_DIR=str(folder / "warm"),
