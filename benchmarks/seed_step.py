@@ -53,13 +53,16 @@ def graphc_step(dims, dtype, backend, x, y, lr, callable_=False):
     return lambda: sess.run([g["loss"], g["train"]], feeds)
 
 
-def setup(dims, dtype, lr):
+def seed_data(dims, dtype):
+    """x, y, w1, w2 of the step's shapes: standard normal, the same in every benchmark."""
     n, d_in, hidden, d_out = dims
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((n, d_in)).astype(dtype)
-    y = rng.standard_normal((n, d_out)).astype(dtype)
-    w1 = rng.standard_normal((d_in, hidden)).astype(dtype)
-    w2 = rng.standard_normal((hidden, d_out)).astype(dtype)
+    return tuple(rng.standard_normal(shape).astype(dtype)
+                 for shape in ((n, d_in), (n, d_out), (d_in, hidden), (hidden, d_out)))
+
+
+def setup(dims, dtype, lr):
+    x, y, w1, w2 = seed_data(dims, dtype)
     steps: dict[str, Callable[[], object]] = {
         "graphc numba": graphc_step(dims, dtype, "numba", x, y, lr),
         "  callable": graphc_step(dims, dtype, "numba", x, y, lr, callable_=True),

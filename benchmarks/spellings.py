@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 
 import numpy as np
-from seed_step import matmuls_only
+from seed_step import matmuls_only, seed_data
 from timing import interleaved_medians
 
 import graphc as gc
@@ -76,12 +76,7 @@ def main() -> None:
     p.add_argument("--dtype", action="append", choices=("float32", "float64"))
     args = p.parse_args()
     for dtype in args.dtype or ["float32", "float64"]:
-        n, d_in, hidden, d_out = demo.SEED_DIMS
-        rng = np.random.default_rng(0)
-        x = rng.standard_normal((n, d_in)).astype(dtype)
-        y = rng.standard_normal((n, d_out)).astype(dtype)
-        w1 = rng.standard_normal((d_in, hidden)).astype(dtype)
-        w2 = rng.standard_normal((hidden, d_out)).astype(dtype)
+        x, y, w1, w2 = seed_data(demo.SEED_DIMS, dtype)
         steps: dict[str, Callable[[], object]] = {
             f"{relu} | {loss} | {update}": spelled_step(relu, loss, update, dtype, x, y, w1, w2)
             for relu, loss, update in itertools.product(RELU, LOSS, UPDATE)}
