@@ -27,7 +27,7 @@ def _scaled(t: Tensor, uses: Uses, wanted: str) -> tuple[Tensor, Tensor | None, 
 
 
 def _one(dtype: np.dtype, node: Node) -> Tensor:
-    """A constant scalar 1 standing in for an absent scale."""
+    """A constant scalar 1 standing in for an absent scale or beta."""
     value = np.array(1, dtype)
     value.setflags(write=False)
     one = Node("constant", (), {"value": value, "dtype": node.types[0].dtype},
@@ -36,7 +36,7 @@ def _one(dtype: np.dtype, node: Node) -> Tensor:
     return one.outputs[0]
 
 
-def fold_scaled_product(node: Node, uses: Uses) -> Node | None:
+def fold_scaled_product(node: Node, uses: Uses, ones: dict[np.dtype, Tensor]) -> Node | None:
     if node.op not in ("add", "subtract") or not node.types[0].dtype.is_floating or \
             node.control_inputs:
         return None
@@ -54,8 +54,10 @@ def fold_scaled_product(node: Node, uses: Uses) -> Node | None:
         accumulator, beta, scaling = _scaled(node.inputs[1 - side], uses, "")
         if accumulator.type != out:
             continue
-        scale = _one(out.dtype.np, node) if scale is None else scale
-        beta = _one(out.dtype.np, node) if beta is None else beta
+        if scale is None or beta is None:  # one constant 1 per dtype serves every update
+            one = ones.setdefault(out.dtype.np, _one(out.dtype.np, node))
+            scale = one if scale is None else scale
+            beta = one if beta is None else beta
         absorbed = [n for n in (product.node, multiply, scaling) if n is not None]
         return remade(node, "matmul_add", (*product.node.inputs, accumulator, scale, beta),
                       {**product.node.attrs, "subtract": node.op == "subtract"}, *absorbed)
@@ -63,4 +65,5 @@ def fold_scaled_product(node: Node, uses: Uses) -> Node | None:
 
 
 def fold_update(program: Program) -> Program:
-    return rewrite(program, [fold_scaled_product])
+    ones: dict[np.dtype, Tensor] = {}
+    return rewrite(program, [lambda node, uses: fold_scaled_product(node, uses, ones)])
