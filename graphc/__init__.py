@@ -19,8 +19,10 @@ from graphc.runtime.interpreter import Interpreter as _Interpreter
 from graphc.saver import Saver
 from graphc.serialize import export_graph, import_graph
 from graphc.session import Session
+from graphc.session import InteractiveSession
 from graphc.variables import (Variable, global_variables, global_variables_initializer,
                               trainable_variables, variables_initializer)
+from graphc.variables import assign, assign_add, assign_sub
 
 
 def _compile_function(fg: _Any) -> _Any:
@@ -35,6 +37,7 @@ _flow.install(_compile_function, gradients)
 
 from graphc import nn, optim, viz  # noqa: E402 - they build on everything above
 from graphc import summary  # noqa: E402, F401 - gc.summary (TensorBoard event files)
+from graphc import train  # noqa: E402 - gc.train (TensorFlow 1's optimizers, global step)
 
 __version__ = "0.1.0"
 
@@ -46,3 +49,4 @@ __all__ = [
     "nn", "optim", "reset_default_graph", "test", "trainable_variables", "variables_initializer",
     "viz", *_ops_all,
 ]
+__all__ += ["InteractiveSession", "assign", "assign_add", "assign_sub", "train"]

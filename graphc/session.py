@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,6 +28,9 @@ Fetch = Tensor | Node
 
 class Session:
     """Runs parts of a graph. Variables get values per session; use as a context manager.
+
+    Inside `with Session() as sess:` (or `with sess.as_default():`) it is the default session
+    of this thread, which `tensor.eval()` and `op.run()` use, as in TensorFlow 1.
 
     Thread safety: several threads may call run() at once. A run reads the variables as they
     were when it started; runs that assign variables (or draw random numbers) are serialized,
@@ -231,10 +235,22 @@ class Session:
             finally:
                 self._gate.leave_exclusive()
 
+    @contextlib.contextmanager
+    def as_default(self) -> Iterator[Session]:
+        """Make this the default session (of this thread) inside the block, for
+        `tensor.eval()` and `op.run()`; the session stays open after it."""
+        _default_sessions().append(self)
+        try:
+            yield self
+        finally:
+            _leave_default(self)
+
     def __enter__(self) -> Session:
+        _default_sessions().append(self)  # the default session inside the block
         return self
 
     def __exit__(self, *exc: object) -> None:
+        _leave_default(self)
         self.close()
 
     # -- helpers ---------------------------------------------------------------------------
@@ -291,6 +307,91 @@ class Session:
         if isinstance(target, Node):
             raise TypeError(f"cannot feed operation '{target.name}': it has no value")
         return target
+
+
+class InteractiveSession(Session):
+    """A Session that makes itself the default session (of the thread that creates it) until
+    it is closed, for interactive use: `sess = gc.InteractiveSession()`, then `t.eval()` and
+    `op.run()` (TensorFlow 1's InteractiveSession)."""
+
+    def __init__(self, graph: Graph | None = None, backend: str | None = None,
+                 check_numerics: bool = False, optimize: bool = True,
+                 disabled_passes: Iterable[str] = (), device: str | None = None) -> None:
+        super().__init__(graph, backend, check_numerics, optimize, disabled_passes, device)
+        _default_sessions().append(self)
+
+    def close(self) -> None:
+        """Close the session, and stop it being the default session."""
+        _leave_default(self)
+        super().close()
+
+
+_sessions = threading.local()
+
+
+def _default_sessions() -> list[Session]:
+    """This thread's stack of default sessions, innermost last."""
+    if not hasattr(_sessions, "stack"):
+        _sessions.stack = []
+    return _sessions.stack
+
+
+def _leave_default(session: Session) -> None:
+    """Take `session`'s innermost entry off the stack (an InteractiveSession closed while an
+    inner one is open need not be on top)."""
+    stack = _default_sessions()
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i] is session:
+            del stack[i]
+            return
+
+
+def get_default_session() -> Session | None:
+    """The innermost session made default on this thread (by `with Session() as sess:`,
+    `with sess.as_default():` or an open InteractiveSession); None if there is none."""
+    stack = _default_sessions()
+    return stack[-1] if stack else None
+
+
+def _session_for(target: Tensor | Node, session: Session | None, what: str) -> Session:
+    """The session that evaluates `target`: the given one, else the default one."""
+    if session is None:
+        session = get_default_session()
+        if session is None:
+            if what == "eval":
+                raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
+                                 "registered. Use `with sess.as_default()` or pass an explicit "
+                                 "session to `eval(session=sess)`")
+            raise ValueError("Cannot execute operation using `run()`: No default session is "
+                             "registered. Use `with sess.as_default():` or pass an explicit "
+                             "session to `run(session=sess)`")
+    if target.graph is not session.graph:
+        kind = "evaluate tensor" if what == "eval" else "execute operation"
+        raise ValueError(f"Cannot use the given session to {kind}: the "
+                         f"{'tensor' if what == 'eval' else 'operation'}'s graph is different "
+                         f"from the session's graph. Pass an explicit session to "
+                         f"`{what}(session=sess)`.")
+    return session
+
+
+def _eval(self: Tensor, feed_dict: dict[Any, Any] | None = None,
+          session: Session | None = None) -> Any:
+    """The tensor's value: `session.run(self, feed_dict)`, in the default session unless one
+    is given (TensorFlow 1's Tensor.eval)."""
+    return _session_for(self, session, "eval").run(self, feed_dict)
+
+
+def _run_op(self: Node, feed_dict: dict[Any, Any] | None = None,
+            session: Session | None = None) -> None:
+    """Run the op: `session.run(self, feed_dict)`, in the default session unless one is
+    given (TensorFlow 1's Operation.run)."""
+    _session_for(self, session, "run").run(self, feed_dict)
+
+
+# graph.py, the bottom layer, knows nothing of sessions: Tensor.eval and Node.run are
+# installed from here, as graphc.ops.operators installs the tensor operators
+Tensor.eval = _eval  # type: ignore[attr-defined]
+Node.run = _run_op  # type: ignore[attr-defined]
 
 
 def _backend_for(backend: str | None, device: str | None) -> str | None:

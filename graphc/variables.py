@@ -11,7 +11,8 @@ from graphc.graph import Graph, Node, Tensor, get_default_graph
 from graphc.ops.control import group, no_op
 from graphc.ops.core import convert_to_tensor
 from graphc.ops.elementwise import cast
-from graphc.ops.state import assign, variable_node
+from graphc.ops.state import assign as assign_node
+from graphc.ops.state import variable_node
 from graphc.runtime.arrays import as_storage, is_storage
 
 
@@ -38,7 +39,7 @@ class Variable(Tensor):
             node = variable_node(init.shape, init.dtype, name)
             super().__init__(node, 0)
             self.initial_value = init
-            self.initializer: Node = assign(node, init, name=f"{node.name}/initializer").node
+            self.initializer: Node = assign_node(node, init, name=f"{node.name}/initializer").node
         self.trainable = trainable
         _register(self, graph)
 
@@ -79,19 +80,47 @@ class Variable(Tensor):
 
     def assign(self, value: Any, name: str | None = None) -> Tensor:
         """A tensor holding `value`; running it makes `value` the variable's new value."""
-        return assign(self.node, value, name=name)
+        return assign_node(self.node, value, name=name)
 
     def assign_add(self, delta: Any, name: str | None = None) -> Tensor:
         """Like assign(self + delta)."""
-        return assign(self.node, self + delta, name=name)
+        return assign_node(self.node, self + delta, name=name)
 
     def assign_sub(self, delta: Any, name: str | None = None) -> Tensor:
         """Like assign(self - delta)."""
-        return assign(self.node, self - delta, name=name)
+        return assign_node(self.node, self - delta, name=name)
 
     def __repr__(self) -> str:
         return (f"<gc.Variable '{self.name}' shape={shapes.fmt(self.shape)} "
                 f"dtype={self.dtype.name}>")
+
+
+# TensorFlow 1 spells each assignment both ways, tf.assign(v, x) and v.assign(x): the functions
+# call the methods (use_locking and validate_shape are accepted for TensorFlow's sake; shapes
+# are always checked, and a run's assignments always commit together).
+def assign(ref: Variable, value: Any, validate_shape: Any = None, use_locking: Any = None,
+           name: str | None = None) -> Tensor:
+    """`ref.assign(value)`: a tensor holding `value`; running it makes `value` the new value."""
+    return _variable(ref, "assign").assign(value, name=name)
+
+
+def assign_add(ref: Variable, value: Any, use_locking: Any = None,
+               name: str | None = None) -> Tensor:
+    """`ref.assign_add(value)`: like assign(ref, ref + value)."""
+    return _variable(ref, "assign_add").assign_add(value, name=name)
+
+
+def assign_sub(ref: Variable, value: Any, use_locking: Any = None,
+               name: str | None = None) -> Tensor:
+    """`ref.assign_sub(value)`: like assign(ref, ref - value)."""
+    return _variable(ref, "assign_sub").assign_sub(value, name=name)
+
+
+def _variable(ref: Any, op: str) -> Variable:
+    if not isinstance(ref, Variable):
+        raise TypeError(f"{op}: ref must be a gc.Variable, got {type(ref).__name__}"
+                        + (f" '{ref.name}'" if isinstance(ref, Tensor) else ""))
+    return ref
 
 
 # The graph collection that holds a graph's Variables, in creation order. The list lives on

@@ -1,4 +1,5 @@
-"""Optimizers for nn Parameters: eager step() or a static minimize(loss) op (gc.optim)."""
+"""Optimizers for nn Parameters (eager step() or a static minimize(loss) op) and graph Variables
+(minimize) (gc.optim)."""
 
 from graphc.optim.adam import Adam
 from graphc.optim.optimizer import Optimizer

@@ -8,6 +8,7 @@ from typing import Any
 from graphc.nn.parameter import Parameter
 from graphc.ops.elementwise import sqrt
 from graphc.optim.optimizer import Optimizer
+from graphc.variables import Variable
 
 
 class Adam(Optimizer):
@@ -21,7 +22,7 @@ class Adam(Optimizer):
 
     state_names = ("exp_avg", "exp_avg_sq")
 
-    def __init__(self, params: Iterable[Parameter], lr: float = 1e-3,
+    def __init__(self, params: Iterable[Parameter | Variable], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)

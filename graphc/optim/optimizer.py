@@ -1,5 +1,6 @@
 """Optimizer: one update rule per optimizer, run eagerly by step() or built into a graph by
-minimize(loss)."""
+minimize(loss); and the plumbing that builds an update rule into a graph (state Variables, the
+step count, one assignment per value), which gc.train's TensorFlow optimizers share."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from graphc.dtypes import DType
 from graphc.eager.tape import no_grad
 from graphc.eager.tensor import Tensor
-from graphc.graph import Node
+from graphc.graph import Node, Tensor as GraphTensor
 from graphc.nn.parameter import Parameter
 from graphc.ops.control import group
 from graphc.ops.elementwise import equal, where
@@ -27,20 +29,60 @@ def on_first_step(step: Any, first: Any, otherwise: Any) -> Any:
     return where(equal(step, 1), first, otherwise)
 
 
+# An update rule: (parameter, gradient, state by name, step) -> (the new parameter value, the
+# new state values by name), written with op functions, so that one rule runs eagerly (on eager
+# tensors, `step` an int) and builds graphs (on graph tensors, `step` a scalar tensor)
+UpdateRule = Callable[[Any, Any, dict[str, Any], Any], tuple[Any, dict[str, Any]]]
+
+
+def state_variable(var: Variable, name: str, value: float = 0.0) -> Variable:
+    """A non-trainable Variable shaped like `var`, filled with `value` by its initializer:
+    one buffer of an optimizer's state (a moment, an accumulator) for `var`."""
+    return Variable(np.full(var.shape, value, var.dtype.np), name=name, trainable=False)
+
+
+def step_count(dtype: DType, name: str = "step") -> Variable:
+    """A scalar Variable counting the updates applied (0 before the first): a run that
+    applies one takes step number `count + 1`, which the update rules get, and assigns it."""
+    return Variable(np.array(0, dtype.np), name=name, trainable=False)
+
+
+def update_assignments(grads_and_vars: Iterable[tuple[Any, Variable]], update: UpdateRule,
+                       state_of: Callable[[Variable], dict[str, Variable]],
+                       step: Any = None) -> list[GraphTensor]:
+    """The assignments that apply `update` once to each variable with a gradient (None
+    gradients are skipped): the variable's new value, and each state Variable's
+    (`state_of(var)`, by name) that the rule returns. A run reads every value as it was
+    when the run started, so the rules see the state before this step."""
+    assignments = []
+    for g, var in grads_and_vars:
+        if g is None:
+            continue
+        buffers = state_of(var)
+        new_p, new_state = update(var, g, dict(buffers), step)
+        assignments.append(var.assign(new_p))
+        assignments += [buffers[n].assign(v) for n, v in new_state.items()]
+    return assignments
+
+
 class Optimizer:
     """Base class: subclasses define `state_names` and `update(p, g, state, step)`, which
-    returns the new parameter value and the new state values, written with op functions."""
+    returns the new parameter value and the new state values, written with op functions.
+
+    `params` are nn Parameters (trained eagerly by step() or in a graph by minimize) or
+    graph Variables (gc.Variable, trained by minimize only)."""
 
     state_names: tuple[str, ...] = ()
 
-    def __init__(self, params: Iterable[Parameter], **hyper: Any) -> None:
+    def __init__(self, params: Iterable[Parameter | Variable], **hyper: Any) -> None:
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
         for p in self.params:
-            if not isinstance(p, Parameter):
+            if not isinstance(p, Parameter | Variable):
                 raise TypeError(f"{type(self).__name__} optimizes nn Parameters, got "
-                                f"{type(p).__name__}")
+                                f"{type(p).__name__} (graph Variables, gc.Variable, are "
+                                "accepted too)")
         self.hyper = hyper
         self.state: dict[int, dict[str, Tensor]] = {}
         self.steps = 0
@@ -50,15 +92,23 @@ class Optimizer:
 
     # -- eager -----------------------------------------------------------------------------
     def zero_grad(self) -> None:
-        """Set every parameter's gradient to None."""
+        """Set every parameter's gradient to None (graph Variables have none)."""
         for p in self.params:
-            p.grad = None
+            if isinstance(p, Parameter):
+                p.grad = None
 
     def step(self) -> None:
         """Apply one update to every parameter that has a gradient."""
+        params = []
+        for p in self.params:
+            if not isinstance(p, Parameter):
+                raise TypeError(f"{type(self).__name__}.step() updates nn Parameters eagerly; "
+                                f"graph Variable '{p.node.name}' is trained by the op "
+                                "minimize(loss) returns, run in a Session")
+            params.append(p)
         self.steps += 1
         with no_grad():
-            for p in self.params:
+            for p in params:
                 if p.grad is None:
                     continue
                 state = self.state.get(id(p))
@@ -81,20 +131,27 @@ class Optimizer:
         graph = loss.graph
         label = name or type(self).__name__
         with graph.as_default(), graph.name_scope(label):
-            variables = [p.variable(graph) for p in self.params]
+            variables = [self._variable(p, graph) for p in self.params]
             grads = gradients(loss, variables)
             if process_gradients is not None:
                 grads = list(process_gradients(list(grads)))
-            count = Variable(np.array(0, loss.dtype.np), name="step", trainable=False)
+            count = step_count(loss.dtype)
             step = count + 1
             updates = [count.assign(step)]
-            for var, g in zip(variables, grads):
-                if g is None:
-                    continue
-                buffers = {n: Variable(np.zeros(var.shape, var.dtype.np), trainable=False,
-                                       name=f"{var.node.name.rsplit('/', 1)[-1]}_{n}")
-                           for n in self.state_names}
-                new_p, new_state = self.update(var, g, dict(buffers), step)
-                updates.append(var.assign(new_p))
-                updates += [buffers[n].assign(v) for n, v in new_state.items()]
+            updates += update_assignments(zip(grads, variables), self.update,
+                                          self._state_variables, step)
             return group(updates, name="update")
+
+    def _variable(self, p: Parameter | Variable, graph: Any) -> Variable:
+        """The Variable that `p` is in `graph`: a Parameter's bound Variable, or `p` itself."""
+        if isinstance(p, Parameter):
+            return p.variable(graph)
+        if p.graph is not graph:
+            raise ValueError(f"{type(self).__name__}.minimize: Variable '{p.node.name}' is not "
+                             "in the loss's graph")
+        return p
+
+    def _state_variables(self, var: Variable) -> dict[str, Variable]:
+        """Fresh zero buffers for `var`, one per state name (made by each minimize)."""
+        short = var.node.name.rsplit("/", 1)[-1]
+        return {n: state_variable(var, f"{short}_{n}") for n in self.state_names}

@@ -7,6 +7,27 @@ from typing import Any
 
 from graphc.nn.parameter import Parameter
 from graphc.optim.optimizer import Optimizer, on_first_step
+from graphc.variables import Variable
+
+
+def descend(p: Any, g: Any, lr: Any, buffer: Any = None, momentum: Any = 0,
+            nesterov: bool = False) -> tuple[Any, Any]:
+    """Gradient descent, plain or with (heavy-ball or Nesterov) momentum in a buffer that
+    starts at zero; returns the new p and the new buffer (None without one):
+
+        p = p - lr * g                                           (no buffer)
+        b = b * momentum + g
+        p = p - lr * (g + momentum * b) if nesterov else p - lr * b
+
+    PyTorch's SGD without dampening and weight decay (its first step's b = g is b * m + g
+    with b = 0), TensorFlow's GradientDescentOptimizer and its MomentumOptimizer (whose
+    `var -= lr * grad + lr * momentum * accum` is the Nesterov line) are this one formula.
+    Written as a scaled accumulator plus a gradient, so the compiler folds a gradient that is
+    a matmul into one gemm (matmul_add), in place in the buffer or the parameter."""
+    if buffer is None:
+        return p - lr * g, None
+    b = buffer * momentum + g
+    return (p - lr * (g + momentum * b) if nesterov else p - lr * b), b
 
 
 class SGD(Optimizer):
@@ -20,7 +41,7 @@ class SGD(Optimizer):
 
     state_names: tuple[str, ...] = ("momentum_buffer",)
 
-    def __init__(self, params: Iterable[Parameter], lr: float, momentum: float = 0,
+    def __init__(self, params: Iterable[Parameter | Variable], lr: float, momentum: float = 0,
                  dampening: float = 0, nesterov: bool = False, weight_decay: float = 0) -> None:
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
@@ -37,13 +58,11 @@ class SGD(Optimizer):
             return p * (1 - h["lr"] * h["weight_decay"]) - h["lr"] * g, {}
         if h["weight_decay"]:
             g = g + h["weight_decay"] * p
-        new_state = {}
-        if h["momentum"]:
-            b = state["momentum_buffer"]
-            if h["dampening"]:
-                b = on_first_step(step, g, h["momentum"] * b + (1 - h["dampening"]) * g)
-            else:  # the buffer starts at zero, so the first step's momentum * b + g is g
-                b = h["momentum"] * b + g
-            new_state["momentum_buffer"] = b
-            g = g + h["momentum"] * b if h["nesterov"] else b
-        return p - h["lr"] * g, new_state
+        if not h["momentum"]:
+            return descend(p, g, h["lr"])[0], {}
+        b = state["momentum_buffer"]
+        if h["dampening"]:  # (never with Nesterov)
+            b = on_first_step(step, g, h["momentum"] * b + (1 - h["dampening"]) * g)
+            return p - h["lr"] * b, {"momentum_buffer": b}
+        new_p, b = descend(p, g, h["lr"], b, h["momentum"], h["nesterov"])
+        return new_p, {"momentum_buffer": b}

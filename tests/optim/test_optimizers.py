@@ -138,3 +138,49 @@ def test_eager_and_static_training_agree(make):
     for (name, p), (_, q) in zip(eager_model.named_parameters(),
                                  static_model.named_parameters()):
         np.testing.assert_allclose(q.data, p.data, rtol=1e-10, err_msg=name)
+
+
+@pytest.mark.parametrize("opt_class,reference,hyper", CONFIGS, ids=IDS)
+def test_minimize_trains_graph_variables(opt_class, reference, hyper):
+    """gc.optim optimizers take gc.Variables too (TensorFlow-style graphs, no nn module)."""
+    start = np.array([[1.0, -2.0, 0.5]])
+    graph = gc.Graph()
+    with graph.as_default():
+        v = gc.Variable(start, name="v")
+        loss = gc.reduce_sum(v ** 2 * C)
+        train = opt_class([v], **hyper).minimize(loss)
+        init = gc.global_variables_initializer()
+    with gc.Session(graph) as sess:
+        sess.run(init)
+        for _ in range(STEPS):
+            sess.run(train)
+        value = sess.run(v)
+    np.testing.assert_allclose(value, gradient_sequence(reference, start, hyper), rtol=1e-12)
+
+
+def test_parameters_and_variables_train_together():
+    p, start = nn.Parameter(np.array([1.0, -2.0])), np.array([0.5, 3.0])
+    graph = gc.Graph()
+    with graph.as_default():
+        v = gc.Variable(start)
+        loss = gc.reduce_sum(p.variable(graph) ** 2) + gc.reduce_sum(v ** 2)
+        train = optim.SGD([p, v], lr=0.25).minimize(loss)
+        init = gc.global_variables_initializer()
+    with gc.Session(graph) as sess:
+        sess.run(init)
+        sess.run(train)
+        np.testing.assert_array_equal(sess.run(v), start * 0.5)
+    np.testing.assert_array_equal(p.data, [0.5, -1.0])
+
+
+def test_graph_variables_are_not_stepped_eagerly():
+    v = gc.Variable(np.ones(2), name="v")
+    opt = optim.SGD([v], lr=0.1)
+    opt.zero_grad()  # nothing to zero
+    with pytest.raises(TypeError, match="graph Variable 'v' is trained by the op minimize"):
+        opt.step()
+    other = gc.Graph()
+    with other.as_default():
+        loss = gc.reduce_sum(gc.Variable(np.ones(2)) ** 2)
+    with pytest.raises(ValueError, match="Variable 'v' is not in the loss's graph"):
+        opt.minimize(loss)
