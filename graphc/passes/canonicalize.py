@@ -8,11 +8,13 @@ says otherwise, and reads constants only through `Uses` (a fed constant is never
 
 from __future__ import annotations
 
+import dataclasses
+
 from graphc import shapes
 from graphc.graph import Node, Tensor
 from graphc.passes.fold_constants import fold_node
 from graphc.passes.rewrite import (Build, Pattern, Uses, computed, constant, op, pattern_rules,
-                                   remade, rewrite, scalar, value, zero)
+                                   remade, rewrite, scalar, user_nodes, value, zero)
 from graphc.program import Program
 from graphc.registry import OpNames
 
@@ -90,6 +92,34 @@ def _without_broadcast(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | N
     return None
 
 
+def _relu_of(reader: Node, x: Tensor, uses: Uses) -> bool:
+    """Whether reader computes max(x, 0) as a ReLU does, or where(x > 0, x, 0): either way
+    its result y has y > 0 exactly where x > 0 (NaN included: neither holds)."""
+    if reader.outputs[0].type != x.type:
+        return False
+    if reader.op == "relu":
+        return True
+    if reader.op != "where" or reader.inputs[1] != x or not uses.is_zero(reader.inputs[2]):
+        return False
+    test = reader.inputs[0].node
+    return test.op == "greater" and test.inputs[0] == x and uses.is_zero(test.inputs[1])
+
+
+def _mask_of_relu(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
+    """where(x > 0, g, z) -> where(y > 0, g, z), where an earlier node makes y = relu(x)
+    (however spelled): the same mask, read from the ReLU's result, so x keeps one reader
+    and the matmul making x can take the ReLU as its epilogue (the gradient of
+    where(x > 0, x, 0) is such a mask)."""
+    x = m["x"]
+    for reader in uses.earlier_readers(x):
+        if reader is not node and _relu_of(reader, x, uses):
+            test = m["test"].node
+            mask = dataclasses.replace(test, inputs=(reader.outputs[0], test.inputs[1]),
+                                       name=f"{test.name}/of_relu", origin=user_nodes(test))
+            return remade(node, "where", (mask.outputs[0], *node.inputs[1:]), node.attrs)
+    return None
+
+
 def _transposed(side: int) -> Pattern:
     operands = [value(), value()]
     operands[side] = op("transpose", value("t"))
@@ -122,6 +152,9 @@ RULES: list[tuple[Pattern, Build]] = [
     (op(("sum_to", "broadcast_like", "reshape_like"), value("x"), value()), _same_shape),
     (op(OpNames(lambda d: d.elementwise)), _without_broadcast),
     (op("fill_like", value("x")), _filled),
+    # a ReLU's gradient mask reads the ReLU's result, not its input
+    (op("where", op("greater", value("x"), zero(), bind="test"), value(), value()),
+     _mask_of_relu),
 ]
 
 canonicalize_node = pattern_rules(RULES)

@@ -35,6 +35,22 @@ class Uses:
         self.kept = set(program.fetches) | self.fed
         self.original: dict[Tensor, Tensor] = {}  # rewritten tensor -> the tensor it replaced
         self.shapes = SymbolicShapes()  # which tensors provably have one shape
+        self.readers: dict[Tensor, list[Node]] = {}  # the nodes reading each tensor
+        for n in program.schedule:
+            for t in dict.fromkeys(n.inputs):
+                self.readers.setdefault(t, []).append(n)
+        self.position = {n: i for i, n in enumerate(program.schedule)}
+        # set by the rewrite loop: the schedule's node the rules look at (rebuilt, if its
+        # inputs changed), and the tensors this sweep has replaced so far
+        self.current: Node | None = None
+        self.replaced: dict[Tensor, Tensor] = {}
+
+    def earlier_readers(self, t: Tensor) -> list[Node]:
+        """The nodes before the current one that read t and are unchanged in this sweep (a
+        rule may build on their results without making a cycle or reading a stale node)."""
+        here = self.position.get(self.current, -1)  # type: ignore[arg-type]
+        return [n for n in self.readers.get(t, ()) if self.position[n] < here
+                and all(o not in self.replaced for o in n.outputs)]
 
     def constant(self, t: Tensor) -> Any:
         """t's value if t is a constant the run does not feed, else None: a fed constant
@@ -181,7 +197,9 @@ def rewrite(program: Program, rules: Sequence[Rule]) -> Program:
     uses = Uses(program)
     mapping: dict[Tensor, Tensor] = {}
     replaced: dict[Node, Node] = {}
+    uses.replaced = mapping
     for node in program.schedule:
+        uses.current = node
         inputs = tuple(mapping.get(t, t) for t in node.inputs)
         controls = tuple(replaced.get(c, c) for c in node.control_inputs)
         new = node

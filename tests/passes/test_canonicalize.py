@@ -123,3 +123,21 @@ def test_the_stages_can_be_drawn_one_by_one_and_unknown_names_are_refused():
     assert [n.op for n in stages[1]] == ["fused_elementwise"]
     with pytest.raises(ValueError, match=r"unknown passes \['simplify'\]"):
         build_program([y], feeds=[x], until="simplify")
+
+
+@pytest.mark.parametrize("relu", [gc.relu, lambda h: gc.where(h > 0, h, 0.0)],
+                         ids=["relu(h)", "where(h > 0, h, 0.0)"])
+def test_a_relu_gradient_mask_reads_the_relu_and_keeps_its_values(relu):
+    x = x_like()
+    w = gc.placeholder(gc.float64, (3, 3), name="w")
+    h = x @ w
+    y = relu(h)
+    mask = gc.where(h > 0, gc.exp(x), 0.0)  # a mask of h, as where's gradient writes it
+    program = build_program([y, mask], feeds=[x, w], until="canonicalize")
+    test = program.fetches[1].node.inputs[0].node
+    assert test.op == "greater" and test.inputs[0] == program.fetches[0]  # reads y, not h
+    # h > 0 and y > 0 agree everywhere, NaN and both zeros included
+    feeds = {x: np.array([[np.nan, 1.0, 0.0], [-0.0, -1.0, 2.0]]), w: np.eye(3)}
+    with gc.Session() as on, gc.Session(optimize=False) as off:
+        for got, want in zip(on.run([y, mask], feeds), off.run([y, mask], feeds)):
+            np.testing.assert_array_equal(got, want)
