@@ -27,13 +27,11 @@ import numpy as np
 from graphc.dtypes import as_dtype
 from graphc.graph import Tensor
 from graphc.ops import core
-from graphc.ops.elementwise import abs as _abs
 from graphc.ops.elementwise import (
     cast,
     equal,
     exp,
     greater_equal,
-    less,
     log,
     multiply,
     negative,
@@ -45,6 +43,9 @@ from graphc.ops.elementwise import sigmoid as _sigmoid
 from graphc.ops.elementwise import tanh as _tanh
 from graphc.ops.random import random_uniform
 from graphc.ops.reduce import reduce_max, reduce_sum
+# TensorFlow's tf.reduce_logsumexp, a top-level function there (not in tf.nn), is defined once
+# with the other reductions (gc.reduce_logsumexp); the name stays importable from here
+from graphc.ops.reduce import reduce_logsumexp  # noqa: F401
 from graphc.ops.shape import reshape, stop_gradient, transpose
 
 __all__ = [
@@ -415,21 +416,3 @@ def _uniform(shape: tuple[int, ...], dtype: Any, seed: int | None, like: Any) ->
         return creation.rand(*shape, dtype=dtype, device=like.device)
     values = np.random.default_rng(seed).random(shape).astype(dtype.np)
     return creation.tensor(values, dtype=dtype, device=like.device)
-
-
-# -- reductions ----------------------------------------------------------------------------
-def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False,
-                     name: str | None = None) -> Any:
-    """log(sum(exp(x))) over `axis` (an int, a tuple, or None for all), computed as
-    m + log(sum(exp(x - m))) with m the maximum (0 where it is infinite, so a slice of
-    -inf gives -inf, as in TensorFlow). TensorFlow's tf.reduce_logsumexp, a top-level
-    function there (not in tf.nn): kept here until graphc's top level exports it."""
-    with _scope(name, "reduce_logsumexp", input_tensor):
-        raw = reduce_max(input_tensor, axis, keepdims=True)
-        shift = stop_gradient(where(less(_abs(raw), np.inf), raw, 0))
-        total = log(reduce_sum(exp(input_tensor - shift), axis, keepdims=keepdims))
-        if not keepdims:
-            raw = reduce_max(input_tensor, axis, keepdims=False)
-            shift = stop_gradient(where(less(_abs(raw), np.inf), raw, 0))
-        return total + shift
-

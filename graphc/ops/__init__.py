@@ -2,6 +2,7 @@
 
 from graphc.graph import Tensor
 from graphc.ops import control, fused, random, state  # noqa: F401 - registers their ops
+from graphc.ops.array import one_hot
 from graphc.ops.constant import constant, fill, ones, ones_like, zeros, zeros_like
 from graphc.ops.control import group, no_op
 from graphc.ops.custom import RegisterGradient, custom_gradient
@@ -13,16 +14,19 @@ from graphc.ops.index import getitem
 from graphc.ops.linalg import matmul
 from graphc.ops.operators import install_operators
 from graphc.ops.random import random_normal, random_uniform, set_random_seed
-from graphc.ops.reduce import reduce_max, reduce_mean, reduce_sum
+from graphc.ops.reduce import (argmax, argmin, reduce_all, reduce_any, reduce_logsumexp,
+                               reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum)
 from graphc.ops.shape import identity, reshape, stop_gradient, transpose
 from graphc.ops.state import placeholder
 
 install_operators(Tensor)
 
 __all__ = [
-    "RegisterGradient", "check_numerics", "cond", "constant", "custom_gradient", "fill",
-    "getitem", "group", "identity", "matmul", "no_op", "ones", "ones_like", "placeholder",
-    "random_normal", "random_uniform", "reduce_max", "reduce_mean", "reduce_sum", "reshape",
-    "set_random_seed", "stop_gradient", "transpose", "while_loop", "zeros", "zeros_like",
+    "RegisterGradient", "argmax", "argmin", "check_numerics", "cond", "constant",
+    "custom_gradient", "fill", "getitem", "group", "identity", "matmul", "no_op", "one_hot",
+    "ones", "ones_like", "placeholder", "random_normal", "random_uniform", "reduce_all",
+    "reduce_any", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod",
+    "reduce_sum", "reshape", "set_random_seed", "stop_gradient", "transpose", "while_loop",
+    "zeros", "zeros_like",
 ]
 __all__ += elementwise.__all__  # one function per elementwise op

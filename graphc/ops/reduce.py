@@ -1,19 +1,26 @@
-"""Reductions over axes: sum, mean, max."""
+"""Reductions over axes: sum, mean, max, min, prod, any, all, argmax, argmin, and
+reduce_logsumexp (a composition of them).
+
+Every reduce_* function takes TensorFlow 1's spellings too: `reduction_indices` for `axis`
+and `keep_dims` for `keepdims`, and the input by TensorFlow's name, `input_tensor`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from math import prod
 from typing import Any
 
 import numpy as np
 
 from graphc import shapes
-from graphc.dtypes import DType, as_dtype, default_dtype_of, float32, int64
+from graphc.dtypes import DType, as_dtype, default_dtype_of, float32, int32, int64
 from graphc.graph import Tensor, TensorType
+from graphc.ops import core
 from graphc.ops.core import apply
-from graphc.ops.elementwise import cast, equal
-from graphc.ops.shape import broadcast_like
+from graphc.ops.elementwise import abs as abs_
+from graphc.ops.elementwise import cast, equal, exp, less, log, where
+from graphc.ops.shape import broadcast_like, stop_gradient
 from graphc.registry import GradOp, OpDef, register
 
 
@@ -99,31 +106,67 @@ def _reduce(opdef: OpDef, x: Any, axis: Any, keepdims: bool, name: str | None) -
     return apply(opdef, x, name=name, axis=axes, keepdims=bool(keepdims))
 
 
-def reduce_sum(x: Any, axis: Any = None, keepdims: bool = False,
-               name: str | None = None) -> Tensor:
+def reduction_arguments(function: str, axis: Any, keepdims: Any, reduction_indices: Any,
+                        keep_dims: Any) -> tuple[Any, bool]:
+    """(axis, keepdims) from TensorFlow 1's spellings too: `reduction_indices` is `axis`,
+    `keep_dims` is `keepdims`; giving both names of one argument is an error, as in TF."""
+    if reduction_indices is not None:
+        if axis is not None:
+            raise ValueError(f"{function}: give axis or reduction_indices (its TensorFlow 1 "
+                             "name), not both")
+        axis = reduction_indices
+    if keep_dims is not None:
+        if keepdims is not None:
+            raise ValueError(f"{function}: give keepdims or keep_dims (its TensorFlow 1 "
+                             "name), not both")
+        keepdims = keep_dims
+    if isinstance(axis, np.ndarray):
+        axis = axis.tolist()
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    if isinstance(axis, Tensor) or core.is_eager(axis):
+        raise TypeError(f"{function}: axis must be an int or a tuple of ints known when the "
+                        "graph is built, not a tensor")
+    return axis, bool(keepdims) if keepdims is not None else False
+
+
+def reduce_sum(input_tensor: Any, axis: Any = None, keepdims: Any = None,
+               name: str | None = None, reduction_indices: Any = None,
+               keep_dims: Any = None) -> Tensor:
     """Sum over `axis` (an int, a tuple, or None for all axes). Booleans count: their sum
     is an int64, as in numpy and PyTorch."""
-    return _reduce(REDUCE_SUM, _counted(x, int64), axis, keepdims, name)
+    axis, keep = reduction_arguments("reduce_sum", axis, keepdims, reduction_indices,
+                                     keep_dims)
+    return _reduce(REDUCE_SUM, _counted(input_tensor, int64), axis, keep, name)
 
 
-def reduce_mean(x: Any, axis: Any = None, keepdims: bool = False,
-                name: str | None = None) -> Tensor:
+def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: Any = None,
+                name: str | None = None, reduction_indices: Any = None,
+                keep_dims: Any = None) -> Tensor:
     """Mean over `axis` (an int, a tuple, or None for all axes). The mean of booleans is
     the fraction that are true, a float32 (`reduce_mean(pred == y)` is an accuracy)."""
-    return _reduce(REDUCE_MEAN, _counted(x, float32), axis, keepdims, name)
+    axis, keep = reduction_arguments("reduce_mean", axis, keepdims, reduction_indices,
+                                     keep_dims)
+    return _reduce(REDUCE_MEAN, _counted(input_tensor, float32), axis, keep, name)
 
 
 def _counted(x: Any, dtype: DType) -> Any:
     """x, or booleans x as numbers of `dtype` (True is 1) to add up."""
+    return cast(x, dtype) if _dtype_of(x).is_bool else x
+
+
+def _dtype_of(x: Any) -> DType:
     kind = getattr(x, "dtype", None)
-    is_bool = as_dtype(kind).is_bool if kind is not None else default_dtype_of(x).is_bool
-    return cast(x, dtype) if is_bool else x
+    return as_dtype(kind) if kind is not None else default_dtype_of(x)
 
 
-def reduce_max(x: Any, axis: Any = None, keepdims: bool = False,
-               name: str | None = None) -> Tensor:
+def reduce_max(input_tensor: Any, axis: Any = None, keepdims: Any = None,
+               name: str | None = None, reduction_indices: Any = None,
+               keep_dims: Any = None) -> Tensor:
     """Maximum over `axis` (an int, a tuple, or None for all axes)."""
-    return _reduce(REDUCE_MAX, x, axis, keepdims, name)
+    axis, keep = reduction_arguments("reduce_max", axis, keepdims, reduction_indices,
+                                     keep_dims)
+    return _reduce(REDUCE_MAX, input_tensor, axis, keep, name)
 
 
 def reduction_count(x: Tensor, axis: tuple[int, ...] | None) -> Any:
@@ -132,3 +175,195 @@ def reduction_count(x: Tensor, axis: tuple[int, ...] | None) -> Any:
     if dims is not None and shapes.is_fully_defined(tuple(dims)):
         return prod(dims)  # type: ignore[arg-type]
     return apply(REDUCTION_COUNT, x, axis=axis)
+
+
+# -- min, prod, any, all ---------------------------------------------------------------------
+# Products of floats multiply in float64 and round once to the input's dtype, as sums add
+# (in every backend); products of integers wrap around in their dtype, as numpy's product
+# converted back to it does. min propagates NaN, as numpy's does; any and all take booleans.
+def _prod_ref(x: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    if x.dtype.kind != "f":
+        return np.prod(x, axis=axis, keepdims=keepdims).astype(x.dtype)
+    with np.errstate(over="ignore", under="ignore"):  # rounding may give inf or 0
+        return np.prod(x, axis=axis, keepdims=keepdims, dtype=np.float64).astype(x.dtype)
+
+
+def _prod_grad(op: GradOp, g: Any) -> tuple[Any]:
+    """d prod / dx_i = the product of the other elements, without dividing by a zero: with
+    no zero among them it is prod / x_i; with one zero, the product of the nonzero ones at
+    the zero and 0 elsewhere; with more, 0 everywhere."""
+    x, axis = op.inputs[0], op.attrs["axis"]
+    is_zero = equal(x, 0)
+    nonzero = where(is_zero, 1, x)
+    others = _expanded_keep(op, reduce_prod(nonzero, axis, keepdims=True))
+    zeros = _expanded_keep(op, reduce_sum(cast(is_zero, x.dtype), axis, keepdims=True))
+    one_zero = where(equal(zeros, 1), others, 0)
+    return (_expanded(op, g) * where(is_zero, one_zero,
+                                     where(equal(zeros, 0), others / nonzero, 0)),)
+
+
+def _expanded_keep(op: GradOp, kept: Any) -> Any:
+    """A keepdims reduction of the input broadcast back to the input's shape."""
+    return broadcast_like(kept, op.inputs[0])
+
+
+def _logical_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    if not types[0].dtype.is_bool:
+        raise TypeError(f"expects a bool tensor, got {types[0].dtype.name}")
+    return _reduce_infer(types, attrs)
+
+
+def _no_bool_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    if types[0].dtype.is_bool:
+        raise TypeError("expects numbers, got a bool tensor (cast it first)")
+    return _reduce_infer(types, attrs)
+
+
+# forward y = min of x over axes; backward dx = g shared equally among the minima
+REDUCE_MIN = register(OpDef("reduce_min", _reduce_infer, lambda x, axis, keepdims:
+                            np.min(x, axis=axis, keepdims=keepdims), _max_grad))
+# forward y = product of x over axes (floats: in float64, rounded once); backward dx = g
+# times the product of the other elements
+REDUCE_PROD = register(OpDef("reduce_prod", _no_bool_infer, _prod_ref, _prod_grad))
+# forward y = whether any / every element of boolean x over axes is true; no gradient
+REDUCE_ANY = register(OpDef("reduce_any", _logical_infer, lambda x, axis, keepdims:
+                            np.any(x, axis=axis, keepdims=keepdims)))
+REDUCE_ALL = register(OpDef("reduce_all", _logical_infer, lambda x, axis, keepdims:
+                            np.all(x, axis=axis, keepdims=keepdims)))
+
+
+def reduce_min(input_tensor: Any, axis: Any = None, keepdims: Any = None,
+               name: str | None = None, reduction_indices: Any = None,
+               keep_dims: Any = None) -> Tensor:
+    """Minimum over `axis` (an int, a tuple, or None for all axes)."""
+    axis, keep = reduction_arguments("reduce_min", axis, keepdims, reduction_indices,
+                                     keep_dims)
+    return _reduce(REDUCE_MIN, input_tensor, axis, keep, name)
+
+
+def reduce_prod(input_tensor: Any, axis: Any = None, keepdims: Any = None,
+                name: str | None = None, reduction_indices: Any = None,
+                keep_dims: Any = None) -> Tensor:
+    """Product over `axis` (an int, a tuple, or None for all axes); 1 over no elements."""
+    axis, keep = reduction_arguments("reduce_prod", axis, keepdims, reduction_indices,
+                                     keep_dims)
+    return _reduce(REDUCE_PROD, input_tensor, axis, keep, name)
+
+
+def reduce_any(input_tensor: Any, axis: Any = None, keepdims: Any = None,
+               name: str | None = None, reduction_indices: Any = None,
+               keep_dims: Any = None) -> Tensor:
+    """Logical or of boolean x over `axis` (an int, a tuple, or None for all axes)."""
+    axis, keep = reduction_arguments("reduce_any", axis, keepdims, reduction_indices,
+                                     keep_dims)
+    return _reduce(REDUCE_ANY, input_tensor, axis, keep, name)
+
+
+def reduce_all(input_tensor: Any, axis: Any = None, keepdims: Any = None,
+               name: str | None = None, reduction_indices: Any = None,
+               keep_dims: Any = None) -> Tensor:
+    """Logical and of boolean x over `axis` (an int, a tuple, or None for all axes)."""
+    axis, keep = reduction_arguments("reduce_all", axis, keepdims, reduction_indices,
+                                     keep_dims)
+    return _reduce(REDUCE_ALL, input_tensor, axis, keep, name)
+
+
+# -- argmax, argmin ----------------------------------------------------------------------------
+def _arg_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    (x,) = types
+    axis = attrs["axis"]
+    if x.dtype.is_bool:
+        raise TypeError("expects numbers, got a bool tensor (cast it first)")
+    if x.shape is None:
+        return TensorType(attrs["output_type"], None)
+    if x.shape[axis] == 0:
+        raise ValueError(f"cannot take the index of an extreme along axis {axis} of shape "
+                         f"{shapes.fmt(x.shape)}: it has no elements")
+    return TensorType(attrs["output_type"], x.shape[:axis] + x.shape[axis + 1:])
+
+
+def _arg_ref(pick: Any) -> Any:
+    def reference(x: np.ndarray, axis: int, output_type: DType) -> Any:
+        return pick(x, axis=axis).astype(output_type.np)  # a NaN counts as the extreme
+    return reference
+
+
+# forward y = the index of the largest (smallest) element along axis, the first of ties
+# (and the first NaN, as numpy's); an index has no gradient
+ARGMAX = register(OpDef("argmax", _arg_infer, _arg_ref(np.argmax)))
+ARGMIN = register(OpDef("argmin", _arg_infer, _arg_ref(np.argmin)))
+
+
+def _arg(opdef: OpDef, x: Any, axis: Any, name: str | None, dimension: Any,
+         output_type: Any) -> Tensor:
+    if dimension is not None:
+        if axis is not None:
+            raise ValueError(f"{opdef.name}: give axis or dimension (its TensorFlow 1 name), "
+                             "not both")
+        axis = dimension
+    axis = 0 if axis is None else axis  # TensorFlow's default
+    if isinstance(axis, Tensor) or core.is_eager(axis) or isinstance(axis, bool) or \
+            not isinstance(axis, int | np.integer):
+        raise TypeError(f"{opdef.name}: axis must be an int known when the graph is built, "
+                        f"not {type(axis).__name__}")
+    out = as_dtype(output_type)
+    if out not in (int32, int64):
+        raise TypeError(f"{opdef.name}: output_type must be int32 or int64, not {out.name}")
+    shape = x.shape if isinstance(x, Tensor) or core.is_eager(x) else np.shape(x)
+    if shape is None:
+        raise ValueError(f"{opdef.name}: the input's rank must be known to take an index "
+                         f"along axis {axis}")
+    rank = len(shape)
+    if not -rank <= axis < rank:
+        raise ValueError(f"{opdef.name}: axis {axis} is out of range for a tensor of rank "
+                         f"{rank} (shape {shapes.fmt(tuple(shape))})")
+    return apply(opdef, x, name=name, axis=int(axis) % rank, output_type=out)
+
+
+def argmax(input: Any, axis: Any = None, name: str | None = None,  # noqa: A002 - TF's name
+           dimension: Any = None, output_type: Any = int64) -> Tensor:
+    """The index of the largest element along `axis` (TensorFlow's default: 0; TensorFlow
+    1's `dimension` is the same argument), as output_type (int64 or int32). Ties give the
+    first index, as does a NaN. `gc.argmax(logits, 1)` is a classifier's prediction."""
+    return _arg(ARGMAX, input, axis, name, dimension, output_type)
+
+
+def argmin(input: Any, axis: Any = None, name: str | None = None,  # noqa: A002 - TF's name
+           dimension: Any = None, output_type: Any = int64) -> Tensor:
+    """The index of the smallest element along `axis` (default 0), as argmax."""
+    return _arg(ARGMIN, input, axis, name, dimension, output_type)
+
+
+# -- log-sum-exp ------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _scope(name: str | None, default: str, value: Any) -> Iterator[None]:
+    """Graph mode: the ops built inside sit in the name scope `name` (else `default`), in
+    value's graph. Eager mode: nothing."""
+    if core.is_eager(value):
+        yield
+        return
+    graph = core._graph_of((value,))
+    with graph.as_default(), graph.name_scope(name or default):
+        yield
+
+
+def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: Any = None,
+                     name: str | None = None, reduction_indices: Any = None,
+                     keep_dims: Any = None) -> Any:
+    """log(sum(exp(x))) over `axis` (an int, a tuple, or None for all), computed as
+    m + log(sum(exp(x - m))) with m the maximum (0 where it is infinite, so a slice of
+    -inf gives -inf, as in TensorFlow): finite for inputs of any size."""
+    axis, keep = reduction_arguments("reduce_logsumexp", axis, keepdims, reduction_indices,
+                                     keep_dims)
+    shape = input_tensor.shape if isinstance(input_tensor, Tensor) or \
+        core.is_eager(input_tensor) else np.shape(input_tensor)
+    if shape is not None and axis is not None:  # errors name this function
+        axis = shapes.normalize_axes(axis, len(shape), "reduce_logsumexp")
+    with _scope(name, "reduce_logsumexp", input_tensor):
+        raw = reduce_max(input_tensor, axis, keepdims=True)
+        shift = stop_gradient(where(less(abs_(raw), np.inf), raw, 0))
+        total = log(reduce_sum(exp(input_tensor - shift), axis, keepdims=keep))
+        if not keep:
+            raw = reduce_max(input_tensor, axis, keepdims=False)
+            shift = stop_gradient(where(less(abs_(raw), np.inf), raw, 0))
+        return total + shift

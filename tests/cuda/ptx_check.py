@@ -7,13 +7,13 @@ Python, so it type-checks nothing). Run by tests/cuda/test_ptx.py in fresh proce
 import sys
 
 import numpy as np
-from numba import boolean, cuda, float32, float64, from_dtype, int64
+from numba import boolean, cuda, float32, float64, from_dtype, int32, int64
 from numba.core.types import UniTuple
 from numba.cuda import dispatcher
 from numba.cuda.cudadrv import nvvm
 from numba.cuda.random import xoroshiro128p_type
 
-from graphc.runtime.cuda import constant, elementwise, linalg, random, reduce
+from graphc.runtime.cuda import array, constant, elementwise, linalg, random, reduce
 from graphc.runtime.cuda.elementwise import SCALAR, converted, scalar_code
 
 # Exit status 77 (skipped) where numba-cuda is installed without its compilers' wheels.
@@ -74,5 +74,16 @@ for t, dt in ((FLOATS[name], np.dtype(name)) for name in chosen):
     ptx(constant._fill_kernel(), t[::1], t)
     for kind in ("normal", "uniform"):
         ptx(random._random_kernel(kind, dt), xoroshiro128p_type[::1], t[::1], float64, float64)
+    # TF1's array ops and reductions (runtime/cuda/array.py); the integer and boolean ones
+    # compile in both runs, so the two counts stay equal
+    offsets = int64[::1]
+    ptx(array.min_kernel(), t[::1], offsets, offsets, t[::1])
+    ptx(array.prod_kernel(True), t[::1], offsets, offsets, t[::1])
+    ptx(array.prod_kernel(False), int32[::1], offsets, offsets, int32[::1])
+    for smallest in (False, True):
+        ptx(array.arg_kernel(smallest), t[::1], offsets, offsets, int64[::1])
+    for every in (False, True):
+        ptx(array.logical_kernel(every), boolean[::1], offsets, offsets, boolean[::1])
+    ptx(array.one_hot_kernel(), int64[::1], int64, int64, t, t, t[::1])
 
 print(f"compiled {compiled} kernels to PTX for compute capability {CC}")

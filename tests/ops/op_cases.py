@@ -222,6 +222,89 @@ CASES = [
          lambda x, like: x.ravel().reshape(4, 3)),
 ]
 
+
+# -- TensorFlow 1's array ops and reductions (ops/reduce.py, ops/array.py) -------------------
+def _first_index(rows, better):
+    """For each row (a list of numbers), the index of its first best element, by hand."""
+    out = []
+    for row in rows:
+        best = 0
+        for j, v in enumerate(row):
+            if better(v, row[best]):
+                best = j
+        out.append(best)
+    return np.array(out, np.int64)
+
+
+def _product(values):
+    total = 1.0
+    for v in values:
+        total = total * v
+    return total
+
+
+def _with_zeros():
+    """A matrix whose rows hold no zero, one zero and two zeros: every branch of
+    reduce_prod's gradient (the product is a polynomial, smooth for finite differences)."""
+    x = away_from_zero(3, 4)
+    x[1, 2] = 0.0
+    x[2, 0] = x[2, 3] = 0.0
+    return x
+
+
+def _hot(indices, depth, axis=-1):
+    """indices one-hot along a new axis, by comparison with each class in turn."""
+    planes = [(indices == c) * 1.0 for c in range(depth)]
+    return np.stack(planes, axis=axis).astype(np.float32)
+
+
+CASES += [
+    Case("argmax", lambda x: gc.argmax(x, 1), [distinct(3, 4)],
+         lambda x: _first_index(x.tolist(), lambda a, b: a > b), False),
+    Case("argmax", lambda x: gc.argmax(x, axis=0, output_type=gc.int32), [distinct(2, 3, 4)],
+         lambda x: _first_index(x.reshape(2, 12).T.tolist(), lambda a, b: a > b)
+         .astype(np.int32).reshape(3, 4), False, id="argmax-leading-int32"),
+    Case("argmin", lambda x: gc.argmin(x, -1), [distinct(2, 3, 4)],
+         lambda x: _first_index(x.reshape(6, 4).tolist(), lambda a, b: a < b).reshape(2, 3),
+         False),
+    Case("argmin", lambda x: gc.argmin(x, dimension=1), [np.array([[0.5, 3.0, 0.5, 1.0],
+                                                                  [2.0, 2.0, 1.0, 1.0]])],
+         lambda x: np.array([0, 2], np.int64), False, id="argmin-ties"),
+    Case("one_hot", lambda i: gc.one_hot(i, 3), [np.array([0, 2, 1, 5, -1, 2])],
+         lambda i: _hot(i, 3), False),
+    Case("one_hot", lambda i: gc.one_hot(i, 4, on_value=5, off_value=-1, axis=1),
+         [np.array([[0, 3], [1, 9], [2, 2]], np.int32)],
+         lambda i: (_hot(i, 4, axis=1) * 6 - 1).astype(np.int32), False, id="one_hot-axis-int"),
+    # (on and off of shape (1,): a gradient summed down to a scalar's shape () fails on
+    # the numba backend, in kernels.sum_to_lower_rank, whichever op broadcasts the scalar)
+    Case("one_hot", lambda i, on, off: gc.one_hot(i, 3, on, off, axis=0),
+         [np.array([2, 0, 1, 1]), np.array([0.9]), np.array([-0.1])],
+         lambda i, on, off: _hot(i, 3, axis=0) * (on - off) + off, id="one_hot-tensor-values"),
+    Case("reduce_min", lambda x: gc.reduce_min(x, 0), [distinct(3, 4)],
+         lambda x: np.sort(x, axis=0)[0]),
+    Case("reduce_min", lambda x: gc.reduce_min(x, reduction_indices=[0, 2], keep_dims=True),
+         [distinct(2, 3, 4)], lambda x: np.sort(x.transpose(1, 0, 2).reshape(3, 8))[:, :1]
+         .reshape(1, 3, 1), id="reduce_min-keep-outer"),
+    Case("reduce_min", gc.reduce_min, [np.array([[3, -2], [7, 1]], np.int64)],
+         lambda x: np.int64(-2), False, id="reduce_min-int"),
+    Case("reduce_prod", lambda x: gc.reduce_prod(x, 1), [_with_zeros()],
+         lambda x: _product([x[:, j] for j in range(4)])),
+    Case("reduce_prod", lambda x: gc.reduce_prod(x, axis=(0, 2), keepdims=True),
+         [positive(2, 3, 2)], lambda x: _product(
+             [x[i, :, k] for i in range(2) for k in range(2)]).reshape(1, 3, 1),
+         id="reduce_prod-keep"),
+    Case("reduce_prod", gc.reduce_prod, [_with_zeros()[:2]],
+         lambda x: _product(x.ravel()), id="reduce_prod-all"),
+    Case("reduce_prod", lambda x: gc.reduce_prod(x, 0), [np.array([[3, -2], [7, 5]], np.int32)],
+         lambda x: np.array([21, -10], np.int32), False, id="reduce_prod-int"),
+    Case("reduce_any", lambda b: gc.reduce_any(b, 1), [normal(4, 3) > 0.5],
+         lambda b: b.sum(axis=1) > 0, False),
+    Case("reduce_all", lambda b: gc.reduce_all(b, axis=0, keepdims=True), [normal(3, 4) > -1],
+         lambda b: b.sum(axis=0, keepdims=True) == 3, False),
+    Case("reduce_all", gc.reduce_all, [np.ones((2, 3), bool)], lambda b: np.bool_(True), False,
+         id="reduce_all-all"),
+]
+
 # Ops with no inputs, or with run state, are checked by their own tests:
 CHECKED_ELSEWHERE = {
     "constant": "test_creation.py", "fill": "test_creation.py",

@@ -420,3 +420,75 @@ def can_emit(node: Node) -> bool:
         return node.types[0].dtype.is_floating  # e.g. reduce_rows accumulates floats
     return True
 
+
+
+# -- TensorFlow 1's array ops and reductions (ops/reduce.py, ops/array.py) --------------------
+def _middle(e: Emit, axes: tuple[int, ...]) -> str:
+    """Input 0 as a C-contiguous 3-d array (outer, n, inner) whose middle axis holds the
+    elements `axes` combine: a reshape when the axes are adjacent (a view of a contiguous
+    input), else a transposed copy with them last."""
+    rank, dims, x = e.rank(0), e.shape(0), e.args[0]
+    if not axes:
+        first = last = rank
+    elif list(axes) == list(range(axes[0], axes[-1] + 1)):
+        first, last = axes[0], axes[-1] + 1
+    else:
+        kept = [d for d in range(rank) if d not in axes]
+        x = f"K.transpose({x}, {tuple(kept + list(axes))})"
+        dims = [dims[d] for d in kept + list(axes)]
+        first, last = len(kept), rank
+    outer, n, inner = (product_of(dims[a:b]) for a, b in ((0, first), (first, last),
+                                                            (last, rank)))
+    return f"K.reshape({x}, ({outer}, {n}, {inner}))"
+
+
+def _as_result(e: Emit, out: str, dims: list[str]) -> str:
+    """A kernel's (outer, inner) result in the node's shape `dims`: a scalar of the node's
+    dtype when there are none (no array at all, as reduce_sum's)."""
+    if not dims:
+        return f"{e.dtype}({out}[0, 0])"
+    return f"K.reshape({out}, {tuple_of(dims)})"
+
+
+def _reduce_middle(e: Emit) -> str:
+    rank = e.rank(0)
+    if rank == 0:  # a reduction of one element is that element
+        return f"{e.dtype}(K.scalar({e.args[0]}))"
+    axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
+    x3 = _middle(e, axes)
+    op = e.node.op
+    if op == "reduce_min":
+        out = f"K.reduce_min_middle({x3}, {e.space})"
+    elif op == "reduce_prod":
+        kernel = "reduce_prod_middle" if e.is_float else "reduce_prod_middle_wrapping"
+        out = f"K.{kernel}({x3}, {e.space})"
+    else:
+        out = f"K.reduce_logical_middle({x3}, {flag(op == 'reduce_all')}, {e.space})"
+    dims = e.shape(0)
+    result = [ONE if d in axes else dims[d] for d in range(rank)] if e.attrs["keepdims"] \
+        else [dims[d] for d in range(rank) if d not in axes]
+    return _as_result(e, out, result)
+
+
+for _op in ("reduce_min", "reduce_prod", "reduce_any", "reduce_all"):
+    EMITTERS[_op] = _reduce_middle
+
+
+@emits("argmax", "argmin")
+def _arg_extreme(e: Emit) -> str:
+    axis = operator.index(e.attrs["axis"])
+    dims = e.shape(0)
+    out = f"K.arg_extreme({_middle(e, (axis,))}, {flag(e.node.op == 'argmin')}, " \
+        f"np.dtype({e.dtype}), {e.space})"
+    return _as_result(e, out, [d for k, d in enumerate(dims) if k != axis])
+
+
+@emits("one_hot")
+def _one_hot(e: Emit) -> str:
+    axis, depth = operator.index(e.attrs["axis"]), operator.index(e.attrs["depth"])
+    dims = e.shape(0)
+    indices = f"K.reshape({e.args[0]}, ({product_of(dims[:axis])}, {product_of(dims[axis:])}))" \
+        if dims else f"np.full((1, 1), K.scalar({e.args[0]}))"
+    out = f"K.one_hot({indices}, np.int64({depth}), {e.literal(e.attrs['on_value'])}, " \
+        f"{e.literal(e.attrs['off_value'])}, np.dtype({e.dtype}), {e.space})"
+    return f"K.reshape({out}, {tuple_of(dims[:axis] + [repr(depth)] + dims[axis:])})"

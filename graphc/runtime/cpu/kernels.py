@@ -399,3 +399,119 @@ def forget_kernels_built_on_another_blas(cache: Path, blas: Path) -> None:
 _CACHE = getattr(getattr(matmul, "_cache", None), "_cache_path", None)  # None: no disk cache
 if _CACHE is not None:
     forget_kernels_built_on_another_blas(Path(_CACHE), Path(__file__).parent / "blas.py")
+
+
+# -- TensorFlow 1's array ops and reductions: argmax/argmin, one_hot, reduce_min/prod/any/all
+# (ops/reduce.py, ops/array.py). A reduction here reads its input as a C-contiguous 3-d
+# array (outer, n, inner) and reduces the middle axis into (outer, inner): the emitter makes
+# that view (a reshape, or a transposed copy when the reduced axes are not adjacent).
+@_kernel
+def _require_elements(count):  # type: ignore[no-untyped-def]
+    if count == 0:
+        raise ValueError("zero-size array to a reduction that has no identity (min, argmax)")
+
+
+@_kernel
+def _smaller(best, v):  # type: ignore[no-untyped-def]
+    """The smaller of two values, a NaN winning (numpy's min propagates NaN)."""
+    return v if v < best or v != v else best
+
+
+@_kernel
+def reduce_min_middle(x, space, slot):  # type: ignore[no-untyped-def]
+    """The minimum over the middle axis of (outer, n, inner) x, as (outer, inner)."""
+    outer, n, inner = x.shape
+    _require_elements(n)
+    out = scratch(space, slot, (outer, inner), x.dtype)
+    for o in range(outer):
+        for i in range(inner):
+            out[o, i] = x[o, 0, i]
+        for j in range(1, n):
+            for i in range(inner):
+                out[o, i] = _smaller(out[o, i], x[o, j, i])
+    return out
+
+
+@_kernel
+def reduce_prod_middle(x, space, slot):  # type: ignore[no-untyped-def]
+    """The product over the middle axis of (outer, n, inner) float x, as (outer, inner):
+    multiplied in float64 (in the slot's first bytes, as reduce_columns adds), rounded
+    once to x's dtype."""
+    outer, n, inner = x.shape
+    count = outer * inner
+    both = scratch(space, slot, (count * (8 + itemsize(x.dtype)),), np.dtype(np.uint8))
+    total = both[:8 * count].view(np.float64).reshape((outer, inner))
+    out = both[8 * count:].view(x.dtype).reshape((outer, inner))
+    total[:] = 1.0
+    for o in range(outer):
+        for j in range(n):
+            for i in range(inner):
+                total[o, i] *= x[o, j, i]
+    for o in range(outer):
+        for i in range(inner):
+            out[o, i] = total[o, i]
+    return out
+
+
+@_kernel
+def reduce_prod_middle_wrapping(x, space, slot):  # type: ignore[no-untyped-def]
+    """The product over the middle axis of integer x, wrapping around in x's dtype (as
+    numpy's int64 product converted back to it)."""
+    outer, n, inner = x.shape
+    out = scratch(space, slot, (outer, inner), x.dtype)
+    out[:] = 1
+    for o in range(outer):
+        for j in range(n):
+            for i in range(inner):
+                out[o, i] = out[o, i] * x[o, j, i]
+    return out
+
+
+@_kernel
+def reduce_logical_middle(x, every, space, slot):  # type: ignore[no-untyped-def]
+    """Whether all (every) or any of the middle axis of boolean (outer, n, inner) x holds."""
+    outer, n, inner = x.shape
+    out = scratch(space, slot, (outer, inner), np.dtype(np.bool_))
+    out[:] = every
+    for o in range(outer):
+        for j in range(n):
+            for i in range(inner):
+                out[o, i] = (out[o, i] & x[o, j, i]) if every else (out[o, i] | x[o, j, i])
+    return out
+
+
+@_kernel
+def arg_extreme(x, smallest, dtype, space, slot):  # type: ignore[no-untyped-def]
+    """The index along the middle axis of (outer, n, inner) x of its largest (smallest)
+    element, the first of ties and the first NaN (numpy's argmax), as (outer, inner)
+    integers of `dtype`."""
+    outer, n, inner = x.shape
+    _require_elements(n)
+    out = scratch(space, slot, (outer, inner), dtype)
+    for o in range(outer):
+        for i in range(inner):
+            best = x[o, 0, i]
+            at = 0
+            for j in range(1, n):
+                if best != best:
+                    break
+                v = x[o, j, i]
+                if (v < best if smallest else v > best) or v != v:
+                    best = v
+                    at = j
+            out[o, i] = at
+    return out
+
+
+@_kernel
+def one_hot(indices, depth, on, off, dtype, space, slot):  # type: ignore[no-untyped-def]
+    """(outer, inner) integer indices as (outer, depth, inner): `on` where the index is the
+    position along the middle axis, else `off` (so an index outside 0..depth-1 gives a line
+    of `off`)."""
+    outer, inner = indices.shape
+    out = scratch(space, slot, (outer, depth, inner), dtype)
+    for o in range(outer):
+        for d in range(depth):
+            for i in range(inner):
+                out[o, d, i] = on if indices[o, i] == d else off
+    return out

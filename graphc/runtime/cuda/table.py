@@ -60,4 +60,5 @@ def cuda_kernels() -> dict[str, Kernel]:
     """Every op's CUDA kernel, by op name (importing the kernel modules registers them)."""
     from graphc.runtime.cuda import (  # noqa: F401
         constant, elementwise, fused, linalg, random, reduce, shape)
+    from graphc.runtime.cuda import array  # noqa: F401 - TF1's array ops and reductions
     return kernels_of("cuda")

@@ -1,0 +1,168 @@
+"""CUDA kernels of TensorFlow 1's array ops and reductions (ops/array.py, ops/reduce.py):
+argmax, argmin, reduce_min, reduce_prod, reduce_any, reduce_all and one_hot.
+
+The reductions run one thread per output, each looping over the elements it combines,
+which it finds as reduce.py's kernels do: `base[o]`, the offset of output o's first element,
+plus `inner[k]`, the offsets of the reduced elements relative to it (in C order, so for one
+axis k is the index along it). Products of floats multiply in float64 and round once, as on
+the CPU; integer products wrap around in their dtype. min propagates NaN and argmax/argmin
+pick the first of ties and the first NaN, as numpy's do.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from math import prod
+from typing import Any
+
+import numpy as np
+from numba import cuda
+
+from graphc.runtime.cuda import device
+from graphc.runtime.cuda.reduce import _offsets
+from graphc.runtime.cuda.table import Call, kernel
+
+
+@cache
+def min_kernel() -> Any:
+    @cuda.jit
+    def reduce_min(x, base, inner, out):
+        for o in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            best = x[base[o]]
+            for j in range(1, inner.size):
+                v = x[base[o] + inner[j]]
+                if v < best or v != v:
+                    best = v
+                if best != best:
+                    break
+            out[o] = best
+
+    return reduce_min
+
+
+@cache
+def prod_kernel(widen: bool) -> Any:
+    """Floats (widen) multiply in float64; integers in int64, wrapping once stored."""
+    one = 1.0 if widen else 1
+
+    @cuda.jit
+    def reduce_prod(x, base, inner, out):
+        for o in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            acc = one
+            for j in range(inner.size):
+                acc *= x[base[o] + inner[j]]
+            out[o] = acc
+
+    return reduce_prod
+
+
+@cache
+def logical_kernel(every: bool) -> Any:
+    @cuda.jit
+    def reduce_logical(x, base, inner, out):
+        for o in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            acc = every
+            for j in range(inner.size):
+                v = x[base[o] + inner[j]]
+                if every:
+                    acc = acc and v
+                else:
+                    acc = acc or v
+            out[o] = acc
+
+    return reduce_logical
+
+
+@cache
+def arg_kernel(smallest: bool) -> Any:
+    @cuda.jit
+    def arg_extreme(x, base, inner, out):
+        for o in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            best = x[base[o]]
+            at = 0
+            for j in range(1, inner.size):
+                if best != best:
+                    break
+                v = x[base[o] + inner[j]]
+                better = v < best if smallest else v > best
+                if better or v != v:
+                    best = v
+                    at = j
+            out[o] = at
+
+    return arg_extreme
+
+
+@cache
+def one_hot_kernel() -> Any:
+    @cuda.jit
+    def one_hot(indices, depth, inner, on, off, out):
+        for p in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            o = p // (depth * inner)
+            rest = p - o * depth * inner
+            d = rest // inner
+            out[p] = on if indices[o * inner + rest - d * inner] == d else off
+
+    return one_hot
+
+
+def _launch(make: Any, x: Any, axes: tuple[int, ...], out: Any, needs_elements: bool) -> Any:
+    """out = x reduced over axes by the kernel `make` (one thread per output)."""
+    shape = tuple(x.shape) or (1,)
+    count = prod(shape[d] for d in axes)
+    if out.size == 0:
+        return out
+    if count == 0 and needs_elements:
+        raise ValueError("zero-size array to a reduction that has no identity (min, argmax)")
+    base, inner = _offsets(shape, axes)
+    flat_x = device.flat(x) if x.size else device.empty((1,), x.dtype)
+    make[device.blocks_for(out.size), device.THREADS](flat_x, base, inner, device.flat(out))
+    return out
+
+
+def _axes(call: Call) -> tuple[int, ...]:
+    axis = call.attrs["axis"]
+    return tuple(range(len(call.args[0].shape))) if axis is None else tuple(axis)
+
+
+@kernel("reduce_min")
+def _reduce_min(call: Call) -> list[Any]:
+    return [_launch(min_kernel(), call.args[0], _axes(call), call.out(), True)]
+
+
+@kernel("reduce_prod")
+def _reduce_prod(call: Call) -> list[Any]:
+    widen = np.dtype(call.args[0].dtype).kind == "f"
+    return [_launch(prod_kernel(widen), call.args[0], _axes(call), call.out(), False)]
+
+
+@kernel("reduce_any")
+def _reduce_any(call: Call) -> list[Any]:
+    return [_launch(logical_kernel(False), call.args[0], _axes(call), call.out(), False)]
+
+
+@kernel("reduce_all")
+def _reduce_all(call: Call) -> list[Any]:
+    return [_launch(logical_kernel(True), call.args[0], _axes(call), call.out(), False)]
+
+
+@kernel("argmax")
+def _argmax(call: Call) -> list[Any]:
+    return [_launch(arg_kernel(False), call.args[0], (call.attrs["axis"],), call.out(), True)]
+
+
+@kernel("argmin")
+def _argmin(call: Call) -> list[Any]:
+    return [_launch(arg_kernel(True), call.args[0], (call.attrs["axis"],), call.out(), True)]
+
+
+@kernel("one_hot")
+def _one_hot(call: Call) -> list[Any]:
+    indices, out = call.args[0], call.out()
+    if out.size:
+        axis, depth = call.attrs["axis"], call.attrs["depth"]
+        inner = prod(tuple(indices.shape)[axis:])
+        on, off = (out.dtype.type(call.attrs[k]) for k in ("on_value", "off_value"))
+        one_hot_kernel()[device.blocks_for(out.size), device.THREADS](
+            device.flat(indices), depth, inner, on, off, device.flat(out))
+    return [out]

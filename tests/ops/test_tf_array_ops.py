@@ -1,0 +1,257 @@
+"""TensorFlow 1's spellings of the array ops and reductions (the values and gradients of
+each op are checked by its records in op_cases.py): reduction_indices and keep_dims,
+argmax's dimension, one_hot's options, negative axes; errors that name the op and the
+shapes; and a TF1 classifier step with argmax accuracy and one_hot labels, native on numba."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import graphc as gc
+import graphc.eager as ge
+from graphc.graph import Node
+from graphc.runtime import backend as runtime_backend
+from graphc.runtime.cpu.codegen import Segment
+
+rng = np.random.default_rng(5)
+X = rng.standard_normal((3, 4, 5))
+REDUCTIONS = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
+              "reduce_logsumexp"]
+LOGICAL = ["reduce_any", "reduce_all"]
+
+
+def run(fetches, feeds=None):
+    with gc.Session() as sess:
+        return sess.run(fetches, feeds or {})
+
+
+def _input_for(name):
+    return X > 0 if name in LOGICAL else X
+
+
+# -- reductions: TensorFlow 1's argument names ---------------------------------------------
+@pytest.mark.parametrize("name", REDUCTIONS + LOGICAL)
+def test_reduction_indices_and_keep_dims_are_axis_and_keepdims(name):
+    reduce = getattr(gc, name)
+    x = gc.constant(_input_for(name))
+    spelled = [reduce(x, reduction_indices=1, keep_dims=True),
+               reduce(x, axis=1, keepdims=True),
+               reduce(x, reduction_indices=[0, 2]),
+               reduce(x, [0, 2]),
+               reduce(input_tensor=x, axis=-1),
+               reduce(x, 2)]
+    assert spelled[0].shape == spelled[1].shape == (3, 1, 5)
+    assert spelled[2].shape == (4,) and spelled[4].shape == (3, 4)
+    values = run(spelled)
+    np.testing.assert_array_equal(values[0], values[1])
+    np.testing.assert_array_equal(values[2], values[3])
+    np.testing.assert_array_equal(values[4], values[5])
+
+
+@pytest.mark.parametrize("name", REDUCTIONS + LOGICAL)
+def test_giving_both_names_of_one_argument_is_an_error(name):
+    reduce = getattr(gc, name)
+    x = gc.constant(_input_for(name))
+    with pytest.raises(ValueError, match=f"{name}: give axis or reduction_indices"):
+        reduce(x, axis=1, reduction_indices=1)
+    with pytest.raises(ValueError, match=f"{name}: give keepdims or keep_dims"):
+        reduce(x, 1, keepdims=True, keep_dims=True)
+
+
+@pytest.mark.parametrize("name", REDUCTIONS + LOGICAL)
+def test_an_axis_out_of_range_names_the_op_and_the_rank(name):
+    x = gc.placeholder(gc.bool if name in LOGICAL else gc.float64, (None, 4))
+    with pytest.raises(ValueError, match=f"{name}: axis 2 is out of range for a tensor of "
+                                         "rank 2"):
+        getattr(gc, name)(x, 2)
+
+
+def test_reduction_values_against_numpy_with_negative_axes():
+    x = gc.constant(X)
+    values = run([gc.reduce_min(x, -1), gc.reduce_prod(x, (-3, -1), keep_dims=True),
+                  gc.reduce_any(x > 2, -2), gc.reduce_all(x > -3, reduction_indices=(-1, 0))])
+    np.testing.assert_array_equal(values[0], X.min(axis=2))
+    np.testing.assert_allclose(values[1], X.prod(axis=(0, 2), keepdims=True), rtol=1e-14)
+    np.testing.assert_array_equal(values[2], (X > 2).any(axis=1))
+    np.testing.assert_array_equal(values[3], (X > -3).all(axis=(0, 2)))
+
+
+def test_reductions_keep_the_dtype_and_check_it():
+    ints = gc.constant(np.array([[2, 3], [4, 5]], np.int32))
+    assert gc.reduce_min(ints).dtype == gc.int32 and gc.reduce_prod(ints, 1).dtype == gc.int32
+    assert gc.reduce_any(ints > 2).dtype == gc.bool
+    with pytest.raises(TypeError, match=r"reduce_any .*expects a bool tensor, got int32"):
+        gc.reduce_any(ints)
+    with pytest.raises(TypeError, match=r"reduce_prod .*expects numbers, got a bool"):
+        gc.reduce_prod(ints > 2)
+    with pytest.raises(TypeError, match="reduce_sum: axis must be an int or a tuple"):
+        gc.reduce_sum(ints, gc.constant(1))
+
+
+def test_reduce_min_of_an_empty_axis_fails_at_run_time_naming_the_op():
+    x = gc.placeholder(gc.float64, (None, 3))
+    with pytest.raises(gc.InvalidArgumentError, match=r"reduce_min .*\(0, 3\)"):
+        run(gc.reduce_min(x, 0), {x: np.zeros((0, 3))})
+
+
+def test_reduce_logsumexp_is_one_definition_exported_at_the_top():
+    from graphc.nn import tf_functions
+
+    assert gc.reduce_logsumexp is tf_functions.reduce_logsumexp
+    big = np.array([[1000.0, 1000.0], [-np.inf, -np.inf]])
+    np.testing.assert_allclose(run(gc.reduce_logsumexp(gc.constant(big), reduction_indices=1)),
+                               [1000 + np.log(2), -np.inf])
+
+
+def test_numpy_and_pytorch_methods_still_reduce():
+    x = gc.constant(X)
+    values = run([x.sum(1), x.mean(axis=-1, keepdims=True), np.mean(x)])
+    np.testing.assert_allclose(values[0], X.sum(axis=1), rtol=1e-14)
+    np.testing.assert_allclose(values[1], X.mean(axis=-1, keepdims=True), rtol=1e-14)
+    np.testing.assert_allclose(values[2], X.mean(), rtol=1e-14)
+
+
+# -- argmax / argmin ------------------------------------------------------------------------
+def test_argmax_spellings():
+    x = gc.constant(X)
+    spelled = [gc.argmax(x, 1), gc.argmax(x, dimension=1), gc.argmax(x, axis=-2),
+               gc.argmax(x), gc.argmin(x, 2, output_type=gc.int32), gc.argmin(x, dimension=-1)]
+    assert [t.dtype for t in spelled] == [gc.int64] * 4 + [gc.int32, gc.int64]
+    assert spelled[3].shape == (4, 5)  # TensorFlow's default axis is 0
+    values = run(spelled)
+    for v in values[:3]:
+        np.testing.assert_array_equal(v, X.argmax(axis=1))
+    np.testing.assert_array_equal(values[3], X.argmax(axis=0))
+    np.testing.assert_array_equal(values[4], X.argmin(axis=2))
+    assert values[4].dtype == np.int32
+    np.testing.assert_array_equal(values[5], X.argmin(axis=2))
+
+
+def test_argmax_errors_name_the_op():
+    x = gc.placeholder(gc.float32, (None, 4))
+    with pytest.raises(ValueError, match="argmax: give axis or dimension"):
+        gc.argmax(x, 1, dimension=1)
+    with pytest.raises(ValueError, match=r"argmin: axis 2 is out of range for a tensor of "
+                                         r"rank 2 \(shape \(None, 4\)\)"):
+        gc.argmin(x, 2)
+    with pytest.raises(TypeError, match="argmax: output_type must be int32 or int64"):
+        gc.argmax(x, 1, output_type=gc.float32)
+    with pytest.raises(TypeError, match="argmax: axis must be an int"):
+        gc.argmax(x, gc.constant(1))
+    with pytest.raises(ValueError, match=r"argmax .*axis 1 of shape \(None, 0\)"):
+        gc.argmax(gc.placeholder(gc.float32, (None, 0)), 1)
+    with pytest.raises(TypeError, match="argmax .*bool"):
+        gc.argmax(x > 0, 1)
+
+
+def test_argmax_has_no_gradient_and_blocks_none():
+    x = gc.placeholder(gc.float64, (2, 3))
+    loss = gc.reduce_sum(x * gc.cast(gc.argmax(x, 1), gc.float64)[:, None])
+    (grad,) = gc.gradients(loss, [x])
+    value = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(run(grad, {x: value}), np.full((2, 3), 2.0))
+
+
+def test_argmax_and_one_hot_eagerly():
+    t = ge.tensor(X)
+    np.testing.assert_array_equal(gc.argmax(t, 2).data, X.argmax(axis=2))
+    hot = gc.one_hot(ge.tensor(np.array([1, 0])), 3)
+    np.testing.assert_array_equal(hot.data, np.float32([[0, 1, 0], [1, 0, 0]]))
+
+
+# -- one_hot --------------------------------------------------------------------------------
+def test_one_hot_options():
+    i = gc.constant(np.array([[0, 2], [1, 7]]))
+    outs = [gc.one_hot(i, 3), gc.one_hot(i, 3, axis=0), gc.one_hot(i, 3, axis=1),
+            gc.one_hot(i, 3, on_value=2.5, off_value=-1.0), gc.one_hot(i, 3, 1, 0),
+            gc.one_hot(i, 3, dtype=gc.bool), gc.one_hot(i, 3, dtype=gc.float64),
+            gc.one_hot([2, -1], 3)]
+    assert [t.shape for t in outs[:3]] == [(2, 2, 3), (3, 2, 2), (2, 3, 2)]
+    assert [t.dtype for t in outs[3:7]] == [gc.float32, gc.int32, gc.bool, gc.float64]
+    values = run(outs)
+    hot = np.zeros((2, 2, 3), np.float32)
+    for (a, b), c in np.ndenumerate(np.array([[0, 2], [1, 7]])):
+        if c < 3:
+            hot[a, b, c] = 1
+    np.testing.assert_array_equal(values[0], hot)
+    np.testing.assert_array_equal(values[1], np.moveaxis(hot, 2, 0))
+    np.testing.assert_array_equal(values[2], np.moveaxis(hot, 2, 1))
+    np.testing.assert_array_equal(values[3], hot * 3.5 - 1)
+    np.testing.assert_array_equal(values[4], hot.astype(np.int32))
+    np.testing.assert_array_equal(values[5], hot.astype(bool))
+    np.testing.assert_array_equal(values[7], [[0, 0, 1], [0, 0, 0]])
+
+
+def test_one_hot_with_tensor_values_passes_gradients_to_them():
+    on, off = gc.placeholder(gc.float64, ()), gc.placeholder(gc.float64, ())
+    hot = gc.one_hot([0, 1, 1], 2, on, off)
+    assert hot.dtype == gc.float64 and hot.shape == (3, 2)
+    grads = gc.gradients(gc.reduce_sum(hot), [on, off])
+    value, d_on, d_off = run([hot, *grads], {on: 4.0, off: 0.5})
+    np.testing.assert_array_equal(value, [[4.0, 0.5], [0.5, 4.0], [0.5, 4.0]])
+    assert (d_on, d_off) == (3.0, 3.0)
+
+
+def test_one_hot_errors_name_the_op_and_the_types():
+    i = gc.placeholder(gc.int64, (None,))
+    with pytest.raises(TypeError, match="one_hot: depth must be an int known when the graph "
+                                        "is built, not a tensor"):
+        gc.one_hot(i, gc.constant(3))
+    with pytest.raises(ValueError, match="one_hot: depth must be >= 0"):
+        gc.one_hot(i, -1)
+    with pytest.raises(ValueError, match="one_hot: axis 2 is out of range for a tensor of "
+                                         "rank 2"):
+        gc.one_hot(i, 3, axis=2)
+    with pytest.raises(TypeError, match=r"one_hot .*indices must be integers .*not float32"):
+        gc.one_hot(gc.placeholder(gc.float32, (None,)), 3)
+    with pytest.raises(TypeError, match="one_hot: cannot use float64 value 0.5 as a int32"):
+        gc.one_hot(i, 3, on_value=0.5, dtype=gc.int32)
+    with pytest.raises(TypeError, match="one_hot: on_value is float64, but the result's "
+                                        "dtype is float32"):
+        gc.one_hot(i, 3, on_value=gc.constant(1.0, gc.float64), dtype=gc.float32)
+
+
+# -- a TensorFlow 1 program -----------------------------------------------------------------
+def test_tf1_classifier_step_with_argmax_accuracy_and_one_hot_labels_is_one_native_segment(
+        monkeypatch):
+    """A softmax classifier as TF1 tutorials write it: one_hot labels, tf.argmax(logits, 1)
+    accuracy fetched with the training step; on numba the step is one native call."""
+    tf = gc
+    monkeypatch.setattr(runtime_backend, "_warned", set())
+    data = np.random.default_rng(0)
+    x_value = data.standard_normal((64, 20)).astype(np.float32)
+    classes = np.argmax(x_value @ data.standard_normal((20, 10)), axis=1)
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, shape=(None, 20))
+        labels = tf.placeholder(tf.int64, shape=(None,))
+        y = tf.one_hot(labels, 10)
+        w = tf.Variable(tf.zeros((20, 10)))
+        b = tf.Variable(tf.zeros((10,)))
+        logits = tf.matmul(x, w) + b
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y,
+                                                                          logits=logits))
+        correct = tf.equal(tf.argmax(logits, 1), tf.argmax(y, 1))
+        accuracy = tf.reduce_mean(tf.cast(correct, tf.float32))
+        grad_w, grad_b = tf.gradients(loss, [w, b])
+        train = tf.group(w.assign_sub(0.5 * grad_w), b.assign_sub(0.5 * grad_b))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", runtime_backend.FallbackWarning)
+            with tf.Session(backend="numba") as sess:
+                sess.run(tf.global_variables_initializer())
+                history = [sess.run([loss, accuracy, train], {x: x_value, labels: classes})
+                           for _ in range(30)]
+                (_, executable), = [entry for entry in sess._cache.values()
+                                    if any(isinstance(s, Segment)
+                                           for s in getattr(entry[1], "steps", []))]
+    segments = [s for s in executable.steps if isinstance(s, Segment)]
+    assert len(segments) == 1
+    native = {n.op for n in segments[0].nodes}
+    assert {"argmax", "one_hot"} <= native
+    on_host = {s.op for s in executable.steps if isinstance(s, Node)}
+    assert on_host <= {"placeholder", "variable", "constant", "assign", "no_op"}
+    losses, accuracies = [h[0] for h in history], [h[1] for h in history]
+    assert losses[0] == pytest.approx(np.log(10), rel=1e-6)  # zero weights: uniform
+    assert accuracies[0] == pytest.approx(np.mean(classes == 0))  # all ties: class 0
+    assert losses[-1] < 0.5 * losses[0] and accuracies[-1] > 0.8
