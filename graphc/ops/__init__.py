@@ -2,7 +2,7 @@
 
 from graphc.graph import Tensor
 from graphc.ops import control, fused, random, state  # noqa: F401 - registers their ops
-from graphc.ops.array import one_hot
+from graphc.ops.array import concat, expand_dims, one_hot, split, squeeze, stack, unstack
 from graphc.ops.constant import constant, fill, ones, ones_like, zeros, zeros_like
 from graphc.ops.control import group, no_op
 from graphc.ops.custom import RegisterGradient, custom_gradient
@@ -22,11 +22,11 @@ from graphc.ops.state import placeholder
 install_operators(Tensor)
 
 __all__ = [
-    "RegisterGradient", "argmax", "argmin", "check_numerics", "cond", "constant",
-    "custom_gradient", "fill", "getitem", "group", "identity", "matmul", "no_op", "one_hot",
-    "ones", "ones_like", "placeholder", "random_normal", "random_uniform", "reduce_all",
-    "reduce_any", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod",
-    "reduce_sum", "reshape", "set_random_seed", "stop_gradient", "transpose", "while_loop",
-    "zeros", "zeros_like",
+    "RegisterGradient", "argmax", "argmin", "check_numerics", "concat", "cond", "constant",
+    "custom_gradient", "expand_dims", "fill", "getitem", "group", "identity", "matmul", "no_op",
+    "one_hot", "ones", "ones_like", "placeholder", "random_normal", "random_uniform",
+    "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min",
+    "reduce_prod", "reduce_sum", "reshape", "set_random_seed", "split", "squeeze", "stack",
+    "stop_gradient", "transpose", "unstack", "while_loop", "zeros", "zeros_like",
 ]
 __all__ += elementwise.__all__  # one function per elementwise op

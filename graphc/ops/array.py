@@ -1,8 +1,21 @@
-"""Array ops TensorFlow 1 programs use: one_hot."""
+"""Array ops TensorFlow 1 programs use: one_hot; expand_dims, squeeze; concat, stack, split,
+unstack, and the two ops a split is made of, split_part and split_pad.
+
+A split is made of single-output ops, one per part (`split_part`), so each part is an
+ordinary tensor in graphs, in eager mode and in native code. Where a part lies along the
+axis is given by `parts`: an int (that many equal parts), a tuple of sizes (one may be -1:
+what is left), or None (the sizes along the axis of the op's extra inputs, at run time: how
+concat's gradient cuts its output's gradient back into its inputs' shapes).
+
+expand_dims and squeeze are reshapes (views, no copy) wherever the new shape is known when
+the graph is built, but for at most one unknown dimension; otherwise they are ops of their
+own, which copy.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -14,7 +27,8 @@ from graphc.graph import Tensor, TensorType
 from graphc.ops import core
 from graphc.ops.core import apply
 from graphc.ops.elementwise import where
-from graphc.registry import OpDef, register
+from graphc.ops.shape import identity, reshape, reshape_like
+from graphc.registry import GradOp, OpDef, register
 
 
 def _static_shape(x: Any) -> shapes.Shape:
@@ -117,3 +131,348 @@ def one_hot(indices: Any, depth: Any, on_value: Any = None, off_value: Any = Non
     on, off = (core.as_array(v, dt, "one_hot").item() for v in (on, off))
     return apply(ONE_HOT, indices, name=name, depth=depth, on_value=on, off_value=off,
                  axis=axis, dtype=dt)
+
+
+# -- expand_dims and squeeze ----------------------------------------------------------------
+def _expand_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    (x,) = types
+    if x.shape is None:
+        return TensorType(x.dtype, None)
+    shape = list(x.shape)
+    shape.insert(attrs["axis"], 1)
+    return TensorType(x.dtype, tuple(shape))
+
+
+def _squeeze_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    (x,) = types
+    if x.shape is None:
+        return TensorType(x.dtype, None)
+    axes = attrs["axes"]
+    for a in axes:
+        if x.shape[a] not in (1, None):
+            raise ValueError(f"cannot squeeze axis {a} of shape {shapes.fmt(x.shape)}: its "
+                             f"size is {x.shape[a]}, not 1")
+    return TensorType(x.dtype, tuple(d for i, d in enumerate(x.shape) if i not in axes))
+
+
+# forward y = x with a 1 inserted at axis (a copy); backward dx = g reshaped like x
+EXPAND_DIMS = register(OpDef("expand_dims", _expand_infer,
+                             lambda x, axis: np.expand_dims(x, axis),
+                             lambda op, g: (reshape_like(g, op.inputs[0]),)))
+# forward y = x without the size-1 dims at axes (a copy); backward dx = g reshaped like x
+SQUEEZE = register(OpDef("squeeze", _squeeze_infer, lambda x, axes: np.squeeze(x, axes),
+                         lambda op, g: (reshape_like(g, op.inputs[0]),)))
+
+
+def _as_reshape(x: Any, shape: Sequence[int | None], name: str | None) -> Tensor | None:
+    """x reshaped to `shape` when one static shape (at most one unknown dim, for -1)
+    describes it; else None."""
+    unknown = [d for d in shape if d is None]
+    if len(unknown) > 1 or (unknown and prod(d for d in shape if d is not None) == 0):
+        return None
+    return reshape(x, [-1 if d is None else d for d in shape], name=name)
+
+
+def expand_dims(input: Any, axis: Any = None, name: str | None = None,  # noqa: A002 - TF's
+                dim: Any = None) -> Any:
+    """x with a new dimension of size 1 inserted at `axis` (in [-rank-1, rank]; -1 is the
+    end). TensorFlow 1's `dim` is the same argument."""
+    if dim is not None:
+        if axis is not None:
+            raise ValueError("expand_dims: give axis or dim (its TensorFlow 1 name), not both")
+        axis = dim
+    if axis is None:
+        raise ValueError("expand_dims: axis is required")
+    shape = _static_shape(input)
+    if shape is None:
+        raise ValueError("expand_dims: the input's rank must be known when the graph is built")
+    axis = _axis(axis, len(shape) + 1, "expand_dims", shape)
+    new = list(shape)
+    new.insert(axis, 1)
+    reshaped = _as_reshape(input, new, name)
+    return reshaped if reshaped is not None else apply(EXPAND_DIMS, input, name=name, axis=axis)
+
+
+def squeeze(input: Any, axis: Any = None, name: str | None = None,  # noqa: A002 - TF's name
+            squeeze_dims: Any = None) -> Any:
+    """x without its dimensions of size 1: those at `axis` (an int or a list; each must
+    be 1, else a ValueError, when the graph is built or at run time), or, when axis is
+    None, every dimension known to be 1 when the graph is built (a dimension unknown until
+    run time is kept; TensorFlow would drop it if it were 1: name the axes to be exact).
+    TensorFlow 1's `squeeze_dims` is the same argument."""
+    if squeeze_dims is not None:
+        if axis is not None:
+            raise ValueError("squeeze: give axis or squeeze_dims (its TensorFlow 1 name), "
+                             "not both")
+        axis = squeeze_dims
+    shape = _static_shape(input)
+    if shape is None:
+        raise ValueError("squeeze: the input's rank must be known when the graph is built")
+    rank = len(shape)
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(shape) if d == 1)
+    else:
+        items = [axis] if not isinstance(axis, list | tuple | np.ndarray) else list(axis)
+        axes = tuple(sorted({_axis(a, rank, "squeeze", shape) for a in items}))
+        for a in axes:
+            if shape[a] not in (1, None):
+                raise ValueError(f"squeeze: cannot squeeze axis {a} of shape "
+                                 f"{shapes.fmt(shape)}: its size is {shape[a]}, not 1")
+    new = [d for i, d in enumerate(shape) if i not in axes]
+    if all(shape[a] == 1 for a in axes):
+        reshaped = _as_reshape(input, new, name)
+        if reshaped is not None:
+            return reshaped
+    return apply(SQUEEZE, input, name=name, axes=axes)
+
+
+# -- split_part and split_pad: a part of a tensor along an axis, and its way back ------------
+def part_range(dim: int, parts: Any, index: int, ref_dims: Sequence[int] = ()) -> tuple[int, int]:
+    """(begin, size) of part `index` of a dimension of `dim` elements (see the module's
+    docstring for `parts`); a ValueError if the parts do not fit it."""
+    if parts is None:
+        begin, size = sum(ref_dims[:-1]), ref_dims[-1]
+        if begin + size > dim:
+            raise ValueError(f"part {index} ({begin}:{begin + size}) lies beyond the "
+                             f"dimension of {dim}")
+        return begin, size
+    if isinstance(parts, int):
+        if dim % parts:
+            raise ValueError(f"cannot split a dimension of {dim} into {parts} equal parts")
+        return index * (dim // parts), dim // parts
+    known = sum(s for s in parts if s != -1)
+    if (-1 not in parts and known != dim) or known > dim:
+        raise ValueError(f"sizes {list(parts)} do not add up to the dimension of {dim}")
+    sizes = [dim - known if s == -1 else s for s in parts]
+    return sum(sizes[:index]), sizes[index]
+
+
+def _part_size(dim: int | None, parts: Any, index: int, refs: Sequence[TensorType],
+               axis: int) -> int | None:
+    """The static size of the part, where known."""
+    if parts is None:
+        return refs[-1].shape[axis] if refs[-1].shape is not None else None
+    if dim is not None:
+        return part_range(dim, parts, index)[1]
+    if isinstance(parts, int):
+        return None
+    return None if parts[index] == -1 else parts[index]
+
+
+def _split_part_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    x, refs = types[0], types[1:]
+    axis, parts, index = attrs["axis"], attrs["parts"], attrs["index"]
+    if parts is None and not refs:
+        raise ValueError("a part given by the sizes of other tensors needs them as inputs")
+    if x.shape is None:
+        return TensorType(x.dtype, None)
+    size = _part_size(x.shape[axis], parts, index, refs, axis)
+    return TensorType(x.dtype, x.shape[:axis] + (size,) + x.shape[axis + 1:])
+
+
+def _split_pad_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    g, like = types[0], types[1]
+    if g.dtype != like.dtype:
+        raise TypeError(f"the part is {g.dtype.name}, the whole {like.dtype.name}")
+    if g.shape is not None and like.shape is not None and len(g.shape) != len(like.shape):
+        raise ValueError(f"a part of shape {shapes.fmt(g.shape)} cannot lie in a tensor of "
+                         f"shape {shapes.fmt(like.shape)}")
+    return like
+
+
+def _split_part_ref(x: np.ndarray, *refs: np.ndarray, axis: int, parts: Any,
+                    index: int) -> np.ndarray:
+    begin, size = part_range(x.shape[axis], parts, index, [r.shape[axis] for r in refs])
+    return x[(slice(None),) * axis + (slice(begin, begin + size),)]
+
+
+def _split_pad_ref(g: np.ndarray, like: np.ndarray, *refs: np.ndarray, axis: int, parts: Any,
+                   index: int) -> np.ndarray:
+    begin, size = part_range(like.shape[axis], parts, index, [r.shape[axis] for r in refs])
+    expected = like.shape[:axis] + (size,) + like.shape[axis + 1:]
+    if g.shape != expected:
+        raise ValueError(f"a part of shape {g.shape} does not fit part {index} "
+                         f"{expected} of shape {like.shape}")
+    out = np.zeros(like.shape, g.dtype)
+    out[(slice(None),) * axis + (slice(begin, begin + size),)] = g
+    return out
+
+
+def _split_part_grad(op: GradOp, g: Any) -> tuple[Any, ...]:
+    x, refs = op.inputs[0], op.inputs[1:]
+    return (split_pad(g, x, refs, **op.attrs),) + (None,) * len(refs)
+
+
+def _split_pad_grad(op: GradOp, g: Any) -> tuple[Any, ...]:
+    refs = op.inputs[2:]
+    return (split_part(g, refs, **op.attrs), None) + (None,) * len(refs)
+
+
+# forward y = part `index` of x along axis (a copy); backward dx = zeros like x with g there
+SPLIT_PART = register(OpDef("split_part", _split_part_infer, _split_part_ref,
+                            _split_part_grad))
+# forward y = zeros like `like` with g as its part `index` along axis; backward dg = that
+# part of the gradient
+SPLIT_PAD = register(OpDef("split_pad", _split_pad_infer, _split_pad_ref, _split_pad_grad))
+
+
+def split_part(x: Any, refs: Sequence[Any] = (), *, axis: int, parts: Any, index: int,
+               name: str | None = None) -> Any:
+    """Part `index` of x along axis (see the module's docstring for `parts` and `refs`)."""
+    return apply(SPLIT_PART, x, *refs, name=name, axis=axis, parts=parts, index=index)
+
+
+def split_pad(g: Any, like: Any, refs: Sequence[Any] = (), *, axis: int, parts: Any,
+              index: int, name: str | None = None) -> Any:
+    """Zeros in the shape of `like` with g as its part `index` along axis."""
+    return apply(SPLIT_PAD, g, like, *refs, name=name, axis=axis, parts=parts, index=index)
+
+
+# -- concat, stack, split, unstack -------------------------------------------------------------
+def _concat_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    axis = attrs["axis"]
+    first = types[0]
+    for t in types[1:]:
+        if t.dtype != first.dtype:
+            raise TypeError(f"values have different dtypes: {first} and {t}; convert them "
+                            "with gc.cast")
+    known = [t.shape for t in types if t.shape is not None]
+    if len(known) < len(types):
+        return TensorType(first.dtype, None)
+    rank = len(known[0])
+    if rank == 0 or any(len(s) != rank for s in known):
+        listed = ", ".join(shapes.fmt(s) for s in known)
+        raise ValueError(f"values must have one rank of at least 1: got shapes {listed}")
+    out: list[int | None] = []
+    for d in range(rank):
+        dims = [s[d] for s in known]
+        if d == axis:
+            out.append(None if None in dims else sum(dims))  # type: ignore[arg-type]
+            continue
+        sizes = {x for x in dims if x is not None}
+        if len(sizes) > 1:
+            listed = ", ".join(shapes.fmt(s) for s in known)
+            raise ValueError(f"shapes {listed} differ in dimension {d}, which is not the "
+                             f"axis {axis}")
+        out.append(sizes.pop() if sizes else None)
+    return TensorType(first.dtype, tuple(out))
+
+
+def _concat_grad(op: GradOp, g: Any) -> list[Any]:
+    axis, values = op.attrs["axis"], op.inputs
+    dims = [_static_shape(v) for v in values]
+    static = all(s is not None and s[axis] is not None for s in dims)
+    sizes = tuple(s[axis] for s in dims) if static else None  # type: ignore[index]
+    return [split_part(g, () if static else values[:i + 1], axis=axis, parts=sizes, index=i)
+            if want else None for i, want in enumerate(op.wants)]
+
+
+# forward y = the inputs joined along axis; backward dx_i = the part of g at x_i's place
+CONCAT = register(OpDef("concat", _concat_infer,
+                        lambda *xs, axis: np.concatenate(xs, axis=axis), _concat_grad))
+
+
+def _values(values: Any, function: str) -> list[Any]:
+    if _is_tensor(values) or isinstance(values, np.ndarray):
+        raise TypeError(f"{function}: values must be a list of tensors, not one "
+                        f"{type(values).__name__}")
+    items = list(values)
+    if not items:
+        raise ValueError(f"{function}: values is empty")
+    return items
+
+
+def _common_rank(items: Sequence[Any], function: str) -> int:
+    ranks = {len(s) for s in (_static_shape(v) for v in items) if s is not None}
+    if not ranks:
+        raise ValueError(f"{function}: the rank of the values must be known when the graph is "
+                         "built")
+    if len(ranks) > 1:
+        listed = ", ".join(shapes.fmt(_static_shape(v)) for v in items)
+        raise ValueError(f"{function}: values must have one rank; got shapes {listed}")
+    return ranks.pop()
+
+
+def concat(values: Any, axis: Any, name: str | None = None) -> Any:
+    """The tensors of `values` (one dtype and rank, equal but along `axis`) joined along
+    `axis` (negative counts from the end)."""
+    items = _values(values, "concat")
+    rank = _common_rank(items, "concat")
+    if rank == 0:
+        raise ValueError("concat: cannot join scalars; use stack")
+    axis = _axis(axis, rank, "concat")
+    if len(items) == 1:
+        return identity(items[0], name=name)
+    return apply(CONCAT, *items, name=name, axis=axis)
+
+
+def stack(values: Any, axis: Any = 0, name: str | None = None) -> Any:
+    """The tensors of `values` (one shape) stacked along a new axis `axis` (in
+    [-rank-1, rank])."""
+    items = _values(values, "stack")
+    rank = _common_rank(items, "stack")
+    axis = _axis(axis, rank + 1, "stack")
+    known = {s for s in (_static_shape(v) for v in items) if shapes.is_fully_defined(s)}
+    if len(known) > 1:
+        raise ValueError(f"stack: values must have one shape; got shapes "
+                         f"{', '.join(shapes.fmt(_static_shape(v)) for v in items)}")
+    expanded = [expand_dims(v, axis) for v in items]
+    if len(expanded) == 1:
+        return identity(expanded[0], name=name)
+    return apply(CONCAT, *expanded, name=name, axis=axis)
+
+
+def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: Any = None,
+          name: str | None = None) -> list[Any]:
+    """value cut along `axis` into a list of tensors: num_or_size_splits equal parts (an
+    int; the dimension must divide evenly), or parts of the sizes listed (one size may be
+    -1: what is left). Each part is a copy."""
+    shape = _static_shape(value)
+    if shape is None:
+        raise ValueError("split: the input's rank must be known when the graph is built")
+    axis = _axis(axis, len(shape), "split", shape)
+    dim = shape[axis]
+    if _is_tensor(num_or_size_splits):
+        raise TypeError("split: num_or_size_splits must be an int or a list of ints known "
+                        "when the graph is built, not a tensor")
+    if isinstance(num_or_size_splits, int | np.integer) and \
+            not isinstance(num_or_size_splits, bool):
+        parts: Any = int(num_or_size_splits)
+        if parts < 1:
+            raise ValueError(f"split: the number of parts must be at least 1, got {parts}")
+        count = parts
+    else:
+        parts = tuple(_static_int(s, "each size", "split") for s in num_or_size_splits)
+        if not parts or parts.count(-1) > 1 or any(s < -1 for s in parts):
+            raise ValueError(f"split: sizes {list(parts)} must be a non-empty list of sizes "
+                             ">= 0, with at most one -1")
+        count = len(parts)
+    if num is not None and _static_int(num, "num", "split") != count:
+        raise ValueError(f"split: num is {num} but there are {count} parts")
+    if dim is not None:
+        try:
+            part_range(dim, parts, 0)
+        except ValueError as err:
+            raise ValueError(f"split: {err} (axis {axis} of shape {shapes.fmt(shape)})") \
+                from None
+    return [apply(SPLIT_PART, value, name=name, axis=axis, parts=parts, index=i)
+            for i in range(count)]
+
+
+def unstack(value: Any, num: Any = None, axis: Any = 0, name: str | None = None) -> list[Any]:
+    """value cut along `axis` into its slices (a list of tensors of one rank less); their
+    number is the dimension's size, which must be known when the graph is built, or `num`."""
+    shape = _static_shape(value)
+    if shape is None:
+        raise ValueError("unstack: the input's rank must be known when the graph is built")
+    axis = _axis(axis, len(shape), "unstack", shape)
+    dim = shape[axis]
+    if num is None and dim is None:
+        raise ValueError(f"unstack: the number of slices (axis {axis} of shape "
+                         f"{shapes.fmt(shape)}) is not known; give num")
+    count = _static_int(num, "num", "unstack") if num is not None else int(dim)  # type: ignore[arg-type]
+    if dim is not None and count != dim:
+        raise ValueError(f"unstack: num is {count} but axis {axis} of shape "
+                         f"{shapes.fmt(shape)} has {dim} slices")
+    return [squeeze(apply(SPLIT_PART, value, axis=axis, parts=count, index=i), axis,
+                    name=name) for i in range(count)]

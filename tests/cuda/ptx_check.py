@@ -85,5 +85,6 @@ for t, dt in ((FLOATS[name], np.dtype(name)) for name in chosen):
     for every in (False, True):
         ptx(array.logical_kernel(every), boolean[::1], offsets, offsets, boolean[::1])
     ptx(array.one_hot_kernel(), int64[::1], int64, int64, t, t, t[::1])
+    ptx(array.copy_block_kernel(), t[::1], t[::1], *[int64] * 7)
 
 print(f"compiled {compiled} kernels to PTX for compute capability {CC}")

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 import graphc as gc
+from graphc.ops.array import EXPAND_DIMS, SPLIT_PAD, SQUEEZE
 from graphc.ops.core import apply
 from graphc.ops.fused import FUSED_ELEMENTWISE, MATMUL_ADD, MATMUL_EPILOGUE
 from graphc.ops.index import index_add, setitem
@@ -252,6 +253,10 @@ def _with_zeros():
     return x
 
 
+def _both_halves(a, b):
+    return a * gc.sin(b)
+
+
 def _hot(indices, depth, axis=-1):
     """indices one-hot along a new axis, by comparison with each class in turn."""
     planes = [(indices == c) * 1.0 for c in range(depth)]
@@ -303,6 +308,50 @@ CASES += [
          lambda b: b.sum(axis=0, keepdims=True) == 3, False),
     Case("reduce_all", gc.reduce_all, [np.ones((2, 3), bool)], lambda b: np.bool_(True), False,
          id="reduce_all-all"),
+]
+
+CASES += [
+    # expand_dims and squeeze are reshapes where one static shape describes the result (the
+    # static runs here), the ops of those names where not (the dynamic runs); the records
+    # that apply the ops build them in both
+    Case("expand_dims", lambda x: apply(EXPAND_DIMS, x, axis=1), [normal(3, 4)],
+         lambda x: x.reshape(3, 1, 4)),
+    Case("expand_dims", lambda x: gc.expand_dims(x, -1), [normal(2, 3)],
+         lambda x: x.reshape(2, 3, 1), id="expand_dims-last"),
+    Case("expand_dims", lambda x: gc.expand_dims(x, 0), [np.array(1.5)],
+         lambda x: x.reshape(1), id="expand_dims-scalar"),
+    Case("squeeze", lambda x: apply(SQUEEZE, x, axes=(0, 2)), [normal(1, 3, 1, 2)],
+         lambda x: x.reshape(3, 2)),
+    Case("squeeze", lambda x: gc.squeeze(x, [-1]), [normal(2, 3, 1)],
+         lambda x: x.reshape(2, 3), id="squeeze-last"),
+    Case("squeeze", lambda x: gc.squeeze(x, 0), [normal(1)], lambda x: x.reshape(()),
+         id="squeeze-to-scalar"),
+    Case("concat", lambda a, b, c: gc.concat([a, b, c], 1), [normal(2, 3), normal(2, 1),
+                                                           normal(2, 4)],
+         lambda a, b, c: np.array([list(a[i]) + list(b[i]) + list(c[i]) for i in range(2)])),
+    Case("concat", lambda a, b: gc.concat([a, b * 2.0, a], axis=-3), [normal(1, 2, 3),
+                                                                     normal(2, 2, 3)],
+         lambda a, b: np.array([*a, *(b * 2), *a]), id="concat-leading-repeated"),
+    Case("concat", lambda a, b: gc.stack([a, b], axis=1), [normal(3, 2), normal(3, 2)],
+         lambda a, b: np.array([[a[i], b[i]] for i in range(3)]), id="stack"),
+    Case("concat", lambda a, b: gc.stack([a, b, a], -1), [normal(2), normal(2)],
+         lambda a, b: np.array([a, b, a]).T, id="stack-last"),
+    Case("split_part", lambda x: gc.split(x, 3, axis=1)[1], [normal(2, 6)],
+         lambda x: x[:, 2:4]),
+    Case("split_part", lambda x: gc.split(x, [1, -1, 2], 1)[1], [normal(3, 7)],
+         lambda x: x[:, 1:5], id="split_part-sizes"),
+    Case("split_part", lambda x: _both_halves(*gc.split(x, 2)), [normal(4, 3)],
+         lambda x: x[:2] * np.sin(x[2:]), id="split_part-halves"),
+    Case("split_part", lambda x: gc.unstack(x, num=3, axis=1)[2], [normal(2, 3, 2)],
+         lambda x: x[:, 2, :], id="unstack"),
+    Case("split_pad", lambda g, like: apply(SPLIT_PAD, g, like, axis=1, parts=(1, 2), index=1),
+         [normal(3, 2), normal(3, 3)],
+         lambda g, like: np.concatenate([np.zeros((3, 1)), g], axis=1)),
+    Case("split_pad", lambda g, like, r0, r1: apply(SPLIT_PAD, g, like, r0, r1, axis=0,
+                                                    parts=None, index=1),
+         [normal(2, 3), normal(6, 3), normal(1, 3), normal(2, 3)],
+         lambda g, like, r0, r1: np.concatenate([np.zeros((1, 3)), g, np.zeros((3, 3))]),
+         id="split_pad-refs"),
 ]
 
 # Ops with no inputs, or with run state, are checked by their own tests:

@@ -212,6 +212,167 @@ def test_one_hot_errors_name_the_op_and_the_types():
         gc.one_hot(i, 3, on_value=gc.constant(1.0, gc.float64), dtype=gc.float32)
 
 
+# -- expand_dims, squeeze ---------------------------------------------------------------------
+def test_expand_dims_spellings_and_lowering():
+    x = gc.placeholder(gc.float64, (None, 3))
+    y = gc.placeholder(gc.float64, (None, None))
+    outs = [gc.expand_dims(x, 1), gc.expand_dims(x, dim=-1), gc.expand_dims(x, axis=0),
+            gc.expand_dims(y, 1)]
+    assert [t.shape for t in outs] == [(None, 1, 3), (None, 3, 1), (1, None, 3),
+                                       (None, 1, None)]
+    # one unknown dim: a reshape (a view); two: the expand_dims op
+    assert [t.node.op for t in outs] == ["reshape"] * 3 + ["expand_dims"]
+    value = np.arange(6.0).reshape(2, 3)
+    got = run(outs, {x: value, y: value})
+    for v, a in zip(got, [1, 2, 0, 1]):
+        np.testing.assert_array_equal(v, np.expand_dims(value, a))
+    np.testing.assert_array_equal(gc.expand_dims(ge.tensor(value), -1).data, value[..., None])
+
+
+def test_expand_dims_errors():
+    x = gc.placeholder(gc.float64, (None, 3))
+    with pytest.raises(ValueError, match=r"expand_dims: axis 3 is out of range for a tensor "
+                                         r"of shape \(None, 3\) \(rank 3\)"):
+        gc.expand_dims(x, 3)
+    with pytest.raises(ValueError, match="expand_dims: give axis or dim"):
+        gc.expand_dims(x, 0, dim=0)
+    with pytest.raises(ValueError, match="expand_dims: axis is required"):
+        gc.expand_dims(x)
+
+
+def test_squeeze_spellings_and_lowering():
+    x = gc.placeholder(gc.float64, (None, 1, 3, 1))
+    y = gc.placeholder(gc.float64, (None, None, 1))
+    outs = [gc.squeeze(x), gc.squeeze(x, 1), gc.squeeze(x, [-1, 1]), gc.squeeze(x, [3]),
+            gc.squeeze(x, squeeze_dims=[1]), gc.squeeze(y, 1)]
+    assert [t.shape for t in outs] == [(None, 3), (None, 3, 1), (None, 3), (None, 1, 3),
+                                       (None, 3, 1), (None, 1)]
+    assert [t.node.op for t in outs] == ["reshape"] * 5 + ["squeeze"]
+    value = np.arange(6.0).reshape(2, 1, 3, 1)
+    got = run(outs, {x: value, y: np.ones((2, 1, 1))})
+    np.testing.assert_array_equal(got[0], value.reshape(2, 3))
+    np.testing.assert_array_equal(got[3], value.reshape(2, 1, 3))
+    np.testing.assert_array_equal(got[5], np.ones((2, 1)))
+
+
+def test_squeeze_errors_name_the_shape():
+    x = gc.placeholder(gc.float64, (None, 2, 1))
+    with pytest.raises(ValueError, match=r"squeeze: cannot squeeze axis 1 of shape "
+                                         r"\(None, 2, 1\): its size is 2, not 1"):
+        gc.squeeze(x, 1)
+    with pytest.raises(ValueError, match="squeeze: give axis or squeeze_dims"):
+        gc.squeeze(x, 2, squeeze_dims=[2])
+    with pytest.raises(ValueError, match="squeeze: axis -4 is out of range"):
+        gc.squeeze(x, -4)
+    y = gc.placeholder(gc.float64, (None, None))
+    with pytest.raises(gc.InvalidArgumentError, match=r"squeeze .*\(3, 2\)"):
+        run(gc.squeeze(y, 0), {y: np.ones((3, 2))})
+
+
+# -- concat, stack, split, unstack -------------------------------------------------------------
+def test_concat_spellings():
+    a = gc.placeholder(gc.float64, (None, 2))
+    b = np.arange(6.0).reshape(3, 2)  # arrays join as constants
+    outs = [gc.concat([a, b], 0), gc.concat((a, a), axis=-1), gc.concat([a], 1)]
+    assert [t.shape for t in outs] == [(None, 2), (None, 4), (None, 2)]
+    value = np.ones((1, 2))
+    got = run(outs, {a: value})
+    np.testing.assert_array_equal(got[0], np.concatenate([value, b]))
+    np.testing.assert_array_equal(got[1], np.ones((1, 4)))
+    np.testing.assert_array_equal(got[2], value)
+
+
+def test_concat_errors_name_the_shapes():
+    a = gc.placeholder(gc.float64, (None, 2))
+    with pytest.raises(ValueError, match=r"concat .*shapes \(None, 2\), \(4, 3\) differ in "
+                                         r"dimension 1, which is not the axis 0"):
+        gc.concat([a, gc.placeholder(gc.float64, (4, 3))], 0)
+    with pytest.raises(TypeError, match=r"concat .*different dtypes: float64\(None, 2\) and "
+                                        r"float32\(None, 2\)"):
+        gc.concat([a, gc.placeholder(gc.float32, (None, 2))], 1)
+    with pytest.raises(ValueError, match="concat: values must have one rank; got shapes "
+                                         r"\(None, 2\), \(2,\)"):
+        gc.concat([a, gc.placeholder(gc.float64, (2,))], 0)
+    with pytest.raises(ValueError, match="concat: axis 2 is out of range"):
+        gc.concat([a, a], 2)
+    with pytest.raises(ValueError, match="concat: values is empty"):
+        gc.concat([], 0)
+    with pytest.raises(ValueError, match="concat: cannot join scalars"):
+        gc.concat([gc.constant(1.0), gc.constant(2.0)], 0)
+    b = gc.placeholder(gc.float64, (None, None))
+    with pytest.raises(gc.InvalidArgumentError, match=r"concat .*\(2, 2\).*\(2, 3\)"):
+        run(gc.concat([a, b], 0), {a: np.ones((2, 2)), b: np.ones((2, 3))})
+
+
+def test_stack_and_unstack():
+    a, b = gc.placeholder(gc.float64, (None, 3)), gc.placeholder(gc.float64, (None, 3))
+    stacked = [gc.stack([a, b]), gc.stack([a, b], axis=-1), gc.stack([a])]
+    assert [t.shape for t in stacked] == [(2, None, 3), (None, 3, 2), (1, None, 3)]
+    parts = gc.unstack(stacked[1], axis=-1)
+    assert len(parts) == 2 and parts[0].shape == (None, 3)
+    va, vb = np.ones((4, 3)), np.arange(12.0).reshape(4, 3)
+    got = run(stacked + parts, {a: va, b: vb})
+    np.testing.assert_array_equal(got[0], np.stack([va, vb]))
+    np.testing.assert_array_equal(got[1], np.stack([va, vb], -1))
+    np.testing.assert_array_equal(got[2], va[None])
+    np.testing.assert_array_equal(got[4], vb)
+    with pytest.raises(ValueError, match=r"stack: values must have one shape; got shapes "
+                                         r"\(2, 3\), \(3, 3\)"):
+        gc.stack([np.ones((2, 3)), np.ones((3, 3))])
+    with pytest.raises(ValueError, match=r"unstack: the number of slices \(axis 0 of shape "
+                                         r"\(None, 3\)\) is not known; give num"):
+        gc.unstack(a)
+    with pytest.raises(ValueError, match="unstack: num is 2 but axis 1 of shape"):
+        gc.unstack(a, num=2, axis=1)
+
+
+def test_split_spellings():
+    x = gc.placeholder(gc.float64, (None, 6))
+    halves = gc.split(x, 2, axis=1)
+    sized = gc.split(x, [1, -1, 2], axis=-1, num=3)
+    rows = gc.split(x, 2)  # the batch, cut at run time
+    assert [t.shape for t in halves + sized + rows] == [(None, 3)] * 2 + [
+        (None, 1), (None, 3), (None, 2)] + [(None, 6)] * 2
+    value = np.arange(24.0).reshape(4, 6)
+    got = run(halves + sized + rows, {x: value})
+    expected = np.split(value, 2, axis=1) + np.split(value, [1, 4], axis=1) + \
+        np.split(value, 2)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(g, e)
+
+
+def test_split_errors_name_the_op_and_shape():
+    x = gc.placeholder(gc.float64, (None, 6))
+    with pytest.raises(ValueError, match=r"split: cannot split a dimension of 6 into 4 equal "
+                                         r"parts \(axis 1 of shape \(None, 6\)\)"):
+        gc.split(x, 4, axis=1)
+    with pytest.raises(ValueError, match=r"split: sizes \[2, 2\] do not add up to the "
+                                         "dimension of 6"):
+        gc.split(x, [2, 2], axis=1)
+    with pytest.raises(ValueError, match="with at most one -1"):
+        gc.split(x, [-1, -1], axis=1)
+    with pytest.raises(ValueError, match="split: num is 2 but there are 3 parts"):
+        gc.split(x, 3, axis=1, num=2)
+    with pytest.raises(TypeError, match="split: num_or_size_splits must be an int or a list"):
+        gc.split(x, gc.constant([3, 3]), axis=1)
+    with pytest.raises(gc.InvalidArgumentError,
+                       match=r"split_part .*cannot split a dimension of 5 into 2 equal parts"):
+        run(gc.split(x, 2)[0], {x: np.ones((5, 6))})
+
+
+def test_gradients_through_concat_and_split_with_unknown_shapes():
+    a = gc.placeholder(gc.float64, (None, None))
+    b = gc.placeholder(gc.float64, (None, None))
+    joined = gc.concat([a, b * 3.0], 1)
+    first, second = gc.split(joined, 2, axis=0)
+    loss = gc.reduce_sum(first * first) + gc.reduce_sum(gc.sin(second))
+    ga, gb = gc.gradients(loss, [a, b])
+    va, vb = np.arange(8.0).reshape(4, 2), np.arange(4.0).reshape(4, 1)
+    got_a, got_b = run([ga, gb], {a: va, b: vb})
+    np.testing.assert_allclose(got_a, np.concatenate([2 * va[:2], np.cos(va[2:])]))
+    np.testing.assert_allclose(got_b, np.concatenate([18 * vb[:2], 3 * np.cos(3 * vb[2:])]))
+
+
 # -- a TensorFlow 1 program -----------------------------------------------------------------
 def test_tf1_classifier_step_with_argmax_accuracy_and_one_hot_labels_is_one_native_segment(
         monkeypatch):

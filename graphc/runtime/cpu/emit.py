@@ -492,3 +492,64 @@ def _one_hot(e: Emit) -> str:
     out = f"K.one_hot({indices}, np.int64({depth}), {e.literal(e.attrs['on_value'])}, " \
         f"{e.literal(e.attrs['off_value'])}, np.dtype({e.dtype}), {e.space})"
     return f"K.reshape({out}, {tuple_of(dims[:axis] + [repr(depth)] + dims[axis:])})"
+
+
+# -- concat, split and their parts, expand_dims, squeeze (ops/array.py) ------------------------
+def _part(e: Emit, dim: str, refs: list[int]) -> str:
+    """The (begin, size) of the node's part along its axis, of a dimension of `dim`."""
+    parts, index = e.attrs["parts"], f"np.int64({operator.index(e.attrs['index'])})"
+    axis = operator.index(e.attrs["axis"])
+    if parts is None:  # the sizes of the inputs `refs` along the axis
+        return f"K.ref_part({tuple_of([f'{e.args[i]}.shape[{axis}]' for i in refs])})"
+    if isinstance(parts, int | np.integer):
+        return f"K.equal_part({dim}, np.int64({operator.index(parts)}), {index})"
+    sizes = tuple_of([f"np.int64({s})" for s in ints(parts)])
+    return f"K.sized_part({dim}, {sizes}, {index})"
+
+
+@emits("split_part")
+def _split_part(e: Emit) -> str:
+    axis = operator.index(e.attrs["axis"])
+    part = _part(e, e.shape(0)[axis], list(range(1, len(e.args))))
+    return f"K.split_part({e.args[0]}, np.int64({axis}), {part}, {e.space})"
+
+
+@emits("split_pad")
+def _split_pad(e: Emit) -> str:
+    axis = operator.index(e.attrs["axis"])
+    part = _part(e, e.shape(1)[axis], list(range(2, len(e.args))))
+    return f"K.split_pad({e.args[0]}, {e.args[1]}, np.int64({axis}), {part}, {e.space})"
+
+
+@emits("concat")
+def _concat(e: Emit) -> str:
+    """One generated kernel: the result from the workspace, then each input copied in."""
+    axis = operator.index(e.attrs["axis"])
+    params = [f"a{i}" for i in range(len(e.args))]
+    total = " + ".join(f"{a}.shape[{axis}]" for a in params)
+    lines = [f"    axis = np.int64({axis})",
+             f"    out = K.concat_start(a0, axis, {total}, space, slot)",
+             "    offset = 0"]
+    lines += [f"    offset = K.concat_place(out, {a}, a0.shape, axis, offset)" for a in params]
+    lines.append("    return out.reshape(K.with_dim(a0.shape, axis, offset))")
+    return e._generated([*params, "space", "slot"], "\n".join(lines), [*e.args, e.space])
+
+
+@emits("expand_dims")
+def _expand_dims(e: Emit) -> str:
+    if e.rank(0) == 0:
+        return _full(e, f"({ONE},)", f"K.scalar({e.args[0]})")
+    shape = insert_ones(e.shape(0), [operator.index(e.attrs["axis"])], ONE)
+    return f"K.reshape_copy({e.args[0]}, {tuple_of(shape)}, {e.space})"
+
+
+@emits("squeeze")
+def _squeeze(e: Emit) -> str:
+    axes = ints(e.attrs["axes"])
+    dims = e.shape(0)
+    kept = [d for k, d in enumerate(dims) if k not in axes]
+    squeezed = tuple_of([dims[k] for k in axes])
+    if not kept:  # one element: a scalar, no array at all
+        return f"{e.dtype}(K.squeeze_copy({e.args[0]}, ({ONE},), {squeezed}, space, " \
+            "np.int64(-1))[0])"
+    return f"K.squeeze_copy({e.args[0]}, {tuple_of(kept)}, {squeezed}, {e.space})"

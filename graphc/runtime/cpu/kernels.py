@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from numba import njit, types
+from numba.cpython.unsafe.tuple import tuple_setitem
 from numba.extending import overload
 
 from graphc.runtime.cpu.blas import gemm, gemm_parts, inner_split
@@ -515,3 +516,128 @@ def one_hot(indices, depth, on, off, dtype, space, slot):  # type: ignore[no-unt
             for i in range(inner):
                 out[o, d, i] = on if indices[o, i] == d else off
     return out
+
+
+
+# -- concat, split and their parts (ops/array.py): a tensor as a C-contiguous 3-d array
+# (outer, n, inner) around its axis, whose parts are ranges of the middle axis
+@_kernel
+def with_dim(shape, axis, size):  # type: ignore[no-untyped-def]
+    """shape with its dim `axis` set to size."""
+    return tuple_setitem(shape, axis, size)
+
+
+@_kernel
+def _around(shape, axis):  # type: ignore[no-untyped-def]
+    """(outer, inner): the products of shape's dims before and after axis."""
+    outer, inner = 1, 1
+    for k in range(len(shape)):
+        if k < axis:
+            outer *= shape[k]
+        elif k > axis:
+            inner *= shape[k]
+    return outer, inner
+
+
+@_kernel
+def equal_part(dim, count, index):  # type: ignore[no-untyped-def]
+    """(begin, size) of part `index` of `count` equal parts of a dimension of dim."""
+    if dim % count:
+        raise ValueError("split: the dimension does not divide into equal parts")
+    size = dim // count
+    return index * size, size
+
+
+@_kernel
+def sized_part(dim, sizes, index):  # type: ignore[no-untyped-def]
+    """(begin, size) of part `index` of parts of `sizes` (one may be -1: what is left)."""
+    known, rest = 0, -1
+    for k in range(len(sizes)):
+        if sizes[k] == -1:
+            rest = k
+        else:
+            known += sizes[k]
+    if (rest < 0 and known != dim) or known > dim:
+        raise ValueError("split: the sizes do not add up to the dimension")
+    begin = 0
+    for k in range(index):
+        begin += dim - known if k == rest else sizes[k]
+    return begin, dim - known if index == rest else sizes[index]
+
+
+@_kernel
+def ref_part(dims):  # type: ignore[no-untyped-def]
+    """(begin, size) of the part whose size is dims' last, after parts of the others."""
+    begin = 0
+    for k in range(len(dims) - 1):
+        begin += dims[k]
+    return begin, dims[len(dims) - 1]
+
+
+@_kernel
+def split_part(x, axis, part, space, slot):  # type: ignore[no-untyped-def]
+    """A copy of x's elements begin:begin + size along axis, part = (begin, size)."""
+    begin, size = part
+    n = x.shape[axis]
+    if begin + size > n:
+        raise ValueError("split: a part lies beyond the dimension")
+    outer, inner = _around(x.shape, axis)
+    out = scratch(space, slot, (outer, size, inner), x.dtype)
+    out[...] = np.ascontiguousarray(x).reshape((outer, n, inner))[:, begin:begin + size, :]
+    return out.reshape(tuple_setitem(x.shape, axis, size))
+
+
+@_kernel
+def split_pad(g, like, axis, part, space, slot):  # type: ignore[no-untyped-def]
+    """Zeros shaped like `like` with g as its elements begin:begin + size along axis."""
+    begin, size = part
+    n = like.shape[axis]
+    if g.shape != tuple_setitem(like.shape, axis, size) or begin + size > n:
+        raise ValueError("split_pad: the part does not fit the tensor")
+    outer, inner = _around(like.shape, axis)
+    out = scratch(space, slot, (outer, n, inner), g.dtype)
+    out[...] = 0
+    out[:, begin:begin + size, :] = np.ascontiguousarray(g).reshape((outer, size, inner))
+    return out.reshape(like.shape)
+
+
+@_kernel
+def concat_start(first, axis, total, space, slot):  # type: ignore[no-untyped-def]
+    """The (outer, total, inner) result of a concat along axis whose first input is first."""
+    outer, inner = _around(first.shape, axis)
+    return scratch(space, slot, (outer, total, inner), first.dtype)
+
+
+@_kernel
+def concat_place(out, x, like, axis, offset):  # type: ignore[no-untyped-def]
+    """Copy x into (outer, total, inner) out at `offset` along its middle axis; x must have
+    the shape `like` (the first input's) but along axis. Returns the next offset."""
+    for k in range(len(like)):
+        if k != axis and x.shape[k] != like[k]:
+            raise ValueError("concat: the inputs' shapes differ in a dimension not the axis")
+    n = x.shape[axis]
+    outer, inner = _around(x.shape, axis)
+    out[:, offset:offset + n, :] = np.ascontiguousarray(x).reshape((outer, n, inner))
+    return offset + n
+
+
+@_kernel
+def reshape_copy(x, shape, space, slot):  # type: ignore[no-untyped-def]
+    """A copy of x in a new shape of as many elements."""
+    size = 1
+    for d in shape:
+        size *= d
+    if size != x.size:
+        raise ValueError("reshape: the new shape has another number of elements")
+    out = scratch(space, slot, shape, x.dtype)
+    out.reshape(size)[:] = np.ascontiguousarray(x).reshape(size)
+    return out
+
+
+@_kernel
+def squeeze_copy(x, shape, squeezed, space, slot):  # type: ignore[no-untyped-def]
+    """A copy of x without the dims `squeezed` (their sizes, each required to be 1)."""
+    for d in squeezed:
+        if d != 1:
+            raise ValueError("squeeze: a dimension to squeeze is not 1")
+    return reshape_copy(x, shape, space, slot)

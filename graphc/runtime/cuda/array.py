@@ -1,5 +1,7 @@
 """CUDA kernels of TensorFlow 1's array ops and reductions (ops/array.py, ops/reduce.py):
-argmax, argmin, reduce_min, reduce_prod, reduce_any, reduce_all and one_hot.
+argmax, argmin, reduce_min, reduce_prod, reduce_any, reduce_all and one_hot; concat,
+split_part and split_pad, which copy blocks of a tensor seen as (outer, n, inner) around its
+axis; expand_dims and squeeze, which are views here (a device array is always contiguous).
 
 The reductions run one thread per output, each looping over the elements it combines,
 which it finds as reduce.py's kernels do: `base[o]`, the offset of output o's first element,
@@ -18,7 +20,8 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
-from graphc.runtime.cuda import device
+from graphc.ops.array import part_range
+from graphc.runtime.cuda import constant, device
 from graphc.runtime.cuda.reduce import _offsets
 from graphc.runtime.cuda.table import Call, kernel
 
@@ -166,3 +169,74 @@ def _one_hot(call: Call) -> list[Any]:
         one_hot_kernel()[device.blocks_for(out.size), device.THREADS](
             device.flat(indices), depth, inner, on, off, device.flat(out))
     return [out]
+
+
+# -- concat, split_part, split_pad, expand_dims, squeeze -------------------------------------
+@cache
+def copy_block_kernel() -> Any:
+    @cuda.jit
+    def copy_block(src, dst, outer, src_n, dst_n, inner, src_begin, dst_begin, count):
+        """dst[o, dst_begin + j, i] = src[o, src_begin + j, i] for j < count, both arrays
+        flat views of (outer, src_n / dst_n, inner)."""
+        block = count * inner
+        for p in range(cuda.grid(1), outer * block, cuda.gridsize(1)):
+            o = p // block
+            rest = p - o * block
+            j = rest // inner
+            i = rest - j * inner
+            dst[(o * dst_n + dst_begin + j) * inner + i] = \
+                src[(o * src_n + src_begin + j) * inner + i]
+
+    return copy_block
+
+
+def _copy_block(src: Any, dst: Any, axis: int, src_begin: int, dst_begin: int,
+                count: int) -> None:
+    shape = tuple(dst.shape)
+    outer, inner = prod(shape[:axis]), prod(shape[axis + 1:])
+    if outer * count * inner:
+        copy_block_kernel()[device.blocks_for(outer * count * inner), device.THREADS](
+            device.flat(src), device.flat(dst), outer, src.shape[axis], dst.shape[axis],
+            inner, src_begin, dst_begin, count)
+
+
+def _range(call: Call, dim: int, refs: Any) -> tuple[int, int]:
+    axis = call.attrs["axis"]
+    return part_range(dim, call.attrs["parts"], call.attrs["index"],
+                      [r.shape[axis] for r in refs])
+
+
+@kernel("concat")
+def _concat(call: Call) -> list[Any]:
+    out, axis = call.out(), call.attrs["axis"]
+    offset = 0
+    for x in call.args:
+        _copy_block(x, out, axis, 0, offset, x.shape[axis])
+        offset += x.shape[axis]
+    return [out]
+
+
+@kernel("split_part")
+def _split_part(call: Call) -> list[Any]:
+    x, axis, out = call.args[0], call.attrs["axis"], call.out()
+    begin, size = _range(call, x.shape[axis], call.args[1:])
+    _copy_block(x, out, axis, begin, 0, size)
+    return [out]
+
+
+@kernel("split_pad")
+def _split_pad(call: Call) -> list[Any]:
+    g, axis, out = call.args[0], call.attrs["axis"], call.out()
+    begin, size = _range(call, out.shape[axis], call.args[2:])
+    if tuple(g.shape) != tuple(out.shape[:axis]) + (size,) + tuple(out.shape[axis + 1:]):
+        raise ValueError(f"a part of shape {tuple(g.shape)} does not fit part "
+                         f"{call.attrs['index']} of shape {tuple(out.shape)}")
+    constant.fill(out, 0)
+    _copy_block(g, out, axis, 0, begin, size)
+    return [out]
+
+
+@kernel("expand_dims", "squeeze", view=True)
+def _reshaped(call: Call) -> list[Any]:
+    """A view in the output's shape (its rule checked that squeezed dims are 1)."""
+    return [call.args[0].reshape(tuple(call.outs[0].shape))]  # type: ignore[arg-type]
