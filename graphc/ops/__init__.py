@@ -2,7 +2,8 @@
 
 from graphc.graph import Tensor
 from graphc.ops import control, fused, random, state  # noqa: F401 - registers their ops
-from graphc.ops.array import concat, expand_dims, one_hot, split, squeeze, stack, unstack
+from graphc.ops.array import (concat, expand_dims, gather, one_hot, split, squeeze, stack,
+                               tile, unstack)
 from graphc.ops.constant import constant, fill, ones, ones_like, zeros, zeros_like
 from graphc.ops.control import group, no_op
 from graphc.ops.custom import RegisterGradient, custom_gradient
@@ -13,9 +14,10 @@ from graphc.ops.elementwise import *  # noqa: F403 - one function per elementwis
 from graphc.ops.index import getitem
 from graphc.ops.linalg import matmul
 from graphc.ops.operators import install_operators
-from graphc.ops.random import random_normal, random_uniform, set_random_seed
+from graphc.ops.random import random_normal, random_uniform, set_random_seed, truncated_normal
 from graphc.ops.reduce import (argmax, argmin, reduce_all, reduce_any, reduce_logsumexp,
                                reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum)
+from graphc.ops.sequence import lin_space, linspace, range
 from graphc.ops.shape import identity, reshape, stop_gradient, transpose
 from graphc.ops.state import placeholder
 
@@ -23,10 +25,11 @@ install_operators(Tensor)
 
 __all__ = [
     "RegisterGradient", "argmax", "argmin", "check_numerics", "concat", "cond", "constant",
-    "custom_gradient", "expand_dims", "fill", "getitem", "group", "identity", "matmul", "no_op",
-    "one_hot", "ones", "ones_like", "placeholder", "random_normal", "random_uniform",
-    "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min",
-    "reduce_prod", "reduce_sum", "reshape", "set_random_seed", "split", "squeeze", "stack",
-    "stop_gradient", "transpose", "unstack", "while_loop", "zeros", "zeros_like",
+    "custom_gradient", "expand_dims", "fill", "gather", "getitem", "group", "identity",
+    "lin_space", "linspace", "matmul", "no_op", "one_hot", "ones", "ones_like", "placeholder",
+    "random_normal", "random_uniform", "range", "reduce_all", "reduce_any", "reduce_logsumexp",
+    "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "reshape",
+    "set_random_seed", "split", "squeeze", "stack", "stop_gradient", "tile", "transpose",
+    "truncated_normal", "unstack", "while_loop", "zeros", "zeros_like",
 ]
 __all__ += elementwise.__all__  # one function per elementwise op

@@ -1,5 +1,6 @@
 """Array ops TensorFlow 1 programs use: one_hot; expand_dims, squeeze; concat, stack, split,
-unstack, and the two ops a split is made of, split_part and split_pad.
+unstack, and the two ops a split is made of, split_part and split_pad; gather, and its
+gradient scatter_add; tile, and its gradient tile_sum.
 
 A split is made of single-output ops, one per part (`split_part`), so each part is an
 ordinary tensor in graphs, in eager mode and in native code. Where a part lies along the
@@ -476,3 +477,170 @@ def unstack(value: Any, num: Any = None, axis: Any = 0, name: str | None = None)
                          f"{shapes.fmt(shape)} has {dim} slices")
     return [squeeze(apply(SPLIT_PART, value, axis=axis, parts=count, index=i), axis,
                     name=name) for i in range(count)]
+
+
+# -- gather and scatter_add -------------------------------------------------------------------
+def _check_indices(indices: np.ndarray, size: int, function: str) -> None:
+    """Every index in 0..size-1 (TensorFlow's rule on the CPU), else a ValueError."""
+    if indices.size and (indices.min() < 0 or indices.max() >= size):
+        bad = indices[(indices < 0) | (indices >= size)].ravel()[0]
+        raise ValueError(f"{function}: index {bad} is out of range for a dimension of {size}")
+
+
+def _gather_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    params, indices = types
+    axis = attrs["axis"]
+    if not indices.dtype.is_integer:
+        raise TypeError(f"indices must be integers (int32 or int64), not {indices.dtype.name}")
+    if params.shape is None or indices.shape is None:
+        return TensorType(params.dtype, None)
+    return TensorType(params.dtype, params.shape[:axis] + indices.shape + params.shape[axis + 1:])
+
+
+def _gather_ref(params: np.ndarray, indices: np.ndarray, axis: int) -> np.ndarray:
+    _check_indices(indices, params.shape[axis], "gather")
+    return np.take(params, indices, axis=axis)
+
+
+def _scatter_add_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    g, indices, like = types
+    if not indices.dtype.is_integer:
+        raise TypeError(f"indices must be integers (int32 or int64), not {indices.dtype.name}")
+    if g.dtype != like.dtype:
+        raise TypeError(f"the values are {g.dtype.name}, the result {like.dtype.name}")
+    return like
+
+
+def _scatter_add_ref(g: np.ndarray, indices: np.ndarray, like: np.ndarray,
+                     axis: int) -> np.ndarray:
+    _check_indices(indices, like.shape[axis], "scatter_add")
+    expected = like.shape[:axis] + indices.shape + like.shape[axis + 1:]
+    if g.shape != expected:
+        raise ValueError(f"values of shape {g.shape} do not fit {expected}, the shape "
+                         f"gathering {indices.shape} indices from {like.shape} gives")
+    out = np.zeros(like.shape, g.dtype)
+    np.add.at(out, (slice(None),) * axis + (indices,), g)  # type: ignore[arg-type]
+    return out
+
+
+# forward y = the slices of params at indices along axis; backward dparams = the
+# gradient's slices added back at their indices (scatter_add); indices have no gradient
+GATHER = register(OpDef(
+    "gather", _gather_infer, _gather_ref,
+    lambda op, g: (scatter_add(g, op.inputs[1], op.inputs[0], op.attrs["axis"]), None)))
+# forward y = zeros like `like` with the slices of g added at indices along axis (repeated
+# indices add up); backward dg = the gradient gathered at indices
+SCATTER_ADD = register(OpDef(
+    "scatter_add", _scatter_add_infer, _scatter_add_ref,
+    lambda op, g: (apply(GATHER, g, op.inputs[1], axis=op.attrs["axis"]), None, None)))
+
+
+def scatter_add(values: Any, indices: Any, like: Any, axis: int) -> Any:
+    """Zeros in the shape of `like` with the slices of values added at indices along axis:
+    gather's gradient (TensorFlow's unsorted_segment_sum, for the indices of a gather)."""
+    return apply(SCATTER_ADD, values, indices, like, axis=axis)
+
+
+def gather(params: Any, indices: Any, validate_indices: Any = None, name: str | None = None,
+           axis: Any = None, batch_dims: int = 0) -> Any:
+    """The slices of params at `indices` (integers, any shape) along `axis` (default 0):
+    the result's shape is params' before the axis, then indices', then params' after it.
+    An index outside 0..n-1 is an error (TensorFlow's rule on the CPU), on every backend.
+    The gradient adds the output's gradient back at the indices (repeated ones add up)."""
+    if batch_dims:
+        raise ValueError("gather: batch_dims is not supported (only 0)")
+    rank = _rank(params, "gather")
+    axis = _axis(0 if axis is None else axis, rank, "gather", _static_shape(params))
+    indices = _indices_for(indices, params, "gather")
+    if not _is_tensor(params) and _is_tensor(indices):  # params of their own dtype
+        params = _own_dtype(params, indices, "gather")
+    return apply(GATHER, params, indices, name=name, axis=axis)
+
+
+def _own_dtype(value: Any, like: Any, function: str) -> Any:
+    """A Python or numpy value as a tensor of its own dtype (numpy's, or TensorFlow's
+    default for Python numbers): eager when `like` is, else a constant in like's graph."""
+    array = core.as_array(value, None, function)
+    if core.is_eager(like):
+        t = core.eager_type(array)  # type: ignore[misc]
+        device = getattr(like, "device", "cpu")
+        return t if device == "cpu" else t.to(device)
+    return core.convert_to_tensor(array, None, core._graph_of((like,)), function)
+
+
+def _indices_for(indices: Any, like: Any, function: str) -> Any:
+    """Indices given as a list or an array, as a tensor of their own integer dtype (an
+    operand of an op on `like` would otherwise take like's dtype): an eager tensor, on
+    like's device, when like is one; else a constant in like's graph."""
+    if _is_tensor(indices):
+        return indices
+    array = np.asarray(indices)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{function}: indices must be integers, not {array.dtype} values")
+    return _own_dtype(array, like, function) if _is_tensor(like) else array
+
+
+# -- tile and tile_sum ------------------------------------------------------------------------
+def _tile_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    (x,) = types
+    multiples = attrs["multiples"]
+    if x.shape is None:
+        return TensorType(x.dtype, None)
+    if len(multiples) != len(x.shape):
+        raise ValueError(f"multiples {list(multiples)} must have one entry per dimension of "
+                         f"shape {shapes.fmt(x.shape)}")
+    return TensorType(x.dtype, tuple(0 if m == 0 else None if d is None else d * m
+                                     for d, m in zip(x.shape, multiples)))
+
+
+def _tile_sum_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    g, like = types
+    if g.dtype != like.dtype:
+        raise TypeError(f"the tiles are {g.dtype.name}, the result {like.dtype.name}")
+    return like
+
+
+def _tile_sum_ref(g: np.ndarray, like: np.ndarray, multiples: tuple[int, ...]) -> np.ndarray:
+    if g.shape != tuple(d * m for d, m in zip(like.shape, multiples)):
+        raise ValueError(f"a tiling of shape {g.shape} is not {list(multiples)} tiles of "
+                         f"shape {like.shape}")
+    interleaved = [n for m, d in zip(multiples, like.shape) for n in (m, d)]
+    axes = tuple(range(0, 2 * len(multiples), 2))
+    blocks = g.reshape(interleaved)
+    if g.dtype.kind != "f":
+        return blocks.sum(axis=axes).astype(g.dtype)
+    with np.errstate(over="ignore"):  # in float64, rounded once, as reduce_sum's
+        return blocks.sum(axis=axes, dtype=np.float64).astype(g.dtype)
+
+
+# forward y = x repeated multiples[k] times along each dimension k; backward dx = the sum
+# of the gradient's tiles
+TILE = register(OpDef("tile", _tile_infer, lambda x, multiples: np.tile(x, multiples),
+                      lambda op, g: (tile_sum(g, op.inputs[0], op.attrs["multiples"]),)))
+# forward y = the sum of the tiles of g, each shaped like `like`; backward dg = the gradient
+# tiled
+TILE_SUM = register(OpDef("tile_sum", _tile_sum_infer, _tile_sum_ref,
+                          lambda op, g: (tile(g, op.attrs["multiples"]), None)))
+
+
+def tile_sum(g: Any, like: Any, multiples: tuple[int, ...]) -> Any:
+    """The sum of g's tiles, each shaped like `like`: tile's gradient."""
+    return apply(TILE_SUM, g, like, multiples=multiples)
+
+
+def tile(input: Any, multiples: Any, name: str | None = None) -> Any:  # noqa: A002 - TF's
+    """input repeated multiples[k] times along each dimension k (a list of ints >= 0, one
+    per dimension, known when the graph is built)."""
+    if _is_tensor(multiples):
+        raise TypeError("tile: multiples must be a list of ints known when the graph is "
+                        "built, not a tensor")
+    counts = tuple(_static_int(m, "each multiple", "tile") for m in multiples)
+    if any(m < 0 for m in counts):
+        raise ValueError(f"tile: multiples {list(counts)} must be >= 0")
+    shape = _static_shape(input)
+    if shape is None:
+        raise ValueError("tile: the input's rank must be known when the graph is built")
+    if len(counts) != len(shape):
+        raise ValueError(f"tile: multiples {list(counts)} must have one entry per dimension "
+                         f"of shape {shapes.fmt(shape)}")
+    return apply(TILE, input, name=name, multiples=counts)

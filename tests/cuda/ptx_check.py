@@ -86,5 +86,11 @@ for t, dt in ((FLOATS[name], np.dtype(name)) for name in chosen):
         ptx(array.logical_kernel(every), boolean[::1], offsets, offsets, boolean[::1])
     ptx(array.one_hot_kernel(), int64[::1], int64, int64, t, t, t[::1])
     ptx(array.copy_block_kernel(), t[::1], t[::1], *[int64] * 7)
+    for index in (int32, int64):
+        for make in (array.gather_kernel, array.scatter_add_kernel):
+            ptx(make(), t[::1], index[::1], t[::1], int64, int64, int64, int32[::1])
+    dims = UniTuple(int64, 3)
+    ptx(array.tile_kernel(), t[::1], t[::1], dims, dims)
+    ptx(array.tile_sum_kernel(True), t[::1], t[::1], dims, dims, int64)
 
 print(f"compiled {compiled} kernels to PTX for compute capability {CC}")

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 import graphc as gc
-from graphc.ops.array import EXPAND_DIMS, SPLIT_PAD, SQUEEZE
+from graphc.ops.array import EXPAND_DIMS, SPLIT_PAD, SQUEEZE, scatter_add, tile_sum
 from graphc.ops.core import apply
 from graphc.ops.fused import FUSED_ELEMENTWISE, MATMUL_ADD, MATMUL_EPILOGUE
 from graphc.ops.index import index_add, setitem
@@ -352,6 +352,38 @@ CASES += [
          [normal(2, 3), normal(6, 3), normal(1, 3), normal(2, 3)],
          lambda g, like, r0, r1: np.concatenate([np.zeros((1, 3)), g, np.zeros((3, 3))]),
          id="split_pad-refs"),
+]
+
+
+def _scattered(values, indices, rows):
+    """values' rows added into `rows` zero rows at indices, one at a time."""
+    out = np.zeros((rows,) + values.shape[1:])
+    for j, k in enumerate(indices):
+        out[k] += values[j]
+    return out
+
+
+CASES += [
+    Case("gather", gc.gather, [normal(4, 3), np.array([[0, 3], [3, 3], [1, 0]])],
+         lambda p, i: np.array([[p[k] for k in row] for row in i])),
+    Case("gather", lambda p, i: gc.gather(p, i, axis=1), [normal(3, 4), np.array(2)],
+         lambda p, i: p.T[2], id="gather-scalar-index"),
+    Case("gather", lambda p, i: gc.gather(p, i, axis=-1), [normal(2, 2, 3),
+                                                           np.array([2, 2, 0], np.int32)],
+         lambda p, i: np.stack([p[..., 2], p[..., 2], p[..., 0]], axis=-1), id="gather-last"),
+    Case("scatter_add", lambda v, i, like: scatter_add(v, i, like, 0),
+         [normal(4, 2), np.array([1, 3, 1, 1]), normal(5, 2)],
+         lambda v, i, like: _scattered(v, i, 5)),
+    Case("scatter_add", lambda v, i, like: scatter_add(v, i, like, 1),
+         [normal(2, 2, 3), np.array([[0, 0, 2], [2, 1, 0]], np.int32), normal(2, 3)],
+         lambda v, i, like: _scattered(v.reshape(2, 6).T, i.ravel(), 3).T,
+         id="scatter_add-middle"),
+    Case("tile", lambda x: gc.tile(x, [2, 3]), [normal(2, 2)],
+         lambda x: np.concatenate([np.concatenate([x, x, x], axis=1)] * 2, axis=0)),
+    Case("tile", lambda x: gc.tile(x, [1, 2, 1]), [normal(2, 3, 2)],
+         lambda x: np.concatenate([x, x], axis=1), id="tile-middle"),
+    Case("tile_sum", lambda g, like: tile_sum(g, like, (2, 2)), [normal(4, 6), normal(2, 3)],
+         lambda g, like: g[:2, :3] + g[2:, :3] + g[:2, 3:] + g[2:, 3:]),
 ]
 
 # Ops with no inputs, or with run state, are checked by their own tests:

@@ -373,6 +373,132 @@ def test_gradients_through_concat_and_split_with_unknown_shapes():
     np.testing.assert_allclose(got_b, np.concatenate([18 * vb[:2], 3 * np.cos(3 * vb[2:])]))
 
 
+# -- gather, tile ----------------------------------------------------------------------------
+def test_gather_spellings():
+    params = gc.placeholder(gc.float32, (None, 3))
+    ids = gc.placeholder(gc.int32, (None,))
+    outs = [gc.gather(params, ids), gc.gather(params, [2, 0]), gc.gather(params, 1, axis=1),
+            gc.gather(params, [[0], [1]], axis=-1), gc.gather(np.arange(4.0), ids)]
+    assert [t.shape for t in outs] == [(None, 3), (2, 3), (None,), (None, 2, 1), (None,)]
+    value = np.arange(12, dtype=np.float32).reshape(4, 3)
+    got = run(outs, {params: value, ids: [3, 3, 0]})
+    expected = [value[[3, 3, 0]], value[[2, 0]], value[:, 1], value[:, [[0], [1]]],
+                np.float64([3, 3, 0])]
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(g, e)
+    eager = gc.gather(ge.tensor(value), [1, 1])
+    np.testing.assert_array_equal(eager.data, value[[1, 1]])
+
+
+def test_gather_errors_name_the_op():
+    params = gc.placeholder(gc.float32, (None, 3))
+    with pytest.raises(TypeError, match=r"gather .*indices must be integers .*not float32"):
+        gc.gather(params, gc.placeholder(gc.float32, (None,)))
+    with pytest.raises(TypeError, match="gather: indices must be integers, not float64"):
+        gc.gather(params, [0.5])
+    with pytest.raises(ValueError, match="gather: axis 2 is out of range"):
+        gc.gather(params, [0], axis=2)
+    with pytest.raises(ValueError, match="gather: batch_dims is not supported"):
+        gc.gather(params, [0], batch_dims=1)
+    with pytest.raises(gc.InvalidArgumentError,
+                       match=r"gather .*index 4 is out of range for a dimension of 4"):
+        run(gc.gather(params, [1, 4]), {params: np.ones((4, 3), np.float32)})
+    with pytest.raises(gc.InvalidArgumentError, match="index -1 is out of range"):
+        run(gc.gather(params, [-1]), {params: np.ones((4, 3), np.float32)})
+
+
+def test_gather_gradient_adds_repeated_rows():
+    params = gc.placeholder(gc.float64, (None, 2))
+    (grad,) = gc.gradients(gc.reduce_sum(gc.gather(params, [2, 0, 2, 2])), [params])
+    np.testing.assert_array_equal(run(grad, {params: np.ones((3, 2))}),
+                                  [[1, 1], [0, 0], [3, 3]])
+
+
+def test_tile_spellings_and_errors():
+    x = gc.placeholder(gc.float64, (None, 2))
+    outs = [gc.tile(x, [2, 3]), gc.tile(x, (1, 1)), gc.tile(x, [0, 2])]
+    assert [t.shape for t in outs] == [(None, 6), (None, 2), (0, 4)]
+    value = np.arange(6.0).reshape(3, 2)
+    got = run(outs, {x: value})
+    np.testing.assert_array_equal(got[0], np.tile(value, (2, 3)))
+    np.testing.assert_array_equal(got[1], value)
+    assert got[2].shape == (0, 4)
+    with pytest.raises(ValueError, match=r"tile: multiples \[2\] must have one entry per "
+                                         r"dimension of shape \(None, 2\)"):
+        gc.tile(x, [2])
+    with pytest.raises(ValueError, match="tile: multiples .* must be >= 0"):
+        gc.tile(x, [1, -1])
+    with pytest.raises(TypeError, match="tile: multiples must be a list of ints"):
+        gc.tile(x, gc.constant([1, 2]))
+
+
+# -- range, linspace --------------------------------------------------------------------------
+def test_range_and_linspace_are_constants():
+    outs = [gc.range(5), gc.range(2, 11, 3), gc.range(10, 0, -4), gc.range(0.0, 1.0, 0.25),
+            gc.range(3, dtype=gc.float64), gc.range(0), gc.linspace(0.0, 1.0, 5),
+            gc.lin_space(-1, 1, 3)]
+    assert all(t.node.op == "constant" for t in outs)
+    assert [t.dtype for t in outs] == [gc.int32] * 3 + [gc.float32, gc.float64, gc.int32,
+                                                        gc.float32, gc.float32]
+    got = run(outs)
+    expected = [[0, 1, 2, 3, 4], [2, 5, 8], [10, 6, 2], [0, 0.25, 0.5, 0.75], [0, 1, 2], [],
+                [0, 0.25, 0.5, 0.75, 1], [-1, 0, 1]]
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(g, e)
+
+
+def test_range_and_linspace_errors():
+    with pytest.raises(TypeError, match="range: limit must be a Python number known when "
+                                        "the graph is built, not a tensor"):
+        gc.range(0, gc.constant(3))
+    with pytest.raises(ValueError, match="range: delta must not be 0"):
+        gc.range(0, 3, 0)
+    with pytest.raises(TypeError, match="range: the values are not whole numbers"):
+        gc.range(0.0, 1.0, 0.5, dtype=gc.int32)
+    with pytest.raises(TypeError, match="linspace: num must be an int"):
+        gc.linspace(0.0, 1.0, 2.5)
+
+
+# -- random draws -----------------------------------------------------------------------------
+def test_truncated_normal_lies_within_two_standard_deviations():
+    gc.set_random_seed(11)
+    draws = [gc.truncated_normal((400, 500), mean=1.0, stddev=2.0, dtype=gc.float64),
+             gc.truncated_normal((1000,), stddev=0.1), gc.truncated_normal([3], seed=4)]
+    assert [t.dtype for t in draws] == [gc.float64, gc.float32, gc.float32]
+    wide, narrow, small = run(draws)
+    assert wide.min() >= -3 and wide.max() <= 5 and np.abs(narrow).max() <= 0.2
+    # the standard normal truncated to [-2, 2]: mean 0, variance 1 - 4 phi(2) / (2 Phi(2) - 1)
+    phi2 = np.exp(-2) / np.sqrt(2 * np.pi)
+    variance = 1 - 4 * phi2 / (2 * 0.9772498680518208 - 1)
+    assert abs(wide.mean() - 1) < 0.01 and abs(wide.var() / 4 - variance) < 0.01
+    # within 0.5 of either bound as often as the distribution says (no piling at the edge)
+    edge = 2 * (0.9772498680518208 - 0.9331927987311419) / (2 * 0.9772498680518208 - 1)
+    assert abs(np.mean(np.abs(wide - 1) > 3) - edge) < 0.005
+    with gc.Session() as sess:  # seeded: the same numbers in every session
+        again = sess.run(draws)
+    np.testing.assert_array_equal(again[0], wide)
+
+
+def test_random_draws_with_tensor_parameters():
+    mean, stddev = gc.placeholder(gc.float64, ()), gc.placeholder(gc.float64, ())
+    low, high = gc.placeholder(gc.float32, (3,)), gc.placeholder(gc.float32, (3,))
+    normal = gc.random_normal((20000,), mean, stddev, gc.float64, seed=1)
+    uniform = gc.random_uniform((1000, 3), low, high, seed=2)
+    truncated = gc.truncated_normal((20000,), mean, stddev, gc.float64, seed=3)
+    grads = gc.gradients(gc.reduce_sum(normal), [mean, stddev])
+    values = run([normal, uniform, truncated, *grads],
+                 {mean: 5.0, stddev: 0.5, low: [0, 10, -2], high: [1, 20, -1]})
+    n, u, t, d_mean, d_stddev = values
+    assert abs(n.mean() - 5) < 0.02 and abs(n.std() - 0.5) < 0.02
+    assert u.dtype == np.float32 and (u.min(axis=0) >= [0, 10, -2]).all()
+    assert (u.max(axis=0) < [1, 20, -1]).all()
+    assert t.min() >= 4.0 and t.max() <= 6.0
+    assert d_mean == 20000 and d_stddev == pytest.approx((n.sum() - 5 * 20000) / 0.5)
+    with pytest.raises(TypeError, match="random_normal: mean is float64, but the draw is "
+                                        "float32"):
+        gc.random_normal((2,), mean=mean)
+
+
 # -- a TensorFlow 1 program -----------------------------------------------------------------
 def test_tf1_classifier_step_with_argmax_accuracy_and_one_hot_labels_is_one_native_segment(
         monkeypatch):
@@ -416,3 +542,48 @@ def test_tf1_classifier_step_with_argmax_accuracy_and_one_hot_labels_is_one_nati
     assert losses[0] == pytest.approx(np.log(10), rel=1e-6)  # zero weights: uniform
     assert accuracies[0] == pytest.approx(np.mean(classes == 0))  # all ties: class 0
     assert losses[-1] < 0.5 * losses[0] and accuracies[-1] > 0.8
+
+
+def test_an_embedding_step_with_gather_tile_concat_and_split_is_one_native_segment(
+        monkeypatch):
+    """Embeddings looked up by gather (their gradient: scatter_add), tiled, joined and cut;
+    weights from truncated_normal. On numba only the draws and the data stay on the host."""
+    tf = gc
+    monkeypatch.setattr(runtime_backend, "_warned", set())
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(0)
+        ids = tf.placeholder(tf.int32, shape=(None, 2))
+        target = tf.placeholder(tf.float64, shape=(None,))
+        table = tf.Variable(tf.truncated_normal((7, 3), stddev=0.5, dtype=tf.float64))
+        looked_up = tf.gather(table, ids)  # (None, 2, 3)
+        first, second = tf.unstack(looked_up, axis=1)
+        head = tf.split(first, [1, -1], axis=1)[0]
+        features = tf.concat([first, second, tf.tile(head, [1, 2])], 1)  # (None, 8)
+        left, middle, right = tf.split(features, [3, 3, -1], axis=1)
+        score = tf.reduce_sum(left * middle, 1) + tf.reduce_sum(right, 1)
+        loss = tf.reduce_mean(tf.square(score - target))
+        (grad,) = tf.gradients(loss, [table])
+        train = table.assign_sub(0.1 * grad)
+    feeds = {ids: np.array([[0, 1], [2, 2], [6, 3], [1, 0]]), target: np.arange(4.0)}
+    results = {}
+    for backend in ("numpy", "numba"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", runtime_backend.FallbackWarning)
+            with tf.Session(graph, backend=backend) as sess:
+                sess.run(table.initializer)
+                results[backend] = [sess.run([loss, train], feeds)[0] for _ in range(5)]
+                if backend == "numba":
+                    executables = [entry[1] for entry in sess._cache.values()]
+    natives = []
+    for executable in executables:  # the initializer's and the training step's
+        segments = [s for s in executable.steps if isinstance(s, Segment)]
+        assert len(segments) == 1
+        natives.append({n.op for n in segments[0].nodes})
+        on_host = {s.op for s in executable.steps if isinstance(s, Node)}
+        assert on_host <= {"placeholder", "variable", "constant", "assign", "no_op",
+                           "random_uniform"}
+    assert any({"gather", "scatter_add", "tile", "tile_sum", "concat", "split_part",
+                "split_pad"} <= ops for ops in natives)
+    np.testing.assert_allclose(results["numba"], results["numpy"], rtol=1e-12)
+    assert results["numpy"][-1] < results["numpy"][0]

@@ -553,3 +553,53 @@ def _squeeze(e: Emit) -> str:
         return f"{e.dtype}(K.squeeze_copy({e.args[0]}, ({ONE},), {squeezed}, space, " \
             "np.int64(-1))[0])"
     return f"K.squeeze_copy({e.args[0]}, {tuple_of(kept)}, {squeezed}, {e.space})"
+
+
+# -- gather, scatter_add, tile, tile_sum (ops/array.py) ---------------------------------------
+def _flat_indices(e: Emit, i: int) -> str:
+    """Input i (integer indices) as a flat array."""
+    if e.rank(i) == 0:
+        return f"np.full(1, K.scalar({e.args[i]}))"
+    return f"K.reshape({e.args[i]}, ({product_of(e.shape(i))},))"
+
+
+@emits("gather")
+def _gather(e: Emit) -> str:
+    axis = operator.index(e.attrs["axis"])
+    dims = e.shape(0)
+    params = f"K.reshape({e.args[0]}, ({product_of(dims[:axis])}, {dims[axis]}, " \
+        f"{product_of(dims[axis + 1:])}))"
+    out = f"K.gather({params}, {_flat_indices(e, 1)}, {e.space})"
+    result = dims[:axis] + e.shape(1) + dims[axis + 1:]
+    if not result:
+        return f"{e.dtype}({out}[0, 0, 0])"
+    return f"K.reshape({out}, {tuple_of(result)})"
+
+
+@emits("scatter_add")
+def _scatter_add(e: Emit) -> str:
+    axis = operator.index(e.attrs["axis"])
+    like = e.shape(2)
+    count = product_of(e.shape(1))
+    values = f"K.reshape({e.args[0]}, ({product_of(like[:axis])}, {count}, " \
+        f"{product_of(like[axis + 1:])}))" if e.rank(0) else \
+        f"np.full((1, 1, 1), K.scalar({e.args[0]}))"
+    out = f"K.scatter_add({values}, {_flat_indices(e, 1)}, {like[axis]}, {e.space})"
+    return f"K.reshape({out}, {tuple_of(like)})"
+
+
+@emits("tile")
+def _tile(e: Emit) -> str:
+    if e.rank(0) == 0:
+        return f"{e.dtype}(K.scalar({e.args[0]}))"
+    shape = [f"{d} * np.int64({m})" for d, m in zip(e.shape(0), ints(e.attrs["multiples"]))]
+    return f"K.tile({e.args[0]}, {tuple_of(shape)}, {e.space})"
+
+
+@emits("tile_sum")
+def _tile_sum(e: Emit) -> str:
+    if e.rank(0) == 0:
+        return f"{e.dtype}(K.scalar({e.args[0]}))"
+    accumulate = "np.float64" if e.is_float else e.dtype
+    return f"K.tile_sum({e.args[0]}, {tuple_of(e.shape(1))}, np.dtype({accumulate}), " \
+        f"{e.space})"

@@ -641,3 +641,118 @@ def squeeze_copy(x, shape, squeezed, space, slot):  # type: ignore[no-untyped-de
         if d != 1:
             raise ValueError("squeeze: a dimension to squeeze is not 1")
     return reshape_copy(x, shape, space, slot)
+
+
+
+# -- gather, scatter_add, tile, tile_sum (ops/array.py) ---------------------------------------
+@_kernel
+def _check_indices(indices, size):  # type: ignore[no-untyped-def]
+    for j in range(indices.size):
+        if indices[j] < 0 or indices[j] >= size:
+            raise ValueError("gather: an index is out of range")
+
+
+@_kernel
+def gather(params, indices, space, slot):  # type: ignore[no-untyped-def]
+    """The slices params[:, indices[j], :] of (outer, n, inner) params, for flat indices,
+    as (outer, m, inner)."""
+    outer, n, inner = params.shape
+    _check_indices(indices, n)
+    out = scratch(space, slot, (outer, indices.size, inner), params.dtype)
+    for o in range(outer):
+        for j in range(indices.size):
+            k = indices[j]
+            for i in range(inner):
+                out[o, j, i] = params[o, k, i]
+    return out
+
+
+@_kernel
+def scatter_add(values, indices, n, space, slot):  # type: ignore[no-untyped-def]
+    """(outer, n, inner) zeros with the slices of (outer, m, inner) values added at the
+    flat indices (repeated ones add up, in order, as numpy's add.at)."""
+    outer, m, inner = values.shape
+    _check_indices(indices, n)
+    out = scratch(space, slot, (outer, n, inner), values.dtype)
+    out[...] = 0
+    for o in range(outer):
+        for j in range(m):
+            k = indices[j]
+            for i in range(inner):
+                out[o, k, i] += values[o, j, i]
+    return out
+
+
+@_kernel
+def tile(x, shape, space, slot):  # type: ignore[no-untyped-def]
+    """x repeated to `shape` (each dim a multiple of x's), in C order: an odometer over the
+    result, whose offset into x wraps around at each of x's dims."""
+    xc = np.ascontiguousarray(x)
+    out = scratch(space, slot, shape, xc.dtype)
+    if out.size == 0:
+        return out
+    flat_out, flat_x = out.reshape(out.size), xc.reshape(xc.size)
+    rank = xc.ndim
+    strides = np.ones(rank, np.int64)
+    for k in range(rank - 2, -1, -1):
+        strides[k] = strides[k + 1] * xc.shape[k + 1]
+    index = np.zeros(rank, np.int64)
+    source = np.zeros(rank, np.int64)
+    offset = 0
+    for p in range(out.size):
+        flat_out[p] = flat_x[offset]
+        for d in range(rank - 1, -1, -1):
+            index[d] += 1
+            source[d] += 1
+            offset += strides[d]
+            if source[d] == xc.shape[d]:
+                source[d] = 0
+                offset -= strides[d] * xc.shape[d]
+            if index[d] < shape[d]:
+                break
+            index[d] = 0
+    return out
+
+
+@_kernel
+def tile_sum(g, shape, accumulate, space, slot):  # type: ignore[no-untyped-def]
+    """The sum of g's tiles of `shape`, accumulated in dtype `accumulate` (float64 for
+    floats: rounded once, as reduce_sum's) in the slot's first bytes."""
+    gc = np.ascontiguousarray(g)
+    rank = gc.ndim
+    for k in range(rank):
+        if shape[k] == 0 or gc.shape[k] % shape[k]:
+            if gc.shape[k] != 0:
+                raise ValueError("tile_sum: the tiling is not a whole number of tiles")
+    count = 1
+    for d in shape:
+        count *= d
+    wide = itemsize(accumulate) * count
+    both = scratch(space, slot, (wide + itemsize(gc.dtype) * count,), np.dtype(np.uint8))
+    total = both[:wide].view(accumulate)
+    out = both[wide:].view(gc.dtype).reshape(shape)
+    total[:] = 0
+    if gc.size:
+        flat_g = gc.reshape(gc.size)
+        strides = np.ones(rank, np.int64)
+        for k in range(rank - 2, -1, -1):
+            strides[k] = strides[k + 1] * shape[k + 1]
+        index = np.zeros(rank, np.int64)
+        target = np.zeros(rank, np.int64)
+        offset = 0
+        for p in range(gc.size):
+            total[offset] += flat_g[p]
+            for d in range(rank - 1, -1, -1):
+                index[d] += 1
+                target[d] += 1
+                offset += strides[d]
+                if target[d] == shape[d]:
+                    target[d] = 0
+                    offset -= strides[d] * shape[d]
+                if index[d] < gc.shape[d]:
+                    break
+                index[d] = 0
+    flat_out = out.reshape(count)
+    for q in range(count):
+        flat_out[q] = total[q]
+    return out

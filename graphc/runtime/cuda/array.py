@@ -1,7 +1,10 @@
 """CUDA kernels of TensorFlow 1's array ops and reductions (ops/array.py, ops/reduce.py):
 argmax, argmin, reduce_min, reduce_prod, reduce_any, reduce_all and one_hot; concat,
 split_part and split_pad, which copy blocks of a tensor seen as (outer, n, inner) around its
-axis; expand_dims and squeeze, which are views here (a device array is always contiguous).
+axis; expand_dims and squeeze, which are views here (a device array is always contiguous);
+gather and scatter_add (atomic adds, so repeated indices add up in any order), which flag an
+index out of range for the launch to raise, as the CPU backends do; tile and tile_sum (one
+thread per output, which sums its tiles in float64 for floats).
 
 The reductions run one thread per output, each looping over the elements it combines,
 which it finds as reduce.py's kernels do: `base[o]`, the offset of output o's first element,
@@ -240,3 +243,153 @@ def _split_pad(call: Call) -> list[Any]:
 def _reshaped(call: Call) -> list[Any]:
     """A view in the output's shape (its rule checked that squeezed dims are 1)."""
     return [call.args[0].reshape(tuple(call.outs[0].shape))]  # type: ignore[arg-type]
+
+
+# -- gather, scatter_add, tile, tile_sum ------------------------------------------------------
+OUT_OF_RANGE = "an index is out of range"
+
+
+@cache
+def gather_kernel() -> Any:
+    @cuda.jit
+    def gather(params, indices, out, n, m, inner, error):
+        """out (outer, m, inner) = params (outer, n, inner) at the m flat indices."""
+        block = m * inner
+        for p in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            o = p // block
+            rest = p - o * block
+            j = rest // inner
+            k = indices[j]
+            if k < 0 or k >= n:
+                error[0] = 1
+                out[p] = 0
+            else:
+                out[p] = params[(o * n + k) * inner + rest - j * inner]
+
+    return gather
+
+
+@cache
+def scatter_add_kernel() -> Any:
+    @cuda.jit
+    def scatter_add(values, indices, out, n, m, inner, error):
+        """out (outer, n, inner), zeroed, += values (outer, m, inner) at the flat indices."""
+        block = m * inner
+        for p in range(cuda.grid(1), values.size, cuda.gridsize(1)):
+            o = p // block
+            rest = p - o * block
+            j = rest // inner
+            k = indices[j]
+            if k < 0 or k >= n:
+                error[0] = 1
+            else:
+                cuda.atomic.add(out, (o * n + k) * inner + rest - j * inner, values[p])
+
+    return scatter_add
+
+
+def _launch_indexed(make: Any, source: Any, indices: Any, out: Any, n: int, m: int,
+                    inner: int) -> None:
+    error = device.to_device(np.zeros(1, np.int32))
+    size = max(source.size, out.size)
+    make[device.blocks_for(size), device.THREADS](
+        device.flat(source), device.flat(indices) if indices.size else
+        device.empty((1,), indices.dtype), device.flat(out), n, m, inner, error)
+    if device.to_host(error)[0]:
+        raise ValueError(OUT_OF_RANGE)
+
+
+@kernel("gather")
+def _gather(call: Call) -> list[Any]:
+    params, indices = call.args
+    axis, out = call.attrs["axis"], call.out()
+    shape = tuple(params.shape)
+    if out.size:
+        _launch_indexed(gather_kernel(), params, indices, out, shape[axis], indices.size,
+                        prod(shape[axis + 1:]))
+    elif indices.size and shape[axis] == 0:
+        raise ValueError(OUT_OF_RANGE)
+    return [out]
+
+
+@kernel("scatter_add")
+def _scatter_add(call: Call) -> list[Any]:
+    values, indices, _ = call.args
+    axis, out = call.attrs["axis"], call.out()
+    shape = tuple(out.shape)
+    expected = shape[:axis] + tuple(indices.shape) + shape[axis + 1:]
+    if tuple(values.shape) != expected:
+        raise ValueError(f"values of shape {tuple(values.shape)} do not fit {expected}")
+    constant.fill(out, 0)
+    if values.size:
+        _launch_indexed(scatter_add_kernel(), values, indices, out, shape[axis],
+                        indices.size, prod(shape[axis + 1:]))
+    return [out]
+
+
+@cache
+def tile_kernel() -> Any:
+    @cuda.jit
+    def tile(x, out, x_shape, out_shape):
+        """out[index] = x[index % x_shape] (C order; shapes as tuples of one rank)."""
+        for p in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            rest, offset, step = p, 0, 1
+            for d in range(len(out_shape) - 1, -1, -1):
+                k = rest % out_shape[d]
+                rest //= out_shape[d]
+                offset += (k % x_shape[d]) * step
+                step *= x_shape[d]
+            out[p] = x[offset]
+
+    return tile
+
+
+@cache
+def tile_sum_kernel(widen: bool) -> Any:
+    zero = 0.0 if widen else 0
+
+    @cuda.jit
+    def tile_sum(g, out, g_shape, out_shape, tiles):
+        """out[index] = the sum over the tiles of g at index + tile * out_shape."""
+        for p in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            acc = zero
+            for t in range(tiles):
+                rest, tile_rest, offset, step = p, t, 0, 1
+                for d in range(len(out_shape) - 1, -1, -1):
+                    k = rest % out_shape[d]
+                    rest //= out_shape[d]
+                    count = g_shape[d] // out_shape[d]
+                    offset += (k + (tile_rest % count) * out_shape[d]) * step
+                    tile_rest //= count
+                    step *= g_shape[d]
+                acc += g[offset]
+            out[p] = acc
+
+    return tile_sum
+
+
+@kernel("tile")
+def _tile(call: Call) -> list[Any]:
+    x, out = call.args[0], call.out()
+    if out.size:
+        shape = tuple(x.shape) or (1,)
+        tile_kernel()[device.blocks_for(out.size), device.THREADS](
+            device.flat(x), device.flat(out), shape, tuple(out.shape) or (1,))
+    return [out]
+
+
+@kernel("tile_sum")
+def _tile_sum(call: Call) -> list[Any]:
+    g, out, multiples = call.args[0], call.out(), call.attrs["multiples"]
+    shape = tuple(out.shape)
+    if tuple(g.shape) != tuple(d * m for d, m in zip(shape, multiples)):
+        raise ValueError(f"a tiling of shape {tuple(g.shape)} is not {list(multiples)} tiles "
+                         f"of shape {shape}")
+    if out.size and not g.size:  # no tiles: zeros
+        constant.fill(out, 0)
+    elif out.size:
+        widen = np.dtype(out.dtype).kind == "f"
+        tile_sum_kernel(widen)[device.blocks_for(out.size), device.THREADS](
+            device.flat(g), device.flat(out), tuple(g.shape) or (1,), shape or (1,),
+            prod(multiples))
+    return [out]
