@@ -120,10 +120,10 @@ def reduction_arguments(function: str, axis: Any, keepdims: Any, reduction_indic
             raise ValueError(f"{function}: give keepdims or keep_dims (its TensorFlow 1 "
                              "name), not both")
         keepdims = keep_dims
-    if isinstance(axis, np.ndarray):
-        axis = axis.tolist()
-    if isinstance(axis, list):
-        axis = tuple(axis)
+    if isinstance(axis, np.ndarray | np.integer):
+        axis = axis.tolist()  # numpy ints as Python ints
+    if isinstance(axis, list | tuple):
+        axis = tuple(int(a) if isinstance(a, np.integer) else a for a in axis)
     if isinstance(axis, Tensor) or core.is_eager(axis):
         raise TypeError(f"{function}: axis must be an int or a tuple of ints known when the "
                         "graph is built, not a tensor")

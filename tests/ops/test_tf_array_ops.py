@@ -67,6 +67,13 @@ def test_an_axis_out_of_range_names_the_op_and_the_rank(name):
         getattr(gc, name)(x, 2)
 
 
+def test_numpy_integers_name_axes_too():
+    x = gc.constant(X)
+    for axis in (np.int64(1), [np.int32(1)], np.array([1])):
+        assert gc.reduce_sum(x, axis).node.attrs["axis"] == (1,)
+        assert type(gc.reduce_min(x, reduction_indices=axis).node.attrs["axis"][0]) is int
+
+
 def test_reduction_values_against_numpy_with_negative_axes():
     x = gc.constant(X)
     values = run([gc.reduce_min(x, -1), gc.reduce_prod(x, (-3, -1), keep_dims=True),
