@@ -95,3 +95,18 @@ def test_a_segment_run_for_no_value():
     with gc.Session(backend="numba") as sess:
         sess.run(v.initializer)
         assert sess.run(gc.group(gc.exp(x + v)), {x: np.ones(3)}) is None
+
+
+@pytest.mark.parametrize("shape", [(None, 4), (3, 4), (4,)], ids=str)
+def test_a_gradient_summed_to_a_scalar_runs_natively(shape):
+    # sum_to down to shape (): a broadcast scalar weight's gradient
+    x = gc.placeholder(gc.float64, shape)
+    w = gc.Variable(np.float64(0.7))
+    (grad,) = gc.gradients(gc.reduce_sum(gc.sin(x * w)), [w])
+    value = np.random.default_rng(0).standard_normal((3, 4) if len(shape) == 2 else (4,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FallbackWarning)
+        with gc.Session(backend="numba") as sess:
+            sess.run(w.initializer)
+            got = sess.run(grad, {x: value})
+    np.testing.assert_allclose(got, np.sum(value * np.cos(value * 0.7)), rtol=1e-12)

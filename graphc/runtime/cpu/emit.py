@@ -351,6 +351,9 @@ def _sum_to(e: Emit) -> str:
     if e.rank(0) == 0 and e.rank(1) == 0:
         return e.args[0]
     target = insert_ones(e.shape(1), e.attrs["axes"], ONE)
+    if not target:  # summed to a scalar: a number, as a whole reduction gives
+        rows = f"K.reshape({e.args[0]}, ({ONE}, {product_of(e.shape(0))}))"
+        return f"{e.dtype}(K.reduce_row({rows}, np.int64(0), np.int64(0)))"
     kernel = "sum_to" if len(target) == e.rank(0) else "sum_to_lower_rank"
     summed = f"K.{kernel}({e.args[0]}, {tuple_of(target)}, {e.space})"
     return summed if not e.attrs["axes"] else f"K.reshape({summed}, {tuple_of(e.shape(1))})"
