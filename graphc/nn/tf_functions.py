@@ -10,8 +10,8 @@ PyTorch-style losses:
   +-1000 give exact probabilities and finite log-probabilities;
 - softplus, log(1 + e^x), is TensorFlow's max(x, 0) + log1p(e^-|x|), with log1p computed to
   full precision (graphc has no log1p op; see _log1p);
-- class labels become one-hot rows by comparing them with the class indices 0..C-1 (a
-  constant of the static class count C), as graphc has no one_hot or gather op.
+- class labels become one-hot rows with graphc's one_hot (the class count C must be known
+  when the graph is built).
 
 Losses are per example, as in TensorFlow (reduce them with gc.reduce_mean).
 """
@@ -41,12 +41,13 @@ from graphc.ops.elementwise import (
 from graphc.ops.elementwise import relu as _relu
 from graphc.ops.elementwise import sigmoid as _sigmoid
 from graphc.ops.elementwise import tanh as _tanh
+from graphc.ops.array import expand_dims, one_hot
 from graphc.ops.random import random_uniform
 from graphc.ops.reduce import reduce_max, reduce_sum
 # TensorFlow's tf.reduce_logsumexp, a top-level function there (not in tf.nn), is defined once
 # with the other reductions (gc.reduce_logsumexp); the name stays importable from here
 from graphc.ops.reduce import reduce_logsumexp  # noqa: F401
-from graphc.ops.shape import reshape, stop_gradient, transpose
+from graphc.ops.shape import reshape, stop_gradient
 
 __all__ = [
     "bias_add", "dropout", "l2_loss", "log_softmax", "relu", "sigmoid",
@@ -149,25 +150,13 @@ def _select_nonnegative(x: Any) -> tuple[Any, Any]:
 
 
 def _one_hot(labels: Any, depth: int, dtype: Any, axis: int, valid: Any = None) -> Any:
-    """labels (integers) as one-hot vectors of `depth` along `axis` of the result (whose
-    rank is labels' + 1): 1 where the label equals the class index, else 0 (so a label
-    outside 0..depth-1 gives a row of zeros). `valid`, a bool tensor shaped like labels,
-    zeroes the rows where it is false. Built as classes (depth, 1, ..., 1) == labels, which
-    puts the classes first, then moved to `axis` with one transpose."""
-    shape = _shape(labels)
-    if shape is None:
-        raise ValueError("the rank of the labels must be known when the graph is built")
-    rank = len(shape)
-    classes = np.arange(depth, dtype=_dtype(labels).np).reshape((depth,) + (1,) * rank)
-    hot = equal(_like(classes, labels), labels)
-    hot = cast(hot, dtype)
+    """labels (integers) as one-hot vectors of `depth` along `axis` (graphc's one_hot: a
+    label outside 0..depth-1 gives a row of zeros). `valid`, a bool tensor shaped like
+    labels, zeroes the rows where it is false."""
+    hot = one_hot(labels, depth, axis=axis, dtype=dtype)
     if valid is not None:
-        hot = hot * cast(valid, dtype)
-    if axis == 0:
-        return hot
-    perm = list(range(1, rank + 1))
-    perm.insert(axis, 0)
-    return transpose(hot, perm)
+        hot = hot * cast(expand_dims(valid, axis), dtype)
+    return hot
 
 
 def _class_count(logits: Any, axis: int, function: str) -> int:
