@@ -14,7 +14,7 @@ from graphc.runtime.cpu.emit import EMITTERS, can_emit
 EXPECTED = {
     # the numba backend's host runs them: values in and out of native code, random draws
     "runs_on_host": {"placeholder", "variable", "constant", "assign", "no_op",
-                     "random_normal", "random_uniform"},
+                     "random_normal", "random_uniform", "random_uniform_like"},
     # a native result may share input 0's memory
     "view": {"reshape", "reshape_like", "transpose", "broadcast_like", "sum_to", "identity",
              "stop_gradient", "check_numerics"},
@@ -50,7 +50,7 @@ def test_the_cuda_sources_are_derived():
 def test_ops_with_a_host_effect_run_on_the_host():
     with_effect = {name for name, opdef in OPS.items() if opdef.effect in HOST_EFFECTS}
     assert with_effect == {"placeholder", "variable", "assign", "random_normal",
-                           "random_uniform"}
+                           "random_uniform", "random_uniform_like"}
     assert with_effect <= HOST_OPS
 
 

@@ -42,7 +42,7 @@ from graphc.ops.elementwise import relu as _relu
 from graphc.ops.elementwise import sigmoid as _sigmoid
 from graphc.ops.elementwise import tanh as _tanh
 from graphc.ops.array import expand_dims, one_hot
-from graphc.ops.random import random_uniform
+from graphc.ops.random import random_uniform, random_uniform_like
 from graphc.ops.reduce import reduce_max, reduce_sum
 # TensorFlow's tf.reduce_logsumexp, a top-level function there (not in tf.nn), is defined once
 # with the other reductions (gc.reduce_logsumexp); the name stays importable from here
@@ -354,10 +354,10 @@ def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | 
     or a scalar tensor (a placeholder fed 1.0 at evaluation time is TF1's idiom).
     noise_shape, broadcastable to x's shape, shares one draw along its 1-dims.
 
-    In graphs the mask is drawn anew on every run, by random_uniform with op seed `seed`;
-    its shape (noise_shape, else x's) must be fully known when the graph is built (graphc
-    has no random op of a run-time shape yet). On eager tensors it is drawn at once, from
-    graphc.eager's generator (ge.manual_seed), or from `seed` when given."""
+    In graphs the mask is drawn anew on every run with op seed `seed`, in noise_shape (which
+    must be fully known) or else in x's shape, at run time where it has None dims. On eager
+    tensors it is drawn at once, from graphc.eager's generator (ge.manual_seed), or from
+    `seed` when given."""
     if (keep_prob is None) == (rate is None):
         raise ValueError("dropout: give exactly one of keep_prob (TensorFlow 1) and rate "
                          "(TensorFlow 2)")
@@ -372,15 +372,15 @@ def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | 
                 raise ValueError(f"dropout: {label} must be in {interval}, got {p}")
     shape = _shape(noise_shape) if _is_tensor(noise_shape) else (
         tuple(noise_shape) if noise_shape is not None else _shape(x))
-    if shape is None or any(d is None for d in shape):
-        raise ValueError(f"dropout: the mask's shape (noise_shape, else x's: {_fmt(shape)}) "
-                         "must be fully known when the graph is built: graphc has no random "
-                         "op of a run-time shape yet. Give a static shape, e.g. a "
-                         "placeholder with a fixed batch size")
+    static = shape is not None and all(d is not None for d in shape)
+    if not static and noise_shape is not None:
+        raise ValueError(f"dropout: noise_shape {_fmt(shape)} must be fully known when the "
+                         "graph is built")
     with _scope(name, "dropout", x, keep_prob, rate):
         keep = _as(keep_prob, dtype) if keep_prob is not None else 1 - _as(rate, dtype)
         drop = 1 - keep if keep_prob is not None else _as(rate, dtype)
-        draw = _uniform(tuple(int(d) for d in shape), dtype, seed, x)
+        draw = _uniform(tuple(int(d) for d in shape), dtype, seed, x) if static else \
+            random_uniform_like(x, dtype, seed)  # x's shape at run time (e.g. (None, n))
         return where(greater_equal(draw, drop), x / keep, 0)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from graphc import shapes
 from graphc.dtypes import as_dtype, float32, float64
-from graphc.graph import Tensor, get_default_graph
+from graphc.graph import Tensor, TensorType, get_default_graph
 from graphc.ops import core
 from graphc.ops.constant import _no_input_type
 from graphc.ops.core import apply
@@ -28,6 +28,12 @@ RANDOM_UNIFORM = register(OpDef(
     "random_uniform", _no_input_type, effect="random",
     reference=lambda rng, shape, dtype, minval, maxval, seed:
         rng.uniform(minval, maxval, shape).astype(dtype.np)))
+# forward: uniform draws on [0, 1) in x's run-time shape (x's values do not matter), e.g.
+# dropout's mask for activations of shape (None, n); no gradient
+RANDOM_UNIFORM_LIKE = register(OpDef(
+    "random_uniform_like", lambda types, attrs: TensorType(attrs["dtype"], types[0].shape),
+    effect="random",
+    reference=lambda x, rng, dtype, seed: rng.random(np.shape(x)).astype(dtype.np)))
 
 
 def set_random_seed(seed: int | None) -> None:
@@ -72,6 +78,16 @@ def random_uniform(shape: Any, minval: Any = 0.0, maxval: Any = 1.0, dtype: Any 
     shape)."""
     return _random_scaled(RANDOM_UNIFORM, shape, dtype, seed, name, "minval", minval,
                           "maxval", maxval)
+
+
+def random_uniform_like(x: Any, dtype: Any = None, seed: int | None = None,
+                        name: str | None = None) -> Tensor:
+    """Samples of a uniform distribution on [0, 1), in x's shape as it is at run time
+    (x's dims may be None), drawn anew on every run; dtype is x's unless given."""
+    dt = as_dtype(dtype if dtype is not None else x.dtype)
+    if not dt.is_floating:
+        raise TypeError(f"random_uniform_like: dtype must be floating point, got {dt.name}")
+    return apply(RANDOM_UNIFORM_LIKE, x, name=name, dtype=dt, seed=_seeds(seed))
 
 
 def make_rng(seed: tuple[int, int] | None) -> np.random.Generator:

@@ -65,7 +65,7 @@ def evaluate(node: Node, opdef: OpDef, args: list[np.ndarray],
         if opdef.effect == "read":
             return [state.variables[node]]
         if opdef.effect == "random":
-            result = opdef.reference(rng=state.rng(node), **node.attrs)  # type: ignore[misc]
+            result = opdef.reference(*args, rng=state.rng(node), **node.attrs)  # type: ignore[misc]
         else:
             result = opdef.reference(*args, **node.attrs)  # type: ignore[misc]
         results = result if len(node.types) > 1 else (result,)

@@ -377,7 +377,27 @@ def test_dropout_errors():
     with pytest.raises(ValueError, match=r"rate must be in \[0, 1\)"):
         nn.dropout(x, rate=1.0)
     with pytest.raises(ValueError, match="must be fully known when the graph is built"):
-        nn.dropout(gc.placeholder(gc.float32, (None, 4)), 0.5)
+        nn.dropout(gc.placeholder(gc.float32, (None, 4)), 0.5, noise_shape=[None, 4])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_dropout_of_a_batch_of_unknown_size_draws_its_mask_at_run_time(backend):
+    x = gc.placeholder(gc.float64, (None, 50))
+    keep_prob = gc.placeholder(gc.float64, ())
+    dropped = nn.dropout(x, keep_prob, seed=3)
+    with gc.Session(backend=backend) as sess:
+        for rows in (400, 7):  # each run draws a mask of the batch it is fed
+            value = np.random.default_rng(rows).uniform(1, 2, (rows, 50))
+            first = sess.run(dropped, {x: value, keep_prob: 0.8})
+            kept = first != 0
+            assert first.shape == (rows, 50)
+            np.testing.assert_array_equal(first[kept], value[kept] / 0.8)
+            second = sess.run(dropped, {x: value, keep_prob: 0.8})
+            assert not np.array_equal(second != 0, kept)  # a new mask each run
+        value = np.random.default_rng(0).uniform(1, 2, (2000, 50))
+        fraction = (sess.run(dropped, {x: value, keep_prob: 0.8}) != 0).mean()
+        assert abs(fraction - 0.8) < 0.01  # 1e5 draws: the standard error is 0.0013
+        np.testing.assert_array_equal(sess.run(dropped, {x: value, keep_prob: 1.0}), value)
 
 
 # -- gc.nn.functional (PyTorch) ------------------------------------------------------------

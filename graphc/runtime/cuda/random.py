@@ -60,3 +60,8 @@ def _normal(call: Call) -> list[Any]:
 def _uniform(call: Call) -> list[Any]:
     low, high = call.attrs["minval"], call.attrs["maxval"]
     return _launch(call, "uniform", low, high - low)
+
+
+@kernel("random_uniform_like")
+def _uniform_like(call: Call) -> list[Any]:  # (the output has the input's shape)
+    return _launch(call, "uniform", 0.0, 1.0)
