@@ -14,7 +14,8 @@ from graphc.ops.elementwise import *  # noqa: F403 - one function per elementwis
 from graphc.ops.index import getitem
 from graphc.ops.linalg import matmul
 from graphc.ops.operators import install_operators
-from graphc.ops.random import random_normal, random_uniform, set_random_seed, truncated_normal
+from graphc.ops.random import (random_normal, random_uniform, random_uniform_like,
+                               set_random_seed, truncated_normal)
 from graphc.ops.reduce import (argmax, argmin, reduce_all, reduce_any, reduce_logsumexp,
                                reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum)
 from graphc.ops.sequence import lin_space, linspace, range
@@ -27,7 +28,7 @@ __all__ = [
     "RegisterGradient", "argmax", "argmin", "check_numerics", "concat", "cond", "constant",
     "custom_gradient", "expand_dims", "fill", "gather", "getitem", "group", "identity",
     "lin_space", "linspace", "matmul", "no_op", "one_hot", "ones", "ones_like", "placeholder",
-    "random_normal", "random_uniform", "range", "reduce_all", "reduce_any", "reduce_logsumexp",
+    "random_normal", "random_uniform", "random_uniform_like", "range", "reduce_all", "reduce_any", "reduce_logsumexp",
     "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "reshape",
     "set_random_seed", "split", "squeeze", "stack", "stop_gradient", "tile", "transpose",
     "truncated_normal", "unstack", "while_loop", "zeros", "zeros_like",
