@@ -379,8 +379,10 @@ def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | 
     with _scope(name, "dropout", x, keep_prob, rate):
         keep = _as(keep_prob, dtype) if keep_prob is not None else 1 - _as(rate, dtype)
         drop = 1 - keep if keep_prob is not None else _as(rate, dtype)
-        draw = _uniform(tuple(int(d) for d in shape), dtype, seed, x) if static else \
-            random_uniform_like(x, dtype, seed)  # x's shape at run time (e.g. (None, n))
+        if static and shape is not None:
+            draw = _uniform(tuple(int(d) for d in shape), dtype, seed, x)
+        else:  # x's shape at run time (e.g. (None, n))
+            draw = random_uniform_like(x, dtype, seed)
         return where(greater_equal(draw, drop), x / keep, 0)
 
 
