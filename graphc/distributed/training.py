@@ -20,8 +20,8 @@ DEFAULT_BUCKET_BYTES: int | None = None  # None: one buffer per dtype and step
 
 
 class DistributedOptimizer:
-    """An optimizer (graphc.optim's SGD, Adam, ...) whose gradients are averaged (or summed)
-    over every rank before its update, so all ranks take the same step.
+    """An optimizer (graphc.optim's SGD, Adam, ...; gc.train's) whose gradients are averaged
+    (or summed) over every rank before its update, so all ranks take the same step.
 
     Static graphs: minimize(loss) builds the optimizer's update with the gradients packed
     into one contiguous buffer per dtype (or buckets of at most `bucket_bytes`), so a step
@@ -48,8 +48,24 @@ class DistributedOptimizer:
         """The graph's gradients, each reduced over every rank (None stays None)."""
         return allreduce_many(grads, op=self.op, bucket_bytes=self.bucket_bytes)
 
-    def minimize(self, loss: Any, name: str | None = None) -> Node:
+    def minimize(self, loss: Any, global_step: Any = None, var_list: Any = None,
+                 name: str | None = None) -> Node:
+        if hasattr(self.optimizer, "apply_gradients"):  # TensorFlow 1's (gc.train)
+            return self.optimizer.apply_gradients(
+                self.compute_gradients(loss, var_list=var_list), global_step=global_step,
+                name=name)
+        if global_step is not None or var_list is not None:
+            raise TypeError("DistributedOptimizer: global_step and var_list belong to "
+                            "gc.train's optimizers; graphc.optim's train their params")
         return self.optimizer.minimize(loss, name=name, process_gradients=self.reduce_gradients)
+
+    def compute_gradients(self, loss: Any, var_list: Any = None, **options: Any
+                          ) -> list[tuple[Any, Any]]:
+        """TensorFlow 1's (for gc.train's optimizers, as Horovod's): the wrapped optimizer's
+        (gradient, variable) pairs, the gradients reduced over every rank, packed."""
+        pairs = self.optimizer.compute_gradients(loss, var_list=var_list, **options)
+        reduced = self.reduce_gradients([g for g, _ in pairs])
+        return list(zip(reduced, [v for _, v in pairs], strict=True))
 
     def step(self) -> None:
         allreduce_gradients(self.optimizer.params, op=self.op, bucket_bytes=self.bucket_bytes)

@@ -54,7 +54,7 @@ def test_import_graphc_does_not_import_mpi4py():
 
 
 @pytest.mark.parametrize("mode, backend", [("static", "numpy"), ("static", "numba"),
-                                           ("eager", "numpy")])
+                                           ("eager", "numpy"), ("tf1", "numba")])
 def test_two_ranks_with_half_the_batch_equal_one_process_with_all_of_it(tmp_path, mode,
                                                                         backend):
     # SGD with momentum, 4 steps; rank 1 starts from other weights until they are broadcast;

@@ -3,8 +3,9 @@ save the final weights: run by tests/distributed/test_training.py.
 
     python train.py MODE BACKEND STEPS OUT [--whole]
 
-MODE is static or eager; with --whole one process trains on the whole batch (the
-reference); otherwise each rank trains on its shard."""
+MODE is static, eager, or tf1 (static, with gc.train's MomentumOptimizer); with --whole one
+process trains on the whole batch (the reference); otherwise each rank trains on its
+shard."""
 
 import sys
 
@@ -35,7 +36,9 @@ def model():
     return m
 
 
-def make_optimizer(params):
+def make_optimizer(params, mode="static"):
+    if mode == "tf1":  # the same formula as PyTorch's SGD momentum: the same weights
+        return gc.train.MomentumOptimizer(0.05, 0.9)
     return optim.SGD(params, lr=0.05, momentum=0.9)
 
 
@@ -64,7 +67,7 @@ def main():
             xp = gc.placeholder(gc.float64, (None, D_IN), name="x")
             yp = gc.placeholder(gc.float64, (None, D_OUT), name="y")
             loss = nn.MSELoss()(net(xp), yp)
-            opt = make_optimizer(net.parameters())
+            opt = make_optimizer(net.parameters(), mode)
             if not whole:
                 opt = gd.DistributedOptimizer(opt)
             train = opt.minimize(loss)
