@@ -23,6 +23,14 @@ from graphc.session import InteractiveSession
 from graphc.variables import (Variable, global_variables, global_variables_initializer,
                               trainable_variables, variables_initializer)
 from graphc.variables import assign, assign_add, assign_sub
+from graphc import initializers  # gc.initializers: tf.initializers.zeros() ...
+from graphc.initializers import (constant_initializer, glorot_normal_initializer,
+                                 glorot_uniform_initializer, ones_initializer,
+                                 random_normal_initializer, random_uniform_initializer,
+                                 truncated_normal_initializer, variance_scaling_initializer,
+                                 zeros_initializer)
+from graphc.variable_scope import (AUTO_REUSE, VariableScope, get_variable, get_variable_scope,
+                                   variable_scope)
 
 
 def _compile_function(fg: _Any) -> _Any:
@@ -50,3 +58,8 @@ __all__ = [
     "viz", *_ops_all,
 ]
 __all__ += ["InteractiveSession", "assign", "assign_add", "assign_sub", "train"]
+__all__ += ["AUTO_REUSE", "VariableScope", "constant_initializer", "get_variable",
+            "get_variable_scope", "glorot_normal_initializer", "glorot_uniform_initializer",
+            "initializers", "ones_initializer", "random_normal_initializer",
+            "random_uniform_initializer", "truncated_normal_initializer", "variable_scope",
+            "variance_scaling_initializer", "zeros_initializer"]
