@@ -229,6 +229,11 @@ class Graph:
         """This graph, then the graphs enclosing it (a function graph's parents)."""
         return [self]
 
+    @property
+    def scope_prefix(self) -> str:
+        """The open name scopes as the prefix they give a name ("a/b/"; "" outside any)."""
+        return "".join(f"{s}/" for s in self._scopes if s)
+
     @contextlib.contextmanager
     def name_scope(self, name: str) -> Iterator[str]:
         """Prefix the names of nodes created inside with `name/` (an empty name adds no

@@ -39,7 +39,7 @@ class Variable(Tensor):
             node = variable_node(init.shape, init.dtype, name)
             super().__init__(node, 0)
             self.initial_value = init
-            self.initializer: Node = assign_node(node, init, name=f"{node.name}/initializer").node
+            self.initializer: Node = assign_node(node, init, name=_initializer_name(node)).node
         self.trainable = trainable
         _register(self, graph)
 
@@ -57,7 +57,7 @@ class Variable(Tensor):
             storage.data = as_storage(storage.data)
         with graph.as_default():
             node = variable_node(storage.data.shape, storage.data.dtype, name, storage)
-            initializer = no_op(name=f"{node.name}/initializer")
+            initializer = no_op(name=_initializer_name(node))
         var = cls.__new__(cls)
         Tensor.__init__(var, node, 0)
         var.initial_value = var
@@ -156,3 +156,10 @@ def global_variables_initializer() -> Node:
 # Every graph answers `graph.variables` (the same as global_variables(graph)); installed from
 # here because graph.py, the bottom layer, knows nothing of Variables.
 Graph.variables = property(global_variables)  # type: ignore[method-assign,assignment]
+
+
+def _initializer_name(node: Node) -> str:
+    """"<variable>/initializer", given relative to the open name scopes (which the graph
+    prefixes again), so a Variable "s/w" made in scope "s" has "s/w/initializer"."""
+    graph = node.graph or get_default_graph()
+    return f"{node.name.removeprefix(graph.scope_prefix)}/initializer"

@@ -177,3 +177,12 @@ def test_graphc_variables_keeps_each_graphs_variables_and_they_die_with_it():
     del graph, a, b
     collector.collect()
     assert dead() is None
+
+
+def test_a_variable_made_in_a_name_scope_has_its_initializer_beside_it():
+    with gc.name_scope("s"):
+        v = gc.Variable(1.0, name="w")
+        with gc.name_scope("t"):
+            u = gc.Variable(2.0, name="u")
+    assert (v.name, v.initializer.name) == ("s/w:0", "s/w/initializer")
+    assert u.initializer.name == "s/t/u/initializer"

@@ -40,9 +40,9 @@ def all_ops_graph():
                 feeds.update(zip(inputs, case.inputs))
                 outputs.append(case.build(*inputs))
         v = gc.Variable(gc.random_uniform((2, 2), dtype=gc.float64), name="v")
-        outputs += [v.assign_add(gc.ones((2, 2), gc.float64) * 2), gc.random_normal((3,)),
-                    gc.fill((2,), 7)]
         h = gc.placeholder(gc.float64, (3,))
+        outputs += [v.assign_add(gc.ones((2, 2), gc.float64) * 2), gc.random_normal((3,)),
+                    gc.fill((2,), 7), gc.random_uniform_like(h)]
         feeds[h] = np.array([0.1, 0.2, 0.3])
         _, looped = gc.while_loop(lambda i, x: i < 2, lambda i, x: (i + 1, gc.tanh(x) * 2),
                                   [0, h])
