@@ -25,8 +25,10 @@ class Variable(Tensor):
 
     __slots__ = ("initial_value", "initializer", "trainable")
 
-    def __init__(self, initial_value: Any, name: str | None = None, dtype: Any = None,
-                 trainable: bool = True) -> None:
+    def __init__(self, initial_value: Any, trainable: Any = True, name: str | None = None,
+                 dtype: Any = None) -> None:
+        # (TensorFlow 1's order: its tutorial's tf.Variable([.3], tf.float32) passes the
+        # dtype where trainable goes, a true value, and the dtype follows the value)
         dt = as_dtype(dtype) if dtype is not None else None
         init = convert_to_tensor(initial_value, dt, op="Variable")
         if dt is not None and init.dtype != dt:
@@ -40,7 +42,7 @@ class Variable(Tensor):
             super().__init__(node, 0)
             self.initial_value = init
             self.initializer: Node = assign_node(node, init, name=_initializer_name(node)).node
-        self.trainable = trainable
+        self.trainable = bool(trainable)
         _register(self, graph)
 
     @classmethod

@@ -98,20 +98,13 @@ GAPS: dict[str, tuple[str, str]] = {
         "module 'graphc.train' has no attribute 'exponential_decay'",
         "graphc lacks tf.train.exponential_decay"),
     "tf_fully_connected_feed": (
-        "module 'graphc' has no attribute 'to_int64'",
-        "graphc lacks tf.to_int64, tf.losses.sparse_softmax_cross_entropy, tf.nn.in_top_k and "
+        "module 'graphc' has no attribute 'losses'",
+        "graphc lacks tf.losses.sparse_softmax_cross_entropy, tf.nn.in_top_k and "
         "Saver.save(sess, path, global_step=)"),
     "tf_geron_tensorboard": (
         "'MergedSummary' object has no attribute 'eval'",
         "graphc lacks Tensor.eval on a summary (mse_summary.eval(feed_dict=...)); then "
         "`y_pred - y` is named 'subtract', where TensorFlow's op.name is 'loss/sub'"),
-    "tf_getting_started": (
-        "invalid node name gc.float32",
-        "graphc's Variable takes name as its second positional argument; TensorFlow 1's takes "
-        "trainable (tf.Variable([.3], tf.float32))"),
-    "tf_nearest_neighbor": (
-        "module 'graphc' has no attribute 'arg_min'",
-        "graphc lacks TensorFlow 1's tf.arg_min (it has tf.argmin)"),
     "torch_blitz_autograd_old": (
         "'numpy.ndarray' object has no attribute 'norm'",
         "graphc.eager's Tensor.data is a numpy array, not a tensor (y.data.norm()); then "
