@@ -106,16 +106,17 @@ def scalar_value(t: Any) -> float | None:
 
 
 def known_zero(t: Any) -> bool:
-    """Whether t is known, when the graph is built, to be all zeros: a graph constant or
-    fill of zeros, or an eager value of zeros that needs no gradient (e.g. gc.zeros(1))."""
+    """Whether t is known, when the graph is built, to be all +0.0 (or integer 0): a graph
+    constant or fill of zeros, or an eager value of zeros that needs no gradient (e.g.
+    gc.zeros(1)). A -0.0 is not such a zero: max(-0.0, -0.0) is -0.0, a ReLU's +0.0."""
     if isinstance(t, Tensor):
         node = t.node
-        if node.op == "constant":
-            return not np.any(node.attrs["value"])
-        return node.op == "fill" and node.attrs["value"] == 0
-    if is_eager(t) and not t.requires_grad:
-        return not np.any(t.data)  # type: ignore[attr-defined]
-    return False
+        value = node.attrs["value"] if node.op in ("constant", "fill") else None
+    elif is_eager(t) and not t.requires_grad:
+        value = t.data  # type: ignore[attr-defined]
+    else:
+        return False
+    return value is not None and not np.any(value) and not np.any(np.signbit(value))
 
 
 def _graph_of(inputs: tuple[Any, ...]) -> Graph:

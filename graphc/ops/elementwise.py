@@ -264,7 +264,8 @@ def _maximum_grad(op: GradOp, g: Any) -> Any:
 def _is_relu_of(x: Any, other: Any, y: Any) -> bool:
     """Whether y = maximum(x, other) is a ReLU of x: other is zeros of a known shape that do
     not widen x (so x's gradient is ReLU's and has x's shape)."""
-    return known_zero(other) and shapes.is_fully_defined(other.shape) and x.shape == y.shape
+    return known_zero(other) and shapes.is_fully_defined(other.shape) and \
+        x.shape is not None and x.shape == y.shape
 
 
 # forward y = max(a, b): NaN if either is NaN, b on ties (max(-0.0, +0.0) is +0.0, as in

@@ -52,11 +52,8 @@ class SGD(Optimizer):
 
     def update(self, p: Any, g: Any, state: dict[str, Any], step: Any) -> tuple[Any, dict]:
         h = self.hyper
-        if h["weight_decay"] and not h["momentum"]:
-            # p - lr * (g + wd * p), written as one scaled accumulator and one scaled
-            # gradient, which the compiler folds with the gradient's matmul into one gemm
-            return p * (1 - h["lr"] * h["weight_decay"]) - h["lr"] * g, {}
-        if h["weight_decay"]:
+        if h["weight_decay"]:  # (PyTorch's rounding: p * (1 - lr * wd) would lose small
+            # decays in float32, where 1 - lr * wd rounds to 1)
             g = g + h["weight_decay"] * p
         if not h["momentum"]:
             return descend(p, g, h["lr"])[0], {}

@@ -34,11 +34,13 @@ def _as(op_name: str, *names: str) -> Build:
 
 
 def _same_type_as(op_name: str, *names: str) -> Build:
-    """The node as `op_name` on the bound tensors, where the first has the node's type (a
-    ReLU of x cannot stand for a maximum that widens x)."""
+    """The node as `op_name` on the bound tensors, where the first provably has the node's
+    type (a ReLU of x cannot stand for a maximum that widens x)."""
     def build(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
-        return remade(node, op_name, tuple(m[n] for n in names)) \
-            if m[names[0]].type == node.types[0] else None
+        x = m[names[0]]
+        if x.type != node.types[0] or not uses.shapes.equal(x, node.outputs[0]):
+            return None
+        return remade(node, op_name, tuple(m[n] for n in names))
     return build
 
 
@@ -85,6 +87,8 @@ def _without_broadcast(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | N
         # (size-1 dims inserted in front are what broadcasting assumes; elsewhere they are not)
         if t.node.op != "broadcast_like" or \
                 sorted(t.node.attrs["axes"]) != list(range(len(t.node.attrs["axes"]))):
+            continue
+        if t in uses.fed:  # a fed broadcast_like's value is the feed
             continue
         if any(uses.shapes.equal(o, node.outputs[0]) for j, o in enumerate(inputs) if j != i):
             inputs[i] = t.node.inputs[0]
@@ -133,7 +137,8 @@ RULES: list[tuple[Pattern, Build]] = [
     # identities: x * 1, x / 1, x + 0, x - 0, x ** 1 -> x (x + 0 turns -0.0 into +0.0; the
     # rule keeps x's -0.0)
     (op(("multiply", "divide", "pow"), value("x"), scalar(1.0)), _same("x")),
-    (op(("add", "subtract"), value("x"), scalar(0.0)), _same("x")),
+    (op("add", value("x"), scalar(0.0)), _same("x")),
+    (op("subtract", value("x"), zero()), _same("x")),  # (x - (-0.0) is x + 0.0: kept)
     # signs: --x -> x; a - (-b) -> a + b; a + (-b) -> a - b
     (op("negative", op("negative", value("x"))), _same("x")),
     (op("subtract", value("a"), op("negative", value("b"))), _as("add", "a", "b")),

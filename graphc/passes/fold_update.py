@@ -1,8 +1,7 @@
 """Fold a matrix product into the sum that consumes it: beta * c ± s * (a @ b), with beta and
 s scalars (or absent: 1), becomes one matmul_add, which BLAS computes as a single gemm into
 c (or a copy of it) with those alpha and beta. The updates that matter: SGD's
-w - lr * grad_w, momentum's mu * v + grad_v, weight decay's w * (1 - lr * wd) - lr * grad_w,
-where each gradient is a matmul."""
+w - lr * grad_w and momentum's mu * v + grad_v, where each gradient is a matmul."""
 
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ def fuse_into_matmul(node: Node, uses: Uses, assigned: frozenset[str] = frozense
     for i, t in enumerate(inputs):
         product = t.node
         if product.op != "matmul" or t.type != node.types[0] or inputs.count(t) != 1 or \
-                not uses.only_used_by_one_node(t):
+                not uses.only_used_by_one_node(t) or \
+                not uses.shapes.equal(t, node.outputs[0]):  # (no input may widen it)
             continue
         # the product becomes input 0; the other inputs follow the matmul's two operands
         others = [j for j in range(len(inputs)) if j != i]

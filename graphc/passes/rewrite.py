@@ -34,7 +34,7 @@ class Uses:
         self.fed = frozenset(program.feeds)
         self.kept = set(program.fetches) | self.fed
         self.original: dict[Tensor, Tensor] = {}  # rewritten tensor -> the tensor it replaced
-        self.shapes = SymbolicShapes()  # which tensors provably have one shape
+        self.shapes = SymbolicShapes(self.fed)  # which tensors provably have one shape
         self.readers: dict[Tensor, list[Node]] = {}  # the nodes reading each tensor
         for n in program.schedule:
             for t in dict.fromkeys(n.inputs):
@@ -94,7 +94,8 @@ def remade(node: Node, op: str, inputs: tuple[Tensor, ...],
 class Pattern:
     """What a tensor must be to match: made by one of `ops` (any op when None) from operands
     matching `operands` (in either order when `commutative`), and passing `test`. `bind`
-    names the tensor in the match; a name bound twice must be the same tensor."""
+    names the tensor in the match; a name bound twice must be the same tensor. An op pattern
+    never matches a fed tensor (its value is the feed) or a node with control inputs."""
 
     ops: Collection[str] | None = None
     operands: tuple[Pattern, ...] | None = None
@@ -114,7 +115,10 @@ class Pattern:
         if self.ops is None:
             return found
         node = t.node
-        if node.op not in self.ops or len(node.types) != 1:
+        # a fed tensor's value is the feed, not its node's; a node ordered by control
+        # dependencies must run as it is
+        if node.op not in self.ops or len(node.types) != 1 or t in uses.fed or \
+                node.control_inputs:
             return None
         if self.operands is None:
             return found

@@ -27,8 +27,9 @@ REDUCTIONS = {"reduce_sum", "reduce_mean", "reduce_max"}
 class SymbolicShapes:
     """The symbolic shape of each tensor, computed on demand and remembered."""
 
-    def __init__(self) -> None:
+    def __init__(self, fed: frozenset[Tensor] = frozenset()) -> None:
         self._dims: dict[Tensor, Dims] = {}
+        self._fed = fed  # a fed tensor has the feed's shape: its own symbols
 
     def __call__(self, t: Tensor) -> Dims:
         stack = [t]
@@ -37,12 +38,14 @@ class SymbolicShapes:
             if top in self._dims:
                 stack.pop()
                 continue
-            missing = [i for i in top.node.inputs if i not in self._dims]
+            fed = top in self._fed
+            missing = [] if fed else [i for i in top.node.inputs if i not in self._dims]
             if missing:
                 stack += missing
                 continue
             stack.pop()
-            self._dims[top] = _dims_of(top, [self._dims[i] for i in top.node.inputs])
+            self._dims[top] = _dims_of(top, [None] if fed else
+                                       [self._dims[i] for i in top.node.inputs])
         return self._dims[t]
 
     def equal(self, a: Tensor, b: Tensor) -> bool:

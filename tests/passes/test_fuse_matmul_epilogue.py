@@ -148,9 +148,11 @@ def test_a_bias_that_widens_the_product_is_not_fused():
 
 
 def test_backward_mask_fuses_only_when_its_product_is_not_shared():
-    g = gc.placeholder(gc.float64, (None, 3))
+    # (a mask whose batch could differ from the product's, (None, 4) against (None, 4) of
+    # another placeholder, could widen it at run time: fixed sizes here)
+    g = gc.placeholder(gc.float64, (2, 3))
     w = gc.Variable(rng.standard_normal((4, 3)))
-    y = gc.placeholder(gc.float64, (None, 4))
+    y = gc.placeholder(gc.float64, (2, 4))
     product = gc.matmul(g, w, transpose_b=True)
     masked = gc.where(y > 0, product, 0.0)
     assert epilogues(build_program([masked], feeds=[g, y])) == [

@@ -173,6 +173,13 @@ def matmul_add(a, b, c, scale, beta, transpose_a, transpose_b, in_place):  # typ
     if _product_shape(a, b, transpose_a, transpose_b) != c.shape:
         raise ValueError("matmul_add: the product's shape differs from the accumulator's")
     out = c if in_place else c.copy()
+    if scale == 0 or beta == 0:  # BLAS skips a zero term: NaN and inf there must still count
+        product = np.zeros(c.shape, c.dtype)
+        gemm(a, b, product, transpose_a, transpose_b, 1.0, 0.0)
+        flat, terms = out.reshape(out.size), product.reshape(product.size)
+        for i in range(flat.size):
+            flat[i] = beta * flat[i] + scale * terms[i]
+        return out
     gemm(a, b, out, transpose_a, transpose_b, scale, beta)
     return out
 
