@@ -111,6 +111,7 @@ def test_second_run_allocates_only_the_new_variable_values():
 # its uint64 arithmetic then runs in numpy, which warns of the (intended) wraparound
 @pytest.mark.filterwarnings("ignore::numba.core.errors.NumbaWarning")
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.soak  # 11 s in the simulator: the generator states are thousands of threads
 def test_random_ops_draw_on_the_device_reproducibly():
     def draws():
         graph = gc.Graph()
