@@ -8,7 +8,7 @@ import numpy as np
 
 from graphc import shapes
 from graphc.graph import Node
-from graphc.passes.rewrite import Uses, rewrite, user_nodes
+from graphc.passes.rewrite import Uses, constant_for, rewrite
 from graphc.program import Program
 from graphc.registry import OPS
 
@@ -34,9 +34,7 @@ def fold_node(node: Node, uses: Uses) -> Node | None:
                 *values, **node.attrs), dtype=out.dtype.np)
     except Exception:  # leave it to the run, which reports errors with full context
         return None
-    value.setflags(write=False)
-    return Node("constant", (), {"value": value, "dtype": out.dtype}, node.types, node.name,
-                node.site, node.graph, (), user_nodes(node))
+    return constant_for(node, value)
 
 
 def fold_constants(program: Program) -> Program:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from graphc import shapes
-from graphc.graph import Node, Tensor, TensorType
-from graphc.passes.rewrite import Uses, remade, rewrite, user_nodes
+from graphc.graph import Node, Tensor
+from graphc.passes.rewrite import Uses, constant_for, remade, rewrite
 from graphc.program import Program
 
 
@@ -23,16 +23,6 @@ def _scaled(t: Tensor, uses: Uses, wanted: str) -> tuple[Tensor, Tensor | None, 
             if s.shape == () and x.type == t.type and (not wanted or x.node.op == wanted):
                 return x, s, node
     return t, None, None
-
-
-def _one(dtype: np.dtype, node: Node) -> Tensor:
-    """A constant scalar 1 standing in for an absent scale or beta."""
-    value = np.array(1, dtype)
-    value.setflags(write=False)
-    one = Node("constant", (), {"value": value, "dtype": node.types[0].dtype},
-               (TensorType(node.types[0].dtype, ()),), f"{node.name}/one", node.site,
-               node.graph, (), user_nodes(node))
-    return one.outputs[0]
 
 
 def fold_scaled_product(node: Node, uses: Uses, ones: dict[np.dtype, Tensor]) -> Node | None:
@@ -54,7 +44,10 @@ def fold_scaled_product(node: Node, uses: Uses, ones: dict[np.dtype, Tensor]) ->
         if accumulator.type != out:
             continue
         if scale is None or beta is None:  # one constant 1 per dtype serves every update
-            one = ones.setdefault(out.dtype.np, _one(out.dtype.np, node))
+            one = ones.get(out.dtype.np)
+            if one is None:
+                one = ones[out.dtype.np] = constant_for(
+                    node, np.array(1, out.dtype.np), f"{node.name}/one").outputs[0]
             scale = one if scale is None else scale
             beta = one if beta is None else beta
         absorbed = [n for n in (product.node, multiply, scaling) if n is not None]

@@ -15,11 +15,15 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
 
-from graphc.graph import Node, Tensor, toposort
+import numpy as np
+
+from graphc.dtypes import as_dtype
+from graphc.graph import Node, Tensor, TensorType, toposort
 from graphc.ops.core import known_zero, scalar_value
 from graphc.passes.symbolic import SymbolicShapes
 from graphc.program import Program
@@ -35,15 +39,25 @@ class Uses:
         self.kept = set(program.fetches) | self.fed
         self.original: dict[Tensor, Tensor] = {}  # rewritten tensor -> the tensor it replaced
         self.shapes = SymbolicShapes(self.fed)  # which tensors provably have one shape
-        self.readers: dict[Tensor, list[Node]] = {}  # the nodes reading each tensor
-        for n in program.schedule:
-            for t in dict.fromkeys(n.inputs):
-                self.readers.setdefault(t, []).append(n)
-        self.position = {n: i for i, n in enumerate(program.schedule)}
+        self.schedule = program.schedule
         # set by the rewrite loop: the schedule's node the rules look at (rebuilt, if its
         # inputs changed), and the tensors this sweep has replaced so far
         self.current: Node | None = None
         self.replaced: dict[Tensor, Tensor] = {}
+
+    @cached_property
+    def readers(self) -> dict[Tensor, list[Node]]:
+        """The nodes reading each tensor (made when a rule first asks)."""
+        readers: dict[Tensor, list[Node]] = {}
+        for n in self.schedule:
+            for t in dict.fromkeys(n.inputs):
+                readers.setdefault(t, []).append(n)
+        return readers
+
+    @cached_property
+    def position(self) -> dict[Node, int]:
+        """Each node's place in the schedule."""
+        return {n: i for i, n in enumerate(self.schedule)}
 
     def earlier_readers(self, t: Tensor) -> list[Node]:
         """The nodes before the current one that read t and are unchanged in this sweep (a
@@ -87,6 +101,17 @@ def remade(node: Node, op: str, inputs: tuple[Tensor, ...],
         node, op=op, inputs=inputs, attrs=MappingProxyType(dict(attrs or {})),
         control_inputs=sum((n.control_inputs for n in (*absorbed, node)), ()),
         origin=sum((user_nodes(n) for n in (*absorbed, node)), ()))
+
+
+def constant_for(node: Node, value: np.ndarray, name: str | None = None) -> Node:
+    """A constant node holding a read-only `value`, made by a rule for `node`: it stands for
+    node's user nodes and takes its name (or `name`), site and graph."""
+    value = np.asarray(value)
+    value.setflags(write=False)
+    dtype = as_dtype(value.dtype)
+    return Node("constant", (), {"value": value, "dtype": dtype},
+                (TensorType(dtype, value.shape),), name or node.name, node.site, node.graph,
+                (), user_nodes(node))
 
 
 # -- patterns ---------------------------------------------------------------------------------

@@ -253,9 +253,10 @@ def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str,
                 own = f"a{i}.shape[{d - rank + ranks[i]}]"
                 dim = f"K.broadcast_dim({dim}, {own})" if dim else own
         dims.append(dim)
-    lines = [f"    shape = {tuple_of(dims)}",
-             f"    out = K.scratch(space, slot, shape, np.dtype({dtype}))"]
-    if product is not None:  # each element is read, then written, at the same index
+    if product is None:
+        lines = [f"    shape = {tuple_of(dims)}",
+                 f"    out = K.scratch(space, slot, shape, np.dtype({dtype}))"]
+    else:  # each element is read, then written, at the same index
         lines = [f"    a0 = {product}", f"    shape = {tuple_of(dims)}",
                  "    if shape != a0.shape:",
                  "        raise ValueError('matmul_epilogue: an input would widen the product')",

@@ -223,7 +223,8 @@ def _row_total(x, r):  # type: ignore[no-untyped-def]
 @_kernel
 def _require_items(count):  # type: ignore[no-untyped-def]
     if count == 0:
-        raise ValueError("reduce_max: zero-size reduction has no identity")
+        raise ValueError("zero-size array to a reduction that has no identity (max, min, "
+                         "argmax, argmin)")
 
 
 @_kernel
@@ -414,12 +415,6 @@ if _CACHE is not None:
 # array (outer, n, inner) and reduces the middle axis into (outer, inner): the emitter makes
 # that view (a reshape, or a transposed copy when the reduced axes are not adjacent).
 @_kernel
-def _require_elements(count):  # type: ignore[no-untyped-def]
-    if count == 0:
-        raise ValueError("zero-size array to a reduction that has no identity (min, argmax)")
-
-
-@_kernel
 def _smaller(best, v):  # type: ignore[no-untyped-def]
     """The smaller of two values, a NaN winning (numpy's min propagates NaN)."""
     return v if v < best or v != v else best
@@ -429,7 +424,7 @@ def _smaller(best, v):  # type: ignore[no-untyped-def]
 def reduce_min_middle(x, space, slot):  # type: ignore[no-untyped-def]
     """The minimum over the middle axis of (outer, n, inner) x, as (outer, inner)."""
     outer, n, inner = x.shape
-    _require_elements(n)
+    _require_items(n)
     out = scratch(space, slot, (outer, inner), x.dtype)
     for o in range(outer):
         for i in range(inner):
@@ -494,7 +489,7 @@ def arg_extreme(x, smallest, dtype, space, slot):  # type: ignore[no-untyped-def
     element, the first of ties and the first NaN (numpy's argmax), as (outer, inner)
     integers of `dtype`."""
     outer, n, inner = x.shape
-    _require_elements(n)
+    _require_items(n)
     out = scratch(space, slot, (outer, inner), dtype)
     for o in range(outer):
         for i in range(inner):
