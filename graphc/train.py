@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 
 from graphc.graph import Graph, Node, Tensor, get_default_graph
+from graphc.learning_rate_decay import (exponential_decay, inverse_time_decay,
+                                        natural_exp_decay, piecewise_constant,
+                                        polynomial_decay)
 from graphc.ops.control import group
 from graphc.ops.core import convert_to_tensor
 from graphc.ops.elementwise import cast, sqrt, square
@@ -351,3 +354,5 @@ __all__ = [
     "Optimizer", "RMSPropOptimizer", "Saver", "get_global_step", "get_or_create_global_step",
     "global_step",
 ]
+__all__ += ["exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
+            "polynomial_decay"]

@@ -94,9 +94,6 @@ TOLERANCE: dict[str, dict[str, tuple[float, float]]] = {
 
 # name -> (text of the error the program stops at, the gaps it meets, in order)
 GAPS: dict[str, tuple[str, str]] = {
-    "tf_exponential_decay": (
-        "module 'graphc.train' has no attribute 'exponential_decay'",
-        "graphc lacks tf.train.exponential_decay"),
     "tf_fully_connected_feed": (
         "module 'graphc' has no attribute 'losses'",
         "graphc lacks tf.losses.sparse_softmax_cross_entropy, tf.nn.in_top_k and "

@@ -492,7 +492,9 @@ def tf_exponential_decay(result: dict) -> dict:
     layers = [(w1, np.zeros(10), "tanh"), (w2, np.zeros(1), "linear")]
     opt, rates = TfMomentum(0.9), []
     for step in range(300):
-        rates.append(0.1 * 0.5 ** (step // 100))  # staircase: decay_rate^floor(step / 100)
+        # staircase: decay_rate^floor(step / 100), in float32 as TensorFlow converts 0.1 (a
+        # float32 tensor, cast to the variables' float64 by the optimizer)
+        rates.append(float(np.float32(0.1) * np.float32(0.5) ** (step // 100)))
         _, grads = _tanh_net_grads(layers, x, y)
         layers = unflat(opt.step(flat(layers), grads, rates[-1]), ["tanh", "linear"])
     return {"rates": rates, "final_loss": _tanh_net_grads(layers, x, y)[0], "global_step": 300}
