@@ -181,7 +181,7 @@ class Session:
         with self._lock:
             state = self._state.snapshot()
             for node in program.bound_reads:
-                data = node.attrs["storage"].data
+                data = node.attrs["storage"].array
                 placed = self.backend.place(data)
                 state.variables[node] = copy_of(data) if placed is data and copy_bound \
                     else placed
@@ -195,8 +195,8 @@ class Session:
                 if storage is None:
                     variables[node] = value
                 else:  # in place: the owner's tensor (e.g. a module parameter) sees it
-                    if value is not storage.data:  # (else the run updated it in place)
-                        write_into(storage.data, value)
+                    if value is not storage.array:  # (else the run updated it in place)
+                        write_into(storage.array, value)
                     storage._version[0] += 1
 
     def variable_values(self, nodes: list[Node]) -> dict[Node, np.ndarray]:

@@ -111,7 +111,7 @@ def _eager_function(fn: Callable[..., Any], values: list[np.ndarray], eps: float
     out = fn(*tensors)
     w = _weights(out.shape, seed)
     (out * w).sum().backward()
-    analytic = [None if t.grad is None else t.grad.data for t in tensors]
+    analytic = [None if t.grad is None else t.grad.array for t in tensors]
 
     def loss(vs: list[np.ndarray]) -> float:
         with ge.no_grad():

@@ -47,18 +47,18 @@ class Variable(Tensor):
 
     @classmethod
     def bound(cls, storage: Any, name: str, graph: Graph | None = None) -> Variable:
-        """A Variable whose value is `storage.data` itself (an nn Parameter): runs read it and
+        """A Variable whose value is `storage.array` itself (an nn Parameter): runs read it and
         assignments write into it, in every Session; its initializer does nothing.
 
         Native code updates that array in place by raw pointer, so it must be C-contiguous,
         aligned and writable: one that is not (a transposed or strided view, a read-only or
-        broadcast array) is replaced by a C-ordered copy, which `storage.data` then is (an
+        broadcast array) is replaced by a C-ordered copy, which `storage.array` then is (an
         nn Parameter already makes sure of it whenever its data is set)."""
         graph = graph or get_default_graph()
-        if not is_storage(storage.data):
-            storage.data = as_storage(storage.data)
+        if not is_storage(storage.array):
+            storage.array = as_storage(storage.array)
         with graph.as_default():
-            node = variable_node(storage.data.shape, storage.data.dtype, name, storage)
+            node = variable_node(storage.array.shape, storage.array.dtype, name, storage)
             initializer = no_op(name=_initializer_name(node))
         var = cls.__new__(cls)
         Tensor.__init__(var, node, 0)

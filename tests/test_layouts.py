@@ -131,8 +131,8 @@ def linear_graph(optimizer, W, b, set_weight=None):
     graph = gc.Graph()
     with graph.as_default():
         linear = nn.Linear(W.shape[1], W.shape[0], dtype=gc.float64)
-        linear.weight.data[...] = W
-        linear.bias.data[...] = b
+        linear.weight.array[...] = W
+        linear.bias.array[...] = b
         if set_weight is not None:
             set_weight(linear)
         x = gc.placeholder(gc.float64, (None, W.shape[1]), name="x")
@@ -198,8 +198,8 @@ def test_feeds_in_any_layout(layout, backend, optimizer):
         sess.run(init)
         train(sess, step, {x: x_view, y: y_view}, 3, backend)
     want_W, want_b, _ = reference(optimizer, W, b, X, Y, 3)
-    np.testing.assert_allclose(linear.weight.data, want_W, **TOLERANCE)
-    np.testing.assert_allclose(linear.bias.data, want_b, **TOLERANCE)
+    np.testing.assert_allclose(linear.weight.array, want_W, **TOLERANCE)
+    np.testing.assert_allclose(linear.bias.array, want_b, **TOLERANCE)
     for guard in guards:
         guard.check()
 
@@ -222,15 +222,15 @@ def test_a_parameter_set_to_a_view_trains_a_contiguous_copy(layout, backend, opt
         linear.weight.data = view
 
     graph, linear, x, y, step, init = linear_graph(optimizer, W, b, set_weight)
-    weight = linear.weight.data
+    weight = linear.weight.array
     assert weight.flags.c_contiguous and weight.flags.writeable
     with gc.Session(graph, backend=backend) as sess:
         sess.run(init)
         train(sess, step, {x: X, y: Y}, 3, backend)
-    assert linear.weight.data is weight  # trained where it lives, not rebound
+    assert linear.weight.array is weight  # trained where it lives, not rebound
     want_W, want_b, _ = reference(optimizer, W, b, X, Y, 3)
     np.testing.assert_allclose(weight, want_W, **TOLERANCE)
-    np.testing.assert_allclose(linear.bias.data, want_b, **TOLERANCE)
+    np.testing.assert_allclose(linear.bias.array, want_b, **TOLERANCE)
     guard.check(weight)
 
 
@@ -247,13 +247,13 @@ def test_a_parameter_made_from_a_transpose(backend, optimizer):
         linear.weight = nn.Parameter(stored.T)
 
     graph, linear, x, y, step, init = linear_graph(optimizer, W, b, set_weight)
-    assert linear.weight.data.flags.c_contiguous
+    assert linear.weight.array.flags.c_contiguous
     with gc.Session(graph, backend=backend) as sess:
         sess.run(init)
         train(sess, step, {x: X, y: Y}, 3, backend)
     want_W, want_b, _ = reference(optimizer, W, b, X, Y, 3)
-    np.testing.assert_allclose(linear.weight.data, want_W, **TOLERANCE)
-    np.testing.assert_allclose(linear.bias.data, want_b, **TOLERANCE)
+    np.testing.assert_allclose(linear.weight.array, want_W, **TOLERANCE)
+    np.testing.assert_allclose(linear.bias.array, want_b, **TOLERANCE)
     np.testing.assert_array_equal(stored, W.T)
 
 
@@ -279,9 +279,9 @@ def test_a_large_in_place_gemm_update_stays_inside_the_parameter(layout):
         sess.run(init)
         train(sess, step, {x: X, y: Y}, 3, "numba")
     want_W, want_b, _ = reference("sgd", W, b, X, Y, 3)
-    np.testing.assert_allclose(linear.weight.data, want_W, **TOLERANCE)
-    np.testing.assert_allclose(linear.bias.data, want_b, **TOLERANCE)
-    guard.check(linear.weight.data)
+    np.testing.assert_allclose(linear.weight.array, want_W, **TOLERANCE)
+    np.testing.assert_allclose(linear.bias.array, want_b, **TOLERANCE)
+    guard.check(linear.weight.array)
 
 
 def test_a_contiguous_view_is_trained_where_it_lies():
@@ -308,27 +308,27 @@ def test_a_contiguous_view_is_trained_where_it_lies():
 def test_parameter_data_is_always_storage_native_code_can_update():
     W = np.arange(12.0).reshape(3, 4)
     p = nn.Parameter(np.asfortranarray(W))
-    assert p.data.flags.c_contiguous
+    assert p.array.flags.c_contiguous
     for view in (W.T, W[::-1], W[:, :2], W[::2], np.broadcast_to(W[0], (5, 4))):
         p.data = view
-        assert p.data.flags.carray  # C-contiguous, aligned, writable
-        assert not np.shares_memory(p.data, W)
-        np.testing.assert_array_equal(p.data, view)
+        assert p.array.flags.carray  # C-contiguous, aligned, writable
+        assert not np.shares_memory(p.array, W)
+        np.testing.assert_array_equal(p.array, view)
     read_only = W.copy()
     read_only.flags.writeable = False
     p.data = read_only
-    assert p.data.flags.writeable and p.data is not read_only
+    assert p.array.flags.writeable and p.array is not read_only
     swapped = W.astype(">f8")
     p.data = swapped
-    assert p.data.dtype == np.float64 and p.data.dtype.isnative
-    np.testing.assert_array_equal(p.data, W)
+    assert p.array.dtype == np.float64 and p.array.dtype.isnative
+    np.testing.assert_array_equal(p.array, W)
     own = W.copy()
     p.data = own
-    assert p.data is own  # storage already: kept, not copied
+    assert p.array is own  # storage already: kept, not copied
     linear = nn.Linear(4, 3, dtype=gc.float64)
     linear.weight.data = W.T.T[:, ::-1]
-    assert linear.weight.data.flags.c_contiguous
-    assert linear.state_dict()["weight"].data.flags.c_contiguous
+    assert linear.weight.array.flags.c_contiguous
+    assert linear.state_dict()["weight"].array.flags.c_contiguous
 
 
 # -- (c) values restored into a session that has trained -----------------------------------
@@ -386,10 +386,10 @@ def test_adam_state_loaded_in_any_layout_into_a_trained_session(layout, backend)
     _, b_now, (_, _, m_b, v_b, t) = reference("adam", W, b, X, Y, 2)
     want_W, want_b, _ = reference("adam", new[0], b_now, X, Y, 3,
                                   state=(new[1], new[2], m_b, v_b, t))
-    np.testing.assert_allclose(linear.weight.data, want_W, **TOLERANCE)
-    np.testing.assert_allclose(linear.bias.data, want_b, **TOLERANCE)
+    np.testing.assert_allclose(linear.weight.array, want_W, **TOLERANCE)
+    np.testing.assert_allclose(linear.bias.array, want_b, **TOLERANCE)
     for guard in guards:
-        guard.check(linear.weight.data, *stored)
+        guard.check(linear.weight.array, *stored)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -124,7 +124,7 @@ def allreduce_gradients(model_or_params: Any, op: str = Average,
             first = next(i for i in range(len(have)) if len({tuple(h)[i] for h in everyone}) > 1)
             raise RuntimeError(f"allreduce_gradients: parameter {first} has a gradient on "
                                f"some ranks only: {[h[first] for h in everyone]}")
-    grads = [p.grad.data for p, h in zip(params, have) if h]
+    grads = [p.grad.array for p, h in zip(params, have) if h]
     for g in grads:
         if not isinstance(g, np.ndarray):
             raise TypeError("allreduce_gradients: gradients on a device are not supported yet "
@@ -136,7 +136,7 @@ def broadcast_parameters(model_or_params: Any, root: int = 0) -> None:
     """Set every parameter (of an nn Module, or a list of Parameters) to rank `root`'s
     value, in place: call once before training so all ranks start from the same weights."""
     for p in _parameters(model_or_params):
-        data = p.data
+        data = p.array
         if not isinstance(data, np.ndarray):
             raise TypeError("broadcast_parameters: parameters on a device are not supported")
         world().Bcast(data, root=root)  # in place: Parameter data is C-contiguous storage

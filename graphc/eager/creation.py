@@ -43,7 +43,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False,
            device: Any = "cpu") -> Tensor:
     """A new leaf tensor holding a copy of `data` (a list, scalar, array or tensor)."""
     if isinstance(data, Tensor):
-        data = host(data.data)
+        data = host(data.array)
     np_dtype = as_dtype(dtype).np if dtype is not None else _default_np_dtype(data)
     return _make(np.array(data, dtype=np_dtype, copy=True), requires_grad, device)
 

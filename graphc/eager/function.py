@@ -54,8 +54,8 @@ class Function:
                             f"{type(out).__name__}")
         if not (is_grad_enabled() and any(needs)):
             return out
-        result = Tensor(copy_of(out.data) if any(out.data is getattr(a, "data", None)
-                                               for a in args) else out.data, requires_grad=True)
+        result = Tensor(copy_of(out.array) if any(out.array is getattr(a, "array", None)
+                                               for a in args) else out.array, requires_grad=True)
 
         def rule(op: Any, g: Tensor) -> tuple[Any, ...]:
             grads = cls.backward(ctx, g)

@@ -106,11 +106,11 @@ def backward(root: Tensor, gradient: Any = None) -> None:
     if not root.requires_grad:
         raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn")
     if gradient is None:
-        if root.data.size != 1:
+        if root.array.size != 1:
             raise RuntimeError(f"backward(): grad can be implicitly created only for scalar "
                                f"outputs; this tensor has shape {root.shape}, so pass "
                                "gradient= (a tensor of that shape)")
-        seed = Tensor(full_like(root.data, 1))
+        seed = Tensor(full_like(root.array, 1))
     else:
         seed = as_eager(gradient, root.dtype).to(root.device)
         if seed.shape != root.shape:
@@ -124,9 +124,9 @@ def backward(root: Tensor, gradient: Any = None) -> None:
             _walk(root.grad_fn, seed, leaves)
         for leaf, g in leaves.values():
             if leaf.grad is None:
-                leaf.grad = Tensor(copy_of(g.data))
+                leaf.grad = Tensor(copy_of(g.array))
             else:
-                add_into(leaf.grad.data, g.data)
+                add_into(leaf.grad.array, g.array)
                 leaf.grad._version[0] += 1
 
 

@@ -22,15 +22,15 @@ from graphc.runtime.cuda.device import check_device, is_device_array, to_device
 
 
 class Tensor:
-    """A PyTorch-style tensor: `data` is its numpy array, or on device "cuda" its numba
+    """A PyTorch-style tensor: `array` is its numpy array, or on device "cuda" its numba
     device array."""
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_version")
+    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_version")
     __array_ufunc__ = None  # numpy defers to our reflected operators
 
     def __init__(self, data: np.ndarray, requires_grad: bool = False,
                  grad_fn: Record | None = None, version: list[int] | None = None) -> None:
-        self.data = data
+        self.array = data
         self.requires_grad = requires_grad
         self.grad: Tensor | None = None
         self.grad_fn = grad_fn
@@ -38,16 +38,32 @@ class Tensor:
 
     # -- properties ------------------------------------------------------------------------
     @property
+    def data(self) -> Tensor:
+        """The same values (shared memory) as a tensor that is not recorded; unlike detach(),
+        in-place changes through it are not seen by autograd's version checks (PyTorch)."""
+        return Tensor(self.array)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """Make this tensor hold `value`'s array (a tensor's, shared; or a numpy array)."""
+        if isinstance(value, Tensor):
+            value = value.array
+        elif not (isinstance(value, np.ndarray) or is_device_array(value)):
+            raise TypeError(f"data: assigned value must be a tensor, not "
+                            f"{type(value).__name__}")
+        self.array = value
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def device(self) -> str:
-        return "cuda" if is_device_array(self.data) else "cpu"
+        return "cuda" if is_device_array(self.array) else "cpu"
 
     @property
     def dtype(self) -> DType:
-        return as_dtype(self.data.dtype)
+        return as_dtype(self.array.dtype)
 
     @property
     def is_leaf(self) -> bool:
@@ -55,16 +71,16 @@ class Tensor:
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def size(self, dim: int | None = None) -> Any:
         return self.shape if dim is None else self.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self) -> int:
         if not self.shape:
@@ -82,7 +98,7 @@ class Tensor:
 
     def alias(self) -> Tensor:
         """A tape-free view sharing data and version counter."""
-        return Tensor(self.data, version=self._version)
+        return Tensor(self.array, version=self._version)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf:
@@ -97,9 +113,9 @@ class Tensor:
 
     # -- conversion ------------------------------------------------------------------------
     def item(self) -> Any:
-        if self.data.size != 1:
-            raise ValueError(f"item(): the tensor has {self.data.size} elements, not 1")
-        return host(self.data).item()
+        if self.array.size != 1:
+            raise ValueError(f"item(): the tensor has {self.array.size} elements, not 1")
+        return host(self.array).item()
 
     def numpy(self) -> np.ndarray:
         """The values as a numpy array sharing this tensor's memory."""
@@ -109,14 +125,14 @@ class Tensor:
         if self.requires_grad:
             raise RuntimeError("numpy() on a tensor that requires grad; use "
                                "tensor.detach().numpy()")
-        return self.data
+        return self.array
 
     def tolist(self) -> Any:
-        return host(self.data).tolist()
+        return host(self.array).tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """numpy sees the values (e.g. when an eager tensor is fed to a Session)."""
-        values = host(self.data)
+        values = host(self.array)
         return values if dtype is None else values.astype(dtype)
 
     def __float__(self) -> float:
@@ -148,7 +164,7 @@ class Tensor:
             raise RuntimeError("to(): a tensor computed by recorded ops cannot move across "
                                "devices (its gradient would stop there); move the leaf "
                                "tensors it was computed from instead")
-        return Tensor(moved_to(where, self.data), requires_grad=self.requires_grad)
+        return Tensor(moved_to(where, self.array), requires_grad=self.requires_grad)
 
     def cuda(self) -> Tensor:
         return self.to("cuda")
@@ -172,8 +188,8 @@ class Tensor:
         if tracked and self.is_leaf and self.requires_grad:
             raise RuntimeError(f"a leaf tensor that requires grad is used in an in-place "
                                f"operation ({how}); do the update inside `with ge.no_grad():`")
-        if ufunc is not None and not tracked and _fits_in_place(self.data, other):
-            ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data)
+        if ufunc is not None and not tracked and _fits_in_place(self.array, other):
+            ufunc(self.array, other.array if isinstance(other, Tensor) else other, out=self.array)
             self._version[0] += 1
             return self
         result = fn(self, other)
@@ -181,10 +197,10 @@ class Tensor:
             raise ValueError(f"{how}: the result has shape {result.shape}, but the tensor "
                              f"updated in place has shape {self.shape}")
         if tracked:  # the tensor now stands for the new value, and records how it was made
-            self.data, self.grad_fn, self.requires_grad = result.data, result.grad_fn, True
+            self.array, self.grad_fn, self.requires_grad = result.array, result.grad_fn, True
             self._version = result._version
         else:
-            write_into(self.data, result.data)
+            write_into(self.array, result.array)
             self._version[0] += 1
         return self
 
@@ -210,7 +226,7 @@ class Tensor:
         return self._update("mul_", multiply, other, np.multiply)
 
     def zero_(self) -> Tensor:
-        return self._update("zero_", lambda a, _: Tensor(full_like(a.data, 0)), None,
+        return self._update("zero_", lambda a, _: Tensor(full_like(a.array, 0)), None,
                             lambda a, _, out: out.fill(0))
 
     def copy_(self, src: Any) -> Tensor:
@@ -224,18 +240,18 @@ class Tensor:
         if self._recorded_with(value):
             self._update("index assignment", lambda a, v: setitem(a, v, index), value)
             return
-        new = host(value.data) if isinstance(value, Tensor) else \
+        new = host(value.array) if isinstance(value, Tensor) else \
             as_array(value, self.dtype, "index assignment")
-        if is_device_array(self.data):  # indexing runs on the host (the setitem fallback)
-            values = host(self.data)
+        if is_device_array(self.array):  # indexing runs on the host (the setitem fallback)
+            values = host(self.array)
             values[index] = new
-            write_into(self.data, values)
+            write_into(self.array, values)
         else:
-            self.data[index] = new
+            self.array[index] = new
         self._version[0] += 1
 
     def __repr__(self) -> str:
-        body = np.array2string(host(self.data), separator=", ", prefix="tensor(")
+        body = np.array2string(host(self.array), separator=", ", prefix="tensor(")
         extra = "" if self.device == "cpu" else ", device='cuda:0'"
         extra += "" if self.dtype.name == "float32" else f", dtype={self.dtype.name}"
         if self.grad_fn is not None:
@@ -255,7 +271,7 @@ def _fits_in_place(target: np.ndarray, other: Any) -> bool:
     if is_device_array(target):
         return False
     if isinstance(other, Tensor):
-        return other.data.dtype == target.dtype and \
+        return other.array.dtype == target.dtype and \
             np.broadcast_shapes(target.shape, other.shape) == target.shape
     return other is None or (isinstance(other, int | float) and not isinstance(other, bool)
                              and (target.dtype.kind == "f" or isinstance(other, int)))
@@ -281,10 +297,10 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
     """Run one op now with its numpy reference, recording it if a gradient may be needed."""
     if opdef.effect not in (None, "collective"):
         raise TypeError(f"{opdef.name} has run-time state and exists only in graphs")
-    hint = next((as_dtype(x.data.dtype) for x in inputs
-                 if isinstance(x, Tensor) and x.data.dtype.kind != "b"), None)
+    hint = next((as_dtype(x.array.dtype) for x in inputs
+                 if isinstance(x, Tensor) and x.array.dtype.kind != "b"), None)
     tensors = [x if isinstance(x, Tensor) else as_eager(x, hint, opdef.name) for x in inputs]
-    arrays = [t.data for t in tensors]
+    arrays = [t.array for t in tensors]
     out_type = _output_type(opdef, arrays, attrs)
     if any(is_device_array(a) for a in arrays):
         from graphc.runtime.cuda.eager import run_op

@@ -92,7 +92,7 @@ class Module:
         where = check_device(device)
         for p in self.parameters():
             if p.device != where:
-                p.data = moved_to(where, p.data)
+                p.array = moved_to(where, p.array)
                 p.grad = None if p.grad is None else p.grad.to(where)
                 p._version[0] += 1
         return self
@@ -114,7 +114,7 @@ class Module:
     # -- state -----------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, Tensor]:
         """Copies of the parameters' values, by name."""
-        return OrderedDict((name, Tensor(copy_of(p.data))) for name, p in self.named_parameters())
+        return OrderedDict((name, Tensor(copy_of(p.array))) for name, p in self.named_parameters())
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Set every parameter from `state` (tensors or numpy arrays); on a missing or
@@ -126,7 +126,7 @@ class Module:
                            f"{missing}, unexpected keys {unexpected}")
         values = {}
         for name, p in own.items():
-            value = np.asarray(host(state[name].data) if isinstance(state[name], Tensor)
+            value = np.asarray(host(state[name].array) if isinstance(state[name], Tensor)
                                else state[name])
             if value.shape != p.shape:
                 raise ValueError(f"load_state_dict for {type(self).__name__}: '{name}' has "
@@ -136,7 +136,7 @@ class Module:
                 raise TypeError(f"load_state_dict: '{name}' holds non-numeric data")
             values[name] = value
         for name, value in values.items():
-            write_into(own[name].data, value)
+            write_into(own[name].array, value)
             own[name]._version[0] += 1
 
     # -- printing --------------------------------------------------------------------------

@@ -22,27 +22,27 @@ class Parameter(Tensor):
     Called on graph tensors, a module reads each Parameter through a Variable bound to it:
     runs in any Session read the Parameter's values and assignments write into them.
 
-    Its `data` is always an array native code may update in place by raw pointer:
+    Its `array` is always an array native code may update in place by raw pointer:
     C-contiguous, aligned, writable, its own memory or exactly a C-contiguous view's.
-    Setting `p.data` to any other array (a transpose, a strided or reversed view, a
-    broadcast or read-only array) stores a C-ordered copy, and `p.data` is then that copy:
-    graphc updates it, never the array it came from. (PyTorch keeps such a view and updates
-    it through its strides.)
+    Setting `p.data` (or `p.array`) to any other array (a transpose, a strided or reversed
+    view, a broadcast or read-only array) stores a C-ordered copy, and `p.array` is then that
+    copy: graphc updates it, never the array it came from. (PyTorch keeps such a view and
+    updates it through its strides.)
     """
 
     __slots__ = ("_variables", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = True) -> None:
-        array = copy_of(data.data) if isinstance(data, Tensor) else \
+        array = copy_of(data.array) if isinstance(data, Tensor) else \
             np.array(data, copy=True, order="C")
         super().__init__(array, requires_grad=requires_grad)
         self._variables: weakref.WeakKeyDictionary[Graph, Variable] = \
             weakref.WeakKeyDictionary()
 
     def __setattr__(self, name: str, value: Any) -> None:
-        # `data` stays a plain slot, read at full speed (every run reads a bound parameter's);
+        # `array` stays a plain slot, read at full speed (every run reads a bound parameter's);
         # only setting it, which is rare, goes through here
-        object.__setattr__(self, name, as_storage(value) if name == "data" else value)
+        object.__setattr__(self, name, as_storage(value) if name == "array" else value)
 
     def variable(self, graph: Graph, name: str = "parameter") -> Variable:
         """The Variable standing for this Parameter in `graph` (made once per graph; inside a

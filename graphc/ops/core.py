@@ -97,7 +97,7 @@ def scalar_value(t: Any) -> float | None:
     if isinstance(t, Tensor):
         value = t.node.attrs.get("value") if t.node.op == "constant" else None
     elif is_eager(t) and not t.requires_grad:
-        value = t.data  # type: ignore[attr-defined]
+        value = t.array  # type: ignore[attr-defined]
     else:
         value = None
     if value is None or np.ndim(value) != 0:
@@ -113,7 +113,7 @@ def known_zero(t: Any) -> bool:
         node = t.node
         value = node.attrs["value"] if node.op in ("constant", "fill") else None
     elif is_eager(t) and not t.requires_grad:
-        value = t.data  # type: ignore[attr-defined]
+        value = t.array  # type: ignore[attr-defined]
     else:
         return False
     return value is not None and not np.any(value) and not np.any(np.signbit(value))

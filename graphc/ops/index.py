@@ -77,7 +77,7 @@ def static_index(index: Any) -> Any:
         raise TypeError("indexing a graph tensor with a graph tensor is not supported; "
                         "use gc.where for masks")
     if core.is_eager(index):
-        return index.data  # type: ignore[attr-defined]
+        return index.array  # type: ignore[attr-defined]
     if isinstance(index, tuple):
         return tuple(static_index(i) for i in index)
     return index

@@ -41,7 +41,7 @@ def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tenso
 
 def variable_node(shape: Any, dtype: Any, name: str | None, storage: Any = None) -> Node:
     """The node whose output is a variable's value at the start of each run. With `storage`
-    (an object whose `.data` is a numpy array, e.g. an nn Parameter), every Session reads and
+    (an object whose `.array` is a numpy array, e.g. an nn Parameter), every Session reads and
     assigns that array instead of keeping a value of its own."""
     extra = {} if storage is None else {"storage": storage}
     out = apply(VARIABLE, name=name or "Variable", shape=tuple(shape), dtype=as_dtype(dtype),

@@ -113,10 +113,10 @@ class Optimizer:
                     continue
                 state = self.state.get(id(p))
                 if state is None:  # the first step: zero buffers, made once per parameter
-                    state = self.state[id(p)] = {name: Tensor(full_like(p.data, 0))
+                    state = self.state[id(p)] = {name: Tensor(full_like(p.array, 0))
                                                  for name in self.state_names}
                 new_p, new_state = self.update(p, p.grad, state, self.steps)
-                write_into(p.data, new_p.data)
+                write_into(p.array, new_p.array)
                 p._version[0] += 1
                 state.update(new_state)
 

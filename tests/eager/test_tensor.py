@@ -39,7 +39,7 @@ def test_properties_and_conversions():
     assert not (t * 2).is_leaf
     with pytest.raises(RuntimeError, match=r"numpy\(\) on a tensor that requires grad"):
         t.numpy()
-    assert t.detach().numpy() is t.data  # shares memory
+    assert t.detach().numpy() is t.array  # shares memory
     with pytest.raises(ValueError, match="item\\(\\): the tensor has 2 elements"):
         t.item()
 
@@ -203,7 +203,7 @@ def test_one_model_function_runs_in_both_modes():
 
 def test_eager_values_feed_sessions_and_numpy():
     t = ge.tensor([[1.0, 2.0]])
-    assert np.asarray(t) is t.data
+    assert np.asarray(t) is t.array
     x = gc.placeholder(gc.float32, (None, 2))
     with gc.Session() as sess:
         np.testing.assert_array_equal(sess.run(x * 2, {x: t}), [[2.0, 4.0]])

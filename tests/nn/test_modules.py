@@ -20,11 +20,11 @@ def test_linear_layout_initialisation_forward_and_gradient():
     assert layer.weight.shape == (30, 400) and layer.bias.shape == (30,)
     assert layer.weight.dtype == gc.float32 and layer.weight.requires_grad
     bound = 1 / np.sqrt(400)
-    largest = np.abs(layer.weight.data).max()
+    largest = np.abs(layer.weight.array).max()
     assert 0.9 * bound < largest <= bound  # 12,000 uniform draws reach close to the bound
     layer = nn.Linear(3, 2, dtype=gc.float64)
     x = rng.standard_normal((4, 3))
-    w, b = layer.weight.data.copy(), layer.bias.data.copy()
+    w, b = layer.weight.array.copy(), layer.bias.array.copy()
     out = layer(ge.tensor(x))
     np.testing.assert_allclose(out.data, x @ w.T + b, rtol=1e-14)
     weights = rng.standard_normal((4, 2))
@@ -101,7 +101,7 @@ def test_state_dict_round_trip_and_errors_change_nothing():
     b.load_state_dict(a.state_dict())
     for (_, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
         np.testing.assert_array_equal(p.data, q.data)
-    before = {k: v.data.copy() for k, v in b.state_dict().items()}
+    before = {k: v.array.copy() for k, v in b.state_dict().items()}
     bad_key = {**a.state_dict(), "3.weight": np.zeros(2)}
     with pytest.raises(KeyError, match=r"unexpected keys \['3.weight'\]"):
         b.load_state_dict(bad_key)

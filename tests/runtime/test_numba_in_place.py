@@ -189,7 +189,7 @@ def _adam_on_a_module():
         model = nn.Sequential(nn.Linear(4, 3, dtype=gc.float64), nn.ReLU(),
                               nn.Linear(3, 2, dtype=gc.float64))
         for i, p in enumerate(model.parameters()):
-            p.data[...] = np.linspace(-1, 1, p.data.size).reshape(p.data.shape) * (i + 1)
+            p.array[...] = np.linspace(-1, 1, p.array.size).reshape(p.array.shape) * (i + 1)
         x = gc.placeholder(gc.float64, (None, 4), name="x")
         y = gc.placeholder(gc.float64, (None, 2), name="y")
         loss = nn.MSELoss(reduction="sum")(model(x), y)

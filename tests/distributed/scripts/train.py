@@ -79,7 +79,7 @@ def main():
                 sess.run(sync)
             for _ in range(steps):
                 sess.run([loss, train], {xp: x, yp: y})
-    weights = {f"p{i}": p.data for i, p in enumerate(net.parameters())}
+    weights = {f"p{i}": p.array for i, p in enumerate(net.parameters())}
     if whole or gd.rank() == 0:
         np.savez(out, **weights)
     if not whole:  # every rank holds the same weights

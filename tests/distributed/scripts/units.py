@@ -71,7 +71,7 @@ net = nn.Linear(3, 2, dtype=gc.float64)
 gd.broadcast_parameters(net)
 out = net(ge.tensor(np.full((2, 3), float(r + 1)))).sum()
 out.backward()
-before = [p_.grad.data.copy() for p_ in net.parameters()]
+before = [p_.grad.array.copy() for p_ in net.parameters()]
 gd.allreduce_gradients(net)
 everyone = gd.comm.world().allgather(before)
 for i, p_ in enumerate(net.parameters()):
