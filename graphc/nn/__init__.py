@@ -2,7 +2,17 @@
 TensorFlow 1's tf.nn functions beside them (gc.nn.softmax_cross_entropy_with_logits...)."""
 
 from graphc.nn import functional
-from graphc.nn.layers import Linear, MSELoss, ReLU, Sequential
+from graphc.nn.activations import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from graphc.nn.layers import Dropout, Flatten, Linear, Sequential
+from graphc.nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from graphc.nn.module import Module
 from graphc.nn.parameter import Parameter
 from graphc.nn.tf_functions import (
@@ -21,7 +31,9 @@ from graphc.nn.tf_functions import (
     tanh,
 )
 
-__all__ = ["Linear", "MSELoss", "Module", "Parameter", "ReLU", "Sequential", "bias_add",
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "L1Loss",
+           "Linear", "LogSoftmax", "MSELoss", "Module", "NLLLoss", "Parameter", "ReLU",
+           "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax", "Tanh", "bias_add",
            "dropout", "functional", "l2_loss", "log_softmax", "relu",
            "sigmoid", "sigmoid_cross_entropy_with_logits", "softmax",
            "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",

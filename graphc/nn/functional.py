@@ -6,16 +6,42 @@ from __future__ import annotations
 from typing import Any
 
 from graphc.nn import tf_functions as _tf
-from graphc.ops.elementwise import multiply, not_equal, square
+from graphc.ops.elementwise import abs as _abs
+from graphc.ops.elementwise import (
+    cast,
+    greater,
+    less,
+    log,
+    maximum,
+    multiply,
+    not_equal,
+    square,
+    where,
+)
 from graphc.ops.elementwise import relu as _relu
+from graphc.ops.elementwise import sigmoid as _sigmoid
+from graphc.ops.elementwise import tanh as _tanh
 from graphc.ops.linalg import matmul
 from graphc.ops.reduce import reduce_mean, reduce_sum
 from graphc.ops.shape import reshape
 
+REDUCTIONS = ("mean", "sum", "none")
 
+
+# -- activations and layers ---------------------------------------------------------------
 def relu(x: Any) -> Any:
     """max(x, 0)."""
     return _relu(x)
+
+
+def tanh(input: Any) -> Any:  # noqa: A002
+    """Hyperbolic tangent, elementwise."""
+    return _tanh(input)
+
+
+def sigmoid(input: Any) -> Any:  # noqa: A002
+    """1 / (1 + exp(-x)), elementwise."""
+    return _sigmoid(input)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:
@@ -24,30 +50,74 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     return y if bias is None else y + bias
 
 
-def _reduced(loss: Any, reduction: str, function: str) -> Any:
-    """A loss per element, then its mean ("mean"), its sum ("sum"), or as is ("none")."""
-    if reduction == "mean":
-        return reduce_mean(loss)
-    if reduction == "sum":
-        return reduce_sum(loss)
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{function}: reduction must be 'mean', 'sum' or 'none', not "
-                     f"{reduction!r}")
+def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:  # noqa: A002
+    """input with dims start_dim..end_dim (inclusive) merged into one (torch.flatten); a
+    0-d input becomes shape (1,). In graphs at most one dim of the result may be unknown
+    (a batch of None: flatten(x, 1) of shape (None, 8, 8) is (None, 64))."""
+    shape = _tf._shape(input)
+    if shape is None:
+        raise ValueError("flatten: the rank of input must be known when the graph is built")
+    if not shape:
+        return reshape(input, (1,))
+    rank = len(shape)
+    start, end = (_dim_index(d, rank, "flatten") for d in (start_dim, end_dim))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for "
+                         f"input of shape {_tf._fmt(shape)}")
+    merged = shape[start:end + 1]
+    size = None if None in merged else _product(merged)
+    new = [-1 if d is None else int(d) for d in (*shape[:start], size, *shape[end + 1:])]
+    if new.count(-1) > 1:
+        raise ValueError(f"flatten: input of shape {_tf._fmt(shape)} flattened over dims "
+                         f"{start}..{end} would have more than one unknown dimension; give "
+                         "the placeholder more static dimensions")
+    return reshape(input, new)
 
 
-def _check_reduction(reduction: str, function: str) -> None:
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{function}: reduction must be 'mean', 'sum' or 'none', not "
-                         f"{reduction!r}")
+def _dim_index(dim: int, rank: int, function: str) -> int:
+    if not -rank <= dim < rank:
+        raise IndexError(f"{function}: dimension out of range (expected to be in range of "
+                         f"[{-rank}, {rank - 1}], but got {dim})")
+    return dim % rank
 
 
-def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A002
-    """Squared error: its mean ("mean"), its sum ("sum"), or elementwise ("none")."""
-    _check_reduction(reduction, "mse_loss")
-    return _reduced(square(input - target), reduction, "mse_loss")
+def _product(dims: tuple[Any, ...]) -> int:
+    size = 1
+    for d in dims:
+        size *= int(d)
+    return size
 
 
+def dropout(input: Any, p: float = 0.5, training: Any = True,  # noqa: A002
+            inplace: bool = False) -> Any:
+    """Zero each element with probability p and scale the others by 1 / (1 - p), while
+    `training`; the identity otherwise. `training` is a Python bool, or in graphs a scalar
+    bool tensor (a placeholder: one graph that drops out when fed True).
+
+    Eagerly the mask comes from graphc.eager's generator (ge.manual_seed). In graphs it is
+    a random op drawn anew on every run (seeded by gc.set_random_seed), in input's shape at
+    run time when its batch is unknown. `inplace` is accepted for PyTorch's signature; the
+    result is always a new tensor."""
+    if isinstance(p, bool) or not 0 <= float(p) <= 1:
+        raise ValueError(f"dropout: dropout probability has to be between 0 and 1, but got {p}")
+    dtype = _tf._dtype(input)
+    if not dtype.is_floating:
+        raise TypeError(f"dropout: input must be floating point, not {dtype.name}")
+    if training is False or p == 0:
+        return input
+    dropped = input * 0 if p == 1 else _tf.dropout(input, rate=float(p))
+    if training is True:
+        return dropped
+    if not _tf._is_tensor(training):
+        raise TypeError(f"dropout: training must be a bool or a bool tensor, not "
+                        f"{type(training).__name__}")
+    if not _tf._dtype(training).is_bool:
+        raise TypeError(f"dropout: training must be a bool tensor, not "
+                        f"{_tf._dtype(training).name}")
+    return where(training, dropped, input)
+
+
+# -- normalizations -----------------------------------------------------------------------
 def _dim(dim: int | None, function: str) -> int:
     if dim is None:
         raise ValueError(f"{function}: give dim, the dimension to normalize over (PyTorch's "
@@ -65,14 +135,110 @@ def log_softmax(input: Any, dim: int | None = None) -> Any:  # noqa: A002
     return _tf.log_softmax(input, axis=_dim(dim, "log_softmax"))
 
 
-def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
-             reduction: str = "mean") -> Any:
-    """Negative log-likelihood of class indices: -input[n, target[n]] (input holds
-    log-probabilities, shape (N, C) or (N, C, d1, ...); target (N) or (N, d1, ...)).
-    `weight` (C) weighs each class; targets equal to `ignore_index` count for nothing.
-    "mean" divides by the total weight of the counted targets, as PyTorch does."""
-    function = "nll_loss"
+# -- losses -------------------------------------------------------------------------------
+def _check_reduction(reduction: str, function: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{function}: reduction must be 'mean', 'sum' or 'none', not "
+                         f"{reduction!r}")
+
+
+def _reduced(loss: Any, reduction: str, function: str) -> Any:
+    """A loss per element, then its mean ("mean"), its sum ("sum"), or as is ("none")."""
     _check_reduction(reduction, function)
+    if reduction == "mean":
+        return reduce_mean(loss)
+    return reduce_sum(loss) if reduction == "sum" else loss
+
+
+def _same_shape(input: Any, target: Any, function: str) -> None:  # noqa: A002
+    """PyTorch's rule for the binary cross entropies: target has input's shape."""
+    shape, target_shape = _tf._shape(input), _tf._shape(target)
+    if shape is not None and target_shape is not None and \
+            not _tf._compatible(tuple(target_shape), tuple(shape)):
+        raise ValueError(f"{function}: target size {_tf._fmt(target_shape)} must be the "
+                         f"same as input size {_tf._fmt(shape)}")
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A002
+    """Squared error: its mean ("mean"), its sum ("sum"), or elementwise ("none")."""
+    _check_reduction(reduction, "mse_loss")
+    return _reduced(square(input - target), reduction, "mse_loss")
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A002
+    """Absolute error |input - target|, reduced (its gradient at a difference of 0 is 0)."""
+    _check_reduction(reduction, "l1_loss")
+    return _reduced(_abs(input - target), reduction, "l1_loss")
+
+
+def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean",  # noqa: A002
+                   beta: float = 1.0) -> Any:
+    """Huber-like error of d = input - target: d^2 / (2 beta) where |d| < beta, else
+    |d| - beta / 2; l1_loss when beta is 0. Reduced as the other losses."""
+    function = "smooth_l1_loss"
+    _check_reduction(reduction, function)
+    if beta < 0:
+        raise ValueError(f"{function}: beta must be non-negative, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    d = input - target
+    size = _abs(d)
+    losses = where(less(size, beta), square(d) * (0.5 / beta), size - 0.5 * beta)
+    return _reduced(losses, reduction, function)
+
+
+def _clamped_log(x: Any) -> Any:
+    """log(x) held at >= -100, as PyTorch's binary_cross_entropy clamps it. Where x <= 0 the
+    log is never taken (log(0) would warn and give a NaN gradient): -100 outright."""
+    positive = greater(x, 0)
+    return where(positive, maximum(log(where(positive, x, 1)), -100.0), -100.0)
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
+                         reduction: str = "mean") -> Any:
+    """-[z log(x) + (1 - z) log(1 - x)] for probabilities x and targets z of the same
+    shape, each log clamped at -100 (so x = 0 or 1 gives a finite loss), times `weight`
+    (broadcast), then reduced. Prefer binary_cross_entropy_with_logits on logits."""
+    function = "binary_cross_entropy"
+    _check_reduction(reduction, function)
+    _same_shape(input, target, function)
+    losses = -(multiply(target, _clamped_log(input)) +
+               multiply(1 - target, _clamped_log(1 - input)))
+    if weight is not None:
+        losses = multiply(losses, weight)
+    return _reduced(losses, reduction, function)
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,  # noqa: A002
+                                     reduction: str = "mean", pos_weight: Any = None) -> Any:
+    """-[p z log(sigmoid(x)) + (1 - z) log(1 - sigmoid(x))] for logits x, targets z and
+    pos_weight p (1 if None), elementwise, times `weight`, then reduced. Computed as
+    gc.nn.sigmoid_cross_entropy_with_logits, finite for any x."""
+    function = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, function)
+    _same_shape(input, target, function)
+    if pos_weight is None:
+        losses = _tf.sigmoid_cross_entropy_with_logits(labels=target, logits=input)
+    else:  # (1 - z) x + (1 + (p - 1) z) softplus(-x)
+        log_weight = 1 + multiply(pos_weight - 1, target)
+        losses = multiply(1 - target, input) + multiply(log_weight, _tf.softplus(-input))
+    if weight is not None:
+        losses = multiply(losses, weight)
+    return _reduced(losses, reduction, function)
+
+
+def _class_weights(hot: Any, weight: Any, depth: int, rank: int, axis: int) -> Any:
+    """One-hot (or probability) rows times the class weights, broadcast along `axis`."""
+    if weight is None:
+        return hot
+    return multiply(hot, reshape(weight, (depth,) + (1,) * (rank - axis - 1)))
+
+
+def _picked(input: Any, target: Any, weight: Any, ignore_index: int,  # noqa: A002
+            function: str) -> tuple[Any, Any, int, int]:
+    """The checks of nll_loss, and `hot`: target as one-hot rows along the class axis, times
+    the class weights, zero where target == ignore_index; with `counted` (1 where target is
+    not ignore_index, else 0, in input's dtype), the class axis and the class count."""
     target = _tf._labels_for(target, input)
     shape, target_shape = _tf._shape(input), _tf._shape(target)
     if shape is None or len(shape) < 1:
@@ -83,16 +249,27 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
                         f"not {_tf._dtype(target).name}")
     axis = 0 if len(shape) == 1 else 1
     expected = shape[:axis] + shape[axis + 1:]
-    if target_shape is None or not _tf._compatible(target_shape, expected):
+    if target_shape is None or not _tf._compatible(tuple(target_shape), tuple(expected)):
         raise ValueError(f"{function}: target must have input's shape without the class "
                          f"dimension {axis}, {_tf._fmt(expected)}; got "
                          f"{_tf._fmt(target_shape)}")
     depth = _tf._class_count(input, axis, function)
     dtype = _tf._dtype(input)
     valid = not_equal(target, ignore_index)
-    hot = _tf._one_hot(target, depth, dtype, axis, valid)
-    if weight is not None:
-        hot = multiply(hot, reshape(weight, (depth,) + (1,) * (len(shape) - axis - 1)))
+    hot = _class_weights(_tf._one_hot(target, depth, dtype, axis, valid), weight, depth,
+                         len(shape), axis)
+    return hot, cast(valid, dtype), axis, depth
+
+
+def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
+             reduction: str = "mean") -> Any:
+    """Negative log-likelihood of class indices: -input[n, target[n]] (input holds
+    log-probabilities, shape (N, C) or (N, C, d1, ...); target (N) or (N, d1, ...)).
+    `weight` (C) weighs each class; targets equal to `ignore_index` count for nothing.
+    "mean" divides by the total weight of the counted targets, as PyTorch does."""
+    function = "nll_loss"
+    _check_reduction(reduction, function)
+    hot, _, axis, _ = _picked(input, target, weight, ignore_index, function)
     losses = -reduce_sum(multiply(hot, input), axis)
     if reduction == "mean":
         return reduce_sum(losses) / reduce_sum(hot)
@@ -104,34 +281,31 @@ def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
                   label_smoothing: float = 0.0) -> Any:
     """Softmax cross entropy of logits `input` ((N, C) or (N, C, d1, ...), classes on dim
     1) against `target`: class indices (N) or (N, d1, ...), as nll_loss(log_softmax(input,
-    1), target); or class probabilities shaped like input (no weight or ignore_index then).
-    Reduced by the mean over the examples (weighted as nll_loss), their sum, or "none"."""
-    if label_smoothing:
-        raise NotImplementedError("cross_entropy: label_smoothing is not supported yet")
+    1), target); or class probabilities shaped like input (no ignore_index then). `weight`
+    (C) weighs the classes; with label_smoothing e the target is mixed with the uniform
+    distribution, (1 - e) target + e / C. Reduced as nll_loss (indices: the mean divides by
+    the total weight of the counted targets) or over all examples (probabilities)."""
+    function = "cross_entropy"
+    _check_reduction(reduction, function)
+    if not 0 <= label_smoothing <= 1:
+        raise ValueError(f"{function}: label_smoothing must be between 0 and 1, got "
+                         f"{label_smoothing}")
     shape = _tf._shape(input)
     axis = 0 if shape is not None and len(shape) == 1 else 1
     if not _tf._dtype(target).is_integer:  # class probabilities
-        _check_reduction(reduction, "cross_entropy")
-        if weight is not None:
-            raise NotImplementedError("cross_entropy: weight with class-probability targets "
-                                      "is not supported yet")
-        losses = _tf._softmax_cross_entropy(target, input, axis, "cross_entropy")
-        return _reduced(losses, reduction, "cross_entropy")
-    return nll_loss(_tf.log_softmax(input, axis), target, weight, ignore_index, reduction)
-
-
-def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,  # noqa: A002
-                                     reduction: str = "mean", pos_weight: Any = None) -> Any:
-    """-[p z log(sigmoid(x)) + (1 - z) log(1 - sigmoid(x))] for logits x, targets z and
-    pos_weight p (1 if None), elementwise, times `weight`, then reduced. Computed as
-    gc.nn.sigmoid_cross_entropy_with_logits, finite for any x."""
-    function = "binary_cross_entropy_with_logits"
-    _check_reduction(reduction, function)
-    if pos_weight is None:
-        losses = _tf.sigmoid_cross_entropy_with_logits(labels=target, logits=input)
-    else:  # (1 - z) x + (1 + (p - 1) z) softplus(-x)
-        log_weight = 1 + multiply(pos_weight - 1, target)
-        losses = multiply(1 - target, input) + multiply(log_weight, _tf.softplus(-input))
-    if weight is not None:
-        losses = multiply(losses, weight)
+        depth = _tf._class_count(input, axis, function)
+        if label_smoothing:
+            target = target * (1 - label_smoothing) + label_smoothing / depth
+        target = _class_weights(target, weight, depth, len(shape), axis)  # type: ignore
+        losses = _tf._softmax_cross_entropy(target, input, axis, function)
+        return _reduced(losses, reduction, function)
+    log_p = _tf.log_softmax(input, axis)
+    hot, counted, axis, depth = _picked(log_p, target, weight, ignore_index, function)
+    losses = -reduce_sum(multiply(hot, log_p), axis)
+    if label_smoothing:  # PyTorch's smoothing term: -sum_c w_c log p_c / C where counted
+        every_class = _class_weights(log_p, weight, depth, len(shape), axis)  # type: ignore
+        smooth = -reduce_sum(every_class, axis) * counted / depth
+        losses = (1 - label_smoothing) * losses + label_smoothing * smooth
+    if reduction == "mean":
+        return reduce_sum(losses) / reduce_sum(hot)
     return _reduced(losses, reduction, function)

@@ -1,4 +1,5 @@
-"""Layers: Sequential, Linear, ReLU, MSELoss."""
+"""Layers: Sequential, Linear, Flatten, Dropout (activations: activations.py; losses:
+losses.py)."""
 
 from __future__ import annotations
 
@@ -65,25 +66,39 @@ class Linear(Module):
                 f"bias={self._parameters.get('bias') is not None}")
 
 
-class ReLU(Module):
-    """max(x, 0)."""
+class Flatten(Module):
+    """Merges dims start_dim..end_dim into one (by default all but the batch dim 0)."""
 
-    def forward(self, x: Any) -> Any:
-        return F.relu(x)
-
-
-class MSELoss(Module):
-    """Squared error between input and target, reduced by "mean" (default), "sum" or "none"."""
-
-    def __init__(self, reduction: str = "mean") -> None:
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"MSELoss: reduction must be 'mean', 'sum' or 'none', not "
-                             f"{reduction!r}")
-        self.reduction = reduction
+        self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, input: Any, target: Any) -> Any:  # noqa: A002
-        return F.mse_loss(input, target, self.reduction)
+    def forward(self, input: Any) -> Any:  # noqa: A002
+        return F.flatten(input, self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """In train mode zeroes each element with probability p and scales the rest by
+    1 / (1 - p); in eval mode the identity.
+
+    In a graph the mode when the module is called decides what is built: in train mode a
+    dropout that draws a new mask on every Session.run, in eval mode nothing. To evaluate
+    without dropout, call the model again after model.eval(), in the same graph: both
+    outputs read the same parameters. (F.dropout also takes a bool placeholder as
+    `training`, for one output that does either.)"""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout: dropout probability has to be between 0 and 1, but "
+                             f"got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input: Any) -> Any:  # noqa: A002
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"

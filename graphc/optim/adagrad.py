@@ -1,0 +1,54 @@
+"""Adagrad, PyTorch's: a running sum of squared gradients, with learning-rate decay and (L2)
+weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from graphc.eager.tensor import Tensor
+from graphc.nn.parameter import Parameter
+from graphc.ops.elementwise import sqrt
+from graphc.optim.optimizer import Optimizer, state_variable
+from graphc.optim.rmsprop import check_hyper
+from graphc.runtime.arrays import full_like
+from graphc.variables import Variable
+
+
+class Adagrad(Optimizer):
+    """PyTorch's update at step t, per parameter p with gradient g:
+
+        g = g + weight_decay * p
+        s = s + g^2                       (s starts at initial_accumulator_value)
+        p = p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
+
+    Unlike TensorFlow's AdagradOptimizer (gc.train: s starts at 0.1, no eps), as PyTorch."""
+
+    state_names = ("sum",)
+
+    def __init__(self, params: Iterable[Parameter | Variable], lr: float = 1e-2,
+                 lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10) -> None:
+        check_hyper("Adagrad", learning_rate=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                    initial_accumulator_value=initial_accumulator_value, epsilon=eps)
+        super().__init__(params, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                         initial_accumulator_value=initial_accumulator_value, eps=eps)
+        # as PyTorch, the sums exist from the start (step() keeps state it finds)
+        for p in self.params:
+            if isinstance(p, Parameter):
+                self.state[id(p)] = {"sum": Tensor(full_like(p.array,
+                                                             initial_accumulator_value))}
+
+    def update(self, p: Any, g: Any, state: dict[str, Any], step: Any) -> tuple[Any, dict]:
+        h = self.hyper
+        if h["weight_decay"]:
+            g = g + h["weight_decay"] * p
+        s = state["sum"] + g * g
+        lr = h["lr"] / (1 + (step - 1) * h["lr_decay"]) if h["lr_decay"] else h["lr"]
+        return p - lr * g / (sqrt(s) + h["eps"]), {"sum": s}
+
+    def _state_variables(self, var: Variable) -> dict[str, Variable]:
+        """The sum for `var` in a graph, filled with initial_accumulator_value."""
+        short = var.node.name.rsplit("/", 1)[-1]
+        return {"sum": state_variable(var, f"{short}_sum",
+                                      self.hyper["initial_accumulator_value"])}
