@@ -140,7 +140,7 @@ def test_eager_while_loop_is_a_python_loop():
 
 # -- DynamicNet -----------------------------------------------------------------------------
 def numpy_dynamic_net(model, x, depth):
-    p = {name: t.data for name, t in model.named_parameters()}
+    p = {name: t.array for name, t in model.named_parameters()}
 
     def linear(name, v):
         return v @ p[f"{name}.weight"].T + p[f"{name}.bias"]
@@ -171,5 +171,5 @@ def test_dynamic_net_at_every_depth(depth):
     eager_loss = (model(ge.tensor(x_value), depth) ** 2).sum()
     eager_loss.backward()
     for (name, p), g in zip(model.named_parameters(), static):
-        want = np.zeros_like(p.data) if p.grad is None else p.grad.data
+        want = np.zeros_like(p.array) if p.grad is None else p.grad.array
         np.testing.assert_allclose(g, want, rtol=1e-12, atol=1e-14, err_msg=name)

@@ -225,4 +225,4 @@ def test_sgd_momentum_first_step_keeps_pytorchs_signed_zeros():
     opt = gc.optim.SGD([p], lr=0.1, momentum=0.9)
     p.grad = EagerTensor(grads[0])
     opt.step()
-    assert np.array_equal(np.signbit(p.data), np.signbit(want)), (p.data, want)
+    assert np.array_equal(np.signbit(p.array), np.signbit(want)), (p.array, want)
