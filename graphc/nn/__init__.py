@@ -18,6 +18,7 @@ from graphc.nn.parameter import Parameter
 from graphc.nn.tf_functions import (
     bias_add,
     dropout,
+    in_top_k,
     l2_loss,
     log_softmax,
     relu,
@@ -34,7 +35,7 @@ from graphc.nn.tf_functions import (
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "L1Loss",
            "Linear", "LogSoftmax", "MSELoss", "Module", "NLLLoss", "Parameter", "ReLU",
            "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax", "Tanh", "bias_add",
-           "dropout", "functional", "l2_loss", "log_softmax", "relu",
+           "dropout", "functional", "in_top_k", "l2_loss", "log_softmax", "relu",
            "sigmoid", "sigmoid_cross_entropy_with_logits", "softmax",
            "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
            "softplus", "sparse_softmax_cross_entropy_with_logits", "tanh"]

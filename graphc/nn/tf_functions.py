@@ -24,14 +24,17 @@ from typing import Any
 
 import numpy as np
 
-from graphc.dtypes import as_dtype
+from graphc.dtypes import as_dtype, int32
 from graphc.graph import Tensor
 from graphc.ops import core
 from graphc.ops.elementwise import (
+    abs,
     cast,
     equal,
     exp,
+    greater,
     greater_equal,
+    less,
     log,
     multiply,
     negative,
@@ -43,14 +46,14 @@ from graphc.ops.elementwise import sigmoid as _sigmoid
 from graphc.ops.elementwise import tanh as _tanh
 from graphc.ops.array import expand_dims, one_hot
 from graphc.ops.random import random_uniform, random_uniform_like
-from graphc.ops.reduce import reduce_max, reduce_sum
+from graphc.ops.reduce import reduce_all, reduce_max, reduce_sum
 # TensorFlow's tf.reduce_logsumexp, a top-level function there (not in tf.nn), is defined once
 # with the other reductions (gc.reduce_logsumexp); the name stays importable from here
 from graphc.ops.reduce import reduce_logsumexp  # noqa: F401
 from graphc.ops.shape import reshape, stop_gradient
 
 __all__ = [
-    "bias_add", "dropout", "l2_loss", "log_softmax", "relu", "sigmoid",
+    "bias_add", "dropout", "in_top_k", "l2_loss", "log_softmax", "relu", "sigmoid",
     "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits_v2", "softplus", "sparse_softmax_cross_entropy_with_logits",
     "tanh",
@@ -318,6 +321,46 @@ def l2_loss(t: Any, name: str | None = None) -> Any:
     """sum(t ** 2) / 2, a scalar."""
     with _scope(name, "l2_loss", t):
         return reduce_sum(square(t)) / 2
+
+
+# -- evaluation ----------------------------------------------------------------------------
+def in_top_k(predictions: Any, targets: Any, k: Any, name: str | None = None) -> Any:
+    """Whether each example's target class is among its k highest predictions: a bool
+    vector [batch] for predictions [batch, classes] (floating point, the class count known
+    when the graph is built) and integer targets [batch].
+
+    Ties count as TensorFlow counts them: the target is in the top k when fewer than k
+    classes have a strictly greater prediction, so classes tied at the boundary are all in.
+    A target outside 0..classes-1, or a row with a prediction that is not finite (inf,
+    -inf, NaN), gives False."""
+    function = "in_top_k"
+    shape, target_shape = _shape(predictions), _shape(targets)
+    if shape is None or len(shape) != 2:
+        raise ValueError(f"{function}: predictions must be a matrix [batch, classes]; got "
+                         f"shape {_fmt(shape)}")
+    if not _dtype(predictions).is_floating:
+        raise TypeError(f"{function}: predictions must be floating point, not "
+                        f"{_dtype(predictions).name}")
+    if not _dtype(targets).is_integer:
+        raise TypeError(f"{function}: targets must be integer class ids (int32 or int64), "
+                        f"not {_dtype(targets).name}")
+    if target_shape is None or len(target_shape) != 1 or (
+            target_shape[0] is not None and shape[0] is not None and
+            target_shape[0] != shape[0]):
+        raise ValueError(f"{function}: targets must be a vector [batch] matching "
+                         f"predictions {_fmt(shape)}; got shape {_fmt(target_shape)}")
+    if not _is_tensor(k) and (isinstance(k, bool) or int(k) != k):
+        raise TypeError(f"{function}: k must be an integer, got {k!r}")
+    with _scope(name, function, predictions, targets, k):
+        classes = _class_count(predictions, 1, function)
+        targets = _labels_for(targets, predictions)
+        hot = equal(one_hot(targets, classes, dtype=int32), 1)
+        target_prediction = reduce_sum(where(hot, predictions, 0), 1, keepdims=True)
+        above = reduce_sum(cast(greater(predictions, target_prediction), int32), 1)
+        finite = reduce_all(less(abs(predictions), np.inf), 1)
+        in_range = where(greater_equal(targets, 0), less(targets, classes), False)
+        count = int(k) if not _is_tensor(k) else cast(k, int32)
+        return where(in_range, where(finite, less(above, count), False), False)
 
 
 # -- layers --------------------------------------------------------------------------------
