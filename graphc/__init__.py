@@ -47,6 +47,7 @@ _flow.install(_compile_function, gradients)
 from graphc import nn, optim, viz  # noqa: E402 - they build on everything above
 from graphc import summary  # noqa: E402, F401 - gc.summary (TensorBoard event files)
 from graphc import train  # noqa: E402 - gc.train (TensorFlow 1's optimizers, global step)
+from graphc import layers, losses  # noqa: E402 - gc.layers.dense, gc.losses (tf.losses)
 
 __version__ = "0.1.0"
 
@@ -59,6 +60,7 @@ __all__ = [
     "viz", *_ops_all,
 ]
 __all__ += ["InteractiveSession", "assign", "assign_add", "assign_sub", "train"]
+__all__ += ["layers", "losses"]
 __all__ += ["arg_max", "arg_min", "to_double", "to_float", "to_int32", "to_int64"]
 __all__ += ["AUTO_REUSE", "VariableScope", "constant_initializer", "get_variable",
             "get_variable_scope", "glorot_normal_initializer", "glorot_uniform_initializer",

@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from graphc import shapes
-from graphc.files import (CHECKPOINT_MARKER, READ_ERRORS, Refused, check_replaceable,
+from graphc.checkpoint_state import write_checkpoint_state
+from graphc.files import (CHECKPOINT_MARKER, READ_ERRORS, Refused, check_replaceable, kind_of,
                           npz_members, read_marker, read_member, reason, write_atomically,
                           write_npz)
-from graphc.graph import TensorType
+from graphc.graph import Tensor, TensorType
 from graphc.session import Session
 from graphc.variables import Variable, global_variables
 
@@ -44,9 +45,19 @@ _DOTS = re.compile(r"\.+")
 class Saver:
     """Saves and restores the values of a set of Variables (all of the default graph's by
     default, taken when the Saver is made), each under its node name or, given a mapping,
-    under its key there."""
+    under its key there.
 
-    def __init__(self, var_list: Iterable[Variable] | Mapping[str, Variable] | None = None):
+    As TensorFlow 1's Saver, save() with a global_step writes `<path>-<step>`, records the
+    checkpoint in a "checkpoint" file beside it (latest_checkpoint reads it) and keeps the
+    last `max_to_keep` checkpoints it wrote (None or 0: all), deleting older ones."""
+
+    def __init__(self, var_list: Iterable[Variable] | Mapping[str, Variable] | None = None,
+                 reshape: bool = False, sharded: bool = False, max_to_keep: int | None = 5,
+                 keep_checkpoint_every_n_hours: float = 10000.0, name: str | None = None,
+                 restore_sequentially: bool = False, saver_def: object = None,
+                 builder: object = None, defer_build: bool = False, allow_empty: bool = False,
+                 write_version: object = None, pad_step_number: bool = False,
+                 save_relative_paths: bool = False, filename: str | None = None):
         if var_list is None:
             var_list = global_variables()
         if isinstance(var_list, Mapping):
@@ -55,27 +66,74 @@ class Saver:
             self.variables = {v.node.name: v for v in var_list}
         if not self.variables:
             raise ValueError("Saver: there are no variables to save")
-        for name in self.variables:
-            if not isinstance(name, str) or not _NAME.fullmatch(name):
-                raise ValueError(f"Saver: a variable cannot be saved under the name {name!r}: "
+        for name_ in self.variables:
+            if not isinstance(name_, str) or not _NAME.fullmatch(name_):
+                raise ValueError(f"Saver: a variable cannot be saved under the name {name_!r}: "
                                  f"checkpoint names match {NAME_RULE} (TensorFlow's rule); "
                                  "give another, as in Saver({'w': variable})")
+        for label, value in (("reshape", reshape), ("sharded", sharded)):
+            if value:
+                raise NotImplementedError(f"Saver: {label}=True is not supported")
+        self.max_to_keep = max_to_keep
+        self.pad_step_number = pad_step_number
+        self.save_relative_paths = save_relative_paths
+        self.last_checkpoints: list[str] = []  # the kept checkpoints this Saver wrote, oldest first
 
-    def save(self, sess: Session, path: str | os.PathLike[str]) -> str:
-        """Write the variables' current values to `path` atomically; returns the path. A graph
-        file (or a graph's arrays file) at `path` is not replaced: that raises ValueError."""
+    def save(self, sess: Session, save_path: str | os.PathLike[str],
+             global_step: int | Tensor | None = None, latest_filename: str | None = None,
+             meta_graph_suffix: str = "meta", write_meta_graph: bool = True,
+             write_state: bool = True, strip_default_attrs: bool = False,
+             save_debug_info: bool = False) -> str:
+        """Write the variables' current values to `save_path` (with a global_step, an int or
+        a tensor run in `sess`, to `<save_path>-<step>`) atomically; returns that path. With
+        `write_state`, record it in the "checkpoint" file (or `latest_filename`) of its
+        folder, with the other checkpoints kept. No meta graph is written (gc.export_graph
+        writes the graph). A graph file (or a graph's arrays file) at the path is not
+        replaced: that raises ValueError."""
+        path = os.fspath(save_path)
+        if not os.path.isdir(os.path.dirname(path) or "."):
+            raise ValueError(f"Parent directory of {path} doesn't exist, can't save.")
+        if global_step is not None:
+            step = global_step if isinstance(global_step, int | np.integer) \
+                else sess.run(global_step)
+            path = f"{path}-{int(step):08d}" if self.pad_step_number else f"{path}-{int(step)}"
+        self._write_files(sess, path, write_state, latest_filename)
+        return path
+
+    def _write_files(self, sess: Session, path: str, write_state: bool,
+                     latest_filename: str | None) -> None:
+        """Write the checkpoint at `path` and, with `write_state`, record it."""
         check_replaceable(path, "checkpoint", "Saver.save")
         values = sess.variable_values([v.node for v in self.variables.values()])
         arrays = {MARKER: np.array(FORMAT)}
         arrays.update({member_key(name): values[v.node] for name, v in self.variables.items()})
-        return str(write_atomically(path, lambda f: write_npz(f, arrays)))
+        write_atomically(path, lambda f: write_npz(f, arrays))
+        if write_state:
+            self._remember(path, latest_filename)
 
-    def restore(self, sess: Session, path: str | os.PathLike[str]) -> None:
-        """Set the variables from `path`, all or none: everything is read and checked first,
-        and on any problem this raises ValueError naming the file (FileNotFoundError if
-        there is none) and no variable changes. Values of other variables in the file are
-        ignored (never inflated)."""
-        arrays = read_checkpoint(path, {name: v.type for name, v in self.variables.items()})
+    def _remember(self, path: str, latest_filename: str | None) -> None:
+        """Add `path` to the kept checkpoints, delete the oldest beyond max_to_keep, and
+        write the folder's checkpoint state file."""
+        if path in self.last_checkpoints:
+            self.last_checkpoints.remove(path)
+        self.last_checkpoints.append(path)
+        while self.max_to_keep and len(self.last_checkpoints) > self.max_to_keep:
+            oldest = self.last_checkpoints.pop(0)
+            if kind_of(oldest) == "checkpoint":
+                os.remove(oldest)
+        save_dir = os.path.dirname(path)
+        kept = [p for p in self.last_checkpoints if os.path.dirname(p) == save_dir]
+        write_checkpoint_state(save_dir, path, kept, latest_filename, self.save_relative_paths)
+
+    def restore(self, sess: Session, save_path: str | os.PathLike[str] | None) -> None:
+        """Set the variables from `save_path`, all or none: everything is read and checked
+        first, and on any problem this raises ValueError naming the file (FileNotFoundError
+        if there is none) and no variable changes. Values of other variables in the file
+        are ignored (never inflated)."""
+        if save_path is None:
+            raise ValueError("Can't load save_path when it is None.")
+        arrays = read_checkpoint(save_path,
+                                 {name: v.type for name, v in self.variables.items()})
         sess.load_variables({self.variables[name].node: value
                              for name, value in arrays.items()})
 

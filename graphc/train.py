@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from graphc.checkpoint_state import (CheckpointState, checkpoint_exists, get_checkpoint_state,
+                                     latest_checkpoint)
 from graphc.graph import Graph, Node, Tensor, get_default_graph
 from graphc.learning_rate_decay import (exponential_decay, inverse_time_decay,
                                         natural_exp_decay, piecewise_constant,
@@ -354,5 +356,6 @@ __all__ = [
     "Optimizer", "RMSPropOptimizer", "Saver", "get_global_step", "get_or_create_global_step",
     "global_step",
 ]
+__all__ += ["CheckpointState", "checkpoint_exists", "get_checkpoint_state", "latest_checkpoint"]
 __all__ += ["exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
             "polynomial_decay"]

@@ -94,10 +94,6 @@ TOLERANCE: dict[str, dict[str, tuple[float, float]]] = {
 
 # name -> (text of the error the program stops at, the gaps it meets, in order)
 GAPS: dict[str, tuple[str, str]] = {
-    "tf_fully_connected_feed": (
-        "module 'graphc' has no attribute 'losses'",
-        "graphc lacks tf.losses.sparse_softmax_cross_entropy, tf.nn.in_top_k and "
-        "Saver.save(sess, path, global_step=)"),
     "tf_geron_tensorboard": (
         "'MergedSummary' object has no attribute 'eval'",
         "graphc lacks Tensor.eval on a summary (mse_summary.eval(feed_dict=...)); then "

@@ -178,7 +178,7 @@ def test_a_graph_file_and_a_checkpoint_of_the_same_name_coexist(tmp_path):
         gc.export_graph(gc.get_default_graph(), tmp_path / "model.json")
         assert (tmp_path / "model.npz").read_bytes() == saved  # untouched
         assert sorted(p.name for p in tmp_path.iterdir()) == [
-            "model.graph.npz", "model.json", "model.npz"]
+            "checkpoint", "model.graph.npz", "model.json", "model.npz"]
         gc.Saver().restore(sess, checkpoint)
     copy = gc.import_graph(tmp_path / "model.json")
     np.testing.assert_array_equal(run_graph(copy, x.name, y.name),

@@ -3,7 +3,6 @@ eager allreduce of gradients, sharding data, and checkpoints written by rank 0."
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -193,10 +192,11 @@ class Saver(_Saver):
     """graphc.Saver whose save() writes on rank 0 only (the other ranks wait for it, so the
     file is complete when save returns anywhere); restore() reads on every rank."""
 
-    def save(self, sess: Any, path: str | os.PathLike[str]) -> str:
-        written = super().save(sess, path) if rank() == 0 else os.fspath(path)
+    def _write_files(self, sess: Any, path: str, write_state: bool,
+                     latest_filename: str | None) -> None:
+        if rank() == 0:
+            super()._write_files(sess, path, write_state, latest_filename)
         if size() > 1:
             world().Barrier()
-        return written
 
 

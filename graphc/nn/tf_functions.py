@@ -356,10 +356,13 @@ def in_top_k(predictions: Any, targets: Any, k: Any, name: str | None = None) ->
         targets = _labels_for(targets, predictions)
         hot = equal(one_hot(targets, classes, dtype=int32), 1)
         target_prediction = reduce_sum(where(hot, predictions, 0), 1, keepdims=True)
-        above = reduce_sum(cast(greater(predictions, target_prediction), int32), 1)
+        # counted in the predictions' dtype (exact below 2^24 classes in float32), which
+        # every backend sums natively
+        dtype = _dtype(predictions)
+        above = reduce_sum(cast(greater(predictions, target_prediction), dtype), 1)
         finite = reduce_all(less(abs(predictions), np.inf), 1)
         in_range = where(greater_equal(targets, 0), less(targets, classes), False)
-        count = int(k) if not _is_tensor(k) else cast(k, int32)
+        count = float(k) if not _is_tensor(k) else cast(k, dtype)
         return where(in_range, where(finite, less(above, count), False), False)
 
 

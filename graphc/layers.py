@@ -1,0 +1,73 @@
+"""TensorFlow 1's tf.layers functions (gc.layers.dense), building their variables with
+gc.get_variable in a variable scope of the layer's name, as TensorFlow 1 names them:
+`dense/kernel` and `dense/bias`, then `dense_1/...` for the next unnamed layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphc import initializers, shapes
+from graphc.graph import Tensor
+from graphc.ops.core import convert_to_tensor
+from graphc.ops.elementwise import add
+from graphc.ops.linalg import matmul
+from graphc.ops.shape import reshape
+from graphc.variable_scope import get_variable, variable_scope
+
+__all__ = ["dense"]
+
+
+def dense(inputs: Any, units: int, activation: Callable[[Any], Any] | None = None,
+          use_bias: bool = True, kernel_initializer: Any = None,
+          bias_initializer: Any = None, kernel_regularizer: Any = None,
+          bias_regularizer: Any = None, activity_regularizer: Any = None,
+          kernel_constraint: Any = None, bias_constraint: Any = None, trainable: bool = True,
+          name: str | None = None, reuse: Any = None) -> Tensor:
+    """activation(inputs @ kernel + bias), a fully connected layer: kernel [in, units]
+    (kernel_initializer, default glorot_uniform) and bias [units] (bias_initializer,
+    default zeros) made by get_variable as `<name>/kernel` and `<name>/bias`; `name`
+    defaults to a unique "dense", "dense_1", ...; `reuse` shares the variables of an
+    earlier layer of that name. Inputs of rank above 2 are multiplied along their last
+    dimension. Regularizers and constraints are not supported."""
+    for label, value in (("kernel_regularizer", kernel_regularizer),
+                         ("bias_regularizer", bias_regularizer),
+                         ("activity_regularizer", activity_regularizer),
+                         ("kernel_constraint", kernel_constraint),
+                         ("bias_constraint", bias_constraint)):
+        if value is not None:
+            raise NotImplementedError(f"dense: {label} is not supported")
+    x = convert_to_tensor(inputs, op="dense")
+    if not x.dtype.is_floating:
+        raise TypeError(f"dense: inputs must be floating point, got {x.dtype.name} "
+                        f"'{x.name}'")
+    if x.shape is None or len(x.shape) < 2 or x.shape[-1] is None:
+        raise ValueError("dense: the last dimension of the inputs should be defined (the "
+                         f"inputs' rank at least 2); inputs '{x.name}' have shape "
+                         f"{shapes.fmt(x.shape)}")
+    if isinstance(units, bool) or int(units) != units or units < 1:
+        raise ValueError(f"dense: units must be a positive integer, got {units!r}")
+    graph = x.graph
+    assert graph is not None
+    with graph.as_default(), variable_scope(name, default_name="dense", reuse=reuse):
+        kernel = get_variable("kernel", (x.shape[-1], int(units)), x.dtype,
+                              kernel_initializer, trainable=trainable)
+        flat = x if len(x.shape) == 2 else reshape(x, (-1, x.shape[-1]))
+        out = matmul(flat, kernel, name="MatMul")
+        if use_bias:
+            bias = get_variable("bias", (int(units),), x.dtype,
+                                bias_initializer or initializers.Zeros(), trainable=trainable)
+            out = add(out, bias, name="BiasAdd")
+        if len(x.shape) > 2:
+            out = _unflatten(out, x, int(units))
+        return activation(out) if activation is not None else out
+
+
+def _unflatten(out: Tensor, x: Tensor, units: int) -> Tensor:
+    """out [n, units] back to x's leading dimensions (at most one unknown)."""
+    leading = x.shape[:-1]  # type: ignore[index]
+    if sum(d is None for d in leading) > 1:
+        raise ValueError(f"dense: inputs of rank {len(leading) + 1} may have at most one "
+                         f"unknown leading dimension; '{x.name}' has shape "
+                         f"{shapes.fmt(x.shape)}")
+    return reshape(out, tuple(-1 if d is None else d for d in leading) + (units,))
