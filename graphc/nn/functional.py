@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from graphc.nn import tf_functions as _tf
 from graphc.ops.elementwise import abs as _abs
 from graphc.ops.elementwise import (
@@ -198,7 +200,9 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A
                          reduction: str = "mean") -> Any:
     """-[z log(x) + (1 - z) log(1 - x)] for probabilities x and targets z of the same
     shape, each log clamped at -100 (so x = 0 or 1 gives a finite loss), times `weight`
-    (broadcast), then reduced. Prefer binary_cross_entropy_with_logits on logits."""
+    (broadcast), then reduced. Its gradient is the derivative of this clamped loss, which
+    is PyTorch's (x - z) / (x (1 - x)) except where x (1 - x) < 1e-12. Prefer
+    binary_cross_entropy_with_logits on logits."""
     function = "binary_cross_entropy"
     _check_reduction(reduction, function)
     _same_shape(input, target, function)
@@ -231,7 +235,10 @@ def _class_weights(hot: Any, weight: Any, depth: int, rank: int, axis: int) -> A
     """One-hot (or probability) rows times the class weights, broadcast along `axis`."""
     if weight is None:
         return hot
-    return multiply(hot, reshape(weight, (depth,) + (1,) * (rank - axis - 1)))
+    shape = (depth,) + (1,) * (rank - axis - 1)
+    if not _tf._is_tensor(weight):  # an array or list: reshaped here, a constant of the op
+        return multiply(hot, np.reshape(np.asarray(weight), shape))
+    return multiply(hot, reshape(weight, shape))
 
 
 def _picked(input: Any, target: Any, weight: Any, ignore_index: int,  # noqa: A002
