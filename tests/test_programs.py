@@ -94,10 +94,6 @@ TOLERANCE: dict[str, dict[str, tuple[float, float]]] = {
 
 # name -> (text of the error the program stops at, the gaps it meets, in order)
 GAPS: dict[str, tuple[str, str]] = {
-    "tf_geron_tensorboard": (
-        "'MergedSummary' object has no attribute 'eval'",
-        "graphc lacks Tensor.eval on a summary (mse_summary.eval(feed_dict=...)); then "
-        "`y_pred - y` is named 'subtract', where TensorFlow's op.name is 'loss/sub'"),
     "torch_blitz_autograd_old": (
         "'numpy.ndarray' object has no attribute 'norm'",
         "graphc.eager's Tensor.data is a numpy array, not a tensor (y.data.norm()); then "

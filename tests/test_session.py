@@ -75,7 +75,7 @@ def test_a_failed_run_commits_no_assignment(sess):
     a = gc.placeholder(gc.float64, (None,))
     b = gc.placeholder(gc.float64, (None,))
     sess.run(v.initializer)
-    with pytest.raises(gc.InvalidArgumentError, match=r"subtract 'subtract'.*\(3,\).*\(4,\)"):
+    with pytest.raises(gc.InvalidArgumentError, match=r"subtract 'sub'.*\(3,\).*\(4,\)"):
         sess.run([v.assign([5.0, 5.0]), a - b], {a: np.ones(3), b: np.ones(4)})
     np.testing.assert_array_equal(sess.run(v), [1.0, 2.0])
 

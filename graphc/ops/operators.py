@@ -15,11 +15,18 @@ from graphc.ops.linalg import matmul
 from graphc.ops.reduce import reduce_mean, reduce_sum
 from graphc.ops.shape import reshape, transpose
 
+# In graphs, `a - b`, `a * b` and `a / b` name their nodes as TensorFlow 1's operators do
+# ("sub", "mul", "truediv"; "add", "pow" and "matmul" are the ops' own names), so a TF1
+# program that prints `(y_pred - y).op.name` sees TensorFlow's name; gc.subtract(a, b) and
+# the other functions keep the op's name
 OPERATORS: dict[str, Any] = {
     "__add__": lambda a, b: add(a, b), "__radd__": lambda a, b: add(b, a),
-    "__sub__": lambda a, b: subtract(a, b), "__rsub__": lambda a, b: subtract(b, a),
-    "__mul__": lambda a, b: multiply(a, b), "__rmul__": lambda a, b: multiply(b, a),
-    "__truediv__": lambda a, b: divide(a, b), "__rtruediv__": lambda a, b: divide(b, a),
+    "__sub__": lambda a, b: subtract(a, b, name="sub"),
+    "__rsub__": lambda a, b: subtract(b, a, name="sub"),
+    "__mul__": lambda a, b: multiply(a, b, name="mul"),
+    "__rmul__": lambda a, b: multiply(b, a, name="mul"),
+    "__truediv__": lambda a, b: divide(a, b, name="truediv"),
+    "__rtruediv__": lambda a, b: divide(b, a, name="truediv"),
     "__pow__": lambda a, b: pow(a, b), "__rpow__": lambda a, b: pow(b, a),
     "__matmul__": lambda a, b: matmul(a, b), "__rmatmul__": lambda a, b: matmul(b, a),
     "__neg__": lambda a: negative(a),

@@ -35,6 +35,7 @@ from typing import Any
 from graphc.graph import Graph, Tensor, get_default_graph
 from graphc.ops.core import convert_to_tensor, is_eager
 from graphc.ops.shape import identity
+from graphc.session import Session, _session_for
 
 __all__ = ["SUMMARIES", "FileWriter", "MergedSummary", "histogram", "merge", "merge_all",
            "scalar"]
@@ -84,6 +85,18 @@ class MergedSummary(dict):
     def fetched(self) -> bool:
         """Whether it holds values (Session.run's result) rather than graph tensors."""
         return not any(isinstance(v, Tensor) for v in self.values())
+
+    def eval(self, feed_dict: dict[Any, Any] | None = None,
+             session: Session | None = None) -> MergedSummary:
+        """The summary's values, run in `session` (default: the default session) with
+        `feed_dict`, as Session.run returns them (what FileWriter.add_summary writes);
+        TensorFlow 1's summary_op.eval()."""
+        tensors = [t for t in self.values() if isinstance(t, Tensor)]
+        if not tensors:
+            raise TypeError("this summary holds values already (Session.run's result); only "
+                            "a summary of graph tensors can be evaluated")
+        result: MergedSummary = _session_for(tensors[0], session, "eval").run(self, feed_dict)
+        return result
 
     def to_proto(self) -> Any:
         """The values as TensorBoard's `Summary` protobuf (needs tensorboard)."""
