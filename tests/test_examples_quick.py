@@ -34,3 +34,30 @@ def test_example_trains_the_same_eagerly_and_statically(name):
     assert len(losses["eager"]) == len(losses["static"]) == 20
     np.testing.assert_allclose(losses["static"], losses["eager"], rtol=1e-10)
     assert losses["eager"][-1] < losses["eager"][0]
+
+
+def test_digits_classifier_trains_the_same_three_ways():
+    """A short float64 run of examples/digits_classifier.py: TensorFlow style, PyTorch style
+    and numpy by hand compute the same losses and weights (one formula, same minibatches;
+    float64 rounding differs by ~1e-15 over 3 epochs, checked to 1e-10) and learn."""
+    pytest.importorskip("sklearn")
+    import digits_classifier
+
+    lines = []
+    results = digits_classifier.train_all(epochs=3, hidden=16, dtype="float64",
+                                          log=lines.append)
+    assert len(lines) == 3 and "seconds tf" in lines[0]
+    reference = results["numpy"]
+    assert reference["losses"][-1] < 0.5 * reference["losses"][0]
+    for name in ("tf", "torch"):
+        np.testing.assert_allclose(results[name]["losses"], reference["losses"], rtol=1e-10)
+        for key, value in reference["weights"].items():
+            np.testing.assert_allclose(results[name]["weights"][key], value, rtol=1e-10,
+                                       atol=1e-12, err_msg=f"{name} {key}")
+        # (TensorFlow style averages in float32: 1e-6 is below one digit in 450, 2.2e-3)
+        assert results[name]["accuracy"] == pytest.approx(reference["accuracy"], abs=1e-6)
+        assert len(results[name]["times"]) == 3
+    assert reference["accuracy"] > 0.85
+    report = []
+    digits_classifier.report(results, log=report.append)
+    assert report[0].split()[:2] == ["test", "accuracy"] and len(report) == 4
