@@ -290,3 +290,33 @@ def test_reprs_follow_pytorch():
     assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()"
     assert repr(nn.L1Loss("sum")) == "L1Loss(reduction='sum')"
     assert repr(nn.BCEWithLogitsLoss()) == "BCEWithLogitsLoss()"
+
+
+# soak: compiling these graphs' kernels with numba takes ~40 s on two cores
+@pytest.mark.soak
+def test_every_loss_runs_natively_on_numba_and_matches_the_numpy_backend(monkeypatch):
+    """No op of the losses falls back to its numpy reference on numba, and the values and
+    gradients agree with the numpy backend to 1e-12 (same float64 formulas; the kernels may
+    associate sums differently)."""
+    import warnings
+
+    from graphc.runtime import backend as runtime_backend
+
+    monkeypatch.setattr(runtime_backend, "_warned", set())
+    x, p = gc.placeholder(gc.float64, (None, 4)), gc.placeholder(gc.float64, (None, 4))
+    y, z = gc.placeholder(gc.int64, (None,)), gc.placeholder(gc.float64, (None, 4))
+    outs = [nn.L1Loss()(x, z), nn.SmoothL1Loss(beta=0.5)(x, z), nn.BCELoss()(p, z),
+            nn.BCEWithLogitsLoss(pos_weight=np.full(4, 2.0))(x, z),
+            nn.CrossEntropyLoss(WEIGHT, label_smoothing=0.1)(x, y),
+            nn.NLLLoss(reduction="none")(nn.LogSoftmax(1)(x), y)]
+    outs += gc.gradients(sum(gc.reduce_sum(o) for o in outs), [x, p, z])
+    feed = {x: LOGITS, p: rng.uniform(0.05, 0.95, (5, 4)), y: TARGET,
+            z: rng.uniform(0, 1, (5, 4))}
+    with gc.Session(backend="numpy") as sess:
+        expected = sess.run(outs, feed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", runtime_backend.FallbackWarning)
+        with gc.Session(backend="numba") as sess:
+            got = sess.run(outs, feed)
+    for value, reference in zip(got, expected, strict=True):
+        np.testing.assert_allclose(value, reference, rtol=1e-12)
