@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from graphc.nn import tf_functions as _tf
+from graphc.ops import core
 from graphc.ops.elementwise import abs as _abs
 from graphc.ops.elementwise import (
     cast,
@@ -161,6 +162,14 @@ def _same_shape(input: Any, target: Any, function: str) -> None:  # noqa: A002
                          f"same as input size {_tf._fmt(shape)}")
 
 
+def _for(value: Any, input: Any) -> Any:  # noqa: A002
+    """A loss setting (weight, pos_weight) usable with `input`: a module made with eager
+    tensors and called in a graph gets their values as constants."""
+    if value is None or not core.is_eager(value) or core.is_eager(input):
+        return value
+    return np.asarray(value)
+
+
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A002
     """Squared error: its mean ("mean"), its sum ("sum"), or elementwise ("none")."""
     _check_reduction(reduction, "mse_loss")
@@ -206,6 +215,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A
     function = "binary_cross_entropy"
     _check_reduction(reduction, function)
     _same_shape(input, target, function)
+    weight = _for(weight, input)
     losses = -(multiply(target, _clamped_log(input)) +
                multiply(1 - target, _clamped_log(1 - input)))
     if weight is not None:
@@ -221,6 +231,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     function = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, function)
     _same_shape(input, target, function)
+    weight, pos_weight = _for(weight, input), _for(pos_weight, input)
     if pos_weight is None:
         losses = _tf.sigmoid_cross_entropy_with_logits(labels=target, logits=input)
     else:  # (1 - z) x + (1 + (p - 1) z) softplus(-x)
@@ -276,7 +287,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     "mean" divides by the total weight of the counted targets, as PyTorch does."""
     function = "nll_loss"
     _check_reduction(reduction, function)
-    hot, _, axis, _ = _picked(input, target, weight, ignore_index, function)
+    hot, _, axis, _ = _picked(input, target, _for(weight, input), ignore_index, function)
     losses = -reduce_sum(multiply(hot, input), axis)
     if reduction == "mean":
         return reduce_sum(losses) / reduce_sum(hot)
@@ -297,7 +308,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"{function}: label_smoothing must be between 0 and 1, got "
                          f"{label_smoothing}")
-    shape = _tf._shape(input)
+    shape, weight = _tf._shape(input), _for(weight, input)
     axis = 0 if shape is not None and len(shape) == 1 else 1
     if not _tf._dtype(target).is_integer:  # class probabilities
         depth = _tf._class_count(input, axis, function)

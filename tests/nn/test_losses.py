@@ -320,3 +320,15 @@ def test_every_loss_runs_natively_on_numba_and_matches_the_numpy_backend(monkeyp
             got = sess.run(outs, feed)
     for value, reference in zip(got, expected, strict=True):
         np.testing.assert_allclose(value, reference, rtol=1e-12)
+
+
+def test_a_loss_module_made_with_eager_tensors_works_in_a_graph():
+    """Settings given as eager tensors (PyTorch's way) are constants in a graph."""
+    xent = nn.CrossEntropyLoss(ge.tensor(WEIGHT))
+    bce = nn.BCEWithLogitsLoss(ge.tensor(np.full(4, 2.0)), pos_weight=ge.tensor(WEIGHT))
+    bits = rng.uniform(0, 1, LOGITS.shape)
+    for fn, expected in [
+            (lambda t, b: xent(t, TARGET), ref_class_loss(ref_log_softmax(LOGITS), TARGET,
+                                                          WEIGHT)),
+            (bce, np.mean(2 * ref_bce_logits(LOGITS, bits, WEIGHT)))]:
+        check_both_modes(fn, lambda t, b, e=expected: e, LOGITS, bits)
