@@ -94,39 +94,6 @@ TOLERANCE: dict[str, dict[str, tuple[float, float]]] = {
 
 # name -> (text of the error the program stops at, the gaps it meets, in order)
 GAPS: dict[str, tuple[str, str]] = {
-    "torch_blitz_autograd_old": (
-        "'numpy.ndarray' object has no attribute 'norm'",
-        "graphc.eager's Tensor.data is a numpy array, not a tensor (y.data.norm()); then "
-        "graphc.eager lacks torch.float, Tensor.eq and Tensor.all"),
-    "torch_classifier": (
-        "module 'graphc.eager' has no attribute 'max'",
-        "graphc.eager lacks torch.max(input, dim) (nor has Tensor.argmax, the other spelling)"),
-    "torch_linear_regression": (
-        "module 'graphc.eager' has no attribute 'optim'",
-        "graphc.eager lacks torch.optim (torch.optim.SGD), torch.from_numpy and torch.save"),
-    "torch_micrograd": (
-        "'Tensor' object has no attribute 'double'",
-        "graphc.eager's torch.Tensor([-4.0]) keeps a Python list as its data; graphc.eager "
-        "lacks Tensor.double() and torch.tanh"),
-    "torch_poly_autograd": (
-        "module 'graphc.eager' has no attribute 'float'",
-        "graphc.eager lacks torch.float, torch.device, torch.linspace and torch.sin"),
-    "torch_poly_custom_module": (
-        "module 'graphc.eager' has no attribute 'nn'",
-        "graphc.eager lacks torch.nn (torch.nn.Module, torch.nn.Parameter, torch.nn.MSELoss), "
-        "torch.optim, torch.linspace and torch.sin"),
-    "torch_poly_nn": (
-        "module 'graphc.eager' has no attribute 'linspace'",
-        "graphc.eager lacks torch.linspace, torch.sin, Tensor.unsqueeze, pow of a float tensor "
-        "by an int64 tensor (type promotion), torch.nn and nn.Flatten"),
-    "torch_poly_optim": (
-        "module 'graphc.eager' has no attribute 'linspace'",
-        "graphc.eager lacks torch.linspace, torch.sin, Tensor.unsqueeze, pow of a float tensor "
-        "by an int64 tensor (type promotion), torch.nn, nn.Flatten, torch.optim and "
-        "optim.RMSprop"),
-    "torch_poly_tensors": (
-        "module 'graphc.eager' has no attribute 'float'",
-        "graphc.eager lacks torch.float, torch.device, torch.linspace and torch.sin"),
 }
 
 # programs whose tf.summary.FileWriter needs the tensorboard package

@@ -1,13 +1,74 @@
 """Eager mode: PyTorch-style tensors that compute as each op runs, with autograd.
 
-Import as `import graphc.eager as ge`. Every op is graphc's own (one definition, one gradient
-rule), so `gc.matmul(a, b)` on eager tensors computes at once as well.
+Import as `import graphc.eager as torch`: a PyTorch beginner's program runs with that one
+change (torch.nn and torch.optim are graphc.nn and graphc.optim). Every op is graphc's own
+(one definition, one gradient rule), so `gc.matmul(a, b)` on eager tensors computes at once
+as well.
 """
 
-from graphc.eager.creation import manual_seed, ones, rand, randn, tensor, zeros
+import builtins as _builtins
+import importlib as _importlib
+from typing import Any as _Any
+
+from graphc.dtypes import bool, float32, float64, int32, int64  # noqa: A004
+from graphc.eager import aliases as _aliases
+from graphc.eager.creation import (arange, empty, eye, from_numpy, full, full_like,
+                                   legacy_constructor, linspace, manual_seed, ones, ones_like,
+                                   rand, rand_like, randint, randn, randn_like, tensor, zeros,
+                                   zeros_like)
+from graphc.eager.defaults import get_default_dtype, set_default_dtype
+from graphc.eager.device import cuda, device
 from graphc.eager.function import Function, FunctionCtx
+from graphc.eager.functions import (abs, add, cat, clamp, cos, div, exp, flatten, log, matmul,
+                                    mm, mul, neg, numel, pow, relu, reshape, sigmoid, sin, sqrt,
+                                    square, squeeze, stack, sub, t, tanh, transpose, unsqueeze,
+                                    where)
+from graphc.eager.methods import install_methods as _install_methods
+from graphc.eager.reductions import (all, any, argmax, argmin, log_softmax, max, mean, min,
+                                     norm, softmax, sum)
+from graphc.eager.serialization import load, save
 from graphc.eager.tape import enable_grad, is_grad_enabled, no_grad
 from graphc.eager.tensor import Tensor
 
-__all__ = ["Function", "FunctionCtx", "Tensor", "enable_grad", "is_grad_enabled",
-           "manual_seed", "no_grad", "ones", "rand", "randn", "tensor", "zeros"]
+# PyTorch's dtype names
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+
+FloatTensor = legacy_constructor("FloatTensor")
+DoubleTensor = legacy_constructor("DoubleTensor")
+LongTensor = legacy_constructor("LongTensor")
+IntTensor = legacy_constructor("IntTensor")
+BoolTensor = legacy_constructor("BoolTensor")
+
+
+def is_tensor(obj: _Any) -> _builtins.bool:
+    """Whether obj is an eager tensor."""
+    return isinstance(obj, Tensor)
+
+
+_install_methods()
+_aliases.install()
+
+
+def __getattr__(name: str) -> _Any:
+    """torch.nn and torch.optim: graphc.nn and graphc.optim, imported on first use (they
+    build on this package)."""
+    if name in ("nn", "optim"):
+        return _importlib.import_module(f"graphc.{name}")
+    raise AttributeError(f"module 'graphc.eager' has no attribute {name!r}")
+
+
+__all__ = [
+    "BoolTensor", "DoubleTensor", "FloatTensor", "Function", "FunctionCtx", "IntTensor",
+    "LongTensor", "Tensor", "abs", "add", "all", "any", "arange", "argmax", "argmin", "bool",
+    "cat", "clamp", "cos", "cuda", "device", "div", "double", "empty", "enable_grad", "exp",
+    "eye", "flatten", "float", "float32", "float64", "from_numpy", "full", "full_like",
+    "get_default_dtype", "int", "int32", "int64", "is_grad_enabled", "is_tensor", "linspace",
+    "load", "log", "log_softmax", "long", "manual_seed", "matmul", "max", "mean", "min", "mm",
+    "mul", "neg", "no_grad", "norm", "numel", "ones", "ones_like", "pow", "rand", "rand_like",
+    "randint", "randn", "randn_like", "relu", "reshape", "save", "set_default_dtype",
+    "sigmoid", "sin", "softmax", "sqrt", "square", "squeeze", "stack", "sub", "sum", "t",
+    "tanh", "tensor", "transpose", "unsqueeze", "where", "zeros", "zeros_like",
+]

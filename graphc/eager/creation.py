@@ -1,4 +1,4 @@
-"""Making eager tensors: from data, random, zeros and ones."""
+"""Making eager tensors: from data (copied, or shared with numpy), random, filled, ranges."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from graphc.dtypes import as_dtype, float32
+from graphc.dtypes import DType, as_dtype
+from graphc.eager.defaults import get_default_dtype
 from graphc.eager.tensor import Tensor, _check_differentiable
 from graphc.runtime.arrays import host
 from graphc.runtime.cuda.device import check_device, to_device
@@ -21,13 +22,19 @@ def manual_seed(seed: int) -> None:
 
 
 def _default_np_dtype(data: Any) -> np.dtype:
-    """PyTorch's defaults: numpy data keeps its dtype; Python floats are float32, ints int64."""
+    """PyTorch's defaults: numpy data keeps its dtype; Python floats take the default dtype
+    (float32 unless set_default_dtype changed it), ints int64."""
     if isinstance(data, np.ndarray | np.generic):
         return as_dtype(data.dtype).np
     kind = np.asarray(data).dtype.kind
     if kind not in "biuf":
         raise TypeError(f"cannot make a tensor from {type(data).__name__} data")
-    return {"b": np.dtype(np.bool_), "f": np.dtype(np.float32)}.get(kind, np.dtype(np.int64))
+    return {"b": np.dtype(np.bool_), "f": get_default_dtype().np}.get(kind, np.dtype(np.int64))
+
+
+def _float_dtype(dtype: Any) -> DType:
+    """`dtype`, or the default floating-point dtype when it is None."""
+    return get_default_dtype() if dtype is None else as_dtype(dtype)
 
 
 def _make(array: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
@@ -52,26 +59,154 @@ def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
 
 
-def randn(*shape: Any, dtype: Any = float32, requires_grad: bool = False,
+def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           device: Any = "cpu") -> Tensor:
     """Samples of the standard normal distribution."""
-    values = _rng.standard_normal(_shape(shape)).astype(as_dtype(dtype).np)
+    values = _rng.standard_normal(_shape(shape)).astype(_float_dtype(dtype).np)
     return _make(values, requires_grad, device)
 
 
-def rand(*shape: Any, dtype: Any = float32, requires_grad: bool = False,
+def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          device: Any = "cpu") -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
-    return _make(_rng.random(_shape(shape)).astype(as_dtype(dtype).np), requires_grad, device)
+    return _make(_rng.random(_shape(shape)).astype(_float_dtype(dtype).np), requires_grad, device)
 
 
-def zeros(*shape: Any, dtype: Any = float32, requires_grad: bool = False,
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           device: Any = "cpu") -> Tensor:
     """A tensor of zeros."""
-    return _make(np.zeros(_shape(shape), as_dtype(dtype).np), requires_grad, device)
+    return _make(np.zeros(_shape(shape), _float_dtype(dtype).np), requires_grad, device)
 
 
-def ones(*shape: Any, dtype: Any = float32, requires_grad: bool = False,
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          device: Any = "cpu") -> Tensor:
     """A tensor of ones."""
-    return _make(np.ones(_shape(shape), as_dtype(dtype).np), requires_grad, device)
+    return _make(np.ones(_shape(shape), _float_dtype(dtype).np), requires_grad, device)
+
+
+def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False,
+          device: Any = "cpu") -> Tensor:
+    """A tensor of the given shape (graphc fills it with zeros)."""
+    return zeros(*shape, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def _fill_dtype(value: Any) -> DType:
+    """PyTorch's dtype for a Python fill value: bool, int64, or the default float dtype."""
+    kind = np.asarray(value).dtype.kind
+    if kind not in "biuf":
+        raise TypeError(f"full: fill_value must be a number or bool, not {type(value).__name__}")
+    return as_dtype({"b": "bool", "f": get_default_dtype().name}.get(kind, "int64"))
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
+         device: Any = "cpu") -> Tensor:
+    """A tensor of shape `size` holding `fill_value` everywhere."""
+    d = _fill_dtype(fill_value) if dtype is None else as_dtype(dtype)
+    return _make(np.full(_shape((size,)), fill_value, d.np), requires_grad, device)
+
+
+def _like(t: Any, fill: Any, dtype: Any, requires_grad: bool, device: Any) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"expected a tensor, got {type(t).__name__}")
+    d = t.dtype if dtype is None else as_dtype(dtype)
+    return _make(np.full(t.shape, fill, d.np), requires_grad,
+                 t.device if device is None else device)
+
+
+def zeros_like(input: Any, dtype: Any = None, requires_grad: bool = False,  # noqa: A002
+               device: Any = None) -> Tensor:
+    """Zeros of input's shape, dtype and device."""
+    return _like(input, 0, dtype, requires_grad, device)
+
+
+def ones_like(input: Any, dtype: Any = None, requires_grad: bool = False,  # noqa: A002
+              device: Any = None) -> Tensor:
+    """Ones of input's shape, dtype and device."""
+    return _like(input, 1, dtype, requires_grad, device)
+
+
+def full_like(input: Any, fill_value: Any, dtype: Any = None,  # noqa: A002
+              requires_grad: bool = False, device: Any = None) -> Tensor:
+    """`fill_value` in input's shape, dtype and device."""
+    return _like(input, fill_value, dtype, requires_grad, device)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None,
+             requires_grad: bool = False, device: Any = "cpu") -> Tensor:
+    """`steps` evenly spaced values from start to end inclusive (computed in float64, then
+    rounded to `dtype`)."""
+    values = np.linspace(float(start), float(end), int(steps))
+    return _make(values.astype(_float_dtype(dtype).np), requires_grad, device)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
+           requires_grad: bool = False, device: Any = "cpu") -> Tensor:
+    """Values from start (default 0) up to end, exclusive, by step: int64 when all three are
+    integers, else the default float dtype."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if dtype is None:
+        ints = all(isinstance(v, int | np.integer) for v in (start, end, step))
+        dtype = "int64" if ints else get_default_dtype()
+    return _make(np.arange(start, end, step).astype(as_dtype(dtype).np), requires_grad, device)
+
+
+def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None,
+            requires_grad: bool = False, device: Any = "cpu") -> Tensor:
+    """Integers drawn uniformly from [low, high) (randint(high, size) draws from [0, high))."""
+    if size is None:
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint: give size, a tuple of dims")
+    values = _rng.integers(low, high, _shape((size,)))
+    return _make(values.astype(as_dtype(dtype or "int64").np), requires_grad, device)
+
+
+def randn_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+    """Standard normal samples in input's shape (and dtype, device)."""
+    return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                 device=input.device)
+
+
+def rand_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+    """Uniform [0, 1) samples in input's shape (and dtype, device)."""
+    return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                device=input.device)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False,
+        device: Any = "cpu") -> Tensor:
+    """The n x m identity matrix (m defaults to n)."""
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype).np), requires_grad, device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing `array`'s memory: changing one changes the other."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    as_dtype(array.dtype)  # a TypeError naming the supported dtypes for any other
+    if not array.dtype.isnative:
+        raise TypeError(f"from_numpy: the array's byte order is not native ({array.dtype}); "
+                        "use array.astype(array.dtype.newbyteorder('='))")
+    return Tensor(array)
+
+
+# PyTorch's legacy tensor types by name, and their dtypes (torch.FloatTensor(...))
+LEGACY_TYPES = {"FloatTensor": "float32", "DoubleTensor": "float64", "LongTensor": "int64",
+                "IntTensor": "int32", "BoolTensor": "bool"}
+
+
+def legacy_constructor(name: str) -> Any:
+    """torch.FloatTensor and its kin: Tensor(...)'s spellings (sizes, or data), as the type's
+    dtype."""
+    dtype = as_dtype(LEGACY_TYPES[name])
+
+    def make(*args: Any) -> Tensor:
+        t = Tensor(*args)
+        return t if t.dtype == dtype else Tensor(host(t.array).astype(dtype.np))
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = f"A new {dtype.name} tensor: {name}(2, 3) of that shape, {name}([...]) " \
+                   "holding a copy of the data."
+    return make

@@ -8,6 +8,9 @@ import numpy as np
 
 from graphc import graph as graph_ir
 from graphc.dtypes import DType, as_dtype
+from graphc.eager.defaults import get_default_dtype
+from graphc.eager.device import device
+from graphc.eager.promotion import promoted_dtype
 from graphc.eager.tape import Record, backward, is_grad_enabled
 from graphc.graph import TensorType
 from graphc.ops import core
@@ -28,8 +31,10 @@ class Tensor:
     __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_version")
     __array_ufunc__ = None  # numpy defers to our reflected operators
 
-    def __init__(self, data: np.ndarray, requires_grad: bool = False,
+    def __init__(self, data: Any = (), *sizes: int, requires_grad: bool = False,
                  grad_fn: Record | None = None, version: list[int] | None = None) -> None:
+        if type(data) is not np.ndarray and not is_device_array(data):
+            data = _constructor_data(data, sizes)
         self.array = data
         self.requires_grad = requires_grad
         self.grad: Tensor | None = None
@@ -58,8 +63,8 @@ class Tensor:
         return self.array.shape
 
     @property
-    def device(self) -> str:
-        return "cuda" if is_device_array(self.array) else "cpu"
+    def device(self) -> device:
+        return _CUDA if is_device_array(self.array) else _CPU
 
     @property
     def dtype(self) -> DType:
@@ -154,17 +159,20 @@ class Tensor:
     def __iter__(self) -> Any:
         return (getitem(self, i) for i in range(len(self)))
 
-    def to(self, device: str) -> Tensor:
-        """This tensor on `device` ('cpu' or 'cuda'): itself if it is there already, else a
-        copy, a new leaf with the same requires_grad."""
-        where = check_device(device)
-        if where == self.device:
-            return self
-        if self.grad_fn is not None and is_grad_enabled():
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """to(device), to(dtype), to(device, dtype) or to(other) (other's device and dtype):
+        itself when nothing changes. A new dtype is a cast (gradients flow through it); a new
+        device a copy, a new leaf with the same requires_grad."""
+        where, dtype = _to_arguments(args, kwargs)
+        out: Tensor = self if dtype is None or dtype == self.dtype else \
+            cast(self, dtype)  # type: ignore[assignment]
+        if where is None or where == out.device:
+            return out
+        if out.grad_fn is not None and is_grad_enabled():
             raise RuntimeError("to(): a tensor computed by recorded ops cannot move across "
                                "devices (its gradient would stop there); move the leaf "
                                "tensors it was computed from instead")
-        return Tensor(moved_to(where, self.array), requires_grad=self.requires_grad)
+        return Tensor(moved_to(where, out.array), requires_grad=out.requires_grad)
 
     def cuda(self) -> Tensor:
         return self.to("cuda")
@@ -264,6 +272,48 @@ class Tensor:
 install_operators(Tensor)
 
 
+_CPU, _CUDA = device("cpu"), device("cuda:0")
+
+
+def _to_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str | None,
+                                                                          DType | None]:
+    """The device ('cpu' or 'cuda') and dtype that Tensor.to's arguments ask for."""
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy"}
+    if unknown:
+        raise TypeError(f"to(): unexpected keyword arguments {sorted(unknown)}")
+    where, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for a in args:
+        if isinstance(a, Tensor):
+            where, dtype = a.device, a.dtype
+        elif isinstance(a, str | device):
+            where = a
+        else:
+            dtype = a
+    return (None if where is None else check_device(where),
+            None if dtype is None else as_dtype(dtype))
+
+
+def _constructor_data(data: Any, sizes: tuple[int, ...]) -> np.ndarray:
+    """PyTorch's legacy constructor: torch.Tensor(2, 3) is a tensor of that shape (graphc
+    fills it with zeros), torch.Tensor([1, 2]) a copy of the data in the default float
+    dtype, torch.Tensor() an empty one."""
+    dtype = get_default_dtype().np
+    if isinstance(data, int | np.integer) and not isinstance(data, bool):
+        shape = (data, *sizes)
+        if not all(isinstance(n, int | np.integer) and n >= 0 for n in shape):
+            raise TypeError(f"Tensor(): sizes must be non-negative ints, got {shape}")
+        return np.zeros(shape, dtype)
+    if sizes:
+        raise TypeError(f"Tensor(): give either sizes or data, not {type(data).__name__} "
+                        f"data and sizes {sizes}")
+    if isinstance(data, Tensor):
+        return np.asarray(host(data.array), dtype)
+    if not isinstance(data, list | tuple | np.ndarray):
+        raise TypeError(f"Tensor(): data must be a sequence (a list or tuple), not "
+                        f"{type(data).__name__}; use ge.tensor({data!r}) for a 0-d tensor")
+    return np.array(data, dtype)
+
+
 def _fits_in_place(target: np.ndarray, other: Any) -> bool:
     """Whether `other` (a same-dtype tensor or a Python number) updates the host array
     `target` in place exactly as the op would; anything else (and every device array) takes
@@ -297,9 +347,14 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
     """Run one op now with its numpy reference, recording it if a gradient may be needed."""
     if opdef.effect not in (None, "collective"):
         raise TypeError(f"{opdef.name} has run-time state and exists only in graphs")
-    hint = next((as_dtype(x.array.dtype) for x in inputs
-                 if isinstance(x, Tensor) and x.array.dtype.kind != "b"), None)
+    promoted = _promotion(opdef, inputs) if opdef.elementwise and len(inputs) > 1 else None
+    hint = promoted or next((as_dtype(x.array.dtype) for x in inputs
+                             if isinstance(x, Tensor) and x.array.dtype.kind != "b"), None)
     tensors = [x if isinstance(x, Tensor) else as_eager(x, hint, opdef.name) for x in inputs]
+    if promoted is not None:  # recorded casts, so gradients flow back to each dtype
+        first = 1 if opdef.name == "where" else 0  # (the condition stays bool)
+        tensors[first:] = [t if t.dtype == promoted else
+                           cast(t, promoted) for t in tensors[first:]]  # type: ignore[misc]
     arrays = [t.array for t in tensors]
     out_type = _output_type(opdef, arrays, attrs)
     if any(is_device_array(a) for a in arrays):
@@ -320,6 +375,17 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
     if track:
         out.grad_fn = Record(opdef.name, opdef.grad, tensors, attrs, out)  # type: ignore[arg-type]
     return out
+
+
+def _promotion(opdef: OpDef, inputs: tuple[Any, ...]) -> DType | None:
+    """The dtype PyTorch computes an elementwise op in, where an operand differs from it
+    (see promotion.py); None when every operand is a tensor of one dtype (the usual case)."""
+    operands = inputs[1:] if opdef.name == "where" else inputs
+    first = operands[0]
+    if isinstance(first, Tensor) and all(isinstance(x, Tensor) and x.array.dtype ==
+                                         first.array.dtype for x in operands):
+        return None
+    return promoted_dtype(operands)
 
 
 def _on_device(op: str, arrays: list[Any]) -> list[Any]:

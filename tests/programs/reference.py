@@ -745,7 +745,10 @@ def torch_micrograd(result: dict) -> dict:
 
     y = sanity(Dual(-4.0, 1.0))
     g_a, g_b = more_ops(Dual(-4.0, 1.0), Dual(2.0)), more_ops(Dual(-4.0), Dual(2.0, 1.0))
-    point = [2.0, 0.0, -3.0, 1.0, 6.8813735870195432]
+    # torch.Tensor([...]) holds float32 values (the default dtype), and .double() widens
+    # them: b is 6.8813735870195432 rounded to float32 (micrograd's lecture prints
+    # 0.7071066904050358 for o, not 0.7071067811865476)
+    point = [2.0, 0.0, -3.0, 1.0, float(np.float32(6.8813735870195432))]
     grads = [neuron(*[Dual(v, float(i == j)) for j, v in enumerate(point)]).d
              for i in range(4)]
     return {"sanity": [y.v, y.d], "more_ops": [g_a.v, g_a.d, g_b.d],

@@ -1,0 +1,154 @@
+"""PyTorch's reductions on eager tensors (torch.max, Tensor.sum, ...), built on graphc's ops.
+
+Each is a function of the tensor first, so it serves as `torch.max(x, 1)` and, installed on
+Tensor (methods.py), as `x.max(1)`. `dim` is PyTorch's name for numpy's `axis`; numpy's
+own spellings (np.mean(t) calls t.mean(axis=None, dtype=None, out=None)) are accepted too.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+from graphc.dtypes import as_dtype, bool as bool_, int64
+from graphc.ops import reduce
+from graphc.ops.array import expand_dims
+from graphc.ops.elementwise import abs as abs_
+from graphc.ops.elementwise import cast, maximum, minimum, not_equal, sqrt
+from graphc.ops.shape import reshape
+
+
+class ValuesIndices(NamedTuple):
+    """What torch.max(x, dim) and torch.min(x, dim) return: the extremes and their indices
+    (int64) along dim."""
+
+    values: Any
+    indices: Any
+
+
+def _axis(dim: Any, axis: Any, keepdim: bool, keepdims: Any, out: Any, op: str
+          ) -> tuple[Any, bool]:
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported")
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: give dim or axis, not both")
+        dim = axis
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    return dim, bool(keepdim if keepdims is None else keepdims)
+
+
+def sum(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001, A002
+        dtype: Any = None, axis: Any = None, keepdims: Any = None, out: Any = None) -> Any:
+    """The sum over `dim` (an int, a tuple, or None for all); integers and booleans sum as
+    int64, as PyTorch's do."""
+    dim, keep = _axis(dim, axis, keepdim, keepdims, out, "sum")
+    x = input
+    if dtype is not None:
+        x = cast(x, as_dtype(dtype))
+    elif not x.dtype.is_floating and x.dtype != int64:
+        x = cast(x, int64)
+    return reduce.reduce_sum(x, dim, keep)
+
+
+def mean(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
+         dtype: Any = None, axis: Any = None, keepdims: Any = None, out: Any = None) -> Any:
+    """The mean over `dim`; floating-point tensors only, as in PyTorch."""
+    dim, keep = _axis(dim, axis, keepdim, keepdims, out, "mean")
+    x = input
+    if dtype is not None:
+        x = cast(x, as_dtype(dtype))
+    elif not x.dtype.is_floating:
+        raise RuntimeError(f"mean(): input dtype should be a floating point type, got "
+                           f"{x.dtype.name} (shape {tuple(x.shape)}); cast it with "
+                           ".float() or pass dtype=torch.float")
+    return reduce.reduce_mean(x, dim, keep)
+
+
+def _extreme(op: str, x: Any, dim: Any, keepdim: bool, pick: Any, arg: Any,
+             elementwise: Any) -> Any:
+    if dim is None:
+        return pick(x)
+    if hasattr(dim, "shape") and hasattr(dim, "dtype"):  # max(a, b): elementwise
+        return elementwise(x, dim)
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, not {type(dim).__name__}")
+    values = pick(x, dim, keepdim)
+    indices = arg(x, dim)
+    return ValuesIndices(values, expand_dims(indices, dim) if keepdim else indices)
+
+
+def max(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """max(x): the largest element; max(x, dim): (values, indices) along dim; max(a, b):
+    the elementwise maximum."""
+    return _extreme("max", input, dim, keepdim, reduce.reduce_max, reduce.argmax, maximum)
+
+
+def min(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """min(x): the smallest element; min(x, dim): (values, indices) along dim; min(a, b):
+    the elementwise minimum."""
+    return _extreme("min", input, dim, keepdim, reduce.reduce_min, reduce.argmin, minimum)
+
+
+def _arg(fn: Any, x: Any, dim: Any, keepdim: bool) -> Any:
+    if dim is None:  # the index into the flattened tensor
+        flat = fn(reshape(x, (-1,)), 0)
+        return reshape(flat, (1,) * len(x.shape)) if keepdim else flat
+    out = fn(x, dim)
+    return expand_dims(out, dim) if keepdim else out
+
+
+def argmax(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """The index (int64) of the largest element along dim; of the flattened tensor when
+    dim is None."""
+    return _arg(reduce.argmax, input, dim, keepdim)
+
+
+def argmin(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """The index (int64) of the smallest element along dim, as argmax."""
+    return _arg(reduce.argmin, input, dim, keepdim)
+
+
+def _truth(x: Any) -> Any:
+    return x if x.dtype == bool_ else not_equal(x, 0)
+
+
+def all(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """Whether every element (along dim) is true (nonzero)."""
+    return reduce.reduce_all(_truth(input), dim, keepdim)
+
+
+def any(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """Whether some element (along dim) is true (nonzero)."""
+    return reduce.reduce_any(_truth(input), dim, keepdim)
+
+
+def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """The vector p-norm over dim (all elements when None): p = 2 or 'fro' (sqrt of the sum
+    of squares), 1, or inf."""
+    if not input.dtype.is_floating:
+        raise RuntimeError(f"norm(): input dtype should be a floating point type, got "
+                           f"{input.dtype.name}; cast it with .float()")
+    if p in ("fro", 2):
+        return sqrt(reduce.reduce_sum(input * input, dim, keepdim))
+    if p == 1:
+        return reduce.reduce_sum(abs_(input), dim, keepdim)
+    if p == math.inf:
+        return reduce.reduce_max(abs_(input), dim, keepdim)
+    raise ValueError(f"norm(): p={p!r} is not supported; use 'fro', 2, 1 or inf")
+
+
+def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Any:  # noqa: A002
+    """exp(x) / sum(exp(x)) over dim (graphc.nn.functional.softmax)."""
+    from graphc.nn import functional
+
+    return functional.softmax(input if dtype is None else cast(input, as_dtype(dtype)), dim)
+
+
+def log_softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Any:  # noqa: A002
+    """log(softmax(x)) over dim, computed stably (graphc.nn.functional.log_softmax)."""
+    from graphc.nn import functional
+
+    return functional.log_softmax(input if dtype is None else cast(input, as_dtype(dtype)),
+                                  dim)
