@@ -4,7 +4,8 @@ from typing import Any as _Any
 
 from graphc import runtime  # noqa: F401 - registers the backends
 from graphc import testing as test
-from graphc.dtypes import DType, as_dtype, bool, float32, float64, int32, int64
+from graphc.dtypes import (DType, as_dtype, bool, float32, float64, int8, int16, int32, int64,
+                           uint8, uint16)
 from graphc.errors import FailedPreconditionError, GraphcError, InvalidArgumentError
 from graphc.graph import (Graph, Node, Tensor, control_dependencies, get_default_graph,
                           name_scope, reset_default_graph)
@@ -60,7 +61,7 @@ __all__ = [
     "viz", *_ops_all,
 ]
 __all__ += ["InteractiveSession", "assign", "assign_add", "assign_sub", "train"]
-__all__ += ["layers", "losses"]
+__all__ += ["int8", "int16", "layers", "losses", "uint8", "uint16"]
 __all__ += ["arg_max", "arg_min", "to_double", "to_float", "to_int32", "to_int64"]
 __all__ += ["AUTO_REUSE", "VariableScope", "constant_initializer", "get_variable",
             "get_variable_scope", "glorot_normal_initializer", "glorot_uniform_initializer",

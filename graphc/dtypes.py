@@ -52,16 +52,25 @@ float64 = DType("float64", np.float64)
 int32 = DType("int32", np.int32)
 int64 = DType("int64", np.int64)
 bool = DType("bool", np.bool_)  # noqa: A001 - the public name follows TensorFlow
+# the narrow integers data arrives in (uint8 images, int16 audio): stored, fed, fetched and
+# cast like any dtype; computing with them (their wrap-around arithmetic) is numpy's
+int8 = DType("int8", np.int8)
+int16 = DType("int16", np.int16)
+uint8 = DType("uint8", np.uint8)
+uint16 = DType("uint16", np.uint16)
 
-ALL: tuple[DType, ...] = (float32, float64, int32, int64, bool)
+ALL: tuple[DType, ...] = (float32, float64, int32, int64, bool, int8, int16, uint8, uint16)
 _BY_NP = {d.np: d for d in ALL}
 
 
 # TensorFlow's names where numpy's differ ("float" is float64 to numpy); Python's types
 # keep numpy's meaning (float is float64), which is PyTorch's too
 _ALIASES: dict[str, DType] = {"float": float32, "double": float64}
-_UNSUPPORTED = ("half", "float16", "bfloat16", "int8", "int16", "uint8", "uint16", "uint32",
-                "uint64", "complex64", "complex128", "string")
+_UNSUPPORTED = ("half", "float16", "bfloat16", "uint32", "uint64", "complex64", "complex128",
+                "string")
+_WHY = {"half": "graphc computes in float32 and float64 (cast half data to float32)",
+        "float16": "graphc computes in float32 and float64 (cast half data to float32)",
+        "bfloat16": "graphc computes in float32 and float64"}
 
 
 def as_dtype(value: Any) -> DType:
@@ -74,8 +83,7 @@ def as_dtype(value: Any) -> DType:
     if isinstance(value, str) and value in _ALIASES:
         return _ALIASES[value]
     if isinstance(value, str) and value in _UNSUPPORTED:
-        raise TypeError(f"dtype {value} is not supported; use one of "
-                        f"{', '.join(d.name for d in ALL)}")
+        raise TypeError(_unsupported(value))
     try:
         np_dtype = np.dtype(value)
     except TypeError as err:
@@ -83,8 +91,13 @@ def as_dtype(value: Any) -> DType:
                         f"{', '.join(d.name for d in ALL)}") from err
     if np_dtype in _BY_NP:
         return _BY_NP[np_dtype]
-    raise TypeError(f"dtype {np_dtype} is not supported; use one of "
-                    f"{', '.join(d.name for d in ALL)}")
+    raise TypeError(_unsupported(np_dtype.name))
+
+
+def _unsupported(name: str) -> str:
+    why = _WHY.get(name)
+    return (f"dtype {name} is not supported{f': {why}' if why else ''}; use one of "
+            f"{', '.join(d.name for d in ALL)}")
 
 
 def default_dtype_of(value: Any) -> DType:

@@ -132,8 +132,10 @@ class Session:
         feeds = {t: _convert_feed(t, v) for t, v in feeds.items()}
         fetched, program, executable = self._compiled(targets, feeds)
         order = list(feeds) if len(feeds) == len(feed_dict) else []
-        fed = [feeds[t] for t in program.feeds]
-        positions = [order.index(t) if order else -1 for t in program.feeds]
+        # program.feeds are these tensors in this order (retyped where a feed's rank was
+        # unknown until now: see specialize_ranks)
+        fed = list(feeds.values())
+        positions = [order.index(t) if order else -1 for t in feeds]
         return _Call(program, executable, positions, len(feed_dict), fed, targets, fetched,
                      rebuild), fed
 
@@ -261,7 +263,9 @@ class Session:
         fed = tuple(feeds)
         key = (fetched, ops, fed, tuple((v.dtype, v.ndim) for v in feeds.values()))
         if key not in self._cache:
-            program = build_program(fetched, ops, fed, self.optimize, self.disabled_passes)
+            ranks = {t: v.ndim for t, v in feeds.items() if t.shape is None}
+            program = build_program(fetched, ops, fed, self.optimize, self.disabled_passes,
+                                    ranks=ranks)
             if any(OPS[n.op].effect == "collective" for n in program.schedule):
                 from graphc.distributed.check import check_program  # registered those ops
 

@@ -75,10 +75,20 @@ def as_array(value: Any, dtype: DType | None, op: str) -> np.ndarray:
         raise TypeError(f"{op}: cannot make a tensor from {type(value).__name__} {value!r}")
     if dtype is None:
         dtype = default_dtype_of(value)
-    elif not np.can_cast(array.dtype, dtype.np, "same_kind"):
+    elif not (np.can_cast(array.dtype, dtype.np, "same_kind") or
+              _integers_fit(array, dtype.np)):
         raise TypeError(f"{op}: cannot use {array.dtype} value {_short(value)} as a "
                         f"{dtype.name} operand")
     return array.astype(dtype.np, copy=False)
+
+
+def _integers_fit(array: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether integer values all lie in an integer dtype's range (so 10 can be a uint8
+    operand, and 300 cannot)."""
+    if array.dtype.kind not in "iu" or dtype.kind not in "iu" or array.size == 0:
+        return False
+    info = np.iinfo(dtype)
+    return bool(info.min <= array.min() and array.max() <= info.max)
 
 
 def constant_node(array: np.ndarray, graph: Graph, name: str | None = None) -> Tensor:

@@ -3,7 +3,7 @@ nothing. Every stage is a pure Program -> Program function."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from graphc.graph import Node, Tensor
 from graphc.passes.canonicalize import canonicalize
@@ -12,6 +12,7 @@ from graphc.passes.fold_update import fold_update
 from graphc.passes.fuse_elementwise import fuse_elementwise
 from graphc.passes.fuse_matmul_epilogue import fuse_matmul_epilogue
 from graphc.passes.prune import prune
+from graphc.passes.specialize_ranks import specialize_ranks
 from graphc.program import Program
 
 STAGES: list[tuple[str, Callable[[Program], Program]]] = [
@@ -27,10 +28,14 @@ MAX_SWEEPS = 50  # a stage that still changes the program after this many sweeps
 
 def build_program(fetches: Iterable[Tensor], targets: Iterable[Node] = (),
                   feeds: Iterable[Tensor] = (), optimize: bool = True,
-                  disabled: Iterable[str] = (), until: str | None = None) -> Program:
-    """Prune the graph to what a run needs, then run every stage (unless `optimize` is
-    False) not named in `disabled`; with `until`, stop after that stage."""
+                  disabled: Iterable[str] = (), until: str | None = None,
+                  ranks: Mapping[Tensor, int] | None = None) -> Program:
+    """Prune the graph to what a run needs (fed tensors of unknown rank given theirs from
+    `ranks`), then run every stage (unless `optimize` is False) not named in `disabled`;
+    with `until`, stop after that stage."""
     program = prune(fetches, targets, feeds)
+    if ranks:
+        program = specialize_ranks(program, ranks)
     skip = set(disabled)
     unknown = (skip | ({until} if until else set())) - set(STAGE_NAMES)
     if unknown:

@@ -49,7 +49,13 @@ def test_dtype_names_follow_tensorflow():
     assert gc.placeholder("float").dtype == gc.float32
     assert gc.placeholder("double").dtype == gc.float64
     assert gc.as_dtype(np.float64) == gc.float64 and gc.as_dtype("float32") == gc.float32
-    for name in ("half", "float16", "uint8", "int16", "string"):
-        with pytest.raises(TypeError, match=f"dtype {name} is not supported; use one of "
-                                            "float32, float64, int32, int64, bool"):
+    for name in ("half", "float16"):
+        with pytest.raises(TypeError, match=f"dtype {name} is not supported: graphc computes "
+                                            r"in float32 and float64 \(cast half data to "
+                                            r"float32\); use one of float32, float64, int32, "
+                                            "int64, bool, int8, int16, uint8, uint16"):
             gc.placeholder(name)
+    with pytest.raises(TypeError, match="dtype string is not supported; use one of float32"):
+        gc.placeholder("string")
+    assert [gc.placeholder(n).dtype for n in ("int8", "int16", "uint8", "uint16")] == [
+        gc.int8, gc.int16, gc.uint8, gc.uint16]
