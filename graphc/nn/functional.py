@@ -205,16 +205,30 @@ def _clamped_log(x: Any) -> Any:
     return where(positive, maximum(log(where(positive, x, 1)), -100.0), -100.0)
 
 
+def _check_probabilities(input: Any, function: str) -> None:  # noqa: A002
+    """PyTorch's check that an eager input holds probabilities (on the CPU, where it is
+    free of a device copy)."""
+    if not core.is_eager(input) or getattr(input, "device", "cpu") != "cpu":
+        return
+    values = np.asarray(input)
+    if not ((values >= 0) & (values <= 1)).all():
+        raise ValueError(f"{function}: all elements of input should be between 0 and 1; "
+                         f"input (shape {_tf._fmt(values.shape)}, {values.dtype}) holds values "
+                         f"from {values.min():g} to {values.max():g}")
+
+
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
                          reduction: str = "mean") -> Any:
     """-[z log(x) + (1 - z) log(1 - x)] for probabilities x and targets z of the same
     shape, each log clamped at -100 (so x = 0 or 1 gives a finite loss), times `weight`
     (broadcast), then reduced. Its gradient is the derivative of this clamped loss, which
-    is PyTorch's (x - z) / (x (1 - x)) except where x (1 - x) < 1e-12. Prefer
-    binary_cross_entropy_with_logits on logits."""
+    is PyTorch's (x - z) / (x (1 - x)) except where x (1 - x) < 1e-12. Eager inputs on the
+    CPU outside [0, 1] are an error, as in PyTorch (graphs are not checked at run time).
+    Prefer binary_cross_entropy_with_logits on logits."""
     function = "binary_cross_entropy"
     _check_reduction(reduction, function)
     _same_shape(input, target, function)
+    _check_probabilities(input, function)
     weight = _for(weight, input)
     losses = -(multiply(target, _clamped_log(input)) +
                multiply(1 - target, _clamped_log(1 - input)))

@@ -264,6 +264,12 @@ def test_error_messages():
                                          r"\(None, 3\)"):
         nn.BCEWithLogitsLoss()(gc.placeholder(gc.float32, (None, 3)),
                                gc.placeholder(gc.float32, (None, 2)))
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: all elements of input should "
+                                         r"be between 0 and 1; input \(shape \(2,\), float64\) "
+                                         r"holds values from -0.5 to 1.5"):
+        nn.BCELoss()(ge.tensor(np.array([-0.5, 1.5])), ge.tensor(np.ones(2)))
+    with pytest.raises(ValueError, match="holds values from nan to nan"):
+        nn.BCELoss()(ge.tensor(np.array([0.5, np.nan])), ge.tensor(np.ones(2)))
     with pytest.raises(ValueError, match="SmoothL1Loss: beta must be non-negative, got -1"):
         nn.SmoothL1Loss(beta=-1)
     with pytest.raises(ValueError, match="smooth_l1_loss: beta must be non-negative, got -0.5"):
