@@ -24,6 +24,7 @@ from graphc.program import Program
 from graphc.registry import OpNames
 from graphc.runtime.cpu.emit import ELEMENTWISE_EMITTERS, EMITTERS, Emit, can_emit
 from graphc.runtime.cpu.memory import plan_slots
+from graphc.runtime.liveness import Lifetimes
 
 # ops the host always runs, by design: they move values in and out of native code, or (the
 # random ops) must draw the same stream as the numpy backend (OpDef.runs_on_host)
@@ -73,21 +74,19 @@ def plan(program: Program) -> list[Step]:
     steps += sinks
     choose_in_place(steps, program)
     _link(steps, program)
-    consumers = _consumers(program)
     for step in steps:
         if isinstance(step, Segment):
-            _plan_memory(step, consumers)
+            _plan_memory(step)
     return steps
 
 
-def _plan_memory(segment: Segment, consumers: dict[Tensor, list[Node]]) -> None:
+def _plan_memory(segment: Segment) -> None:
     """Workspace slots for the segment's intermediates; an update's result is the
     variable's own buffer (or a copy that leaves the run), never the workspace."""
     def wants_slot(node: Node) -> bool:
         return bool(node.types) and node not in segment.in_place
 
-    segment.slots = plan_slots(segment.nodes, segment.outputs, wants_slot,
-                               lambda t: views_of(t, consumers))
+    segment.slots = plan_slots(segment.nodes, segment.outputs, wants_slot, _is_view)
 
 
 def _consumers(program: Program) -> dict[Tensor, list[Node]]:
@@ -118,6 +117,7 @@ def choose_in_place(steps: list[Step], program: Program) -> None:
     last = steps[segments[-1]]
     assert isinstance(last, Segment)
     consumers = _consumers(program)
+    life = Lifetimes(program.schedule, _is_view)
     assigned = [n.attrs["var"] for n in program.schedule if n.op == "assign"]
     chosen = {}
     for node in last.nodes:
@@ -128,7 +128,7 @@ def choose_in_place(steps: list[Step], program: Program) -> None:
 
     def safe(update: Node, k: int) -> bool:
         old, var = update.inputs[k], update.inputs[k].node
-        aliases = views_of(old, consumers)
+        aliases = life.sharing(old)
         others = {t for i, t in enumerate(update.inputs) if i != k}
         if update.op != "matmul_add":  # an elementwise loop may read the same element
             others.discard(old)
@@ -171,17 +171,9 @@ def _accumulator(node: Node) -> int | None:
 VIEW_OPS = OpNames(lambda opdef: opdef.view)
 
 
-def views_of(t: Tensor, consumers: dict[Tensor, list[Node]]) -> set[Tensor]:
-    """t and every tensor that may share its memory (made from it by view ops)."""
-    found, stack = {t}, [t]
-    while stack:
-        viewed = stack.pop()
-        for reader in consumers.get(viewed, []):
-            if reader.op in VIEW_OPS and reader.inputs[0] == viewed:  # others give shapes
-                fresh = [o for o in reader.outputs if o not in found]
-                found.update(fresh)
-                stack += fresh
-    return found
+def _is_view(node: Node) -> bool:
+    """Whether the node's native result may share its first input's memory."""
+    return node.op in VIEW_OPS
 
 
 def _link(steps: list[Step], program: Program) -> None:

@@ -26,21 +26,19 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from graphc.graph import Node, Tensor
+from graphc.runtime.liveness import Lifetimes
 
 ALIGNMENT = 64  # bytes: a cache line, and enough for any dtype
 
 
 def plan_slots(nodes: Sequence[Node], outputs: Sequence[Tensor],
                wants_slot: Callable[[Node], bool],
-               views_of: Callable[[Tensor], set[Tensor]]) -> dict[Tensor, int]:
+               shares_input: Callable[[Node], bool]) -> dict[Tensor, int]:
     """The slot of each intermediate of `nodes` (in run order) that can live in the
     workspace. `outputs` leave the segment; wants_slot says whether a node's kernel takes
-    its result from the workspace; views_of gives a tensor and the tensors that may share
-    its memory."""
-    last_read: dict[Tensor, int] = {}
-    for i, node in enumerate(nodes):
-        for t in node.inputs:
-            last_read[t] = i
+    its result from the workspace; shares_input whether a node's result may share its first
+    input's memory (a view)."""
+    life = Lifetimes(nodes, shares_input)
     leaving = set(outputs)
     slots: dict[Tensor, int] = {}
     free: list[int] = []
@@ -49,14 +47,13 @@ def plan_slots(nodes: Sequence[Node], outputs: Sequence[Tensor],
     for i, node in enumerate(nodes):
         if wants_slot(node):
             result = node.outputs[0]
-            aliases = views_of(result)  # the result and its views, all made from node i on
-            if not aliases & leaving:
+            if not life.sharing(result) & leaving:  # no view of it leaves either
                 if free:
                     slot = free.pop()
                 else:
                     slot, count = count, count + 1
                 slots[result] = slot
-                dies.setdefault(max(last_read.get(t, i) for t in aliases), []).append(slot)
+                dies.setdefault(life.last[result], []).append(slot)
         free += dies.pop(i, [])
     return slots
 

@@ -29,6 +29,7 @@ from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.cuda import device
 from graphc.runtime.cuda.table import Call, Kernel, cuda_kernels
 from graphc.runtime.interpreter import Interpreter, evaluate
+from graphc.runtime.liveness import Lifetimes
 
 SOURCES = OpNames(lambda opdef: opdef.source)  # values that come from outside the run
 
@@ -151,24 +152,17 @@ def _liveness(steps: list[tuple[Node, Kernel | None]], fetches: Sequence[Tensor]
     variables, constants) and those that leave it (assigned to a variable, fetched) are
     never freed here.
     """
-    root: dict[Tensor, Tensor] = {}
-    owned: set[Tensor] = set()
-    last: dict[Tensor, int] = {}
-    for i, (node, found) in enumerate(steps):
-        for t in node.inputs:
-            last[root.get(t, t)] = i
-        for t in node.outputs:
-            if node.op == "assign" or (found is not None and found.view):
-                root[t] = root.get(node.inputs[0], node.inputs[0])
-            elif node.op not in SOURCES:
-                owned.add(t)
-                last.setdefault(t, i)
-    fetched = {root.get(t, t) for t in fetches}
-    assigned = {root.get(node.outputs[0], node.outputs[0]) for node, _ in steps
-                if node.op == "assign"}
+    nodes = [node for node, _ in steps]
+    kernels = dict(steps)
+    life = Lifetimes(nodes, lambda node: node.op == "assign" or
+                     getattr(kernels[node], "view", False))
+    owned = {t for node in nodes if node.op not in SOURCES for t in node.outputs
+             if t not in life.viewed}
+    fetched = life.roots(fetches)
+    assigned = life.roots(node.outputs[0] for node in nodes if node.op == "assign")
     frees: list[list[Tensor]] = [[] for _ in steps]
     for t in owned - fetched - assigned:
-        frees[last[t]].append(t)
+        frees[life.last[t]].append(t)
     return frees, [t for t in owned & fetched if t not in assigned]
 
 
