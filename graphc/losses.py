@@ -121,7 +121,8 @@ def _count(losses: Tensor, weights: Any, dtype: DType) -> Any:
             return np.asarray(float(np.prod([int(d) for d in losses.shape if d is not None])),
                               dtype.np)
         return reduce_sum(ones_like(losses), name="num_elements")
-    present = where(equal(weights, 0), 0, ones_like(losses))
+    w = weights if isinstance(weights, Tensor) else convert_to_tensor(weights, dtype)
+    present = where(equal(w, 0), 0, ones_like(losses))
     return reduce_sum(present, name="num_present")
 
 

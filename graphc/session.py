@@ -431,7 +431,9 @@ def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
     problem = None
     if array.dtype.kind not in "biuf":
         problem = "the value is not numeric"
-    elif not np.can_cast(array.dtype, t.dtype.np, "same_kind") or not _fits(array, t.dtype.np):
+    elif not (np.can_cast(array.dtype, t.dtype.np, "same_kind") or
+              array.dtype.kind in "iu" and t.dtype.np.kind in "iu") or \
+            not _fits(array, t.dtype.np):  # (integers of another signedness: if they fit)
         problem = f"converting {array.dtype} to {t.dtype.name} would lose information"
     elif not shapes.matches(t.shape, array.shape):
         problem = "the shapes differ"

@@ -171,3 +171,17 @@ def test_a_crafted_attribute_in_a_graph_file_never_becomes_source(tmp_path, monk
     assert not marker.exists()
     sources = "".join(p.read_text() for p in (tmp_path / "cache").rglob("*.py"))
     assert "pathlib" not in sources
+
+
+def test_python_operators_name_nodes_as_tensorflow_1():
+    x = gc.placeholder(gc.float32, (None, 2), name="x")
+    y = gc.placeholder(gc.float32, (None, 2), name="y")
+    with gc.name_scope("loss"):
+        made = [x - y, 1 - x, x * y, 2 * x, x / y, 1 / x, x + y, x ** 2, x @ gc.ones((2, 2))]
+    assert [t.op.name for t in made] == [
+        "loss/sub", "loss/sub_1", "loss/mul", "loss/mul_1", "loss/truediv", "loss/truediv_1",
+        "loss/add", "loss/pow", "loss/matmul"]
+    assert [t.op.op for t in made[:6:2]] == ["subtract", "multiply", "divide"]
+    # the functions keep the op's name
+    assert [gc.subtract(x, y).op.name, gc.multiply(x, y).op.name,
+            gc.divide(x, y).op.name] == ["subtract", "multiply", "divide"]

@@ -1,6 +1,7 @@
 """Checkpoints: round trips, the file format, and every kind of bad checkpoint."""
 
 import io
+import pathlib
 import struct
 import zipfile
 import zlib
@@ -277,3 +278,98 @@ def test_a_name_that_is_not_legal_cannot_be_saved(tmp_path):
         path = gc.Saver({"graphc_checkpoint": v}).save(sess, tmp_path / "m.npz")
     with np.load(path) as data:
         assert set(data.files) == {"graphc_checkpoint", "__graphc_checkpoint__"}
+
+
+# -- TensorFlow 1's global_step, checkpoint state file and latest_checkpoint -------------------
+@pytest.fixture
+def stepped():
+    v = gc.Variable(np.array([1.0, 2.0]), name="v")
+    step = gc.Variable(0, trainable=False, name="global_step")
+    sess = gc.Session()
+    sess.run(gc.global_variables_initializer())
+    yield v, step, sess
+    sess.close()
+
+
+def test_save_with_global_step_writes_path_dash_step(stepped, tmp_path):
+    v, step, sess = stepped
+    saver = gc.train.Saver()
+    prefix = str(tmp_path / "model.ckpt")
+    assert saver.save(sess, prefix, global_step=199) == f"{prefix}-199"
+    sess.run(step.assign(7))
+    assert saver.save(sess, prefix, global_step=step) == f"{prefix}-7"  # a tensor is run
+    assert saver.save(sess, prefix, global_step=np.int64(8)) == f"{prefix}-8"
+    padded = gc.train.Saver(pad_step_number=True)
+    assert padded.save(sess, prefix, global_step=3) == f"{prefix}-00000003"
+    sess.run(v.assign([0.0, 0.0]))
+    saver.restore(sess, f"{prefix}-7")
+    np.testing.assert_array_equal(sess.run(v), [1.0, 2.0])
+
+
+def test_the_checkpoint_file_is_tensorflows_and_latest_checkpoint_reads_it(stepped, tmp_path):
+    v, step, sess = stepped
+    saver = gc.train.Saver(max_to_keep=2)
+    prefix = str(tmp_path / "model.ckpt")
+    for i in range(1, 5):
+        saver.save(sess, prefix, global_step=i)
+    # an absolute folder: absolute paths, the kept ones oldest first; older files deleted
+    assert (tmp_path / "checkpoint").read_text() == (
+        f'model_checkpoint_path: "{prefix}-4"\n'
+        f'all_model_checkpoint_paths: "{prefix}-3"\n'
+        f'all_model_checkpoint_paths: "{prefix}-4"\n')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint", "model.ckpt-3",
+                                                          "model.ckpt-4"]
+    assert gc.train.latest_checkpoint(str(tmp_path)) == f"{prefix}-4"
+    state = gc.train.get_checkpoint_state(tmp_path)
+    assert state.all_model_checkpoint_paths == [f"{prefix}-3", f"{prefix}-4"]
+    sess.run(v.assign([5.0, 5.0]))
+    saver.restore(sess, gc.train.latest_checkpoint(tmp_path))
+    np.testing.assert_array_equal(sess.run(v), [1.0, 2.0])
+
+
+def test_a_relative_folder_gets_relative_paths(stepped, tmp_path, monkeypatch):
+    _, _, sess = stepped
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "logs").mkdir()
+    saver = gc.train.Saver(max_to_keep=None)
+    for i in (1, 2):
+        assert saver.save(sess, "logs/m", global_step=i) == f"logs/m-{i}"
+    assert (tmp_path / "logs" / "checkpoint").read_text() == (
+        'model_checkpoint_path: "m-2"\nall_model_checkpoint_paths: "m-1"\n'
+        'all_model_checkpoint_paths: "m-2"\n')
+    assert gc.train.latest_checkpoint("logs") == "logs/m-2"
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["checkpoint", "m-1", "m-2"]
+
+
+def test_latest_checkpoint_of_nothing_is_none(stepped, tmp_path):
+    _, _, sess = stepped
+    assert gc.train.latest_checkpoint(tmp_path) is None
+    assert gc.train.get_checkpoint_state(tmp_path) is None
+    saved = gc.train.Saver().save(sess, str(tmp_path / "m"), global_step=1)
+    assert gc.train.checkpoint_exists(saved)
+    pathlib.Path(saved).unlink()
+    assert gc.train.latest_checkpoint(tmp_path) is None  # recorded, but gone
+    (tmp_path / "checkpoint").write_text("garbage\n")
+    with pytest.raises(ValueError, match=r"checkpoint state file .*checkpoint, line 1: "
+                                         "expected model_checkpoint_path"):
+        gc.train.latest_checkpoint(tmp_path)
+
+
+def test_write_state_false_and_a_quoted_path(stepped, tmp_path):
+    _, _, sess = stepped
+    gc.train.Saver().save(sess, str(tmp_path / "a"), write_state=False)
+    assert not (tmp_path / "checkpoint").exists()
+    odd = tmp_path / 'we"ird\\dir é'
+    odd.mkdir()
+    saved = gc.train.Saver().save(sess, str(odd / "m"), global_step=2)
+    assert '\\"' in (odd / "checkpoint").read_text()
+    assert gc.train.latest_checkpoint(odd) == saved
+
+
+def test_save_errors_as_tensorflows(stepped, tmp_path):
+    _, _, sess = stepped
+    with pytest.raises(ValueError, match=r"Parent directory of .*nowhere/m doesn't exist, "
+                                         "can't save."):
+        gc.train.Saver().save(sess, str(tmp_path / "nowhere" / "m"))
+    with pytest.raises(ValueError, match="Can't load save_path when it is None."):
+        gc.train.Saver().restore(sess, None)

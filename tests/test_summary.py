@@ -196,3 +196,18 @@ def test_importing_graphc_does_not_import_tensorboard():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_summary_evaluates_in_the_default_session():
+    x = gc.placeholder(gc.float32, ())
+    loss_summary = gc.summary.scalar("loss", x * 2)
+    merged = gc.summary.merge([loss_summary, gc.summary.histogram("x", x)])
+    with pytest.raises(ValueError, match="No default session is registered"):
+        loss_summary.eval(feed_dict={x: 1.0})
+    with gc.Session() as sess:
+        value = loss_summary.eval(feed_dict={x: 1.5})
+        assert isinstance(value, MergedSummary) and value == {"loss": np.float32(3.0)}
+        assert value.fetched and list(value)[0].kind == "scalar"
+        assert merged.eval({x: 2.0}, session=sess) == {"loss": 4.0, "x": 2.0}
+        with pytest.raises(TypeError, match="this summary holds values already"):
+            value.eval()

@@ -353,6 +353,8 @@ def in_top_k(predictions: Any, targets: Any, k: Any, name: str | None = None) ->
         raise TypeError(f"{function}: k must be an integer, got {k!r}")
     with _scope(name, function, predictions, targets, k):
         classes = _class_count(predictions, 1, function)
+        if not _is_tensor(predictions):
+            predictions = core.convert_to_tensor(np.asarray(predictions), op=function)
         targets = _labels_for(targets, predictions)
         hot = equal(one_hot(targets, classes, dtype=int32), 1)
         target_prediction = reduce_sum(where(hot, predictions, 0), 1, keepdims=True)
