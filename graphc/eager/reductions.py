@@ -52,14 +52,20 @@ def sum(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001, A0
     return reduce.reduce_sum(x, dim, keep)
 
 
+_NOT_GIVEN = object()  # numpy's np.mean(t) passes out=None; PyTorch code never passes out
+
+
 def mean(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
-         dtype: Any = None, axis: Any = None, keepdims: Any = None, out: Any = None) -> Any:
-    """The mean over `dim`; floating-point tensors only, as in PyTorch."""
-    dim, keep = _axis(dim, axis, keepdim, keepdims, out, "mean")
+         dtype: Any = None, axis: Any = None, keepdims: Any = None,
+         out: Any = _NOT_GIVEN) -> Any:
+    """The mean over `dim`; floating-point tensors only, as in PyTorch (numpy's np.mean(t)
+    keeps numpy's meaning: a boolean or integer tensor's mean is a fraction)."""
+    numpy_call = out is not _NOT_GIVEN
+    dim, keep = _axis(dim, axis, keepdim, keepdims, out if numpy_call else None, "mean")
     x = input
     if dtype is not None:
         x = cast(x, as_dtype(dtype))
-    elif not x.dtype.is_floating:
+    elif not x.dtype.is_floating and not numpy_call:
         raise RuntimeError(f"mean(): input dtype should be a floating point type, got "
                            f"{x.dtype.name} (shape {tuple(x.shape)}); cast it with "
                            ".float() or pass dtype=torch.float")

@@ -104,6 +104,7 @@ def test_sum_mean_and_their_dtypes():
     close(torch.mean(x, dim=0), A.mean(0))
     close(x.mean(1, keepdim=True), A.mean(1, keepdims=True))
     assert np.mean(x).item() == pytest.approx(A.mean(), rel=1e-12)  # numpy's spelling
+    assert float(np.mean(torch.tensor([1, 2]))) == 1.5  # ... keeps numpy's meaning for ints
     flags = torch.tensor([True, False, True])
     assert flags.sum().dtype == torch.int64 and flags.sum().item() == 2
     small = torch.tensor([1, 2], dtype=torch.int32)
