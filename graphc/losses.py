@@ -127,7 +127,7 @@ def _count(losses: Tensor, weights: Any, dtype: DType) -> Any:
 
 
 def _safe_div(total: Tensor, count: Any) -> Tensor:
-    """total / count, 0 where count is 0 (TensorFlow's div_no_nan), named "value"."""
+    """total / count, 0 where count is 0 (TensorFlow's div_no_nan)."""
     if not isinstance(count, Tensor):
         return total / count if float(count) != 0 else total * 0
     empty = equal(count, 0)
@@ -152,8 +152,8 @@ def _reduce(losses: Tensor, weights: Any, reduction: str, loss_collection: str |
     dtype = losses.dtype
     _check_broadcastable(weights, losses, function)
     if isinstance(weights, Tensor):
-        weights = _floating(weights, "weights", function) if weights.dtype.is_floating \
-            else cast(weights, dtype)
+        if weights.dtype.is_bool:
+            raise TypeError(f"{function}: weights must be numbers, got a bool tensor")
         weights = weights if weights.dtype == dtype else cast(weights, dtype)
     else:
         weights = np.asarray(weights, dtype.np)
