@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from graphc.dtypes import as_dtype, bool as bool_, int64
+from graphc.dtypes import as_dtype, float64, int64
+from graphc.dtypes import bool as bool_
 from graphc.ops import reduce
 from graphc.ops.array import expand_dims
 from graphc.ops.elementwise import abs as abs_
@@ -65,6 +66,8 @@ def mean(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
     x = input
     if dtype is not None:
         x = cast(x, as_dtype(dtype))
+    elif numpy_call and x.dtype.is_integer:
+        x = cast(x, float64)  # numpy's mean of integers is float64
     elif not x.dtype.is_floating and not numpy_call:
         raise RuntimeError(f"mean(): input dtype should be a floating point type, got "
                            f"{x.dtype.name} (shape {tuple(x.shape)}); cast it with "
