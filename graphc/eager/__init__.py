@@ -14,8 +14,8 @@ from graphc.dtypes import bool, float32, float64, int32, int64  # noqa: A004
 from graphc.eager import aliases as _aliases
 from graphc.eager.creation import (arange, empty, eye, from_numpy, full, full_like,
                                    legacy_constructor, linspace, manual_seed, ones, ones_like,
-                                   rand, rand_like, randint, randn, randn_like, tensor, zeros,
-                                   zeros_like)
+                                   rand, rand_like, randint, randn, randn_like, randperm, tensor,
+                                   zeros, zeros_like)
 from graphc.eager.defaults import get_default_dtype, set_default_dtype
 from graphc.eager.device import cuda, device
 from graphc.eager.function import Function, FunctionCtx
@@ -27,7 +27,7 @@ from graphc.eager.methods import install_methods as _install_methods
 from graphc.eager.reductions import (all, any, argmax, argmin, log_softmax, max, mean, min,
                                      norm, softmax, sum)
 from graphc.eager.serialization import load, save
-from graphc.eager.tape import enable_grad, is_grad_enabled, no_grad
+from graphc.eager.tape import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from graphc.eager.tensor import Tensor
 
 # PyTorch's dtype names
@@ -35,6 +35,7 @@ float = float32  # noqa: A001
 double = float64
 long = int64
 int = int32  # noqa: A001
+Size = tuple  # what .shape and .size() give
 
 FloatTensor = legacy_constructor("FloatTensor")
 DoubleTensor = legacy_constructor("DoubleTensor")
@@ -62,13 +63,13 @@ def __getattr__(name: str) -> _Any:
 
 __all__ = [
     "BoolTensor", "DoubleTensor", "FloatTensor", "Function", "FunctionCtx", "IntTensor",
-    "LongTensor", "Tensor", "abs", "add", "all", "any", "arange", "argmax", "argmin", "bool",
-    "cat", "clamp", "cos", "cuda", "device", "div", "double", "empty", "enable_grad", "exp",
-    "eye", "flatten", "float", "float32", "float64", "from_numpy", "full", "full_like",
+    "LongTensor", "Size", "Tensor", "abs", "add", "all", "any", "arange", "argmax", "argmin",
+    "bool", "cat", "clamp", "cos", "cuda", "device", "div", "double", "empty", "enable_grad",
+    "exp", "eye", "flatten", "float", "float32", "float64", "from_numpy", "full", "full_like",
     "get_default_dtype", "int", "int32", "int64", "is_grad_enabled", "is_tensor", "linspace",
     "load", "log", "log_softmax", "long", "manual_seed", "matmul", "max", "mean", "min", "mm",
     "mul", "neg", "no_grad", "norm", "numel", "ones", "ones_like", "pow", "rand", "rand_like",
-    "randint", "randn", "randn_like", "relu", "reshape", "save", "set_default_dtype",
-    "sigmoid", "sin", "softmax", "sqrt", "square", "squeeze", "stack", "sub", "sum", "t",
-    "tanh", "tensor", "transpose", "unsqueeze", "where", "zeros", "zeros_like",
+    "randint", "randn", "randn_like", "randperm", "relu", "reshape", "save", "set_default_dtype",
+    "set_grad_enabled", "sigmoid", "sin", "softmax", "sqrt", "square", "squeeze", "stack", "sub",
+    "sum", "t", "tanh", "tensor", "transpose", "unsqueeze", "where", "zeros", "zeros_like",
 ]

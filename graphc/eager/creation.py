@@ -164,6 +164,13 @@ def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None,
     return _make(values.astype(as_dtype(dtype or "int64").np), requires_grad, device)
 
 
+def randperm(n: int, dtype: Any = None, requires_grad: bool = False,
+             device: Any = "cpu") -> Tensor:
+    """A random permutation of 0 .. n-1 (int64)."""
+    return _make(_rng.permutation(int(n)).astype(as_dtype(dtype or "int64").np),
+                 requires_grad, device)
+
+
 def randn_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
     """Standard normal samples in input's shape (and dtype, device)."""
     return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,

@@ -51,6 +51,22 @@ class no_grad(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's name
         return no_grad()
 
 
+class set_grad_enabled(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's name
+    """Turn recording on or off: at once when called (`ge.set_grad_enabled(False)`), and
+    back to how it was at the end of a `with` block or decorated call."""
+
+    def __init__(self, mode: bool) -> None:
+        self._previous = is_grad_enabled()
+        self._mode = bool(mode)
+        _mode.enabled = self._mode
+
+    def __enter__(self) -> None:
+        _mode.enabled = self._mode
+
+    def __exit__(self, *exc: Any) -> None:
+        _mode.enabled = self._previous
+
+
 def enable_grad() -> contextlib.AbstractContextManager[None]:
     """Context manager that turns recording back on inside a no_grad block."""
     return _grad_mode(True)

@@ -106,6 +106,21 @@ def test_filled_and_like_tensors():
     draws = torch.randint(0, 3, (100,))
     assert draws.dtype == torch.int64 and set(draws.tolist()) == {0, 1, 2}
     assert torch.randn_like(base).shape == (1, 2) and torch.rand_like(base).dtype == torch.float64
+    order = torch.randperm(6)
+    assert order.dtype == torch.int64 and sorted(order.tolist()) == list(range(6))
+    assert torch.zeros(2, 3).shape == torch.Size([2, 3]) and torch.zeros(4).size(0) == 4
+
+
+def test_set_grad_enabled_as_call_and_as_context():
+    w = torch.ones(1, requires_grad=True)
+    try:
+        torch.set_grad_enabled(False)
+        assert not (w * 2).requires_grad and not torch.is_grad_enabled()
+    finally:
+        torch.set_grad_enabled(True)
+    with torch.set_grad_enabled(False):
+        assert not (w * 2).requires_grad
+    assert (w * 2).requires_grad
 
 
 def test_from_numpy_shares_memory():
@@ -159,6 +174,15 @@ def test_data_is_an_unrecorded_tensor_sharing_storage():
     assert w.tolist() == [0.0, 4.0, 0.0]
     with pytest.raises(TypeError, match="data: assigned value must be a tensor, not list"):
         w.data = [1.0]
+
+
+def test_updates_through_data_as_pytorch_tutorials_write_them():
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    w.data -= 0.25 * w.grad.data  # in place, unrecorded
+    assert w.tolist() == [0.5, 1.0] and w.requires_grad and w.is_leaf
+    w.grad.data.zero_()
+    assert w.grad.tolist() == [0.0, 0.0]
 
 
 def test_parameter_data_assignment_keeps_native_storage():
