@@ -23,6 +23,13 @@ class GradOp(NamedTuple):
 
 # grad(op, *output_grads) -> one gradient (or None) per input, built with graphc's op functions.
 GradRule = Callable[..., Sequence["Tensor | None"]]
+# an op's output dimensions picked from its inputs' (OpDef.dims)
+DimsRule = Callable[[Sequence[tuple[Any, ...]], Mapping[str, Any]], "tuple[Any, ...] | None"]
+
+
+def like_input(k: int) -> DimsRule:
+    """The dims rule of an op whose output has the shape of its input k."""
+    return lambda dims, attrs: dims[k]
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,14 @@ class OpDef:
     backend must not treat the result as a buffer of its own.
     float_kernels_only: the native kernels handle floating results only; other dtypes run
     on the numpy reference (the reductions, which accumulate floats).
+
+    What the compiler reads:
+
+    dims: for an op whose output shape only moves its inputs' dimensions around (a
+    reduction, a transpose, a matmul's rows and columns, "the shape of input k"), that rule
+    as dims(input_dims, attrs) -> output dims, or None where it cannot say (a rank it does
+    not handle). Symbolic shapes (passes/symbolic.py) run it on symbols, so it picks and
+    never computes or compares. Elementwise ops need none: broadcasting is their rule.
     """
 
     name: str
@@ -63,6 +78,7 @@ class OpDef:
     host: bool = False
     view: bool = False
     float_kernels_only: bool = False
+    dims: DimsRule | None = None
 
     @property
     def runs_on_host(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 Shape = tuple[int | None, ...] | None
 
@@ -76,3 +77,25 @@ def normalize_axes(axis: int | Sequence[int] | None, rank: int, op: str) -> tupl
             raise ValueError(f"{op}: axis {a} is out of range for a tensor of rank {rank}")
         out.add(a % rank)
     return tuple(sorted(out))
+
+
+# Dimension movers: an op's output dimensions picked from its input's, with no arithmetic
+# and no comparison, so they apply to sizes and to symbols alike (passes/symbolic.py).
+def reduced(dims: tuple[Any, ...], axis: Sequence[int] | None, keepdims: bool
+            ) -> tuple[Any, ...]:
+    """dims after a reduction over `axis` (all when None): dropped, or kept as 1s."""
+    axes = range(len(dims)) if axis is None else axis
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(dims))
+    return tuple(d for i, d in enumerate(dims) if i not in axes)
+
+
+def transposed(dims: tuple[Any, ...], perm: Sequence[int] | None) -> tuple[Any, ...]:
+    """dims permuted by `perm` (reversed when None)."""
+    return dims[::-1] if perm is None else tuple(dims[p] for p in perm)
+
+
+def product(a: tuple[Any, ...], b: tuple[Any, ...], transpose_a: bool, transpose_b: bool
+            ) -> tuple[Any, Any]:
+    """The (rows, columns) of op(a) @ op(b) for matrices a and b."""
+    return (a[1] if transpose_a else a[0], b[0] if transpose_b else b[1])

@@ -22,6 +22,11 @@ EXPECTED = {
     "source": {"placeholder", "variable", "constant"},
     # native kernels for floating results only
     "float_kernels_only": {"reduce_sum", "reduce_mean", "reduce_max"},
+    # a dims rule (symbolic shapes): the output's dims picked from the inputs'
+    "dims": {"fill_like", "identity", "stop_gradient", "sum_to", "broadcast_like",
+             "reshape_like", "transpose", "matmul", "matmul_add", "matmul_epilogue",
+             "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
+             "reduce_any", "reduce_all", "argmax", "argmin"},
 }
 
 
@@ -124,3 +129,36 @@ def test_every_elementwise_op_has_its_function_exported():
 
     assert elementwise.__all__ == sorted(SCALAR_OPS := set(elementwise.SCALAR))
     assert all(callable(getattr(gc, name)) for name in SCALAR_OPS)
+
+
+def test_every_dims_rule_gives_the_static_shape_its_op_infers():
+    """On known sizes an op's dims rule (what symbolic shapes run on symbols) must agree
+    with its shape rule: checked on every node, fused ones included, of a training step
+    and a graph of reductions, transposes and arg-extremes."""
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float32, [5, 4], name="x")
+        y = gc.placeholder(gc.float32, [5, 3], name="y")
+        w = gc.Variable(np.ones((4, 3), np.float32))
+        b = gc.Variable(np.ones(3, np.float32))
+        h = gc.relu(gc.matmul(x, w) + b)
+        loss = gc.reduce_mean(gc.square(h - y))
+        step = gc.group(*[v.assign(v - 0.1 * g) for v, g in zip((w, b),
+                                                                 gc.gradients(loss, [w, b]))])
+        t = gc.transpose(gc.reshape(x, (2, 10)))
+        others = [gc.reduce_max(x, 1, keepdims=True), gc.reduce_min(x, 0),
+                  gc.reduce_prod(x, [0, 1]), gc.reduce_any(x > 0, 1), gc.reduce_all(x > 0),
+                  gc.argmax(t, 1), gc.argmin(x, 0), gc.ones_like(y), gc.stop_gradient(t),
+                  gc.identity(y), gc.matmul(x, x, transpose_a=True),
+                  gc.matmul(x, x, transpose_b=True), gc.reduce_sum(t, 0)]
+    programs = [build_program([loss], [step], [x, y]),
+                build_program(others, (), [x], optimize=False)]
+    checked = set()
+    for program in programs:
+        for node in program.schedule:
+            rule = OPS[node.op].dims
+            if rule is not None:
+                dims = [t.shape for t in node.inputs]
+                assert rule(dims, node.attrs) == node.types[0].shape, node.describe()
+                checked.add(node.op)
+    assert {"matmul_epilogue", "sum_to", "transpose", "argmax", "reduce_prod"} <= checked

@@ -11,7 +11,7 @@ from graphc import shapes
 from graphc.dtypes import DType, as_dtype, default_dtype_of, float32
 from graphc.graph import Tensor, TensorType, get_default_graph
 from graphc.ops.core import apply, constant_node
-from graphc.registry import OpDef, register
+from graphc.registry import OpDef, like_input, register
 
 
 def _no_input_type(types: Sequence[TensorType], attrs: Any) -> TensorType:
@@ -26,7 +26,8 @@ FILL = register(OpDef("fill", _no_input_type,
 # forward y = value in the run-time shape of x; x's values do not matter, so no gradient
 FILL_LIKE = register(OpDef(
     "fill_like", lambda types, attrs: TensorType(attrs["dtype"], types[0].shape),
-    lambda x, value, dtype: np.full(x.shape, value, dtype.np), lambda op, g: (None,)))
+    lambda x, value, dtype: np.full(x.shape, value, dtype.np), lambda op, g: (None,),
+    dims=like_input(0)))
 
 
 def constant(value: Any, dtype: Any = None, name: str | None = None) -> Tensor:

@@ -8,7 +8,7 @@ from typing import Any
 from graphc import shapes
 from graphc.graph import TensorType
 from graphc.ops.expression import Expression, walk
-from graphc.ops.linalg import _matmul_grad, _matmul_infer, _matmul_ref, matmul
+from graphc.ops.linalg import _matmul_grad, _matmul_infer, _matmul_ref, matmul, product_dims
 from graphc.ops.reduce import reduce_sum
 from graphc.ops.shape import sum_to
 from graphc.registry import OPS, GradOp, OpDef, register
@@ -57,7 +57,7 @@ def _matmul_add_ref(a: Any, b: Any, c: Any, scale: Any, beta: Any, transpose_a: 
 # dbeta = sum(g * c)
 MATMUL_ADD = register(OpDef(
     "matmul_add", _matmul_add_infer, _matmul_add_ref, _matmul_add_grad,
-    fused_from=("matmul", "multiply", "add")))
+    fused_from=("matmul", "multiply", "add"), dims=product_dims))
 
 
 def evaluate_expression(expression: Expression, inputs: tuple[Any, ...]) -> Any:
@@ -97,4 +97,4 @@ MATMUL_EPILOGUE = register(OpDef(
     "matmul_epilogue", _epilogue_infer,
     lambda a, b, *extras, transpose_a, transpose_b, expression: evaluate_expression(
         expression, (_matmul_ref(a, b, transpose_a, transpose_b), *extras)),
-    fused_from=("matmul", "elementwise")))
+    fused_from=("matmul", "elementwise"), dims=product_dims))

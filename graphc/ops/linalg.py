@@ -24,13 +24,21 @@ def _matmul_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
             raise ValueError(f"{side} must be a matrix (rank 2), got shape {shapes.fmt(t.shape)}")
     if a.shape is None or b.shape is None:
         return TensorType(a.dtype, (None, None))
-    m, k = a.shape[::-1] if attrs["transpose_a"] else a.shape
-    k2, n = b.shape[::-1] if attrs["transpose_b"] else b.shape
+    k = a.shape[0] if attrs["transpose_a"] else a.shape[1]
+    k2 = b.shape[1] if attrs["transpose_b"] else b.shape[0]
     if k is not None and k2 is not None and k != k2:
         flags = "".join(f", {f}=True" for f in ("transpose_a", "transpose_b") if attrs[f])
         raise ValueError(f"inner dimensions differ: a has shape {shapes.fmt(a.shape)} and "
                          f"b has shape {shapes.fmt(b.shape)}{flags}")
-    return TensorType(a.dtype, (m, n))
+    return TensorType(a.dtype, shapes.product(a.shape, b.shape, attrs["transpose_a"],
+                                              attrs["transpose_b"]))
+
+
+def product_dims(dims: Sequence[tuple[Any, ...]], attrs: Any) -> tuple[Any, ...] | None:
+    """The dims rule (OpDef.dims) of the ops whose result is op(a) @ op(b)."""
+    if len(dims[0]) != 2 or len(dims[1]) != 2:
+        return None
+    return shapes.product(dims[0], dims[1], attrs["transpose_a"], attrs["transpose_b"])
 
 
 def _matmul_ref(a: np.ndarray, b: np.ndarray, transpose_a: bool, transpose_b: bool) -> Any:
@@ -52,7 +60,7 @@ def _matmul_grad(op: GradOp, g: Any) -> tuple[Any, Any]:
     return da, db
 
 
-MATMUL = register(OpDef("matmul", _matmul_infer, _matmul_ref, _matmul_grad))
+MATMUL = register(OpDef("matmul", _matmul_infer, _matmul_ref, _matmul_grad, dims=product_dims))
 
 
 def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,

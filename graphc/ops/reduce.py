@@ -29,10 +29,11 @@ def _reduce_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
     axis, keepdims = attrs["axis"], attrs["keepdims"]
     if x.shape is None:
         return TensorType(x.dtype, None if keepdims else ())
-    shape = x.shape
-    if keepdims:
-        return TensorType(x.dtype, tuple(1 if i in axis else d for i, d in enumerate(shape)))
-    return TensorType(x.dtype, tuple(d for i, d in enumerate(shape) if i not in axis))
+    return TensorType(x.dtype, shapes.reduced(x.shape, axis, keepdims))
+
+
+def _reduced_dims(dims: Sequence[tuple[Any, ...]], attrs: Any) -> tuple[Any, ...]:
+    return shapes.reduced(dims[0], attrs["axis"], attrs["keepdims"])
 
 
 def _expanded(op: GradOp, g: Any) -> Any:
@@ -80,15 +81,16 @@ def _max_grad(op: GradOp, g: Any) -> tuple[Any]:
 # forward y = sum of x over axes (floats: in float64, rounded once); backward dx = g
 # broadcast back over them
 REDUCE_SUM = register(OpDef("reduce_sum", _reduce_infer, _sum_ref,
-                            lambda op, g: (_expanded(op, g),), float_kernels_only=True))
+                            lambda op, g: (_expanded(op, g),), float_kernels_only=True,
+                            dims=_reduced_dims))
 # forward y = mean of x over axes (floats: the float64 sum over the count, rounded once);
 # backward dx = g broadcast back, divided by the count
 REDUCE_MEAN = register(OpDef("reduce_mean", _reduce_infer, _mean_ref, _mean_grad,
-                             float_kernels_only=True))
+                             float_kernels_only=True, dims=_reduced_dims))
 # forward y = max of x over axes; backward dx = g shared equally among the maxima
 REDUCE_MAX = register(OpDef("reduce_max", _reduce_infer, lambda x, axis, keepdims:
                             np.max(x, axis=axis, keepdims=keepdims), _max_grad,
-                            float_kernels_only=True))
+                            float_kernels_only=True, dims=_reduced_dims))
 # how many elements of x a reduction over axis combines, as x's dtype (for mean's gradient)
 REDUCTION_COUNT = register(OpDef(
     "reduction_count", lambda types, attrs: TensorType(types[0].dtype, ()), _count,
@@ -221,15 +223,17 @@ def _no_bool_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
 
 # forward y = min of x over axes; backward dx = g shared equally among the minima
 REDUCE_MIN = register(OpDef("reduce_min", _reduce_infer, lambda x, axis, keepdims:
-                            np.min(x, axis=axis, keepdims=keepdims), _max_grad))
+                            np.min(x, axis=axis, keepdims=keepdims), _max_grad,
+                            dims=_reduced_dims))
 # forward y = product of x over axes (floats: in float64, rounded once); backward dx = g
 # times the product of the other elements
-REDUCE_PROD = register(OpDef("reduce_prod", _no_bool_infer, _prod_ref, _prod_grad))
+REDUCE_PROD = register(OpDef("reduce_prod", _no_bool_infer, _prod_ref, _prod_grad,
+                             dims=_reduced_dims))
 # forward y = whether any / every element of boolean x over axes is true; no gradient
 REDUCE_ANY = register(OpDef("reduce_any", _logical_infer, lambda x, axis, keepdims:
-                            np.any(x, axis=axis, keepdims=keepdims)))
+                            np.any(x, axis=axis, keepdims=keepdims), dims=_reduced_dims))
 REDUCE_ALL = register(OpDef("reduce_all", _logical_infer, lambda x, axis, keepdims:
-                            np.all(x, axis=axis, keepdims=keepdims)))
+                            np.all(x, axis=axis, keepdims=keepdims), dims=_reduced_dims))
 
 
 def reduce_min(input_tensor: Any, axis: Any = None, keepdims: Any = None,
@@ -282,6 +286,10 @@ def _arg_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
     return TensorType(attrs["output_type"], x.shape[:axis] + x.shape[axis + 1:])
 
 
+def _arg_dims(dims: Sequence[tuple[Any, ...]], attrs: Any) -> tuple[Any, ...]:
+    return shapes.reduced(dims[0], (attrs["axis"],), False)
+
+
 def _arg_ref(pick: Any) -> Any:
     def reference(x: np.ndarray, axis: int, output_type: DType) -> Any:
         return pick(x, axis=axis).astype(output_type.np)  # a NaN counts as the extreme
@@ -290,8 +298,8 @@ def _arg_ref(pick: Any) -> Any:
 
 # forward y = the index of the largest (smallest) element along axis, the first of ties
 # (and the first NaN, as numpy's); an index has no gradient
-ARGMAX = register(OpDef("argmax", _arg_infer, _arg_ref(np.argmax)))
-ARGMIN = register(OpDef("argmin", _arg_infer, _arg_ref(np.argmin)))
+ARGMAX = register(OpDef("argmax", _arg_infer, _arg_ref(np.argmax), dims=_arg_dims))
+ARGMIN = register(OpDef("argmin", _arg_infer, _arg_ref(np.argmin), dims=_arg_dims))
 
 
 def _arg(opdef: OpDef, x: Any, axis: Any, name: str | None, dimension: Any,

@@ -12,7 +12,7 @@ import numpy as np
 from graphc import shapes
 from graphc.graph import Tensor, TensorType
 from graphc.ops.core import apply
-from graphc.registry import OpDef, register
+from graphc.registry import OpDef, like_input, register
 
 Dim = TypeVar("Dim")  # a dim as an int, or (in generated code) an expression
 
@@ -51,12 +51,14 @@ def _like_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
 # forward y = x (with size-1 dims at `axes`) broadcast to like's shape; backward dx = sum_to(g, x)
 BROADCAST_LIKE = register(OpDef(
     "broadcast_like", _like_infer, _broadcast_like_ref,
-    lambda op, g: (sum_to(g, op.inputs[0], op.attrs["axes"]), None), view=True))
+    lambda op, g: (sum_to(g, op.inputs[0], op.attrs["axes"]), None), view=True,
+    dims=like_input(1)))
 # forward y = x summed down to like's shape (like's shape with 1s at `axes` matches
 # x's trailing dims); backward dx = broadcast_like(g, x)
 SUM_TO = register(OpDef(
     "sum_to", _like_infer, _sum_to_ref,
-    lambda op, g: (broadcast_like(g, op.inputs[0], op.attrs["axes"]), None), view=True))
+    lambda op, g: (broadcast_like(g, op.inputs[0], op.attrs["axes"]), None), view=True,
+    dims=like_input(1)))
 
 
 def broadcast_like(x: Tensor, like: Tensor, axes: Sequence[int] = ()) -> Tensor:
@@ -98,7 +100,7 @@ RESHAPE = register(OpDef("reshape", _reshape_infer, lambda x, shape: np.reshape(
 RESHAPE_LIKE = register(OpDef("reshape_like", _like_infer,
                               lambda x, like: np.reshape(x, like.shape),
                               lambda op, g: (reshape_like(g, op.inputs[0]), None),
-                              view=True))
+                              view=True, dims=like_input(1)))
 
 
 def reshape(x: Any, shape: Sequence[int], name: str | None = None) -> Tensor:
@@ -119,12 +121,10 @@ def _transpose_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
     perm = attrs["perm"]
     if x.shape is None:
         return TensorType(x.dtype, None)
-    if perm is None:
-        return TensorType(x.dtype, x.shape[::-1])
-    if sorted(perm) != list(range(len(x.shape))):
+    if perm is not None and sorted(perm) != list(range(len(x.shape))):
         raise ValueError(f"perm {perm} is not a permutation of the {len(x.shape)} dims of "
                          f"shape {shapes.fmt(x.shape)}")
-    return TensorType(x.dtype, tuple(x.shape[p] for p in perm))
+    return TensorType(x.dtype, shapes.transposed(x.shape, perm))
 
 
 # forward y = x with dims permuted; backward dx = g permuted back
@@ -132,7 +132,7 @@ TRANSPOSE = register(OpDef(
     "transpose", _transpose_infer, lambda x, perm: np.transpose(x, perm),
     lambda op, g: (transpose(g, None if op.attrs["perm"] is None
                              else tuple(int(i) for i in np.argsort(op.attrs["perm"]))),),
-    view=True))
+    view=True, dims=lambda dims, attrs: shapes.transposed(dims[0], attrs["perm"])))
 
 
 def transpose(x: Any, perm: Sequence[int] | None = None, name: str | None = None) -> Tensor:
@@ -146,10 +146,11 @@ def _same(types: Sequence[TensorType], attrs: Any) -> TensorType:
 
 
 # forward y = x; backward dx = g
-IDENTITY = register(OpDef("identity", _same, lambda x: x, lambda op, g: (g,), view=True))
+IDENTITY = register(OpDef("identity", _same, lambda x: x, lambda op, g: (g,), view=True,
+                          dims=like_input(0)))
 # forward y = x; backward nothing flows
 STOP_GRADIENT = register(OpDef("stop_gradient", _same, lambda x: x, lambda op, g: (None,),
-                               view=True))
+                               view=True, dims=like_input(0)))
 
 
 def identity(x: Any, name: str | None = None) -> Tensor:

@@ -18,12 +18,6 @@ from graphc.registry import OPS
 Dim = int | tuple[Any, ...]
 Dims = tuple[Dim, ...] | None  # None: the rank is unknown
 
-SAME_AS_INPUT = {"fill_like", "identity", "stop_gradient", "check_numerics"}
-LIKE_INPUT = {"sum_to", "broadcast_like", "reshape_like"}  # the shape of input 1
-PRODUCTS = {"matmul", "matmul_add", "matmul_epilogue"}
-REDUCTIONS = {"reduce_sum", "reduce_mean", "reduce_max"}
-
-
 class SymbolicShapes:
     """The symbolic shape of each tensor, computed on demand and remembered."""
 
@@ -67,25 +61,12 @@ def _dims_of(t: Tensor, inputs: list[Dims]) -> Dims:
 
 
 def _rule(node: Node, inputs: list[Any]) -> tuple[Dim, ...] | None:
-    op, attrs = node.op, node.attrs
-    if op in SAME_AS_INPUT:
-        return inputs[0]
-    if op in LIKE_INPUT:
-        return inputs[1]
-    if OPS[op].elementwise:
+    """The op's own dims rule (OpDef.dims), or broadcasting for an elementwise op."""
+    opdef = OPS[node.op]
+    if opdef.dims is not None:
+        return opdef.dims(inputs, node.attrs)
+    if opdef.elementwise:
         return _broadcast(node, inputs)
-    if op in PRODUCTS and len(inputs[0]) == 2 and len(inputs[1]) == 2:
-        a, b = inputs[0], inputs[1]
-        return (a[1] if attrs["transpose_a"] else a[0], b[0] if attrs["transpose_b"] else b[1])
-    if op == "transpose":
-        perm = attrs["perm"]
-        order = range(len(inputs[0]))[::-1] if perm is None else perm
-        return tuple(inputs[0][p] for p in order)
-    if op in REDUCTIONS:
-        axes = range(len(inputs[0])) if attrs["axis"] is None else attrs["axis"]
-        if attrs["keepdims"]:
-            return tuple(1 if i in axes else d for i, d in enumerate(inputs[0]))
-        return tuple(d for i, d in enumerate(inputs[0]) if i not in axes)
     return None
 
 
