@@ -22,14 +22,13 @@ from graphc.runtime.arrays import host
 from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.interpreter import Interpreter
 from graphc.runtime.cpu.codegen import HOST_OPS, Segment, Step, compile_segments, plan
-from graphc.runtime.cpu.emit import EMITTERS
+from graphc.runtime.cpu.emit import why_not_native
 from graphc.runtime.cpu.host import NativeSegment, host_program
 from graphc.runtime.cpu.tiers import TieredSegment
 
 
 def _warn_fallback(node: Node) -> None:
-    reason = "its rank is unknown until run time" if node.op in EMITTERS else ""
-    warn_fallback(node.op, node.describe(), "numba", reason)
+    warn_fallback(node.op, node.describe(), "numba", why_not_native(node) or "")
 
 
 class NumbaExecutable:

@@ -416,13 +416,19 @@ def _reduction_count(e: Emit) -> str:
 
 def can_emit(node: Node) -> bool:
     """Whether the node runs natively: it has an emitter, and every rank is known."""
+    return why_not_native(node) is None
+
+
+def why_not_native(node: Node) -> str | None:
+    """Why the node runs on its numpy reference instead of natively (None: it does not)."""
     if node.op not in EMITTERS:
-        return False
+        return "the numba backend has no kernel for it"
     if any(t.shape is None for t in node.inputs) or any(t.shape is None for t in node.types):
-        return False
-    if OPS[node.op].float_kernels_only:
-        return node.types[0].dtype.is_floating  # e.g. reduce_rows accumulates floats
-    return True
+        return "its rank is unknown until run time"
+    dtype = node.types[0].dtype
+    if OPS[node.op].float_kernels_only and not dtype.is_floating:  # reduce_rows: floats
+        return f"its native kernels accumulate floating-point values, not {dtype.name}"
+    return None
 
 
 
