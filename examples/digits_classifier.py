@@ -108,7 +108,7 @@ class PyTorchStyle:
     def epoch(self, x, y, batches):
         losses = []
         for i in batches:
-            inputs, labels = torch.tensor(x[i]), torch.tensor(y[i])
+            inputs, labels = torch.from_numpy(x[i]), torch.from_numpy(y[i])
             self.optimizer.zero_grad()
             loss = self.loss_fn(self.model(inputs), labels)
             loss.backward()
@@ -118,8 +118,9 @@ class PyTorchStyle:
 
     def accuracy(self, x, y):
         with torch.no_grad():
-            logits = self.model(torch.tensor(x))
-        return float((logits.numpy().argmax(axis=1) == y).mean())
+            logits = self.model(torch.from_numpy(x))
+            correct = logits.argmax(dim=1) == torch.from_numpy(y)
+            return correct.float().mean().item()
 
     def weights(self):
         state = {k: v.numpy() for k, v in self.model.state_dict().items()}
