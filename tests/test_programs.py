@@ -86,8 +86,12 @@ TOLERANCE: dict[str, dict[str, tuple[float, float]]] = {
     # RMSprop steps every coefficient by about lr = 1e-3 whatever its gradient's size, so near
     # the optimum they oscillate by 1e-3 and a change of 1e-7 anywhere shifts the oscillation
     # (the float64 reference itself moves by 1e-3 for a 1e-7 change of the initial weights):
-    # the fit is checked to 1e-2, the loss to 5%
-    "torch_poly_optim": {"*": (0.0, 1e-2), "losses": (5e-2, 0.0)},
+    # the fit is checked to 1e-2 (3e-3 the largest difference measured over 70 random
+    # initialisations). Near the optimum the loss itself swings between about 8.8 and 13 with
+    # the oscillation (the late losses differed from the reference's by up to 3.4, 40%): the
+    # losses are checked to 5% plus 8, which holds the descent from the hundreds to the
+    # optimum's neighbourhood
+    "torch_poly_optim": {"*": (0.0, 1e-2), "losses": (5e-2, 8.0)},
     "torch_poly_tensors": {"*": (5e-5, 1e-6)},
     "torch_regression_mlp": {"*": (1e-4, 1e-5)},
 }
