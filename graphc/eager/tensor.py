@@ -204,6 +204,10 @@ class Tensor:
         if result.shape != self.shape:
             raise ValueError(f"{how}: the result has shape {result.shape}, but the tensor "
                              f"updated in place has shape {self.shape}")
+        if result.dtype != self.dtype:  # (type promotion made it wider)
+            raise RuntimeError(f"{how}: the result type {result.dtype.name} can't be cast to "
+                               f"the dtype of the tensor updated in place, {self.dtype.name}; "
+                               f"make a new tensor instead (x = x + y)")
         if tracked:  # the tensor now stands for the new value, and records how it was made
             self.array, self.grad_fn, self.requires_grad = result.array, result.grad_fn, True
             self._version = result._version

@@ -228,3 +228,14 @@ def test_promotion_across_kinds_follows_pytorch():
     assert (f32 > ints).tolist() == [True, True]
     with pytest.raises(TypeError, match=r"different dtypes: float32\(2,\) and float64\(2,\)"):
         f32 + torch.tensor([1.0, 2.0], dtype=torch.float64)  # one kind: no silent widening
+
+
+def test_in_place_updates_never_narrow_a_promoted_result():
+    counts = torch.tensor([1, 2])
+    with pytest.raises(RuntimeError, match=r"\+=: the result type float32 can't be cast to "
+                                           r"the dtype of the tensor updated in place, int64"):
+        counts += 0.5
+    assert counts.tolist() == [1, 2]
+    values = torch.tensor([1.0, 2.0])
+    values += torch.tensor([1, 2])  # float32 += int64 stays float32
+    assert values.dtype == torch.float32 and values.tolist() == [2.0, 4.0]
