@@ -65,7 +65,7 @@ def test_unknown_fetch_lists_the_names_there_are(script, capsys):
     code, err = fails(capsys, "render", str(script), "--fetch", "loss")
     assert code == 2 and "usage: graphc render" in err
     assert "no node named 'loss'" in err
-    assert "the names in the graph are: x, hidden, constant, multiply, total" in err
+    assert "the names in the graph are: x, hidden, constant, mul, total" in err
 
 
 def test_unknown_format_is_refused_before_the_script_runs(script, capsys):
