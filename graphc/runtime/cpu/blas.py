@@ -17,11 +17,13 @@ inner_split and gemm_parts.
 from __future__ import annotations
 
 import ctypes
+import importlib.machinery
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
-import scipy.linalg.cython_blas as cython_blas
 from llvmlite import binding as llvm
 from numba import cfunc, njit, types
 from numba.core import cgutils
@@ -29,8 +31,26 @@ from numba.core.typing.templates import Signature
 from numba.extending import intrinsic, overload
 
 
-def _capsule_address(name: str) -> int:
-    capsule = cython_blas.__pyx_capi__[name]
+def _cython_blas() -> ModuleType:
+    """scipy.linalg.cython_blas, loaded from its file: importing it by name first runs
+    scipy.linalg's package (0.3 s, a third of the time a fresh process takes to go native
+    from a warm cache), none of which the function pointers need."""
+    scipy = importlib.util.find_spec("scipy")
+    found = [] if scipy is None or not scipy.submodule_search_locations else \
+        sorted(Path(scipy.submodule_search_locations[0], "linalg").glob("cython_blas.*"))
+    name = "scipy.linalg.cython_blas"
+    for path in found:
+        loader = importlib.machinery.ExtensionFileLoader(name, str(path))
+        spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
+        if spec is not None:
+            module = importlib.util.module_from_spec(spec)
+            loader.exec_module(module)
+            return module
+    return importlib.import_module(name)  # where the file is not a plain extension
+
+
+def _capsule_address(module: ModuleType, name: str) -> int:
+    capsule = module.__pyx_capi__[name]
     get_name = ctypes.pythonapi.PyCapsule_GetName
     get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
     get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
@@ -56,7 +76,8 @@ def _register_gemm(numpy_blas: ctypes.CDLL | None) -> bool:
     where two pools would fight over the cores; scipy's LP64 BLAS is the fallback. Both
     symbol pairs always exist (the integer width is in the name), so cached machine code
     never calls a routine with the wrong int size."""
-    lp64 = {name: _capsule_address(name) for name in ("sgemm", "dgemm")}
+    cython_blas = _cython_blas()
+    lp64 = {name: _capsule_address(cython_blas, name) for name in ("sgemm", "dgemm")}
     for name in ("sgemm", "dgemm"):
         llvm.add_symbol(f"graphc_{name}_lp64", lp64[name])
         if numpy_blas is not None:

@@ -2,7 +2,7 @@
 the segment's machine code is ready, and natively from then on.
 
 numba compiles a new segment in seconds (~8 s for the seed's training step), and even
-machine code it cached on disk takes ~0.3-0.5 s to load in a fresh process (importing numba
+machine code it cached on disk takes ~0.6-0.8 s to load in a fresh process (importing numba
 and setting up its typing context). A run never waits for that, and neither does the exit:
 
 - Nothing starts until a segment has spent COMPILE_AFTER_S interpreting (a program that
@@ -44,14 +44,16 @@ from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.cpu.codegen import Segment, cache_directory
 from graphc.runtime.interpreter import evaluate
 
-# Seconds a segment runs on its references before its machine code is asked for. Going
-# Going native costs about a second of this process's time even from a warm cache
-# (importing numba, loading the code, with the GIL held), and the seed's step saves ~0.5 ms
-# a run over its numpy references: it pays after a couple of thousand runs. Measured with
-# benchmarks/end_to_end.py on the seed program: starting after 1.0 s instead of 0.1 s took a
-# 500-step run from 1.98 s to 1.01 s (warm caches; numpy 0.46 s) and from up to 10 s to
-# 0.86 s (empty caches), and a 5,000-step run from 4.38 s to 4.71 s (numpy 2.6-2.8 s).
-COMPILE_AFTER_S = 1.0
+# Seconds a segment runs on its references before its machine code is asked for: about
+# what going native costs this process even from a warm cache (0.6-0.8 s importing numba,
+# setting up its typing context and loading the code, much of it holding the GIL), so a
+# program never pays for native code much more than twice what it would have saved (the
+# ski-rental rule), and a short program never imports numba at all. Measured with
+# benchmarks/end_to_end.py-style runs of the seed program (warm caches, 3 runs each): a
+# threshold of 0.5 s against 1.0 s took 500 steps from 0.51-0.58 s to 0.44-0.47 s (numpy
+# 0.32-0.39 s) and 5,000 steps from 3.0-3.4 s to 2.3-3.6 s (numpy 2.3-2.8 s); 0.3 s and
+# 0.0 s made some 500-step runs pay the whole load (0.9-1.6 s).
+COMPILE_AFTER_S = 0.5
 
 
 def compile_mode() -> str:
