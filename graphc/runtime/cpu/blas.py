@@ -30,6 +30,8 @@ from numba.core import cgutils
 from numba.core.typing.templates import Signature
 from numba.extending import intrinsic, overload
 
+from graphc.runtime.cpu.openblas import numpy_openblas
+
 
 def _cython_blas() -> ModuleType:
     """scipy.linalg.cython_blas, loaded from its file: importing it by name first runs
@@ -59,16 +61,6 @@ def _capsule_address(module: ModuleType, name: str) -> int:
     return int(get_pointer(capsule, get_name(capsule)))
 
 
-def _numpy_openblas() -> ctypes.CDLL | None:
-    """The ILP64 OpenBLAS that numpy's wheels bundle (numpy.libs), if this numpy has one."""
-    libs = Path(np.__file__).resolve().parent.parent / "numpy.libs"
-    for path in sorted(libs.glob("libscipy_openblas64_*.so*")):
-        lib = ctypes.CDLL(str(path))
-        if hasattr(lib, "scipy_sgemm_64_") and hasattr(lib, "scipy_dgemm_64_"):
-            return lib
-    return None
-
-
 def _register_gemm(numpy_blas: ctypes.CDLL | None) -> bool:
     """Give sgemm/dgemm fixed LLVM symbol names; True when numpy's ILP64 BLAS is used.
 
@@ -86,7 +78,7 @@ def _register_gemm(numpy_blas: ctypes.CDLL | None) -> bool:
     return numpy_blas is not None
 
 
-_NUMPY_BLAS = _numpy_openblas()
+_NUMPY_BLAS = numpy_openblas()
 USE_ILP64 = _register_gemm(_NUMPY_BLAS)
 _INT = np.int64 if USE_ILP64 else np.int32
 _SUFFIX = "ilp64" if USE_ILP64 else "lp64"

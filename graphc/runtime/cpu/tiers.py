@@ -42,6 +42,7 @@ from graphc.graph import Tensor
 from graphc.registry import OPS
 from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.cpu.codegen import Segment, cache_directory
+from graphc.runtime.cpu.openblas import threads_leaving_a_core
 from graphc.runtime.interpreter import evaluate
 
 # Seconds a segment runs on its references before its machine code is asked for: about
@@ -86,7 +87,8 @@ def _work() -> None:
         if _exiting.is_set():
             continue
         try:
-            job.work()
+            with threads_leaving_a_core():  # BLAS threads make way for the compiler
+                job.work()
         except BaseException as err:  # reported to the runs that wait for it
             job.error = err
         job.done.set()
