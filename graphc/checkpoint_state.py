@@ -74,6 +74,11 @@ def write_checkpoint_state(save_dir: str, latest: str, kept: list[str],
     lines += [f"all_model_checkpoint_paths: {_quote(written(p))}" for p in paths]
     text = "\n".join(lines) + "\n"
     target = os.path.join(folder, latest_filename or STATE_FILE)
+    found = kind_of(target)
+    if found is not None:
+        raise ValueError(f"cannot write the checkpoint state file {target}: it is a graphc "
+                         f"{found} file, which would be lost (move it, or give the Saver "
+                         "another latest_filename)")
     write_atomically(target, lambda f: f.write(text.encode("ascii")))
     return target
 

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 
 from graphc import shapes
-from graphc.checkpoint_state import write_checkpoint_state
+from graphc.checkpoint_state import STATE_FILE, write_checkpoint_state
 from graphc.files import (CHECKPOINT_MARKER, READ_ERRORS, Refused, check_replaceable, kind_of,
                           npz_members, read_marker, read_member, reason, write_atomically,
                           write_npz)
@@ -49,7 +50,8 @@ class Saver:
 
     As TensorFlow 1's Saver, save() with a global_step writes `<path>-<step>`, records the
     checkpoint in a "checkpoint" file beside it (latest_checkpoint reads it) and keeps the
-    last `max_to_keep` checkpoints it wrote (None or 0: all), deleting older ones."""
+    last `max_to_keep` checkpoints it wrote (None or 0: all), deleting older ones, except
+    that one checkpoint per `keep_checkpoint_every_n_hours` is kept for good."""
 
     def __init__(self, var_list: Iterable[Variable] | Mapping[str, Variable] | None = None,
                  reshape: bool = False, sharded: bool = False, max_to_keep: int | None = 5,
@@ -78,6 +80,9 @@ class Saver:
         self.pad_step_number = pad_step_number
         self.save_relative_paths = save_relative_paths
         self.last_checkpoints: list[str] = []  # the kept checkpoints this Saver wrote, oldest first
+        self._saved_at: dict[str, float] = {}  # when each of them was written
+        self._keep_every_s = keep_checkpoint_every_n_hours * 3600
+        self._next_kept_for_good = time.time() + self._keep_every_s
 
     def save(self, sess: Session, save_path: str | os.PathLike[str],
              global_step: int | Tensor | None = None, latest_filename: str | None = None,
@@ -91,12 +96,19 @@ class Saver:
         writes the graph). A graph file (or a graph's arrays file) at the path is not
         replaced: that raises ValueError."""
         path = os.fspath(save_path)
+        if latest_filename is not None and os.path.split(latest_filename)[0]:
+            raise ValueError("'latest_filename' must not contain path components")
         if not os.path.isdir(os.path.dirname(path) or "."):
             raise ValueError(f"Parent directory of {path} doesn't exist, can't save.")
         if global_step is not None:
             step = global_step if isinstance(global_step, int | np.integer) \
                 else sess.run(global_step)
             path = f"{path}-{int(step):08d}" if self.pad_step_number else f"{path}-{int(step)}"
+        state_file = latest_filename or STATE_FILE
+        if write_state and os.path.basename(path) == state_file:
+            raise ValueError(f"Saver.save: {path} is the folder's checkpoint state file "
+                             f"('{state_file}'), which records the checkpoints; save the "
+                             "checkpoint under another name")
         self._write_files(sess, path, write_state, latest_filename)
         return path
 
@@ -117,9 +129,13 @@ class Saver:
         if path in self.last_checkpoints:
             self.last_checkpoints.remove(path)
         self.last_checkpoints.append(path)
+        self._saved_at[path] = time.time()
         while self.max_to_keep and len(self.last_checkpoints) > self.max_to_keep:
             oldest = self.last_checkpoints.pop(0)
-            if kind_of(oldest) == "checkpoint":
+            if self._saved_at.pop(oldest) > self._next_kept_for_good:
+                # kept for good, as TensorFlow keeps one every keep_checkpoint_every_n_hours
+                self._next_kept_for_good += self._keep_every_s
+            elif kind_of(oldest) == "checkpoint":
                 os.remove(oldest)
         save_dir = os.path.dirname(path)
         kept = [p for p in self.last_checkpoints if os.path.dirname(p) == save_dir]

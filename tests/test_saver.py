@@ -373,3 +373,42 @@ def test_save_errors_as_tensorflows(stepped, tmp_path):
         gc.train.Saver().save(sess, str(tmp_path / "nowhere" / "m"))
     with pytest.raises(ValueError, match="Can't load save_path when it is None."):
         gc.train.Saver().restore(sess, None)
+
+
+def test_the_state_file_never_leaves_the_folder_nor_replaces_a_checkpoint(stepped, tmp_path):
+    _, _, sess = stepped
+    (tmp_path / "sub").mkdir()
+    saver = gc.train.Saver()
+    for bad in ("../escaped", str(tmp_path / "elsewhere"), "a/b"):
+        with pytest.raises(ValueError, match="'latest_filename' must not contain path "
+                                             "components"):
+            saver.save(sess, str(tmp_path / "sub" / "m"), latest_filename=bad)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["sub"]
+    # a checkpoint saved as the state file's name would be replaced by the state file
+    with pytest.raises(ValueError, match=r"checkpoint is the folder's checkpoint state file "
+                                         r"\('checkpoint'\)"):
+        saver.save(sess, str(tmp_path / "checkpoint"))
+    with pytest.raises(ValueError, match="is the folder's checkpoint state file"):
+        saver.save(sess, str(tmp_path / "m"), latest_filename="m")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sub"]
+    kept = gc.train.Saver().save(sess, str(tmp_path / "checkpoint"), write_state=False)
+    with pytest.raises(ValueError, match=r"cannot write the checkpoint state file "
+                                         r".*checkpoint: it is a graphc checkpoint"):
+        saver.save(sess, str(tmp_path / "m"))
+    assert gc.train.checkpoint_exists(kept)
+
+
+def test_keep_checkpoint_every_n_hours_keeps_one_for_good(stepped, tmp_path, monkeypatch):
+    _, _, sess = stepped
+    clock = [1000.0]
+    monkeypatch.setattr("graphc.saver.time.time", lambda: clock[0])
+    saver = gc.train.Saver(max_to_keep=2, keep_checkpoint_every_n_hours=1)
+    prefix = str(tmp_path / "m")
+    for step, minutes in enumerate((0, 30, 61, 62, 63, 125, 126, 127)):
+        clock[0] = 1000.0 + 60 * minutes
+        saver.save(sess, prefix, global_step=step)
+    # as TensorFlow: the first checkpoint dropped from the kept ones after the first hour
+    # (written at 61 min) stays, and the first after the next hour (125 min)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "checkpoint", "m-2", "m-5", "m-6", "m-7"]
+    assert saver.last_checkpoints == [f"{prefix}-6", f"{prefix}-7"]
