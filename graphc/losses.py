@@ -287,9 +287,11 @@ def sparse_softmax_cross_entropy(labels: Any, logits: Any, weights: Any = 1.0,
         if labels.shape is not None and logits.shape is not None and \
                 len(labels.shape) == len(logits.shape) and labels.shape[-1] in (1, None):
             labels = squeeze(labels, [-1])
-        if isinstance(weights, Tensor) and weights.shape is not None and \
-                labels.shape is not None and len(weights.shape) == len(labels.shape) + 1:
-            weights = squeeze(weights, [-1])
+        w_shape = weights.shape if isinstance(weights, Tensor) else np.shape(weights)
+        if w_shape is not None and labels.shape is not None and \
+                len(w_shape) == len(labels.shape) + 1:
+            weights = squeeze(weights, [-1]) if isinstance(weights, Tensor) else \
+                np.squeeze(np.asarray(weights), -1)
         losses = nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits,
                                                              name="xentropy")
         return _reduce(losses, weights, reduction, loss_collection, function)

@@ -94,10 +94,12 @@ def test_sparse_softmax_cross_entropy_labels_as_vector_or_column():
     for labels in (CLASSES, CLASSES[:, None], gc.constant(CLASSES.astype(np.int64))):
         loss = gc.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits)
         np.testing.assert_allclose(run(loss, {logits: LOGITS}), per_example.mean(), rtol=RTOL)
-    # weights [batch, 1] are squeezed to the labels' shape, as TensorFlow does
-    loss = gc.losses.sparse_softmax_cross_entropy(CLASSES, logits, weights=gc.constant(WEIGHTS))
-    np.testing.assert_allclose(run(loss, {logits: LOGITS}),
-                               reduced(per_example, WEIGHTS[:, 0]), rtol=RTOL)
+    # weights [batch, 1] (a tensor, an array or a list) are squeezed to the labels' shape,
+    # as TensorFlow does
+    for weights in (gc.constant(WEIGHTS), WEIGHTS, WEIGHTS.tolist()):
+        loss = gc.losses.sparse_softmax_cross_entropy(CLASSES, logits, weights=weights)
+        np.testing.assert_allclose(run(loss, {logits: LOGITS}),
+                                   reduced(per_example, WEIGHTS[:, 0]), rtol=RTOL)
 
 
 def test_every_reduction():
