@@ -101,7 +101,8 @@ def _unsupported(name: str) -> str:
 
 
 def default_dtype_of(value: Any) -> DType:
-    """The dtype TensorFlow would give a Python value: float32 for floats, int32 for ints."""
+    """The dtype TensorFlow would give a Python value: float32 for floats, int32 for ints
+    (int64 for ints beyond int32's range)."""
     if isinstance(value, np.ndarray | np.generic):
         return as_dtype(value.dtype)
     array = np.asarray(value)
@@ -109,8 +110,16 @@ def default_dtype_of(value: Any) -> DType:
     if kind == "b":
         return bool
     if kind in "iu":
-        return int32
+        for dtype, info in ((int32, np.iinfo(np.int32)), (int64, np.iinfo(np.int64))):
+            if array.size == 0 or info.min <= array.min() and array.max() <= info.max:
+                return dtype
+        raise TypeError(f"cannot make a tensor from {_short(value)}: it does not fit int64")
     if kind == "f":
         return float32
     raise TypeError(f"cannot make a tensor from {type(value).__name__} value {value!r}: "
                     "graphc tensors hold numbers or booleans")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

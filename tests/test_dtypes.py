@@ -85,3 +85,42 @@ def test_a_shapeless_placeholder_keeps_its_run_time_errors():
         np.testing.assert_array_equal(sess.run(y, {x: np.ones((1, 2))}), [[2.0, 2.0]])
         with pytest.raises((gc.InvalidArgumentError, ValueError), match="matmul"):
             sess.run(y, {x: np.ones(2)})
+
+
+@pytest.mark.parametrize("dtype", [gc.int8, gc.int16, gc.int32], ids=str)
+def test_an_integer_operand_that_does_not_fit_is_refused_not_wrapped(dtype):
+    big = int(np.iinfo(dtype.np).max) + 1
+    x = gc.placeholder(dtype, (None,))
+    low = int(np.iinfo(dtype.np).min) - 1
+    for make, value in ((lambda: x + big, big), (lambda: x * low, low), (lambda: big - x, big),
+                        (lambda: gc.constant([1, big], dtype), big)):
+        with pytest.raises(TypeError, match=f"{value}.* {dtype.name}"):
+            make()
+    with gc.Session() as sess:
+        np.testing.assert_array_equal(sess.run(x + (big - 1), {x: np.zeros(1, dtype.np)}),
+                                      [big - 1])
+
+
+def test_a_python_int_beyond_int32_is_int64_as_in_tensorflow():
+    c = gc.constant(2**40)
+    assert c.dtype is gc.int64 and gc.constant([1, -2**31]).dtype is gc.int32
+    with gc.Session() as sess:
+        assert sess.run(c) == 2**40
+    with pytest.raises(TypeError, match="does not fit int64"):
+        gc.constant(2**64 - 1)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_true_division_of_narrow_integers_is_float32_as_in_tensorflow(backend):
+    # TensorFlow's truediv table: 8- and 16-bit integers divide in float32, wider in float64
+    with gc.Session(backend=backend) as sess:
+        for dtype, quotient in ((gc.uint8, gc.float32), (gc.int8, gc.float32),
+                                (gc.uint16, gc.float32), (gc.int16, gc.float32),
+                                (gc.int32, gc.float64), (gc.int64, gc.float64)):
+            x = gc.placeholder(dtype, (None,))
+            image = x / 100
+            assert image.dtype is quotient
+            data = np.array([0, 1, 7, 100], dtype.np)
+            got = sess.run(image, {x: data})
+            assert got.dtype == quotient.np
+            np.testing.assert_array_equal(got, data.astype(quotient.np) / quotient.np.type(100))

@@ -10,7 +10,7 @@ import numpy as np
 from graphc import shapes
 from graphc.dtypes import DType, as_dtype, default_dtype_of, float32
 from graphc.graph import Tensor, TensorType, get_default_graph
-from graphc.ops.core import apply, constant_node
+from graphc.ops.core import apply, constant_node, integers_fit
 from graphc.registry import OpDef, like_input, register
 
 
@@ -36,6 +36,9 @@ def constant(value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"constant: cannot make a tensor from {type(value).__name__} {value!r}")
+    if array.dtype.kind in "iu" and dtype.is_integer and not integers_fit(array, dtype.np):
+        raise TypeError(f"constant: values from {array.min()} to {array.max()} do not fit "
+                        f"{dtype.name}")
     return constant_node(array.astype(dtype.np), get_default_graph(), name)
 
 

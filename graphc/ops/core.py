@@ -68,25 +68,27 @@ def as_array(value: Any, dtype: DType | None, op: str) -> np.ndarray:
     """A Python or numpy value as an array of `dtype` (or of its default dtype).
 
     Conversion within a kind (float64 data for a float32 op) is allowed; across kinds
-    (a float for an int op) it is an error.
+    (a float for an int op) it is an error. Integers convert to another integer dtype
+    when their values fit it (10 is a uint8 operand, 300 and -1 are not), never wrapping.
     """
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{op}: cannot make a tensor from {type(value).__name__} {value!r}")
     if dtype is None:
         dtype = default_dtype_of(value)
-    elif not (np.can_cast(array.dtype, dtype.np, "same_kind") or
-              _integers_fit(array, dtype.np)):
+    integers = array.dtype.kind in "iu" and dtype.np.kind in "iu"
+    if not (integers_fit(array, dtype.np) if integers
+            else np.can_cast(array.dtype, dtype.np, "same_kind")):
         raise TypeError(f"{op}: cannot use {array.dtype} value {_short(value)} as a "
                         f"{dtype.name} operand")
     return array.astype(dtype.np, copy=False)
 
 
-def _integers_fit(array: np.ndarray, dtype: np.dtype) -> bool:
+def integers_fit(array: np.ndarray, dtype: np.dtype) -> bool:
     """Whether integer values all lie in an integer dtype's range (so 10 can be a uint8
     operand, and 300 cannot)."""
-    if array.dtype.kind not in "iu" or dtype.kind not in "iu" or array.size == 0:
-        return False
+    if array.size == 0 or np.can_cast(array.dtype, dtype, "safe"):
+        return True
     info = np.iinfo(dtype)
     return bool(info.min <= array.min() and array.max() <= info.max)
 

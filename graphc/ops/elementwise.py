@@ -11,6 +11,7 @@ import numpy as np
 from graphc import shapes
 from graphc.dtypes import DType, as_dtype
 from graphc.dtypes import bool as bool_
+from graphc.dtypes import float32 as float32_
 from graphc.dtypes import float64 as float64_
 from graphc.graph import Tensor, TensorType
 from graphc.ops.core import apply, known_zero, scalar_value
@@ -29,13 +30,15 @@ def _same_type(floats_only: bool) -> Callable[..., TensorType]:
     return infer
 
 
-def _broadcast(out_dtype: DType | None = None, int_result: DType | None = None):
+def _broadcast(out_dtype: DType | None = None,
+               int_result: Callable[[DType], DType] | None = None):
     def infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
         a, b = types
         if a.dtype != b.dtype:
             raise TypeError(f"operands have different dtypes: {a} and {b}; "
                             "convert one with gc.cast")
-        dtype = out_dtype or (int_result if int_result and not a.dtype.is_floating else a.dtype)
+        dtype = out_dtype or (int_result(a.dtype) if int_result and not a.dtype.is_floating
+                              else a.dtype)
         return TensorType(dtype, shapes.broadcast(a.shape, b.shape))
     return infer
 
@@ -226,11 +229,18 @@ SUBTRACT = _binary("subtract", np.subtract, lambda op, g: _each(op, lambda: g, l
 MULTIPLY = _binary("multiply", np.multiply,
                    lambda op, g: _each(op, lambda: g * op.inputs[1], lambda: g * op.inputs[0]),
                    "({0} * {1})")
-# forward y = a / b (true division: integers give float64); backward da = g / b, db = -g y / b
+def _true_quotient(dtype: DType) -> DType:
+    """The dtype of a true division of integers (TensorFlow's truediv table): float32 for
+    the 8- and 16-bit ones, which it holds exactly, float64 for the others."""
+    return float32_ if dtype.is_integer and dtype.np.itemsize <= 2 else float64_
+
+
+# forward y = a / b (true division: integers give float64, 8- and 16-bit ones float32);
+# backward da = g / b, db = -g y / b
 DIVIDE = _binary("divide", np.true_divide,
                  lambda op, g: _each(op, lambda: g / op.inputs[1],
                                      lambda: -g * op.outputs[0] / op.inputs[1]),
-                 "({0} / {1})", int_result=float64_)
+                 "({0} / {1})", int_result=_true_quotient)
 # forward y = a ** b; backward da = g b a^(b-1), db = g y ln a (0 where a <= 0)
 def _pow_base_grad(a: Any, b: Any, g: Any) -> Any:
     """g b a^(b-1), with a known scalar exponent folded in (x**2 gives g * 2x)."""
