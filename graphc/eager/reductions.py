@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from graphc.dtypes import as_dtype, float64, int64
 from graphc.dtypes import bool as bool_
-from graphc.ops import reduce
-from graphc.ops.array import expand_dims
+from graphc.eager.tape import is_grad_enabled
+from graphc.ops import core, reduce
+from graphc.ops.array import expand_dims, one_hot
 from graphc.ops.elementwise import abs as abs_
-from graphc.ops.elementwise import cast, maximum, minimum, not_equal, sqrt
+from graphc.ops.elementwise import cast, equal, maximum, minimum, not_equal, sqrt, where
 from graphc.ops.shape import reshape
 
 
@@ -79,13 +82,24 @@ def _extreme(op: str, x: Any, dim: Any, keepdim: bool, pick: Any, arg: Any,
              elementwise: Any) -> Any:
     if dim is None:
         return pick(x)
+    if isinstance(dim, np.integer):
+        dim = int(dim)
     if hasattr(dim, "shape") and hasattr(dim, "dtype"):  # max(a, b): elementwise
         return elementwise(x, dim)
     if not isinstance(dim, int) or isinstance(dim, bool):
         raise TypeError(f"{op}: dim must be an int, not {type(dim).__name__}")
-    values = pick(x, dim, keepdim)
     indices = arg(x, dim)
+    if _recorded(x):  # the gradient goes to the element at each index alone, as PyTorch's
+        hot = one_hot(indices, x.shape[dim], axis=dim, dtype=bool_)
+        values = reduce.reduce_sum(where(hot, x, 0), dim, keepdim)
+    else:
+        values = pick(x, dim, keepdim)
     return ValuesIndices(values, expand_dims(indices, dim) if keepdim else indices)
+
+
+def _recorded(x: Any) -> bool:
+    """Whether x is an eager tensor whose ops are recorded for backward()."""
+    return core.is_eager(x) and x.requires_grad and is_grad_enabled()
 
 
 def max(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
@@ -139,8 +153,10 @@ def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> 
     if not input.dtype.is_floating:
         raise RuntimeError(f"norm(): input dtype should be a floating point type, got "
                            f"{input.dtype.name}; cast it with .float()")
-    if p in ("fro", 2):
-        return sqrt(reduce.reduce_sum(input * input, dim, keepdim))
+    if p in ("fro", 2):  # at a zero norm the gradient is 0 (PyTorch's), not 0 * inf
+        squares = reduce.reduce_sum(input * input, dim, keepdim)
+        zero = equal(squares, 0)
+        return where(zero, 0, sqrt(where(zero, 1, squares)))
     if p == 1:
         return reduce.reduce_sum(abs_(input), dim, keepdim)
     if p == math.inf:

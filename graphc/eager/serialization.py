@@ -9,6 +9,7 @@ file from elsewhere can never run code. The file is written under exactly the na
 from __future__ import annotations
 
 import os
+import zipfile
 from collections import OrderedDict
 from typing import Any
 
@@ -48,25 +49,56 @@ def save(obj: Any, f: Any) -> None:
     entries: dict[str, Any] = {_KIND: np.array(kind), **arrays}
     if isinstance(f, str | os.PathLike):
         with open(f, "wb") as file:
-            np.savez(file, **entries)
+            _write_npz(file, entries)
     else:
-        np.savez(f, **entries)
+        _write_npz(f, entries)
+
+
+def _write_npz(file: Any, entries: dict[str, np.ndarray]) -> None:
+    """np.savez's format, one NAME.npy member per entry, written here so that every key is
+    kept (np.savez takes its keys as keyword arguments: a key 'file' clashes with its first
+    parameter and a key 'allow_pickle' is taken as that flag, the array dropped)."""
+    with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED,
+                         allowZip64=True) as archive:
+        for key, value in entries.items():
+            with archive.open(key + ".npy", mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 def load(f: Any, map_location: Any = None, weights_only: Any = None) -> Any:
     """What save wrote to `f`: a tensor, or an OrderedDict of str -> tensor; on
     `map_location` ('cpu' or 'cuda') when given."""
+    unreadable = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile)
     try:
         data = np.load(f, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
+    except unreadable as err:
         raise RuntimeError(f"load: {f!r} is not a file graphc.eager.save wrote: {err} "
                            f"({_NO_PICKLE})") from None
     if not isinstance(data, np.lib.npyio.NpzFile) or _KIND not in data.files:
         raise RuntimeError(f"load: {f!r} is a numpy file, but not one graphc.eager.save "
                            f"wrote ({_NO_PICKLE})")
     with data:
-        kind = str(data[_KIND])
-        values = OrderedDict((k, Tensor(data[k])) for k in data.files if k != _KIND)
+        try:
+            kind = data[_KIND]
+            arrays = OrderedDict((k, data[k]) for k in data.files if k != _KIND)
+        except unreadable as err:
+            raise RuntimeError(f"load: {f!r} is damaged or not a file graphc.eager.save "
+                               f"wrote: {err} ({_NO_PICKLE})") from None
+    names = list(arrays)
+    if not (isinstance(kind, np.ndarray) and kind.shape == () and kind.dtype.kind == "U" and
+            (str(kind) == "dict" or (str(kind) == "tensor" and names == [_TENSOR]))):
+        raise RuntimeError(f"load: {f!r} is not a file graphc.eager.save wrote: its "
+                           f"{_KIND!r} entry is {kind!r:.80} with the entries {names}; it must "
+                           "be 'dict', or 'tensor' with the one entry 'tensor'")
+    values = OrderedDict()
+    for key, array in arrays.items():
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
+            what = array.dtype if isinstance(array, np.ndarray) else type(array).__name__
+            raise RuntimeError(f"load: the entry {key!r} of {f!r} holds {what} data, not a "
+                               "tensor's numbers")
+        if not array.dtype.isnative:
+            array = array.astype(array.dtype.newbyteorder("="))
+        values[key] = Tensor(array)
     if map_location is not None:
         values = OrderedDict((k, v.to(map_location)) for k, v in values.items())
     return values[_TENSOR] if kind == "tensor" else values

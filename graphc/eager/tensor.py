@@ -196,7 +196,7 @@ class Tensor:
         if tracked and self.is_leaf and self.requires_grad:
             raise RuntimeError(f"a leaf tensor that requires grad is used in an in-place "
                                f"operation ({how}); do the update inside `with ge.no_grad():`")
-        if ufunc is not None and not tracked and _fits_in_place(self.array, other):
+        if ufunc is not None and not tracked and _fits_in_place(self.array, other, ufunc):
             ufunc(self.array, other.array if isinstance(other, Tensor) else other, out=self.array)
             self._version[0] += 1
             return self
@@ -318,17 +318,21 @@ def _constructor_data(data: Any, sizes: tuple[int, ...]) -> np.ndarray:
     return np.array(data, dtype)
 
 
-def _fits_in_place(target: np.ndarray, other: Any) -> bool:
+def _fits_in_place(target: np.ndarray, other: Any, ufunc: Any = None) -> bool:
     """Whether `other` (a same-dtype tensor or a Python number) updates the host array
     `target` in place exactly as the op would; anything else (and every device array) takes
-    the op's path and its checks."""
+    the op's path and its checks (true division of integers, or an int added to a bool
+    tensor, has a wider result, which the op's path refuses)."""
     if is_device_array(target):
+        return False
+    if ufunc is np.true_divide and target.dtype.kind != "f":
         return False
     if isinstance(other, Tensor):
         return other.array.dtype == target.dtype and \
             np.broadcast_shapes(target.shape, other.shape) == target.shape
     return other is None or (isinstance(other, int | float) and not isinstance(other, bool)
-                             and (target.dtype.kind == "f" or isinstance(other, int)))
+                             and (target.dtype.kind == "f" or
+                                  (isinstance(other, int) and target.dtype.kind in "iu")))
 
 
 def _check_differentiable(dtype: DType, requires_grad: bool) -> None:
@@ -383,13 +387,22 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
 
 def _promotion(opdef: OpDef, inputs: tuple[Any, ...]) -> DType | None:
     """The dtype PyTorch computes an elementwise op in, where an operand differs from it
-    (see promotion.py); None when every operand is a tensor of one dtype (the usual case)."""
+    (see promotion.py), or the default float dtype for a true division of integers or bools
+    (PyTorch's torch.div); None when every operand is a tensor of one dtype that the op
+    keeps (the usual case)."""
     operands = inputs[1:] if opdef.name == "where" else inputs
     first = operands[0]
     if isinstance(first, Tensor) and all(isinstance(x, Tensor) and x.array.dtype ==
                                          first.array.dtype for x in operands):
-        return None
-    return promoted_dtype(operands)
+        promoted = None
+    else:
+        promoted = promoted_dtype(operands)
+    if opdef.name == "divide":  # true division of integers or bools: the default float dtype
+        result = promoted or next(as_dtype(x.array.dtype) for x in operands
+                                  if isinstance(x, Tensor))
+        if not result.is_floating:
+            return get_default_dtype()
+    return promoted
 
 
 def _on_device(op: str, arrays: list[Any]) -> list[Any]:

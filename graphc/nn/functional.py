@@ -3,6 +3,7 @@ names and conventions (the class dimension of a loss's input is dim 1)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -170,15 +171,31 @@ def _for(value: Any, input: Any) -> Any:  # noqa: A002
     return np.asarray(value)
 
 
+def _warn_if_broadcast(input: Any, target: Any) -> None:  # noqa: A002
+    """PyTorch's warning when target's shape differs from input's: (N, 1) against (N,)
+    broadcasts to (N, N), a loss over every pair."""
+    if not hasattr(target, "shape"):  # a Python number
+        return
+    shape, target_shape = _tf._shape(input), _tf._shape(target)
+    if shape is not None and target_shape is not None and \
+            not _tf._compatible(tuple(target_shape), tuple(shape)):
+        warnings.warn(f"Using a target size {_tf._fmt(target_shape)} that is different to "
+                      f"the input size {_tf._fmt(shape)}. This will likely lead to incorrect "
+                      "results due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
+
+
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A002
     """Squared error: its mean ("mean"), its sum ("sum"), or elementwise ("none")."""
     _check_reduction(reduction, "mse_loss")
+    _warn_if_broadcast(input, target)
     return _reduced(square(input - target), reduction, "mse_loss")
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A002
     """Absolute error |input - target|, reduced (its gradient at a difference of 0 is 0)."""
     _check_reduction(reduction, "l1_loss")
+    _warn_if_broadcast(input, target)
     return _reduced(_abs(input - target), reduction, "l1_loss")
 
 
@@ -192,6 +209,7 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean",  # noqa: A0
         raise ValueError(f"{function}: beta must be non-negative, got {beta}")
     if beta == 0:
         return l1_loss(input, target, reduction)
+    _warn_if_broadcast(input, target)
     d = input - target
     size = _abs(d)
     losses = where(less(size, beta), square(d) * (0.5 / beta), size - 0.5 * beta)
@@ -260,6 +278,10 @@ def _class_weights(hot: Any, weight: Any, depth: int, rank: int, axis: int) -> A
     """One-hot (or probability) rows times the class weights, broadcast along `axis`."""
     if weight is None:
         return hot
+    weight_shape = _tf._shape(weight) if _tf._is_tensor(weight) else np.shape(weight)
+    if weight_shape is not None and not _tf._compatible(tuple(weight_shape), (depth,)):
+        raise ValueError(f"weight should be defined either for all {depth} classes or no "
+                         f"classes, but got weight of shape {_tf._fmt(weight_shape)}")
     shape = (depth,) + (1,) * (rank - axis - 1)
     if not _tf._is_tensor(weight):  # an array or list: reshaped here, a constant of the op
         return multiply(hot, np.reshape(np.asarray(weight), shape))
@@ -286,11 +308,26 @@ def _picked(input: Any, target: Any, weight: Any, ignore_index: int,  # noqa: A0
                          f"dimension {axis}, {_tf._fmt(expected)}; got "
                          f"{_tf._fmt(target_shape)}")
     depth = _tf._class_count(input, axis, function)
+    _check_classes(target, depth, ignore_index, function)
     dtype = _tf._dtype(input)
     valid = not_equal(target, ignore_index)
     hot = _class_weights(_tf._one_hot(target, depth, dtype, axis, valid), weight, depth,
                          len(shape), axis)
     return hot, cast(valid, dtype), axis, depth
+
+
+def _check_classes(target: Any, depth: int, ignore_index: int, function: str) -> None:
+    """PyTorch's check that eager class indices (on the CPU, where it is free of a device
+    copy) are classes, 0..depth-1, or ignore_index; graphs are not checked at run time (an
+    index out of range counts as ignored there)."""
+    if not core.is_eager(target) or getattr(target, "device", "cpu") != "cpu":
+        return
+    values = np.asarray(target)
+    wrong = values[(values != ignore_index) & ((values < 0) | (values >= depth))]
+    if wrong.size:
+        raise IndexError(f"{function}: Target {wrong.flat[0]} is out of bounds: class "
+                         f"indices must be in 0..{depth - 1} (or ignore_index, "
+                         f"{ignore_index})")
 
 
 def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
@@ -325,6 +362,13 @@ def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
     shape, weight = _tf._shape(input), _for(weight, input)
     axis = 0 if shape is not None and len(shape) == 1 else 1
     if not _tf._dtype(target).is_integer:  # class probabilities
+        target_shape = _tf._shape(target)
+        if shape is not None and target_shape is not None and \
+                not _tf._compatible(tuple(target_shape), tuple(shape)):
+            raise ValueError(f"{function}: a floating-point target holds class probabilities "
+                             f"and must have input's shape {_tf._fmt(shape)}, got "
+                             f"{_tf._fmt(target_shape)}; class indices must be an integer "
+                             "tensor (target.long())")
         depth = _tf._class_count(input, axis, function)
         if label_smoothing:
             target = target * (1 - label_smoothing) + label_smoothing / depth

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from graphc.eager.tensor import Tensor
+from graphc.dtypes import as_dtype
+from graphc.eager.tensor import Tensor, _check_differentiable
 from graphc.graph import Graph
 from graphc.runtime.arrays import as_storage, copy_of
 from graphc.variables import Variable
@@ -35,6 +36,7 @@ class Parameter(Tensor):
     def __init__(self, data: Any, requires_grad: bool = True) -> None:
         array = copy_of(data.array) if isinstance(data, Tensor) else \
             np.array(data, copy=True, order="C")
+        _check_differentiable(as_dtype(array.dtype), requires_grad)
         super().__init__(array, requires_grad=requires_grad)
         self._variables: weakref.WeakKeyDictionary[Graph, Variable] = \
             weakref.WeakKeyDictionary()

@@ -86,6 +86,9 @@ class Optimizer:
         self.hyper = hyper
         self.state: dict[int, dict[str, Tensor]] = {}
         self.steps = 0
+        # updates applied to each parameter (by id): as PyTorch's per-parameter state
+        # "step", it counts only the steps where the parameter had a gradient
+        self.param_steps: dict[int, int] = {}
 
     def update(self, p: Any, g: Any, state: dict[str, Any], step: Any) -> tuple[Any, dict]:
         raise NotImplementedError
@@ -115,7 +118,8 @@ class Optimizer:
                 if state is None:  # the first step: zero buffers, made once per parameter
                     state = self.state[id(p)] = {name: Tensor(full_like(p.array, 0))
                                                  for name in self.state_names}
-                new_p, new_state = self.update(p, p.grad, state, self.steps)
+                count = self.param_steps[id(p)] = self.param_steps.get(id(p), 0) + 1
+                new_p, new_state = self.update(p, p.grad, state, count)
                 write_into(p.array, new_p.array)
                 p._version[0] += 1
                 state.update(new_state)

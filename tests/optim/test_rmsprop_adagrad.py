@@ -213,3 +213,30 @@ def test_eager_and_static_training_of_a_model_agree(make):
     assert eager_losses[-1] < 0.9 * eager_losses[0]  # it trained
     # the same float64 formulas on the same values: agreement to rounding, well under 1e-10
     np.testing.assert_allclose(static_losses, eager_losses, rtol=1e-10)
+
+
+@pytest.mark.parametrize("make, reference", [
+    (lambda ps: optim.Adagrad(ps, lr=0.3, lr_decay=0.5), lambda p, gs: numpy_adagrad(
+        p, gs, lr=0.3, lr_decay=0.5)),
+    (lambda ps: optim.Adam(ps, lr=0.1), None),
+])
+def test_a_parameter_without_a_gradient_does_not_advance_its_step(make, reference):
+    """PyTorch counts steps per parameter (state['step']): one whose gradient is None on a
+    step() starts its learning-rate decay and bias correction when it first has one."""
+    ge.set_default_dtype(ge.float64)
+    try:
+        a, b = nn.Parameter(ge.tensor([1.0])), nn.Parameter(ge.tensor([1.0]))
+        opt = make([a, b])
+        (a * a).sum().backward()
+        opt.step()
+        opt.zero_grad()
+        (b * b).sum().backward()
+        opt.step()
+        if reference is not None:
+            expected = reference(np.array([1.0]), [np.array([2.0])])
+        else:  # Adam's first step moves by lr (m_hat = g, v_hat = g^2)
+            expected = 1.0 - 0.1 * 2.0 / (2.0 + 1e-8)
+        np.testing.assert_allclose(b.array, expected, rtol=1e-12)
+        assert opt.param_steps == {id(a): 1, id(b): 1}
+    finally:
+        ge.set_default_dtype(ge.float32)
