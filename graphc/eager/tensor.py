@@ -56,6 +56,9 @@ class Tensor:
         elif not (isinstance(value, np.ndarray) or is_device_array(value)):
             raise TypeError(f"data: assigned value must be a tensor, not "
                             f"{type(value).__name__}")
+        if self.requires_grad and value.dtype.kind != "f":
+            raise RuntimeError(f"data set to a tensor that requires gradients must be "
+                               f"floating point, not {value.dtype}")
         self.array = value
 
     @property
