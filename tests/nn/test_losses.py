@@ -22,31 +22,11 @@ import graphc as gc
 import graphc.eager as ge
 from graphc import nn
 from graphc.nn import functional as F
+from tests.nn.modes import check_both_modes, run_eager
 
 RTOL = 1e-10
 REDUCTIONS = ["mean", "sum", "none"]
 rng = np.random.default_rng(7)
-
-
-def run_graph(fn, *arrays):
-    """fn on placeholders fed with arrays (each of its own dtype and shape)."""
-    graph = gc.Graph()
-    with graph.as_default():
-        holders = [gc.placeholder(a.dtype, a.shape) for a in arrays]
-        out = fn(*holders)
-    with gc.Session(graph, backend="numpy") as sess:
-        return sess.run(out, dict(zip(holders, arrays)))
-
-
-def run_eager(fn, *arrays):
-    return np.asarray(fn(*[ge.tensor(a) for a in arrays]).detach())
-
-
-def check_both_modes(fn, reference, *arrays):
-    expected = reference(*arrays)
-    for value in (run_graph(fn, *arrays), run_eager(fn, *arrays)):
-        assert np.shape(value) == np.shape(expected)
-        np.testing.assert_allclose(value, expected, rtol=RTOL, atol=0)
 
 
 def reduce(values, reduction):

@@ -21,6 +21,7 @@ import graphc as gc
 import graphc.eager as ge
 from graphc import nn
 from graphc.nn import functional as F
+from tests.nn.modes import run_eager, run_graph
 from graphc.nn.tf_functions import reduce_logsumexp
 from graphc.runtime import backend as runtime_backend
 
@@ -59,22 +60,6 @@ def ref_sigmoid_xent(labels, logits):
 
 def ref_softplus(x):
     return np.logaddexp(0.0, x)
-
-
-def run_graph(fn, *arrays, backend="numpy", dtypes=None):
-    """fn on placeholders fed with arrays, in a fresh graph; the value(s) it returns."""
-    graph = gc.Graph()
-    with graph.as_default():
-        holders = [gc.placeholder((dtypes or {}).get(i, a.dtype), a.shape)
-                   for i, a in enumerate(arrays)]
-        out = fn(*holders)
-    with gc.Session(graph, backend=backend) as sess:
-        return sess.run(out, dict(zip(holders, arrays)))
-
-
-def run_eager(fn, *arrays):
-    out = fn(*[ge.tensor(a) for a in arrays])
-    return out.numpy()
 
 
 def both_modes(fn, *arrays):

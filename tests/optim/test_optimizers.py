@@ -105,12 +105,15 @@ def test_bad_arguments():
 
 
 @pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9),
-                                  lambda ps: optim.Adam(ps, lr=0.01)], ids=["sgd", "adam"])
+                                  lambda ps: optim.Adam(ps, lr=0.01),
+                                  lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.5),
+                                  lambda ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.01)],
+                         ids=["sgd", "adam", "rmsprop", "adagrad"])
 def test_eager_and_static_training_agree(make):
     ge.manual_seed(0)
-    eager_model = nn.Sequential(nn.Linear(4, 8, dtype=gc.float64), nn.ReLU(),
+    eager_model = nn.Sequential(nn.Linear(4, 8, dtype=gc.float64), nn.Tanh(),
                                 nn.Linear(8, 2, dtype=gc.float64))
-    static_model = nn.Sequential(nn.Linear(4, 8, dtype=gc.float64), nn.ReLU(),
+    static_model = nn.Sequential(nn.Linear(4, 8, dtype=gc.float64), nn.Tanh(),
                                  nn.Linear(8, 2, dtype=gc.float64))
     static_model.load_state_dict(eager_model.state_dict())
     rng = np.random.default_rng(1)
@@ -133,7 +136,8 @@ def test_eager_and_static_training_agree(make):
     with gc.Session(graph) as sess:
         sess.run(init)
         static_losses = [sess.run([loss, train], {xp: x, yp: y})[0] for _ in range(25)]
-    assert eager_losses[-1] < 0.7 * eager_losses[0]  # it trained
+    assert eager_losses[-1] < 0.9 * eager_losses[0]  # it trained
+    # the same float64 formulas on the same values: agreement to rounding, well under 1e-10
     np.testing.assert_allclose(static_losses, eager_losses, rtol=1e-10)
     for (name, p), (_, q) in zip(eager_model.named_parameters(),
                                  static_model.named_parameters()):
