@@ -11,7 +11,7 @@ from graphc.ops.debug import check_numerics
 from graphc.ops.flow import cond, while_loop
 from graphc.ops import elementwise
 from graphc.ops.elementwise import *  # noqa: F403 - one function per elementwise op
-from graphc.ops.index import getitem
+from graphc.ops.index import getitem, slice
 from graphc.ops.linalg import matmul
 from graphc.ops.operators import install_operators
 from graphc.ops.random import (random_normal, random_uniform, random_uniform_like,
@@ -31,7 +31,7 @@ __all__ = [
     "random_normal", "random_uniform", "random_uniform_like", "range", "reduce_all",
     "reduce_any", "reduce_logsumexp",
     "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "reshape",
-    "set_random_seed", "split", "squeeze", "stack", "stop_gradient", "tile", "transpose",
+    "set_random_seed", "slice", "split", "squeeze", "stack", "stop_gradient", "tile", "transpose",
     "truncated_normal", "unstack", "while_loop", "zeros", "zeros_like",
 ]
 __all__ += elementwise.__all__  # one function per elementwise op

@@ -6,6 +6,8 @@ boolean masks); it is an attribute of the node, not an input.
 
 from __future__ import annotations
 
+import builtins
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -86,6 +88,34 @@ def static_index(index: Any) -> Any:
 def getitem(x: Any, index: Any, name: str | None = None) -> Any:
     """x[index]."""
     return apply(GETITEM, x, name=name, index=static_index(index))
+
+
+def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Any:  # noqa: A001
+    """TensorFlow's tf.slice: the block of `input_` that starts at `begin` and has `size`
+    elements along each dimension (-1: all that remain), as input_[b0:b0+s0, b1:b1+s1, ...].
+    begin and size are ints known while building; a block that does not fit a dimension
+    known while building is an error (one whose size is known only at run time is clipped
+    to it, as indexing is)."""
+    begin, size = _static_ints(begin, "begin"), _static_ints(size, "size")
+    shape = getattr(input_, "shape", None)
+    shape = None if shape is None else tuple(shape)
+    if len(begin) != len(size) or (shape is not None and len(shape) != len(begin)):
+        raise ValueError(f"slice: begin {list(begin)} and size {list(size)} must have one "
+                         f"entry per dimension of the input, shape {shape}")
+    for axis, (b, n) in enumerate(zip(begin, size)):
+        dim = None if shape is None else shape[axis]
+        if b < 0 or n < -1 or (dim is not None and (b > dim or (n != -1 and b + n > dim))):
+            raise ValueError(f"slice: begin {b} and size {n} do not fit dimension {axis} "
+                             f"of shape {shape}")
+    index = tuple(builtins.slice(b, None if n == -1 else b + n) for b, n in zip(begin, size))
+    return getitem(input_, index, name=name)
+
+
+def _static_ints(values: Any, what: str) -> tuple[int, ...]:
+    if isinstance(values, Tensor) or core.is_eager(values):
+        raise TypeError(f"slice: {what} must be a list of ints known while building, not a "
+                        "tensor")
+    return tuple(operator.index(v) for v in np.atleast_1d(np.asarray(values)).tolist())
 
 
 def setitem(x: Any, value: Any, index: Any, name: str | None = None) -> Any:
