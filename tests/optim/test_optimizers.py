@@ -1,5 +1,5 @@
-"""SGD and Adam against their formulas in numpy, eagerly and in graphs, and eager vs static
-training of one model from one state dict."""
+"""SGD, Adam, RMSprop and Adagrad against their formulas in numpy (tests/optim/formulas.py),
+eagerly and in graphs, and eager vs static training of one model from one state dict."""
 
 import numpy as np
 import pytest
@@ -7,71 +7,27 @@ import pytest
 import graphc as gc
 import graphc.eager as ge
 from graphc import nn, optim
+from tests.optim.formulas import C, CONFIGS, IDS, START, STEPS, replay
 
-STEPS = 6
-
-
-def numpy_sgd(p, grads, lr, momentum=0, dampening=0, nesterov=False, weight_decay=0):
-    buf = None
-    for g in grads:
-        g = g + weight_decay * p
-        if momentum:
-            buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
-            g = g + momentum * buf if nesterov else buf
-        p = p - lr * g
-    return p
-
-
-def numpy_adam(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
-    m, v = np.zeros_like(p), np.zeros_like(p)
-    for t, g in enumerate(grads, start=1):
-        g = g + weight_decay * p
-        m = betas[0] * m + (1 - betas[0]) * g
-        v = betas[1] * v + (1 - betas[1]) * g * g
-        p = p - lr * (m / (1 - betas[0] ** t)) / (np.sqrt(v / (1 - betas[1] ** t)) + eps)
-    return p
-
-
-CONFIGS = [
-    (optim.SGD, numpy_sgd, dict(lr=0.1)),
-    (optim.SGD, numpy_sgd, dict(lr=0.1, momentum=0.9)),
-    (optim.SGD, numpy_sgd, dict(lr=0.1, momentum=0.9, dampening=0.3)),
-    (optim.SGD, numpy_sgd, dict(lr=0.1, momentum=0.8, nesterov=True)),
-    (optim.SGD, numpy_sgd, dict(lr=0.1, weight_decay=0.05, momentum=0.5)),
-    (optim.Adam, numpy_adam, dict(lr=0.05)),
-    (optim.Adam, numpy_adam, dict(lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)),
-]
-IDS = ["sgd", "momentum", "dampening", "nesterov", "weight_decay", "adam", "adam_options"]
-
-# The loss sum(c * p^2) has gradient 2 c p, so the gradient sequence depends on the updates.
-C = np.array([[0.5, -1.0, 2.0]])
-
-
-def gradient_sequence(reference, start, hyper):
-    """Replay the optimizer in numpy, computing each gradient at the current point."""
-    p, grads = start.copy(), []
-    for _ in range(STEPS):
-        grads.append(2 * C * p)
-        p = reference(start.copy(), grads, **hyper)
-    return p
+# float64: the replay computes the same expressions up to the association of a few
+# products, a few ulps a step; six steps of a contraction keep that near 1e-15
+RTOL = 1e-12
 
 
 @pytest.mark.parametrize("opt_class,reference,hyper", CONFIGS, ids=IDS)
 def test_eager_step_matches_formula(opt_class, reference, hyper):
-    start = np.array([[1.0, -2.0, 0.5]])
-    p = nn.Parameter(start)
+    p = nn.Parameter(START.copy())
     opt = opt_class([p], **hyper)
     for _ in range(STEPS):
         opt.zero_grad()
         (p * p * C).sum().backward()
         opt.step()
-    np.testing.assert_allclose(p.data, gradient_sequence(reference, start, hyper), rtol=1e-12)
+    np.testing.assert_allclose(p.data, replay(reference, hyper), rtol=RTOL)
 
 
 @pytest.mark.parametrize("opt_class,reference,hyper", CONFIGS, ids=IDS)
 def test_static_minimize_matches_formula(opt_class, reference, hyper):
-    start = np.array([[1.0, -2.0, 0.5]])
-    p = nn.Parameter(start)
+    p = nn.Parameter(START.copy())
     graph = gc.Graph()
     with graph.as_default():
         loss = gc.reduce_sum(p.variable(graph) ** 2 * C)
@@ -81,7 +37,7 @@ def test_static_minimize_matches_formula(opt_class, reference, hyper):
         sess.run(init)
         for _ in range(STEPS):
             sess.run(train)
-    np.testing.assert_allclose(p.data, gradient_sequence(reference, start, hyper), rtol=1e-12)
+    np.testing.assert_allclose(p.data, replay(reference, hyper), rtol=RTOL)
 
 
 def test_step_skips_parameters_without_gradients():
@@ -147,10 +103,9 @@ def test_eager_and_static_training_agree(make):
 @pytest.mark.parametrize("opt_class,reference,hyper", CONFIGS, ids=IDS)
 def test_minimize_trains_graph_variables(opt_class, reference, hyper):
     """gc.optim optimizers take gc.Variables too (TensorFlow-style graphs, no nn module)."""
-    start = np.array([[1.0, -2.0, 0.5]])
     graph = gc.Graph()
     with graph.as_default():
-        v = gc.Variable(start, name="v")
+        v = gc.Variable(START.copy(), name="v")
         loss = gc.reduce_sum(v ** 2 * C)
         train = opt_class([v], **hyper).minimize(loss)
         init = gc.global_variables_initializer()
@@ -159,7 +114,7 @@ def test_minimize_trains_graph_variables(opt_class, reference, hyper):
         for _ in range(STEPS):
             sess.run(train)
         value = sess.run(v)
-    np.testing.assert_allclose(value, gradient_sequence(reference, start, hyper), rtol=1e-12)
+    np.testing.assert_allclose(value, replay(reference, hyper), rtol=RTOL)
 
 
 def test_parameters_and_variables_train_together():

@@ -1,9 +1,5 @@
-"""RMSprop and Adagrad against PyTorch's formulas written out in numpy, over several steps,
-eagerly (step()) and in graphs (minimize, on nn Parameters and on gc.Variables).
-
-Tolerance: rtol 1e-12 in float64. The numpy replay computes the same expressions in the same
-order up to the association of a few products (lr * g / d against lr * (g / d)), so each
-step differs by a few ulps, and six steps of a contraction keep it near 1e-15."""
+"""RMSprop and Adagrad: their state, settings and per-parameter steps (their updates are
+checked against the formulas in test_optimizers.py)."""
 
 import numpy as np
 import pytest
@@ -11,116 +7,15 @@ import pytest
 import graphc as gc
 import graphc.eager as ge
 from graphc import nn, optim
+from tests.optim.formulas import CONFIGS, START, numpy_adagrad, replay
 
-STEPS = 6
 RTOL = 1e-12
-
-# The loss sum(c * p^2) has gradient 2 c p, so the gradient sequence depends on the updates.
-C = np.array([[0.5, -1.0, 2.0]])
-START = np.array([[1.0, -2.0, 0.5]])
-
-
-def numpy_rmsprop(p, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                  centered=False):
-    v, a, b = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
-    for g in grads:
-        g = g + weight_decay * p
-        v = alpha * v + (1 - alpha) * g * g
-        denominator = np.sqrt(v) + eps
-        if centered:
-            a = alpha * a + (1 - alpha) * g
-            denominator = np.sqrt(v - a * a) + eps
-        if momentum:
-            b = momentum * b + g / denominator
-            p = p - lr * b
-        else:
-            p = p - lr * g / denominator
-    return p
-
-
-def numpy_adagrad(p, grads, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                  eps=1e-10):
-    s = np.full_like(p, initial_accumulator_value)
-    for t, g in enumerate(grads, start=1):
-        g = g + weight_decay * p
-        s = s + g * g
-        p = p - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(s) + eps)
-    return p
-
-
-CONFIGS = [
-    (optim.RMSprop, numpy_rmsprop, dict()),
-    (optim.RMSprop, numpy_rmsprop, dict(lr=0.05, alpha=0.9, eps=1e-6)),
-    (optim.RMSprop, numpy_rmsprop, dict(lr=0.05, momentum=0.8)),
-    (optim.RMSprop, numpy_rmsprop, dict(lr=0.05, centered=True)),
-    (optim.RMSprop, numpy_rmsprop, dict(lr=0.02, alpha=0.8, weight_decay=0.1, momentum=0.5,
-                                        centered=True)),
-    (optim.Adagrad, numpy_adagrad, dict()),
-    (optim.Adagrad, numpy_adagrad, dict(lr=0.3, lr_decay=0.1)),
-    (optim.Adagrad, numpy_adagrad, dict(lr=0.3, initial_accumulator_value=0.5, eps=1e-6)),
-    (optim.Adagrad, numpy_adagrad, dict(lr=0.2, lr_decay=0.05, weight_decay=0.2,
-                                        initial_accumulator_value=0.1)),
-]
-IDS = ["rmsprop", "rmsprop_alpha_eps", "rmsprop_momentum", "rmsprop_centered",
-       "rmsprop_everything", "adagrad", "adagrad_lr_decay", "adagrad_initial_sum",
-       "adagrad_everything"]
-
-
-def expected(reference, hyper):
-    """Replay the optimizer in numpy, computing each gradient at the current point."""
-    p, grads = START.copy(), []
-    for _ in range(STEPS):
-        grads.append(2 * C * p)
-        p = reference(START.copy(), grads, **hyper)
-    return p
 
 
 def test_the_replay_moves_the_parameter():
     """The configurations are not vacuous: every one moves p by far more than RTOL."""
     for _, reference, hyper in CONFIGS:
-        assert np.abs(expected(reference, hyper) - START).min() > 1e-3
-
-
-@pytest.mark.parametrize("opt_class,reference,hyper", CONFIGS, ids=IDS)
-def test_eager_step_matches_formula(opt_class, reference, hyper):
-    p = nn.Parameter(START.copy())
-    opt = opt_class([p], **hyper)
-    for _ in range(STEPS):
-        opt.zero_grad()
-        (p * p * C).sum().backward()
-        opt.step()
-    np.testing.assert_allclose(np.asarray(p), expected(reference, hyper), rtol=RTOL)
-
-
-@pytest.mark.parametrize("opt_class,reference,hyper", CONFIGS, ids=IDS)
-def test_static_minimize_matches_formula(opt_class, reference, hyper):
-    p = nn.Parameter(START.copy())
-    graph = gc.Graph()
-    with graph.as_default():
-        loss = gc.reduce_sum(p.variable(graph) ** 2 * C)
-        train = opt_class([p], **hyper).minimize(loss)
-        init = gc.global_variables_initializer()
-    with gc.Session(graph) as sess:
-        sess.run(init)
-        for _ in range(STEPS):
-            sess.run(train)
-    np.testing.assert_allclose(np.asarray(p), expected(reference, hyper), rtol=RTOL)
-
-
-@pytest.mark.parametrize("opt_class,reference,hyper", CONFIGS, ids=IDS)
-def test_minimize_trains_graph_variables(opt_class, reference, hyper):
-    graph = gc.Graph()
-    with graph.as_default():
-        v = gc.Variable(START.copy(), name="v")
-        loss = gc.reduce_sum(v ** 2 * C)
-        train = opt_class([v], **hyper).minimize(loss)
-        init = gc.global_variables_initializer()
-    with gc.Session(graph) as sess:
-        sess.run(init)
-        for _ in range(STEPS):
-            sess.run(train)
-        value = sess.run(v)
-    np.testing.assert_allclose(value, expected(reference, hyper), rtol=RTOL)
+        assert np.abs(replay(reference, hyper) - START).min() > 1e-3
 
 
 def test_state_names_follow_pytorch():
