@@ -67,6 +67,7 @@ def test_demo_trains_reports_timings_and_draws(tmp_path):
     assert "matmul + relu" in (tmp_path / "out" / "optimized.svg").read_text()
 
 
+@pytest.mark.soak  # compiles the demo's step from empty caches: about 25 s
 def test_demo_waits_for_machine_code_and_says_where_it_came_from(tmp_path):
     # the default: numba, compiling in the background; the timed steps are native
     env = dict(os.environ, GRAPHC_BACKEND="numba", GRAPHC_COMPILE="background",
