@@ -388,12 +388,22 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
     return out
 
 
+_promotions: dict[tuple[Any, ...], DType | None] = {}
+
+
 def _promotion(opdef: OpDef, inputs: tuple[Any, ...]) -> DType | None:
     """The dtype PyTorch computes an elementwise op in, where an operand differs from it
     (see promotion.py), or the default float dtype for a true division of integers or bools
     (PyTorch's torch.div); None when every operand is a tensor of one dtype that the op
-    keeps (the usual case)."""
+    keeps (the usual case). It depends only on each operand's dtype and whether it has
+    dims (or on its type, for a number), so it is worked out once per such signature: an
+    eager loop asks the same question on every step."""
     operands = inputs[1:] if opdef.name == "where" else inputs
+    key = (opdef.name == "divide", get_default_dtype(),
+           *[(x.dtype, x.ndim == 0) if hasattr(x, "dtype") and hasattr(x, "ndim")
+             and not isinstance(x, np.generic) else type(x) for x in operands])
+    if key in _promotions:
+        return _promotions[key]
     first = operands[0]
     if isinstance(first, Tensor) and all(isinstance(x, Tensor) and x.array.dtype ==
                                          first.array.dtype for x in operands):
@@ -404,7 +414,9 @@ def _promotion(opdef: OpDef, inputs: tuple[Any, ...]) -> DType | None:
         result = promoted or next(as_dtype(x.array.dtype) for x in operands
                                   if isinstance(x, Tensor))
         if not result.is_floating:
-            return get_default_dtype()
+            promoted = get_default_dtype()
+    if len(_promotions) < 10_000:
+        _promotions[key] = promoted
     return promoted
 
 

@@ -239,3 +239,19 @@ def test_in_place_updates_never_narrow_a_promoted_result():
     values = torch.tensor([1.0, 2.0])
     values += torch.tensor([1, 2])  # float32 += int64 stays float32
     assert values.dtype == torch.float32 and values.tolist() == [2.0, 4.0]
+
+
+def test_promotion_follows_the_default_dtype_after_it_changes():
+    """The promotion of an op signature is remembered, but never across default dtypes."""
+    import graphc.eager as torch
+
+    ints = torch.tensor([1, 2, 7])
+    assert (ints / 2).dtype == torch.float32 and (ints * 2.5).dtype == torch.float32
+    torch.set_default_dtype(torch.float64)
+    try:
+        half, scaled = ints / 2, ints * 2.5
+        assert half.dtype == torch.float64 and scaled.dtype == torch.float64
+        np.testing.assert_array_equal(half.numpy(), [0.5, 1.0, 3.5])
+    finally:
+        torch.set_default_dtype(torch.float32)
+    assert (ints / 2).dtype == torch.float32
