@@ -94,7 +94,7 @@ def mlp_step(batch: int, width: int, layers: int, distributed: bool):
     yv = rng.standard_normal((batch, width)).astype(np.float32)
     step = sess.make_callable(train, [x, y])
     step(xv, yv)
-    params = sum(p.data.size for p in model.parameters())
+    params = sum(p.numel() for p in model.parameters())
     return (lambda: step(xv, yv)), params * 4
 
 

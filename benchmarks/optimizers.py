@@ -89,7 +89,7 @@ class GraphcStep:
         return self.session.run(self.fetches, {self.x: x, self.y: y})[0]
 
     def weights(self) -> dict[str, np.ndarray]:
-        return {name: p.data.copy() for name, p in self.model.named_parameters()}
+        return {name: p.array.copy() for name, p in self.model.named_parameters()}
 
     def split(self, x: np.ndarray, y: np.ndarray, runs: int) -> tuple[float, float]:
         """Median ms of a Session.run step and of the native segment call inside it (the
