@@ -307,7 +307,7 @@ def _matmul(e: Emit) -> str:
     if e.node.op == "matmul_add":  # the scale and beta become gemm's alpha and beta
         args[3] = f"{'-' if e.attrs['subtract'] else ''}K.scalar({args[3]})"
         args[4] = f"K.scalar({args[4]})"
-        flags += f", {e.in_place}"
+        flags += f", {e.in_place}, {e.space}"
     else:
         flags += f", {e.space}"
     kernel = e.node.op if e.is_float else "matmul_loops"

@@ -166,13 +166,18 @@ def matmul_loops(a, b, transpose_a, transpose_b, space, slot):  # type: ignore[n
 
 
 @_kernel
-def matmul_add(a, b, c, scale, beta, transpose_a, transpose_b, in_place):  # type: ignore[no-untyped-def]
+def matmul_add(a, b, c, scale, beta, transpose_a, transpose_b, in_place, space, slot):  # type: ignore[no-untyped-def]
     """beta * c + scale * op(a) @ op(b) as one gemm: an SGD or momentum update needs no
     temporary for the gradient and no second pass over the weights. In place, gemm
-    accumulates into c itself; otherwise into a copy of c."""
+    accumulates into c itself; otherwise into a copy of c in the result's workspace slot
+    (weight decay's g + wd * w, whose w is read again after it)."""
     if _product_shape(a, b, transpose_a, transpose_b) != c.shape:
         raise ValueError("matmul_add: the product's shape differs from the accumulator's")
-    out = c if in_place else c.copy()
+    if in_place:
+        out = c
+    else:
+        out = scratch(space, slot, c.shape, c.dtype)
+        out[...] = c
     if scale == 0 or beta == 0:  # BLAS skips a zero term: NaN and inf there must still count
         product = np.zeros(c.shape, c.dtype)
         gemm(a, b, product, transpose_a, transpose_b, 1.0, 0.0)
