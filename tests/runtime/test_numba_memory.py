@@ -114,6 +114,16 @@ def test_a_grown_workspace_keeps_its_layout_and_has_room_for_what_was_needed():
     assert bigger.size == 128 + 128 + 64
 
 
+@pytest.mark.parametrize("capacity", [0, 100, 10**6, 2 * 10**7])
+def test_every_slot_starts_on_a_cache_line(capacity):
+    # a large np.zeros starts 16 bytes past a 64-byte boundary; SIMD loops, BLAS and MPI's
+    # copies into a slot are slower off a cache line
+    space = new_workspace(3, [capacity, 24, capacity])
+    offsets = space[:8 * 5].view(np.int64)[2:5]
+    assert space.ctypes.data % 64 == 0
+    assert all((space.ctypes.data + int(o)) % 64 == 0 for o in offsets)
+
+
 def _seed_step(dtype=gc.float64):
     g = demo.two_layer_graph(demo.SEED_DIMS, dtype, 1e-6)
     sess = gc.Session(g["graph"], backend="numba")

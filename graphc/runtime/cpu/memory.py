@@ -67,12 +67,20 @@ def _header(space: np.ndarray, slots: int) -> np.ndarray:
     return space[:8 * (2 + 3 * slots)].view(np.int64)
 
 
+def _aligned_zeros(nbytes: int) -> np.ndarray:
+    """`nbytes` zero bytes starting on an ALIGNMENT boundary (a large np.zeros starts 16
+    bytes past one: an mmap'd block's header), so that every slot is aligned too."""
+    raw = np.zeros(nbytes + ALIGNMENT, np.uint8)
+    skip = -raw.ctypes.data % ALIGNMENT
+    return raw[skip:skip + nbytes]
+
+
 def new_workspace(slots: int, capacities: Sequence[int] | None = None) -> np.ndarray:
     """A workspace for `slots` slots of the given capacities in bytes (none: all empty, so
     the first run records what each slot needs)."""
     capacities = [-(-c // ALIGNMENT) * ALIGNMENT for c in capacities or [0] * slots]
     offsets = np.cumsum([_header_bytes(slots), *capacities[:-1]], dtype=np.int64)
-    space = np.zeros(_header_bytes(slots) + sum(capacities), np.uint8)
+    space = _aligned_zeros(_header_bytes(slots) + sum(capacities))
     header = _header(space, slots)
     header[1] = slots
     header[2:2 + slots] = offsets[:slots]
