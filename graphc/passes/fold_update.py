@@ -1,7 +1,8 @@
 """Fold a matrix product into the sum that consumes it: beta * c ± s * (a @ b), with beta and
 s scalars (or absent: 1), becomes one matmul_add, which BLAS computes as a single gemm into
-c (or a copy of it) with those alpha and beta. The updates that matter: SGD's
-w - lr * grad_w and momentum's mu * v + grad_v, where each gradient is a matmul."""
+c with those alpha and beta. The updates that matter: SGD's w - lr * grad_w and momentum's
+mu * v + grad_v, where each gradient is a matmul. Not when a later node reads c (weight
+decay's g + wd * w, whose w the update reads again): gemm would need a copy of c."""
 
 from __future__ import annotations
 
@@ -41,7 +42,10 @@ def fold_scaled_product(node: Node, uses: Uses, ones: dict[np.dtype, Tensor]) ->
                 product.type != out:
             continue
         accumulator, beta, scaling = _scaled(node.inputs[1 - side], uses, "")
-        if accumulator.type != out:
+        # gemm can accumulate into c in place only if nothing after reads c's old value;
+        # else it would copy c first, and weight decay's w - lr * (g + wd * w) runs faster
+        # as a product and one fused loop
+        if accumulator.type != out or uses.read_downstream(accumulator):
             continue
         if scale is None or beta is None:  # one constant 1 per dtype serves every update
             one = ones.get(out.dtype.np)

@@ -84,6 +84,22 @@ class Uses:
         t = self.original.get(t, t)
         return self.count[t] == 1 and t not in self.kept
 
+    def read_downstream(self, t: Tensor) -> bool:
+        """Whether a node that depends on the current node's result reads t, so that t's
+        value must outlive the current node (no rule may overwrite it there)."""
+        t = self.original.get(t, t)
+        readers_of_t = set(self.readers.get(t, ()))
+        seen: set[Node] = set()
+        stack = list(self.current.outputs) if self.current is not None else []
+        while stack:
+            for reader in self.readers.get(stack.pop(), ()):
+                if reader in readers_of_t:
+                    return True
+                if reader not in seen:
+                    seen.add(reader)
+                    stack.extend(reader.outputs)
+        return False
+
 
 Rule = Callable[[Node, Uses], "Node | Tensor | None"]
 

@@ -211,6 +211,34 @@ def test_adam_updates_its_parameters_and_moments_in_place():
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)  # float64, 4 steps
 
 
+def _weight_decay_on_a_module():
+    rng = np.random.default_rng(3)
+    graph = gc.Graph()
+    with graph.as_default():
+        model = nn.Sequential(nn.Linear(4, 3, dtype=gc.float64), nn.ReLU(),
+                              nn.Linear(3, 2, dtype=gc.float64))
+        for i, p in enumerate(model.parameters()):
+            p.array[...] = np.linspace(-1, 1, p.array.size).reshape(p.array.shape) * (i + 1)
+        x = gc.placeholder(gc.float64, (None, 4), name="x")
+        y = gc.placeholder(gc.float64, (None, 2), name="y")
+        loss = nn.MSELoss(reduction="sum")(model(x), y)
+        train = optim.SGD(model.parameters(), lr=1e-2, weight_decay=0.1).minimize(loss)
+        init = gc.global_variables_initializer()
+        variables = [p.variable(graph) for p in model.parameters()]
+    feeds = {x: rng.standard_normal((6, 4)), y: rng.standard_normal((6, 2))}
+    return graph, init, [loss, train], feeds, variables
+
+
+def test_weight_decay_updates_every_parameter_in_place():
+    # g + wd * w reads w, which the update w - lr * (g + wd * w) then overwrites: the
+    # update is still one loop over w, written into w, once g + wd * w no longer claims it
+    in_place, values, _ = _run_both_backends(_weight_decay_on_a_module)
+    assert {n.rsplit("/", 1)[-1] for n in in_place} == {"weight", "bias", "weight_1",
+                                                        "bias_1", "step"}
+    for got, want in zip(values["numba"], values["numpy"]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)  # float64, 4 steps
+
+
 def test_the_initial_value_survives_updates_in_place():
     graph, x, y, w1, w2, init, train = _sgd()
     with gc.Session(graph, backend="numba") as sess:

@@ -139,12 +139,14 @@ def choose_in_place(steps: list[Step], program: Program) -> None:
             all(r is update or (r in members and r not in chosen)
                 for t in aliases for r in consumers.get(t, []))
 
-    while True:  # dropping one update may make another unsafe
-        unsafe = [n for n, k in chosen.items() if not safe(n, k)]
-        if not unsafe:
+    # dropping an update may make another unsafe (it fed that one) or safe (it read the
+    # other's old value, as weight decay's g + wd * w does): drop one at a time, the first
+    # in run order, and look again
+    while True:
+        unsafe = next((n for n, k in chosen.items() if not safe(n, k)), None)
+        if unsafe is None:
             break
-        for n in unsafe:
-            del chosen[n]
+        del chosen[unsafe]
     last.in_place = chosen  # in schedule order, so an update runs after those it reads
     last.nodes = [n for n in last.nodes if n not in chosen] + list(chosen)
 
