@@ -45,7 +45,8 @@ def instrumented(function: Any) -> tuple[Any, list[str], np.ndarray]:
     readings land in. (A global array would be a constant to numba: its address is passed
     as an integer.)"""
     source = inspect.getsource(function.py_func).splitlines()
-    lines, labels = [], []
+    lines: list[str] = []
+    labels: list[str] = []
     for line in source:
         if line.startswith("@"):
             continue
