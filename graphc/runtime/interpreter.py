@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from graphc import shapes
 from graphc.errors import InvalidArgumentError
-from graphc.graph import Node
+from graphc.graph import Node, Tensor
 from graphc.program import Program
 from graphc.registry import OPS, OpDef
 from graphc.runtime.arrays import host
@@ -24,7 +25,7 @@ class Interpreter:
     def __init__(self, program: Program, check_numerics: bool = False) -> None:
         self.program = program
         self.check_numerics = check_numerics
-        self.steps = [(node, OPS[node.op]) for node in program.schedule]
+        self.steps = [(node, Call(node, OPS[node.op])) for node in program.schedule]
 
     def __call__(self, feeds: Sequence[np.ndarray],
                  state: RunState) -> tuple[list[np.ndarray], dict[Node, np.ndarray]]:
@@ -42,43 +43,96 @@ class Interpreter:
 
     def _run(self, env: dict[Any, np.ndarray], writes: dict[Node, np.ndarray],
              state: RunState) -> None:
-        for node, opdef in self.steps:
+        for node, call in self.steps:
             if not node.types:
                 continue
-            args = [env[t] for t in node.inputs]
-            values = evaluate(node, opdef, args, state)
+            values = call([env[t] for t in node.inputs], state)
             for value in values:
                 if self.check_numerics and value.dtype.kind == "f" and \
                         not np.isfinite(value).all():
                     raise InvalidArgumentError(
                         f"{node.describe()} produced {np.count_nonzero(~np.isfinite(value))} "
                         f"NaN or infinite values (shape {shapes.fmt(value.shape)})")
-            if opdef.effect == "write":
+            if call.effect == "write":
                 writes[node.attrs["var"]] = values[0]
             env.update(zip(node.outputs, values))
 
 
+class Call:
+    """A node prepared to run on its numpy reference again and again: the reference with
+    the node's attributes bound, and the static types its results are checked against."""
+
+    __slots__ = ("node", "effect", "reference", "dtypes", "shapes", "single")
+
+    def __init__(self, node: Node, opdef: OpDef) -> None:
+        self.node, self.effect = node, opdef.effect
+        self.reference = functools.partial(opdef.reference or _no_reference(node.op),
+                                           **node.attrs)
+        self.dtypes = [t.dtype.np for t in node.types]
+        self.shapes = [t.shape for t in node.types]
+        self.single = len(node.types) == 1
+
+    def __call__(self, args: Sequence[np.ndarray], state: RunState) -> list[np.ndarray]:
+        """The node's output values (one array per output), checked against its static
+        types."""
+        node = self.node
+        try:
+            if self.effect == "read":
+                return [state.variables[node]]
+            if self.effect == "random":
+                result = self.reference(*args, rng=state.rng(node))
+            else:
+                result = self.reference(*args)
+            results = (result,) if self.single else result
+            values = [np.asarray(v, dtype=d) for v, d in zip(results, self.dtypes)]
+        except Exception as err:
+            inputs = ", ".join(f"{shapes.fmt(a.shape)} {a.dtype}" for a in args)
+            raise InvalidArgumentError(f"{node.describe()} failed on inputs [{inputs}]: "
+                                       f"{err}") from err
+        for value, shape in zip(values, self.shapes):
+            if not shapes.matches(shape, value.shape):
+                raise InvalidArgumentError(
+                    f"{node.describe()} produced shape {shapes.fmt(value.shape)}, but its "
+                    f"static shape is {shapes.fmt(shape)}")
+        return values
+
+
+def _no_reference(op: str) -> Callable[..., Any]:
+    def missing(*args: Any, **attrs: Any) -> Any:
+        raise TypeError(f"op '{op}' has no numpy reference")
+    return missing
+
+
 def evaluate(node: Node, opdef: OpDef, args: list[np.ndarray],
-              state: RunState) -> list[np.ndarray]:
+             state: RunState) -> list[np.ndarray]:
     """The node's output values (one array per output), checked against its static types."""
-    try:
-        if opdef.effect == "read":
-            return [state.variables[node]]
-        if opdef.effect == "random":
-            result = opdef.reference(*args, rng=state.rng(node), **node.attrs)  # type: ignore[misc]
-        else:
-            result = opdef.reference(*args, **node.attrs)  # type: ignore[misc]
-        results = result if len(node.types) > 1 else (result,)
-        values = [np.asarray(v, dtype=t.dtype.np) for v, t in zip(results, node.types)]
-    except Exception as err:
-        inputs = ", ".join(f"{shapes.fmt(a.shape)} {a.dtype}" for a in args)
-        raise InvalidArgumentError(f"{node.describe()} failed on inputs [{inputs}]: {err}") from err
-    for value, t in zip(values, node.types):
-        if not shapes.matches(t.shape, value.shape):
-            raise InvalidArgumentError(
-                f"{node.describe()} produced shape {shapes.fmt(value.shape)}, but its static "
-                f"shape is {shapes.fmt(t.shape)}")
-    return values
+    return Call(node, opdef)(args, state)
+
+
+class Plan:
+    """Nodes (in run order) prepared to run on their references again and again, their
+    values kept in a list by slot rather than in a dict keyed by tensor: the interpreted
+    tier of a native segment runs a few thousand times before its machine code is ready,
+    and a step's Python then costs about what its numpy does."""
+
+    def __init__(self, nodes: Sequence[Node], inputs: Sequence[Tensor],
+                 outputs: Sequence[Tensor]) -> None:
+        slots = {t: i for i, t in enumerate(inputs)}
+        self.calls = []
+        for node in nodes:
+            reads = [slots[t] for t in node.inputs]
+            writes = [slots.setdefault(t, len(slots)) for t in node.outputs]
+            self.calls.append((Call(node, OPS[node.op]), reads, writes))
+        self.size = len(slots)
+        self.outputs = [slots[t] for t in outputs]
+
+    def run(self, args: Sequence[np.ndarray], state: RunState) -> list[np.ndarray]:
+        """The values of `outputs`, computed from the values of `inputs`."""
+        values: list[Any] = [*args, *[None] * (self.size - len(args))]
+        for call, reads, writes in self.calls:
+            for slot, value in zip(writes, call([values[i] for i in reads], state)):
+                values[slot] = value
+        return [values[i] for i in self.outputs]
 
 
 class NumpyBackend:

@@ -51,7 +51,7 @@ from graphc.runtime.backend import RunState
 from graphc.runtime.cpu.codegen import VIEW_OPS, Segment, Step
 from graphc.runtime.cpu.memory import grown, new_workspace
 from graphc.runtime.cpu.tiers import TieredSegment
-from graphc.runtime.interpreter import evaluate
+from graphc.runtime.interpreter import Call
 
 HostProgram = Callable[[Sequence[np.ndarray], RunState],
                        tuple[list[np.ndarray], dict[Node, np.ndarray]]]
@@ -198,10 +198,10 @@ def _host_node(src: _Source, node: Node) -> None:
     elif node.op == "constant":
         src.lines.append(f"{src.var(node.outputs[0])} = {src.bind('C', node.attrs['value'])}")
     else:
-        opdef = OPS[node.op]
+        call = Call(node, OPS[node.op])
 
         def on_host(state: RunState, *args: np.ndarray) -> list[np.ndarray]:
-            return evaluate(node, opdef, list(args), state)
+            return call(args, state)
         src.lines.append(f"{src.vars(node.outputs)}= {src.bind('H', on_host)}(state, "
                          f"{src.vars(node.inputs)})")
 

@@ -38,12 +38,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from graphc.graph import Tensor
-from graphc.registry import OPS
 from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.cpu.codegen import Segment, cache_directory
 from graphc.runtime.cpu.openblas import threads_leaving_a_core
-from graphc.runtime.interpreter import evaluate
+from graphc.runtime.interpreter import Plan
 
 # Seconds a segment runs on its references before its machine code is asked for: about
 # what going native costs this process even from a warm cache (0.6-0.8 s importing numba,
@@ -225,6 +223,7 @@ class TieredSegment:
         self.job: Job | None = None
         self._starting = threading.Lock()
         self.interpreted_s = 0.0  # time spent running on the references
+        self._plan: Plan | None = None  # the nodes prepared to run on their references
         self.compile_seconds: float | None = None
         self.cached: bool | None = None
 
@@ -282,11 +281,9 @@ class TieredSegment:
         """The segment's outputs from its nodes' numpy references. Each output has memory
         of its own, as native outputs do (a reference may return a view of its input)."""
         began = time.perf_counter()
-        env: dict[Tensor, Any] = dict(zip(self.segment.inputs, args))
-        for node in self.segment.nodes:
-            env.update(zip(node.outputs, evaluate(node, OPS[node.op],
-                                                  [env[t] for t in node.inputs], state)))
-        outputs = [env[t] for t in self.segment.outputs]
+        if self._plan is None:
+            self._plan = Plan(self.segment.nodes, self.segment.inputs, self.segment.outputs)
+        outputs = self._plan.run(args, state)
         self.interpreted_s += time.perf_counter() - began
         return [v.copy() if v.base is not None or any(v is a for a in args) else v
                 for v in outputs]
