@@ -89,13 +89,15 @@ class Uses:
         value must outlive the current node (no rule may overwrite it there)."""
         t = self.original.get(t, t)
         readers_of_t = set(self.readers.get(t, ()))
+        # the schedule is in run order: nothing past t's last reader can lead back to it
+        last = max((self.position[r] for r in readers_of_t), default=-1)
         seen: set[Node] = set()
         stack = list(self.current.outputs) if self.current is not None else []
         while stack:
             for reader in self.readers.get(stack.pop(), ()):
                 if reader in readers_of_t:
                     return True
-                if reader not in seen:
+                if reader not in seen and self.position[reader] < last:
                     seen.add(reader)
                     stack.extend(reader.outputs)
         return False
