@@ -18,8 +18,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from graphc.files import write_atomically
 from graphc.graph import Node, Tensor
+from graphc.ops.expression import walk
 from graphc.program import Program
 from graphc.registry import OpNames
 from graphc.runtime.cpu.emit import ELEMENTWISE_EMITTERS, EMITTERS, Emit, can_emit
@@ -58,7 +61,10 @@ def plan(program: Program) -> list[Step]:
     """Host nodes and native segments, in an order that respects every dependency."""
     schedule = [n for n in program.schedule if n.types or n.op != "no_op"]
     sources = [n for n in schedule if not n.inputs and n.op in HOST_OPS]
-    sinks = [n for n in schedule if n.op == "assign"]
+    read = {t for n in schedule for t in n.inputs}
+    # assignments run last (their writes are committed at the end of the run anyway),
+    # except one whose new value another node reads
+    sinks = [n for n in schedule if n.op == "assign" and n.outputs[0] not in read]
     moved = set(sources) | set(sinks)
     middle = [n for n in schedule if n not in moved]
     steps: list[Step] = list(sources)
@@ -103,7 +109,8 @@ def choose_in_place(steps: list[Step], program: Program) -> None:
     with beta = 1 (no copy of the weights, no temporary), and elementwise updates such as
     Adam's as one loop over the variable.
 
-    Safe when nothing could see the buffer change: the segment is the last step before
+    Safe when nothing could see the buffer change: the variable is not fed (the buffer
+    would be the caller's array); the segment is the last step before
     the assignments (nothing after it can fail and leave a half-applied run); the update
     is the variable's only assignment; its value feeds that assignment and other such
     updates (which run after it). The old value, and every view of it, is read only by
@@ -124,10 +131,12 @@ def choose_in_place(steps: list[Step], program: Program) -> None:
         k = _accumulator(node)
         if k is not None and assigned.count(node.inputs[k].node) == 1:
             chosen[node] = k
-    fetched, members = set(program.fetches), set(last.nodes)
+    fetched, members, fed = set(program.fetches), set(last.nodes), set(program.feeds)
 
     def safe(update: Node, k: int) -> bool:
         old, var = update.inputs[k], update.inputs[k].node
+        if old in fed:  # the run reads the caller's array in the variable's place
+            return False
         aliases = life.sharing(old)
         others = {t for i, t in enumerate(update.inputs) if i != k}
         if update.op != "matmul_add":  # an elementwise loop may read the same element
@@ -151,13 +160,24 @@ def choose_in_place(steps: list[Step], program: Program) -> None:
     last.nodes = [n for n in last.nodes if n not in chosen] + list(chosen)
 
 
+def _raises_on_values(node: Node) -> bool:
+    """Whether the node's loop can fail for some values of its inputs (not their shapes):
+    an integer pow with a negative exponent, alone or inside a fused expression."""
+    def raises(op: str, dtype: str, operands: list[bool]) -> bool:
+        return any(operands) or (op == "pow" and np.dtype(dtype).kind in "iu")
+    if node.op == "fused_elementwise":
+        return bool(walk(node.attrs["expression"], lambda i: False, raises))
+    return raises(node.op, node.types[0].dtype.np.name, [])
+
+
 def _accumulator(node: Node) -> int | None:
     """Which input of a possible update it could overwrite: matmul_add's c, or an
     elementwise op's variable input when every other input has its static shape or is a
-    scalar (so one flat loop reads element i of each before writing element i)."""
+    scalar (so one flat loop reads element i of each before writing element i), and the
+    loop cannot fail on some values once it has begun writing."""
     if node.op == "matmul_add":
         return 2 if node.inputs[2].node.op == "variable" else None
-    if node.op not in ELEMENTWISE_EMITTERS:
+    if node.op not in ELEMENTWISE_EMITTERS or _raises_on_values(node):
         return None
     shape = node.types[0].shape
     if shape is None or None in shape or \

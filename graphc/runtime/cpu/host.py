@@ -72,9 +72,10 @@ class NativeSegment:
 
     An update chosen by codegen.choose_in_place writes into its variable's own buffer only
     once the segment has run out of place without error at the same input shapes: every
-    op's output shape follows from its input shapes, so such a run cannot fail halfway
-    through its updates. Inputs whose static shape is fully known cannot change shape, so
-    only the others are compared."""
+    op's output shape follows from its input shapes, and no update whose loop can fail on
+    values (an integer pow) is chosen, so such a run cannot fail halfway through its
+    updates. Inputs whose static shape is fully known cannot change shape, so only the
+    others are compared."""
 
     def __init__(self, tiered: TieredSegment) -> None:
         segment = tiered.segment

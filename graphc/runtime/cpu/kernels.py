@@ -165,6 +165,21 @@ def matmul_loops(a, b, transpose_a, transpose_b, space, slot):  # type: ignore[n
     return c
 
 
+def own_buffer(c):  # type: ignore[no-untyped-def]
+    """c itself, for a kernel to write into: an in-place update's variable, which is
+    C-contiguous and writable. (For any other type of c, a transposed view or a read-only
+    constant, which never comes in place, a copy of c: so that such a c compiles, and the
+    result would still be right.)"""
+    raise NotImplementedError("only callable from numba code")
+
+
+@overload(own_buffer)
+def _own_buffer_impl(c):  # type: ignore[no-untyped-def]
+    if c.layout == "C" and c.mutable:
+        return lambda c: c
+    return lambda c: c.copy()  # (np.copy would keep a transposed layout)
+
+
 @_kernel
 def matmul_add(a, b, c, scale, beta, transpose_a, transpose_b, in_place, space, slot):  # type: ignore[no-untyped-def]
     """beta * c + scale * op(a) @ op(b) as one gemm: an SGD or momentum update needs no
@@ -173,10 +188,8 @@ def matmul_add(a, b, c, scale, beta, transpose_a, transpose_b, in_place, space, 
     (weight decay's g + wd * w, whose w is read again after it)."""
     if _product_shape(a, b, transpose_a, transpose_b) != c.shape:
         raise ValueError("matmul_add: the product's shape differs from the accumulator's")
-    if in_place:
-        out = c
-    else:
-        out = scratch(space, slot, c.shape, c.dtype)
+    out = own_buffer(c) if in_place else scratch(space, slot, c.shape, c.dtype)
+    if not in_place:
         out[...] = c
     if scale == 0 or beta == 0:  # BLAS skips a zero term: NaN and inf there must still count
         product = np.zeros(c.shape, c.dtype)
