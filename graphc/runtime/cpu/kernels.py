@@ -185,7 +185,7 @@ def matmul_add(a, b, c, scale, beta, transpose_a, transpose_b, in_place, space, 
     """beta * c + scale * op(a) @ op(b) as one gemm: an SGD or momentum update needs no
     temporary for the gradient and no second pass over the weights. In place, gemm
     accumulates into c itself; otherwise into a copy of c in the result's workspace slot
-    (weight decay's g + wd * w, whose w is read again after it)."""
+    (when c is not a variable, or the run reads its old value after this)."""
     if _product_shape(a, b, transpose_a, transpose_b) != c.shape:
         raise ValueError("matmul_add: the product's shape differs from the accumulator's")
     out = own_buffer(c) if in_place else scratch(space, slot, c.shape, c.dtype)
