@@ -90,11 +90,17 @@ class Call:
             raise InvalidArgumentError(f"{node.describe()} failed on inputs [{inputs}]: "
                                        f"{err}") from err
         for value, shape in zip(values, self.shapes):
-            if not shapes.matches(shape, value.shape):
-                raise InvalidArgumentError(
-                    f"{node.describe()} produced shape {shapes.fmt(value.shape)}, but its "
-                    f"static shape is {shapes.fmt(shape)}")
+            check_shape(node, shape, value)
         return values
+
+
+def check_shape(node: Node, shape: Any, value: np.ndarray) -> np.ndarray:
+    """`value`, if its shape is one the node's static `shape` allows; else the error."""
+    if not shapes.matches(shape, value.shape):
+        raise InvalidArgumentError(f"{node.describe()} produced shape "
+                                   f"{shapes.fmt(value.shape)}, but its static shape is "
+                                   f"{shapes.fmt(shape)}")
+    return value
 
 
 def _no_reference(op: str) -> Callable[..., Any]:

@@ -12,25 +12,24 @@ update has run at these input shapes before). For the seed's training step it re
         t3 = variables[R1]                               # w2
         t4 = C2                                          # constants: 2, the step size
         t5 = C3
+        proved = True
         if S4.function is not None or S4.ready((t0, t2, t3, t1, t4, t5, )):
             space = IDLE5.pop() if IDLE5 else S4.workspace()
             key = (t0.shape, t1.shape, )
             proved = key in PROVEN6
             t6, t7, t8, = S4.function(t0, t2, t3, t1, t4, t5, proved, space)
-            if not proved:
-                S4.prove(key)
             IDLE5.append(space if not space[0] else grown(space))
             t6 = to_host(t6, D7)                         # the loss: a scalar from numba
         else:
             t6, t7, t8, = S4.interpret(state, (t0, t2, t3, t1, t4, t5, ))
-        t9 = t7                                          # the assignments
-        t10 = t8
-        return [t6, ], {V8: t9, V9: t10}
+        t9 = CHECK8(N9, SHAPE10, t7)                     # the assignments, checked
+        t10 = CHECK11(N12, SHAPE13, t8)
+        if not proved: S4.prove(key)                     # the run ended without error
+        return [t6, ], {V14: t9, V15: t10}
 
 Names in capitals are the objects the code uses (variable nodes, constants, segments, their
-workspaces), bound in the function's globals. This replaced a loop over step closures that
-read and wrote a list of values: on a tiny step (benchmarks/seed_overhead.py) the Python
-of a whole Session.run went from 7.5 to 4.7 us, together with a leaner Session.run.
+workspaces), bound in the function's globals. One generated function, rather than a loop
+over step closures, keeps the Python of a run small (benchmarks/seed_overhead.py).
 """
 
 from __future__ import annotations
@@ -51,7 +50,7 @@ from graphc.runtime.backend import RunState
 from graphc.runtime.cpu.codegen import VIEW_OPS, Segment, Step
 from graphc.runtime.cpu.memory import grown, new_workspace
 from graphc.runtime.cpu.tiers import TieredSegment
-from graphc.runtime.interpreter import Call
+from graphc.runtime.interpreter import Call, check_shape
 
 HostProgram = Callable[[Sequence[np.ndarray], RunState],
                        tuple[list[np.ndarray], dict[Node, np.ndarray]]]
@@ -109,6 +108,7 @@ class _Source:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.proofs: list[str] = []  # lines that run last, once nothing has failed
         self.names: dict[Tensor, str] = {}
         self.globals: dict[str, Any] = {"grown": grown, "to_host": to_host}
         self._bound = 0
@@ -138,13 +138,25 @@ def host_program(steps: list[Step], program: Program,
     made_natively = {n for s in steps if isinstance(s, Segment) for n in s.nodes
                      if n.op not in VIEW_OPS}
     writes: list[str] = []
-    for step in steps:
+    checked: set[Node] = set()  # assignments whose value was checked before a segment
+    for i, step in enumerate(steps):
         if isinstance(step, Segment):
+            if step.in_place:
+                # a value the segment does not make has its shape checked before the
+                # segment writes into variables: that check depends on no shape the
+                # in-place proof compares (and only assignments come after this segment)
+                made = set(step.outputs)
+                for later in steps[i + 1:]:
+                    if isinstance(later, Node) and later.op == "assign" and \
+                            later.inputs[0] not in made:
+                        src.lines.append(_checked(src, later))
+                        checked.add(later)
             _segment(src, step, native(step))
         elif step.op == "assign":
-            writes.append(_assign(src, step, made_natively))
+            writes.append(_assign(src, step, made_natively, step in checked))
         elif step.types:
             _host_node(src, step)
+    body += src.proofs
     body.append(f"return [{src.vars(program.fetches)}], {{{', '.join(writes)}}}")
     source = "def run(feeds, state):\n    variables = state.variables\n" + \
         "".join(f"    {line}\n" for line in body)
@@ -157,11 +169,12 @@ def _segment(src: _Source, segment: Segment, runtime: NativeSegment) -> None:
     args = src.vars(segment.inputs)
     results = src.vars(segment.outputs) or "() "  # (a segment run for no value)
     lines = [f"space = {idle}.pop() if {idle} else {s}.workspace()"]
-    if segment.in_place:
+    if segment.in_place:  # (the run proves the shapes once it has ended without error)
         key = "".join(f"{src.var(t)}.shape, " for t in runtime.varying)
+        src.lines.append("proved = True")
+        src.proofs.append(f"if not proved: {s}.prove(key)")
         lines += [f"key = ({key})", f"proved = key in {proven}",
-                  f"{results}= {s}.function({args}proved, space)",
-                  "if not proved:", f"    {s}.prove(key)"]
+                  f"{results}= {s}.function({args}proved, space)"]
     else:
         lines.append(f"{results}= {s}.function({args}space)")
     lines.append(f"{idle}.append(space if not space[0] else grown(space))")
@@ -173,16 +186,25 @@ def _segment(src: _Source, segment: Segment, runtime: NativeSegment) -> None:
                   "else:", f"    {results}= {s}.interpret(state, ({args}))"]
 
 
-def _assign(src: _Source, node: Node, made_natively: set[Node]) -> str:
-    """The assign's line; returns its entry in the writes. A variable owns its buffer
-    (updates may write into it), so a value the run did not make itself (a constant,
-    another variable, a view of one) is copied."""
+def _checked(src: _Source, node: Node) -> str:
+    """The assign's value, checked to have a shape the variable's static shape allows (as
+    the interpreter checks every node's result)."""
+    return f"{src.bind('CHECK', check_shape)}({src.bind('N', node)}, " \
+           f"{src.bind('SHAPE', node.types[0].shape)}, {src.var(node.inputs[0])})"
+
+
+def _assign(src: _Source, node: Node, made_natively: set[Node], was_checked: bool) -> str:
+    """The assign's line; returns its entry in the writes. Its value is checked
+    (_checked) unless that was done already. A variable owns its buffer (updates may
+    write into it), so a value the run did not make itself (a constant, another variable,
+    a view of one) is copied."""
     var, out, value = src.bind("V", node.attrs["var"]), src.var(node.outputs[0]), \
         src.var(node.inputs[0])
+    checked = value if was_checked else _checked(src, node)
     if node.inputs[0].node in made_natively:
-        src.lines.append(f"{out} = {value}")
+        src.lines.append(f"{out} = {checked}")
     else:
-        src.lines.append(f"{out} = {src.bind('A', _owned(node.types[0].dtype.np))}({value})")
+        src.lines.append(f"{out} = {src.bind('A', _owned(node.types[0].dtype.np))}({checked})")
     return f"{var}: {out}"
 
 

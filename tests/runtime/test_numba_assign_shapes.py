@@ -1,0 +1,50 @@
+"""An assignment's value must have a shape its variable's static shape allows, on the numba
+backend as on the numpy backend: a run that assigns another shape fails and commits
+nothing, in either tier and with updates written in place."""
+
+import numpy as np
+import pytest
+
+import graphc as gc
+from graphc.runtime.cpu import tiers
+
+
+@pytest.mark.parametrize("computed", [False, True], ids=["fed value", "computed value"])
+@pytest.mark.parametrize("tier", ["interpreted", "native"])
+def test_assigning_a_wrong_runtime_shape_fails_and_commits_nothing(monkeypatch, tier,
+                                                                    computed):
+    if tier == "interpreted":
+        monkeypatch.setenv("GRAPHC_COMPILE", "background")
+        monkeypatch.setattr(tiers, "COMPILE_AFTER_S", 1e9)  # never ask for machine code
+    else:
+        monkeypatch.setenv("GRAPHC_COMPILE", "wait")
+    # the numpy backend raises the same (tests/test_session.py)
+    v = gc.Variable(np.zeros(2))
+    x = gc.placeholder(gc.float64, (None,))
+    update = v.assign(x * 2.0 + 1.0 if computed else x)
+    with gc.Session(backend="numba") as sess:
+        sess.run(v.initializer)
+        with pytest.raises(gc.InvalidArgumentError,
+                           match=r"produced shape \(3,\).*static shape is \(2,\)"):
+            sess.run(update, {x: np.ones(3)})
+        np.testing.assert_array_equal(sess.run(v), [0.0, 0.0])
+
+
+def test_an_assignment_that_fails_its_shape_check_leaves_in_place_updates_undone():
+    # w's update runs in place once its segment's input shapes are proven; v's fed value
+    # is no input of that segment, so its shape is not part of the proof: it is checked
+    # before the segment writes into w
+    w = gc.Variable(np.ones((3, 3)), name="w")
+    v = gc.Variable(np.zeros(2), name="v")
+    a = gc.placeholder(gc.float64, (3, 3), name="a")
+    x = gc.placeholder(gc.float64, (None,), name="x")
+    train = gc.group(w.assign(w - 0.1 * a), v.assign(x))
+    with gc.Session(backend="numba") as sess:
+        sess.run(gc.global_variables_initializer())
+        for _ in range(3):  # proven at these shapes, then in place
+            sess.run(train, {a: np.ones((3, 3)), x: np.ones(2)})
+        before = sess.run([w, v])
+        with pytest.raises(gc.InvalidArgumentError, match=r"static shape is \(2,\)"):
+            sess.run(train, {a: np.ones((3, 3)), x: np.ones(3)})
+        for got, want in zip(sess.run([w, v]), before):
+            np.testing.assert_array_equal(got, want)
