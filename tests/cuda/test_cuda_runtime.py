@@ -217,3 +217,15 @@ def test_importing_graphc_does_not_import_numba_cuda():
                    "print(sorted(m for m in sys.modules if m.startswith('numba')))", NO_GPU)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_assigning_a_wrong_runtime_shape_fails_and_commits_nothing():
+    v = gc.Variable(np.zeros(2))
+    x = gc.placeholder(gc.float64, (None,))
+    with gc.Session(device="cuda") as sess:
+        sess.run(v.initializer)
+        for update in (v.assign(x), v.assign(x * 2.0 + 1.0)):
+            with pytest.raises(gc.InvalidArgumentError,
+                               match=r"produced shape \(3,\), but its static shape is \(2,\)"):
+                sess.run(update, {x: np.ones(3)})
+            np.testing.assert_array_equal(sess.run(v), [0.0, 0.0])

@@ -28,7 +28,7 @@ from graphc.registry import OPS, OpNames
 from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.cuda import device
 from graphc.runtime.cuda.table import Call, Kernel, cuda_kernels
-from graphc.runtime.interpreter import Interpreter, evaluate
+from graphc.runtime.interpreter import Interpreter, check_shape, evaluate
 from graphc.runtime.liveness import Lifetimes
 
 SOURCES = OpNames(lambda opdef: opdef.source)  # values that come from outside the run
@@ -93,7 +93,8 @@ class CudaExecutable:
             elif node.op == "constant":
                 env[node.outputs[0]] = self._constant(node)
             elif node.op == "assign":
-                env[node.outputs[0]] = writes[node.attrs["var"]] = env[node.inputs[0]]
+                env[node.outputs[0]] = writes[node.attrs["var"]] = \
+                    check_shape(node, node.types[0].shape, env[node.inputs[0]])
             else:
                 args = [env[t] for t in node.inputs]
                 env.update(zip(node.outputs, self._launch(node, found, args, state)))
