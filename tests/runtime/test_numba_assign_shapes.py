@@ -48,3 +48,30 @@ def test_an_assignment_that_fails_its_shape_check_leaves_in_place_updates_undone
             sess.run(train, {a: np.ones((3, 3)), x: np.ones(3)})
         for got, want in zip(sess.run([w, v]), before):
             np.testing.assert_array_equal(got, want)
+
+
+def test_assignments_of_assignments_values(monkeypatch):
+    # v.assign(w.assign(...)) passes w's in-place update on to v; v2.assign(u.assign(x))
+    # checks the fed x against u's and v2's shapes before w is written in place
+    monkeypatch.setenv("GRAPHC_COMPILE", "wait")
+    results = {}
+    for backend in ("numpy", "numba"):
+        graph = gc.Graph()
+        with graph.as_default():
+            w, u, v, v2 = (gc.Variable(np.full(3, float(k)), name=f"var{k}") for k in range(4))
+            a = gc.placeholder(gc.float64, (3,), name="a")
+            x = gc.placeholder(gc.float64, (None,), name="x")
+            train = gc.group(v.assign(w.assign(w - 0.1 * a)), v2.assign(u.assign(x)))
+            init = gc.global_variables_initializer()
+        with gc.Session(graph, backend=backend) as sess:
+            sess.run(init)
+            for _ in range(3):  # proven at these shapes, then in place
+                sess.run(train, {a: np.ones(3), x: np.full(3, 2.0)})
+            before = sess.run([w, u, v, v2])
+            with pytest.raises(gc.InvalidArgumentError, match=r"static shape is \(3,\)"):
+                sess.run(train, {a: np.ones(3), x: np.ones(4)})
+            results[backend] = sess.run([w, u, v, v2])
+            for got, want in zip(results[backend], before):
+                np.testing.assert_array_equal(got, want)
+    for got, want in zip(results["numba"], results["numpy"]):
+        np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -144,13 +144,18 @@ def host_program(steps: list[Step], program: Program,
             if step.in_place:
                 # a value the segment does not make has its shape checked before the
                 # segment writes into variables: that check depends on no shape the
-                # in-place proof compares (and only assignments come after this segment)
-                made = set(step.outputs)
-                for later in steps[i + 1:]:
-                    if isinstance(later, Node) and later.op == "assign" and \
-                            later.inputs[0] not in made:
-                        src.lines.append(_checked(src, later))
-                        checked.add(later)
+                # in-place proof compares. Only assignments come after this segment; the
+                # value of one that reads another's is the value that one assigns.
+                made, after = set(step.outputs), steps[i + 1:]
+                passed_on = {n.outputs[0]: n.inputs[0] for n in after if isinstance(n, Node)}
+                for later in after:
+                    if isinstance(later, Node) and later.op == "assign":
+                        value = later.inputs[0]
+                        while value in passed_on:
+                            value = passed_on[value]
+                        if value not in made:
+                            src.lines.append(_checked(src, later, value))
+                            checked.add(later)
             _segment(src, step, native(step))
         elif step.op == "assign":
             writes.append(_assign(src, step, made_natively, step in checked))
@@ -186,11 +191,13 @@ def _segment(src: _Source, segment: Segment, runtime: NativeSegment) -> None:
                   "else:", f"    {results}= {s}.interpret(state, ({args}))"]
 
 
-def _checked(src: _Source, node: Node) -> str:
-    """The assign's value, checked to have a shape the variable's static shape allows (as
-    the interpreter checks every node's result)."""
+def _checked(src: _Source, node: Node, value: Tensor | None = None) -> str:
+    """The assign's value (or `value`, the same array under an earlier name), checked to
+    have a shape the variable's static shape allows (as the interpreter checks every
+    node's result)."""
     return f"{src.bind('CHECK', check_shape)}({src.bind('N', node)}, " \
-           f"{src.bind('SHAPE', node.types[0].shape)}, {src.var(node.inputs[0])})"
+           f"{src.bind('SHAPE', node.types[0].shape)}, " \
+           f"{src.var(node.inputs[0] if value is None else value)})"
 
 
 def _assign(src: _Source, node: Node, made_natively: set[Node], was_checked: bool) -> str:
