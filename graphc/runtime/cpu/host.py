@@ -37,6 +37,7 @@ from __future__ import annotations
 import itertools
 import linecache
 import weakref
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -137,8 +138,9 @@ def host_program(steps: list[Step], program: Program,
         body.append(f"{src.vars(program.feeds)}= feeds")
     made_natively = {n for s in steps if isinstance(s, Segment) for n in s.nodes
                      if n.op not in VIEW_OPS}
-    writes: list[str] = []
+    writes: dict[Node, str] = {}  # each assignment's entry in the writes
     checked: set[Node] = set()  # assignments whose value was checked before a segment
+    assigned = Counter(n.inputs[0] for n in steps if isinstance(n, Node) and n.op == "assign")
     for i, step in enumerate(steps):
         if isinstance(step, Segment):
             if step.in_place:
@@ -158,11 +160,15 @@ def host_program(steps: list[Step], program: Program,
                             checked.add(later)
             _segment(src, step, native(step))
         elif step.op == "assign":
-            writes.append(_assign(src, step, made_natively, step in checked))
+            writes[step] = _assign(src, step, step.inputs[0].node in made_natively and
+                                   assigned[step.inputs[0]] == 1, step in checked)
         elif step.types:
             _host_node(src, step)
     body += src.proofs
-    body.append(f"return [{src.vars(program.fetches)}], {{{', '.join(writes)}}}")
+    # in schedule order, so that of two assignments to one variable the later one wins
+    order = {n: i for i, n in enumerate(program.schedule)}
+    entries = ", ".join(writes[n] for n in sorted(writes, key=order.__getitem__))
+    body.append(f"return [{src.vars(program.fetches)}], {{{entries}}}")
     source = "def run(feeds, state):\n    variables = state.variables\n" + \
         "".join(f"    {line}\n" for line in body)
     return _define(source, src.globals)
@@ -200,15 +206,16 @@ def _checked(src: _Source, node: Node, value: Tensor | None = None) -> str:
            f"{src.var(node.inputs[0] if value is None else value)})"
 
 
-def _assign(src: _Source, node: Node, made_natively: set[Node], was_checked: bool) -> str:
+def _assign(src: _Source, node: Node, own: bool, was_checked: bool) -> str:
     """The assign's line; returns its entry in the writes. Its value is checked
     (_checked) unless that was done already. A variable owns its buffer (updates may
-    write into it), so a value the run did not make itself (a constant, another variable,
-    a view of one) is copied."""
+    write into it), so a value that is not `own` (one the run did not make natively: a
+    constant, another variable, a view of one; or one that another assignment stores too)
+    is copied."""
     var, out, value = src.bind("V", node.attrs["var"]), src.var(node.outputs[0]), \
         src.var(node.inputs[0])
     checked = value if was_checked else _checked(src, node)
-    if node.inputs[0].node in made_natively:
+    if own:
         src.lines.append(f"{out} = {checked}")
     else:
         src.lines.append(f"{out} = {src.bind('A', _owned(node.types[0].dtype.np))}({checked})")

@@ -1,6 +1,7 @@
-"""An assignment's value must have a shape its variable's static shape allows, on the numba
-backend as on the numpy backend: a run that assigns another shape fails and commits
-nothing, in either tier and with updates written in place."""
+"""Assignments on the numba backend, as on the numpy backend: a value must have a shape its
+variable's static shape allows (a run that assigns another shape fails and commits
+nothing, in either tier and with updates written in place); of two assignments to one
+variable the later wins; each variable owns its buffer."""
 
 import numpy as np
 import pytest
@@ -73,5 +74,53 @@ def test_assignments_of_assignments_values(monkeypatch):
             results[backend] = sess.run([w, u, v, v2])
             for got, want in zip(results[backend], before):
                 np.testing.assert_array_equal(got, want)
+    for got, want in zip(results["numba"], results["numpy"]):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_two_assignments_of_one_variable_commit_in_schedule_order(monkeypatch):
+    # v.assign([1, 1]) is read by y, so it stays in schedule order, while v.assign([5, 5])
+    # (read by nothing) moves to the end of the host program: the later one still wins
+    monkeypatch.setenv("GRAPHC_COMPILE", "wait")
+    results = {}
+    for backend in ("numpy", "numba"):
+        graph = gc.Graph()
+        with graph.as_default():
+            v = gc.Variable(np.zeros(2), name="v")
+            first = v.assign([5.0, 5.0])
+            second = v.assign([1.0, 1.0])
+            y = second * 2.0
+        with gc.Session(graph, backend=backend) as sess:
+            sess.run(v.initializer)
+            sess.run([first, y])
+            results[backend] = sess.run(v)
+    np.testing.assert_array_equal(results["numpy"], [1.0, 1.0])
+    np.testing.assert_array_equal(results["numba"], results["numpy"])
+
+
+def test_one_computed_value_assigned_to_two_variables_is_not_shared(monkeypatch):
+    # u and v each own a copy of e: once u's update is proven, it is written in place
+    # into u's buffer, which v must not share
+    monkeypatch.setenv("GRAPHC_COMPILE", "wait")
+    results = {}
+    for backend in ("numpy", "numba"):
+        graph = gc.Graph()
+        with graph.as_default():
+            u = gc.Variable(np.ones(3), name="u")
+            v = gc.Variable(np.zeros(3), name="v")
+            a = gc.placeholder(gc.float64, (3,), name="a")
+            x = gc.placeholder(gc.float64, (3,), name="x")
+            e = x * 2.0
+            both = gc.group(u.assign(e), v.assign(e))
+            update = u.assign_sub(0.1 * a)
+            init = gc.global_variables_initializer()
+        with gc.Session(graph, backend=backend) as sess:
+            sess.run(init)
+            for _ in range(2):  # the second time, u's update is proven: in place
+                sess.run(both, {x: np.ones(3)})
+                for _ in range(3):
+                    sess.run(update, {a: np.ones(3)})
+            results[backend] = sess.run([u, v])
+    np.testing.assert_allclose(results["numpy"][1], [2.0, 2.0, 2.0])
     for got, want in zip(results["numba"], results["numpy"]):
         np.testing.assert_allclose(got, want, rtol=1e-12)
