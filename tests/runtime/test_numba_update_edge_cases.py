@@ -7,24 +7,7 @@ import pytest
 
 import graphc as gc
 from graphc import optim
-
-
-def _on_both(build, run):
-    """build() -> a tuple of graph objects; run(sess, *built) -> a list of arrays. Returns
-    {backend: run's result}."""
-    results = {}
-    for backend in ("numpy", "numba"):
-        graph = gc.Graph()
-        with graph.as_default():
-            built = build()
-        with gc.Session(graph, backend=backend) as sess:
-            results[backend] = run(sess, *built)
-    return results
-
-
-def _assert_agree(results):
-    for got, want in zip(results["numba"], results["numpy"], strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+from tests.runtime.backends import assert_agree, on_both
 
 
 def test_an_update_never_writes_into_a_fed_value_of_its_variable():
@@ -45,9 +28,9 @@ def test_an_update_never_writes_into_a_fed_value_of_its_variable():
             sess.run(train, {a: a0, w: fed})
         return [fed, sess.run(w)]
 
-    results = _on_both(build, run)
+    results = on_both(build, run)
     np.testing.assert_array_equal(results["numba"][0], np.ones((3, 3)))  # the caller's array
-    _assert_agree(results)
+    assert_agree(results)
 
 
 def test_a_product_added_to_a_transposed_tensor():
@@ -63,7 +46,7 @@ def test_a_product_added_to_a_transposed_tensor():
     def run(sess, a, b, c, y):
         return [sess.run(y, dict(zip((a, b, c), values)))]
 
-    _assert_agree(_on_both(build, run))
+    assert_agree(on_both(build, run))
 
 
 def test_sgd_on_tied_weights():
@@ -86,7 +69,7 @@ def test_sgd_on_tied_weights():
             sess.run(train, {x: x0})
         return [sess.run(w)]
 
-    _assert_agree(_on_both(build, run))
+    assert_agree(on_both(build, run))
 
 
 def test_a_product_subtracted_from_a_constant():
@@ -102,7 +85,7 @@ def test_a_product_subtracted_from_a_constant():
     def run(sess, a, b, y):
         return [sess.run(y, {a: a0, b: b0})]
 
-    _assert_agree(_on_both(build, run))
+    assert_agree(on_both(build, run))
 
 
 def test_an_assignments_new_value_feeds_another_op():
@@ -117,7 +100,7 @@ def test_an_assignments_new_value_feeds_another_op():
         sess.run(init)
         return [sess.run(doubled, {a: np.ones((3, 3))}), sess.run(w)]
 
-    _assert_agree(_on_both(build, run))
+    assert_agree(on_both(build, run))
 
 
 @pytest.mark.parametrize("update", [lambda n, d: gc.pow(n, d),
@@ -146,4 +129,4 @@ def test_a_failing_run_leaves_every_in_place_update_undone(update):
             np.testing.assert_array_equal(got, want)
         return after
 
-    _assert_agree(_on_both(build, run))
+    assert_agree(on_both(build, run))
