@@ -29,29 +29,30 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-class Softmax(Module):
-    """exp(x) / sum(exp(x)) over `dim` (which must be given by the time it is called)."""
+class _AlongDim(Module):
+    """An activation along one dimension, `dim` (which must be given by the time it is
+    called): forward applies `function`."""
+
+    function: Any
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
     def forward(self, input: Any) -> Any:  # noqa: A002
-        return F.softmax(input, self.dim)
+        return type(self).function(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Module):
+class Softmax(_AlongDim):
+    """exp(x) / sum(exp(x)) over `dim`."""
+
+    function = F.softmax
+
+
+class LogSoftmax(_AlongDim):
     """log(softmax(x)) over `dim`, computed stably."""
 
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Any) -> Any:  # noqa: A002
-        return F.log_softmax(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+    function = F.log_softmax

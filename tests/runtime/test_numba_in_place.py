@@ -182,8 +182,10 @@ def test_elementwise_updates_write_into_their_variables():
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)  # float64, 4 steps
 
 
-def _adam_on_a_module():
-    rng = np.random.default_rng(2)
+def _trained_module(optimizer, seed, **hyper):
+    """A float64 4-3-2 MLP with deterministic weights, its summed squared error minimized
+    by optimizer(**hyper) in a graph: the case _run_both_backends runs."""
+    rng = np.random.default_rng(seed)
     graph = gc.Graph()
     with graph.as_default():
         model = nn.Sequential(nn.Linear(4, 3, dtype=gc.float64), nn.ReLU(),
@@ -193,11 +195,15 @@ def _adam_on_a_module():
         x = gc.placeholder(gc.float64, (None, 4), name="x")
         y = gc.placeholder(gc.float64, (None, 2), name="y")
         loss = nn.MSELoss(reduction="sum")(model(x), y)
-        train = optim.Adam(model.parameters(), lr=1e-2).minimize(loss)
+        train = optimizer(model.parameters(), **hyper).minimize(loss)
         init = gc.global_variables_initializer()
         variables = [p.variable(graph) for p in model.parameters()]
     feeds = {x: rng.standard_normal((6, 4)), y: rng.standard_normal((6, 2))}
     return graph, init, [loss, train], feeds, variables
+
+
+def _adam_on_a_module():
+    return _trained_module(optim.Adam, 2, lr=1e-2)
 
 
 def test_adam_updates_its_parameters_and_moments_in_place():
@@ -212,21 +218,7 @@ def test_adam_updates_its_parameters_and_moments_in_place():
 
 
 def _weight_decay_on_a_module():
-    rng = np.random.default_rng(3)
-    graph = gc.Graph()
-    with graph.as_default():
-        model = nn.Sequential(nn.Linear(4, 3, dtype=gc.float64), nn.ReLU(),
-                              nn.Linear(3, 2, dtype=gc.float64))
-        for i, p in enumerate(model.parameters()):
-            p.array[...] = np.linspace(-1, 1, p.array.size).reshape(p.array.shape) * (i + 1)
-        x = gc.placeholder(gc.float64, (None, 4), name="x")
-        y = gc.placeholder(gc.float64, (None, 2), name="y")
-        loss = nn.MSELoss(reduction="sum")(model(x), y)
-        train = optim.SGD(model.parameters(), lr=1e-2, weight_decay=0.1).minimize(loss)
-        init = gc.global_variables_initializer()
-        variables = [p.variable(graph) for p in model.parameters()]
-    feeds = {x: rng.standard_normal((6, 4)), y: rng.standard_normal((6, 2))}
-    return graph, init, [loss, train], feeds, variables
+    return _trained_module(optim.SGD, 3, lr=1e-2, weight_decay=0.1)
 
 
 def test_weight_decay_updates_every_parameter_in_place():
