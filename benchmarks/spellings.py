@@ -4,8 +4,10 @@ numpy step and the BLAS floor, interleaved in one run.
 4 ReLU spellings x 2 loss spellings x 2 update spellings = 16 graphs of the same step. A
 compiler whose speed depends on the spelling shows it here: the table prints each
 spelling's median, its ratio to the numpy step and to the floor, and the spread between
-the fastest and the slowest spelling.
-Run: python benchmarks/spellings.py [--repeats 100] [--dtype float32]
+the fastest and the slowest spelling. The verdict columns time the steady state of a
+training loop (blocks of consecutive steps of one spelling, the blocks interleaved: see
+timing.py); the last two columns time one step per turn, each after another spelling's.
+Run: python benchmarks/spellings.py [--repeats 100] [--block 6] [--dtype float32]
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ def numpy_step(x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=100)
+    p.add_argument("--block", type=int, default=6,
+                   help="consecutive steps per turn in the steady-state measure")
     p.add_argument("--dtype", action="append", choices=("float32", "float64"))
     args = p.parse_args()
     for dtype in args.dtype or ["float32", "float64"]:
@@ -82,19 +86,23 @@ def main() -> None:
             for relu, loss, update in itertools.product(RELU, LOSS, UPDATE)}
         steps["numpy"] = numpy_step(x, y, w1.copy(), w2.copy())
         steps["blas floor"] = functools.partial(matmuls_only, x, y, w1, w2)
-        med = interleaved_medians(steps, args.repeats)
-        print(f"\nseed step {demo.SEED_DIMS} {dtype}: median ms of {args.repeats} "
-              "interleaved steps")
+        med = interleaved_medians(steps, max(1, args.repeats // (args.block - 1)), args.block)
+        turns = interleaved_medians(steps, args.repeats)
+        print(f"\nseed step {demo.SEED_DIMS} {dtype}: median ms of ~{args.repeats} steps in "
+              f"blocks of {args.block} consecutive steps (the first of each not counted), "
+              f"the blocks interleaved; 'turns': one step per turn")
         width = max(map(len, steps))
-        print(f"{'spelling':{width}} {'ms':>7} {'x numpy':>8} {'x floor':>8}")
+        print(f"{'spelling':{width}} {'ms':>7} {'x numpy':>8} {'x floor':>8} "
+              f"{'turns: x numpy':>15} {'x floor':>8}")
         for name, ms in med.items():
+            cold = turns[name]
             print(f"{name:{width}} {ms:7.3f} {ms / med['numpy']:8.2f} "
-                  f"{ms / med['blas floor']:8.2f}")
+                  f"{ms / med['blas floor']:8.2f} {cold / turns['numpy']:15.2f} "
+                  f"{cold / turns['blas floor']:8.2f}")
         graphc = [ms for name, ms in med.items() if name not in ("numpy", "blas floor")]
         print(f"slowest / fastest spelling: {max(graphc) / min(graphc):.2f}; worst x numpy "
               f"{max(graphc) / med['numpy']:.2f}, worst x floor "
               f"{max(graphc) / med['blas floor']:.2f}")
-
 
 if __name__ == "__main__":
     main()
