@@ -1,9 +1,9 @@
 """Eager mode: PyTorch-style tensors that compute as each op runs, with autograd.
 
 Import as `import graphc.eager as torch`: a PyTorch beginner's program runs with that one
-change (torch.nn and torch.optim are graphc.nn and graphc.optim). Every op is graphc's own
-(one definition, one gradient rule), so `gc.matmul(a, b)` on eager tensors computes at once
-as well.
+change (torch.nn and torch.optim are graphc.nn and graphc.optim; torch.utils.data is
+graphc.eager.utils.data). Every op is graphc's own (one definition, one gradient rule), so
+`gc.matmul(a, b)` on eager tensors computes at once as well.
 """
 
 import builtins as _builtins
@@ -54,10 +54,12 @@ _aliases.install()
 
 
 def __getattr__(name: str) -> _Any:
-    """torch.nn and torch.optim: graphc.nn and graphc.optim, imported on first use (they
-    build on this package)."""
+    """torch.nn and torch.optim: graphc.nn and graphc.optim; torch.utils: graphc.eager.utils.
+    Each is imported on first use (they build on this package)."""
     if name in ("nn", "optim"):
         return _importlib.import_module(f"graphc.{name}")
+    if name == "utils":
+        return _importlib.import_module("graphc.eager.utils")
     raise AttributeError(f"module 'graphc.eager' has no attribute {name!r}")
 
 

@@ -809,3 +809,38 @@ def torch_linear_regression(result: dict) -> dict:
         layers = unflat(opt.step(flat(layers), [p for pair in grads for p in pair]),
                         ["linear"])
     return {"losses": losses, "predicted": dense_forward(x, layers)[-1][:, 0].tolist()}
+
+
+def torch_dataloader(result: dict) -> dict:
+    """The shuffled order comes from the targets the program saw, each a distinct float32
+    value; the reference first checks that random_split and the DataLoader served it: the
+    same 100 training examples in every epoch, each once, in batches of 16 (and a last one of
+    4), in a new order each epoch, and the 20 others for validation."""
+    np.random.seed(0)
+    x = as32(np.random.randn(120, 3))
+    noise = 0.1 * np.random.randn(120, 1)
+    y = as32(np.sin(x @ np.array([[1.5], [-2.0], [0.5]])) + noise)
+    index_of = {v: i for i, v in enumerate(y[:, 0].tolist())}
+    assert len(index_of) == 120, "the targets are not distinct"
+    batches = [[index_of[v] for v in batch] for batch in result["seen"]]
+    assert [len(b) for b in batches] == ([16] * 6 + [4]) * 20, "batch sizes"
+    epochs = [sum(batches[7 * e:7 * e + 7], []) for e in range(20)]
+    train = sorted(epochs[0])
+    assert all(sorted(order) == train for order in epochs), "an epoch missed or repeated one"
+    assert len(set(train)) == 100 and len({tuple(order) for order in epochs}) == 20
+    val = sorted(set(range(120)) - set(train))
+    acts = ["tanh", "linear"]
+    layers = _torch_layers(result["init"], ["0", "2"], acts)
+    opt, losses, val_losses = TorchSGD(0.05, momentum=0.9), [], []
+    for e in range(20):
+        for batch in batches[7 * e:7 * e + 7]:
+            xb, yb = x[batch], y[batch]
+            out = dense_forward(xb, layers)
+            losses.append(float(np.mean((out[-1] - yb) ** 2)))
+            grads, _ = dense_backward(out, layers, 2 * (out[-1] - yb) / yb.size)
+            layers = unflat(opt.step(flat(layers), [p for pair in grads for p in pair]), acts)
+        val_losses.append(float(np.mean((dense_forward(x[val], layers)[-1] - y[val]) ** 2)))
+    final = {"0.weight": layers[0][0].T, "0.bias": layers[0][1],
+             "2.weight": layers[1][0].T, "2.bias": layers[1][1]}
+    return {"losses": losses, "val_losses": val_losses,
+            "final": {k: v.tolist() for k, v in final.items()}}
