@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from graphc.nn.parameter import Parameter
 from graphc.ops.elementwise import sqrt
 from graphc.optim.optimizer import Optimizer
-from graphc.variables import Variable
 
 
 class Adam(Optimizer):
@@ -18,17 +16,19 @@ class Adam(Optimizer):
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g^2
         p = p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
-    """
+
+    with each parameter group's values (see Optimizer)."""
 
     state_names = ("exp_avg", "exp_avg_sq")
 
-    def __init__(self, params: Iterable[Parameter | Variable], lr: float = 1e-3,
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
-    def update(self, p: Any, g: Any, state: dict[str, Any], step: Any) -> tuple[Any, dict]:
-        h = self.hyper
+    def update(self, p: Any, g: Any, state: dict[str, Any], step: Any,
+               group: Mapping[str, Any]) -> tuple[Any, dict]:
+        h = group
         beta1, beta2 = h["betas"]
         if h["weight_decay"]:
             g = g + h["weight_decay"] * p

@@ -3,13 +3,11 @@ momentum and (L2) weight decay."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from graphc.nn.parameter import Parameter
 from graphc.ops.elementwise import sqrt
 from graphc.optim.optimizer import Optimizer
-from graphc.variables import Variable
 
 
 def check_hyper(optimizer: str, **values: float) -> None:
@@ -30,21 +28,25 @@ class RMSprop(Optimizer):
         b = momentum * b + g / d;  p = p - lr * b                          (momentum > 0)
         p = p - lr * g / d                                                 (otherwise)
 
-    Unlike TensorFlow's RMSPropOptimizer (gc.train), eps is added outside the square root
-    and v starts at 0."""
+    with each parameter group's values (see Optimizer). Unlike TensorFlow's RMSPropOptimizer
+    (gc.train), eps is added outside the square root and v starts at 0."""
 
-    def __init__(self, params: Iterable[Parameter | Variable], lr: float = 1e-2,
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2,
                  alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0,
                  momentum: float = 0, centered: bool = False) -> None:
         check_hyper("RMSprop", learning_rate=lr, alpha=alpha, epsilon=eps,
                     weight_decay=weight_decay, momentum=momentum)
         super().__init__(params, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                          momentum=momentum, centered=centered)
-        self.state_names = ("square_avg",) + (("momentum_buffer",) if momentum else ()) + \
-            (("grad_avg",) if centered else ())
+        self.state_names = self.group_state_names(self.defaults)
 
-    def update(self, p: Any, g: Any, state: dict[str, Any], step: Any) -> tuple[Any, dict]:
-        h = self.hyper
+    def group_state_names(self, group: Mapping[str, Any]) -> tuple[str, ...]:
+        return ("square_avg",) + (("momentum_buffer",) if group["momentum"] else ()) + \
+            (("grad_avg",) if group["centered"] else ())
+
+    def update(self, p: Any, g: Any, state: dict[str, Any], step: Any,
+               group: Mapping[str, Any]) -> tuple[Any, dict]:
+        h = group
         alpha = h["alpha"]
         if h["weight_decay"]:
             g = g + h["weight_decay"] * p

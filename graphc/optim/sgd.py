@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from graphc.nn.parameter import Parameter
 from graphc.optim.optimizer import Optimizer, on_first_step
-from graphc.variables import Variable
 
 
 def descend(p: Any, g: Any, lr: Any, buffer: Any = None, momentum: Any = 0,
@@ -37,21 +35,26 @@ class SGD(Optimizer):
         b = g on the first step, else momentum * b + (1 - dampening) * g   (if momentum)
         g = g + momentum * b if nesterov else b                            (if momentum)
         p = p - lr * g
-    """
+
+    with each parameter group's values (see Optimizer)."""
 
     state_names: tuple[str, ...] = ("momentum_buffer",)
+    counts_steps = False  # PyTorch's SGD state is the momentum buffer alone
 
-    def __init__(self, params: Iterable[Parameter | Variable], lr: float, momentum: float = 0,
+    def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0,
                  dampening: float = 0, nesterov: bool = False, weight_decay: float = 0) -> None:
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
         super().__init__(params, lr=lr, momentum=momentum, dampening=dampening,
                          nesterov=nesterov, weight_decay=weight_decay)
-        if not momentum:
-            self.state_names = ()
+        self.state_names = self.group_state_names(self.defaults)
 
-    def update(self, p: Any, g: Any, state: dict[str, Any], step: Any) -> tuple[Any, dict]:
-        h = self.hyper
+    def group_state_names(self, group: Mapping[str, Any]) -> tuple[str, ...]:
+        return ("momentum_buffer",) if group["momentum"] else ()
+
+    def update(self, p: Any, g: Any, state: dict[str, Any], step: Any,
+               group: Mapping[str, Any]) -> tuple[Any, dict]:
+        h = group
         if h["weight_decay"]:  # (PyTorch's rounding: p * (1 - lr * wd) would lose small
             # decays in float32, where 1 - lr * wd rounds to 1)
             g = g + h["weight_decay"] * p

@@ -844,3 +844,36 @@ def torch_dataloader(result: dict) -> dict:
              "2.weight": layers[1][0].T, "2.bias": layers[1][1]}
     return {"losses": losses, "val_losses": val_losses,
             "final": {k: v.tolist() for k, v in final.items()}}
+
+
+def torch_param_groups_steplr(result: dict) -> dict:
+    """Two parameter groups as two SGDs with momentum, one per group (the base's layer at
+    lr 0.1, the classifier's at 0.05), both rates halved after every fifth epoch (StepLR's
+    lr = base_lr * gamma ** (epoch // step_size))."""
+    np.random.seed(0)
+    centers = [[0, 3], [3, -2], [-3, -2]]
+    x = as32(np.concatenate([np.random.randn(100, 2) + c for c in centers]))
+    labels = np.repeat(np.arange(3), 100)
+    order = np.random.permutation(300)
+    x, labels = x[order], labels[order]
+    acts = ["tanh", "linear"]
+    layers = _torch_layers(result["init"], ["base.0", "classifier"], acts)
+    base, classifier = TorchSGD(0.1, momentum=0.9), TorchSGD(0.05, momentum=0.9)
+    losses, lrs = [], []
+    for epoch in range(20):
+        lrs.append([base.lr, classifier.lr])
+        for i in range(0, 300, 50):
+            out = dense_forward(x[i:i + 50], layers)
+            loss, g = softmax_xent(out[-1], np.eye(3)[labels[i:i + 50]])
+            losses.append(loss)
+            (dw0, db0), (dw1, db1) = dense_backward(out, layers, g)[0]
+            w0, b0 = base.step([layers[0][0], layers[0][1]], [dw0, db0])
+            w1, b1 = classifier.step([layers[1][0], layers[1][1]], [dw1, db1])
+            layers = [(w0, b0, "tanh"), (w1, b1, "linear")]
+        base.lr = 0.1 * 0.5 ** ((epoch + 1) // 5)
+        classifier.lr = 0.05 * 0.5 ** ((epoch + 1) // 5)
+    final = {"base.0.weight": layers[0][0].T, "base.0.bias": layers[0][1],
+             "classifier.weight": layers[1][0].T, "classifier.bias": layers[1][1]}
+    return {"losses": losses, "lrs": lrs, "final_lrs": [base.lr, classifier.lr],
+            "accuracy": accuracy(dense_forward(x, layers)[-1], labels),
+            "final": {k: v.tolist() for k, v in final.items()}}

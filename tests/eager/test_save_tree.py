@@ -1,0 +1,163 @@
+"""graphc.eager.save / load of nested structures (a "tree" file): an optimizer's
+state_dict() ({int: {str: tensor}} and lists of hyperparameters), a checkpoint dict of
+module and optimizer state, numbers and strings; kept exactly, and never pickled."""
+
+import json
+import math
+import zipfile
+from collections import Counter, OrderedDict
+
+import numpy as np
+import pytest
+
+import graphc.eager as torch
+
+
+def test_nested_values_round_trip_with_their_types(tmp_path):
+    weight = torch.tensor([[1.5, -2.0]], dtype=torch.float64)
+    saved = {
+        "state": {0: {"step": torch.tensor(3.0), "exp_avg": weight},
+                  7: {"counts": np.array([1, 2], np.int32), "mask": torch.tensor([True])}},
+        "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "nesterov": False, "params": [0, 7],
+                          "name": "head", "foreach": None}],
+        "epoch": 12, "loss": 1e-300, "nan": math.nan, "inf": -math.inf, "zero": -0.0,
+        "empty": [[], (), {}], "numpy": [np.float64(0.25), np.int64(5), np.bool_(True)],
+    }
+    torch.save(saved, tmp_path / "t.pt")
+    back = torch.load(tmp_path / "t.pt")
+    assert list(back) == list(saved)
+    assert list(back["state"]) == [0, 7] and list(back["state"][0]) == ["step", "exp_avg"]
+    exp_avg = back["state"][0]["exp_avg"]
+    assert isinstance(exp_avg, torch.Tensor) and exp_avg.dtype == torch.float64
+    np.testing.assert_array_equal(exp_avg.numpy(), weight.numpy())
+    assert back["state"][0]["step"].dtype == torch.float32 and back["state"][0]["step"].shape == ()
+    assert back["state"][7]["counts"].dtype == torch.int32
+    assert back["state"][7]["mask"].dtype == torch.bool
+    group = back["param_groups"][0]
+    assert group == saved["param_groups"][0]
+    assert type(group["betas"]) is tuple and type(group["params"]) is list
+    assert type(group["nesterov"]) is bool and type(back["epoch"]) is int
+    assert back["loss"] == 1e-300 and math.isnan(back["nan"]) and back["inf"] == -math.inf
+    assert math.copysign(1.0, back["zero"]) == -1.0
+    assert back["empty"] == [[], (), {}]
+    assert back["numpy"] == [0.25, 5, True] and type(back["numpy"][1]) is int
+
+
+def test_a_checkpoint_dict_restores_model_and_optimizer(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    model(torch.ones(4, 3)).sum().backward()
+    opt.step()
+    torch.save({"epoch": 1, "model_state_dict": model.state_dict(),
+                "optimizer_state_dict": opt.state_dict(), "loss": torch.tensor(0.5)},
+               tmp_path / "checkpoint.tar")
+    checkpoint = torch.load(tmp_path / "checkpoint.tar")
+    other = torch.nn.Linear(3, 2)
+    other_opt = torch.optim.Adam(other.parameters(), lr=0.5)
+    other.load_state_dict(checkpoint["model_state_dict"])
+    other_opt.load_state_dict(checkpoint["optimizer_state_dict"])
+    assert checkpoint["epoch"] == 1 and checkpoint["loss"].item() == 0.5
+    assert other_opt.param_groups[0]["lr"] == 0.01
+    for p, q in zip(model.parameters(), other.parameters()):
+        np.testing.assert_array_equal(opt.state[id(p)]["exp_avg"].numpy(),
+                                      other_opt.state[id(q)]["exp_avg"].numpy())
+
+
+def test_a_flat_state_dict_keeps_its_format(tmp_path):
+    torch.save(torch.nn.Linear(2, 1).state_dict(), tmp_path / "m.pt")
+    with np.load(tmp_path / "m.pt") as plain:
+        assert sorted(plain.files) == ["__graphc_eager__", "bias", "weight"]
+        assert str(plain["__graphc_eager__"]) == "dict"
+    assert isinstance(torch.load(tmp_path / "m.pt"), OrderedDict)
+
+
+def test_a_tree_file_is_npz_with_a_json_structure(tmp_path):
+    torch.save({"a": [torch.ones(2), 3], 4: None}, tmp_path / "t.pt")
+    with np.load(tmp_path / "t.pt") as plain:
+        assert sorted(plain.files) == ["0", "__graphc_eager__", "__graphc_tree__"]
+        assert json.loads(str(plain["__graphc_tree__"])) == [
+            "dict", [["a", ["list", [["tensor", 0], 3]]], [4, None]]]
+
+
+def test_dict_subclasses_load_as_dicts(tmp_path):
+    torch.save({"milestones": Counter([3, 3, 5])}, tmp_path / "c.pt")
+    assert torch.load(tmp_path / "c.pt") == {"milestones": {3: 2, 5: 1}}
+
+
+def test_load_applies_map_location_to_every_tensor(tmp_path):
+    torch.save([torch.ones(1), {"x": torch.zeros(2)}], tmp_path / "t.pt")
+    back = torch.load(tmp_path / "t.pt", map_location="cpu")
+    assert back[0].device == "cpu" and back[1]["x"].device == "cpu"
+
+
+@pytest.mark.parametrize("obj, error, words", [
+    ({"f": print}, TypeError, r"the object\['f'\] is a builtin_function_or_method"),
+    ([{"a": np.ones(2, complex)}], TypeError, r"the object\[0\]\['a'\] is a ndarray"),
+    ({True: 1}, TypeError, "has the key True; a saved dict's keys must be strings or ints"),
+    ({(1, 2): 1}, TypeError, "has the key"),
+    (object(), TypeError, "the object is a object"),
+], ids=["function", "complex", "bool_key", "tuple_key", "object"])
+def test_save_refuses_what_a_tree_cannot_hold(tmp_path, obj, error, words):
+    with pytest.raises(error, match=words):
+        torch.save(obj, tmp_path / "x")
+
+
+def test_save_refuses_a_structure_that_contains_itself(tmp_path):
+    loop: list = [1]
+    loop.append(loop)
+    with pytest.raises(ValueError, match=r"save: the object\[1\] contains itself"):
+        torch.save(loop, tmp_path / "x")
+    deep: list = [1]
+    for _ in range(100):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nests containers more than 100 deep"):
+        torch.save(deep, tmp_path / "x")
+    torch.save(deep[0], tmp_path / "x")  # 100 deep: fine
+    assert torch.load(tmp_path / "x") == deep[0]
+    shared = [torch.ones(1)]
+    torch.save({"a": shared, "b": shared}, tmp_path / "ok")  # shared, not circular: fine
+    back = torch.load(tmp_path / "ok")
+    assert back["a"][0] is not back["b"][0]
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ("unpickled",))
+
+
+@pytest.mark.parametrize("tree, entries, words", [
+    ("not json", {}, "entry is not JSON"),
+    (json.dumps(["tensor", 1]), {"0": np.ones(1)}, "holds \\['tensor', 1\\]"),
+    (json.dumps(["list", [["tensor", 0], ["tensor", 0]]]), {"0": np.ones(1)},
+     "holds \\['tensor', 0\\]"),
+    (json.dumps(["set", [1]]), {}, "holds \\['set', \\[1\\]\\]"),
+    (json.dumps(["dict", [[[1], 2]]]), {}, "holds \\['dict'"),
+    (json.dumps(["dict", [[True, 2]]]), {}, "holds \\['dict'"),
+    (json.dumps({"a": 1}), {}, "holds \\{'a': 1\\}"),
+    (json.dumps(1), {"5": np.ones(1)}, "with the entries"),
+    (json.dumps(["tensor", 0]), {"0": np.array(["x"])}, "holds <U1 data"),
+    ("[" * 100000 + "]" * 100000, {}, "entry is not JSON"),
+    ('["list", [' * 101 + "1" + "]]" * 101, {}, "nests containers more than 100 deep"),
+], ids=["json", "index", "reused", "tag", "key", "bool_key", "object", "names", "strings",
+        "deep_json", "deep_lists"])
+def test_load_refuses_crafted_tree_files(tmp_path, tree, entries, words):
+    path = tmp_path / "crafted.npz"
+    np.savez(path, __graphc_eager__=np.array("tree"), __graphc_tree__=np.array(tree),
+             **entries)
+    with pytest.raises(RuntimeError, match=words):
+        torch.load(path)
+
+
+def test_load_refuses_a_tree_entry_that_is_not_text_and_never_unpickles(tmp_path, capsys):
+    path = tmp_path / "crafted.npz"
+    np.savez(path, __graphc_eager__=np.array("tree"), __graphc_tree__=np.ones(2))
+    with pytest.raises(RuntimeError, match="'__graphc_tree__' entry is not a text"):
+        torch.load(path)
+    np.savez(path, __graphc_eager__=np.array("tree"),
+             __graphc_tree__=np.array([_Evil()], object))
+    with pytest.raises(RuntimeError, match="never unpickles"):
+        torch.load(path)
+    assert "unpickled" not in capsys.readouterr().out
+    with zipfile.ZipFile(path) as archive:
+        assert "__graphc_tree__.npy" in archive.namelist()
