@@ -21,6 +21,7 @@ from graphc.saver import Saver
 from graphc.serialize import export_graph, import_graph
 from graphc.session import Session
 from graphc.tf_names import arg_max, arg_min, to_double, to_float, to_int32, to_int64
+from graphc.tf_names import where  # noqa: F401 - TF1's where (rank-1 conditions pick rows)
 from graphc.session import InteractiveSession
 from graphc.variables import (Variable, global_variables, global_variables_initializer,
                               trainable_variables, variables_initializer)

@@ -307,6 +307,10 @@ class Session:
                         "it must be a tensor, an op, or the name of one")
 
     def _resolve_feed_key(self, key: Any) -> Tensor:
+        if not isinstance(key, str | Tensor | Node):
+            raise TypeError(f"feed_dict key {key!r} has invalid type {type(key).__name__}; "
+                            "it must be a tensor (a placeholder, or any tensor whose value "
+                            "you give) or the name of one")
         target = self._resolve_fetch(key)
         if isinstance(target, Node):
             raise TypeError(f"cannot feed operation '{target.name}': it has no value")

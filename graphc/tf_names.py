@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from graphc.dtypes import float32, float64, int32, int64
 from graphc.graph import Tensor
 from graphc.ops.elementwise import cast
+from graphc.ops.elementwise import where as elementwise_where
+from graphc.ops.array import expand_dims
 from graphc.ops.reduce import argmax, argmin
 
 arg_max = argmax  # tf.arg_max(input, dimension)
@@ -35,3 +39,25 @@ def to_int64(x: Any, name: str = "ToInt64") -> Tensor:
 
 
 __all__ = ["arg_max", "arg_min", "to_double", "to_float", "to_int32", "to_int64"]
+
+
+def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Any:
+    """TensorFlow 1's tf.where(condition, x, y): x where condition holds, else y. A condition
+    of rank 1 against x and y of higher rank picks whole rows (its length is their first
+    dimension); otherwise the three broadcast, as gc.where's op (and tf.where_v2, and
+    torch.where) does. tf.where(condition) alone, the coordinates of the true elements, has
+    a shape known only at run time, which graphc's graphs do not have."""
+    if x is None or y is None:
+        raise TypeError("where(condition) with x and y left out returns the coordinates of "
+                        "the true elements, whose count is known only at run time: graphc "
+                        "does not support it; pass both x and y")
+    ranks = [_rank(v) for v in (condition, x, y)]
+    if ranks[0] == 1 and max(r or 0 for r in ranks[1:]) > 1:
+        for _ in range(max(r or 0 for r in ranks[1:]) - 1):
+            condition = expand_dims(condition, -1)
+    return elementwise_where(condition, x, y, name=name)
+
+
+def _rank(value: Any) -> int | None:
+    shape = getattr(value, "shape", None) if hasattr(value, "dtype") else np.shape(value)
+    return None if shape is None else len(shape)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from graphc import shapes
 from graphc.dtypes import as_dtype
 from graphc.graph import Graph, Node, Tensor, get_default_graph
@@ -98,12 +100,24 @@ class Variable(Tensor):
 
 
 # TensorFlow 1 spells each assignment both ways, tf.assign(v, x) and v.assign(x): the functions
-# call the methods (use_locking and validate_shape are accepted for TensorFlow's sake; shapes
-# are always checked, and a run's assignments always commit together).
+# call the methods (use_locking is accepted for TensorFlow's sake; shapes are always checked,
+# and a run's assignments always commit together).
 def assign(ref: Variable, value: Any, validate_shape: Any = None, use_locking: Any = None,
            name: str | None = None) -> Tensor:
-    """`ref.assign(value)`: a tensor holding `value`; running it makes `value` the new value."""
-    return _variable(ref, "assign").assign(value, name=name)
+    """`ref.assign(value)`: a tensor holding `value`; running it makes `value` the new value.
+    A variable keeps the static shape it was made with, so validate_shape=False (which lets
+    a TensorFlow variable change shape) is accepted only for a value of that very shape."""
+    variable = _variable(ref, "assign")
+    if validate_shape is False:
+        got = getattr(value, "shape", None) if hasattr(value, "dtype") else np.shape(value)
+        got = None if got is None else tuple(got)
+        if got != tuple(variable.shape or ()) or not shapes.is_fully_defined(got):
+            raise ValueError(
+                f"assign: validate_shape=False lets a TensorFlow variable take a value of "
+                f"another shape; graphc's variables keep the static shape they were made "
+                f"with, {shapes.fmt(variable.shape)} for '{variable.name}', and the value's "
+                f"is {shapes.fmt(got)}")
+    return variable.assign(value, name=name)
 
 
 def assign_add(ref: Variable, value: Any, use_locking: Any = None,

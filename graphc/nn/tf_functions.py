@@ -204,16 +204,22 @@ def softplus(features: Any, name: str | None = None) -> Any:
         return positive_part + _log1p(exp(minus_abs))
 
 
-def softmax(logits: Any, axis: int = -1, name: str | None = None) -> Any:
-    """exp(logits) / sum(exp(logits)) over `axis`, with the maximum subtracted first."""
+def softmax(logits: Any, axis: int = -1, name: str | None = None,
+            dim: int | None = None) -> Any:
+    """exp(logits) / sum(exp(logits)) over `axis` (`dim`: TensorFlow 1's old name for it),
+    with the maximum subtracted first."""
+    axis = axis if dim is None else dim
     with _scope(name, "softmax", logits):
         e = exp(_shifted(logits, axis, "softmax"))
         return e / reduce_sum(e, axis, keepdims=True)
 
 
-def log_softmax(logits: Any, axis: int = -1, name: str | None = None) -> Any:
-    """logits - log(sum(exp(logits))) over `axis`, computed as z - log(sum(exp(z))) with
-    z = logits - max(logits): finite for logits of any size."""
+def log_softmax(logits: Any, axis: int = -1, name: str | None = None,
+                dim: int | None = None) -> Any:
+    """logits - log(sum(exp(logits))) over `axis` (`dim`: TensorFlow 1's old name for it),
+    computed as z - log(sum(exp(z))) with z = logits - max(logits): finite for logits of
+    any size."""
+    axis = axis if dim is None else dim
     with _scope(name, "log_softmax", logits):
         z = _shifted(logits, axis, "log_softmax")
         return z - log(reduce_sum(exp(z), axis, keepdims=True))

@@ -30,8 +30,12 @@ FILL_LIKE = register(OpDef(
     dims=like_input(0)))
 
 
-def constant(value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
-    """A tensor holding `value` (floats default to float32 and ints to int32, as in TF)."""
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None = None,
+             verify_shape: bool = False) -> Tensor:
+    """A tensor holding `value` (floats default to float32 and ints to int32, as in TF).
+    With `shape`, as in TensorFlow 1: a single value fills the shape, as many values as the
+    shape holds are laid out in it, and a shorter list is padded with its last value;
+    `verify_shape=True` asks for a value of exactly that shape."""
     dtype = as_dtype(dtype) if dtype is not None else default_dtype_of(value)
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
@@ -39,7 +43,27 @@ def constant(value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
     if array.dtype.kind in "iu" and dtype.is_integer and not integers_fit(array, dtype.np):
         raise TypeError(f"constant: values from {array.min()} to {array.max()} do not fit "
                         f"{dtype.name}")
+    if shape is not None:
+        array = _in_shape(array, shape, verify_shape)
     return constant_node(array.astype(dtype.np), get_default_graph(), name)
+
+
+def _in_shape(array: np.ndarray, shape: Any, verify: bool) -> np.ndarray:
+    """constant's value laid out in `shape` (see constant)."""
+    dims = shapes.as_shape(shape)
+    if not shapes.is_fully_defined(dims):
+        raise ValueError(f"constant: shape {shape} must be fully known")
+    size = int(np.prod(dims, dtype=np.int64))  # type: ignore[arg-type]
+    if verify and array.shape != dims:
+        raise TypeError(f"constant: the value's shape {shapes.fmt(array.shape)} is not the "
+                        f"shape {shapes.fmt(dims)} that verify_shape=True asks for")
+    if array.size == size:
+        return array.reshape(dims)  # type: ignore[arg-type]
+    if array.size == 1 or (0 < array.size < size and array.ndim <= 1):
+        flat = array.reshape(-1)
+        return np.concatenate([flat, np.repeat(flat[-1:], size - flat.size)]).reshape(dims)  # type: ignore[arg-type]
+    raise ValueError(f"constant: {array.size} values do not fit shape {shapes.fmt(dims)} "
+                     f"({size} elements)")
 
 
 def fill(shape: Any, value: Any, dtype: Any = None, name: str | None = None) -> Tensor:

@@ -23,15 +23,51 @@ from graphc.registry import OpDef, register
 
 
 def _getitem_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
-    x = types[0]
-    if not shapes.is_fully_defined(x.shape):
+    x, index = types[0], attrs["index"]
+    if x.shape is None:
         return TensorType(x.dtype, None)
+    if not shapes.is_fully_defined(x.shape):
+        return TensorType(x.dtype, _basic_index_shape(x.shape, index))
     try:
         probe = np.broadcast_to(np.empty((), x.dtype.np), x.shape)  # type: ignore[arg-type]
-        return TensorType(x.dtype, probe[attrs["index"]].shape)
+        return TensorType(x.dtype, probe[index].shape)
     except IndexError as err:
-        raise ValueError(f"index {attrs['index']!r} does not fit shape "
-                         f"{shapes.fmt(x.shape)}: {err}") from None
+        raise ValueError(f"index {index!r} does not fit shape {shapes.fmt(x.shape)}: "
+                         f"{err}") from None
+
+
+def _basic_index_shape(shape: tuple[int | None, ...], index: Any) -> shapes.Shape:
+    """The shape of x[index] for a shape with unknown (None) dims: each int drops its dim, a
+    slice keeps it (its length where the dim is known, else unknown), None adds a 1, and
+    Ellipsis stands for the dims no other entry takes; None (unknown rank) for an index with
+    arrays in it (numpy's advanced indexing)."""
+    entries = index if isinstance(index, tuple) else (index,)
+    if any(not (e is None or e is Ellipsis or isinstance(e, builtins.slice) or
+                (isinstance(e, int | np.integer) and not isinstance(e, bool | np.bool_)))
+           for e in entries):
+        return None
+    taking = sum(1 for e in entries if e is not None and e is not Ellipsis)
+    if taking > len(shape) or sum(1 for e in entries if e is Ellipsis) > 1:
+        raise ValueError(f"index {index!r} does not fit shape {shapes.fmt(shape)}: too many "
+                         "indices")
+    if Ellipsis not in entries:
+        entries = (*entries, Ellipsis)
+    out: list[int | None] = []
+    dims = iter(shape)
+    for e in entries:
+        if e is None:
+            out.append(1)
+        elif e is Ellipsis:
+            out += [next(dims) for _ in range(len(shape) - taking)]
+        elif isinstance(e, builtins.slice):
+            n = next(dims)
+            out.append(None if n is None else len(range(*e.indices(n))))
+        else:
+            n = next(dims)
+            if n is not None and not -n <= e < n:
+                raise ValueError(f"index {index!r} does not fit shape {shapes.fmt(shape)}: "
+                                 f"index {e} is out of bounds for a dimension of size {n}")
+    return tuple(out)
 
 
 def _update_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:

@@ -71,13 +71,39 @@ def random_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = f
                           stddev)
 
 
-def random_uniform(shape: Any, minval: Any = 0.0, maxval: Any = 1.0, dtype: Any = float32,
+def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = float32,
                    seed: int | None = None, name: str | None = None) -> Tensor:
-    """Samples of a uniform distribution on [minval, maxval), drawn anew on every run.
-    minval and maxval are numbers or tensors (of the draw's dtype, broadcast against its
-    shape)."""
+    """Samples of a uniform distribution on [minval, maxval) (maxval 1 unless given), drawn
+    anew on every run. minval and maxval are numbers or tensors (of the draw's dtype,
+    broadcast against its shape). For an integer dtype, as in TensorFlow, they are ints
+    (maxval must be given) and the samples are the ints from minval to maxval - 1."""
+    if as_dtype(dtype).is_integer:
+        return _random_integers(shape, minval, maxval, as_dtype(dtype), seed, name)
     return _random_scaled(RANDOM_UNIFORM, shape, dtype, seed, name, "minval", minval,
-                          "maxval", maxval)
+                          "maxval", 1.0 if maxval is None else maxval)
+
+
+def _random_integers(shape: Any, minval: Any, maxval: Any, dtype: Any, seed: int | None,
+                     name: str | None) -> Tensor:
+    """Uniform ints in [minval, maxval): a float64 draw u on [0, 1), scaled to the count of
+    ints and truncated (u * count < count), plus minval."""
+    if maxval is None:
+        raise ValueError(f"random_uniform: maxval must be given for an integer dtype "
+                         f"({dtype.name})")
+    bounds = []
+    for label, value in (("minval", minval), ("maxval", maxval)):
+        if _is_tensor(value) or not float(value).is_integer():
+            raise TypeError(f"random_uniform: an integer draw takes whole numbers for minval "
+                            f"and maxval, and {label} is {value!r}")
+        bounds.append(int(value))
+    low, high = bounds
+    info = np.iinfo(dtype.np)
+    if not low < high or low < info.min or high - 1 > info.max:
+        raise ValueError(f"random_uniform: the ints from minval {low} to maxval {high} (not "
+                         f"included) must be at least one, within {dtype.name}'s range")
+    unit = _random(RANDOM_UNIFORM, shape, float64, seed, None, minval=0.0, maxval=1.0)
+    return add(cast(multiply(unit, float(high - low)), dtype), np.array(low, dtype.np),
+               name=name)
 
 
 def random_uniform_like(x: Any, dtype: Any = None, seed: int | None = None,

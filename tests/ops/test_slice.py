@@ -61,3 +61,56 @@ def test_begin_and_size_must_be_known_while_building():
         gc.slice(x, gc.constant([0, 0, 0]), [1, 1, 1])
     with pytest.raises(TypeError):
         gc.slice(x, [0.5, 0, 0], [1, 1, 1])
+
+
+# indexing a tensor whose batch dimension is unknown keeps every dimension it can know: the
+# static shape is numpy's result shape with the unknown dimension kept unknown
+@pytest.mark.parametrize("index,static", [
+    ((slice(None), slice(None, 2)), (None, 2, 4)),
+    ((slice(None), -1), (None, 4)),
+    (0, (3, 4)),
+    ((Ellipsis, None), (None, 3, 4, 1)),
+    ((slice(1, None),), (None, 3, 4)),
+    ((None, slice(None), slice(1, 3), 0), (1, None, 2)),
+    ((Ellipsis, 2), (None, 3)),
+    ((0, Ellipsis, slice(None, None, 2)), (3, 2)),
+    (np.array([0, 1]), None),  # an array index (numpy's advanced indexing): rank unknown
+])
+def test_indexing_an_unknown_batch_keeps_the_static_shape(index, static):
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float64, (None, 3, 4))
+        y = x[index]
+        spelled = gc.reduce_sum(y * 2.0)
+    assert y.shape == static
+    with gc.Session(graph) as sess:
+        got, total = sess.run([y, spelled], {x: X})
+    np.testing.assert_array_equal(got, X[index])
+    assert total == 2.0 * X[index].sum()
+
+
+def test_the_static_shape_lets_tf1_layers_follow_a_slice():
+    graph = gc.Graph()
+    with graph.as_default():
+        data = gc.placeholder(gc.float64, (None, 5))
+        features, labels = data[:, 1:], data[:, 0]
+        assert features.shape == (None, 4) and labels.shape == (None,)
+        predicted = gc.layers.dense(features, 1, kernel_initializer=gc.ones_initializer())
+        loss = gc.reduce_mean(gc.square(gc.squeeze(predicted, 1) - labels))
+        init = gc.global_variables_initializer()
+    rows = np.arange(15, dtype=np.float64).reshape(3, 5)
+    with gc.Session(graph) as sess:
+        sess.run(init)
+        got = sess.run(loss, {data: rows})
+    assert got == pytest.approx(np.mean((rows[:, 1:].sum(1) - rows[:, 0]) ** 2), rel=1e-12)
+
+
+@pytest.mark.parametrize("index,words", [
+    ((slice(None), 4), "index 4 is out of bounds for a dimension of size 3"),
+    ((0, 1, 2, 3), "too many indices"),
+])
+def test_an_index_that_cannot_fit_is_refused_while_building(index, words):
+    with gc.Graph().as_default():
+        x = gc.placeholder(gc.float64, (None, 3, 4))
+        with pytest.raises(ValueError, match=words):
+            x[index]

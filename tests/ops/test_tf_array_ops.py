@@ -594,3 +594,37 @@ def test_an_embedding_step_with_gather_tile_concat_and_split_is_one_native_segme
                 "split_pad"} <= ops for ops in natives)
     np.testing.assert_allclose(results["numba"], results["numpy"], rtol=1e-12)
     assert results["numpy"][-1] < results["numpy"][0]
+
+
+# tf.where(condition, x, y) of TensorFlow 1: a rank-1 condition picks rows of x and y
+@pytest.mark.parametrize("batch", [3, None], ids=["known", "unknown batch"])
+def test_where_with_a_rank_1_condition_picks_rows(batch):
+    keep = np.array([True, False, True])
+    x = np.arange(9.0).reshape(3, 3)  # square: numpy's broadcasting would pick columns
+    with gc.Graph().as_default():
+        c = gc.placeholder(gc.bool, (batch,))
+        a = gc.placeholder(gc.float64, (batch, 3))
+        chosen = gc.where(c, a, -a)
+        (grad,) = gc.gradients(gc.reduce_sum(chosen * gc.constant([1.0, 2.0, 3.0], gc.float64)),
+                               [a])
+        assert chosen.shape == (batch, 3)
+        got, got_grad = run([chosen, grad], {c: keep, a: x})
+    np.testing.assert_array_equal(got, np.where(keep[:, None], x, -x))
+    np.testing.assert_array_equal(got_grad, np.where(keep[:, None], 1.0, -1.0) * [1, 2, 3])
+
+
+def test_where_otherwise_broadcasts_and_torch_where_always_does():
+    with gc.Graph().as_default():
+        got = run(gc.where([True, False], [1.0, 2.0], [3.0, 4.0]))
+        np.testing.assert_array_equal(got, [1.0, 4.0])
+        got = run(gc.where(gc.constant(X) > 0, X, np.zeros_like(X)))
+        np.testing.assert_array_equal(got, np.where(X > 0, X, 0.0))
+    keep, x = ge.tensor([True, False, True]), ge.tensor(np.arange(9.0).reshape(3, 3))
+    np.testing.assert_array_equal(ge.where(keep, x, 0.0).numpy(),
+                                  np.where([True, False, True], np.arange(9.0).reshape(3, 3), 0))
+
+
+def test_where_with_the_condition_alone_is_refused_with_the_reason():
+    with gc.Graph().as_default():
+        with pytest.raises(TypeError, match="known only at run time"):
+            gc.where(gc.constant([True, False]))
