@@ -60,6 +60,9 @@ def _basic_index_shape(shape: tuple[int | None, ...], index: Any) -> shapes.Shap
         elif e is Ellipsis:
             out += [next(dims) for _ in range(len(shape) - taking)]
         elif isinstance(e, builtins.slice):
+            if e.step == 0:
+                raise ValueError(f"index {index!r} does not fit shape {shapes.fmt(shape)}: "
+                                 "slice step cannot be zero")
             n = next(dims)
             out.append(None if n is None else len(range(*e.indices(n))))
         else:

@@ -428,6 +428,9 @@ def why_not_native(node: Node) -> str | None:
     dtype = node.types[0].dtype
     if OPS[node.op].float_kernels_only and not dtype.is_floating:  # reduce_rows: floats
         return f"its native kernels accumulate floating-point values, not {dtype.name}"
+    if node.op in ("getitem", "setitem", "index_add") and not (
+            basic_index(node.attrs["index"]) and node.inputs[0].shape):
+        return "its index holds arrays (numpy's advanced indexing), or it indexes a scalar"
     return None
 
 
@@ -563,6 +566,72 @@ def _squeeze(e: Emit) -> str:
         return f"{e.dtype}(K.squeeze_copy({e.args[0]}, ({ONE},), {squeezed}, space, " \
             "np.int64(-1))[0])"
     return f"K.squeeze_copy({e.args[0]}, {tuple_of(kept)}, {squeezed}, {e.space})"
+
+
+# -- indexing (ops/index.py): basic indexes only (ints, slices, None, Ellipsis) ----------------
+def basic_index(index: Any) -> bool:
+    """Whether an index is numpy's basic indexing, which the generated code can spell."""
+    entries = index if isinstance(index, tuple) else (index,)
+    return all(e is None or e is Ellipsis or isinstance(e, slice) or
+               (isinstance(e, numbers.Integral) and not isinstance(e, bool | np.bool_))
+               for e in entries)
+
+
+def _index_source(index: Any, rank: int) -> tuple[str, list[str]]:
+    """The index as source (each int and slice bound the repr of a checked int), and lines
+    that raise IndexError where an int does not fit its dimension at run time (numba does
+    not check bounds; numpy raises)."""
+    entries = index if isinstance(index, tuple) else (index,)
+    taking = sum(1 for x in entries if x is not None and x is not Ellipsis)
+    parts, checks, dim = [], [], 0
+    for x in entries:
+        if x is None:
+            parts.append("None")
+        elif x is Ellipsis:
+            parts.append("...")
+            dim += rank - taking
+        elif isinstance(x, slice):
+            parts.append(":".join("" if v is None else number(operator.index(v))
+                                  for v in (x.start, x.stop, x.step)))
+            dim += 1
+        else:
+            k = number(operator.index(x))
+            parts.append(k)
+            checks.append(f"    if not -a0.shape[{dim}] <= {k} < a0.shape[{dim}]:\n"
+                          f"        raise IndexError('index {k} is out of bounds for "
+                          f"dimension {dim}')")
+            dim += 1
+    return ", ".join(parts) + ("," if len(parts) == 1 else ""), checks
+
+
+@emits("getitem")
+def _getitem(e: Emit) -> str:
+    """A copy of the indexed view, in the workspace (a scalar when every dim is taken)."""
+    index, checks = _index_source(e.attrs["index"], e.rank(0))
+    if not e.node.types[0].shape:
+        return e._generated(["a0"], "\n".join([*checks, f"    return {e.dtype}(a0[{index}])"]),
+                            [e.args[0]])
+    body = [*checks, f"    view = a0[{index}]",
+            f"    out = K.scratch(space, slot, view.shape, np.dtype({e.dtype}))",
+            "    out[...] = view", "    return out"]
+    return e._generated(["a0", "space", "slot"], "\n".join(body), [e.args[0], e.space])
+
+
+@emits("setitem", "index_add")
+def _index_update(e: Emit) -> str:
+    """A copy of x with the value written (setitem) or added (index_add) at a basic index,
+    which names each element once, so adding is numpy's add.at."""
+    index, checks = _index_source(e.attrs["index"], e.rank(0))
+    value = "K.scalar(a1)" if e.rank(1) == 0 else "a1"
+    write = "=" if e.node.op == "setitem" else "+="
+    whole = not OPS["getitem"].infer([e.node.inputs[0].type], {"index": e.attrs["index"]}).shape
+    target = [f"    out[{index}] {write} K.scalar(a1)"] if whole else \
+        [f"    target = out[{index}]", f"    target[...] {write} {value}"] \
+        if write == "=" else [f"    target = out[{index}]", f"    target += {value}"]
+    body = [*checks, f"    out = K.scratch(space, slot, a0.shape, np.dtype({e.dtype}))",
+            "    out[...] = a0", *target, "    return out"]
+    return e._generated(["a0", "a1", "space", "slot"], "\n".join(body),
+                        [e.args[0], e.args[1], e.space])
 
 
 # -- gather, scatter_add, tile, tile_sum (ops/array.py) ---------------------------------------
