@@ -624,7 +624,8 @@ def _index_update(e: Emit) -> str:
     index, checks = _index_source(e.attrs["index"], e.rank(0))
     value = "K.scalar(a1)" if e.rank(1) == 0 else "a1"
     write = "=" if e.node.op == "setitem" else "+="
-    whole = not OPS["getitem"].infer([e.node.inputs[0].type], {"index": e.attrs["index"]}).shape
+    entries = e.attrs["index"] if isinstance(e.attrs["index"], tuple) else (e.attrs["index"],)
+    whole = len(entries) == e.rank(0) and all(isinstance(x, numbers.Integral) for x in entries)
     target = [f"    out[{index}] {write} K.scalar(a1)"] if whole else \
         [f"    target = out[{index}]", f"    target[...] {write} {value}"] \
         if write == "=" else [f"    target = out[{index}]", f"    target += {value}"]
