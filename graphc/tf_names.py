@@ -12,10 +12,12 @@ from graphc.graph import Tensor
 from graphc.ops.elementwise import cast
 from graphc.ops.elementwise import where as elementwise_where
 from graphc.ops.array import expand_dims
+from graphc.ops.shape import rank_of, shape_of, size_of
 from graphc.ops.reduce import argmax, argmin
 
 arg_max = argmax  # tf.arg_max(input, dimension)
 arg_min = argmin
+shape, size, rank = shape_of, size_of, rank_of  # tf.shape(x), tf.size(x), tf.rank(x)
 
 
 def to_float(x: Any, name: str = "ToFloat") -> Tensor:

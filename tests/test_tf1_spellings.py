@@ -91,3 +91,53 @@ def test_a_feed_key_of_the_wrong_type_is_named_as_a_feed_key():
         c = tf.constant(1.0)
         with pytest.raises(TypeError, match="feed_dict key 1.0 has invalid type float"):
             run(c, {1.0: 2})
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_shape_size_and_rank_are_read_at_run_time(backend):
+    rows = np.arange(15, dtype=np.float32).reshape(5, 3)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        batch = tf.shape(x)[0]
+        mean = tf.reduce_sum(x, 0) / tf.cast(batch, tf.float32)  # a mean over the batch
+        fetches = [tf.shape(x), batch, tf.size(x), tf.rank(x), mean,
+                   tf.zeros(tf.shape(x)), tf.fill(tf.shape(x), 7), tf.shape(x, out_type=tf.int64)]
+        assert [t.shape for t in fetches[:4]] == [(2,), (), (), ()]
+        assert fetches[5].shape == (None, 3) and fetches[6].dtype == tf.int32
+        with tf.Session(backend=backend) as sess:
+            got = sess.run(fetches, {x: rows})
+    np.testing.assert_array_equal(got[0], np.array([5, 3], np.int32))
+    assert got[0].dtype == np.int32 and got[7].dtype == np.int64
+    assert (got[1], got[2], got[3]) == (5, 15, 2)
+    np.testing.assert_allclose(got[4], rows.mean(0), rtol=1e-6)  # float32 sums of 5 rows
+    np.testing.assert_array_equal(got[5], np.zeros((5, 3), np.float32))
+    np.testing.assert_array_equal(got[6], np.full((5, 3), 7, np.int32))
+
+
+def test_shape_is_a_constant_when_known_and_a_shape_argument_when_not():
+    with tf.Graph().as_default():
+        known = tf.shape(tf.zeros([2, 4]))
+        assert known.node.op == "constant"  # folded while building
+        x = tf.placeholder(tf.float64, [None])
+        like = tf.placeholder(tf.float64, [None, 2])
+        reshaped = tf.reshape(x, tf.shape(like))
+        assert reshaped.shape == (None, 2)
+        unknown_rank = tf.placeholder(tf.float64)
+        got = run([known, reshaped, tf.rank(unknown_rank), tf.size(unknown_rank)],
+                  {x: np.arange(6.0), like: np.zeros((3, 2)), unknown_rank: np.ones((2, 3, 4))})
+    np.testing.assert_array_equal(got[0], [2, 4])
+    np.testing.assert_array_equal(got[1], np.arange(6.0).reshape(3, 2))
+    assert (got[2], got[3]) == (3, 24)
+
+
+@pytest.mark.parametrize("call,words", [
+    (lambda x: tf.reshape(x, [tf.shape(x)[0], -1]), r"holds a tensor; its dims must be ints"),
+    (lambda x: tf.reshape(x, tf.shape(x) * 1), "is computed at run time"),
+    (lambda x: tf.random_normal(tf.shape(x)), "random_uniform_like"),
+    (lambda x: tf.shape(x, out_type=tf.float32), "out_type must be an integer dtype"),
+])
+def test_a_shape_known_only_at_run_time_is_refused_where_it_cannot_be_used(call, words):
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        with pytest.raises(TypeError, match=words):
+            call(x)

@@ -19,7 +19,8 @@ from graphc.ops.random import (random_normal, random_uniform, random_uniform_lik
 from graphc.ops.reduce import (argmax, argmin, reduce_all, reduce_any, reduce_logsumexp,
                                reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum)
 from graphc.ops.sequence import lin_space, linspace, range
-from graphc.ops.shape import identity, reshape, stop_gradient, transpose
+from graphc.ops.shape import (identity, rank_of, reshape, shape_of, size_of, stop_gradient,
+                              transpose)
 from graphc.ops.state import placeholder
 
 install_operators(Tensor)
@@ -31,7 +32,8 @@ __all__ = [
     "random_normal", "random_uniform", "random_uniform_like", "range", "reduce_all",
     "reduce_any", "reduce_logsumexp",
     "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "reshape",
-    "set_random_seed", "slice", "split", "squeeze", "stack", "stop_gradient", "tile", "transpose",
+    "rank_of", "set_random_seed", "shape_of", "size_of", "slice", "split", "squeeze", "stack",
+    "stop_gradient", "tile", "transpose",
     "truncated_normal", "unstack", "while_loop", "zeros", "zeros_like",
 ]
 __all__ += elementwise.__all__  # one function per elementwise op

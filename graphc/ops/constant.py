@@ -11,6 +11,7 @@ from graphc import shapes
 from graphc.dtypes import DType, as_dtype, default_dtype_of, float32
 from graphc.graph import Tensor, TensorType, get_default_graph
 from graphc.ops.core import apply, constant_node, integers_fit
+from graphc.ops.shape import shape_argument
 from graphc.registry import OpDef, like_input, register
 
 
@@ -67,8 +68,13 @@ def _in_shape(array: np.ndarray, shape: Any, verify: bool) -> np.ndarray:
 
 
 def fill(shape: Any, value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
-    """A tensor of the given static shape with every element equal to `value`."""
-    dims = shapes.as_shape(shape)
+    """A tensor of the given static shape with every element equal to `value`; the shape may
+    be tf.shape(x), x's shape at run time."""
+    dims, like = shape_argument(shape, "fill")
+    if like is not None:
+        dt = as_dtype(dtype) if dtype is not None else default_dtype_of(value)
+        return apply(FILL_LIKE, like, name=name, value=dt.np.type(value), dtype=dt)
+    dims = shapes.as_shape(dims)
     if not shapes.is_fully_defined(dims):
         raise ValueError(f"fill: shape {shape} must be fully known")
     dt = as_dtype(dtype) if dtype is not None else default_dtype_of(value)

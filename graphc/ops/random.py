@@ -15,7 +15,7 @@ from graphc.ops.constant import _no_input_type
 from graphc.ops.core import apply
 from graphc.ops.elementwise import (abs, add, cast, less, log, maximum, minimum, multiply,
                                     negative, sqrt, subtract, where)
-from graphc.ops.shape import identity
+from graphc.ops.shape import identity, shape_argument
 from graphc.registry import OpDef, register
 
 _DEFAULT_GRAPH_SEED = 87654321
@@ -53,7 +53,12 @@ def _seeds(op_seed: int | None) -> tuple[int, int] | None:
 
 def _random(opdef: OpDef, shape: Any, dtype: Any, seed: int | None, name: str | None,
             **params: float) -> Tensor:
-    dims = shapes.as_shape(shape)
+    dims, like = shape_argument(shape, opdef.name)
+    if like is not None:
+        raise TypeError(f"{opdef.name}: the shape must be known while building the graph; "
+                        "for a draw in the shape x has at run time, gc.random_uniform_like(x) "
+                        "draws uniform samples")
+    dims = shapes.as_shape(dims)
     if not shapes.is_fully_defined(dims):
         raise ValueError(f"{opdef.name}: shape {shape} must be fully known")
     dt = as_dtype(dtype)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from graphc import shapes
+from graphc.dtypes import as_dtype
 from graphc.graph import Tensor, TensorType
 from graphc.ops.core import apply
 from graphc.registry import OpDef, like_input, register
@@ -103,9 +104,13 @@ RESHAPE_LIKE = register(OpDef("reshape_like", _like_infer,
                               view=True, dims=like_input(1)))
 
 
-def reshape(x: Any, shape: Sequence[int], name: str | None = None) -> Tensor:
-    """x with the same elements in a new shape; one dim may be -1 (inferred)."""
-    return apply(RESHAPE, x, name=name, shape=tuple(int(d) for d in shape))
+def reshape(x: Any, shape: Any, name: str | None = None) -> Tensor:
+    """x with the same elements in a new shape; one dim may be -1 (inferred). The shape may
+    be tf.shape(y) of another tensor y: x then takes y's shape at run time."""
+    dims, like = shape_argument(shape, "reshape")
+    if like is not None:
+        return reshape_like(x, like)
+    return apply(RESHAPE, x, name=name, shape=tuple(int(d) for d in dims))
 
 
 def reshape_like(x: Tensor, like: Tensor) -> Tensor:
@@ -161,3 +166,76 @@ def identity(x: Any, name: str | None = None) -> Tensor:
 def stop_gradient(x: Any, name: str | None = None) -> Tensor:
     """x, treated as a constant by gradients()."""
     return apply(STOP_GRADIENT, x, name=name)
+
+
+# -- the shape as a tensor: tf.shape, tf.size, tf.rank ------------------------------------------
+def _shape_of_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    x = types[0]
+    return TensorType(attrs["dtype"], (None if x.shape is None else len(x.shape),))
+
+
+# forward y = x's shape at run time, as a vector of attrs["dtype"] ints; no gradient (the
+# values of x do not matter)
+SHAPE_OF = register(OpDef(
+    "shape_of", _shape_of_infer, lambda x, dtype: np.array(np.shape(x), dtype.np),
+    lambda op, g: (None,)))
+
+
+def shape_of(input: Any, name: str | None = None, out_type: Any = None) -> Any:  # noqa: A002
+    """TensorFlow 1's tf.shape: input's shape as an int32 (or `out_type`) vector. A constant
+    when the shape is known while building; else an op that reads it at run time, so
+    `tf.shape(x)[0]` is the batch size of a placeholder of shape (None, ...)."""
+    dtype = as_dtype(out_type) if out_type is not None else as_dtype("int32")
+    if not dtype.is_integer:
+        raise TypeError(f"shape: out_type must be an integer dtype, not {dtype.name}")
+    shape = _known_shape(input)
+    if shapes.is_fully_defined(shape):
+        from graphc.ops.constant import constant  # (constant.py imports this module)
+
+        return constant(np.array(shape, dtype.np), name=name or "Shape")
+    return apply(SHAPE_OF, input, name=name or "Shape", dtype=dtype)
+
+
+def size_of(input: Any, name: str | None = None, out_type: Any = None) -> Any:  # noqa: A002
+    """TensorFlow 1's tf.size: how many elements input has, an int32 (or `out_type`)
+    scalar; read at run time where the shape is not known while building."""
+    from graphc.ops.reduce import reduce_prod
+
+    return reduce_prod(shape_of(input, out_type=out_type), name=name or "Size")
+
+
+def rank_of(input: Any, name: str | None = None) -> Any:  # noqa: A002
+    """TensorFlow 1's tf.rank: how many dimensions input has, an int32 scalar."""
+    shape = _known_shape(input)
+    if shape is not None:
+        from graphc.ops.constant import constant
+
+        return constant(np.int32(len(shape)), name=name or "Rank")
+    return shape_of(shape_of(input))[0]
+
+
+
+def _known_shape(x: Any) -> shapes.Shape:
+    """x's static shape: a tensor's (None where unknown), an eager tensor's or an array's."""
+    shape = getattr(x, "shape", None)
+    return shape if isinstance(x, Tensor) else tuple(shape) if shape is not None else np.shape(x)
+
+
+def shape_argument(shape: Any, function: str) -> tuple[Any, Any]:
+    """A shape argument as (static dims, None), or (None, x) for tf.shape(x) (the run-time
+    shape of x); a constant tensor gives its values. Any other tensor is refused: a shape
+    must be known while building, or be some tensor's shape."""
+    node = getattr(shape, "node", None)
+    if isinstance(shape, Tensor) and node is not None:
+        if node.op == SHAPE_OF.name:
+            return None, node.inputs[0]
+        if node.op == "constant":
+            return node.attrs["value"].tolist(), None
+        raise TypeError(f"{function}: the shape must be ints known while building the graph, "
+                        f"or tf.shape(x) of some tensor x; {shape.name} is computed at run "
+                        "time")
+    if isinstance(shape, Sequence) and any(isinstance(d, Tensor) for d in shape):
+        raise TypeError(f"{function}: the shape {list(shape)} holds a tensor; its dims must be "
+                        "ints known while building the graph (-1 for one dim known only at "
+                        "run time), or the whole shape tf.shape(x) of some tensor x")
+    return shape, None

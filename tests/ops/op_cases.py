@@ -15,6 +15,7 @@ from graphc.ops.core import apply
 from graphc.ops.fused import FUSED_ELEMENTWISE, MATMUL_ADD, MATMUL_EPILOGUE
 from graphc.ops.index import index_add, setitem
 from graphc.ops.reduce import REDUCTION_COUNT
+from graphc.ops.shape import SHAPE_OF
 from graphc.ops.shape import broadcast_like, reshape_like, sum_to
 
 rng = np.random.default_rng(1234)
@@ -181,6 +182,8 @@ CASES = [
          id="reduce_max-all"),
     Case("reduction_count", lambda x: apply(REDUCTION_COUNT, x, axis=(0,)), [normal(4, 3)],
          lambda x: np.asarray(len(x), x.dtype), False),
+    Case("shape_of", lambda x: apply(SHAPE_OF, x, dtype=gc.int32), [normal(4, 3)],
+         lambda x: np.array(x.shape, np.int32), False),
     Case("transpose", gc.transpose, [normal(3, 4)], lambda x: x.T),
     Case("transpose", lambda x: gc.transpose(x, (1, 2, 0)), [normal(2, 3, 4)],
          lambda x: np.moveaxis(x, 0, -1), id="transpose-perm"),

@@ -568,6 +568,15 @@ def _squeeze(e: Emit) -> str:
     return f"K.squeeze_copy({e.args[0]}, {tuple_of(kept)}, {squeezed}, {e.space})"
 
 
+@emits("shape_of")
+def _shape_of(e: Emit) -> str:
+    """The input's run-time shape, written into a workspace vector."""
+    rank = e.rank(0)
+    body = [f"    out = K.scratch(space, slot, ({number(rank)},), np.dtype({e.dtype}))",
+            *(f"    out[{d}] = a0.shape[{d}]" for d in range(rank)), "    return out"]
+    return e._generated(["a0", "space", "slot"], "\n".join(body), [e.args[0], e.space])
+
+
 # -- indexing (ops/index.py): basic indexes only (ints, slices, None, Ellipsis) ----------------
 def basic_index(index: Any) -> bool:
     """Whether an index is numpy's basic indexing, which the generated code can spell."""

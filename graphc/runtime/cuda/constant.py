@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import numpy as np
 from numba import cuda
 
 from graphc.runtime.cuda import device
@@ -41,3 +42,11 @@ def _reduction_count(call: Call) -> list[Any]:
     for d in range(len(shape)) if axis is None else axis:
         count *= shape[d]
     return [fill(call.out(), count)]
+
+
+@kernel("shape_of")
+def _shape_of(call: Call) -> list[Any]:
+    """The input's shape, known on the host: copied into the output on the device."""
+    out = call.out()
+    out.copy_to_device(np.array(call.args[0].shape, out.dtype))
+    return [out]
