@@ -11,8 +11,7 @@ from graphc.dtypes import float32, float64, int32, int64
 from graphc.graph import Tensor
 from graphc.ops.elementwise import cast
 from graphc.ops.elementwise import where as elementwise_where
-from graphc.ops.array import expand_dims
-from graphc.ops.shape import rank_of, shape_of, size_of
+from graphc.ops.array import expand_dims, rank_of, shape_of, size_of
 from graphc.ops.reduce import argmax, argmin
 
 arg_max = argmax  # tf.arg_max(input, dimension)

@@ -19,10 +19,10 @@ from graphc.eager.creation import (arange, empty, eye, from_numpy, full, full_li
 from graphc.eager.defaults import get_default_dtype, set_default_dtype
 from graphc.eager.device import cuda, device
 from graphc.eager.function import Function, FunctionCtx
-from graphc.eager.functions import (abs, add, cat, clamp, cos, div, exp, flatten, log, matmul,
-                                    mm, mul, neg, numel, pow, relu, reshape, sigmoid, sin, sqrt,
-                                    square, squeeze, stack, sub, t, tanh, transpose, unsqueeze,
-                                    where)
+from graphc.eager.functions import (abs, add, cat, clamp, cos, div, equal, exp, flatten, gather,
+                                    log, matmul, maximum, minimum, mm, mul, neg, numel, pow, relu,
+                                    reshape, sigmoid, sign, sin, split, sqrt, square, squeeze,
+                                    stack, sub, t, tanh, tile, transpose, unsqueeze, where)
 from graphc.eager.methods import install_methods as _install_methods
 from graphc.eager.reductions import (all, any, argmax, argmin, log_softmax, max, mean, min,
                                      norm, softmax, sum)
@@ -67,11 +67,12 @@ __all__ = [
     "BoolTensor", "DoubleTensor", "FloatTensor", "Function", "FunctionCtx", "IntTensor",
     "LongTensor", "Size", "Tensor", "abs", "add", "all", "any", "arange", "argmax", "argmin",
     "bool", "cat", "clamp", "cos", "cuda", "device", "div", "double", "empty", "enable_grad",
-    "exp", "eye", "flatten", "float", "float32", "float64", "from_numpy", "full", "full_like",
-    "get_default_dtype", "int", "int32", "int64", "is_grad_enabled", "is_tensor", "linspace",
-    "load", "log", "log_softmax", "long", "manual_seed", "matmul", "max", "mean", "min", "mm",
-    "mul", "neg", "no_grad", "norm", "numel", "ones", "ones_like", "pow", "rand", "rand_like",
-    "randint", "randn", "randn_like", "randperm", "relu", "reshape", "save", "set_default_dtype",
-    "set_grad_enabled", "sigmoid", "sin", "softmax", "sqrt", "square", "squeeze", "stack", "sub",
-    "sum", "t", "tanh", "tensor", "transpose", "unsqueeze", "where", "zeros", "zeros_like",
+    "equal", "exp", "eye", "flatten", "float", "float32", "float64", "from_numpy", "full",
+    "full_like", "gather", "get_default_dtype", "int", "int32", "int64", "is_grad_enabled",
+    "is_tensor", "linspace", "load", "log", "log_softmax", "long", "manual_seed", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "mm", "mul", "neg", "no_grad", "norm", "numel", "ones",
+    "ones_like", "pow", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "relu",
+    "reshape", "save", "set_default_dtype", "set_grad_enabled", "sigmoid", "sign", "sin",
+    "softmax", "split", "sqrt", "square", "squeeze", "stack", "sub", "sum", "t", "tanh", "tensor",
+    "tile", "transpose", "unsqueeze", "where", "zeros", "zeros_like",
 ]

@@ -6,9 +6,12 @@ from typing import Any
 
 import numpy as np
 
+from graphc import graph as graph_ir
 from graphc.dtypes import DType, as_dtype
 from graphc.eager.defaults import get_default_dtype
 from graphc.eager.tensor import Tensor, _check_differentiable
+from graphc.ops.constant import FILL_LIKE
+from graphc.ops.core import apply
 from graphc.runtime.arrays import host
 from graphc.runtime.cuda.device import check_device, to_device
 
@@ -105,30 +108,48 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
     return _make(np.full(_shape((size,)), fill_value, d.np), requires_grad, device)
 
 
-def _like(t: Any, fill: Any, dtype: Any, requires_grad: bool, device: Any) -> Tensor:
+def _like(t: Any, fill: Any, dtype: Any, requires_grad: bool, device: Any,
+          function: str) -> Any:
+    if isinstance(t, graph_ir.Tensor):
+        return _graph_like(t, fill, dtype, requires_grad, device, function)
     if not isinstance(t, Tensor):
-        raise TypeError(f"expected a tensor, got {type(t).__name__}")
+        raise TypeError(f"{function}: expected an eager or a graph tensor, got "
+                        f"{type(t).__name__}")
     d = t.dtype if dtype is None else as_dtype(dtype)
     return _make(np.full(t.shape, fill, d.np), requires_grad,
                  t.device if device is None else device)
 
 
+def _graph_like(t: graph_ir.Tensor, fill: Any, dtype: Any, requires_grad: bool, device: Any,
+                function: str) -> graph_ir.Tensor:
+    """A graph node holding `fill` in the run-time shape of the graph tensor t (so a model
+    function written for eager tensors builds a graph too)."""
+    if requires_grad:
+        raise TypeError(f"{function}: requires_grad=True is for eager tensors, and the input "
+                        f"'{t.name}' is a graph tensor; in a graph, gc.gradients gives "
+                        "gradients with respect to a placeholder or a Variable")
+    if device is not None:
+        check_device(device)  # (a graph's device is its Session's)
+    d = t.dtype if dtype is None else as_dtype(dtype)
+    return apply(FILL_LIKE, t, name=function, value=d.np.type(fill).item(), dtype=d)
+
+
 def zeros_like(input: Any, dtype: Any = None, requires_grad: bool = False,  # noqa: A002
-               device: Any = None) -> Tensor:
-    """Zeros of input's shape, dtype and device."""
-    return _like(input, 0, dtype, requires_grad, device)
+               device: Any = None) -> Any:
+    """Zeros of input's shape, dtype and device (of a graph tensor: a graph node)."""
+    return _like(input, 0, dtype, requires_grad, device, "zeros_like")
 
 
 def ones_like(input: Any, dtype: Any = None, requires_grad: bool = False,  # noqa: A002
-              device: Any = None) -> Tensor:
-    """Ones of input's shape, dtype and device."""
-    return _like(input, 1, dtype, requires_grad, device)
+              device: Any = None) -> Any:
+    """Ones of input's shape, dtype and device (of a graph tensor: a graph node)."""
+    return _like(input, 1, dtype, requires_grad, device, "ones_like")
 
 
 def full_like(input: Any, fill_value: Any, dtype: Any = None,  # noqa: A002
-              requires_grad: bool = False, device: Any = None) -> Tensor:
-    """`fill_value` in input's shape, dtype and device."""
-    return _like(input, fill_value, dtype, requires_grad, device)
+              requires_grad: bool = False, device: Any = None) -> Any:
+    """`fill_value` in input's shape, dtype and device (of a graph tensor: a graph node)."""
+    return _like(input, fill_value, dtype, requires_grad, device, "full_like")
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
@@ -171,14 +192,23 @@ def randperm(n: int, dtype: Any = None, requires_grad: bool = False,
                  requires_grad, device)
 
 
+def _eager_input(input: Any, function: str, instead: str) -> None:  # noqa: A002
+    if isinstance(input, graph_ir.Tensor):
+        raise TypeError(f"{function}: the input '{input.name}' is a graph tensor; eager "
+                        f"random values cannot fill a graph tensor's run-time shape (in a "
+                        f"graph, use {instead})")
+
+
 def randn_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
     """Standard normal samples in input's shape (and dtype, device)."""
+    _eager_input(input, "randn_like", "gc.random_normal(shape)")
     return randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
                  device=input.device)
 
 
 def rand_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
     """Uniform [0, 1) samples in input's shape (and dtype, device)."""
+    _eager_input(input, "rand_like", "gc.random_uniform_like(x)")
     return rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
                 device=input.device)
 

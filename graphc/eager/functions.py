@@ -1,29 +1,95 @@
 """PyTorch's functions on tensors (torch.sin, torch.cat, torch.unsqueeze, ...), each one of
-graphc's ops under PyTorch's name and argument names, so gradients flow as for the op."""
+graphc's ops (or a few of them) under PyTorch's name and argument names, so gradients flow as
+for the ops. They take graph tensors as well as eager ones (building nodes then): methods.py
+installs them as methods on both, so one model function runs in both modes."""
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from graphc import shapes
+from graphc.dtypes import bool as bool_
 from graphc.ops import array as _array
-from graphc.ops.elementwise import (abs, add, cos, divide, exp, log, multiply, negative, pow,
-                                    relu, sigmoid, sin, sqrt, square, subtract, tanh, where)
+from graphc.ops import core
+from graphc.ops import elementwise as _elementwise
+from graphc.ops.elementwise import (abs, cos, divide, exp, log, maximum, minimum, multiply,
+                                    negative, pow, relu, sigmoid, sign, sin, sqrt, square,
+                                    tanh, where)
 from graphc.ops.linalg import matmul as _matmul
 from graphc.ops.operators import clamp
+from graphc.ops.reduce import reduce_all, reduce_any, reduce_sum
 from graphc.ops.shape import reshape as _reshape
 from graphc.ops.shape import transpose as _transpose
 
-__all__ = ["abs", "add", "cat", "clamp", "cos", "div", "exp", "flatten", "log", "matmul",
-           "mm", "mul", "neg", "numel", "pow", "relu", "reshape", "sigmoid", "sin", "sqrt",
-           "square", "squeeze", "stack", "sub", "t", "tanh", "transpose", "unsqueeze",
-           "where"]
+__all__ = ["abs", "add", "cat", "clamp", "cos", "div", "equal", "exp", "flatten", "gather",
+           "log", "matmul", "maximum", "minimum", "mm", "mul", "neg", "numel", "pow", "relu",
+           "reshape", "sigmoid", "sign", "sin", "split", "sqrt", "square", "squeeze", "stack",
+           "sub", "t", "tanh", "tile", "transpose", "unsqueeze", "where"]
 
-sub, mul, div, neg = subtract, multiply, divide, negative
+mul, div, neg = multiply, divide, negative
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Number) and not isinstance(value, complex)
+
+
+def _floating(value: Any) -> bool:
+    """Whether value is a floating-point number, or a tensor or array of floats."""
+    if isinstance(value, float | np.floating):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and np.dtype(getattr(dtype, "np", dtype)).kind == "f"
+
+
+def alpha_arguments(op: str, input: Any, other: Any, args: tuple[Any, ...],  # noqa: A002
+                    alpha: Any) -> tuple[Any, Any]:
+    """(other, alpha) from PyTorch's spellings of add and sub: (other, alpha=a), and the
+    deprecated (a, other) that old tutorials use (`p.data.add_(-lr, p.grad)`), which
+    warns as PyTorch does."""
+    if args:
+        if len(args) != 1 or alpha is not None or not _is_number(other) or _is_number(args[0]):
+            raise TypeError(f"{op}() takes (other, *, alpha=1): a tensor or number, then alpha "
+                            f"by keyword (or the deprecated ({op}(Number alpha, Tensor other))")
+        warnings.warn(f"This overload of {op} is deprecated: {op}(Number alpha, Tensor other); "
+                      f"use {op}(Tensor other, *, Number alpha) instead", UserWarning,
+                      stacklevel=3)
+        other, alpha = args[0], other
+    if alpha is None:
+        return other, 1
+    if not _is_number(alpha):
+        raise TypeError(f"{op}(): alpha must be a number, not {type(alpha).__name__}")
+    if isinstance(alpha, float | np.floating) and not (_floating(input) or _floating(other)):
+        raise TypeError(f"{op}(): for integral input tensors, argument alpha must not be a "
+                        f"floating point number (got {alpha!r})")
+    return other, alpha
+
+
+def scaled(other: Any, alpha: Any) -> Any:
+    """alpha * other (other itself when alpha is 1)."""
+    return other if alpha == 1 else other * alpha
+
+
+def add(input: Any, other: Any, *args: Any, alpha: Any = None) -> Any:  # noqa: A002
+    """input + alpha * other (alpha defaults to 1), as torch.add."""
+    other, alpha = alpha_arguments("add", input, other, args, alpha)
+    return _elementwise.add(input, scaled(other, alpha))
+
+
+def sub(input: Any, other: Any, *args: Any, alpha: Any = None) -> Any:  # noqa: A002
+    """input - alpha * other (alpha defaults to 1), as torch.sub."""
+    other, alpha = alpha_arguments("sub", input, other, args, alpha)
+    return _elementwise.subtract(input, scaled(other, alpha))
 
 
 def matmul(input: Any, other: Any) -> Any:  # noqa: A002 - PyTorch's names
-    """The matrix product (batched over leading dims, as numpy's matmul)."""
+    """The matrix product, as PyTorch's for 1-D and 2-D operands and for one operand of
+    rank > 2 with a 1-D or 2-D other ((..., n, k) @ (k, m) -> (..., n, m)); two operands of
+    rank > 2 are not supported (see graphc.ops.linalg.matmul)."""
     return _matmul(input, other)
 
 
@@ -50,17 +116,43 @@ def unsqueeze(input: Any, dim: int) -> Any:  # noqa: A002
     return _array.expand_dims(input, dim)
 
 
+def _shape(input: Any, function: str) -> tuple[Any, ...]:  # noqa: A002
+    """input's static shape (None for a graph tensor's unknown dims); its rank must be known."""
+    shape = input.shape
+    if shape is None:
+        raise ValueError(f"{function}: the rank of graph tensor '{input.name}' must be known "
+                         "when the graph is built")
+    return tuple(shape)
+
+
+def _dim(dim: Any, rank: int, shape: tuple[Any, ...], function: str) -> int:
+    """dim in [-rank, rank) as a non-negative int; an IndexError naming the shape if not."""
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
+        raise TypeError(f"{function}: dim must be an int, not {type(dim).__name__}")
+    if not -max(rank, 1) <= dim < max(rank, 1):
+        raise IndexError(f"{function}: dim {dim} is out of range for shape "
+                         f"{shapes.fmt(shape)}")
+    return int(dim) % max(rank, 1)
+
+
 def squeeze(input: Any, dim: Any = None) -> Any:  # noqa: A002
     """input without dims of size 1 (only `dim`, if given: left as is when its size is not
-    1, as PyTorch does)."""
+    1, as PyTorch does; so on a graph tensor the size of `dim` must be known, else a
+    ValueError: name it in the placeholder's shape, or use gc.squeeze, TensorFlow's)."""
     if dim is None:
         return _array.squeeze(input)
     dims = dim if isinstance(dim, tuple | list) else (dim,)
-    rank = len(input.shape)
-    for d in dims:
-        if not -rank <= d < rank:
-            raise IndexError(f"squeeze: dim {d} is out of range for shape {tuple(input.shape)}")
-    ones = [d for d in dims if input.shape[d] == 1]
+    shape = _shape(input, "squeeze")
+    kept = [_dim(d, len(shape), shape, "squeeze") for d in dims]
+    if not shape:  # (a 0-d tensor stays as it is)
+        return input
+    unknown = [d for d in kept if shape[d] is None]
+    if unknown:
+        raise ValueError(f"squeeze: the size of dim {unknown[0]} of graph tensor "
+                         f"'{input.name}' (shape {shapes.fmt(shape)}) is not known, and "
+                         "squeeze(dim) keeps a dim whose size is not 1; give the placeholder "
+                         "that size, or use gc.squeeze(x, axis), which requires it to be 1")
+    ones = [d for d in kept if shape[d] == 1]
     return _array.squeeze(input, ones) if ones else input
 
 
@@ -77,23 +169,113 @@ def reshape(input: Any, shape: Sequence[int]) -> Any:  # noqa: A002
 
 
 def transpose(input: Any, dim0: int, dim1: int) -> Any:  # noqa: A002
-    """input with dims dim0 and dim1 swapped."""
-    rank = len(input.shape)
-    perm = list(range(rank))
+    """input with dims dim0 and dim1 swapped (gc.transpose(x, perm) is TensorFlow's)."""
+    shape = _shape(input, "transpose")
     try:
-        perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
-    except IndexError:
-        raise IndexError(f"transpose: dims ({dim0}, {dim1}) are out of range for shape "
-                         f"{tuple(input.shape)}") from None
+        d0, d1 = (_dim(d, len(shape), shape, "transpose") for d in (dim0, dim1))
+    except (IndexError, TypeError) as err:
+        raise type(err)(f"{err} (Tensor.transpose is PyTorch's, of two dims; "
+                        "gc.transpose(x, perm) takes a permutation)") from None
+    if not shape:
+        return input
+    perm = list(range(len(shape)))
+    perm[d0], perm[d1] = perm[d1], perm[d0]
     return _transpose(input, perm)
 
 
 def t(input: Any) -> Any:  # noqa: A002
     """A matrix transposed (0-d and 1-d tensors as they are)."""
-    if len(input.shape) > 2:
+    shape = _shape(input, "t")
+    if len(shape) > 2:
         raise RuntimeError(f"t() expects a tensor of at most 2 dims, got shape "
-                           f"{tuple(input.shape)}; use transpose(input, dim0, dim1)")
-    return _transpose(input) if len(input.shape) == 2 else input
+                           f"{shapes.fmt(shape)}; use transpose(input, dim0, dim1)")
+    return _transpose(input) if len(shape) == 2 else input
+
+
+def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
+    """tensor cut along dim into a tuple of parts: of split_size_or_sections elements each
+    (an int; the last part is smaller when the size does not divide), or of the sizes
+    listed, as torch.split (gc.split(x, n) is TensorFlow's: n equal parts)."""
+    shape = _shape(tensor, "split")
+    d = _dim(dim, len(shape), shape, "split")
+    if isinstance(split_size_or_sections, int | np.integer) and \
+            not isinstance(split_size_or_sections, bool):
+        size, n = int(split_size_or_sections), shape[d]
+        if n is None:
+            raise ValueError(f"split: the size of dim {d} of graph tensor '{tensor.name}' "
+                             f"(shape {shapes.fmt(shape)}) must be known to cut it into "
+                             "parts of a size; give the sizes of the parts instead")
+        if size < 1:
+            raise ValueError(f"split: split_size must be at least 1, got {size}")
+        sizes = [size] * (n // size) + ([n % size] if n % size or n == 0 else [])
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+    return tuple(_array.split(tensor, sizes, d))
+
+
+def tile(input: Any, *dims: Any) -> Any:  # noqa: A002
+    """input repeated dims[k] times along each dim k, as torch.tile: with fewer entries
+    than input has dims, the leading dims are repeated once; with more, input gains
+    leading dims of size 1. Takes tile(x, (2, 3)) and x.tile(2, 3)."""
+    reps = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims
+    rank = len(_shape(input, "tile"))
+    x = input
+    for _ in range(len(reps) - rank):
+        x = _array.expand_dims(x, 0)
+    return _array.tile(x, (1,) * (rank - len(reps)) + tuple(reps))
+
+
+def gather(input: Any, dim: int, index: Any) -> Any:  # noqa: A002
+    """The elements of input at `index` along dim, as torch.gather: for dim 1 of a matrix,
+    out[i][j] = input[i][index[i][j]]. index (integers) has input's number of dims, and
+    along every other dim a size at most input's. The gradient adds up at the indices.
+    An index outside 0..size-1 is an IndexError for eager tensors; in graphs it gives 0
+    (gc.gather(params, indices, axis) is TensorFlow's, of whole slices)."""
+    shape, index_shape = _shape(input, "gather"), _shape(index, "gather")
+    rank = len(shape)
+    if len(index_shape) != rank:
+        raise RuntimeError(f"gather: index (shape {shapes.fmt(index_shape)}) must have as many "
+                           f"dims as input (shape {shapes.fmt(shape)})")
+    if not index.dtype.is_integer:
+        raise RuntimeError(f"gather: index must be integers, not {index.dtype.name}")
+    d = _dim(dim, rank, shape, "gather")
+    size = shape[d]
+    if size is None:
+        raise ValueError(f"gather: the size of dim {d} of graph tensor '{input.name}' "
+                         f"(shape {shapes.fmt(shape)}) must be known when the graph is built")
+    cut: list[slice] = []
+    for k, (n, m) in enumerate(zip(shape, index_shape)):
+        if k != d and n is not None and m is not None and m > n:
+            raise RuntimeError(f"gather: index (shape {shapes.fmt(index_shape)}) is larger "
+                               f"than input (shape {shapes.fmt(shape)}) along dim {k}")
+        smaller = k != d and n is not None and m is not None and m < n
+        cut.append(slice(0, m) if smaller else slice(None))
+    x = input[tuple(cut)] if any(c.stop is not None for c in cut) else input
+    if core.is_eager(index):
+        values = np.asarray(index)
+        if values.size and (values.min() < 0 or values.max() >= size):
+            bad = values[(values < 0) | (values >= size)].ravel()[0]
+            raise IndexError(f"gather: index {bad} is out of bounds for dimension {d} with "
+                             f"size {size}")
+    hot = _array.one_hot(index, size, axis=d + 1, dtype=bool_)  # index's shape, size at d+1
+    spread = _array.expand_dims(x, d)  # x's shape, 1 at d
+    if x.dtype == bool_:
+        return reduce_any(where(hot, spread, False), d + 1)
+    return reduce_sum(where(hot, spread, 0), d + 1)
+
+
+def equal(input: Any, other: Any) -> bool:  # noqa: A002
+    """Whether the tensors have one shape and the same elements: a Python bool, as
+    torch.equal (gc.equal is elementwise). A graph tensor's values are not known while the
+    graph is built: there it is a TypeError (use gc.reduce_all(gc.equal(a, b)))."""
+    for t_ in (input, other):
+        if not core.is_eager(t_):
+            raise TypeError(f"equal(): expected eager tensors, got {type(t_).__name__}; "
+                            "on a graph tensor the answer is known only in a Session.run, so "
+                            "build gc.reduce_all(gc.equal(a, b)) and run it")
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool(reduce_all(_elementwise.equal(input, other)))  # (an eager 0-d tensor)
 
 
 def numel(input: Any) -> int:  # noqa: A002

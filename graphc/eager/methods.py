@@ -1,29 +1,43 @@
-"""PyTorch's Tensor methods beyond the operators (ops/operators.py): casts, reductions,
-shape changes, comparisons, formatting. Each is a torch.* function (functions.py,
-reductions.py) with the tensor first, installed on the eager Tensor by install_methods()."""
+"""PyTorch's Tensor methods beyond the operators (ops/operators.py), installed by
+install_methods():
+
+- METHODS, on eager and graph tensors alike, so that a model's forward() runs on either
+  (graph tensors build nodes): casts, reductions, shape changes, comparisons, add/sub with
+  alpha. Each is a torch.* function (functions.py, reductions.py) with the tensor first.
+- OP_METHODS, on both too: every op function of graphc.ops that takes a tensor first
+  (`x.sign()`, `x.cast(gc.int64)`, `x.reduce_sum(1)`), generated from graphc.ops.__all__.
+  Where PyTorch has a method of the same name (transpose, squeeze, split, gather, tile,
+  argmax, argmin, where, add, equal), the method is PyTorch's, from METHODS.
+- EAGER_METHODS, on eager tensors only: formatting, conversions to int, new_*, type()
+  (a graph tensor's `.type` is its TensorType), and the in-place add_/sub_ with alpha.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from graphc import graph as graph_ir
+from graphc import ops
 from graphc.dtypes import DType, as_dtype
 from graphc.eager import creation, functions, reductions
 from graphc.eager.creation import LEGACY_TYPES
 from graphc.eager.tensor import Tensor
-from graphc.ops.elementwise import (cast, cos, equal, greater, greater_equal, less, less_equal,
-                                    not_equal, sin, sqrt, square)
+from graphc.ops import operators
+from graphc.ops.elementwise import (cast, equal, greater, greater_equal, less, less_equal,
+                                    not_equal, where)
+from graphc.ops.shape import reshape_like
 
 _LEGACY_NAME = {dtype: f"torch.{name}" for name, dtype in LEGACY_TYPES.items()}
 
 
-def _as_type(self: Tensor, dtype: Any) -> Tensor:
-    """This tensor as `dtype`: itself if it has that dtype already, else a recorded cast."""
+def _as_type(self: Any, dtype: Any) -> Any:
+    """This tensor as `dtype`: itself if it has that dtype already, else a (recorded) cast."""
     d = as_dtype(dtype)
-    return self if self.dtype == d else cast(self, d)  # type: ignore[return-value]
+    return self if self.dtype == d else cast(self, d)
 
 
 def _caster(dtype: str) -> Any:
-    def method(self: Tensor) -> Tensor:
+    def method(self: Any) -> Any:
         return _as_type(self, dtype)
     method.__doc__ = f"This tensor as {dtype} (itself if it is already)."
     return method
@@ -90,32 +104,84 @@ def new_full(self: Tensor, size: Any, fill_value: Any, dtype: Any = None,
                          requires_grad=requires_grad, device=self.device)
 
 
+def view_as(self: Any, other: Any) -> Any:
+    """This tensor's elements in other's shape (its run-time shape, where a graph tensor's
+    is not known while the graph is built)."""
+    shape = other.shape
+    if shape is not None and None not in shape:
+        return functions.reshape(self, shape)
+    return reshape_like(self, other)
+
+
+# the in-place updates of tensor.py, which add_ and sub_ below extend with alpha
+_ADD_, _SUB_ = Tensor.add_, Tensor.sub_
+
+
+def add_(self: Tensor, other: Any, *args: Any, alpha: Any = None) -> Tensor:
+    """self += alpha * other, in place (alpha defaults to 1; `p.data.add_(p.grad,
+    alpha=-lr)`, or the deprecated `p.data.add_(-lr, p.grad)`)."""
+    other, alpha = functions.alpha_arguments("add_", self, other, args, alpha)
+    return _ADD_(self, functions.scaled(other, alpha))
+
+
+def sub_(self: Tensor, other: Any, *args: Any, alpha: Any = None) -> Tensor:
+    """self -= alpha * other, in place (alpha defaults to 1)."""
+    other, alpha = functions.alpha_arguments("sub_", self, other, args, alpha)
+    return _SUB_(self, functions.scaled(other, alpha))
+
+
+# PyTorch's methods, on eager and graph tensors alike
 METHODS: dict[str, Any] = {
     "float": _caster("float32"), "double": _caster("float64"), "long": _caster("int64"),
-    "int": _caster("int32"), "bool": _caster("bool"), "type": type_,
-    "__format__": format_, "__int__": lambda self: int(self.item()), "__index__": _index,
+    "int": _caster("int32"), "bool": _caster("bool"),
     "sum": reductions.sum, "mean": reductions.mean, "max": reductions.max,
     "min": reductions.min, "argmax": reductions.argmax, "argmin": reductions.argmin,
     "all": reductions.all, "any": reductions.any, "norm": reductions.norm,
     "softmax": reductions.softmax, "log_softmax": reductions.log_softmax,
     "unsqueeze": functions.unsqueeze, "squeeze": functions.squeeze,
     "flatten": functions.flatten, "transpose": functions.transpose, "t": functions.t,
-    "view_as": lambda self, other: functions.reshape(self, other.shape),
-    "sin": lambda self: sin(self), "cos": lambda self: cos(self),
-    "sqrt": lambda self: sqrt(self), "square": lambda self: square(self),
-    "add": functions.add, "sub": functions.sub, "mul": functions.mul, "div": functions.div,
-    "neg": functions.neg,
+    "view_as": view_as, "split": functions.split, "tile": functions.tile,
+    "gather": functions.gather, "equal": functions.equal,
+    "where": lambda self, condition, other: where(condition, self, other),
+    "add": functions.add, "sub": functions.sub, "subtract": functions.sub,
+    "mul": functions.mul, "div": functions.div, "neg": functions.neg,
     "eq": lambda self, other: equal(self, other),
     "ne": lambda self, other: not_equal(self, other),
     "lt": lambda self, other: less(self, other), "le": lambda self, other: less_equal(self, other),
     "gt": lambda self, other: greater(self, other),
     "ge": lambda self, other: greater_equal(self, other),
-    "new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones,
-    "new_full": new_full,
+}
+
+# The op functions of graphc.ops that do not take a tensor first (creators, control flow,
+# registries, the joins of a list of tensors): these are not methods.
+NOT_METHODS = frozenset({
+    "RegisterGradient", "concat", "cond", "constant", "custom_gradient", "fill", "group",
+    "lin_space", "linspace", "no_op", "ones", "placeholder", "random_normal", "random_uniform",
+    "range", "set_random_seed", "stack", "truncated_normal", "while_loop", "zeros"})
+
+# Every other op function, under its own name, where neither PyTorch's methods nor the
+# operator tables (ops/operators.py) have a method of that name
+OP_METHODS: dict[str, Any] = {
+    name: getattr(ops, name) for name in ops.__all__
+    if name not in NOT_METHODS and name not in METHODS and name not in operators.METHODS
+    and name not in operators.OPERATORS}
+
+# PyTorch's methods on eager tensors only
+EAGER_METHODS: dict[str, Any] = {
+    "type": type_, "__format__": format_, "__int__": lambda self: int(self.item()),
+    "__index__": _index, "new_tensor": new_tensor, "new_zeros": new_zeros,
+    "new_ones": new_ones, "new_full": new_full, "add_": add_, "sub_": sub_,
 }
 
 
-def install_methods(cls: type = Tensor) -> None:
-    """Give the eager Tensor class PyTorch's methods (after the shared operators)."""
-    for name, fn in METHODS.items():
-        setattr(cls, name, fn)
+def install_methods(eager: type = Tensor, graph: type = graph_ir.Tensor) -> None:
+    """Give the eager and the graph Tensor class PyTorch's methods and the op functions'
+    (after the shared operators), and the eager class its own."""
+    for cls in (eager, graph):
+        for name, fn in METHODS.items():
+            setattr(cls, name, fn)
+        for name, fn in OP_METHODS.items():
+            if not hasattr(cls, name):  # (an attribute of the class's own stays)
+                setattr(cls, name, fn)
+    for name, fn in EAGER_METHODS.items():
+        setattr(eager, name, fn)

@@ -1,8 +1,9 @@
-"""PyTorch's reductions on eager tensors (torch.max, Tensor.sum, ...), built on graphc's ops.
+"""PyTorch's reductions (torch.max, Tensor.sum, ...), built on graphc's ops.
 
 Each is a function of the tensor first, so it serves as `torch.max(x, 1)` and, installed on
-Tensor (methods.py), as `x.max(1)`. `dim` is PyTorch's name for numpy's `axis`; numpy's
-own spellings (np.mean(t) calls t.mean(axis=None, dtype=None, out=None)) are accepted too.
+eager and graph tensors (methods.py), as `x.max(1)`. `dim` is PyTorch's name for numpy's
+`axis`; numpy's own spellings (np.mean(t) calls t.mean(axis=None, dtype=None, out=None)) are
+accepted too.
 """
 
 from __future__ import annotations
@@ -89,17 +90,23 @@ def _extreme(op: str, x: Any, dim: Any, keepdim: bool, pick: Any, arg: Any,
     if not isinstance(dim, int) or isinstance(dim, bool):
         raise TypeError(f"{op}: dim must be an int, not {type(dim).__name__}")
     indices = arg(x, dim)
-    if _recorded(x):  # the gradient goes to the element at each index alone, as PyTorch's
-        hot = one_hot(indices, x.shape[dim], axis=dim, dtype=bool_)
+    if _differentiable(x, dim):  # the gradient goes to the element at each index alone, as
+        # PyTorch's (reduce_max's shares it among ties)
+        hot = one_hot(indices, x.shape[dim], axis=dim % len(x.shape), dtype=bool_)
         values = reduce.reduce_sum(where(hot, x, 0), dim, keepdim)
     else:
         values = pick(x, dim, keepdim)
     return ValuesIndices(values, expand_dims(indices, dim) if keepdim else indices)
 
 
-def _recorded(x: Any) -> bool:
-    """Whether x is an eager tensor whose ops are recorded for backward()."""
-    return core.is_eager(x) and x.requires_grad and is_grad_enabled()
+def _differentiable(x: Any, dim: int) -> bool:
+    """Whether max(x, dim)'s values may be differentiated: for an eager tensor, whether its
+    ops are recorded for backward(); a graph tensor may always be (by gc.gradients), when
+    the size of dim is known (else reduce_max's gradient, shared among ties, applies)."""
+    if core.is_eager(x):
+        return bool(x.requires_grad and is_grad_enabled())
+    shape = x.shape
+    return shape is not None and -len(shape) <= dim < len(shape) and shape[dim] is not None
 
 
 def max(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002

@@ -115,8 +115,11 @@ def _edge(t: Any) -> Record | Tensor | None:
     return t.grad_fn if t.grad_fn is not None else t
 
 
-def backward(root: Tensor, gradient: Any = None) -> None:
-    """Accumulate d(root)/d(leaf) into every leaf's .grad, walking the tape in reverse."""
+def backward(root: Tensor, gradient: Any = None, inputs: Sequence[Tensor] | None = None
+             ) -> None:
+    """Accumulate d(root)/d(leaf) into every leaf's .grad (or only into the leaves among
+    `inputs`, when given), walking the tape in reverse. The tape is kept (nothing is freed),
+    so backward() may run through the same records again."""
     from graphc.eager.tensor import Tensor, as_eager
 
     if not root.requires_grad:
@@ -138,7 +141,10 @@ def backward(root: Tensor, gradient: Any = None) -> None:
             leaves[id(root)] = (root, seed)
         else:
             _walk(root.grad_fn, seed, leaves)
+        wanted = None if inputs is None else {id(t) for t in inputs}
         for leaf, g in leaves.values():
+            if wanted is not None and id(leaf) not in wanted:
+                continue
             if leaf.grad is None:
                 leaf.grad = Tensor(copy_of(g.array))
             else:

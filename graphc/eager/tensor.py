@@ -96,9 +96,23 @@ class Tensor:
         return self.shape[0]
 
     # -- autograd --------------------------------------------------------------------------
-    def backward(self, gradient: Any = None) -> None:
-        """Accumulate the gradient of this tensor into the .grad of every leaf it uses."""
-        backward(self, gradient)
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate the gradient of this tensor into the .grad of every leaf it uses
+        (PyTorch's arguments).
+
+        graphc always keeps the recorded graph: backward() frees nothing, so calling it
+        again through the same ops works whatever `retain_graph` says (PyTorch needs
+        retain_graph=True for that); the argument is accepted for PyTorch's sake.
+        create_graph=True (recording the backward pass for higher-order gradients) is not
+        supported: a NotImplementedError. `inputs` (a leaf tensor or a sequence of them)
+        limits the accumulation to those leaves' .grad; the other leaves are left alone."""
+        if create_graph:
+            raise NotImplementedError(
+                "backward(create_graph=True) is not supported: graphc does not record the "
+                "backward pass, so higher-order gradients are not available in eager mode "
+                "(gc.gradients in a graph can differentiate a gradient)")
+        backward(self, gradient, _inputs(inputs))
 
     def detach(self) -> Tensor:
         """The same values (shared memory), cut from the tape."""
@@ -199,6 +213,8 @@ class Tensor:
         if tracked and self.is_leaf and self.requires_grad:
             raise RuntimeError(f"a leaf tensor that requires grad is used in an in-place "
                                f"operation ({how}); do the update inside `with ge.no_grad():`")
+        if not tracked:
+            _check_writable(self.array, how)
         if ufunc is not None and not tracked and _fits_in_place(self.array, other, ufunc):
             ufunc(self.array, other.array if isinstance(other, Tensor) else other, out=self.array)
             self._version[0] += 1
@@ -255,6 +271,7 @@ class Tensor:
         if self._recorded_with(value):
             self._update("index assignment", lambda a, v: setitem(a, v, index), value)
             return
+        _check_writable(self.array, "index assignment")
         new = host(value.array) if isinstance(value, Tensor) else \
             as_array(value, self.dtype, "index assignment")
         if is_device_array(self.array):  # indexing runs on the host (the setitem fallback)
@@ -300,6 +317,25 @@ def _to_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str | 
             None if dtype is None else as_dtype(dtype))
 
 
+def _inputs(inputs: Any) -> list[Tensor] | None:
+    """backward()'s `inputs`: None, or the leaf tensors to accumulate into."""
+    if inputs is None:
+        return None
+    items = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not items:
+        raise RuntimeError("backward(): 'inputs' argument to backward() cannot be empty")
+    for t in items:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward(): inputs must be tensors, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError("backward(): one of the differentiated Tensors given as "
+                               "inputs does not require grad")
+        if not t.is_leaf:
+            raise NotImplementedError("backward(inputs=...): graphc accumulates only into "
+                                      "leaf tensors; a non-leaf tensor was given")
+    return items
+
+
 def _constructor_data(data: Any, sizes: tuple[int, ...]) -> np.ndarray:
     """PyTorch's legacy constructor: torch.Tensor(2, 3) is a tensor of that shape (graphc
     fills it with zeros), torch.Tensor([1, 2]) a copy of the data in the default float
@@ -336,6 +372,17 @@ def _fits_in_place(target: np.ndarray, other: Any, ufunc: Any = None) -> bool:
     return other is None or (isinstance(other, int | float) and not isinstance(other, bool)
                              and (target.dtype.kind == "f" or
                                   (isinstance(other, int) and target.dtype.kind in "iu")))
+
+
+def _check_writable(array: Any, how: str) -> None:
+    """Refuse, naming the cause, an in-place update of a tensor whose host array numpy
+    marks read-only (ge.from_numpy(array) and ge.Tensor(array) share a read-only array's
+    memory)."""
+    if type(array) is np.ndarray and not array.flags.writeable:
+        raise ValueError(f"{how}: the tensor is read-only, because the numpy array it shares "
+                         "memory with (as ge.from_numpy(array) does) is read-only; update "
+                         "a copy (tensor.clone()) instead, or give from_numpy a writable "
+                         "array (np.array(array) copies one)")
 
 
 def _check_differentiable(dtype: DType, requires_grad: bool) -> None:

@@ -7,8 +7,9 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from graphc.dtypes import as_dtype, float32
+from graphc.dtypes import as_dtype
 from graphc.eager import creation
+from graphc.eager.defaults import get_default_dtype
 from graphc.nn import functional as F
 from graphc.nn.module import Module
 from graphc.nn.parameter import Parameter
@@ -40,14 +41,16 @@ class Sequential(Module):
 
 class Linear(Module):
     """y = x W^T + b, with W of shape (out_features, in_features) and PyTorch's
-    initialisation: W and b uniform in +-1/sqrt(in_features)."""
+    initialisation: W and b uniform in +-1/sqrt(in_features). The parameters' dtype is
+    `dtype`, or when it is None the eager default dtype at construction
+    (graphc.eager.set_default_dtype; float32 unless changed), as PyTorch's."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 dtype: Any = float32) -> None:
+                 dtype: Any = None) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         bound = 1 / math.sqrt(in_features)
-        np_dtype = as_dtype(dtype).np
+        np_dtype = (get_default_dtype() if dtype is None else as_dtype(dtype)).np
 
         def uniform(*shape: int) -> Any:
             return (creation._rng.uniform(-bound, bound, shape)).astype(np_dtype)

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from graphc import graph as graph_ir
-from graphc.eager.tensor import Tensor
+from graphc.dtypes import DType, as_dtype, float32, float64
+from graphc.eager.tensor import Tensor, _to_arguments
 from graphc.nn.parameter import Parameter, binding, binding_graph
 from graphc.runtime.arrays import copy_of, host, moved_to, write_into
-from graphc.runtime.cuda.device import check_device
+
+
+class IncompatibleKeys(NamedTuple):
+    """What load_state_dict returns (PyTorch's _IncompatibleKeys)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+                f"unexpected_keys={self.unexpected_keys!r})")
 
 
 class Module:
@@ -86,22 +99,77 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
-    def to(self, device: str) -> Module:
-        """Move every parameter to `device` ('cpu' or 'cuda'), in place, as PyTorch does:
-        the module keeps its Parameter objects; build optimizers after moving."""
-        where = check_device(device)
-        for p in self.parameters():
-            if p.device != where:
-                p.array = moved_to(where, p.array)
-                p.grad = None if p.grad is None else p.grad.to(where)
-                p._version[0] += 1
-        return self
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """PyTorch's Module.to: to(device), to(dtype), to(device, dtype), to(tensor) (its
+        device and dtype), or to(device=..., dtype=...). Moves every parameter to the device
+        ('cpu' or 'cuda') and converts every floating-point one (with its .grad) to the
+        dtype, which must be floating-point, in place: the module keeps its Parameter
+        objects and returns itself.
+
+        Convert before building an optimizer, as in PyTorch: an optimizer's state (momentum,
+        moment buffers) made before keeps its dtype, and its next step() raises on the
+        mix. A parameter already read in a graph (through its bound Variable, whose dtype
+        is fixed, and which stays bound) cannot change dtype: that raises a RuntimeError and
+        changes nothing; load_state_dict copies values into a module of another dtype."""
+        where, dtype = _to_arguments(args, kwargs)
+        if dtype is not None and not dtype.is_floating:
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
+                            f"desired dtype={dtype.name}")
+        return self._convert(where, dtype)
+
+    def type(self, dst_type: Any) -> Module:
+        """Convert every floating-point parameter to `dst_type` (a floating-point dtype), in
+        place; see to()."""
+        dtype = as_dtype(dst_type)
+        if not dtype.is_floating:
+            raise TypeError(f"{type(self).__name__}.type(): parameters require gradients, so "
+                            f"only floating-point dtypes are accepted, not {dtype.name}")
+        return self._convert(None, dtype)
+
+    def double(self) -> Module:
+        """Convert every floating-point parameter to float64, in place; see to()."""
+        return self._convert(None, float64)
+
+    def float(self) -> Module:
+        """Convert every floating-point parameter to float32, in place; see to()."""
+        return self._convert(None, float32)
 
     def cuda(self) -> Module:
         return self.to("cuda")
 
     def cpu(self) -> Module:
         return self.to("cpu")
+
+    def _convert(self, where: str | None, dtype: DType | None) -> Module:
+        """Move the parameters to `where` and convert the floating-point ones to `dtype`
+        (either None: unchanged), checking every one before changing any."""
+        params = list(dict((id(p), (name, p)) for name, p in self.named_parameters()).values())
+        retyped = set() if dtype is None else \
+            {id(p) for _, p in params if p.dtype.is_floating and p.dtype != dtype}
+        for name, p in params:
+            bound = next(iter(p._variables.values()), None) if id(p) in retyped else None
+            if bound is not None:
+                raise RuntimeError(
+                    f"{type(self).__name__}: cannot convert parameter '{name}' from "
+                    f"{p.dtype.name} to {getattr(dtype, 'name', dtype)}: a graph reads it "
+                    f"through the {p.dtype.name} Variable '{bound.node.name}', whose dtype "
+                    "is fixed (a parameter stays bound to each graph it was read in); "
+                    "convert the module before calling it on graph tensors, or copy its "
+                    "values into a new module of the wanted dtype "
+                    "(new.load_state_dict(old.state_dict()) converts them)")
+        for _, p in params:
+            target = where or p.device.type
+            if dtype is not None and id(p) in retyped:
+                p.array = moved_to(target, host(p.array).astype(dtype.np))
+                if p.grad is not None:
+                    p.grad = Tensor(moved_to(target, host(p.grad.array).astype(dtype.np)))
+            elif p.device != target:
+                p.array = moved_to(target, p.array)
+                p.grad = None if p.grad is None else p.grad.to(target)
+            else:
+                continue
+            p._version[0] += 1
+        return self
 
     def train(self, mode: bool = True) -> Module:
         for m in self.modules():
@@ -116,28 +184,44 @@ class Module:
         """Copies of the parameters' values, by name."""
         return OrderedDict((name, Tensor(copy_of(p.array))) for name, p in self.named_parameters())
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Set every parameter from `state` (tensors or numpy arrays); on a missing or
-        unexpected key, or a shape that differs, raise and change nothing."""
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
+                        ) -> IncompatibleKeys:
+        """Set every parameter from `state_dict` (tensors or numpy arrays; values are
+        converted to each parameter's dtype). As PyTorch's, a missing or unexpected key
+        (with strict=True) or a shape that differs raises a RuntimeError listing them all,
+        "Error(s) in loading state_dict for Sequential: ...", and changes nothing. Returns
+        the missing and unexpected keys (a named tuple)."""
         own = dict(self.named_parameters())
-        missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
-        if missing or unexpected:
-            raise KeyError(f"load_state_dict for {type(self).__name__}: missing keys "
-                           f"{missing}, unexpected keys {unexpected}")
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        if strict and missing:
+            errors.append("Missing key(s) in state_dict: "
+                          + ", ".join(f'"{k}"' for k in missing) + ". ")
+        if strict and unexpected:
+            errors.append("Unexpected key(s) in state_dict: "
+                          + ", ".join(f'"{k}"' for k in unexpected) + ". ")
         values = {}
         for name, p in own.items():
-            value = np.asarray(host(state[name].array) if isinstance(state[name], Tensor)
-                               else state[name])
-            if value.shape != p.shape:
-                raise ValueError(f"load_state_dict for {type(self).__name__}: '{name}' has "
-                                 f"shape {value.shape} in the state dict but {p.shape} in "
-                                 "the module")
+            if name not in state_dict:
+                continue
+            given = state_dict[name]
+            value = np.asarray(host(given.array) if isinstance(given, Tensor) else given)
             if value.dtype.kind not in "biuf":
                 raise TypeError(f"load_state_dict: '{name}' holds non-numeric data")
+            if value.shape != p.shape:
+                errors.append(f"size mismatch for {name}: copying a param with shape "
+                              f"{value.shape} from checkpoint, the shape in current model is "
+                              f"{p.shape}.")
+                continue
             values[name] = value
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:"
+                               "\n\t" + "\n\t".join(errors))
         for name, value in values.items():
-            write_into(own[name].array, value)
+            write_into(own[name].array, value.astype(own[name].array.dtype, copy=False))
             own[name]._version[0] += 1
+        return IncompatibleKeys(missing, unexpected)
 
     # -- printing --------------------------------------------------------------------------
     def extra_repr(self) -> str:

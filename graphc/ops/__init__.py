@@ -2,8 +2,8 @@
 
 from graphc.graph import Tensor
 from graphc.ops import control, fused, random, state  # noqa: F401 - registers their ops
-from graphc.ops.array import (concat, expand_dims, gather, one_hot, split, squeeze, stack,
-                               tile, unstack)
+from graphc.ops.array import (concat, expand_dims, gather, one_hot, rank_of, shape_of,
+                               size_of, split, squeeze, stack, tile, unstack)
 from graphc.ops.constant import constant, fill, ones, ones_like, zeros, zeros_like
 from graphc.ops.control import group, no_op
 from graphc.ops.custom import RegisterGradient, custom_gradient
@@ -19,8 +19,7 @@ from graphc.ops.random import (random_normal, random_uniform, random_uniform_lik
 from graphc.ops.reduce import (argmax, argmin, reduce_all, reduce_any, reduce_logsumexp,
                                reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum)
 from graphc.ops.sequence import lin_space, linspace, range
-from graphc.ops.shape import (identity, rank_of, reshape, shape_of, size_of, stop_gradient,
-                              transpose)
+from graphc.ops.shape import identity, reshape, stop_gradient, transpose
 from graphc.ops.state import placeholder
 
 install_operators(Tensor)

@@ -28,7 +28,9 @@ from graphc.graph import Tensor, TensorType
 from graphc.ops import core
 from graphc.ops.core import apply
 from graphc.ops.elementwise import where
-from graphc.ops.shape import identity, reshape, reshape_like
+from graphc.ops.constant import constant
+from graphc.ops.reduce import reduce_prod
+from graphc.ops.shape import SHAPE_OF, identity, reshape, reshape_like
 from graphc.registry import GradOp, OpDef, register
 
 
@@ -644,3 +646,31 @@ def tile(input: Any, multiples: Any, name: str | None = None) -> Any:  # noqa: A
         raise ValueError(f"tile: multiples {list(counts)} must have one entry per dimension "
                          f"of shape {shapes.fmt(shape)}")
     return apply(TILE, input, name=name, multiples=counts)
+
+
+# -- the shape as a tensor: tf.shape, tf.size, tf.rank (the op is shape.SHAPE_OF) ---------
+def shape_of(input: Any, name: str | None = None, out_type: Any = None) -> Any:  # noqa: A002
+    """TensorFlow 1's tf.shape: input's shape as an int32 (or `out_type`) vector. A constant
+    when the shape is known while building; else an op that reads it at run time, so
+    `tf.shape(x)[0]` is the batch size of a placeholder of shape (None, ...)."""
+    dtype = as_dtype(out_type) if out_type is not None else as_dtype("int32")
+    if not dtype.is_integer:
+        raise TypeError(f"shape: out_type must be an integer dtype, not {dtype.name}")
+    shape = _static_shape(input)
+    if shapes.is_fully_defined(shape):
+        return constant(np.array(shape, dtype.np), name=name or "Shape")
+    return apply(SHAPE_OF, input, name=name or "Shape", dtype=dtype)
+
+
+def size_of(input: Any, name: str | None = None, out_type: Any = None) -> Any:  # noqa: A002
+    """TensorFlow 1's tf.size: how many elements input has, an int32 (or `out_type`)
+    scalar; read at run time where the shape is not known while building."""
+    return reduce_prod(shape_of(input, out_type=out_type), name=name or "Size")
+
+
+def rank_of(input: Any, name: str | None = None) -> Any:  # noqa: A002
+    """TensorFlow 1's tf.rank: how many dimensions input has, an int32 scalar."""
+    shape = _static_shape(input)
+    if shape is not None:
+        return constant(np.int32(len(shape)), name=name or "Rank")
+    return shape_of(shape_of(input))[0]

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from math import prod
+from typing import Any, NoReturn
 
 import numpy as np
 
 from graphc import shapes
 from graphc.graph import Tensor, TensorType
+from graphc.ops import core
+from graphc.ops.array import _static_shape, expand_dims, squeeze
+from graphc.ops.constant import zeros_like
 from graphc.ops.core import apply
+from graphc.ops.reduce import reduce_sum
+from graphc.ops.shape import identity, reshape, reshape_like, transpose
 from graphc.registry import GradOp, OpDef, register
+from graphc.site import user_site
 
 
 def _matmul_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
@@ -65,6 +72,119 @@ MATMUL = register(OpDef("matmul", _matmul_infer, _matmul_ref, _matmul_grad, dims
 
 def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
            name: str | None = None) -> Tensor:
-    """Matrix product of two rank-2 tensors, either optionally transposed first."""
-    return apply(MATMUL, a, b, name=name, transpose_a=bool(transpose_a),
-                 transpose_b=bool(transpose_b))
+    """The matrix product op(a) @ op(b), op an optional transpose (of the last two dims).
+
+    Two rank-2 operands are one matmul op. Other ranks follow numpy's and PyTorch's matmul,
+    built from that op and reshapes, so they work eagerly and in graphs, with gradients:
+
+    - a 1-D operand is made a matrix (a row on the left, a column on the right) and the
+      added dim is removed from the result: (k,) @ (k, m) -> (m,), (n, k) @ (k,) -> (n,),
+      (k,) @ (k,) -> ();
+    - one operand of rank > 2 with a 1-D or 2-D other multiplies each matrix (the last two
+      dims) of the higher-rank one: (..., n, k) @ (k, m) -> (..., n, m) (as one matmul of
+      the merged rows), (n, k) @ (..., k, m) -> (..., n, m), (..., n, k) @ (k,) -> (..., n).
+
+    Both operands of rank > 2 (a batch of matrices on each side, (b, n, k) @ (b, k, m)) are
+    not supported: a ValueError. A transpose flag needs a matrix operand (rank >= 2). In a
+    graph the ranks must be known when it is built (an operand of unknown rank is taken as
+    a matrix), and an operand of rank > 2 needs its inner dimension known (its own or the
+    other operand's)."""
+    ta, tb = bool(transpose_a), bool(transpose_b)
+    sa, sb = _static_shape(a), _static_shape(b)
+    if sa is None or sb is None or (len(sa) == 2 and len(sb) == 2):
+        return apply(MATMUL, a, b, name=name, transpose_a=ta, transpose_b=tb)
+    ra, rb = len(sa), len(sb)
+    if ra == 0 or rb == 0:
+        _fail(f"both operands must have at least 1 dim, but they have shapes "
+              f"{shapes.fmt(sa)} and {shapes.fmt(sb)}")
+    if ra > 2 and rb > 2:
+        _fail(f"a of shape {shapes.fmt(sa)} and b of shape {shapes.fmt(sb)} are both batches "
+              "of matrices (rank > 2), which is not supported: matmul takes 1-D and 2-D "
+              "operands, and one operand of rank > 2 with a 1-D or 2-D other, such as "
+              "(..., n, k) @ (k, m) -> (..., n, m)")
+    for side, rank, flag in (("a", ra, ta), ("b", rb, tb)):
+        if rank == 1 and flag:
+            _fail(f"transpose_{side} needs a matrix, but {side} is 1-D (shape "
+                  f"{shapes.fmt(sa if side == 'a' else sb)})")
+    ka = sa[0] if ra == 1 else sa[-2 if ta else -1]
+    kb = sb[0] if rb == 1 else sb[-1 if tb else -2]
+    if ka is not None and kb is not None and ka != kb:
+        flags = "".join(f", {f}=True" for f, on in (("transpose_a", ta), ("transpose_b", tb))
+                        if on)
+        _fail(f"inner dimensions differ: a has shape {shapes.fmt(sa)} and b has shape "
+              f"{shapes.fmt(sb)}{flags}")
+    a, b = _operands(a, b)
+    if a.dtype != b.dtype:
+        raise TypeError(f"matmul (at {user_site()}): operands have different dtypes: "
+                        f"{a.dtype.name}{shapes.fmt(sa)} and {b.dtype.name}{shapes.fmt(sb)}; "
+                        "convert one with gc.cast")
+    if rb > 2:  # a @ b is the transpose of op(b)^T @ op(a)^T, whose left operand has rank > 2
+        left = b if tb else _swap_last(b)
+        if ra == 1:
+            return _batch_left(left, a, False, name)
+        return _swap_last(_batch_left(left, a, not ta, None), name)
+    if ra > 2:
+        return _batch_left(_swap_last(a) if ta else a, b, tb, name)
+    a2 = expand_dims(a, 0) if ra == 1 else a
+    b2 = expand_dims(b, 1) if rb == 1 else b
+    product = apply(MATMUL, a2, b2, transpose_a=ta, transpose_b=tb)
+    return squeeze(product, [0] * (ra == 1) + [1] * (rb == 1), name=name)
+
+
+def _fail(message: str) -> NoReturn:
+    raise ValueError(f"matmul (at {user_site()}): {message}")
+
+
+def _operands(a: Any, b: Any) -> tuple[Any, Any]:
+    """a and b as tensors of one kind: numbers, lists and arrays become eager tensors
+    beside an eager tensor, else constants of the graph (in the other operand's dtype)."""
+    given = [x for x in (a, b) if isinstance(x, Tensor) or core.is_eager(x)]
+    hint = next((x.dtype for x in given if not x.dtype.is_bool), None)
+    if core.is_eager(a, b):
+        def eager(x: Any) -> Any:
+            if isinstance(x, Tensor) or core.is_eager(x):
+                return x
+            return core.eager_type(core.as_array(x, hint, "matmul"))  # type: ignore[misc]
+        return eager(a), eager(b)
+    graph = next((x.graph for x in given if isinstance(x, Tensor)), None)
+    return core.convert_to_tensor(a, hint, graph, "matmul"), \
+        core.convert_to_tensor(b, hint, graph, "matmul")
+
+
+def _swap_last(x: Any, name: str | None = None) -> Any:
+    """x with its last two dims swapped."""
+    rank = len(_static_shape(x) or ())
+    return transpose(x, (*range(rank - 2), rank - 1, rank - 2), name=name)
+
+
+def _batch_left(x: Any, w: Any, transpose_w: bool, name: str | None) -> Any:
+    """x @ op(w) for x of shape (..., n, k) and w 1-D (k,) or 2-D: one matmul of x's rows,
+    merged into a matrix, reshaped back to (..., n, m) (or (..., n) for a 1-D w)."""
+    # plain tuples (a device array's shape may not take negative indices); known ranks
+    shape, w_shape = _static_shape(x), _static_shape(w)
+    assert shape is not None and w_shape is not None
+    lead, k = shape[:-1], shape[-1]
+    vector = len(w_shape) == 1
+    w2 = expand_dims(w, 1) if vector else w
+    w2_shape = (w_shape[0], 1) if vector else w_shape
+    if k is None:
+        k = w2_shape[1 if transpose_w else 0]
+    if k is None:
+        _fail(f"the inner dimension of operands of shapes {shapes.fmt(shape)} and "
+              f"{shapes.fmt(w_shape)} must be known when the graph is built")
+    rows = prod(d for d in lead if d is not None) if None not in lead else -1
+    product = apply(MATMUL, reshape(x, (rows, k)), w2, transpose_a=False,
+                    transpose_b=transpose_w)
+    m = w2_shape[0 if transpose_w else 1]
+    target = lead if vector else (*lead, m)
+    unknown = sum(d is None for d in target)
+    if unknown == 0 or (unknown == 1 and 0 not in target):
+        return reshape(product, tuple(-1 if d is None else d for d in target), name=name)
+    # more than one dim known only at run time: reshape like a tensor of the result's shape
+    # (zeros of the run-time shapes of x's rows and w's columns, broadcast; its static shape
+    # keeps every dim known now)
+    like = zeros_like(reduce_sum(x, axis=-1, keepdims=not vector))
+    if not vector:
+        like = like + zeros_like(reduce_sum(w2, axis=1 if transpose_w else 0))
+    return reshape_like(product, like) if name is None else \
+        identity(reshape_like(product, like), name=name)

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphc.ops.elementwise import (abs, add, cast, divide, exp, greater, greater_equal, less,
-                                    less_equal, log, maximum, minimum, multiply, negative, pow,
-                                    relu, sigmoid, subtract, tanh)
+from graphc.ops.elementwise import (abs, add, divide, exp, greater, greater_equal, less,
+                                    less_equal, log, multiply, negative, pow, relu, sigmoid,
+                                    subtract, tanh, where)
 from graphc.ops.index import getitem
 from graphc.ops.linalg import matmul
-from graphc.ops.reduce import reduce_mean, reduce_sum
 from graphc.ops.shape import reshape, transpose
 
 # In graphs, `a - b`, `a * b` and `a / b` name their nodes as TensorFlow 1's operators do
@@ -42,11 +41,14 @@ def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def clamp(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002 - PyTorch names
-    """x limited to [min, max]; either bound may be None."""
+    """x limited to [min, max]; either bound may be None. As PyTorch's (and TensorFlow 1's
+    clip_by_value): the gradient passes to x where min <= x <= max, bounds included (to a
+    tensor bound where x is beyond it); NaN stays NaN; with min > max every element is
+    max. (maximum and minimum would give a tie at a bound to the bound, not to x.)"""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    out = x if min is None else maximum(x, min)
-    return out if max is None else minimum(out, max)
+    out = x if min is None else where(less(x, min), min, x)
+    return out if max is None else where(greater(out, max), max, out)
 
 
 def _t(x: Any) -> Any:
@@ -56,24 +58,14 @@ def _t(x: Any) -> Any:
     return transpose(x)
 
 
-def _reduction(reduce: Any) -> Any:
-    """A PyTorch-style reduction method, which also takes numpy's names: `np.mean(t)` calls
-    `t.mean(axis=None, dtype=None, out=None)`."""
-    def method(a: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-               keepdims: Any = None, dtype: Any = None, out: Any = None) -> Any:
-        if out is not None:
-            raise TypeError(f"{reduce.__name__}: out= is not supported")
-        x = a if dtype is None else cast(a, dtype)
-        return reduce(x, dim if axis is None else axis, keepdim if keepdims is None else keepdims)
-    return method
-
-
+# PyTorch's methods that are plain op functions; graphc.eager installs the rest of PyTorch's
+# (Tensor.sum, .max(dim), .unsqueeze, .float(), ...) on graph and eager tensors alike, and
+# every op function as a method (graphc/eager/methods.py)
 METHODS: dict[str, Any] = {
     "mm": lambda a, b: matmul(a, b), "matmul": lambda a, b: matmul(a, b),
-    "t": _t, "T": property(_t), "clamp": clamp, "relu": lambda a: relu(a),
+    "T": property(_t), "clamp": clamp, "relu": lambda a: relu(a),
     "pow": lambda a, b: pow(a, b), "abs": lambda a: abs(a), "exp": lambda a: exp(a),
     "log": lambda a: log(a), "tanh": lambda a: tanh(a), "sigmoid": lambda a: sigmoid(a),
-    "sum": _reduction(reduce_sum), "mean": _reduction(reduce_mean),
     "reshape": lambda a, *shape: reshape(a, _shape_args(shape)),
     "view": lambda a, *shape: reshape(a, _shape_args(shape)),
 }

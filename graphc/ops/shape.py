@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 import numpy as np
 
 from graphc import shapes
-from graphc.dtypes import as_dtype
 from graphc.graph import Tensor, TensorType
 from graphc.ops.core import apply
 from graphc.registry import OpDef, like_input, register
@@ -179,40 +178,6 @@ def _shape_of_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
 SHAPE_OF = register(OpDef(
     "shape_of", _shape_of_infer, lambda x, dtype: np.array(np.shape(x), dtype.np),
     lambda op, g: (None,)))
-
-
-def shape_of(input: Any, name: str | None = None, out_type: Any = None) -> Any:  # noqa: A002
-    """TensorFlow 1's tf.shape: input's shape as an int32 (or `out_type`) vector. A constant
-    when the shape is known while building; else an op that reads it at run time, so
-    `tf.shape(x)[0]` is the batch size of a placeholder of shape (None, ...)."""
-    dtype = as_dtype(out_type) if out_type is not None else as_dtype("int32")
-    if not dtype.is_integer:
-        raise TypeError(f"shape: out_type must be an integer dtype, not {dtype.name}")
-    shape = _known_shape(input)
-    if shapes.is_fully_defined(shape):
-        from graphc.ops.constant import constant  # (constant.py imports this module)
-
-        return constant(np.array(shape, dtype.np), name=name or "Shape")
-    return apply(SHAPE_OF, input, name=name or "Shape", dtype=dtype)
-
-
-def size_of(input: Any, name: str | None = None, out_type: Any = None) -> Any:  # noqa: A002
-    """TensorFlow 1's tf.size: how many elements input has, an int32 (or `out_type`)
-    scalar; read at run time where the shape is not known while building."""
-    from graphc.ops.reduce import reduce_prod
-
-    return reduce_prod(shape_of(input, out_type=out_type), name=name or "Size")
-
-
-def rank_of(input: Any, name: str | None = None) -> Any:  # noqa: A002
-    """TensorFlow 1's tf.rank: how many dimensions input has, an int32 scalar."""
-    shape = _known_shape(input)
-    if shape is not None:
-        from graphc.ops.constant import constant
-
-        return constant(np.int32(len(shape)), name=name or "Rank")
-    return shape_of(shape_of(input))[0]
-
 
 
 def _known_shape(x: Any) -> shapes.Shape:

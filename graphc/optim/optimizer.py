@@ -224,6 +224,7 @@ class Optimizer:
                 raise TypeError(f"{type(self).__name__}.step() updates nn Parameters eagerly; "
                                 f"graph Variable '{p.node.name}' is trained by the op "
                                 "minimize(loss) returns, run in a Session")
+        self._check_state_dtypes()
         self.steps += 1
         with no_grad():
             for group in self.param_groups:
@@ -241,6 +242,18 @@ class Optimizer:
                     p._version[0] += 1
                     state.update(new_state)
         return loss
+
+    def _check_state_dtypes(self) -> None:
+        """Before any update: each parameter's state has the parameter's dtype (a module
+        converted with .double() after its optimizer stepped would otherwise fail midway)."""
+        for number, p in enumerate(p for g in self.param_groups for p in g["params"]):
+            for name, buffer in self.state.get(id(p), {}).items():
+                if isinstance(buffer, Tensor) and buffer.dtype != p.dtype:
+                    raise RuntimeError(
+                        f"{type(self).__name__}.step(): parameter {number} is "
+                        f"{p.dtype.name} but its state '{name}' is {buffer.dtype.name} (was "
+                        "the model converted after the optimizer stepped?); convert the model "
+                        "before making its optimizer, as in PyTorch")
 
     # -- state dicts -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -411,3 +411,20 @@ def test_no_warning_for_distinct_parameters():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         optim.SGD([nn.Parameter(np.ones(1)), nn.Parameter(np.ones(1))], lr=0.1)
+
+
+def test_a_model_converted_after_its_optimizer_stepped_is_refused_before_any_update():
+    import graphc.eager as torch
+
+    model = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = torch.randn(4, 3)
+    model(x).sum().backward()
+    opt.step()
+    model.double()
+    before = model.weight.detach().numpy().copy()
+    model(x.double()).sum().backward()
+    with pytest.raises(RuntimeError, match="parameter 0 is float64 but its state "
+                                           "'momentum_buffer' is float32"):
+        opt.step()
+    np.testing.assert_array_equal(model.weight.detach().numpy(), before)  # nothing applied
