@@ -403,9 +403,41 @@ def _reduce(e: Emit, kind: int) -> str:
     return f"K.reshape({out}, {tuple_of(result)})"
 
 
-EMITTERS["reduce_sum"] = lambda e: _reduce(e, 0)
+EMITTERS["reduce_sum"] = lambda e: _reduce(e, 0) if e.is_float else _integer_reduce(e)
 EMITTERS["reduce_mean"] = lambda e: _reduce(e, 2)
-EMITTERS["reduce_max"] = lambda e: _reduce(e, 1)
+EMITTERS["reduce_max"] = lambda e: _reduce(e, 1) if e.is_float else _integer_reduce(e)
+# float_kernels_only ops whose numba kernels take integers too (CUDA's do not)
+INTEGER_REDUCTIONS = {"reduce_sum", "reduce_max"}
+
+
+def _integer_reduce(e: Emit) -> str:
+    """An integer sum (accumulated in 64 bits, then wrapped to the dtype, as numpy's sum
+    and the cast to the node's dtype give) or maximum over the middle axis of the input as
+    (outer, n, inner), in one generated kernel."""
+    rank = e.rank(0)
+    if rank == 0:  # one element
+        return f"{e.dtype}(K.scalar({e.args[0]}))"
+    axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
+    unsigned = e.node.inputs[0].dtype.np.kind == "u"
+    if e.node.op == "reduce_sum":
+        start, step = f"np.{'uint64' if unsigned else 'int64'}(0)", "best += x[o, j, i]"
+        first = "0"
+    else:
+        start, step, first = "x[o, 0, i]", "best = max(best, x[o, j, i])", "1"
+    body = ["    outer, n, inner = x.shape"]
+    if e.node.op == "reduce_max":
+        body += ["    if n == 0:",
+                 "        raise ValueError('zero-size array to reduction operation maximum "
+                 "which has no identity')"]
+    body += [f"    out = K.scratch(space, slot, (outer, inner), np.dtype({e.dtype}))",
+             "    for o in range(outer):", "        for i in range(inner):",
+             f"            best = {start}", f"            for j in range({first}, n):",
+             f"                {step}", "            out[o, i] = best", "    return out"]
+    out = e._generated(["x", "space", "slot"], "\n".join(body), [_middle(e, axes), e.space])
+    dims = e.shape(0)
+    result = [ONE if d in axes else dims[d] for d in range(rank)] if e.attrs["keepdims"] \
+        else [dims[d] for d in range(rank) if d not in axes]
+    return _as_result(e, out, result)
 
 
 @emits("reduction_count")
@@ -426,7 +458,8 @@ def why_not_native(node: Node) -> str | None:
     if any(t.shape is None for t in node.inputs) or any(t.shape is None for t in node.types):
         return "its rank is unknown until run time"
     dtype = node.types[0].dtype
-    if OPS[node.op].float_kernels_only and not dtype.is_floating:  # reduce_rows: floats
+    if OPS[node.op].float_kernels_only and not dtype.is_floating and not (
+            node.op in INTEGER_REDUCTIONS and dtype.np.kind in "iu"):
         return f"its native kernels accumulate floating-point values, not {dtype.name}"
     if node.op in ("getitem", "setitem", "index_add") and not (
             basic_index(node.attrs["index"]) and node.inputs[0].shape):
