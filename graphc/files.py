@@ -99,17 +99,21 @@ def write_npz(f: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
 
 
 @contextlib.contextmanager
-def npz_members(path: str | os.PathLike[str], deflated: bool = True
+def npz_members(path: str | os.PathLike[str] | IO[bytes], deflated: bool = True
                 ) -> Iterator[tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]]:
-    """Open `path` as an .npz archive: yields it and its members by key ("w" for "w.npy"),
-    having read only its directory. A file that is not one raises ValueError (or one of
-    READ_ERRORS) with a message that does not name it. Members are stored or (if
-    `deflated`) deflated; nothing else (no encryption, no other compression) is read."""
+    """Open `path` (or a binary file object, from where it stands) as an .npz archive:
+    yields it and its members by key ("w" for "w.npy"), having read only its directory. A
+    file that is not one raises ValueError (or one of READ_ERRORS) with a message that does
+    not name it. Members are stored or (if `deflated`) deflated; nothing else (no
+    encryption, no other compression) is read."""
     methods = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) if deflated else (zipfile.ZIP_STORED,)
-    with open(path, "rb") as f:
+    with contextlib.ExitStack() as stack:
+        f = stack.enter_context(open(path, "rb")) if isinstance(path, str | os.PathLike) \
+            else path
+        start = f.tell()
         if f.read(6) == b"\x93NUMPY":
             raise ValueError("it is a single .npy array, not an .npz archive")
-        f.seek(0)
+        f.seek(start)
         with zipfile.ZipFile(f) as archive:
             members: dict[str, zipfile.ZipInfo] = {}
             for info in archive.infolist():

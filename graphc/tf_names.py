@@ -52,11 +52,25 @@ def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None)
         raise TypeError("where(condition) with x and y left out returns the coordinates of "
                         "the true elements, whose count is known only at run time: graphc "
                         "does not support it; pass both x and y")
-    ranks = [_rank(v) for v in (condition, x, y)]
-    if ranks[0] == 1 and max(r or 0 for r in ranks[1:]) > 1:
-        for _ in range(max(r or 0 for r in ranks[1:]) - 1):
-            condition = expand_dims(condition, -1)
+    rank, x_rank, y_rank = (_rank(v) for v in (condition, x, y))
+    if rank == 1:
+        if x_rank is None or y_rank is None:
+            raise ValueError("where: with a condition of rank 1, x and y need a rank known "
+                             "while building (TensorFlow 1 picks whole rows of x and y of "
+                             "higher rank, and broadcasts otherwise)")
+        if max(x_rank, y_rank) > 1:
+            rows = [_first_dim(v) for v in (condition, x, y)]
+            if len({n for n in rows if n is not None}) > 1:
+                raise ValueError(f"where: a condition of rank 1 picks rows, so its length "
+                                 f"must be x's and y's first dimension; they are {rows}")
+            for _ in range(max(x_rank, y_rank) - 1):
+                condition = expand_dims(condition, -1)
     return elementwise_where(condition, x, y, name=name)
+
+
+def _first_dim(value: Any) -> int | None:
+    shape = getattr(value, "shape", None) if hasattr(value, "dtype") else np.shape(value)
+    return None if not shape else shape[0]
 
 
 def _rank(value: Any) -> int | None:

@@ -18,6 +18,7 @@ def run(fetches, feeds=None):
     (0.1, None, [3], np.full(3, 0.1, np.float32)),  # the tutorials' bias_variable
     ([1, 2, 3, 4, 5, 6], None, [2, 3], np.arange(1, 7, dtype=np.int32).reshape(2, 3)),
     ([1.0, 2.0], tf.float64, [2, 2], np.array([[1.0, 2.0], [2.0, 2.0]])),  # padded, last value
+    ([[1], [2]], None, [3], np.array([1, 2, 2], np.int32)),
     (-1.0, tf.float64, (2, 1, 2), np.full((2, 1, 2), -1.0)),
     (np.eye(2), tf.float32, [4], np.eye(2, dtype=np.float32).reshape(4)),
 ])
@@ -68,6 +69,8 @@ def test_random_uniform_draws_ints_for_an_integer_dtype(dtype, low, high):
     (lambda: tf.random_uniform([3], 0.5, 3, dtype=tf.int32), TypeError, "minval is 0.5"),
     (lambda: tf.random_uniform([3], 3, 3, dtype=tf.int32), ValueError, "must be at least one"),
     (lambda: tf.random_uniform([3], 0, 2**40, dtype=tf.int32), ValueError, "int32's range"),
+    (lambda: tf.random_uniform([3], -2**63, 2**63 - 1, dtype=tf.int64), ValueError,
+     "at most 2\\*\\*53 values"),
 ])
 def test_an_integer_draw_refuses_bounds_it_cannot_use(call, error, words):
     with tf.Graph().as_default(), pytest.raises(error, match=words):
@@ -134,10 +137,24 @@ def test_shape_is_a_constant_when_known_and_a_shape_argument_when_not():
     (lambda x: tf.reshape(x, [tf.shape(x)[0], -1]), r"holds a tensor; its dims must be ints"),
     (lambda x: tf.reshape(x, tf.shape(x) * 1), "is computed at run time"),
     (lambda x: tf.random_normal(tf.shape(x)), "random_uniform_like"),
-    (lambda x: tf.shape(x, out_type=tf.float32), "out_type must be an integer dtype"),
+    (lambda x: tf.shape(x, out_type=tf.float32), "out_type must be int32 or int64"),
+    (lambda x: tf.shape(x, out_type=tf.int8), "out_type must be int32 or int64"),
+    (lambda x: tf.zeros(tf.constant([2.5, 3.0])), "is not a vector of ints"),
+    (lambda x: tf.zeros(tf.constant([True, True])), "is not a vector of ints"),
+    (lambda x: tf.constant(1.0, shape=tf.shape(x)), "use tf.fill"),
 ])
 def test_a_shape_known_only_at_run_time_is_refused_where_it_cannot_be_used(call, words):
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [None, 3])
         with pytest.raises(TypeError, match=words):
             call(x)
+
+
+def test_an_integer_draw_covers_a_range_wider_than_the_dtypes_positive_half():
+    with tf.Graph().as_default():
+        got = run(tf.random_uniform([100000], -2**31, 2**31 - 1, dtype=tf.int32, seed=3))
+    # 100000 draws over 2**32 values: below 0 about half of them (standard error 0.0016),
+    # and about n**2 / (2 * 2**32) = 1.2 repeated pairs expected (the old cast to int32
+    # overflowed: half the draws were 0)
+    assert 0.49 < np.mean(got < 0) < 0.51 and got.min() < -2**30 and got.max() > 2**30
+    assert len(np.unique(got)) > 99990

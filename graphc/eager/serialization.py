@@ -29,13 +29,16 @@ from typing import Any
 
 import numpy as np
 
+from graphc.dtypes import as_dtype
 from graphc.eager.tensor import Tensor
+from graphc.files import READ_ERRORS, npz_members, read_member, reason
 from graphc.runtime.arrays import host
 
 _KIND = "__graphc_eager__"  # the entry naming what the file holds: "tensor", "dict", "tree"
 _TREE = "__graphc_tree__"  # a "tree" file's structure, as JSON text
 _TENSOR = "tensor"
 _DEPTH = 100  # the deepest nesting of containers a tree file may have
+_LONGEST = 16 * 2**20  # the most characters a tree file's structure may have
 _NO_PICKLE = ("graphc reads the .npz files it writes and never unpickles, so a file that "
               "PyTorch's torch.save wrote cannot be read")
 _WHAT = ("graphc saves a tensor, a dict of str -> tensor (a state_dict), or dicts (str or int "
@@ -45,15 +48,16 @@ _WHAT = ("graphc saves a tensor, a dict of str -> tensor (a state_dict), or dict
 
 def _is_array(value: Any) -> bool:
     return isinstance(value, Tensor) or (isinstance(value, np.ndarray) and
-                                         value.dtype.kind in "biuf")
+                                         _saved_dtype(value.dtype))
 
 
 def _array(value: Any, where: str) -> np.ndarray:
     if isinstance(value, Tensor):
         return np.asarray(host(value.array))
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        return value
-    raise TypeError(f"save: {where} is a {type(value).__name__}; {_WHAT}")
+    if _is_array(value):
+        return value  # type: ignore[no-any-return]
+    what = f"{value.dtype} array" if isinstance(value, np.ndarray) else type(value).__name__
+    raise TypeError(f"save: {where} is a {what}; {_WHAT}")
 
 
 def _encode(value: Any, arrays: list[np.ndarray], where: str, path: set[int]) -> Any:
@@ -158,58 +162,101 @@ def _decode(node: Any, tensors: list[Tensor], used: set[int], f: Any, depth: int
                        f"entry holds {node!r:.80}")
 
 
+class _Refusal(RuntimeError):
+    """A file load refuses, with the message it gives the user."""
+
+
+def _saved_dtype(dtype: np.dtype) -> bool:
+    """Whether arrays of `dtype` are tensors graphc has (bool, ints, floats of its dtypes)."""
+    try:
+        as_dtype(dtype.newbyteorder("="))  # (a file may hold either byte order)
+    except (TypeError, ValueError):
+        return False
+    return dtype.kind in "biuf"
+
+
+def _text_check(name: str, longest: int) -> Any:
+    """A header check for a member that must be one text of at most `longest` characters."""
+    def check(dtype: np.dtype, shape: tuple[int, ...]) -> None:
+        if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * longest:
+            raise _Refusal(f"its {name!r} entry is not a text (a {dtype} array of shape "
+                           f"{shape})")
+    return check
+
+
+def _numbers_check(f: Any, key: str) -> Any:
+    def check(dtype: np.dtype, shape: tuple[int, ...]) -> None:
+        if not _saved_dtype(dtype):
+            raise _Refusal(f"load: the entry {key!r} of {f!r} holds {dtype} data, not a "
+                           "tensor's numbers")
+    return check
+
+
+def _read(f: Any) -> tuple[str, str | None, OrderedDict[str, np.ndarray]]:
+    """The kind, the tree's JSON text (or None) and the arrays by key of the .npz archive
+    `f`, each member's header checked before its data is read (files.read_member: never
+    more than the header says, never unpickled)."""
+    with npz_members(f, deflated=False) as (archive, members):
+        if _KIND not in members:
+            raise _Refusal(f"load: {f!r} is a numpy file, but not one graphc.eager.save "
+                           f"wrote ({_NO_PICKLE})")
+        kind = str(read_member(archive, members.pop(_KIND), _text_check(_KIND, 16)))
+        text = None
+        if kind == "tree" and _TREE in members:
+            text = str(read_member(archive, members.pop(_TREE), _text_check(_TREE, _LONGEST)))
+        arrays = OrderedDict((key, read_member(archive, info, _numbers_check(f, key)))
+                             for key, info in members.items())
+    return kind, text, arrays
+
+
 def load(f: Any, map_location: Any = None, weights_only: Any = None) -> Any:
     """What save wrote to `f`: a tensor, an OrderedDict of str -> tensor, or the nested
     dicts, lists and tuples saved (tensors as tensors); on `map_location` ('cpu' or 'cuda')
     when given."""
-    unreadable = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile)
     try:
-        data = np.load(f, allow_pickle=False)
-    except unreadable as err:
-        raise RuntimeError(f"load: {f!r} is not a file graphc.eager.save wrote: {err} "
-                           f"({_NO_PICKLE})") from None
-    if not isinstance(data, np.lib.npyio.NpzFile) or _KIND not in data.files:
-        raise RuntimeError(f"load: {f!r} is a numpy file, but not one graphc.eager.save "
-                           f"wrote ({_NO_PICKLE})")
-    with data:
-        try:
-            kind = data[_KIND]
-            arrays = OrderedDict((k, data[k]) for k in data.files if k != _KIND)
-        except unreadable as err:
-            raise RuntimeError(f"load: {f!r} is damaged or not a file graphc.eager.save "
-                               f"wrote: {err} ({_NO_PICKLE})") from None
+        kind, text, arrays = _read(f)
+    except _Refusal as err:
+        message = str(err)
+        raise RuntimeError(message if message.startswith("load: ") else
+                           f"load: {f!r} is not a file graphc.eager.save wrote: {message}"
+                           ) from None
+    except ValueError as err:
+        if "single .npy array" in str(err):
+            raise RuntimeError(f"load: {f!r} is a numpy file, but not one graphc.eager.save "
+                               f"wrote ({_NO_PICKLE})") from None
+        raise RuntimeError(f"load: {f!r} is damaged or not a file graphc.eager.save wrote: "
+                           f"{reason(err)} ({_NO_PICKLE})") from None
+    except READ_ERRORS + (KeyError, MemoryError) as err:
+        raise RuntimeError(f"load: {f!r} is not a file graphc.eager.save wrote: "
+                           f"{reason(err)} ({_NO_PICKLE})") from None
     names = list(arrays)
-    is_tree = _TREE in arrays and sorted(names) == sorted(
-        [_TREE, *map(str, range(len(names) - 1))])
-    if not (isinstance(kind, np.ndarray) and kind.shape == () and kind.dtype.kind == "U" and
-            (str(kind) == "dict" or (str(kind) == "tensor" and names == [_TENSOR]) or
-             (str(kind) == "tree" and is_tree))):
+    is_tree = text is not None and names == [str(i) for i in range(len(names))]
+    if not ((kind == "dict") or (kind == "tensor" and names == [_TENSOR]) or
+            (kind == "tree" and is_tree)):
         raise RuntimeError(f"load: {f!r} is not a file graphc.eager.save wrote: its "
                            f"{_KIND!r} entry is {kind!r:.80} with the entries {names}; it must "
                            "be 'dict', or 'tensor' with the one entry 'tensor', or 'tree' with "
                            f"the entry {_TREE!r} and entries '0', '1', ...")
     structure = None
-    if str(kind) == "tree":
-        text = arrays.pop(_TREE)
-        if not (isinstance(text, np.ndarray) and text.shape == () and text.dtype.kind == "U"):
-            raise RuntimeError(f"load: {f!r} is not a file graphc.eager.save wrote: its "
-                               f"{_TREE!r} entry is not a text")
+    if text is not None:
         try:
-            structure = json.loads(str(text))
+            structure = json.loads(text)
         except (ValueError, RecursionError) as err:
             raise RuntimeError(f"load: {f!r} is not a file graphc.eager.save wrote: its "
                                f"{_TREE!r} entry is not JSON: {err}") from None
     values = OrderedDict()
     for key, array in arrays.items():
-        if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
-            what = array.dtype if isinstance(array, np.ndarray) else type(array).__name__
-            raise RuntimeError(f"load: the entry {key!r} of {f!r} holds {what} data, not a "
-                               "tensor's numbers")
         if not array.dtype.isnative:
             array = array.astype(array.dtype.newbyteorder("="))
-        values[key] = Tensor(array)
+        values[key] = Tensor(np.array(array))  # (read_member's arrays are read-only)
     if map_location is not None:
         values = OrderedDict((k, v.to(map_location)) for k, v in values.items())
-    if str(kind) == "tree":
-        return _decode(structure, [values[str(i)] for i in range(len(values))], set(), f)
+    if kind == "tree":
+        used: set[int] = set()
+        tree = _decode(structure, [values[str(i)] for i in range(len(values))], used, f)
+        if len(used) != len(values):
+            raise RuntimeError(f"load: {f!r} is not a file graphc.eager.save wrote: its "
+                               f"{_TREE!r} entry uses {len(used)} of its {len(values)} "
+                               "tensors")
+        return tree
     return values[_TENSOR] if kind == "tensor" else values

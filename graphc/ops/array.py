@@ -654,8 +654,8 @@ def shape_of(input: Any, name: str | None = None, out_type: Any = None) -> Any: 
     when the shape is known while building; else an op that reads it at run time, so
     `tf.shape(x)[0]` is the batch size of a placeholder of shape (None, ...)."""
     dtype = as_dtype(out_type) if out_type is not None else as_dtype("int32")
-    if not dtype.is_integer:
-        raise TypeError(f"shape: out_type must be an integer dtype, not {dtype.name}")
+    if dtype.name not in ("int32", "int64"):
+        raise TypeError(f"shape: out_type must be int32 or int64, not {dtype.name}")
     shape = _static_shape(input)
     if shapes.is_fully_defined(shape):
         return constant(np.array(shape, dtype.np), name=name or "Shape")

@@ -51,7 +51,11 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
 
 def _in_shape(array: np.ndarray, shape: Any, verify: bool) -> np.ndarray:
     """constant's value laid out in `shape` (see constant)."""
-    dims = shapes.as_shape(shape)
+    static, like = shape_argument(shape, "constant")
+    if like is not None:
+        raise TypeError("constant: the shape must be known while building the graph; for a "
+                        "tensor in the shape x has at run time, use tf.fill(tf.shape(x), value)")
+    dims = shapes.as_shape(static)
     if not shapes.is_fully_defined(dims):
         raise ValueError(f"constant: shape {shape} must be fully known")
     size = int(np.prod(dims, dtype=np.int64))  # type: ignore[arg-type]
@@ -60,7 +64,7 @@ def _in_shape(array: np.ndarray, shape: Any, verify: bool) -> np.ndarray:
                         f"shape {shapes.fmt(dims)} that verify_shape=True asks for")
     if array.size == size:
         return array.reshape(dims)  # type: ignore[arg-type]
-    if array.size == 1 or (0 < array.size < size and array.ndim <= 1):
+    if 0 < array.size < size:
         flat = array.reshape(-1)
         return np.concatenate([flat, np.repeat(flat[-1:], size - flat.size)]).reshape(dims)  # type: ignore[arg-type]
     raise ValueError(f"constant: {array.size} values do not fit shape {shapes.fmt(dims)} "

@@ -60,6 +60,11 @@ def _basic_index_shape(shape: tuple[int | None, ...], index: Any) -> shapes.Shap
         elif e is Ellipsis:
             out += [next(dims) for _ in range(len(shape) - taking)]
         elif isinstance(e, builtins.slice):
+            for bound in (e.start, e.stop, e.step):
+                if bound is not None and not isinstance(bound, int | np.integer) or \
+                        isinstance(bound, bool | np.bool_):
+                    raise ValueError(f"index {index!r} does not fit shape "
+                                     f"{shapes.fmt(shape)}: a slice's bounds are ints or None")
             if e.step == 0:
                 raise ValueError(f"index {index!r} does not fit shape {shapes.fmt(shape)}: "
                                  "slice step cannot be zero")

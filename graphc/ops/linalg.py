@@ -173,6 +173,10 @@ def _batch_left(x: Any, w: Any, transpose_w: bool, name: str | None) -> Any:
         _fail(f"the inner dimension of operands of shapes {shapes.fmt(shape)} and "
               f"{shapes.fmt(w_shape)} must be known when the graph is built")
     rows = prod(d for d in lead if d is not None) if None not in lead else -1
+    if rows == -1 and k == 0:  # (reshaping to (-1, 0) could not tell how many rows)
+        _fail(f"operands of shapes {shapes.fmt(shape)} and {shapes.fmt(w_shape)} have an inner "
+              "dimension of 0 and leading dimensions known only at run time, which graphc "
+              "does not multiply")
     product = apply(MATMUL, reshape(x, (rows, k)), w2, transpose_a=False,
                     transpose_b=transpose_w)
     m = w2_shape[0 if transpose_w else 1]

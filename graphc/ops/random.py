@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from graphc import shapes
-from graphc.dtypes import as_dtype, float32, float64
+from graphc.dtypes import as_dtype, float32, float64, int64
 from graphc.graph import Tensor, TensorType, get_default_graph
 from graphc.ops import core
 from graphc.ops.constant import _no_input_type
@@ -91,7 +91,8 @@ def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any =
 def _random_integers(shape: Any, minval: Any, maxval: Any, dtype: Any, seed: int | None,
                      name: str | None) -> Tensor:
     """Uniform ints in [minval, maxval): a float64 draw u on [0, 1), scaled to the count of
-    ints and truncated (u * count < count), plus minval."""
+    ints and truncated in int64 (u * count < count), plus minval, then the dtype. A float64
+    draw carries 53 random bits, so the count is at most 2**53."""
     if maxval is None:
         raise ValueError(f"random_uniform: maxval must be given for an integer dtype "
                          f"({dtype.name})")
@@ -106,9 +107,12 @@ def _random_integers(shape: Any, minval: Any, maxval: Any, dtype: Any, seed: int
     if not low < high or low < info.min or high - 1 > info.max:
         raise ValueError(f"random_uniform: the ints from minval {low} to maxval {high} (not "
                          f"included) must be at least one, within {dtype.name}'s range")
+    if high - low > 2**53:
+        raise ValueError(f"random_uniform: graphc draws ints from at most 2**53 values (53 "
+                         f"random bits); minval {low} to maxval {high} holds {high - low}")
     unit = _random(RANDOM_UNIFORM, shape, float64, seed, None, minval=0.0, maxval=1.0)
-    return add(cast(multiply(unit, float(high - low)), dtype), np.array(low, dtype.np),
-               name=name)
+    offset = cast(multiply(unit, float(high - low)), int64)
+    return cast(add(offset, np.int64(low)), dtype, name=name)
 
 
 def random_uniform_like(x: Any, dtype: Any = None, seed: int | None = None,

@@ -194,11 +194,13 @@ def shape_argument(shape: Any, function: str) -> tuple[Any, Any]:
     if isinstance(shape, Tensor) and node is not None:
         if node.op == SHAPE_OF.name:
             return None, node.inputs[0]
-        if node.op == "constant":
-            return node.attrs["value"].tolist(), None
+        value = node.attrs["value"] if node.op == "constant" else None
+        if value is not None and value.dtype.kind in "iu" and value.ndim <= 1:
+            return np.atleast_1d(value).tolist(), None
         raise TypeError(f"{function}: the shape must be ints known while building the graph, "
-                        f"or tf.shape(x) of some tensor x; {shape.name} is computed at run "
-                        "time")
+                        f"or tf.shape(x) of some tensor x; {shape.name} is "
+                        + ("not a vector of ints" if value is not None else
+                           "computed at run time"))
     if isinstance(shape, Sequence) and any(isinstance(d, Tensor) for d in shape):
         raise TypeError(f"{function}: the shape {list(shape)} holds a tensor; its dims must be "
                         "ints known while building the graph (-1 for one dim known only at "

@@ -93,7 +93,7 @@ def test_load_applies_map_location_to_every_tensor(tmp_path):
 
 @pytest.mark.parametrize("obj, error, words", [
     ({"f": print}, TypeError, r"the object\['f'\] is a builtin_function_or_method"),
-    ([{"a": np.ones(2, complex)}], TypeError, r"the object\[0\]\['a'\] is a ndarray"),
+    ([{"a": np.ones(2, complex)}], TypeError, r"the object\[0\]\['a'\] is a complex128 array"),
     ({True: 1}, TypeError, "has the key True; a saved dict's keys must be strings or ints"),
     ({(1, 2): 1}, TypeError, "has the key"),
     (object(), TypeError, "the object is a object"),
@@ -161,3 +161,64 @@ def test_load_refuses_a_tree_entry_that_is_not_text_and_never_unpickles(tmp_path
     assert "unpickled" not in capsys.readouterr().out
     with zipfile.ZipFile(path) as archive:
         assert "__graphc_tree__.npy" in archive.namelist()
+
+
+def _npy_header(dtype, shape):
+    """A .npy file's bytes up to its data, for a member that claims `shape`."""
+    import io
+
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        out, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False,
+              "shape": shape})
+    return out.getvalue()
+
+
+def test_load_reads_no_more_than_a_member_holds(tmp_path):
+    # a member whose header claims 8 TiB, in a file of a few hundred bytes: refused by its
+    # size before anything is allocated
+    path = tmp_path / "huge.pt"
+    with zipfile.ZipFile(path, "w") as archive:
+        with archive.open("__graphc_eager__.npy", "w") as member:
+            np.lib.format.write_array(member, np.array("tensor"))
+        archive.writestr("tensor.npy", _npy_header(np.float64, (2**40,)))
+    with pytest.raises(RuntimeError, match="holds 0 bytes of data, but a float64"):
+        torch.load(path)
+    deflated = tmp_path / "deflated.pt"  # graphc writes stored members; inflating is refused
+    torch.save(torch.ones(3), tmp_path / "ok.pt")
+    with zipfile.ZipFile(tmp_path / "ok.pt") as src, \
+            zipfile.ZipFile(deflated, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+    with pytest.raises(RuntimeError, match="is compressed"):
+        torch.load(deflated)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.uint32, np.uint64, np.complex64])
+def test_save_and_load_take_only_graphcs_dtypes(tmp_path, dtype):
+    with pytest.raises(TypeError, match=f"is a {np.dtype(dtype)} array"):
+        torch.save({"w": np.ones(2, dtype)}, tmp_path / "x")
+    np.savez(tmp_path / "crafted.npz", __graphc_eager__=np.array("dict"), w=np.ones(2, dtype))
+    with pytest.raises(RuntimeError, match=f"holds {np.dtype(dtype)} data, not a tensor's"):
+        torch.load(tmp_path / "crafted.npz")
+
+
+def test_load_refuses_a_tree_with_tensors_it_does_not_use(tmp_path):
+    np.savez(tmp_path / "crafted.npz", __graphc_eager__=np.array("tree"),
+             __graphc_tree__=np.array(json.dumps(["tensor", 0])), **{"0": np.ones(1),
+                                                                      "1": np.ones(1)})
+    with pytest.raises(RuntimeError, match="uses 1 of its 2 tensors"):
+        torch.load(tmp_path / "crafted.npz")
+
+
+def test_load_reads_a_file_object_from_where_it_stands(tmp_path):
+    import io
+
+    buffer = io.BytesIO()
+    buffer.write(b"header")
+    torch.save({"epoch": 3, "w": torch.arange(3)}, buffer)
+    buffer.seek(6)
+    back = torch.load(buffer)
+    assert back["epoch"] == 3 and back["w"].tolist() == [0, 1, 2]
+    back["w"] += 1  # a loaded tensor is writable
+    assert back["w"].tolist() == [1, 2, 3]

@@ -196,3 +196,11 @@ def test_a_transpose_flag_on_a_vector_raises():
     with pytest.raises(ValueError, match=r"transpose_a needs a matrix, but a is 1-D "
                                          r"\(shape \(3,\)\)"):
         gc.matmul(torch.zeros(3), torch.zeros(3, 2), transpose_a=True)
+
+
+def test_an_inner_dimension_of_0_with_run_time_leading_dims_is_refused():
+    with gc.Graph().as_default():
+        x = gc.placeholder(gc.float64, (None, 5, 0))
+        with pytest.raises(ValueError, match="inner dimension of 0 and leading dimensions "
+                                             "known only at run time"):
+            gc.matmul(x, gc.zeros((0, 4), gc.float64))

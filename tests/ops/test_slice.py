@@ -108,6 +108,10 @@ def test_the_static_shape_lets_tf1_layers_follow_a_slice():
 @pytest.mark.parametrize("index,words", [
     ((slice(None), 4), "index 4 is out of bounds for a dimension of size 3"),
     ((0, 1, 2, 3), "too many indices"),
+    ((slice("a", None),), "a slice's bounds are ints or None"),
+    ((slice(None, 2.5),), "a slice's bounds are ints or None"),
+    ((slice(None, None, True),), "a slice's bounds are ints or None"),
+    ((slice(None, None, 0),), "slice step cannot be zero"),
 ])
 def test_an_index_that_cannot_fit_is_refused_while_building(index, words):
     with gc.Graph().as_default():

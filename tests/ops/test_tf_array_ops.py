@@ -628,3 +628,14 @@ def test_where_with_the_condition_alone_is_refused_with_the_reason():
     with gc.Graph().as_default():
         with pytest.raises(TypeError, match="known only at run time"):
             gc.where(gc.constant([True, False]))
+
+
+def test_where_with_a_rank_1_condition_needs_known_ranks_and_matching_rows():
+    with gc.Graph().as_default():
+        c = gc.placeholder(gc.bool, (3,))
+        unknown = gc.placeholder(gc.float64)
+        with pytest.raises(ValueError, match="x and y need a rank known while building"):
+            gc.where(c, unknown, unknown)
+        with pytest.raises(ValueError, match=r"its length must be x's and y's first "
+                                             r"dimension; they are \[1, 2, 2\]"):
+            gc.where(gc.constant([True]), gc.zeros([2, 3]), gc.ones([2, 3]))

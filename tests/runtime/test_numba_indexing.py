@@ -21,6 +21,15 @@ INDEXES = [
     (slice(None, None, -1),),
     (slice(1, -1), Ellipsis),
     (slice(10, None),),  # an empty slice
+    (Ellipsis, 1, 2),  # one element, named with an Ellipsis that stands for no dims
+    (1, Ellipsis, 2),
+    (),  # all of x
+    (Ellipsis,),
+    (slice(2**63, None),),  # bounds and steps past int64: no dim is that long
+    (slice(None, 2**64 - 1),),
+    (slice(None, None, 2**63),),
+    (slice(None, None, -(2**64)),),
+    (slice(-(10**30), 10**30),),
 ]
 
 
@@ -48,3 +57,32 @@ def test_the_gradient_of_indexing_runs_natively(index):
 def test_an_int_past_the_fed_array_raises_numpys_error(index):
     error = assert_agree(NUMBA, lambda x: x[index] * 2.0, X)  # both raise, the same words
     assert isinstance(error, gc.InvalidArgumentError) and "out of bounds" in str(error)
+
+
+@pytest.mark.parametrize("op", ["index_add", "setitem"])
+@pytest.mark.parametrize("index", [(Ellipsis, 1, 2), (1, Ellipsis, 2), (slice(1, 3),), ()],
+                         ids=repr)
+def test_an_update_at_an_index_runs_natively_as_numpy(op, index):
+    from graphc.ops.index import index_add, setitem
+
+    update = index_add if op == "index_add" else setitem
+    value = np.full(np.shape(X[index]), 100.0)
+    got = assert_agree(NUMBA, lambda x, v: update(x, v, index), X, value, bits=True)
+    expected = X.copy()
+    if op == "index_add":
+        expected[index] += value
+    else:
+        expected[index] = value
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("value_shape", [(2, 6), (4, 5), (1, 7)])
+def test_a_value_of_another_shape_is_refused_not_read_past(value_shape):
+    # the gradient of x[0:] adds grad_ys into zeros at the index: a grad_ys of the wrong
+    # shape must raise as numpy does (numba's in-place add alone reads past it)
+    def build(x, gy):
+        (grad,) = gc.gradients(x[0:], [x], grad_ys=gy)
+        return grad
+
+    error = assert_agree(NUMBA, build, X, np.ones(value_shape))
+    assert isinstance(error, gc.InvalidArgumentError)

@@ -619,11 +619,33 @@ def basic_index(index: Any) -> bool:
                for e in entries)
 
 
+_INT64 = 2**63 - 1
+
+
+def _index_int(value: Any) -> str:
+    """An index int or slice bound as source, limited to int64 (numba would type a larger
+    int as uint64 and wrap it; no dimension reaches that size, so the limit changes no
+    result)."""
+    return number(max(-_INT64, min(_INT64, operator.index(value))))
+
+
+def _takes_every_dim(index: Any, rank: int) -> bool:
+    """Whether the index names one element: an int per dim, no None (its Ellipsis, if any,
+    stands for no dims)."""
+    entries = index if isinstance(index, tuple) else (index,)
+    ints = [x for x in entries if x is not None and x is not Ellipsis]
+    return len(ints) == rank and None not in entries and \
+        all(not isinstance(x, slice) for x in ints)
+
+
 def _index_source(index: Any, rank: int) -> tuple[str, list[str]]:
     """The index as source (each int and slice bound the repr of a checked int), and lines
     that raise IndexError where an int does not fit its dimension at run time (numba does
-    not check bounds; numpy raises)."""
+    not check bounds; numpy raises). An index naming one element is written as its ints
+    alone (numba copies out[..., 1, 2] instead of naming the element)."""
     entries = index if isinstance(index, tuple) else (index,)
+    if _takes_every_dim(index, rank):
+        entries = tuple(x for x in entries if x is not Ellipsis)
     taking = sum(1 for x in entries if x is not None and x is not Ellipsis)
     parts, checks, dim = [], [], 0
     for x in entries:
@@ -633,16 +655,18 @@ def _index_source(index: Any, rank: int) -> tuple[str, list[str]]:
             parts.append("...")
             dim += rank - taking
         elif isinstance(x, slice):
-            parts.append(":".join("" if v is None else number(operator.index(v))
+            parts.append(":".join("" if v is None else _index_int(v)
                                   for v in (x.start, x.stop, x.step)))
             dim += 1
         else:
-            k = number(operator.index(x))
+            k = _index_int(x)
             parts.append(k)
             checks.append(f"    if not -a0.shape[{dim}] <= {k} < a0.shape[{dim}]:\n"
                           f"        raise IndexError('index {k} is out of bounds for "
                           f"dimension {dim}')")
             dim += 1
+    if all(part == "..." for part in parts):  # x[()], x[...]: all of x (rank >= 1 here)
+        return ":", checks
     return ", ".join(parts) + ("," if len(parts) == 1 else ""), checks
 
 
@@ -662,15 +686,17 @@ def _getitem(e: Emit) -> str:
 @emits("setitem", "index_add")
 def _index_update(e: Emit) -> str:
     """A copy of x with the value written (setitem) or added (index_add) at a basic index,
-    which names each element once, so adding is numpy's add.at."""
+    which names each element once, so adding is numpy's add.at. An array value is
+    broadcast to the indexed block first, which raises where numpy would (numba's in-place
+    add alone would read past a value of the wrong shape)."""
     index, checks = _index_source(e.attrs["index"], e.rank(0))
-    value = "K.scalar(a1)" if e.rank(1) == 0 else "a1"
     write = "=" if e.node.op == "setitem" else "+="
-    entries = e.attrs["index"] if isinstance(e.attrs["index"], tuple) else (e.attrs["index"],)
-    whole = len(entries) == e.rank(0) and all(isinstance(x, numbers.Integral) for x in entries)
-    target = [f"    out[{index}] {write} K.scalar(a1)"] if whole else \
-        [f"    target = out[{index}]", f"    target[...] {write} {value}"] \
-        if write == "=" else [f"    target = out[{index}]", f"    target += {value}"]
+    if _takes_every_dim(e.attrs["index"], e.rank(0)):
+        target = [f"    out[{index}] {write} K.scalar(a1)"]
+    else:
+        value = "K.scalar(a1)" if e.rank(1) == 0 else "np.broadcast_to(a1, target.shape)"
+        target = [f"    target = out[{index}]",
+                  f"    target[...] = {value}" if write == "=" else f"    target += {value}"]
     body = [*checks, f"    out = K.scratch(space, slot, a0.shape, np.dtype({e.dtype}))",
             "    out[...] = a0", *target, "    return out"]
     return e._generated(["a0", "a1", "space", "slot"], "\n".join(body),
