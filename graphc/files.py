@@ -10,6 +10,7 @@ import os
 import re
 import struct
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -29,7 +30,7 @@ _GRAPH_JSON = re.compile(rb'\{\s*"format":\s*"graphc-graph-')
 # readers turn these into one ValueError that names the file.
 READ_ERRORS: tuple[type[Exception], ...] = (
     ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError,
-    RuntimeError, struct.error, OverflowError)
+    RuntimeError, struct.error, OverflowError, SyntaxError, tokenize.TokenError)
 MAX_HEADER = 10_000  # bytes of a member's .npy header (numpy's own limit)
 
 
@@ -113,9 +114,14 @@ def npz_members(path: str | os.PathLike[str] | IO[bytes], deflated: bool = True
         start = f.tell()
         if f.read(6) == b"\x93NUMPY":
             raise ValueError("it is a single .npy array, not an .npz archive")
+        size = f.seek(0, os.SEEK_END) - start
         f.seek(start)
         with zipfile.ZipFile(f) as archive:
             members: dict[str, zipfile.ZipInfo] = {}
+            # members whose data overlap (each local header inside the one before) would
+            # read the same bytes many times over: together they hold at most the file
+            if sum(info.compress_size for info in archive.infolist()) > size:
+                raise ValueError("its members together claim more bytes than the file holds")
             for info in archive.infolist():
                 name = info.filename
                 if not name.endswith(".npy") or info.is_dir():

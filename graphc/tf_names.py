@@ -12,7 +12,9 @@ from graphc.graph import Tensor
 from graphc.ops.elementwise import cast
 from graphc.ops.elementwise import where as elementwise_where
 from graphc.ops.array import expand_dims, rank_of, shape_of, size_of
-from graphc.ops.reduce import argmax, argmin
+from graphc.ops.constant import zeros_like
+from graphc.ops.reduce import argmax, argmin, reduce_sum
+from graphc.ops.shape import reshape_like
 
 arg_max = argmax  # tf.arg_max(input, dimension)
 arg_min = argmin
@@ -63,6 +65,11 @@ def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None)
             if len({n for n in rows if n is not None}) > 1:
                 raise ValueError(f"where: a condition of rank 1 picks rows, so its length "
                                  f"must be x's and y's first dimension; they are {rows}")
+            if None in rows:  # checked at run time: reshaped to x's rows, or an error
+                rows_of = x if x_rank >= y_rank else y
+                rows_like = reduce_sum(zeros_like(rows_of, dtype=float32),
+                                       axis=list(range(1, max(x_rank, y_rank))))
+                condition = reshape_like(condition, rows_like)
             for _ in range(max(x_rank, y_rank) - 1):
                 condition = expand_dims(condition, -1)
     return elementwise_where(condition, x, y, name=name)

@@ -213,7 +213,16 @@ def load(f: Any, map_location: Any = None, weights_only: Any = None) -> Any:
     """What save wrote to `f`: a tensor, an OrderedDict of str -> tensor, or the nested
     dicts, lists and tuples saved (tensors as tensors); on `map_location` ('cpu' or 'cuda')
     when given."""
+    if isinstance(f, str | os.PathLike) and not os.path.exists(f):
+        raise FileNotFoundError(f"load: no such file: {f!r}")
+    if not isinstance(f, str | os.PathLike) and not all(
+            callable(getattr(f, name, None)) for name in ("read", "seek", "tell")):
+        raise TypeError(f"load: {f!r} is neither a path nor a binary file object with read, "
+                        "seek and tell")
     try:
+        if not isinstance(f, str | os.PathLike) and not getattr(f, "seekable", lambda: True)():
+            raise _Refusal(f"load: {f!r} cannot seek; an .npz archive is read from its end "
+                           "(its directory) first: read the stream into io.BytesIO")
         kind, text, arrays = _read(f)
     except _Refusal as err:
         message = str(err)

@@ -47,7 +47,9 @@ def _basic_index_shape(shape: tuple[int | None, ...], index: Any) -> shapes.Shap
            for e in entries):
         return None
     taking = sum(1 for e in entries if e is not None and e is not Ellipsis)
-    if taking > len(shape) or sum(1 for e in entries if e is Ellipsis) > 1:
+    if sum(1 for e in entries if e is Ellipsis) > 1:
+        raise ValueError(f"index {index!r}: an index can only have a single ellipsis")
+    if taking > len(shape):
         raise ValueError(f"index {index!r} does not fit shape {shapes.fmt(shape)}: too many "
                          "indices")
     if Ellipsis not in entries:
@@ -82,9 +84,8 @@ def _update_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
     x, value = types
     if x.dtype != value.dtype:
         raise TypeError(f"cannot write {value.dtype.name} values into a {x.dtype.name} tensor")
-    if shapes.is_fully_defined(x.shape):
-        target = _getitem_infer(types[:1], attrs).shape
-        shapes.broadcast(value.shape, target)  # raises if the values do not fit the selection
+    target = _getitem_infer(types[:1], attrs).shape  # (raises for an index that cannot fit)
+    shapes.broadcast(value.shape, target)  # raises if the values do not fit the selection
     return x
 
 

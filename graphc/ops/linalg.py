@@ -167,11 +167,10 @@ def _batch_left(x: Any, w: Any, transpose_w: bool, name: str | None) -> Any:
     vector = len(w_shape) == 1
     w2 = expand_dims(w, 1) if vector else w
     w2_shape = (w_shape[0], 1) if vector else w_shape
-    if k is None:
-        k = w2_shape[1 if transpose_w else 0]
-    if k is None:
+    if k is None:  # (its rows are merged into one matrix, which no run-time check follows)
         _fail(f"the inner dimension of operands of shapes {shapes.fmt(shape)} and "
-              f"{shapes.fmt(w_shape)} must be known when the graph is built")
+              f"{shapes.fmt(w_shape)} must be known when the graph is built, in the operand "
+              "of rank > 2")
     rows = prod(d for d in lead if d is not None) if None not in lead else -1
     if rows == -1 and k == 0:  # (reshaping to (-1, 0) could not tell how many rows)
         _fail(f"operands of shapes {shapes.fmt(shape)} and {shapes.fmt(w_shape)} have an inner "

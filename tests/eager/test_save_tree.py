@@ -222,3 +222,95 @@ def test_load_reads_a_file_object_from_where_it_stands(tmp_path):
     assert back["epoch"] == 3 and back["w"].tolist() == [0, 1, 2]
     back["w"] += 1  # a loaded tensor is writable
     assert back["w"].tolist() == [1, 2, 3]
+
+
+def test_load_refuses_members_that_overlap(tmp_path):
+    # every member's data runs to one shared payload at the end (each local header inside
+    # the member before): read as many times as there are members, were it accepted
+    import struct
+    import zlib
+
+    payload = _npy_header(np.uint8, (1000,)) + bytes(1000)
+    crc = zlib.crc32(payload)
+    kind = io_bytes(np.array("dict"))
+    out = bytearray()
+    entries = []
+    entries.append(("__graphc_eager__.npy", len(out), kind))
+    out += _local("__graphc_eager__.npy", kind, zlib.crc32(kind)) + kind
+    names = [f"w{i}.npy" for i in range(5)]
+    offsets = []
+    for name in names:  # headers back to back, then the one payload they all read
+        offsets.append(len(out))
+        out += _local(name, payload, crc)
+    out += payload
+    central = bytearray()
+    for name, offset, data in entries:
+        central += _central(name, data, zlib.crc32(data), offset)
+    for name, offset in zip(names, offsets):
+        central += _central(name, payload, crc, offset)
+    end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, len(names) + 1, len(names) + 1,
+                      len(central), len(out), 0)
+    path = tmp_path / "overlap.pt"
+    path.write_bytes(bytes(out + central + end))
+    with pytest.raises(RuntimeError, match="claim more bytes than the file holds"):
+        torch.load(path)
+
+
+def io_bytes(array):
+    """An array's .npy bytes."""
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array)
+    return buffer.getvalue()
+
+
+def _local(name, data, crc):
+    """A zip local file header (stored, no extra field) for `data`, without the data."""
+    import struct
+
+    raw = name.encode()
+    return struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, len(data), len(data),
+                       len(raw), 0) + raw
+
+
+def _central(name, data, crc, offset):
+    """A zip central directory entry for a stored member whose local header is at
+    `offset`."""
+    import struct
+
+    raw = name.encode()
+    return struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, crc, len(data),
+                       len(data), len(raw), 0, 0, 0, 0, 0, offset) + raw
+
+
+def test_load_says_what_is_wrong_with_a_path_or_a_stream(tmp_path):
+    import io
+
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        torch.load(tmp_path / "missing.pt")
+
+    class Unseekable(io.BytesIO):
+        def seekable(self):
+            return False
+
+    buffer = Unseekable()
+    torch.save(torch.ones(2), buffer)
+    buffer.seek(0)
+    with pytest.raises(RuntimeError, match="cannot seek"):
+        torch.load(buffer)
+    with pytest.raises(TypeError, match="neither a path nor a binary file object"):
+        torch.load(object())
+
+
+def test_load_refuses_an_unbalanced_header_with_its_words(tmp_path):
+    path = tmp_path / "header.pt"
+    with zipfile.ZipFile(path, "w") as archive:
+        with archive.open("__graphc_eager__.npy", "w") as member:
+            np.lib.format.write_array(member, np.array("tensor"))
+        text = b"{'descr': '<f4', 'fortran_order': False, 'shape': (1, "
+        text += b" " * (63 - (10 + len(text)) % 64) + b"\n"
+        archive.writestr("tensor.npy", np.lib.format.magic(1, 0) +
+                         len(text).to_bytes(2, "little") + text)
+    with pytest.raises(RuntimeError, match="not a file graphc.eager.save wrote"):
+        torch.load(path)

@@ -83,7 +83,6 @@ def test_graph_values_and_gradients(sa, sb):
     ((None, 3), (3,), (None,), (6,)),
     ((3,), (3, None), (None,), (5,)),
     ((5, 3), (None, None, 3, 4), (None, None, 5, 4), (2, 3, 5, 4)),
-    ((None, None, None), (3, 4), (None, None, 4), (2, 7, 4)),  # k from the other operand
 ])
 def test_static_shapes_with_unknown_dims(sa, sb, static, out_shape):
     """Dims unknown while building stay unknown, the others are known; the run's values and
@@ -204,3 +203,14 @@ def test_an_inner_dimension_of_0_with_run_time_leading_dims_is_refused():
         with pytest.raises(ValueError, match="inner dimension of 0 and leading dimensions "
                                              "known only at run time"):
             gc.matmul(x, gc.zeros((0, 4), gc.float64))
+
+
+@pytest.mark.parametrize("sa,sb", [((None, 3, None), (4, 5)), ((4, 5), (None, None, 3))])
+def test_the_inner_dimension_of_a_batched_operand_must_be_known(sa, sb):
+    # its rows are merged into one matrix: with the inner dim taken from the other operand,
+    # a fed array of another inner dim would be regrouped silently instead of refused
+    with gc.Graph().as_default():
+        a, b = gc.placeholder(gc.float32, sa), gc.placeholder(gc.float32, sb)
+        with pytest.raises(ValueError, match="must be known when the graph is built, in the "
+                                             "operand of rank > 2"):
+            gc.matmul(a, b)

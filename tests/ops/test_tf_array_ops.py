@@ -639,3 +639,17 @@ def test_where_with_a_rank_1_condition_needs_known_ranks_and_matching_rows():
         with pytest.raises(ValueError, match=r"its length must be x's and y's first "
                                              r"dimension; they are \[1, 2, 2\]"):
             gc.where(gc.constant([True]), gc.zeros([2, 3]), gc.ones([2, 3]))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_where_checks_a_rank_1_conditions_length_at_run_time(backend):
+    with gc.Graph().as_default():
+        c = gc.placeholder(gc.bool, (None,))
+        x = gc.placeholder(gc.float64, (None, 3))
+        chosen = gc.where(c, x, -x)
+        with gc.Session(backend=backend) as sess:
+            got = sess.run(chosen, {c: [True, False], x: np.ones((2, 3))})
+            np.testing.assert_array_equal(got, [[1, 1, 1], [-1, -1, -1]])
+            for keep, rows in (([True, False, True], 1), ([True], 4)):  # no broadcasting
+                with pytest.raises(gc.InvalidArgumentError, match="cannot reshape"):
+                    sess.run(chosen, {c: keep, x: np.ones((rows, 3))})

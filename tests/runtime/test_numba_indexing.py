@@ -86,3 +86,32 @@ def test_a_value_of_another_shape_is_refused_not_read_past(value_shape):
 
     error = assert_agree(NUMBA, build, X, np.ones(value_shape))
     assert isinstance(error, gc.InvalidArgumentError)
+
+
+def test_a_set_value_with_leading_ones_drops_them_as_numpy():
+    from graphc.ops.index import setitem
+
+    got = assert_agree(NUMBA, lambda x, v: setitem(x, v, 0), X, np.ones((1, 1, 6)), bits=True)
+    np.testing.assert_array_equal(got[0], np.ones(6))
+    np.testing.assert_array_equal(got[1:], X[1:])
+
+
+def test_two_ellipses_are_refused_while_building():
+    from graphc.ops.index import setitem
+
+    with gc.Graph().as_default():
+        x = gc.placeholder(gc.float64, (None,))
+        with pytest.raises(ValueError, match="an index can only have a single ellipsis"):
+            setitem(x, 7.0, (Ellipsis, Ellipsis))
+
+
+@pytest.mark.parametrize("fed", [5, 7, 200_000])
+def test_a_gradient_fed_in_another_shape_is_refused_not_summed_past(fed):
+    # grad_ys of another length reaches sum_to, whose native kernel would write past its
+    # result; it must raise as numpy does
+    def build(x, g):
+        (grad,) = gc.gradients(x * 2.0, [x], grad_ys=g)
+        return grad
+
+    error = assert_agree(NUMBA, build, np.ones(3), np.arange(float(fed)))
+    assert isinstance(error, gc.InvalidArgumentError)

@@ -356,8 +356,23 @@ def _sum_to(e: Emit) -> str:
         rows = f"K.reshape({e.args[0]}, ({ONE}, {product_of(e.shape(0))}))"
         return f"{e.dtype}(K.reduce_row({rows}, np.int64(0), np.int64(0)))"
     kernel = "sum_to" if len(target) == e.rank(0) else "sum_to_lower_rank"
-    summed = f"K.{kernel}({e.args[0]}, {tuple_of(target)}, {e.space})"
+    summed = f"K.{kernel}({_sums_to(e, e.args[0], tuple_of(target))}, {tuple_of(target)}, " \
+        f"{e.space})"
     return summed if not e.attrs["axes"] else f"K.reshape({summed}, {tuple_of(e.shape(1))})"
+
+
+def _sums_to(e: Emit, x: str, target: str) -> str:
+    """x, checked to sum down to `target`: each of target's dims is 1 or x's dim (aligned at
+    the end). A gradient fed by the user (grad_ys) may have another shape, and the kernels
+    would then write past their result; numpy's reference raises."""
+    body = ["    lead = x.ndim - len(target)",
+            "    if lead < 0:",
+            "        raise ValueError('sum_to: the value has fewer dims than the target')",
+            "    for k in range(len(target)):",
+            "        if target[k] != 1 and target[k] != x.shape[lead + k]:",
+            "            raise ValueError('sum_to: the value does not sum to the target shape')",
+            "    return x"]
+    return e._generated(["x", "target"], "\n".join(body), [x, target])
 
 
 def _full(e: Emit, shape: str, value: str) -> str:
@@ -694,7 +709,18 @@ def _index_update(e: Emit) -> str:
     if _takes_every_dim(e.attrs["index"], e.rank(0)):
         target = [f"    out[{index}] {write} K.scalar(a1)"]
     else:
-        value = "K.scalar(a1)" if e.rank(1) == 0 else "np.broadcast_to(a1, target.shape)"
+        entries = e.attrs["index"] if isinstance(e.attrs["index"], tuple) else \
+            (e.attrs["index"],)
+        rank = e.rank(0) + sum(x is None for x in entries) - \
+            sum(isinstance(x, numbers.Integral) for x in entries)
+        # setitem: a value's extra leading dims must be 1, and numpy drops them (add.at
+        # refuses them: broadcast_to below raises as it does)
+        extra = e.rank(1) - rank if write == "=" else 0
+        checks += [f"    if a1.shape[{d}] != 1:\n"
+                   f"        raise ValueError('a value of more dims than its target')"
+                   for d in range(max(0, extra))]
+        source = f"a1.reshape(a1.shape[{extra}:])" if extra > 0 else "a1"
+        value = "K.scalar(a1)" if e.rank(1) == 0 else f"np.broadcast_to({source}, target.shape)"
         target = [f"    target = out[{index}]",
                   f"    target[...] = {value}" if write == "=" else f"    target += {value}"]
     body = [*checks, f"    out = K.scratch(space, slot, a0.shape, np.dtype({e.dtype}))",
