@@ -2,11 +2,12 @@
 hand-written numpy vs the BLAS floor; then the first run (compile) in fresh processes.
 
 Prints tables of medians (interleaved repetitions, so machine noise hits every column
-alike), ratios, the peak memory numpy allocates per step (tracemalloc, which does not see
+alike): a training loop's steady state (blocks of consecutive steps) and one step per turn
+(see timing.py); ratios, the peak memory numpy allocates per step (tracemalloc, which does not see
 numba's allocations) and the blocks numba's runtime allocates per step (its own counters;
 each array argument of a native call counts one). graphc's numba step is timed through
 Session.run and through a Session.make_callable function.
-Run: python benchmarks/seed_step.py [--repeats 200] [--large] [--no-compile]
+Run: python benchmarks/seed_step.py [--repeats 200] [--block 6] [--large] [--no-compile]
 """
 
 from __future__ import annotations
@@ -95,17 +96,22 @@ def native_blocks(step: Callable[[], object]) -> int:
     return count
 
 
-def measure(size: str, dtype: str, repeats: int) -> None:
+def measure(size: str, dtype: str, repeats: int, block: int) -> None:
     steps = setup(SIZES[size], dtype, LEARNING_RATE[size])
-    med = interleaved_medians(steps, repeats)
+    steady = interleaved_medians(steps, max(1, repeats // (block - 1)), block)
+    turns = interleaved_medians(steps, repeats)
     peak = {name: peak_bytes(step) / 2**20 for name, step in steps.items()}
     blocks = {name: native_blocks(step) for name, step in steps.items()}
-    print(f"\n{size} {SIZES[size]} {dtype}, median of {repeats} interleaved steps")
-    print(f"{'':13} {'ms/step':>9} {'x floor':>8} {'x numpy':>8} {'peak MiB':>9} "
-          f"{'nrt allocs':>10}")
+    print(f"\n{size} {SIZES[size]} {dtype}, median ms of ~{repeats} steps in blocks of {block} "
+          "consecutive steps (the first of each not counted), the blocks interleaved; "
+          "'turns': one step per turn")
+    print(f"{'':13} {'ms/step':>9} {'x floor':>8} {'x numpy':>8} {'turns: x floor':>15} "
+          f"{'x numpy':>8} {'peak MiB':>9} {'nrt allocs':>10}")
     for name in steps:
-        print(f"{name:13} {med[name]:9.3f} {med[name] / med['blas floor']:8.2f} "
-              f"{med[name] / med['numpy']:8.2f} {peak[name]:9.2f} {blocks[name]:10d}")
+        print(f"{name:13} {steady[name]:9.3f} {steady[name] / steady['blas floor']:8.2f} "
+              f"{steady[name] / steady['numpy']:8.2f} "
+              f"{turns[name] / turns['blas floor']:15.2f} {turns[name] / turns['numpy']:8.2f} "
+              f"{peak[name]:9.2f} {blocks[name]:10d}")
 
 
 FIRST_RUN = """
@@ -159,13 +165,15 @@ def first_runs(dtype: str) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=200)
+    p.add_argument("--block", type=int, default=6,
+                   help="consecutive steps per turn in the steady-state measure")
     p.add_argument("--large", action="store_true", help="also the large size (slow)")
     p.add_argument("--no-compile", action="store_true", help="skip the first-run timings")
     args = p.parse_args()
     for dtype in ("float32", "float64"):
-        measure("seed", dtype, args.repeats)
+        measure("seed", dtype, args.repeats, args.block)
     if args.large:
-        measure("large", "float32", max(3, args.repeats // 40))
+        measure("large", "float32", max(3, args.repeats // 40), 2)
     if not args.no_compile:
         for dtype in ("float32", "float64"):
             first_runs(dtype)
