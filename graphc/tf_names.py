@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from graphc.dtypes import float32, float64, int32, int64
 from graphc.graph import Tensor
 from graphc.ops.elementwise import cast
@@ -14,7 +12,7 @@ from graphc.ops.elementwise import where as elementwise_where
 from graphc.ops.array import expand_dims, rank_of, shape_of, size_of
 from graphc.ops.constant import zeros_like
 from graphc.ops.reduce import argmax, argmin, reduce_sum
-from graphc.ops.shape import reshape_like
+from graphc.ops.shape import reshape_like, static_shape
 
 arg_max = argmax  # tf.arg_max(input, dimension)
 arg_min = argmin
@@ -76,10 +74,10 @@ def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None)
 
 
 def _first_dim(value: Any) -> int | None:
-    shape = getattr(value, "shape", None) if hasattr(value, "dtype") else np.shape(value)
+    shape = static_shape(value)
     return None if not shape else shape[0]
 
 
 def _rank(value: Any) -> int | None:
-    shape = getattr(value, "shape", None) if hasattr(value, "dtype") else np.shape(value)
+    shape = static_shape(value)
     return None if shape is None else len(shape)

@@ -30,16 +30,8 @@ from graphc.ops.core import apply
 from graphc.ops.elementwise import where
 from graphc.ops.constant import constant
 from graphc.ops.reduce import reduce_prod
-from graphc.ops.shape import SHAPE_OF, identity, reshape, reshape_like
+from graphc.ops.shape import SHAPE_OF, identity, reshape, reshape_like, static_shape
 from graphc.registry import GradOp, OpDef, register
-
-
-def _static_shape(x: Any) -> shapes.Shape:
-    """x's static shape: a tensor's (None where unknown), an eager tensor's or an array's."""
-    if isinstance(x, Tensor):
-        return x.shape
-    shape = getattr(x, "shape", None)
-    return tuple(shape) if shape is not None else np.shape(x)
 
 
 def _is_tensor(value: Any) -> bool:
@@ -68,7 +60,7 @@ def _axis(axis: Any, rank: int, function: str, shape: shapes.Shape = None) -> in
 
 
 def _rank(x: Any, function: str) -> int:
-    shape = _static_shape(x)
+    shape = static_shape(x)
     if shape is None:
         raise ValueError(f"{function}: the input's rank must be known when the graph is built")
     return len(shape)
@@ -186,7 +178,7 @@ def expand_dims(input: Any, axis: Any = None, name: str | None = None,  # noqa: 
         axis = dim
     if axis is None:
         raise ValueError("expand_dims: axis is required")
-    shape = _static_shape(input)
+    shape = static_shape(input)
     if shape is None:
         raise ValueError("expand_dims: the input's rank must be known when the graph is built")
     axis = _axis(axis, len(shape) + 1, "expand_dims", shape)
@@ -208,7 +200,7 @@ def squeeze(input: Any, axis: Any = None, name: str | None = None,  # noqa: A002
             raise ValueError("squeeze: give axis or squeeze_dims (its TensorFlow 1 name), "
                              "not both")
         axis = squeeze_dims
-    shape = _static_shape(input)
+    shape = static_shape(input)
     if shape is None:
         raise ValueError("squeeze: the input's rank must be known when the graph is built")
     rank = len(shape)
@@ -363,7 +355,7 @@ def _concat_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
 
 def _concat_grad(op: GradOp, g: Any) -> list[Any]:
     axis, values = op.attrs["axis"], op.inputs
-    dims = [_static_shape(v) for v in values]
+    dims = [static_shape(v) for v in values]
     static = all(s is not None and s[axis] is not None for s in dims)
     sizes = tuple(s[axis] for s in dims) if static else None  # type: ignore[index]
     return [split_part(g, () if static else values[:i + 1], axis=axis, parts=sizes, index=i)
@@ -386,12 +378,12 @@ def _values(values: Any, function: str) -> list[Any]:
 
 
 def _common_rank(items: Sequence[Any], function: str) -> int:
-    ranks = {len(s) for s in (_static_shape(v) for v in items) if s is not None}
+    ranks = {len(s) for s in (static_shape(v) for v in items) if s is not None}
     if not ranks:
         raise ValueError(f"{function}: the rank of the values must be known when the graph is "
                          "built")
     if len(ranks) > 1:
-        listed = ", ".join(shapes.fmt(_static_shape(v)) for v in items)
+        listed = ", ".join(shapes.fmt(static_shape(v)) for v in items)
         raise ValueError(f"{function}: values must have one rank; got shapes {listed}")
     return ranks.pop()
 
@@ -415,10 +407,10 @@ def stack(values: Any, axis: Any = 0, name: str | None = None) -> Any:
     items = _values(values, "stack")
     rank = _common_rank(items, "stack")
     axis = _axis(axis, rank + 1, "stack")
-    known = {s for s in (_static_shape(v) for v in items) if shapes.is_fully_defined(s)}
+    known = {s for s in (static_shape(v) for v in items) if shapes.is_fully_defined(s)}
     if len(known) > 1:
         raise ValueError(f"stack: values must have one shape; got shapes "
-                         f"{', '.join(shapes.fmt(_static_shape(v)) for v in items)}")
+                         f"{', '.join(shapes.fmt(static_shape(v)) for v in items)}")
     expanded = [expand_dims(v, axis) for v in items]
     if len(expanded) == 1:
         return identity(expanded[0], name=name)
@@ -430,7 +422,7 @@ def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: Any = None,
     """value cut along `axis` into a list of tensors: num_or_size_splits equal parts (an
     int; the dimension must divide evenly), or parts of the sizes listed (one size may be
     -1: what is left). Each part is a copy."""
-    shape = _static_shape(value)
+    shape = static_shape(value)
     if shape is None:
         raise ValueError("split: the input's rank must be known when the graph is built")
     axis = _axis(axis, len(shape), "split", shape)
@@ -465,7 +457,7 @@ def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: Any = None,
 def unstack(value: Any, num: Any = None, axis: Any = 0, name: str | None = None) -> list[Any]:
     """value cut along `axis` into its slices (a list of tensors of one rank less); their
     number is the dimension's size, which must be known when the graph is built, or `num`."""
-    shape = _static_shape(value)
+    shape = static_shape(value)
     if shape is None:
         raise ValueError("unstack: the input's rank must be known when the graph is built")
     axis = _axis(axis, len(shape), "unstack", shape)
@@ -552,7 +544,7 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, name: str | 
     if batch_dims:
         raise ValueError("gather: batch_dims is not supported (only 0)")
     rank = _rank(params, "gather")
-    axis = _axis(0 if axis is None else axis, rank, "gather", _static_shape(params))
+    axis = _axis(0 if axis is None else axis, rank, "gather", static_shape(params))
     indices = _indices_for(indices, params, "gather")
     if not _is_tensor(params) and _is_tensor(indices):  # params of their own dtype
         params = _own_dtype(params, indices, "gather")
@@ -639,7 +631,7 @@ def tile(input: Any, multiples: Any, name: str | None = None) -> Any:  # noqa: A
     counts = tuple(_static_int(m, "each multiple", "tile") for m in multiples)
     if any(m < 0 for m in counts):
         raise ValueError(f"tile: multiples {list(counts)} must be >= 0")
-    shape = _static_shape(input)
+    shape = static_shape(input)
     if shape is None:
         raise ValueError("tile: the input's rank must be known when the graph is built")
     if len(counts) != len(shape):
@@ -656,7 +648,7 @@ def shape_of(input: Any, name: str | None = None, out_type: Any = None) -> Any: 
     dtype = as_dtype(out_type) if out_type is not None else as_dtype("int32")
     if dtype.name not in ("int32", "int64"):
         raise TypeError(f"shape: out_type must be int32 or int64, not {dtype.name}")
-    shape = _static_shape(input)
+    shape = static_shape(input)
     if shapes.is_fully_defined(shape):
         return constant(np.array(shape, dtype.np), name=name or "Shape")
     return apply(SHAPE_OF, input, name=name or "Shape", dtype=dtype)
@@ -670,7 +662,7 @@ def size_of(input: Any, name: str | None = None, out_type: Any = None) -> Any:  
 
 def rank_of(input: Any, name: str | None = None) -> Any:  # noqa: A002
     """TensorFlow 1's tf.rank: how many dimensions input has, an int32 scalar."""
-    shape = _static_shape(input)
+    shape = static_shape(input)
     if shape is not None:
         return constant(np.int32(len(shape)), name=name or "Rank")
     return shape_of(shape_of(input))[0]

@@ -11,11 +11,11 @@ import numpy as np
 from graphc import shapes
 from graphc.graph import Tensor, TensorType
 from graphc.ops import core
-from graphc.ops.array import _static_shape, expand_dims, squeeze
+from graphc.ops.array import expand_dims, squeeze
 from graphc.ops.constant import zeros_like
 from graphc.ops.core import apply
 from graphc.ops.reduce import reduce_sum
-from graphc.ops.shape import identity, reshape, reshape_like, transpose
+from graphc.ops.shape import identity, reshape, reshape_like, static_shape, transpose
 from graphc.registry import GradOp, OpDef, register
 from graphc.site import user_site
 
@@ -90,7 +90,7 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     a matrix), and an operand of rank > 2 needs its inner dimension known (its own or the
     other operand's)."""
     ta, tb = bool(transpose_a), bool(transpose_b)
-    sa, sb = _static_shape(a), _static_shape(b)
+    sa, sb = static_shape(a), static_shape(b)
     if sa is None or sb is None or (len(sa) == 2 and len(sb) == 2):
         return apply(MATMUL, a, b, name=name, transpose_a=ta, transpose_b=tb)
     ra, rb = len(sa), len(sb)
@@ -153,7 +153,7 @@ def _operands(a: Any, b: Any) -> tuple[Any, Any]:
 
 def _swap_last(x: Any, name: str | None = None) -> Any:
     """x with its last two dims swapped."""
-    rank = len(_static_shape(x) or ())
+    rank = len(static_shape(x) or ())
     return transpose(x, (*range(rank - 2), rank - 1, rank - 2), name=name)
 
 
@@ -161,7 +161,7 @@ def _batch_left(x: Any, w: Any, transpose_w: bool, name: str | None) -> Any:
     """x @ op(w) for x of shape (..., n, k) and w 1-D (k,) or 2-D: one matmul of x's rows,
     merged into a matrix, reshaped back to (..., n, m) (or (..., n) for a 1-D w)."""
     # plain tuples (a device array's shape may not take negative indices); known ranks
-    shape, w_shape = _static_shape(x), _static_shape(w)
+    shape, w_shape = static_shape(x), static_shape(w)
     assert shape is not None and w_shape is not None
     lead, k = shape[:-1], shape[-1]
     vector = len(w_shape) == 1

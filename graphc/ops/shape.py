@@ -180,10 +180,12 @@ SHAPE_OF = register(OpDef(
     lambda op, g: (None,)))
 
 
-def _known_shape(x: Any) -> shapes.Shape:
+def static_shape(x: Any) -> shapes.Shape:
     """x's static shape: a tensor's (None where unknown), an eager tensor's or an array's."""
+    if isinstance(x, Tensor):
+        return x.shape
     shape = getattr(x, "shape", None)
-    return shape if isinstance(x, Tensor) else tuple(shape) if shape is not None else np.shape(x)
+    return tuple(shape) if shape is not None else np.shape(x)
 
 
 def shape_argument(shape: Any, function: str) -> tuple[Any, Any]:

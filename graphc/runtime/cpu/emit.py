@@ -449,10 +449,7 @@ def _integer_reduce(e: Emit) -> str:
              f"            best = {start}", f"            for j in range({first}, n):",
              f"                {step}", "            out[o, i] = best", "    return out"]
     out = e._generated(["x", "space", "slot"], "\n".join(body), [_middle(e, axes), e.space])
-    dims = e.shape(0)
-    result = [ONE if d in axes else dims[d] for d in range(rank)] if e.attrs["keepdims"] \
-        else [dims[d] for d in range(rank) if d not in axes]
-    return _as_result(e, out, result)
+    return _as_result(e, out, _reduced_dims(e, axes))
 
 
 @emits("reduction_count")
@@ -525,10 +522,15 @@ def _reduce_middle(e: Emit) -> str:
         out = f"K.{kernel}({x3}, {e.space})"
     else:
         out = f"K.reduce_logical_middle({x3}, {flag(op == 'reduce_all')}, {e.space})"
+    return _as_result(e, out, _reduced_dims(e, axes))
+
+
+def _reduced_dims(e: Emit, axes: tuple[int, ...]) -> list[str]:
+    """The dims of a reduction's result over `axes`: 1 there with keepdims, else dropped."""
     dims = e.shape(0)
-    result = [ONE if d in axes else dims[d] for d in range(rank)] if e.attrs["keepdims"] \
-        else [dims[d] for d in range(rank) if d not in axes]
-    return _as_result(e, out, result)
+    if e.attrs["keepdims"]:
+        return [ONE if d in axes else dims[d] for d in range(len(dims))]
+    return [dims[d] for d in range(len(dims)) if d not in axes]
 
 
 for _op in ("reduce_min", "reduce_prod", "reduce_any", "reduce_all"):
