@@ -52,36 +52,50 @@ def test_runs_interpret_until_the_code_is_ready_then_go_native(background, monke
                         lambda work: real(lambda: (gate.wait(30), work())))
     x, w, loss, train = _graph()
     xv = np.linspace(-1, 1, 12).reshape(4, 3)
-    want_losses, want_w = _reference(xv, np.arange(6.0).reshape(3, 2), 6)
     with gc.Session(backend="numba") as sess:
         sess.run(w.initializer)
         got = [sess.run([loss, train], {x: xv})[0] for _ in range(3)]
         (segment,) = _tiered(sess)
         assert not segment.native  # three runs on the references
         gate.set()
-        segment.job.done.wait(120)
-        got += [sess.run([loss, train], {x: xv})[0] for _ in range(3)]
+        # prebuilt code is looked for first, then numba is asked (see tiers.py)
+        got += _runs_until_native(sess, [loss, train], {x: xv}, segment)
         assert segment.native and segment.job.error is None
         assert all(executable.native for _, executable in sess._cache.values())
-        assert len(segment.function.signatures) == 1
+        got += [sess.run([loss, train], {x: xv})[0] for _ in range(2)]
+        assert segment.prebuilt or len(segment.function.signatures) == 1
         # float64; the tiers differ only in rounding (summation order, gemm vs numpy)
+        want_losses, want_w = _reference(xv, np.arange(6.0).reshape(3, 2), len(got))
         np.testing.assert_allclose(got, want_losses, rtol=1e-12)
         np.testing.assert_allclose(sess.run(w), want_w, rtol=1e-12)
 
 
+def _runs_until_native(sess, fetches, feeds, segment, limit_s=120):
+    """Run until the segment has gone native (each run may start the next compile job);
+    the first fetch of each run."""
+    values, deadline = [], time.perf_counter() + limit_s
+    while not segment.native and time.perf_counter() < deadline:
+        values.append(sess.run(fetches, feeds)[0])
+        if segment.job is not None:
+            segment.job.done.wait(deadline - time.perf_counter())
+    assert segment.native
+    return values
+
+
 def test_a_program_compiled_before_reuses_its_machine_code(background):
     x, w, loss, train = _graph()
-    functions = []
+    found = []
     for _ in range(2):  # two sessions: the second finds the code the first compiled
         with gc.Session(backend="numba") as sess:
             sess.run(w.initializer)
             first = sess.run(loss, {x: np.ones((2, 3))})  # interpreted: no waiting
             (segment,) = _tiered(sess)
-            assert segment.job.done.wait(120) and segment.job.error is None
+            values = _runs_until_native(sess, [loss], {x: np.ones((2, 3))}, segment)
+            assert values == pytest.approx([first] * len(values), rel=1e-14)
             assert sess.run(loss, {x: np.ones((2, 3))}) == pytest.approx(first, rel=1e-14)
-            assert segment.native
-            functions.append(segment.function)
-    assert functions[0] is functions[1] and len(functions[0].signatures) == 1
+            assert segment.job.error is None
+            found.append(segment.cached)
+    assert found[1], "the second session found the code on disk"
 
 
 def test_a_segment_that_fails_to_compile_stays_on_the_references(background, monkeypatch):
@@ -127,11 +141,10 @@ from graphc.runtime.cpu import tiers
 tiers.COMPILE_AFTER_S = 0.0
 x = gc.placeholder(gc.float64, (None, 3))
 w = gc.Variable(np.ones((3, 2)))
+total = gc.reduce_sum(gc.relu(gc.matmul(x, w)))
 sess = gc.Session(backend="numba")
 sess.run(w.initializer)
-print(sess.run(gc.reduce_sum(gc.relu(gc.matmul(x, w))), {x: np.ones((2, 3))}))
-(segment,) = [s.tiered for _, e in sess._cache.values() for s in e.segments]
-sess.run(gc.reduce_sum(gc.relu(gc.matmul(x, w))), {x: np.ones((2, 3))})  # asks for code
+print(sess.run(total, {x: np.ones((2, 3))}))
 def child_started():
     for lock in (tiers.cache_directory() / "numba" / "ready").glob("*.compiling"):
         try:
@@ -140,7 +153,8 @@ def child_started():
         except FileNotFoundError:
             pass
     return False
-while not child_started():
+while not child_started():  # asks for prebuilt code (none), then for numba's
+    sess.run(total, {x: np.ones((2, 3))})
     time.sleep(0.01)  # exit once a child process compiles the segment
 print(time.perf_counter())
 """
@@ -162,6 +176,34 @@ def test_exiting_while_a_segment_compiles_does_not_wait_and_the_code_gets_cached
         time.sleep(0.2)
     assert list(tmp_path.glob("numba/ready/*[0-9a-f]")), "the finished code is marked"
     assert not list(tmp_path.glob("numba/ready/*.log")), "the child reported no error"
+    assert len(list(tmp_path.glob("numba/prebuilt/*.json"))) == 1, "and saved it prebuilt"
+    # a later process links that code without importing numba, and runs it
+    done = subprocess.run([sys.executable, "-c", LINKS_PREBUILT], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["12.0", "12.0", "native", "prebuilt", "numba-free"]
+
+
+LINKS_PREBUILT = """
+import sys
+import numpy as np
+import graphc as gc
+from graphc.runtime.cpu import tiers
+tiers.COMPILE_AFTER_S = 0.0
+x = gc.placeholder(gc.float64, (None, 3))
+w = gc.Variable(np.ones((3, 2)))
+total = gc.reduce_sum(gc.relu(gc.matmul(x, w)))
+sess = gc.Session(backend="numba")
+sess.run(w.initializer)
+print(sess.run(total, {x: np.ones((2, 3))}))
+(segment,) = [s.tiered for _, e in sess._cache.values() for s in e.segments]
+while not segment.native:
+    value = sess.run(total, {x: np.ones((2, 3))})
+    segment.job.done.wait(60)
+print(sess.run(total, {x: np.ones((2, 3))}), "native",
+      "prebuilt" if segment.prebuilt else "numba",
+      "numba-free" if "numba" not in sys.modules else "numba-imported")
+"""
 
 
 LAZY = """

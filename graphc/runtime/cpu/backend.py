@@ -21,7 +21,8 @@ from graphc.program import Program
 from graphc.runtime.arrays import host
 from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.interpreter import Interpreter
-from graphc.runtime.cpu.codegen import HOST_OPS, Segment, Step, compile_segments, plan
+from graphc.runtime.cpu.codegen import HOST_OPS, Segment, Step, compile_segments, generate, \
+    plan, source_digest
 from graphc.runtime.cpu.emit import why_not_native
 from graphc.runtime.cpu.host import NativeSegment, host_program
 from graphc.runtime.cpu.tiers import TieredSegment
@@ -44,6 +45,7 @@ class NumbaExecutable:
         self.steps: list[Step] = plan(program)
         segments = [s for s in self.steps if isinstance(s, Segment)]
         self._segments = segments
+        self._generated: tuple[str, dict[str, str]] | None = None
         self._functions: dict[int, Any] | None = None
         self._generating = threading.Lock()
         self.updates_in_place = any(s.in_place for s in segments)
@@ -54,14 +56,28 @@ class NumbaExecutable:
         self.run = host_program(self.steps, program, self._native_segment)
 
     @property
+    def generated(self) -> tuple[str, dict[str, str]]:
+        """The generated module's source, and its kernels' (codegen.generate)."""
+        with self._generating:
+            if self._generated is None:
+                self._generated = generate(self._segments)
+            return self._generated
+
+    @property
     def functions(self) -> dict[int, Any]:
-        """Each segment's numba function (by id of the segment), its source generated and
-        imported on first use (which imports numba: on the compile thread, when tiered)."""
+        """Each segment's numba function (by id of the segment), its source imported on
+        first use (which imports numba: on the compile thread, when tiered)."""
+        generated = self.generated
         with self._generating:
             if self._functions is None:
-                self._functions = dict(zip(map(id, self._segments),
-                                           compile_segments(self._segments)))
+                self._functions = dict(zip(map(id, self._segments), compile_segments(
+                    generated, len(self._segments))))
             return self._functions
+
+    def code_of(self, segment: Segment) -> tuple[str, str]:
+        """The segment's generated module (its file's digest) and function name."""
+        return source_digest(self.generated[0]), \
+            f"segment_{self._segments.index(segment)}"
 
     @property
     def native(self) -> bool:
@@ -69,7 +85,8 @@ class NumbaExecutable:
         return all(s.tiered.native for s in self.segments)
 
     def _native_segment(self, segment: Segment) -> NativeSegment:
-        native = NativeSegment(TieredSegment(segment, lambda: self.functions[id(segment)]))
+        native = NativeSegment(TieredSegment(segment, lambda: self.functions[id(segment)],
+                                             lambda: self.code_of(segment)))
         self.segments.append(native)
         return native
 

@@ -17,10 +17,6 @@ inner_split and gemm_parts.
 from __future__ import annotations
 
 import ctypes
-import importlib.machinery
-import importlib.util
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -30,51 +26,20 @@ from numba.core import cgutils
 from numba.core.typing.templates import Signature
 from numba.extending import intrinsic, overload
 
+from graphc.runtime.cpu.blas_symbols import address, blas_symbols
 from graphc.runtime.cpu.openblas import numpy_openblas
 
 
-def _cython_blas() -> ModuleType:
-    """scipy.linalg.cython_blas, loaded from its file: importing it by name first runs
-    scipy.linalg's package (0.3 s, a third of the time a fresh process takes to go native
-    from a warm cache), none of which the function pointers need."""
-    scipy = importlib.util.find_spec("scipy")
-    found = [] if scipy is None or not scipy.submodule_search_locations else \
-        sorted(Path(scipy.submodule_search_locations[0], "linalg").glob("cython_blas.*"))
-    name = "scipy.linalg.cython_blas"
-    for path in found:
-        loader = importlib.machinery.ExtensionFileLoader(name, str(path))
-        spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
-        if spec is not None:
-            module = importlib.util.module_from_spec(spec)
-            loader.exec_module(module)
-            return module
-    return importlib.import_module(name)  # where the file is not a plain extension
-
-
-def _capsule_address(module: ModuleType, name: str) -> int:
-    capsule = module.__pyx_capi__[name]
-    get_name = ctypes.pythonapi.PyCapsule_GetName
-    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
-    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
-    get_pointer.restype = ctypes.c_void_p
-    get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-    return int(get_pointer(capsule, get_name(capsule)))
-
-
 def _register_gemm(numpy_blas: ctypes.CDLL | None) -> bool:
-    """Give sgemm/dgemm fixed LLVM symbol names; True when numpy's ILP64 BLAS is used.
-
-    numpy's own BLAS is preferred: one thread pool serves numpy's matmuls and graphc's,
-    where two pools would fight over the cores; scipy's LP64 BLAS is the fallback. Both
-    symbol pairs always exist (the integer width is in the name), so cached machine code
-    never calls a routine with the wrong int size."""
-    cython_blas = _cython_blas()
-    lp64 = {name: _capsule_address(cython_blas, name) for name in ("sgemm", "dgemm")}
+    """Give sgemm/dgemm their fixed LLVM symbol names (blas_symbols.py); True when numpy's
+    ILP64 BLAS is used. Both symbol pairs always exist where both BLAS do (the integer
+    width is in the name), so cached machine code never calls a routine with the wrong
+    int size."""
+    symbols = blas_symbols()
     for name in ("sgemm", "dgemm"):
-        llvm.add_symbol(f"graphc_{name}_lp64", lp64[name])
-        if numpy_blas is not None:
-            function = getattr(numpy_blas, f"scipy_{name}_64_")
-            llvm.add_symbol(f"graphc_{name}_ilp64", ctypes.cast(function, ctypes.c_void_p).value)
+        for width in ("lp64", "ilp64"):
+            if f"graphc_{name}_{width}" in symbols:
+                llvm.add_symbol(f"graphc_{name}_{width}", symbols[f"graphc_{name}_{width}"])
     return numpy_blas is not None
 
 
@@ -305,28 +270,25 @@ def _batch_loop(name: str) -> Any:
     return cfunc(_BATCH_SIGNATURES[name])(loop)
 
 
-def _address(function: Any) -> int:
-    return int(ctypes.cast(function, ctypes.c_void_p).value or 0)
-
-
 _STAND_INS: list[Any] = []  # compiled stand-ins, kept alive while LLVM refers to them
 
 
 def _register_batch(numpy_blas: ctypes.CDLL | None) -> bool:
     """Give the batched gemms and batch_threads fixed LLVM symbol names; True when they are
-    numpy's OpenBLAS's own (0.3.31 and later have them). Only its row-major entry point is
-    used: in 0.3.31 the column-major one rejects valid leading dimensions."""
-    names = ["cblas_sgemm_batch_strided", "cblas_dgemm_batch_strided",
-             "scipy_openblas_get_num_threads64_"]
-    found = [getattr(numpy_blas, name, None) for name in names] if numpy_blas else []
-    if len(found) < 3 or None in found:
-        _STAND_INS[:] = [_batch_loop("sgemm"), _batch_loop("dgemm"),
-                         cfunc(types.intc())(lambda: 1)]
-        found = [stand_in.ctypes for stand_in in _STAND_INS]
+    numpy's OpenBLAS's own (0.3.31 and later have them), else numba stand-ins. Only its
+    row-major entry point is used: in 0.3.31 the column-major one rejects valid leading
+    dimensions."""
     symbols = [f"graphc_sgemm_batch_{_SUFFIX}", f"graphc_dgemm_batch_{_SUFFIX}",
                "graphc_batch_threads"]
-    for symbol, function in zip(symbols, found):
-        llvm.add_symbol(symbol, _address(function))
+    table = blas_symbols() if numpy_blas is not None else {}
+    if all(symbol in table for symbol in symbols):
+        addresses = [table[symbol] for symbol in symbols]
+    else:
+        _STAND_INS[:] = [_batch_loop("sgemm"), _batch_loop("dgemm"),
+                         cfunc(types.intc())(lambda: 1)]
+        addresses = [address(stand_in.ctypes) for stand_in in _STAND_INS]
+    for symbol, at in zip(symbols, addresses):
+        llvm.add_symbol(symbol, at)
     return not _STAND_INS
 
 

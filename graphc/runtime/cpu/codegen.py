@@ -254,14 +254,27 @@ from graphc.runtime.cpu import kernels as K
 '''
 
 
-def compile_segments(segments: list[Segment]) -> list[Any]:
-    """The native function of each segment (compiled on its first call)."""
+def generate(segments: list[Segment]) -> tuple[str, dict[str, str]]:
+    """The source of the module defining segment_0, segment_1, ... and of the kernels it
+    calls (by name). Generating imports no numba."""
     kernels: dict[str, str] = {}
     functions = [segment_source(s, f"segment_{i}", kernels) for i, s in enumerate(segments)]
     header = HEADER.format(digest=_RUNTIME_DIGEST)
-    module = load_module("\n\n".join([header, *functions]) + "\n",
-                         {name: load_module(source).kernel for name, source in kernels.items()})
-    return [getattr(module, f"segment_{i}") for i in range(len(segments))]
+    return "\n\n".join([header, *functions]) + "\n", kernels
+
+
+def compile_segments(generated: tuple[str, dict[str, str]], count: int) -> list[Any]:
+    """The native function of each of the `count` segments of a generated module (each
+    compiled on its first call)."""
+    source, kernels = generated
+    module = load_module(source, {name: load_module(text).kernel
+                                  for name, text in kernels.items()})
+    return [getattr(module, f"segment_{i}") for i in range(count)]
+
+
+def source_digest(source: str) -> str:
+    """The name of a generated module's file: the hash of its source."""
+    return hashlib.sha256(source.encode()).hexdigest()[:24]
 
 
 def cache_directory() -> Path:
@@ -283,7 +296,7 @@ def load_module(source: str, names: dict[str, Any] | None = None) -> ModuleType:
     """Import generated source from a file named by its hash, with `names` (kernels it
     calls) added to its globals. The file is written once and never touched again, so
     numba's on-disk cache (keyed by the file) stays valid."""
-    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
+    digest = source_digest(source)
     with _modules_lock:
         if digest in _modules:
             return _modules[digest]

@@ -7,14 +7,18 @@ and setting up its typing context). A run never waits for that, and neither does
 
 - Nothing starts until a segment has spent COMPILE_AFTER_S interpreting (a program that
   runs a segment for less never imports numba for it).
-- Then graphc's compile thread generates the segment's source (importing numba). If this
-  machine has compiled that code before (graphc leaves a marker beside numba's disk cache),
-  the thread loads it, which takes well under a second.
-- Otherwise a child process compiles it and fills numba's disk cache, at a lower priority
-  and with a GIL of its own, so the runs interpreting meanwhile keep their speed; once it
-  is done the thread loads the code. A process that ends first does not wait: the child
-  finishes on its own and the next run of the program finds the code cached. If the child
-  fails, the thread compiles in this process instead (and reports any error).
+- Then graphc's compile thread generates the segment's source. If this machine has
+  compiled it for these argument types before, the thread links the prebuilt machine code
+  saved then (prebuilt.py), without importing numba: ~0.1 s.
+- Else, if numba's disk cache has it (graphc leaves a marker beside that cache), the
+  thread loads it through numba (importing numba: ~0.45 s), and a child process saves the
+  prebuilt code for the next process.
+- Otherwise a child process compiles it, fills numba's disk cache and saves the prebuilt
+  code, at a lower priority and with a GIL of its own, so the runs interpreting meanwhile
+  keep their speed; once it is done the thread links the code. A process that ends first
+  does not wait: the child finishes on its own and the next run of the program finds the
+  code. If the child fails, the thread compiles in this process instead (and reports any
+  error).
 
 The interpreted tier runs the same numpy references as the numpy backend, with one native
 BLAS call per matmul, so it is slower than the native tier by Python's per-op cost, not by
@@ -39,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from graphc.runtime.backend import RunState, warn_fallback
+from graphc.runtime.cpu import prebuilt
 from graphc.runtime.cpu.codegen import Segment, cache_directory
 from graphc.runtime.cpu.openblas import threads_leaving_a_core
 from graphc.runtime.interpreter import Plan
@@ -53,6 +58,10 @@ from graphc.runtime.interpreter import Plan
 # 0.32-0.39 s) and 5,000 steps from 3.0-3.4 s to 2.3-3.6 s (numpy 2.3-2.8 s); 0.3 s and
 # 0.0 s made some 500-step runs pay the whole load (0.9-1.6 s).
 COMPILE_AFTER_S = 0.5
+# The share of that time after which a segment looks for prebuilt code of its own
+# (prebuilt.py): linking it costs ~0.1 s (importing llvmlite, loading the file) and no
+# numba, so it pays after ~0.1 s of interpreting, by the same rule.
+LINK_SHARE = 0.2
 
 
 def compile_mode() -> str:
@@ -70,6 +79,7 @@ class Job:
         self.work = work
         self.done = threading.Event()
         self.error: BaseException | None = None
+        self.result: Any = None
 
 
 _jobs: queue.Queue[Job] = queue.Queue()
@@ -86,7 +96,7 @@ def _work() -> None:
             continue
         try:
             with threads_leaving_a_core():  # BLAS threads make way for the compiler
-                job.work()
+                job.result = job.work()
         except BaseException as err:  # reported to the runs that wait for it
             job.error = err
         job.done.set()
@@ -142,17 +152,21 @@ def _alive(lock: Path) -> bool:
         return False
 
 
-def _compile_in_child(function: Any, signature: tuple[Any, ...], marker: Path) -> bool:
-    """Compile in a child process that fills numba's disk cache. True once it has; False
-    if it failed, or if this process began to exit meanwhile (the child carries on). One
-    child per function and signature at a time: other processes wait for it."""
+def _compile_in_child(function: Any, signature: tuple[Any, ...], marker: Path,
+                      saves: tuple[Path, list[str]] | None, wait: bool = True) -> bool:
+    """Compile in a child process that fills numba's disk cache and saves the prebuilt
+    code (`saves`: its stem and argument types). With `wait`: True once it has; False if
+    it failed, or if this process began to exit meanwhile (the child carries on). Without:
+    start the child (unless one is at work on it) and return False. One child per function
+    and signature at a time: other processes wait for it."""
     module = sys.modules[function.py_func.__module__]
     kernels = {name: sys.modules[value.py_func.__module__].__file__
                for name, value in vars(module).items()
                if hasattr(value, "py_func") and value.py_func.__module__ != module.__name__
                and value.py_func.__module__.startswith("graphc_generated_")}
     spec = dict(module=module.__file__, function=function.py_func.__name__, kernels=kernels,
-                signature=signature, marker=str(marker))
+                signature=signature, marker=str(marker),
+                prebuilt=None if saves is None else (str(saves[0]), saves[1]))
     marker.parent.mkdir(parents=True, exist_ok=True)
     lock = marker.with_suffix(".compiling")
     while True:
@@ -160,6 +174,8 @@ def _compile_in_child(function: Any, signature: tuple[Any, ...], marker: Path) -
             os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
             break
         except FileExistsError:  # another process's child compiles it: wait for that one
+            if not wait:
+                return False
             while lock.exists() and _alive(lock):
                 if _exiting.wait(0.1):
                     return False
@@ -176,6 +192,8 @@ def _compile_in_child(function: Any, signature: tuple[Any, ...], marker: Path) -
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                  stderr=err, start_new_session=True)
     lock.write_text(str(child.pid))
+    if not wait:
+        return False
     while child.poll() is None:
         if _exiting.wait(0.05):
             return False
@@ -201,24 +219,38 @@ def _child_main() -> None:
         kernels = {name: load_module(Path(path).read_text()).kernel
                    for name, path in spec["kernels"].items()}
         module = load_module(Path(spec["module"]).read_text(), kernels)
-        getattr(module, spec["function"]).compile(spec["signature"])
+        function = getattr(module, spec["function"])
+        function.compile(spec["signature"])
         _mark(marker)
+        if spec["prebuilt"] is not None:
+            stem, arguments = spec["prebuilt"]
+            try:
+                prebuilt.save(function, spec["signature"], arguments, Path(stem))
+            except Exception as err:  # the compile stands: runs load it through numba
+                print(f"graphc: the prebuilt code was not saved: {err!r}", file=sys.stderr)
         Path(spec["log"]).unlink(missing_ok=True)
     finally:  # (the parent removes the lock too, if it is still there to see the end)
         task.unlink(missing_ok=True)
         lock.unlink(missing_ok=True)
 
 
+# the type of the last argument of every segment function, its workspace
+_WORKSPACE = "|u1 1 C w a"
+
+
 class TieredSegment:
     """A segment's native function, or its nodes one by one until that is compiled.
 
     After it goes native: compile_seconds (from the request to the code being ready, in
-    this process) and cached (whether the machine code came from the disk cache)."""
+    this process) and cached (whether the machine code came from a disk cache)."""
 
-    def __init__(self, segment: Segment, function: Callable[[], Any]) -> None:
+    def __init__(self, segment: Segment, function: Callable[[], Any],
+                 code: Callable[[], tuple[str, str]]) -> None:
         self.segment = segment
         self._make_function = function  # makes the numba function (generating its source)
-        self._function: Any = None
+        self._code = code  # the generated module's digest and the function's name
+        self._dispatcher: Any = None
+        self._function: Any = None  # what runs natively: prebuilt code or the dispatcher
         self.native = compile_mode() == "wait"  # then numba compiles on the first call
         self.job: Job | None = None
         self._starting = threading.Lock()
@@ -226,24 +258,33 @@ class TieredSegment:
         self._plan: Plan | None = None  # the nodes prepared to run on their references
         self.compile_seconds: float | None = None
         self.cached: bool | None = None
+        self.prebuilt = False  # whether the native code is prebuilt (linked without numba)
+        self._looked_for_prebuilt = False
+
+    @property
+    def dispatcher(self) -> Any:
+        """The segment's numba function (importing numba)."""
+        if self._dispatcher is None:
+            self._dispatcher = self._make_function()
+        return self._dispatcher
 
     @property
     def function(self) -> Any:
-        if self._function is None:
-            self._function = self._make_function()
-        return self._function
+        """What runs natively: the prebuilt code, else numba's dispatcher."""
+        return self._function if self._function is not None else self.dispatcher
 
     def ready(self, args: Sequence[Any]) -> bool:
         """Whether to call the native function with these arguments now."""
         if self.native:
             return True
         if self.job is None:
-            if self.interpreted_s < COMPILE_AFTER_S:
+            looked = self._looked_for_prebuilt
+            if self.interpreted_s < COMPILE_AFTER_S * (1 if looked else LINK_SHARE):
                 return False
             with self._starting:
                 if self.job is None:
                     first_args = list(args)  # their types are what numba compiles for
-                    self.job = in_background(lambda: self._compile(first_args))
+                    self.job = in_background(lambda: self._compile(first_args, not looked))
         if not self.job.done.is_set():
             return False
         if self.job.error is not None:  # stay on the references, and say so once
@@ -251,31 +292,71 @@ class TieredSegment:
             warn_fallback(node.op, node.describe(), "numba",
                           f"its segment did not compile: {self.job.error}")
             return False
+        if not self.job.result:  # no prebuilt code: numba's turn, after COMPILE_AFTER_S
+            with self._starting:
+                self._looked_for_prebuilt, self.job = True, None
+            return False
         self.native = True
         return True
 
-    def _compile(self, args: list[Any]) -> None:
+    def _prebuilt(self, args: list[Any]) -> tuple[Path, list[str]] | None:
+        """Where this segment's prebuilt code for these arguments lives, and the argument
+        types it is for; None where there can be none."""
+        described = [prebuilt.describe(a) for a in args]
+        arguments = [a for a in described if a is not None]
+        if len(arguments) < len(described):
+            return None
+        arguments += (["bool"] if self.segment.in_place else []) + [_WORKSPACE]
+        module, name = self._code()
+        stem = prebuilt.location(cache_directory() / "numba", module, name, arguments)
+        return None if stem is None else (stem, arguments)
+
+    def _link(self, saved: tuple[Path, list[str]] | None) -> bool:
+        """Use the prebuilt code if there is some that links; True if it does."""
+        if saved is None:
+            return False
+        native = prebuilt.load(*saved)
+        if native is None:
+            return False
+        self._function = prebuilt.guarded(native, saved[1], lambda: self.dispatcher)
+        self.prebuilt = True
+        return True
+
+    def _compile(self, args: list[Any], link_only: bool) -> bool:
+        """Make the native function ready: True once it is. With link_only, only prebuilt
+        code is looked for (False if there is none), and numba is not imported."""
         requested = time.perf_counter()
+        saved = self._prebuilt(args)
         with _busy:
             if _exiting.is_set():
                 raise RuntimeError("the process is exiting")
+            if self._link(saved):
+                self.cached = True
+                self.compile_seconds = time.perf_counter() - requested
+                return True
+            if link_only:
+                return False
             from numba import typeof, types
 
-            function = self.function
+            function = self.dispatcher
             signature = tuple(typeof(a) for a in args) + \
                 ((types.boolean,) if self.segment.in_place else ()) + \
                 (types.Array(types.uint8, 1, "C"),)  # the workspace
             marker = _marker(function, signature)
             self.cached = marker.exists()
-        if not self.cached and not _compile_in_child(function, signature, marker) and \
-                _exiting.is_set():
+        if self.cached and saved is not None:  # numba has it: save it prebuilt, meanwhile
+            _compile_in_child(function, signature, marker, saved, wait=False)
+        elif not self.cached and not _compile_in_child(function, signature, marker, saved) \
+                and _exiting.is_set():
             raise RuntimeError("the process is exiting")
         with _busy:
             if _exiting.is_set():
                 raise RuntimeError("the process is exiting")
-            function.compile(signature)  # from the disk cache, unless the child failed
+            if self.cached or not self._link(saved):
+                function.compile(signature)  # from the disk cache, unless the child failed
             _mark(marker)
         self.compile_seconds = time.perf_counter() - requested
+        return True
 
     def interpret(self, args: Sequence[Any], state: RunState) -> list[Any]:
         """The segment's outputs from its nodes' numpy references. Each output has memory
