@@ -72,8 +72,9 @@ _SYMBOL_NAME = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]{0,1000}")
 
 def describe(value: Any) -> str | None:
     """The numba type of a segment argument, as text: 'bool', or dtype, rank, layout
-    (C, F or A), writeable and aligned, as numba's typeof sees an array; None for any
-    other value."""
+    (C, F or A) and writeable, as numba's typeof sees an array, and whether it is aligned
+    (numba types every array aligned; the guard is stricter); None for any other
+    value."""
     if type(value) is bool:
         return "bool"
     if type(value) is not np.ndarray or value.dtype.str not in DTYPES:

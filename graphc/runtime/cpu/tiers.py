@@ -59,9 +59,13 @@ from graphc.runtime.interpreter import Plan
 # 0.0 s made some 500-step runs pay the whole load (0.9-1.6 s).
 COMPILE_AFTER_S = 0.5
 # The share of that time after which a segment looks for prebuilt code of its own
-# (prebuilt.py): linking it costs ~0.1 s (importing llvmlite, loading the file) and no
-# numba, so it pays after ~0.1 s of interpreting, by the same rule.
-LINK_SHARE = 0.2
+# (prebuilt.py). Linking it costs ~0.07 s (importing llvmlite, loading the file) and no
+# numba. Measured on the seed program (warm caches, 4 interleaved runs each, numpy's
+# script 0.29-0.34 s at 500 steps and 1.96-2.38 s at 5,000): looking after 0.1 s took
+# 0.46-0.56 s and 1.65-2.59 s, after 0.025 s 0.42-0.52 s and 1.46-1.97 s, at once
+# 0.42-0.49 s and 1.51-1.74 s. After 0.05 s a program that stops right then pays at most
+# about twice what it ran.
+LINK_SHARE = 0.1
 
 
 def compile_mode() -> str:
