@@ -239,3 +239,55 @@ def test_the_unpickler_takes_only_arrays_types_and_exceptions():
     assert load((ValueError, ("the rows differ",))) == (ValueError, ("the rows differ",))
     with pytest.raises(pickle.UnpicklingError, match="posix.system"):
         load(__import__("os").system)
+
+
+def test_a_segment_of_many_arguments_links(tmp_path):
+    # numba's mangled wrapper name grows ~31 characters per argument
+    names = [f"a{i}" for i in range(40)]
+    namespace = {}
+    exec(f"def many({', '.join(names)}, space):\n    return {' + '.join(names)}\n", namespace)
+    values = [np.full(3, float(i)) for i in range(40)] + [new_workspace(1)]
+    dispatcher = numba.njit(nogil=True)(namespace["many"])
+    signature = tuple(numba.typeof(v) for v in values)
+    dispatcher.compile(signature)
+    arguments = [prebuilt.describe(v) for v in values]
+    stem = tmp_path / "prebuilt" / "many"
+    assert prebuilt.save(dispatcher, signature, arguments, stem)
+    assert len(json.loads(stem.with_suffix(".json").read_text())["wrapper"]) > 1000
+    np.testing.assert_array_equal(prebuilt.load(stem, arguments)(*values), np.full(3, 780.0))
+
+
+def test_code_that_needs_numbas_blas_stand_ins_is_not_saved_and_not_tried_again(
+        tmp_path, monkeypatch):
+    values = (np.ones((2, 2)), np.ones((2, 2)), False, new_workspace(1))
+    dispatcher = numba.njit(nogil=True)(lambda a, b, flag, space: a @ b)
+    signature = tuple(numba.typeof(v) for v in values)
+    dispatcher.compile(signature)
+    code = prebuilt._object_code(dispatcher.overloads[signature])
+    blas = [name for name in undefined_symbols(code) if name.startswith("graphc_")]
+    stem = tmp_path / "prebuilt" / "stand_ins"
+    if not blas:  # numba's np.dot calls scipy's BLAS by its own names: make one graphc's
+        monkeypatch.setattr(prebuilt, "undefined_symbols",
+                            lambda data: undefined_symbols(data) + ["graphc_sgemm_batch_lp64"])
+    monkeypatch.setattr(prebuilt, "blas_symbol", lambda name: None)  # as with an old numpy
+    assert not prebuilt.save(dispatcher, signature, [prebuilt.describe(v) for v in values],
+                             stem)
+    assert not stem.with_suffix(".json").exists() and prebuilt.tried(stem)
+
+
+def test_the_guard_takes_equal_dtypes_as_the_same(saved):
+    stem, arguments = saved
+    segment = prebuilt.guarded(prebuilt.load(stem, arguments), arguments,
+                               lambda: pytest.fail("numba's dispatcher was asked"))
+    a = pickle.loads(pickle.dumps(np.arange(6.0).reshape(2, 3)))  # a dtype of its own
+    assert a.dtype is not np.dtype(np.float64)
+    out, total = segment(a, np.ones((2, 3)), True, new_workspace(1))
+    assert total == 15.0
+
+
+def test_a_description_too_deep_or_too_large_is_ignored(saved):
+    stem, arguments = saved
+    stem.with_suffix(".json").write_text("[" * 200_000)
+    assert prebuilt.load(stem, arguments) is None
+    stem.with_suffix(".json").write_bytes(b" " * ((1 << 20) + 1))
+    assert prebuilt.load(stem, arguments) is None

@@ -67,7 +67,9 @@ DTYPES = {np.dtype(name).str: np.dtype(name) for name in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float32", "float64")}
 _C, _F, _ALIGNED, _WRITEABLE = 0x1, 0x2, 0x100, 0x400  # numpy's array flags
-_SYMBOL_NAME = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]{0,1000}")
+# numba's mangled names grow ~31 characters per argument: the length is not limited
+_SYMBOL_NAME = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]*")
+_MAX_BYTES = {".json": 1 << 20, ".o": 1 << 28}  # larger files are not graphc's
 
 
 def describe(value: Any) -> str | None:
@@ -128,7 +130,9 @@ def save(dispatcher: Any, signature: tuple[Any, ...], arguments: Sequence[str],
          stem: Path) -> bool:
     """Save the machine code numba compiled for `dispatcher` at `signature` (numba types,
     described by `arguments`); True if saved. Code numba loaded from its own cache has no
-    object file at hand, so it is compiled again, without that cache."""
+    object file at hand, so it is compiled again, without that cache. Code that could not
+    be linked without numba (it calls numba's stand-ins for a BLAS routine this numpy
+    lacks, see blas.py) is not saved; a `.none` file says so."""
     import numba
 
     result = dispatcher.overloads.get(tuple(signature))
@@ -142,11 +146,15 @@ def save(dispatcher: Any, signature: tuple[Any, ...], arguments: Sequence[str],
     if code is None or result.objectmode or result.referenced_envs or result.reload_init:
         return False
     consts = list(result.environment.consts)
-    if not all(isinstance(c, np.dtype) and c.str in DTYPES for c in consts):
+    if not all(isinstance(c, np.dtype) and c.str in DTYPES for c in consts) or \
+            not all(blas_symbol(name) for name in undefined_symbols(code)
+                    if name.startswith("graphc_")):  # (numba's stand-ins: no prebuilt)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        stem.with_suffix(".none").touch()  # so that no process tries again
         return False
     description = {"format": FORMAT, "wrapper": result.fndesc.llvm_cpython_wrapper_name,
                    "environment": result.fndesc.env_name,
-                   "module": dispatcher.py_func.__module__,
+                   "module": str(dispatcher.py_func.__module__),
                    "function": dispatcher.py_func.__name__,
                    "consts": [c.str for c in consts], "arguments": list(arguments),
                    "sha256": hashlib.sha256(code).hexdigest()}
@@ -156,6 +164,11 @@ def save(dispatcher: Any, signature: tuple[Any, ...], arguments: Sequence[str],
     write_atomically(stem.with_suffix(".json"),
                      lambda f: f.write(json.dumps(description).encode()))
     return True
+
+
+def tried(stem: Path) -> bool:
+    """Whether some process has saved the prebuilt code at `stem`, or found it can't."""
+    return stem.with_suffix(".json").exists() or stem.with_suffix(".none").exists()
 
 
 def _object_code(result: Any) -> bytes | None:
@@ -168,12 +181,23 @@ def _object_code(result: Any) -> bytes | None:
 
 # --- loading (without numba) ------------------------------------------------------------
 
+def _bytes(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(_MAX_BYTES[path.suffix] + 1)
+    except OSError:
+        return None
+    return data if len(data) <= _MAX_BYTES[path.suffix] else None
+
+
 def _read(stem: Path, arguments: Sequence[str]) -> tuple[dict[str, Any], bytes] | None:
     """The checked description and object file, or None."""
+    text, code = _bytes(stem.with_suffix(".json")), _bytes(stem.with_suffix(".o"))
+    if text is None or code is None:
+        return None
     try:
-        description = json.loads(stem.with_suffix(".json").read_bytes())
-        code = stem.with_suffix(".o").read_bytes()
-    except (OSError, ValueError):
+        description = json.loads(text)
+    except (ValueError, RecursionError):
         return None
     fields = {"format": int, "wrapper": str, "environment": str, "module": str,
               "function": str, "consts": list, "arguments": list, "sha256": str}
@@ -374,9 +398,9 @@ def load(stem: Path, arguments: Sequence[str]) -> Callable[..., Any] | None:
         try:
             if _linker is None:
                 _linker = _Linker()
-        except (ImportError, OSError, AttributeError):
-            return None
-        native = _linker.link(*found)
+            native = _linker.link(*found)
+        except (ImportError, OSError, AttributeError, RuntimeError, ValueError):
+            return None  # (llvmlite raises RuntimeError for an object it cannot load)
         if native is not None:
             _loaded[stem] = native
         return native
@@ -401,8 +425,10 @@ def guarded(native: Callable[..., Any], arguments: Sequence[str],
         if layout == "C":
             mask &= ~_F  # a C-contiguous array may be F-contiguous too (one row)
         bound[f"D{name}"] = DTYPES[dtype]
-        checks.append(f"type({name}) is ndarray and {name}.dtype is D{name} and "
-                      f"{name}.ndim == {int(rank)} and {name}.flags.num & {mask} == {want}")
+        # (a dtype equal to D but not D itself, as an unpickled array's, is numba's D too)
+        checks.append(f"type({name}) is ndarray and ({name}.dtype is D{name} or "
+                      f"{name}.dtype == D{name}) and {name}.ndim == {int(rank)} and "
+                      f"{name}.flags.num & {mask} == {want}")
     parameters = ", ".join(names)
     source = (f"def call({parameters}):\n"
               f"    if {' and '.join(checks) or 'True'}:\n"

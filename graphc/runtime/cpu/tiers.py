@@ -156,6 +156,14 @@ def _alive(lock: Path) -> bool:
         return False
 
 
+_unwaited: list[subprocess.Popen[bytes]] = []  # children no thread waits for
+
+
+def _reap() -> None:
+    """Collect the children no thread waits for that have ended."""
+    _unwaited[:] = [child for child in _unwaited if child.poll() is None]
+
+
 def _compile_in_child(function: Any, signature: tuple[Any, ...], marker: Path,
                       saves: tuple[Path, list[str]] | None, wait: bool = True) -> bool:
     """Compile in a child process that fills numba's disk cache and saves the prebuilt
@@ -163,6 +171,7 @@ def _compile_in_child(function: Any, signature: tuple[Any, ...], marker: Path,
     it failed, or if this process began to exit meanwhile (the child carries on). Without:
     start the child (unless one is at work on it) and return False. One child per function
     and signature at a time: other processes wait for it."""
+    _reap()
     module = sys.modules[function.py_func.__module__]
     kernels = {name: sys.modules[value.py_func.__module__].__file__
                for name, value in vars(module).items()
@@ -197,6 +206,7 @@ def _compile_in_child(function: Any, signature: tuple[Any, ...], marker: Path,
                                  stderr=err, start_new_session=True)
     lock.write_text(str(child.pid))
     if not wait:
+        _unwaited.append(child)  # reaped by a later compile (see _reap)
         return False
     while child.poll() is None:
         if _exiting.wait(0.05):
@@ -281,7 +291,8 @@ class TieredSegment:
         """Whether to call the native function with these arguments now."""
         if self.native:
             return True
-        if self.job is None:
+        job = self.job  # (read once: another run's thread may reset it)
+        if job is None:
             looked = self._looked_for_prebuilt
             if self.interpreted_s < COMPILE_AFTER_S * (1 if looked else LINK_SHARE):
                 return False
@@ -289,16 +300,18 @@ class TieredSegment:
                 if self.job is None:
                     first_args = list(args)  # their types are what numba compiles for
                     self.job = in_background(lambda: self._compile(first_args, not looked))
-        if not self.job.done.is_set():
+                job = self.job
+        if not job.done.is_set():
             return False
-        if self.job.error is not None:  # stay on the references, and say so once
+        if job.error is not None:  # stay on the references, and say so once
             node = self.segment.nodes[0]
             warn_fallback(node.op, node.describe(), "numba",
-                          f"its segment did not compile: {self.job.error}")
+                          f"its segment did not compile: {job.error}")
             return False
-        if not self.job.result:  # no prebuilt code: numba's turn, after COMPILE_AFTER_S
+        if not job.result:  # no prebuilt code: numba's turn, after COMPILE_AFTER_S
             with self._starting:
-                self._looked_for_prebuilt, self.job = True, None
+                if self.job is job:
+                    self._looked_for_prebuilt, self.job = True, None
             return False
         self.native = True
         return True
@@ -348,7 +361,8 @@ class TieredSegment:
                 (types.Array(types.uint8, 1, "C"),)  # the workspace
             marker = _marker(function, signature)
             self.cached = marker.exists()
-        if self.cached and saved is not None:  # numba has it: save it prebuilt, meanwhile
+        if self.cached and saved is not None and not prebuilt.tried(saved[0]):
+            # numba has it: a child saves it prebuilt meanwhile, for later processes
             _compile_in_child(function, signature, marker, saved, wait=False)
         elif not self.cached and not _compile_in_child(function, signature, marker, saved) \
                 and _exiting.is_set():
