@@ -9,7 +9,8 @@ Every time is the wall time of a whole process, start to exit. Runs are interlea
 numpy, graphc, ...) so machine noise hits both columns alike; the table shows medians. With
 empty caches a graphc run exits without waiting for the child process compiling its code;
 the benchmark waits for that child before it starts the next timed process (untimed).
-Run: python benchmarks/end_to_end.py [--repeats 5] [--steps 500 5000] [--blas-threads 1]
+Run: python benchmarks/end_to_end.py [--repeats 5] [--steps 500 5000] [--caches warm empty]
+     [--blas-threads 1]
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--steps", type=int, nargs="+", default=[500, 5000])
+    p.add_argument("--caches", nargs="+", choices=["warm", "empty"], default=["warm", "empty"],
+                   help="which cache states to time (both by default)")
     p.add_argument("--blas-threads", type=int, default=None,
                    help="OPENBLAS_NUM_THREADS for every run (on a loaded machine, BLAS "
                         "threads that wait for each other dominate both columns)")
@@ -135,7 +138,7 @@ def main() -> None:
             record("import numpy", wall([python, "-c", "import numpy"], warm))
             record("import graphc", wall([python, "-c", "import graphc"], warm))
         # empty caches: a new cache directory for each graphc run
-        for steps in args.steps:
+        for steps in args.steps if "empty" in args.caches else []:
             for r in range(args.repeats):
                 empty = folder / f"empty{steps}_{r}"
                 env = dict(base, GRAPHC_CACHE_DIR=str(empty), NUMBA_CACHE_DIR=str(empty))
@@ -144,11 +147,11 @@ def main() -> None:
                 record(f"empty {steps} numpy", wall(numpy_prog + [str(steps)], env))
                 shutil.rmtree(empty, ignore_errors=True)
         # warm caches: fill them (and let any compilation a run left behind finish) first
-        for steps in args.steps:
+        for steps in args.steps if "warm" in args.caches else []:
             wall(graphc_prog + [str(steps)], warm)
-        wall(graphc_prog + ["5000"], warm)
-        time.sleep(1)
-        for steps in args.steps:
+            wall(graphc_prog + ["5000"], warm)
+            wait_for_compiles(folder / "warm")
+        for steps in args.steps if "warm" in args.caches else []:
             for _ in range(args.repeats):
                 record(f"warm {steps} graphc", wall(graphc_prog + [str(steps)], warm))
                 record(f"warm {steps} numpy", wall(numpy_prog + [str(steps)], warm))
@@ -157,7 +160,7 @@ def main() -> None:
     print(f"fresh processes, wall time start to exit, median of {args.repeats}+ interleaved "
           f"runs (min-max)")
     print(f"{'':22} {'graphc s':>9} {'numpy s':>9} {'ratio':>6}   graphc min-max")
-    for cache in ("warm", "empty"):
+    for cache in args.caches:
         for steps in args.steps:
             g, n = med[f"{cache} {steps} graphc"], med[f"{cache} {steps} numpy"]
             lo, hi = spread[f"{cache} {steps} graphc"]
