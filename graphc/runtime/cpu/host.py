@@ -201,9 +201,13 @@ def _checked(src: _Source, node: Node, value: Tensor | None = None) -> str:
     """The assign's value (or `value`, the same array under an earlier name), checked to
     have a shape the variable's static shape allows (as the interpreter checks every
     node's result)."""
-    return f"{src.bind('CHECK', check_shape)}({src.bind('N', node)}, " \
-           f"{src.bind('SHAPE', node.types[0].shape)}, " \
-           f"{src.var(node.inputs[0] if value is None else value)})"
+    name = src.var(node.inputs[0] if value is None else value)
+    shape = node.types[0].shape
+    call = f"{src.bind('CHECK', check_shape)}({src.bind('N', node)}, " \
+           f"{src.bind('SHAPE', shape)}, {name})"
+    if shape is not None and None not in shape:  # one tuple comparison when it holds
+        return f"({name} if {name}.shape == {src.bind('SHAPE', tuple(shape))} else {call})"
+    return call
 
 
 def _assign(src: _Source, node: Node, own: bool, was_checked: bool) -> str:
