@@ -103,13 +103,17 @@ def _environment() -> tuple[str, ...] | None:
     version = _numba_version()
     if not sys.platform.startswith("linux") or version is None or version < MIN_NUMBA:
         return None
-    from llvmlite import binding as llvm
+    try:
+        from llvmlite import binding as llvm
 
-    numba_settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("NUMBA_"))
-    return (str(FORMAT), importlib.metadata.version("numba"),
-            importlib.metadata.version("llvmlite"), sys.version, llvm.get_process_triple(),
-            llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(),
-            repr(numba_settings))
+        numba_settings = sorted((k, v) for k, v in os.environ.items()
+                                if k.startswith("NUMBA_"))
+        return (str(FORMAT), importlib.metadata.version("numba"),
+                importlib.metadata.version("llvmlite"), sys.version,
+                llvm.get_process_triple(), llvm.get_host_cpu_name(),
+                llvm.get_host_cpu_features().flatten(), repr(numba_settings))
+    except (ImportError, RuntimeError, importlib.metadata.PackageNotFoundError):
+        return None  # (LLVM cannot tell this CPU's features on some machines)
 
 
 def location(directory: Path, module: str, function: str,
