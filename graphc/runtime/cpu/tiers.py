@@ -2,17 +2,18 @@
 the segment's machine code is ready, and natively from then on.
 
 numba compiles a new segment in seconds (~8 s for the seed's training step), and even
-machine code it cached on disk takes ~0.6-0.8 s to load in a fresh process (importing numba
+machine code it cached on disk takes ~0.45 s to load in a fresh process (importing numba
 and setting up its typing context). A run never waits for that, and neither does the exit:
 
-- Nothing starts until a segment has spent COMPILE_AFTER_S interpreting (a program that
-  runs a segment for less never imports numba for it).
-- Then graphc's compile thread generates the segment's source. If this machine has
-  compiled it for these argument types before, the thread links the prebuilt machine code
-  saved then (prebuilt.py), without importing numba: ~0.1 s.
-- Else, if numba's disk cache has it (graphc leaves a marker beside that cache), the
-  thread loads it through numba (importing numba: ~0.45 s), and a child process saves the
-  prebuilt code for the next process.
+- Nothing starts until a segment has spent a tenth of COMPILE_AFTER_S interpreting. Then
+  graphc's compile thread generates the segment's source. If this machine has compiled
+  it for these argument types before, the thread links the prebuilt machine code saved
+  then (prebuilt.py), without importing numba: ~0.07 s.
+- Else nothing more starts until the segment has spent COMPILE_AFTER_S interpreting (a
+  program that runs a segment for less never imports numba for it). Then, if numba's disk
+  cache has it (graphc leaves a marker beside that cache), the thread loads it through
+  numba (importing numba: ~0.45 s), and a child process saves the prebuilt code for the
+  next process.
 - Otherwise a child process compiles it, fills numba's disk cache and saves the prebuilt
   code, at a lower priority and with a GIL of its own, so the runs interpreting meanwhile
   keep their speed; once it is done the thread links the code. A process that ends first
@@ -45,6 +46,7 @@ from typing import Any
 from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.cpu import prebuilt
 from graphc.runtime.cpu.codegen import Segment, cache_directory
+from graphc.runtime.cpu.memory import new_workspace
 from graphc.runtime.cpu.openblas import threads_leaving_a_core
 from graphc.runtime.interpreter import Plan
 
@@ -248,10 +250,6 @@ def _child_main() -> None:
         lock.unlink(missing_ok=True)
 
 
-# the type of the last argument of every segment function, its workspace
-_WORKSPACE = "|u1 1 C w a"
-
-
 class TieredSegment:
     """A segment's native function, or its nodes one by one until that is compiled.
 
@@ -319,11 +317,13 @@ class TieredSegment:
     def _prebuilt(self, args: list[Any]) -> tuple[Path, list[str]] | None:
         """Where this segment's prebuilt code for these arguments lives, and the argument
         types it is for; None where there can be none."""
-        described = [prebuilt.describe(a) for a in args]
+        # (the segment function's last arguments: in_place, if it has updates, and the
+        # workspace)
+        values = [*args, *([True] if self.segment.in_place else []), new_workspace(0)]
+        described = [prebuilt.describe(a) for a in values]
         arguments = [a for a in described if a is not None]
         if len(arguments) < len(described):
             return None
-        arguments += (["bool"] if self.segment.in_place else []) + [_WORKSPACE]
         module, name = self._code()
         stem = prebuilt.location(cache_directory() / "numba", module, name, arguments)
         return None if stem is None else (stem, arguments)
