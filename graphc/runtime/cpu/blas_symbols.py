@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import ctypes
 import importlib
-import importlib.machinery
 import importlib.util
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from graphc.runtime.cpu.extensions import load_extension
 from graphc.runtime.cpu.openblas import numpy_openblas
 
 
@@ -33,15 +33,11 @@ def _cython_blas() -> ModuleType:
     scipy = importlib.util.find_spec("scipy")
     found = [] if scipy is None or not scipy.submodule_search_locations else \
         sorted(Path(scipy.submodule_search_locations[0], "linalg").glob("cython_blas.*"))
-    name = "scipy.linalg.cython_blas"
     for path in found:
-        loader = importlib.machinery.ExtensionFileLoader(name, str(path))
-        spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
-        if spec is not None:
-            module = importlib.util.module_from_spec(spec)
-            loader.exec_module(module)
+        module = load_extension("scipy.linalg.cython_blas", path)
+        if module is not None:
             return module
-    return importlib.import_module(name)  # where the file is not a plain extension
+    return importlib.import_module("scipy.linalg.cython_blas")  # not a plain extension
 
 
 def _capsule_address(module: ModuleType, name: str) -> int:

@@ -59,6 +59,7 @@ from graphc.files import write_atomically
 from graphc.runtime.cpu.blas_symbols import address as address_of_c
 from graphc.runtime.cpu.blas_symbols import blas_symbol
 from graphc.runtime.cpu.elf import undefined_symbols
+from graphc.runtime.cpu.extensions import load_extension
 
 FORMAT = 1
 MIN_NUMBA = (0, 68)
@@ -218,18 +219,12 @@ def _read(stem: Path, arguments: Sequence[str]) -> tuple[dict[str, Any], bytes] 
 
 
 def _extension(name: str, folder: Path) -> Any:
-    """numba's C extension `name` loaded from its file in `folder`, without importing
-    numba's package. (Importing numba later finds the same module state: CPython keeps
-    one copy of a single-phase extension per file and name.)"""
+    """numba's C extension `name`, from its file in `folder`."""
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
         path = folder / f"{name.rsplit('.', 1)[-1]}{suffix}"
-        if path.is_file():
-            loader = importlib.machinery.ExtensionFileLoader(name, str(path))
-            spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
-            if spec is not None:
-                module = importlib.util.module_from_spec(spec)
-                loader.exec_module(module)
-                return module
+        module = load_extension(name, path) if path.is_file() else None
+        if module is not None:
+            return module
     raise ImportError(f"no {name} extension in {folder}")
 
 
