@@ -137,7 +137,8 @@ def save(dispatcher: Any, signature: tuple[Any, ...], arguments: Sequence[str],
     described by `arguments`); True if saved. Code numba loaded from its own cache has no
     object file at hand, so it is compiled again, without that cache. Code that could not
     be linked without numba (it calls numba's stand-ins for a BLAS routine this numpy
-    lacks, see blas.py) is not saved; a `.none` file says so."""
+    lacks, see blas.py; it needs constants other than dtypes, or other functions'
+    environments) is not saved; a `.none` file says so."""
     import numba
 
     result = dispatcher.overloads.get(tuple(signature))
@@ -148,10 +149,9 @@ def save(dispatcher: Any, signature: tuple[Any, ...], arguments: Sequence[str],
         fresh.compile(signature)
         result = fresh.overloads.get(tuple(signature))
         code = _object_code(result)
-    if code is None or result.objectmode or result.referenced_envs or result.reload_init:
-        return False
-    consts = list(result.environment.consts)
-    if not all(isinstance(c, np.dtype) and c.str in DTYPES for c in consts) or \
+    consts = [] if code is None else list(result.environment.consts)
+    if code is None or result.objectmode or result.referenced_envs or result.reload_init or \
+            not all(isinstance(c, np.dtype) and c.str in DTYPES for c in consts) or \
             not all(blas_symbol(name) for name in undefined_symbols(code)
                     if name.startswith("graphc_")):  # (numba's stand-ins: no prebuilt)
         stem.parent.mkdir(parents=True, exist_ok=True)
