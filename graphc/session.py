@@ -92,7 +92,10 @@ class Session:
             call, fed = self._prepare(fetches, feed_dict)
         if key is not None and len(self._calls) < _MAX_CALLS:
             self._calls[key] = call
-        if key is not None and seen not in self._seen and len(self._seen) < _MAX_CALLS:
+        flat = type(fetches) not in (list, tuple) or \
+            not any(type(f) in (list, tuple) for f in fetches)  # (an inner list is new each run)
+        if key is not None and flat and seen not in self._seen and \
+                len(self._seen) < _MAX_CALLS:
             self._seen[seen] = call
             # the objects whose ids `seen` holds, kept alive so no other object takes an id
             items = tuple(fetches) if type(fetches) in (list, tuple) else (fetches,)
@@ -458,21 +461,31 @@ _MAX_CALLS = 256  # lean-path entries per session (fetch handles made afresh eac
 
 def _quick_key(fetches: Any, feed_dict: dict[Any, Any]) -> tuple[Any, ...] | None:
     """What identifies a run's fetches and feed keys cheaply, for the common shapes of a
-    call (a tensor, an op, a name, or a flat list or tuple of them); None otherwise. Nodes
-    are identified by id: the session's graph keeps them alive."""
-    items = fetches if type(fetches) in (list, tuple) else (fetches,)
-    key: list[Any] = [type(fetches)]
-    for item in (*items, None, *feed_dict):
-        kind = type(item)
-        if kind is Tensor:
-            key.append((id(item.node), item.index))
-        elif kind is Node:
-            key.append(id(item))
-        elif kind is str or item is None:
-            key.append(item)
-        else:
-            return None
-    return tuple(key)
+    call (a tensor, an op, a name, or lists and tuples of them, nested as the tutorial's
+    `[loss, [new_w1, new_w2]]`); None otherwise. Nodes are identified by id: the session's
+    graph keeps them alive."""
+    key: list[Any] = []
+    if _leaf_keys(fetches, key) and _leaf_keys((None, *feed_dict), key):
+        return tuple(key)
+    return None
+
+
+def _leaf_keys(fetches: Any, key: list[Any]) -> bool:
+    """Append what identifies `fetches` (its structure, each list or tuple by its type and
+    length) to `key`; False if some part of it has no cheap key."""
+    kind = type(fetches)
+    if kind is list or kind is tuple:
+        key.append((kind, len(fetches)))
+        return all(_leaf_keys(item, key) for item in fetches)
+    if isinstance(fetches, Tensor):  # (a Variable too: the tensor of its node)
+        key.append((id(fetches.node), fetches.index))
+    elif kind is Node:
+        key.append(id(fetches))
+    elif kind is str or fetches is None:
+        key.append(fetches)
+    else:
+        return False
+    return True
 
 
 class _Call:

@@ -165,6 +165,32 @@ def test_feeds_converted_every_run_keep_the_remembered_calls_bounded(sess):
     assert len(sess._held) == len(sess._seen) == 1
 
 
+def test_nested_fetches_made_afresh_each_run_take_the_lean_path(sess, monkeypatch):
+    # the tutorial's sess.run([loss, [new_w1, new_w2]]) builds its inner list anew every
+    # run: the call is found by what the structure names, without resolving it again
+    x = gc.placeholder(gc.float64, (None, 2), name="x")
+    w = gc.Variable(np.ones(2), name="w")
+    loss = gc.reduce_sum(x * w)
+    increment = w.assign_add(np.ones(2))
+    sess.run(w.initializer)
+    first = sess.run([loss, [increment, w]], {x: np.ones((1, 2))})
+    assert first[0] == 2.0 and isinstance(first[1], list)
+    np.testing.assert_array_equal(first[1][0], [2.0, 2.0])
+    prepared = []
+    real = sess._prepare
+    monkeypatch.setattr(sess, "_prepare", lambda *a: prepared.append(a) or real(*a))
+    for i in range(3):
+        got = sess.run([loss, [increment, w]], {x: np.ones((1, 2))})
+        assert got[0] == 2.0 * (i + 2)
+        np.testing.assert_array_equal(got[1][0], [i + 3.0] * 2)
+    assert prepared == []
+    # another structure around the same tensors is another call, rebuilt as it is given
+    got = sess.run((loss, (w,)), {x: np.ones((1, 2))})
+    assert isinstance(got, tuple) and isinstance(got[1], tuple) and got[0] == 10.0
+    assert len(prepared) == 1
+    assert len(sess._seen) <= 2, "inner lists made afresh are not remembered by id"
+
+
 def test_a_fetch_list_changed_between_runs_fetches_its_new_items(sess):
     a, b = gc.constant(1.0), gc.constant(2.0)
     fetches = [a]
