@@ -2,7 +2,10 @@
 with its description, and linked by a later process without numba; files that are not
 exactly what graphc saved are ignored, and calls with other argument types go to numba."""
 
+import hashlib
+import io
 import json
+import os
 import pickle
 import random
 import subprocess
@@ -219,7 +222,7 @@ def test_code_calling_a_symbol_this_process_lacks_is_not_linked(saved, symbol):
     stem, arguments = saved
     code = _object(symbol)
     stem.with_suffix(".o").write_bytes(code)
-    _tamper(stem, sha256=__import__("hashlib").sha256(code).hexdigest())
+    _tamper(stem, sha256=hashlib.sha256(code).hexdigest())
     assert prebuilt.load(stem, arguments) is None  # (LLVM would abort the process)
 
 
@@ -234,11 +237,13 @@ def test_locations_differ_by_module_function_and_argument_types(tmp_path):
 
 def test_the_unpickler_takes_only_arrays_types_and_exceptions():
     assert prebuilt._Unpickler.__module__ == prebuilt.__name__
-    load = lambda value: prebuilt._Unpickler(__import__("io").BytesIO(pickle.dumps(value))).load()  # noqa: E731
+    def load(value):
+        return prebuilt._Unpickler(io.BytesIO(pickle.dumps(value))).load()
+
     assert load(np.ndarray) is np.ndarray
     assert load((ValueError, ("the rows differ",))) == (ValueError, ("the rows differ",))
     with pytest.raises(pickle.UnpicklingError, match="posix.system"):
-        load(__import__("os").system)
+        load(os.system)
 
 
 def test_a_segment_of_many_arguments_links(tmp_path):

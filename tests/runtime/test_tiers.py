@@ -133,8 +133,8 @@ def test_a_segment_run_briefly_asks_for_no_machine_code(monkeypatch):
         assert 0 < segment.interpreted_s < tiers.COMPILE_AFTER_S
 
 
-EXIT_DURING_COMPILE = """
-import time
+# a program whose one segment asks for machine code at once (it prints its first value)
+ASKS_AT_ONCE = """
 import numpy as np
 import graphc as gc
 from graphc.runtime.cpu import tiers
@@ -145,6 +145,10 @@ total = gc.reduce_sum(gc.relu(gc.matmul(x, w)))
 sess = gc.Session(backend="numba")
 sess.run(w.initializer)
 print(sess.run(total, {x: np.ones((2, 3))}))
+"""
+
+EXIT_DURING_COMPILE = ASKS_AT_ONCE + """
+import time
 def child_started():
     for lock in (tiers.cache_directory() / "numba" / "ready").glob("*.compiling"):
         try:
@@ -184,22 +188,14 @@ def test_exiting_while_a_segment_compiles_does_not_wait_and_the_code_gets_cached
     assert done.stdout.split() == ["12.0", "12.0", "native", "prebuilt", "numba-free"]
 
 
-LINKS_PREBUILT = """
+LINKS_PREBUILT = ASKS_AT_ONCE + """
 import sys
-import numpy as np
-import graphc as gc
-from graphc.runtime.cpu import tiers
-tiers.COMPILE_AFTER_S = 0.0
-x = gc.placeholder(gc.float64, (None, 3))
-w = gc.Variable(np.ones((3, 2)))
-total = gc.reduce_sum(gc.relu(gc.matmul(x, w)))
-sess = gc.Session(backend="numba")
-sess.run(w.initializer)
-print(sess.run(total, {x: np.ones((2, 3))}))
 (segment,) = [s.tiered for _, e in sess._cache.values() for s in e.segments]
 while not segment.native:
     value = sess.run(total, {x: np.ones((2, 3))})
-    segment.job.done.wait(60)
+    job = segment.job
+    if job is not None:
+        job.done.wait(60)
 print(sess.run(total, {x: np.ones((2, 3))}), "native",
       "prebuilt" if segment.prebuilt else "numba",
       "numba-free" if "numba" not in sys.modules else "numba-imported")
