@@ -26,17 +26,17 @@ from numba.core import cgutils
 from numba.core.typing.templates import Signature
 from numba.extending import intrinsic, overload
 
-from graphc.runtime.cpu.blas_symbols import address, blas_symbols
+from graphc.runtime.cpu.blas_symbols import ROUTINES, address, blas_symbols
 from graphc.runtime.cpu.openblas import numpy_openblas
 
 
 def _register_gemm(numpy_blas: ctypes.CDLL | None) -> bool:
-    """Give sgemm/dgemm their fixed LLVM symbol names (blas_symbols.py); True when numpy's
-    ILP64 BLAS is used. Both symbol pairs always exist where both BLAS do (the integer
-    width is in the name), so cached machine code never calls a routine with the wrong
-    int size."""
+    """Give the gemms and axpys their fixed LLVM symbol names (blas_symbols.py); True when
+    numpy's ILP64 BLAS is used. Both symbol pairs always exist where both BLAS do (the
+    integer width is in the name), so cached machine code never calls a routine with the
+    wrong int size."""
     symbols = blas_symbols()
-    for name in ("sgemm", "dgemm"):
+    for name in ROUTINES:
         for width in ("lp64", "ilp64"):
             if f"graphc_{name}_{width}" in symbols:
                 llvm.add_symbol(f"graphc_{name}_{width}", symbols[f"graphc_{name}_{width}"])
@@ -52,6 +52,9 @@ _SUFFIX = "ilp64" if USE_ILP64 else "lp64"
 _GEMM_SIGNATURE = types.void(*[types.voidptr] * 13)
 _SGEMM = types.ExternalFunction(f"graphc_sgemm_{_SUFFIX}", _GEMM_SIGNATURE)
 _DGEMM = types.ExternalFunction(f"graphc_dgemm_{_SUFFIX}", _GEMM_SIGNATURE)
+_AXPY_SIGNATURE = types.void(*[types.voidptr] * 6)
+_SAXPY = types.ExternalFunction(f"graphc_saxpy_{_SUFFIX}", _AXPY_SIGNATURE)
+_DAXPY = types.ExternalFunction(f"graphc_daxpy_{_SUFFIX}", _AXPY_SIGNATURE)
 
 
 @intrinsic
@@ -136,6 +139,50 @@ def gemm(a, b, c, transpose_a, transpose_b, alpha, beta):  # type: ignore[no-unt
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     _gemm_slice(a, b, c, transpose_a, transpose_b, 0, a.shape[0] if transpose_a else a.shape[1],
                 alpha, beta)
+
+
+# An update y + alpha * x over at least this many elements runs as BLAS axpy: OpenBLAS
+# splits it among its threads, so each core updates the part of y it holds. After a
+# two-thread gemm made x (momentum's velocity), half of x sits in the other core's cache,
+# and one thread reading it all took 52 us for 100,352 floats inside the optimizer
+# benchmark's step, against ~20 us split (benchmarks/segment_profile.py). Below this size
+# the threads' start costs more than they save (~6 us).
+AXPY_MIN = 65536
+
+
+def _axpy_routine(*args):  # type: ignore[no-untyped-def]
+    raise NotImplementedError("only callable from numba code")
+
+
+@overload(_axpy_routine)
+def _axpy_routine_impl(n, alpha, x, y):  # type: ignore[no-untyped-def]
+    single = y.dtype == types.float32
+    routine = _SAXPY if single else _DAXPY
+    scalar = np.float32 if single else np.float64
+    step = _INT(1)
+
+    def impl(n, alpha, x, y):  # type: ignore[no-untyped-def]
+        routine(_by_reference(n), _by_reference(scalar(alpha)), _data(x), _by_reference(step),
+                _data(y), _by_reference(step))
+    return impl
+
+
+@njit(cache=True, nogil=True)
+def axpy(x, y, alpha):  # type: ignore[no-untyped-def]
+    """y += alpha * x by BLAS, for flat contiguous float arrays of one size, when that
+    pays (AXPY_MIN); returns whether it did. BLAS rounds once per element (a fused
+    multiply-add, as gemm does for matmul_add), within an ulp of numpy's two roundings.
+    Not done: alpha 0 (BLAS skips the product, where NaN and inf in x must still count),
+    and x overlapping y other than element for element."""
+    n = y.size
+    if n < AXPY_MIN or x.size != n or alpha == 0:
+        return False
+    start_x, start_y = x.ctypes.data, y.ctypes.data
+    size = n * y.itemsize
+    if start_x != start_y and start_x < start_y + size and start_y < start_x + size:
+        return False
+    _axpy_routine(_INT(n), alpha, x, y)
+    return True
 
 
 @njit(cache=True, nogil=True)

@@ -5,9 +5,9 @@ process maps those names to its own BLAS's routines. This module finds the routi
 without importing numba, so machine code saved by an earlier process (prebuilt.py) can be
 linked by a process that never imports numba; blas.py registers the same table with numba.
 
-- graphc_{s,d}gemm_lp64: scipy's LP64 BLAS (always there; the fallback).
-- graphc_{s,d}gemm_ilp64: numpy's ILP64 OpenBLAS, where numpy's wheel bundles one (the
-  preferred: one thread pool then serves numpy's matmuls and graphc's).
+- graphc_{s,d}{gemm,axpy}_lp64: scipy's LP64 BLAS (always there; the fallback).
+- graphc_{s,d}{gemm,axpy}_ilp64: numpy's ILP64 OpenBLAS, where numpy's wheel bundles one
+  (the preferred: one thread pool then serves numpy's matmuls and graphc's).
 - graphc_{s,d}gemm_batch_ilp64 and graphc_batch_threads: that OpenBLAS's batched gemm and
   its thread count, where it has them (0.3.31 and later).
 """
@@ -55,6 +55,7 @@ def address(function: Any) -> int:
     return int(ctypes.cast(function, ctypes.c_void_p).value or 0)
 
 
+ROUTINES = ("sgemm", "dgemm", "saxpy", "daxpy")  # by these names in both BLAS
 # numpy's OpenBLAS entry points for the batched gemms and the thread count
 BATCH_ROUTINES = {"graphc_sgemm_batch_ilp64": "cblas_sgemm_batch_strided",
                   "graphc_dgemm_batch_ilp64": "cblas_dgemm_batch_strided",
@@ -65,7 +66,7 @@ BATCH_ROUTINES = {"graphc_sgemm_batch_ilp64": "cblas_sgemm_batch_strided",
 def _scipy_symbols() -> dict[str, int]:
     cython_blas = _cython_blas()
     return {f"graphc_{name}_lp64": _capsule_address(cython_blas, name)
-            for name in ("sgemm", "dgemm")}
+            for name in ROUTINES}
 
 
 @cache
@@ -74,7 +75,7 @@ def _numpy_symbols() -> dict[str, int]:
     if numpy_blas is None:
         return {}
     symbols = {f"graphc_{name}_ilp64": address(getattr(numpy_blas, f"scipy_{name}_64_"))
-               for name in ("sgemm", "dgemm")}
+               for name in ROUTINES}
     batch = {symbol: getattr(numpy_blas, routine, None)
              for symbol, routine in BATCH_ROUTINES.items()}
     if None not in batch.values():

@@ -231,10 +231,33 @@ def _update_loop(expression: tuple[Any, ...], ranks: list[int], k: int) -> str:
         if i != k:
             lines.append(f"    x{i} = K.scalar(a{i})" if rank == 0 else
                          f"    x{i} = np.ascontiguousarray(a{i}).reshape(a{i}.size)")
+    axpy = _axpy_terms(expression, ranks, k)
+    if axpy is not None:  # y +- x * s: split among BLAS's threads where that pays
+        x, s, sign = axpy
+        lines.append(f"    if K.axpy(x{x}, flat, {sign}x{s}):\n        return out")
     lines += ["    for i in range(flat.size):",
               *_element(expression, names, "flat[i] = ", 2),
               "    return out"]
     return "\n".join(lines)
+
+
+def _axpy_terms(expression: tuple[Any, ...], ranks: list[int], k: int
+                ) -> tuple[int, int, str] | None:
+    """(x, s, sign) when the update of input k is `y + x * s` or `y - x * s` (y: input k;
+    x: an input of y's shape; s: a scalar input; the operands of the multiply, and of the
+    add, in either order) in float32 or float64: a BLAS axpy (kernels.axpy). Else None."""
+    if len(expression) != 4 or expression[0] not in ("add", "subtract") or \
+            expression[1] not in ("float32", "float64"):
+        return None
+    op, dtype, left, right = expression
+    y = ("input", k)
+    for accumulator, product in [(left, right)] + ([(right, left)] if op == "add" else []):
+        if accumulator != y or len(product) != 4 or tuple(product[:2]) != ("multiply", dtype):
+            continue
+        for x, s in (product[2:], product[:1:-1]):
+            if x[0] == "input" == s[0] and ranks[x[1]] == ranks[k] and ranks[s[1]] == 0:
+                return x[1], s[1], "-" if op == "subtract" else ""
+    return None
 
 
 def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str,

@@ -20,6 +20,7 @@ from numba import njit, types
 from numba.cpython.unsafe.tuple import tuple_setitem
 from numba.extending import overload
 
+from graphc.runtime.cpu.blas import axpy  # noqa: F401 (called by generated update loops)
 from graphc.runtime.cpu.blas import gemm, gemm_parts, inner_split
 
 _kernel = njit(cache=True, nogil=True)
