@@ -3,8 +3,11 @@ numpy step and the BLAS floor, interleaved in one run.
 
 4 ReLU spellings x 2 loss spellings x 2 update spellings = 16 graphs of the same step. A
 compiler whose speed depends on the spelling shows it here: the table prints each
-spelling's median, its ratio to the numpy step and to the floor, and the spread between
-the fastest and the slowest spelling. The verdict columns time the steady state of a
+spelling's median, its ratio to the numpy step and to the floor, a digest of the native
+code it compiled to (comments and names left out: spellings with one digest run the same
+machine code), and the spread between the fastest and the slowest spelling, of all and of
+each update spelling. A fetched update returns the new weights, copied, as TensorFlow's
+Session.run does; a grouped one returns nothing. The verdict columns time the steady state of a
 training loop (blocks of consecutive steps of one spelling, the blocks interleaved: see
 timing.py); the last two columns time one step per turn, each after another spelling's.
 Run: python benchmarks/spellings.py [--repeats 100] [--block 6] [--dtype float32]
@@ -14,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import itertools
 import os
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -44,7 +49,8 @@ LEARNING_RATE = 1e-6
 
 def spelled_step(relu: str, loss_name: str, update: str, dtype: str,
                  x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray
-                 ) -> Callable[[], object]:
+                 ) -> tuple[Callable[[], object], str]:
+    """The spelling's step (compiled), and a digest of its native segments' code."""
     graph = gc.Graph()
     with graph.as_default():
         xp = gc.placeholder(dtype, (None, x.shape[1]))
@@ -63,7 +69,15 @@ def spelled_step(relu: str, loss_name: str, update: str, dtype: str,
         sess.run(gc.global_variables_initializer())
     feeds = {xp: x, yp: y}
     sess.run(fetches, feeds)  # compile outside the timings
-    return lambda: sess.run(fetches, feeds)
+    return (lambda: sess.run(fetches, feeds)), code_digest(sess)
+
+
+def code_digest(sess: gc.Session) -> str:
+    """A digest of the native segments a session compiled, without the comments that name
+    the user's ops (which differ from spelling to spelling)."""
+    sources = sorted(re.sub(r"  #.*", "", executable.generated[0])
+                     for _, executable in sess._cache.values() if hasattr(executable, "generated"))
+    return hashlib.sha256("".join(sources).encode()).hexdigest()[:8]
 
 
 def numpy_step(x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray
@@ -81,9 +95,11 @@ def main() -> None:
     args = p.parse_args()
     for dtype in args.dtype or ["float32", "float64"]:
         x, y, w1, w2 = seed_data(demo.SEED_DIMS, dtype)
-        steps: dict[str, Callable[[], object]] = {
-            f"{relu} | {loss} | {update}": spelled_step(relu, loss, update, dtype, x, y, w1, w2)
-            for relu, loss, update in itertools.product(RELU, LOSS, UPDATE)}
+        steps: dict[str, Callable[[], object]] = {}
+        codes: dict[str, str] = {"numpy": "", "blas floor": ""}
+        for relu, loss, update in itertools.product(RELU, LOSS, UPDATE):
+            name = f"{relu} | {loss} | {update}"
+            steps[name], codes[name] = spelled_step(relu, loss, update, dtype, x, y, w1, w2)
         steps["numpy"] = numpy_step(x, y, w1.copy(), w2.copy())
         steps["blas floor"] = functools.partial(matmuls_only, x, y, w1, w2)
         med = interleaved_medians(steps, max(1, args.repeats // (args.block - 1)), args.block)
@@ -93,16 +109,21 @@ def main() -> None:
               f"the blocks interleaved; 'turns': one step per turn")
         width = max(map(len, steps))
         print(f"{'spelling':{width}} {'ms':>7} {'x numpy':>8} {'x floor':>8} "
-              f"{'turns: x numpy':>15} {'x floor':>8}")
+              f"{'turns: x numpy':>15} {'x floor':>8} {'code':>9}")
         for name, ms in med.items():
             cold = turns[name]
             print(f"{name:{width}} {ms:7.3f} {ms / med['numpy']:8.2f} "
                   f"{ms / med['blas floor']:8.2f} {cold / turns['numpy']:15.2f} "
-                  f"{cold / turns['blas floor']:8.2f}")
-        graphc = [ms for name, ms in med.items() if name not in ("numpy", "blas floor")]
-        print(f"slowest / fastest spelling: {max(graphc) / min(graphc):.2f}; worst x numpy "
-              f"{max(graphc) / med['numpy']:.2f}, worst x floor "
-              f"{max(graphc) / med['blas floor']:.2f}")
+                  f"{cold / turns['blas floor']:8.2f} {codes[name]:>9}")
+        kinds = {"every spelling": "", **{f"{u} spellings": u for u in UPDATE}}
+        for label, update in kinds.items():
+            names = [name for name in steps if codes[name] and name.endswith(update)]
+            ms = [med[name] for name in names]
+            print(f"{label}: slowest / fastest {max(ms) / min(ms):.2f}; worst x numpy "
+                  f"{max(ms) / med['numpy']:.2f}, worst x floor "
+                  f"{max(ms) / med['blas floor']:.2f}; "
+                  f"{len({codes[name] for name in names})} native codes")
+
 
 if __name__ == "__main__":
     main()
