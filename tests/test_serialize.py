@@ -358,3 +358,26 @@ def test_the_arrays_file_holds_only_what_the_graph_uses(tmp_path):
         gc.import_graph(path)
     np.savez(side, **good)
     gc.import_graph(path)
+
+
+def test_a_fused_expression_whose_dtype_labels_lie_is_refused(tmp_path):
+    # backends write a fused loop from its labels: float32 over int32 data would read and
+    # write past the arrays (BLAS's saxpy on int32 buffers)
+    graph = gc.Graph()
+    with graph.as_default():
+        w = gc.Variable(np.full((4, 4), 7, np.int32), name="w")
+        x = gc.Variable(np.full((4, 4), 2, np.int32), name="x")
+        s = gc.Variable(np.int32(3), name="s")
+        label = "float32"
+        expression = ("subtract", label, ("input", 0),
+                      ("multiply", label, ("input", 1), ("input", 2)))
+        fused = graph.create_node("fused_elementwise", [w, x, s],
+                                  {"expression": expression}, (w.type,), "fused")
+        w.assign(fused.outputs[0], name="update")
+    path = tmp_path / "labelled.json"
+    gc.export_graph(graph, path)
+    with pytest.raises(ValueError, match=r"node 'fused' \(fused_elementwise\) does not fit its "
+                       r"op: .*labels its multiply float32, but on its operands \(int32\(4, 4\), "
+                       r"int32\(\)\) multiply makes int32") as err:
+        gc.import_graph(path)
+    assert str(path) in str(err.value)

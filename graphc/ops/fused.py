@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphc import shapes
+from graphc.dtypes import as_dtype
 from graphc.graph import TensorType
 from graphc.ops.expression import Expression, walk
 from graphc.ops.linalg import _matmul_grad, _matmul_infer, _matmul_ref, matmul, product_dims
@@ -67,8 +68,18 @@ def evaluate_expression(expression: Expression, inputs: tuple[Any, ...]) -> Any:
 
 
 def _expression_type(expression: Expression, types: Any) -> TensorType:
-    return walk(expression, types.__getitem__,
-                lambda op, dtype, operands: OPS[op].infer(operands, {}))
+    """The expression's result type, each op's by its own rule. The dtype each op is
+    labelled with must be the one its rule gives: backends write their loops from the
+    labels (a graph file could label integers float32)."""
+    def infer(op: str, dtype: str, operands: list[TensorType]) -> TensorType:
+        out = OPS[op].infer(operands, {})
+        if not isinstance(out, TensorType):
+            raise ValueError(f"the expression's {op} makes more than one value")
+        if as_dtype(dtype) != out.dtype:
+            raise ValueError(f"the expression labels its {op} {dtype}, but on its operands "
+                             f"({', '.join(map(str, operands))}) {op} makes {out.dtype.name}")
+        return out
+    return walk(expression, types.__getitem__, infer)
 
 
 # forward y = the expression of elementwise ops, computed in one pass with no temporaries

@@ -39,6 +39,11 @@ def _f(op, *operands, dtype="float32"):
     (_f("subtract", Y, _f("multiply", X, S, dtype="float64")), [2, 2, 0], None),
     (_f("maximum", Y, _f("multiply", X, S)), [2, 2, 0], None),
     (_f("subtract", Y, _f("divide", X, S)), [2, 2, 0], None),
+    # a scalar update (BLAS takes arrays), y's own elements as x (the loop reads them
+    # through y), an input index that is not an int (a graph file's)
+    (_f("subtract", Y, _f("multiply", X, S)), [0, 0, 0], None),
+    (_f("subtract", Y, _f("multiply", Y, S)), [2, 2, 0], None),
+    (_f("subtract", Y, _f("multiply", ("input", True), S)), [2, 2, 0], None),
 ])
 def test_which_update_expressions_are_axpys(expression, ranks, expected):
     assert _axpy_terms(expression, ranks, 0) == expected
@@ -67,6 +72,15 @@ def test_axpy_declines_what_blas_would_get_wrong_or_slow():
     np.testing.assert_array_equal(y, 0)
     np.testing.assert_array_equal(both, 0)
     assert K.axpy(y, y, np.float32(1))  # the same elements: y + y, element for element
+    # BLAS would read and write these by raw pointer with the wrong element size or stride
+    ints = np.zeros(AXPY_MIN, np.int32)
+    assert not K.axpy(ints, ints.copy(), 2.0)
+    assert not K.axpy(x.astype(np.float64), y, np.float32(2))
+    assert not K.axpy(np.ones(2 * AXPY_MIN, np.float32)[::2], y, np.float32(2))
+    readonly = np.zeros(AXPY_MIN, np.float32)
+    readonly.flags.writeable = False
+    assert not K.axpy(x, readonly, np.float32(2))
+    np.testing.assert_array_equal(y, 0)
 
 
 def momentum_run(shape, x_fill=None, lr=0.1, steps=3, dtype=np.float32):
@@ -101,6 +115,31 @@ def test_momentum_on_a_large_weight_runs_to_numpys_values(dtype):
     np.testing.assert_allclose(got, want, rtol=0, atol=3 * np.finfo(dtype).eps * 2 *
                                np.abs(want).max())
     assert not np.array_equal(got, want)  # (rounded once: BLAS made the update)
+
+
+@pytest.mark.parametrize("shape", [(), (4, 4), (256, 256)])
+def test_updates_that_are_not_axpys_run_as_numpy_runs_them(shape):
+    # SGD on a scalar parameter (a - lr * g, all scalars) and w - w * s (w its own x)
+    def build():
+        w = gc.Variable(np.full(shape, 1.5, np.float32), name="w")
+        s = gc.Variable(np.float32(0.25), name="s")
+        a = gc.Variable(np.float32(2.0), name="a")
+        train = optim.SGD([a], lr=0.1).minimize(gc.reduce_sum(gc.square(a * 3.0 - 1.0)))
+        return [w.assign(w - w * s), train], w, a
+
+    results = {}
+    for backend in ("numpy", "numba"):
+        graph = gc.Graph()
+        with graph.as_default():
+            fetches, w, a = build()
+            with gc.Session(graph, backend=backend) as sess:
+                sess.run(gc.global_variables_initializer())
+                for _ in range(3):
+                    sess.run(fetches)
+                results[backend] = sess.run([w, a])
+    for got, want in zip(results["numba"], results["numpy"], strict=True):
+        np.testing.assert_array_equal(got, want)  # the loop: numpy's arithmetic exactly
+    np.testing.assert_array_equal(results["numba"][0], np.full(shape, 1.5 * 0.75 ** 3))
 
 
 def test_a_zero_step_size_still_spreads_nan():

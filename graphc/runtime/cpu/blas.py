@@ -26,8 +26,8 @@ from numba.core import cgutils
 from numba.core.typing.templates import Signature
 from numba.extending import intrinsic, overload
 
-from graphc.runtime.cpu.blas_symbols import ROUTINES, address, blas_symbols
-from graphc.runtime.cpu.openblas import numpy_openblas
+from graphc.runtime.cpu.blas_symbols import address, blas_symbols
+from graphc.runtime.cpu.openblas import ROUTINES, numpy_openblas
 
 
 def _register_gemm(numpy_blas: ctypes.CDLL | None) -> bool:
@@ -150,39 +150,51 @@ def gemm(a, b, c, transpose_a, transpose_b, alpha, beta):  # type: ignore[no-unt
 AXPY_MIN = 65536
 
 
-def _axpy_routine(*args):  # type: ignore[no-untyped-def]
+def _axpy_by_blas(*args):  # type: ignore[no-untyped-def]
     raise NotImplementedError("only callable from numba code")
 
 
-@overload(_axpy_routine)
-def _axpy_routine_impl(n, alpha, x, y):  # type: ignore[no-untyped-def]
+@overload(_axpy_by_blas)
+def _axpy_by_blas_impl(x, y, alpha):  # type: ignore[no-untyped-def]
+    """BLAS reads x and writes y by raw pointer, so it is called only for what numba
+    types as two 1-d C-contiguous arrays of one float dtype, y writable: decided when
+    the code is compiled. For anything else (a graph file's expression may say float32 of
+    integers), the call compiles to `return False` and the loop runs."""
+    floats = (types.float32, types.float64)
+    if not (isinstance(x, types.Array) and isinstance(y, types.Array) and
+            x.dtype == y.dtype and y.dtype in floats and x.ndim == y.ndim == 1 and
+            x.layout == y.layout == "C" and y.mutable and isinstance(alpha, types.Float)):
+        return lambda x, y, alpha: False
     single = y.dtype == types.float32
     routine = _SAXPY if single else _DAXPY
     scalar = np.float32 if single else np.float64
-    step = _INT(1)
+    step, most = _INT(1), np.iinfo(_INT).max
 
-    def impl(n, alpha, x, y):  # type: ignore[no-untyped-def]
-        routine(_by_reference(n), _by_reference(scalar(alpha)), _data(x), _by_reference(step),
-                _data(y), _by_reference(step))
+    def impl(x, y, alpha):  # type: ignore[no-untyped-def]
+        n = y.size
+        if n < AXPY_MIN or n > most or x.size != n or alpha == 0:
+            return False
+        start_x, start_y = x.ctypes.data, y.ctypes.data
+        size = n * y.itemsize
+        if start_x != start_y and start_x < start_y + size and start_y < start_x + size:
+            return False
+        routine(_by_reference(_INT(n)), _by_reference(scalar(alpha)), _data(x),
+                _by_reference(step), _data(y), _by_reference(step))
+        return True
     return impl
 
 
 @njit(cache=True, nogil=True)
 def axpy(x, y, alpha):  # type: ignore[no-untyped-def]
-    """y += alpha * x by BLAS, for flat contiguous float arrays of one size, when that
-    pays (AXPY_MIN); returns whether it did. BLAS rounds once per element (a fused
-    multiply-add, as gemm does for matmul_add), within an ulp of numpy's two roundings.
-    Not done: alpha 0 (BLAS skips the product, where NaN and inf in x must still count),
-    and x overlapping y other than element for element."""
-    n = y.size
-    if n < AXPY_MIN or x.size != n or alpha == 0:
-        return False
-    start_x, start_y = x.ctypes.data, y.ctypes.data
-    size = n * y.itemsize
-    if start_x != start_y and start_x < start_y + size and start_y < start_x + size:
-        return False
-    _axpy_routine(_INT(n), alpha, x, y)
-    return True
+    """y += alpha * x by BLAS, for 1-d contiguous float arrays of one size and dtype, when
+    that pays (AXPY_MIN); returns whether it did. BLAS rounds once per element (a fused
+    multiply-add, as gemm does for matmul_add) where numpy rounds the product and then
+    the sum: the two differ by at most the product's rounding, and a product that
+    overflows to inf in numpy may leave a finite result here. Not done (False): alpha 0
+    (BLAS skips the product, where NaN and inf in x must still count), x overlapping y
+    other than element for element, more elements than the BLAS's integers count, and
+    any other types."""
+    return _axpy_by_blas(x, y, alpha)
 
 
 @njit(cache=True, nogil=True)

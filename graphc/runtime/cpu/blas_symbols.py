@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from graphc.runtime.cpu.extensions import load_extension
-from graphc.runtime.cpu.openblas import numpy_openblas
+from graphc.runtime.cpu.openblas import ROUTINES, numpy_openblas
 
 
 def _cython_blas() -> ModuleType:
@@ -55,7 +55,6 @@ def address(function: Any) -> int:
     return int(ctypes.cast(function, ctypes.c_void_p).value or 0)
 
 
-ROUTINES = ("sgemm", "dgemm", "saxpy", "daxpy")  # by these names in both BLAS
 # numpy's OpenBLAS entry points for the batched gemms and the thread count
 BATCH_ROUTINES = {"graphc_sgemm_batch_ilp64": "cblas_sgemm_batch_strided",
                   "graphc_dgemm_batch_ilp64": "cblas_dgemm_batch_strided",

@@ -243,11 +243,13 @@ def _update_loop(expression: tuple[Any, ...], ranks: list[int], k: int) -> str:
 
 def _axpy_terms(expression: tuple[Any, ...], ranks: list[int], k: int
                 ) -> tuple[int, int, str] | None:
-    """(x, s, sign) when the update of input k is `y + x * s` or `y - x * s` (y: input k;
-    x: an input of y's shape; s: a scalar input; the operands of the multiply, and of the
-    add, in either order) in float32 or float64: a BLAS axpy (kernels.axpy). Else None."""
+    """(x, s, sign) when the update of input k is `y + x * s` or `y - x * s` (y: input k,
+    an array; x: another input of y's shape; s: a scalar input; the operands of the
+    multiply, and of the add, in either order) in float32 or float64: a BLAS axpy
+    (kernels.axpy, which checks the arrays' types again where they are compiled). Else
+    None."""
     if len(expression) != 4 or expression[0] not in ("add", "subtract") or \
-            expression[1] not in ("float32", "float64"):
+            expression[1] not in ("float32", "float64") or not ranks[k]:
         return None
     op, dtype, left, right = expression
     y = ("input", k)
@@ -255,9 +257,17 @@ def _axpy_terms(expression: tuple[Any, ...], ranks: list[int], k: int
         if accumulator != y or len(product) != 4 or tuple(product[:2]) != ("multiply", dtype):
             continue
         for x, s in (product[2:], product[:1:-1]):
-            if x[0] == "input" == s[0] and ranks[x[1]] == ranks[k] and ranks[s[1]] == 0:
+            if _is_input(x) and _is_input(s) and x[1] != k and ranks[x[1]] == ranks[k] \
+                    and ranks[s[1]] == 0:
                 return x[1], s[1], "-" if op == "subtract" else ""
     return None
+
+
+def _is_input(operand: Any) -> bool:
+    """Whether an expression operand is ("input", i) with i an int (a graph file's
+    expression could hold anything there)."""
+    return type(operand) is tuple and len(operand) == 2 and operand[0] == "input" and \
+        type(operand[1]) is int
 
 
 def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str,

@@ -21,13 +21,17 @@ from pathlib import Path
 import numpy as np
 
 
+ROUTINES = ("sgemm", "dgemm", "saxpy", "daxpy")  # the BLAS routines native code calls
+
+
 @cache
 def numpy_openblas() -> ctypes.CDLL | None:
-    """The ILP64 OpenBLAS that numpy's wheels bundle (numpy.libs), if this numpy has one."""
+    """The ILP64 OpenBLAS that numpy's wheels bundle (numpy.libs), if this numpy has one
+    with every routine in ROUTINES."""
     libs = Path(np.__file__).resolve().parent.parent / "numpy.libs"
     for path in sorted(libs.glob("libscipy_openblas64_*.so*")):
         lib = ctypes.CDLL(str(path))
-        if hasattr(lib, "scipy_sgemm_64_") and hasattr(lib, "scipy_dgemm_64_"):
+        if all(hasattr(lib, f"scipy_{name}_64_") for name in ROUTINES):
             return lib
     return None
 
