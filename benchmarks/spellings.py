@@ -7,9 +7,11 @@ spelling's median, its ratio to the numpy step and to the floor, a digest of the
 code it compiled to (comments and names left out: spellings with one digest run the same
 machine code), and the spread between the fastest and the slowest spelling, of all and of
 each update spelling. A fetched update returns the new weights, copied, as TensorFlow's
-Session.run does; a grouped one returns nothing. The verdict columns time the steady state of a
-training loop (blocks of consecutive steps of one spelling, the blocks interleaved: see
-timing.py); the last two columns time one step per turn, each after another spelling's.
+Session.run does; a grouped one returns nothing. So the fetched spellings are also compared
+with the floor plus that copy: the five matmuls, then a copy of the two weight products.
+The verdict columns time the steady state of a training loop (blocks of consecutive steps
+of one spelling, the blocks interleaved: see timing.py); the last two columns time one step
+per turn, each after another spelling's.
 Run: python benchmarks/spellings.py [--repeats 100] [--block 6] [--dtype float32]
 """
 
@@ -80,6 +82,16 @@ def code_digest(sess: gc.Session) -> str:
     return hashlib.sha256("".join(sources).encode()).hexdigest()[:8]
 
 
+def matmuls_and_copies(x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """The floor, then a copy of each weight's product: the least a step that hands out
+    new weights does (the copy reads what a two-thread gemm just wrote, as graphc's does)."""
+    h = x @ w1
+    g = h @ w2
+    grad_w2, _, grad_w1 = h.T @ g, g @ w2.T, x.T @ h
+    return grad_w1.copy(), grad_w2.copy()
+
+
 def numpy_step(x: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray
                ) -> Callable[[], object]:
     """The hand-written numpy step, training its own copies of the weights."""
@@ -96,12 +108,13 @@ def main() -> None:
     for dtype in args.dtype or ["float32", "float64"]:
         x, y, w1, w2 = seed_data(demo.SEED_DIMS, dtype)
         steps: dict[str, Callable[[], object]] = {}
-        codes: dict[str, str] = {"numpy": "", "blas floor": ""}
+        codes: dict[str, str] = {"numpy": "", "blas floor": "", "floor + copy": ""}
         for relu, loss, update in itertools.product(RELU, LOSS, UPDATE):
             name = f"{relu} | {loss} | {update}"
             steps[name], codes[name] = spelled_step(relu, loss, update, dtype, x, y, w1, w2)
         steps["numpy"] = numpy_step(x, y, w1.copy(), w2.copy())
         steps["blas floor"] = functools.partial(matmuls_only, x, y, w1, w2)
+        steps["floor + copy"] = functools.partial(matmuls_and_copies, x, y, w1, w2)
         med = interleaved_medians(steps, max(1, args.repeats // (args.block - 1)), args.block)
         turns = interleaved_medians(steps, args.repeats)
         print(f"\nseed step {demo.SEED_DIMS} {dtype}: median ms of ~{args.repeats} steps in "
@@ -121,7 +134,8 @@ def main() -> None:
             ms = [med[name] for name in names]
             print(f"{label}: slowest / fastest {max(ms) / min(ms):.2f}; worst x numpy "
                   f"{max(ms) / med['numpy']:.2f}, worst x floor "
-                  f"{max(ms) / med['blas floor']:.2f}; "
+                  f"{max(ms) / med['blas floor']:.2f}, worst x (floor + copy) "
+                  f"{max(ms) / med['floor + copy']:.2f}; "
                   f"{len({codes[name] for name in names})} native codes")
 
 
