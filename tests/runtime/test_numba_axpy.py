@@ -147,33 +147,3 @@ def test_a_zero_step_size_still_spreads_nan():
     got, want = momentum_run((256, 256), x_fill=np.nan, lr=0.0, steps=1)
     assert np.isnan(want).all() and np.isnan(got).all()
 
-
-def _update(w, v, lr):
-    flat = w.reshape(w.size)
-    if not K.axpy(v.reshape(v.size), flat, -lr):
-        raise ValueError("axpy declined")
-    return w
-
-
-def test_saved_machine_code_that_calls_axpy_links_and_runs(tmp_path):
-    # prebuilt.py links saved code by the BLAS symbols it calls: axpy's must resolve
-    import numba
-
-    from graphc.runtime.cpu import prebuilt
-    from graphc.runtime.cpu.elf import undefined_symbols
-
-    rng = np.random.default_rng(3)
-    w, v = (rng.standard_normal((256, 256)).astype(np.float32) for _ in range(2))
-    values = (w.copy(), v, np.float32(0.5))
-    dispatcher = numba.njit(nogil=True)(_update)
-    signature = tuple(numba.typeof(x) for x in values)
-    dispatcher.compile(signature)
-    arguments = [prebuilt.describe(x) for x in values]
-    stem = tmp_path / "prebuilt" / "update"
-    assert prebuilt.save(dispatcher, signature, arguments, stem)
-    called = undefined_symbols(stem.with_suffix(".o").read_bytes())
-    assert any(name.startswith("graphc_saxpy_") for name in called)
-    linked = prebuilt.load(stem, arguments)
-    assert linked is not None
-    got = linked(*values)
-    np.testing.assert_array_equal(got, dispatcher(w.copy(), v, np.float32(0.5)))

@@ -18,6 +18,7 @@ from llvmlite import binding as llvm
 from llvmlite import ir
 from numba.np import numpy_support
 
+from graphc.runtime.cpu import kernels as K
 from graphc.runtime.cpu import prebuilt
 from graphc.runtime.cpu.elf import undefined_symbols
 from graphc.runtime.cpu.memory import new_workspace
@@ -123,18 +124,24 @@ def _segment(a, b, flag, space):
     return out, a.sum() if flag else 0.0
 
 
+def compiled_and_saved(function, values, stem):
+    """`function` compiled with numba for the types of `values` and saved prebuilt at
+    `stem`: its dispatcher and the argument types."""
+    dispatcher = numba.njit(nogil=True)(function)
+    signature = tuple(numba.typeof(v) for v in values)
+    dispatcher.compile(signature)
+    arguments = [prebuilt.describe(v) for v in values]
+    assert prebuilt.save(dispatcher, signature, arguments, stem)
+    return dispatcher, arguments
+
+
 @pytest.fixture
 def saved(tmp_path):
     """A segment-like function compiled with numba and saved prebuilt: its stem and
     argument types."""
     values = (np.arange(6.0).reshape(2, 3), np.ones((2, 3)), True, new_workspace(1))
-    dispatcher = numba.njit(nogil=True)(_segment)
-    signature = tuple(numba.typeof(v) for v in values)
-    dispatcher.compile(signature)
-    arguments = [prebuilt.describe(v) for v in values]
     stem = tmp_path / "prebuilt" / "segment"
-    assert prebuilt.save(dispatcher, signature, arguments, stem)
-    return stem, arguments
+    return stem, compiled_and_saved(_segment, values, stem)[1]
 
 
 LINK = """
@@ -296,3 +303,22 @@ def test_a_description_too_deep_or_too_large_is_ignored(saved):
     assert prebuilt.load(stem, arguments) is None
     stem.with_suffix(".json").write_bytes(b" " * ((1 << 20) + 1))
     assert prebuilt.load(stem, arguments) is None
+
+
+def _update(w, v, lr):
+    if not K.axpy(v.reshape(v.size), w.reshape(w.size), -lr):
+        raise ValueError("axpy declined")
+    return w
+
+
+def test_saved_code_that_calls_axpy_links_by_its_blas_symbol(tmp_path):
+    rng = np.random.default_rng(3)
+    w, v = (rng.standard_normal((256, 256)).astype(np.float32) for _ in range(2))
+    stem = tmp_path / "prebuilt" / "update"
+    dispatcher, arguments = compiled_and_saved(_update, (w, v, np.float32(0.5)), stem)
+    called = undefined_symbols(stem.with_suffix(".o").read_bytes())
+    assert any(name.startswith("graphc_saxpy_") for name in called)
+    linked = prebuilt.load(stem, arguments)
+    assert linked is not None
+    np.testing.assert_array_equal(linked(w.copy(), v, np.float32(0.5)),
+                                  dispatcher(w.copy(), v, np.float32(0.5)))
