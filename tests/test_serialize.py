@@ -360,24 +360,45 @@ def test_the_arrays_file_holds_only_what_the_graph_uses(tmp_path):
     gc.import_graph(path)
 
 
-def test_a_fused_expression_whose_dtype_labels_lie_is_refused(tmp_path):
-    # backends write a fused loop from its labels: float32 over int32 data would read and
-    # write past the arrays (BLAS's saxpy on int32 buffers)
+def _in(i):
+    return ("input", i)
+
+
+@pytest.mark.parametrize("dtype, expression, words", [
+    # float32 labels over int32 data: a float loop (or BLAS's saxpy) on int32 buffers
+    (np.int32, ("subtract", "float32", _in(0), ("multiply", "float32", _in(1), _in(2))),
+     r"labels its multiply 'float32', but on its operands \(int32\(4, 4\), int32\(\)\) "
+     r"multiply makes int32"),
+    # a name the backends read otherwise: numpy's "float" is float64, graphc's float32
+    (np.float32, ("subtract", "float", _in(0), ("multiply", "float32", _in(1), _in(2))),
+     "labels its subtract 'float', but .* subtract makes float32"),
+    (np.float32, ("subtract", None, _in(0), ("multiply", "float32", _in(1), _in(2))),
+     "labels its subtract None"),
+    # an input the node does not have (-1 would read the last one)
+    (np.float32, ("subtract", "float32", _in(0), ("multiply", "float32", _in(-1), _in(2))),
+     "reads input -1 of a node with 3"),
+    (np.float32, ("subtract", "float32", _in(0), ("multiply", "float32", _in(3), _in(2))),
+     "reads input 3 of a node with 3"),
+    # an op that is not elementwise, or needs attributes the expression cannot hold
+    (np.float32, ("subtract", "float32", _in(0), ("identity", "float32", _in(1), _in(2))),
+     "holds 'identity', not an elementwise op"),
+    (np.float32, ("cast", "float32", _in(0)), "holds 'cast', not an elementwise op"),
+], ids=["int32 labelled float32", "an alias", "no label", "input -1", "input 3", "identity",
+        "cast"])
+def test_a_fused_expression_a_backend_would_misread_is_refused(tmp_path, dtype, expression,
+                                                               words):
+    # backends write a fused op's loop from its expression
     graph = gc.Graph()
     with graph.as_default():
-        w = gc.Variable(np.full((4, 4), 7, np.int32), name="w")
-        x = gc.Variable(np.full((4, 4), 2, np.int32), name="x")
-        s = gc.Variable(np.int32(3), name="s")
-        label = "float32"
-        expression = ("subtract", label, ("input", 0),
-                      ("multiply", label, ("input", 1), ("input", 2)))
-        fused = graph.create_node("fused_elementwise", [w, x, s],
-                                  {"expression": expression}, (w.type,), "fused")
+        w = gc.Variable(np.full((4, 4), 7, dtype), name="w")
+        x = gc.Variable(np.full((4, 4), 2, dtype), name="x")
+        s = gc.Variable(dtype(3), name="s")
+        fused = graph.create_node("fused_elementwise", [w, x, s], {"expression": expression},
+                                  (w.type,), "fused")
         w.assign(fused.outputs[0], name="update")
-    path = tmp_path / "labelled.json"
+    path = tmp_path / "crafted.json"
     gc.export_graph(graph, path)
     with pytest.raises(ValueError, match=r"node 'fused' \(fused_elementwise\) does not fit its "
-                       r"op: .*labels its multiply float32, but on its operands \(int32\(4, 4\), "
-                       r"int32\(\)\) multiply makes int32") as err:
+                       r"op: .*" + words) as err:
         gc.import_graph(path)
     assert str(path) in str(err.value)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from graphc import shapes
-from graphc.dtypes import as_dtype
 from graphc.graph import TensorType
+from graphc.ops.elementwise import SCALAR
 from graphc.ops.expression import Expression, walk
 from graphc.ops.linalg import _matmul_grad, _matmul_infer, _matmul_ref, matmul, product_dims
 from graphc.ops.reduce import reduce_sum
@@ -68,18 +68,26 @@ def evaluate_expression(expression: Expression, inputs: tuple[Any, ...]) -> Any:
 
 
 def _expression_type(expression: Expression, types: Any) -> TensorType:
-    """The expression's result type, each op's by its own rule. The dtype each op is
-    labelled with must be the one its rule gives: backends write their loops from the
-    labels (a graph file could label integers float32)."""
-    def infer(op: str, dtype: str, operands: list[TensorType]) -> TensorType:
+    """The expression's result type, each op's by its own rule. Backends write their loops
+    from the expression (a graph file's, too), so it must hold only elementwise ops that
+    need no attributes, read inputs the node has, and label each op with the name of the
+    dtype its rule gives (a file could label integers float32)."""
+    def read(i: int) -> TensorType:
+        if not 0 <= i < len(types):
+            raise ValueError(f"the expression reads input {i} of a node with {len(types)}")
+        return types[i]
+
+    def infer(op: str, dtype: Any, operands: list[TensorType]) -> TensorType:
+        if op not in SCALAR or op == "cast":
+            raise ValueError(f"the expression holds {op!r}, not an elementwise op without "
+                             f"attributes")
         out = OPS[op].infer(operands, {})
-        if not isinstance(out, TensorType):
-            raise ValueError(f"the expression's {op} makes more than one value")
-        if as_dtype(dtype) != out.dtype:
-            raise ValueError(f"the expression labels its {op} {dtype}, but on its operands "
+        assert isinstance(out, TensorType)  # (an elementwise op makes one value)
+        if type(dtype) is not str or dtype != out.dtype.name:
+            raise ValueError(f"the expression labels its {op} {dtype!r}, but on its operands "
                              f"({', '.join(map(str, operands))}) {op} makes {out.dtype.name}")
         return out
-    return walk(expression, types.__getitem__, infer)
+    return walk(expression, read, infer)
 
 
 # forward y = the expression of elementwise ops, computed in one pass with no temporaries

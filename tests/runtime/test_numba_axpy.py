@@ -44,6 +44,7 @@ def _f(op, *operands, dtype="float32"):
     (_f("subtract", Y, _f("multiply", X, S)), [0, 0, 0], None),
     (_f("subtract", Y, _f("multiply", Y, S)), [2, 2, 0], None),
     (_f("subtract", Y, _f("multiply", ("input", True), S)), [2, 2, 0], None),
+    (_f("subtract", Y, _f("multiply", ("input", -1), S)), [2, 2, 0], None),
 ])
 def test_which_update_expressions_are_axpys(expression, ranks, expected):
     assert _axpy_terms(expression, ranks, 0) == expected
@@ -67,6 +68,7 @@ def test_axpy_declines_what_blas_would_get_wrong_or_slow():
     y = np.zeros(AXPY_MIN, np.float32)
     assert not K.axpy(x[:-1], y[:-1], np.float32(2))  # too small to split
     assert not K.axpy(x, y, np.float32(0))  # BLAS skips 0 * x: NaN and inf would not count
+    assert not K.axpy(x, y, 1e-50)  # (0 as a float32)
     both = np.zeros(AXPY_MIN + 1, np.float32)
     assert not K.axpy(both[1:], both[:-1], np.float32(1))  # overlapping, shifted
     np.testing.assert_array_equal(y, 0)
@@ -146,4 +148,3 @@ def test_a_zero_step_size_still_spreads_nan():
     # lr 0: BLAS would skip the product; the loop computes w - 0 * nan = nan, as numpy
     got, want = momentum_run((256, 256), x_fill=np.nan, lr=0.0, steps=1)
     assert np.isnan(want).all() and np.isnan(got).all()
-

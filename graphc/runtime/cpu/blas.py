@@ -171,14 +171,14 @@ def _axpy_by_blas_impl(x, y, alpha):  # type: ignore[no-untyped-def]
     step, most = _INT(1), np.iinfo(_INT).max
 
     def impl(x, y, alpha):  # type: ignore[no-untyped-def]
-        n = y.size
+        n, alpha = y.size, scalar(alpha)  # (a float64 alpha may be 0 as a float32)
         if n < AXPY_MIN or n > most or x.size != n or alpha == 0:
             return False
         start_x, start_y = x.ctypes.data, y.ctypes.data
         size = n * y.itemsize
         if start_x != start_y and start_x < start_y + size and start_y < start_x + size:
             return False
-        routine(_by_reference(_INT(n)), _by_reference(scalar(alpha)), _data(x),
+        routine(_by_reference(_INT(n)), _by_reference(alpha), _data(x),
                 _by_reference(step), _data(y), _by_reference(step))
         return True
     return impl

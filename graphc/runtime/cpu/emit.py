@@ -267,7 +267,7 @@ def _is_input(operand: Any) -> bool:
     """Whether an expression operand is ("input", i) with i an int (a graph file's
     expression could hold anything there)."""
     return type(operand) is tuple and len(operand) == 2 and operand[0] == "input" and \
-        type(operand[1]) is int
+        type(operand[1]) is int and operand[1] >= 0
 
 
 def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str,
