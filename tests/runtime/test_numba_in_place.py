@@ -182,6 +182,28 @@ def test_elementwise_updates_write_into_their_variables():
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)  # float64, 4 steps
 
 
+def _update_reading_another_variable_first():
+    """w <- s * x + w, where x, another variable of w's shape, comes first in the loop."""
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.Variable(np.linspace(-1, 1, 12).reshape(4, 3), name="x")
+        w = gc.Variable(np.ones((4, 3)), name="w")
+        s = gc.placeholder(gc.float64, (), name="s")
+        init = gc.global_variables_initializer()
+    return graph, init, [w.assign(s * x + w)], {s: 0.5}, [w, x]
+
+
+def test_the_update_writes_into_the_variable_it_is_assigned_to():
+    in_place, values, buffers = _run_both_backends(_update_reading_another_variable_first)
+    assert in_place == {"w"}
+    assert buffers[1]["w"] == buffers[2]["w"] == buffers[3]["w"]
+    for got, want in zip(values["numba"], values["numpy"]):
+        np.testing.assert_array_equal(got, want)  # the same loop: numpy's arithmetic
+    # four steps of w + 0.5 x, each rounded once: within a few ulps of the closed form
+    np.testing.assert_allclose(values["numba"][0], 1 + 4 * 0.5 *
+                               np.linspace(-1, 1, 12).reshape(4, 3), rtol=1e-15, atol=1e-15)
+
+
 def _trained_module(optimizer, seed, **hyper):
     """A float64 4-3-2 MLP with deterministic weights, its summed squared error minimized
     by optimizer(**hyper) in a graph: the case _run_both_backends runs."""

@@ -128,7 +128,9 @@ def choose_in_place(steps: list[Step], program: Program) -> None:
     assigned = [n.attrs["var"] for n in program.schedule if n.op == "assign"]
     chosen = {}
     for node in last.nodes:
-        k = _accumulator(node)
+        targets = [u.attrs["var"] for u in consumers.get(node.outputs[0], []) if u.op == "assign"] \
+            if node.outputs else []
+        k = _accumulator(node, targets[0] if len(targets) == 1 else None)
         if k is not None and assigned.count(node.inputs[k].node) == 1:
             chosen[node] = k
     fetched, members, fed = set(program.fetches), set(last.nodes), set(program.feeds)
@@ -170,11 +172,12 @@ def _raises_on_values(node: Node) -> bool:
     return raises(node.op, node.types[0].dtype.np.name, [])
 
 
-def _accumulator(node: Node) -> int | None:
+def _accumulator(node: Node, target: Node | None) -> int | None:
     """Which input of a possible update it could overwrite: matmul_add's c, or an
-    elementwise op's variable input when every other input has its static shape or is a
-    scalar (so one flat loop reads element i of each before writing element i), and the
-    loop cannot fail on some values once it has begun writing."""
+    elementwise op's input that reads `target` (the variable its result is assigned to),
+    when every other input has its static shape or is a scalar (so one flat loop reads
+    element i of each before writing element i), and the loop cannot fail on some values
+    once it has begun writing."""
     if node.op == "matmul_add":
         return 2 if node.inputs[2].node.op == "variable" else None
     if node.op not in ELEMENTWISE_EMITTERS or _raises_on_values(node):
@@ -184,7 +187,7 @@ def _accumulator(node: Node) -> int | None:
             any(t.shape not in (shape, ()) for t in node.inputs):
         return None
     for k, t in enumerate(node.inputs):
-        if t.node.op == "variable" and t.shape == shape and t.dtype == node.types[0].dtype:
+        if t.node is target and t.shape == shape and t.dtype == node.types[0].dtype:
             return k
     return None
 
