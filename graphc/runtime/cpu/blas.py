@@ -143,10 +143,10 @@ def gemm(a, b, c, transpose_a, transpose_b, alpha, beta):  # type: ignore[no-unt
 
 # An update y + alpha * x over at least this many elements runs as BLAS axpy: OpenBLAS
 # splits it among its threads, so each core updates the part of y it holds. After a
-# two-thread gemm made x (momentum's velocity), half of x sits in the other core's cache,
-# and one thread reading it all took 52 us for 100,352 floats inside the optimizer
-# benchmark's step, against ~20 us split (benchmarks/segment_profile.py). Below this size
-# the threads' start costs more than they save (~6 us).
+# two-thread gemm made x (momentum's velocity), half of x sits in the other core's cache:
+# for 100,352 floats, one thread's loop took 52 us inside the optimizer benchmark's step
+# (benchmarks/segment_profile.py) and 28 us right after such a gemm, axpy 19 us. Below
+# this size the threads' start costs more than they save (~6 us).
 AXPY_MIN = 65536
 
 
