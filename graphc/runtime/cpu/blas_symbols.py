@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from graphc.runtime.cpu.extensions import load_extension
+from graphc.runtime.cpu.extensions import extension_in
 from graphc.runtime.cpu.openblas import ROUTINES, numpy_openblas
 
 
@@ -30,14 +30,11 @@ def _cython_blas() -> ModuleType:
     """scipy.linalg.cython_blas, loaded from its file: importing it by name first runs
     scipy.linalg's package (0.3 s, a third of the time a fresh process takes to go native
     from a warm cache), none of which the function pointers need."""
+    name = "scipy.linalg.cython_blas"
     scipy = importlib.util.find_spec("scipy")
-    found = [] if scipy is None or not scipy.submodule_search_locations else \
-        sorted(Path(scipy.submodule_search_locations[0], "linalg").glob("cython_blas.*"))
-    for path in found:
-        module = load_extension("scipy.linalg.cython_blas", path)
-        if module is not None:
-            return module
-    return importlib.import_module("scipy.linalg.cython_blas")  # not a plain extension
+    module = None if scipy is None or not scipy.submodule_search_locations else \
+        extension_in(name, Path(scipy.submodule_search_locations[0], "linalg"))
+    return module or importlib.import_module(name)  # (where it is not a plain extension)
 
 
 def _capsule_address(module: ModuleType, name: str) -> int:

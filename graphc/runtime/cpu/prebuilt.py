@@ -37,7 +37,6 @@ from __future__ import annotations
 import builtins
 import ctypes
 import hashlib
-import importlib.machinery
 import importlib.metadata
 import importlib.util
 import io
@@ -59,7 +58,7 @@ from graphc.files import write_atomically
 from graphc.runtime.cpu.blas_symbols import address as address_of_c
 from graphc.runtime.cpu.blas_symbols import blas_symbol
 from graphc.runtime.cpu.elf import undefined_symbols
-from graphc.runtime.cpu.extensions import load_extension
+from graphc.runtime.cpu.extensions import extension_in
 
 FORMAT = 1
 MIN_NUMBA = (0, 68)
@@ -220,12 +219,10 @@ def _read(stem: Path, arguments: Sequence[str]) -> tuple[dict[str, Any], bytes] 
 
 def _extension(name: str, folder: Path) -> Any:
     """numba's C extension `name`, from its file in `folder`."""
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        path = folder / f"{name.rsplit('.', 1)[-1]}{suffix}"
-        module = load_extension(name, path) if path.is_file() else None
-        if module is not None:
-            return module
-    raise ImportError(f"no {name} extension in {folder}")
+    module = extension_in(name, folder)
+    if module is None:
+        raise ImportError(f"no {name} extension in {folder}")
+    return module
 
 
 class _Linker:
