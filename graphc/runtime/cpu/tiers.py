@@ -314,13 +314,15 @@ class TieredSegment:
         self.native = True
         return True
 
+    def _with_trailing(self, args: list[Any]) -> list[Any]:
+        """A call's arguments as the segment function takes them: the segment's inputs,
+        then in_place (if it has updates) and the workspace, whose types these stand for."""
+        return [*args, *([True] if self.segment.in_place else []), new_workspace(0)]
+
     def _prebuilt(self, args: list[Any]) -> tuple[Path, list[str]] | None:
         """Where this segment's prebuilt code for these arguments lives, and the argument
         types it is for; None where there can be none."""
-        # (the segment function's last arguments: in_place, if it has updates, and the
-        # workspace)
-        values = [*args, *([True] if self.segment.in_place else []), new_workspace(0)]
-        described = [prebuilt.describe(a) for a in values]
+        described = [prebuilt.describe(a) for a in self._with_trailing(args)]
         arguments = [a for a in described if a is not None]
         if len(arguments) < len(described):
             return None
@@ -353,12 +355,10 @@ class TieredSegment:
                 return True
             if link_only:
                 return False
-            from numba import typeof, types
+            from numba import typeof
 
             function = self.dispatcher
-            signature = tuple(typeof(a) for a in args) + \
-                ((types.boolean,) if self.segment.in_place else ()) + \
-                (types.Array(types.uint8, 1, "C"),)  # the workspace
+            signature = tuple(typeof(a) for a in self._with_trailing(args))
             marker = _marker(function, signature)
             self.cached = marker.exists()
         if self.cached and saved is not None and not prebuilt.tried(saved[0]):
