@@ -1,8 +1,10 @@
-"""BLAS gemm called from numba code: C = alpha * op(A) @ op(B) + beta * C.
+"""BLAS called from numba code: gemm, C = alpha * op(A) @ op(B) + beta * C, and axpy,
+y = alpha * x + y (an elementwise update split among BLAS's threads: see axpy).
 
-scipy.linalg.cython_blas exports sgemm/dgemm function pointers. They are registered with
-LLVM under fixed symbol names, so compiled code refers to them by name and numba's on-disk
-cache stays valid across processes (a raw address baked into the code would not be).
+scipy.linalg.cython_blas and numpy's OpenBLAS export the routines. They are registered
+with LLVM under fixed symbol names, so compiled code refers to them by name and numba's
+on-disk cache stays valid across processes (a raw address baked into the code would not
+be).
 Transposes become gemm flags, never copies, and beta = 1 folds an update into C itself.
 
 Who owns the cores: BLAS, always (numba code runs on the calling thread). But OpenBLAS
@@ -30,7 +32,7 @@ from graphc.runtime.cpu.blas_symbols import address, blas_symbols
 from graphc.runtime.cpu.openblas import ROUTINES, numpy_openblas
 
 
-def _register_gemm(numpy_blas: ctypes.CDLL | None) -> bool:
+def _register_routines(numpy_blas: ctypes.CDLL | None) -> bool:
     """Give the gemms and axpys their fixed LLVM symbol names (blas_symbols.py); True when
     numpy's ILP64 BLAS is used. Both symbol pairs always exist where both BLAS do (the
     integer width is in the name), so cached machine code never calls a routine with the
@@ -44,7 +46,7 @@ def _register_gemm(numpy_blas: ctypes.CDLL | None) -> bool:
 
 
 _NUMPY_BLAS = numpy_openblas()
-USE_ILP64 = _register_gemm(_NUMPY_BLAS)
+USE_ILP64 = _register_routines(_NUMPY_BLAS)
 _INT = np.int64 if USE_ILP64 else np.int32
 _SUFFIX = "ilp64" if USE_ILP64 else "lp64"
 
