@@ -1,8 +1,13 @@
 """Fold a matrix product into the sum that consumes it: beta * c ± s * (a @ b), with beta and
 s scalars (or absent: 1), becomes one matmul_add, which BLAS computes as a single gemm into
 c with those alpha and beta. The updates that matter: SGD's w - lr * grad_w and momentum's
-mu * v + grad_v, where each gradient is a matmul. Not when a later node reads c (weight
-decay's g + wd * w, whose w the update reads again): gemm would need a copy of c."""
+mu * v + grad_v, where each gradient is a matmul.
+
+Only when c is a variable's value and the sum is assigned back to that variable, and no
+later node reads c: then gemm can accumulate into the variable's own buffer. Any other c
+gemm would first copy (and, with beta != 1, scale): weight decay's g + wd * w, whose w the
+update reads again, and an L2 loss's gradient x^T @ d + (wd / 2) * (2 * w), run faster as
+a product into the workspace that the elementwise loop after it reads."""
 
 from __future__ import annotations
 
@@ -26,6 +31,15 @@ def _scaled(t: Tensor, uses: Uses, wanted: str) -> tuple[Tensor, Tensor | None, 
     return t, None, None
 
 
+def _assigned_back(node: Node, accumulator: Tensor, uses: Uses) -> bool:
+    """Whether `accumulator` is a variable's value and node's result is assigned to that
+    variable: the one update gemm could write into the variable's own buffer."""
+    variable = accumulator.node
+    return variable.op == "variable" and any(
+        reader.op == "assign" and reader.attrs["var"] is variable
+        for reader in uses.readers.get(uses.original.get(node.outputs[0], node.outputs[0]), ()))
+
+
 def fold_scaled_product(node: Node, uses: Uses, ones: dict[np.dtype, Tensor]) -> Node | None:
     if node.op not in ("add", "subtract") or not node.types[0].dtype.is_floating or \
             node.control_inputs:
@@ -42,10 +56,8 @@ def fold_scaled_product(node: Node, uses: Uses, ones: dict[np.dtype, Tensor]) ->
                 product.type != out:
             continue
         accumulator, beta, scaling = _scaled(node.inputs[1 - side], uses, "")
-        # gemm can accumulate into c in place only if nothing after reads c's old value;
-        # else it would copy c first, and weight decay's w - lr * (g + wd * w) runs faster
-        # as a product and one fused loop
-        if accumulator.type != out or uses.read_downstream(accumulator):
+        if accumulator.type != out or not _assigned_back(node, accumulator, uses) or \
+                uses.read_downstream(accumulator):
             continue
         if scale is None or beta is None:  # one constant 1 per dtype serves every update
             one = ones.get(out.dtype.np)

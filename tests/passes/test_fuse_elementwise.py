@@ -69,6 +69,39 @@ def test_an_sgd_update_folds_into_one_matmul_add():
     np.testing.assert_allclose(fused[1], plain[1], rtol=1e-14)
 
 
+def test_no_fold_where_gemm_could_not_accumulate_in_place():
+    # gemm writes into the accumulator only when it is a variable the sum is assigned back
+    # to; any other accumulator it would copy (and scale) first, which costs more than a
+    # product into the workspace and the elementwise tail (here the product's epilogue)
+    a, b = gc.placeholder(gc.float64, (3, 4)), gc.placeholder(gc.float64, (4, 2))
+    c = gc.placeholder(gc.float64, (3, 2))
+    w, v = gc.Variable(np.ones((3, 2))), gc.Variable(np.zeros((3, 2)))
+    for targets in ([c - 0.5 * gc.matmul(a, b)],             # not a variable
+                    [v.assign(w - 0.5 * gc.matmul(a, b))]):  # another variable's update
+        ops = ops_of(build_program(targets, feeds=[a, b, c]))
+        assert "matmul_add" not in ops and {"matmul", "matmul_epilogue"} & set(ops)
+    assert "matmul_add" in ops_of(build_program([w.assign(w - 0.5 * gc.matmul(a, b))],
+                                                feeds=[a, b]))
+
+
+def test_an_l2_loss_gradient_is_a_product_and_one_loop():
+    # TensorFlow's weight decay: loss + wd * l2_loss(w). The gradient x^T @ d + 2 w (wd / 2)
+    # feeds w's update, so the product goes to the workspace and the sum, scale and
+    # update are one loop over w
+    x = gc.placeholder(gc.float64, (None, 5))
+    w = gc.Variable(rng.standard_normal((5, 3)))
+    loss = gc.reduce_sum(gc.square(x @ w)) + 1e-2 * gc.nn.l2_loss(w)
+    step = gc.train.GradientDescentOptimizer(0.1).minimize(loss)
+    program = build_program([loss], [step], [x])
+    assert "matmul_add" not in ops_of(program)
+    (update,) = [n.inputs[0].node for n in program.schedule if n.op == "assign"]
+    assert update.op == "fused_elementwise" and \
+        {t.node.op for t in update.inputs} >= {"variable", "matmul"}
+    value = rng.standard_normal((4, 5))
+    fused, plain = results_with_and_without_passes([loss, step], {x: value})
+    np.testing.assert_allclose(fused[0], plain[0], rtol=1e-14)
+
+
 def test_no_fold_when_the_gradient_is_fetched_too():
     x, w, loss, grad, update = _sgd_graph()
     assert "matmul_add" not in ops_of(build_program([grad], [update.node], [x]))

@@ -1,5 +1,5 @@
 """Updates and accumulators at the edges of what the numba backend writes in place (a fed
-variable, a transposed or constant accumulator, an assignment whose value is read, a run
+variable, a transposed or constant addend, an assignment whose value is read, a run
 that fails part way): each must behave as on the numpy backend."""
 
 import numpy as np
@@ -34,8 +34,8 @@ def test_an_update_never_writes_into_a_fed_value_of_its_variable():
 
 
 def test_a_product_added_to_a_transposed_tensor():
-    # matmul_add with a non-contiguous accumulator: the kernel's `out = c if in_place else
-    # scratch(...)` cannot be typed (reshape of an 'A'-layout array)
+    # a non-contiguous addend (once folded into matmul_add, whose `out = c if in_place else
+    # scratch(...)` could not be typed for an 'A'-layout c; now the product's epilogue)
     rng = np.random.default_rng(1)
     values = [rng.standard_normal((3, 3)) for _ in range(3)]
 
@@ -50,8 +50,8 @@ def test_a_product_added_to_a_transposed_tensor():
 
 
 def test_sgd_on_tied_weights():
-    # the same failure from autodiff: a tied autoencoder's gradient adds a transposed
-    # product to a product, and SGD's update folds it into matmul_add
+    # the same case from autodiff: a tied autoencoder's gradient adds a transposed product
+    # to a product (once folded into matmul_add with the transposed one as accumulator)
     rng = np.random.default_rng(2)
     x0, w0 = rng.standard_normal((5, 4)), rng.standard_normal((4, 3)) * 0.5
 
@@ -73,8 +73,8 @@ def test_sgd_on_tied_weights():
 
 
 def test_a_product_subtracted_from_a_constant():
-    # matmul_add with a read-only accumulator (a constant): the kernel writes through `out`,
-    # typed as c's readonly array
+    # a read-only addend (a constant; once folded into matmul_add, which wrote through
+    # `out`, typed as c's readonly array; now the product's epilogue)
     rng = np.random.default_rng(3)
     a0, b0, c0 = (rng.standard_normal((3, 3)) for _ in range(3))
 
