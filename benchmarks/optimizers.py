@@ -11,7 +11,12 @@ that another model's step filled. Before timing, both run
 largest absolute difference, and whether it is within the stated float32 tolerance), so
 the two do the same work. Then, per optimizer, what the optimized program runs: its ops,
 its native segments, and any op left on its numpy reference.
-Run: python benchmarks/optimizers.py [--repeats 200] [--block 8]
+The same steps as a TensorFlow 1 program writes them ("tf ..." rows): Variables in
+TensorFlow's layout (x @ W, W of in x out), tf.train's optimizers, and weight decay as the
+tutorials add it, an L2 loss term wd * (l2_loss(W1) + l2_loss(W2)); each against numpy
+computing that program (its layout, TensorFlow's Adam, the L2 term in the loss and in the
+weights' gradients).
+Run: python benchmarks/optimizers.py [--repeats 200] [--block 8] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -49,7 +54,21 @@ CONFIGS: dict[str, tuple[type, dict[str, Any]]] = {
     "weight decay": (optim.SGD, dict(lr=0.1, weight_decay=1e-2)),
     "adam": (optim.Adam, dict(lr=1e-3)),
 }
+# TensorFlow 1 spellings: the optimizer, the L2 loss's wd, and the numpy update they equal
+TF_CONFIGS: dict[str, tuple[Callable[[], Any], float, str, dict[str, Any]]] = {
+    "tf GradientDescent": (lambda: gc.train.GradientDescentOptimizer(0.1), 0.0,
+                           "sgd", dict(lr=0.1)),
+    "tf Momentum": (lambda: gc.train.MomentumOptimizer(0.1, 0.9), 0.0,
+                    "momentum", dict(lr=0.1, momentum=0.9)),
+    "tf Nesterov": (lambda: gc.train.MomentumOptimizer(0.1, 0.9, use_nesterov=True), 0.0,
+                    "momentum", dict(lr=0.1, momentum=0.9, nesterov=True)),
+    "tf GD + l2_loss": (lambda: gc.train.GradientDescentOptimizer(0.1), 1e-2,
+                        "sgd", dict(lr=0.1)),
+    "tf Adam": (lambda: gc.train.AdamOptimizer(1e-3), 0.0, "tf adam", dict(lr=1e-3)),
+}
+ALL = [*CONFIGS, *TF_CONFIGS]
 PARAMS = ("0.weight", "0.bias", "2.weight", "2.bias")
+WEIGHTS = ("0.weight", "2.weight")
 
 
 def initial_weights(seed: int = 0) -> dict[str, np.ndarray]:
@@ -71,10 +90,19 @@ def batch(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- graphc ---------------------------------------------------------------------------------
+def tf_layout(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The weights as a TensorFlow program holds them: x @ W, W of in x out."""
+    return {k: np.ascontiguousarray(v.T) if k in WEIGHTS else v.copy()
+            for k, v in weights.items()}
+
+
 class GraphcStep:
     """The model's static training graph under one optimizer, in its own Session."""
 
     def __init__(self, name: str, weights: dict[str, np.ndarray]) -> None:
+        if name in TF_CONFIGS:
+            self.tf_program(name, tf_layout(weights))
+            return
         opt_class, hyper = CONFIGS[name]
         self.model = nn.Sequential(nn.Linear(D_IN, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, D_OUT))
         self.model.load_state_dict(weights)
@@ -89,10 +117,32 @@ class GraphcStep:
         self.session.run(init)
         self.fetches = [self.loss, self.train]
 
+    def tf_program(self, name: str, weights: dict[str, np.ndarray]) -> None:
+        """The step as a TensorFlow 1 program writes it."""
+        make_optimizer, wd, _, _ = TF_CONFIGS[name]
+        self.graph = gc.Graph()
+        with self.graph.as_default():
+            self.x = gc.placeholder(gc.float32, [None, D_IN], name="x")
+            self.y = gc.placeholder(gc.float32, [None, D_OUT], name="y")
+            self.variables = {k: gc.Variable(v, name=k.replace(".", "_"))
+                              for k, v in weights.items()}
+            w1, b1, w2, b2 = (self.variables[k] for k in PARAMS)
+            hidden = gc.nn.relu(gc.matmul(self.x, w1) + b1)
+            self.loss = gc.reduce_mean(gc.square(gc.matmul(hidden, w2) + b2 - self.y))
+            if wd:
+                self.loss = self.loss + wd * (gc.nn.l2_loss(w1) + gc.nn.l2_loss(w2))
+            self.train = make_optimizer().minimize(self.loss)
+            init = gc.global_variables_initializer()
+        self.session = gc.Session(self.graph)
+        self.session.run(init)
+        self.fetches = [self.loss, self.train]
+
     def step(self, x: np.ndarray, y: np.ndarray) -> float:
         return self.session.run(self.fetches, {self.x: x, self.y: y})[0]
 
     def weights(self) -> dict[str, np.ndarray]:
+        if hasattr(self, "variables"):
+            return dict(zip(self.variables, self.session.run(list(self.variables.values()))))
         return {name: p.array.copy() for name, p in self.model.named_parameters()}
 
     def split(self, data: list[tuple[np.ndarray, np.ndarray]], runs: int
@@ -151,7 +201,12 @@ class NumpyStep:
     once, every product and update into its own memory (out=, in-place operators)."""
 
     def __init__(self, name: str, weights: dict[str, np.ndarray]) -> None:
-        self.kind, self.hyper = name, CONFIGS[name][1]
+        self.tf = name in TF_CONFIGS  # TensorFlow's layout, and its L2 loss
+        if self.tf:
+            _, self.l2, self.kind, self.hyper = TF_CONFIGS[name]
+            weights = tf_layout(weights)
+        else:
+            self.kind, self.hyper, self.l2 = name, CONFIGS[name][1], 0.0
         self.p = {k: v.copy() for k, v in weights.items()}
         f = np.float32
         self.h = np.empty((N, HIDDEN), f)
@@ -167,23 +222,30 @@ class NumpyStep:
     def step(self, x: np.ndarray, y: np.ndarray) -> float:
         p, g, h, out, dh = self.p, self.g, self.h, self.out, self.dh
         w1, b1, w2, b2 = (p[k] for k in PARAMS)
-        # forward
-        np.matmul(x, w1.T, out=h)
+        # forward (W of out x in, as nn.Linear holds it; TensorFlow's W of in x out)
+        np.matmul(x, w1 if self.tf else w1.T, out=h)
         h += b1
         np.maximum(h, 0, out=h)
-        np.matmul(h, w2.T, out=out)
+        np.matmul(h, w2 if self.tf else w2.T, out=out)
         out += b2
         out -= y  # the error
         loss = float(np.vdot(out, out)) / out.size
         # backward: d loss / d out = 2 (out - y) / size
         out *= np.float32(2 / out.size)
-        np.matmul(out.T, h, out=g["2.weight"])
+        np.matmul(h.T, out, out=g["2.weight"]) if self.tf else \
+            np.matmul(out.T, h, out=g["2.weight"])
         np.sum(out, axis=0, out=g["2.bias"])
-        np.matmul(out, w2, out=dh)
+        np.matmul(out, w2.T if self.tf else w2, out=dh)
         np.greater(h, 0, out=self.mask)
         dh *= self.mask
-        np.matmul(dh.T, x, out=g["0.weight"])
+        np.matmul(x.T, dh, out=g["0.weight"]) if self.tf else \
+            np.matmul(dh.T, x, out=g["0.weight"])
         np.sum(dh, axis=0, out=g["0.bias"])
+        if self.l2:  # loss + wd * (|W1|^2 + |W2|^2) / 2: its gradient wd * W
+            loss += self.l2 * sum(float(np.vdot(w, w)) for w in (w1, w2)) / 2
+            for k in WEIGHTS:
+                np.multiply(p[k], np.float32(self.l2), out=self.tmp[k])
+                g[k] += self.tmp[k]
         self.t += 1
         for k in PARAMS:
             self.update(p[k], g[k], self.tmp[k], self.buf[k], self.sq[k])
@@ -195,6 +257,21 @@ class NumpyStep:
         if h.get("weight_decay"):
             np.multiply(p, h["weight_decay"], out=tmp)
             g += tmp
+        if self.kind == "tf adam":  # lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps)
+            beta1, beta2, eps = 0.9, 0.999, 1e-8
+            buf *= beta1
+            np.multiply(g, 1 - beta1, out=tmp)
+            buf += tmp
+            sq *= beta2
+            np.multiply(g, g, out=tmp)
+            tmp *= 1 - beta2
+            sq += tmp
+            np.sqrt(sq, out=tmp)
+            tmp += eps
+            np.divide(buf, tmp, out=tmp)
+            tmp *= h["lr"] * np.sqrt(1 - beta2 ** self.t) / (1 - beta1 ** self.t)
+            p -= tmp
+            return
         if self.kind == "adam":
             beta1, beta2 = h.get("betas", (0.9, 0.999))
             buf *= beta1
@@ -266,12 +343,13 @@ def subnormals(ours: GraphcStep) -> int:
     return sum(int(np.count_nonzero((v != 0) & (np.abs(v) < tiny))) for v in values)
 
 
-def timed_steps() -> tuple[dict[str, Callable[[], object]], dict[str, GraphcStep]]:
+def timed_steps(names: list[str]
+                ) -> tuple[dict[str, Callable[[], object]], dict[str, GraphcStep]]:
     weights = initial_weights()
     data = dataset()
     steps: dict[str, Callable[[], object]] = {}
     graphs = {}
-    for name in CONFIGS:
+    for name in names:
         ours, theirs = GraphcStep(name, weights), NumpyStep(name, weights)
         for x, y in data[:3]:  # compile (waits for the machine code), grow the workspace
             ours.step(x, y)
@@ -287,16 +365,19 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=200)
     p.add_argument("--block", type=int, default=8,
                    help="consecutive steps per turn in the steady-state measure")
+    p.add_argument("--only", nargs="+", choices=ALL, metavar="NAME",
+                   help=f"these steps only (of: {', '.join(ALL)})")
     args = p.parse_args()
+    names = args.only or ALL
 
     print(f"after {CHECK_STEPS} steps from the same weights on the same batches, graphc's "
           f"weights vs numpy's (float32; tolerance |diff| <= {ATOL} + {RTOL} |numpy|):")
-    for name in CONFIGS:
+    for name in names:
         diff, close, loss_gap = check(name)
-        print(f"  {name:13} max |diff| {diff:.2e}  {'within' if close else 'OUTSIDE'} "
+        print(f"  {name:18} max |diff| {diff:.2e}  {'within' if close else 'OUTSIDE'} "
               f"tolerance; last loss differs by {loss_gap:.1e}")
 
-    steps, graphs = timed_steps()
+    steps, graphs = timed_steps(names)
     steady = interleaved_medians(steps, max(1, args.repeats // (args.block - 1)), args.block)
     turns = interleaved_medians(steps, args.repeats)
     print(f"\nMLP {D_IN}-{HIDDEN}-{D_OUT}, batch {N}, float32, MSE on one-hot targets, "
@@ -304,13 +385,13 @@ def main() -> None:
           f"  steady: blocks of {args.block} consecutive steps of one model (the first of "
           f"each not counted), the blocks interleaved\n"
           f"  turns: one step per turn, each after another model's step")
-    print(f"{'optimizer':13} {'graphc ms':>10} {'numpy ms':>9} {'graphc/numpy':>13} "
+    print(f"{'optimizer':18} {'graphc ms':>10} {'numpy ms':>9} {'graphc/numpy':>13} "
           f"{'target':>7} {'turns: graphc/numpy':>20}")
-    for name in CONFIGS:
+    for name in names:
         g, n = steady[f"graphc {name}"], steady[f"numpy {name}"]
         verdict = "met" if g / n <= TARGET else "MISSED"
         cold = turns[f"graphc {name}"] / turns[f"numpy {name}"]
-        print(f"{name:13} {g:10.3f} {n:9.3f} {g / n:13.2f} {verdict:>7} {cold:20.2f}")
+        print(f"{name:18} {g:10.3f} {n:9.3f} {g / n:13.2f} {verdict:>7} {cold:20.2f}")
     print(f"(target: steady graphc/numpy <= {TARGET})")
 
     print("\nwhat each graphc step runs (the optimized program):")
@@ -318,11 +399,11 @@ def main() -> None:
         print(f"  {name}: {ours.profile()}")
     print("\nwhere a graphc step's time goes (median ms of consecutive steps, not "
           "interleaved):")
-    print(f"{'optimizer':13} {'Session.run':>12} {'native':>8} {'the rest':>9}")
+    print(f"{'optimizer':18} {'Session.run':>12} {'native':>8} {'the rest':>9}")
     data = dataset()
     for name, ours in graphs.items():
         whole, native = ours.split(data, max(50, args.repeats))
-        print(f"{name:13} {whole:12.3f} {native:8.3f} {whole - native:9.3f}")
+        print(f"{name:18} {whole:12.3f} {native:8.3f} {whole - native:9.3f}")
     final = {name: float(ours.step(*data[0])) for name, ours in graphs.items()}
     print("losses after the timed steps (finite, so no step timed inf/NaN paths): " +
           ", ".join(f"{k} {v:.4f}" for k, v in final.items()))

@@ -9,7 +9,7 @@ segment numba compiled for the optimizer benchmark's model (benchmarks/optimizer
 benchmark's cycled batches, and prints the median microseconds of each line.
 Linux only (libc's clock_gettime). The clock reads add ~0.1 us per line.
 Run: python benchmarks/segment_profile.py [optimizer ...] [--steps 600]
-     (optimizers: the names in benchmarks/optimizers.py's CONFIGS; default all)
+     (optimizers: the step names in benchmarks/optimizers.py, ALL; default all)
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ os.environ["GRAPHC_COMPILE"] = "wait"  # time machine code, never the numpy refe
 
 import numpy as np  # noqa: E402
 from numba import njit  # noqa: E402
-from optimizers import CONFIGS, GraphcStep, cycling, dataset, initial_weights  # noqa: E402
+from optimizers import ALL, GraphcStep, cycling, dataset, initial_weights  # noqa: E402
 
 _libc = ctypes.CDLL(None)
 _clock_gettime = _libc.clock_gettime
@@ -90,12 +90,12 @@ def profile(name: str, steps: int) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("optimizers", nargs="*", default=list(CONFIGS))
+    p.add_argument("optimizers", nargs="*", default=ALL)
     p.add_argument("--steps", type=int, default=600)
     args = p.parse_args()
     for name in args.optimizers:
-        if name not in CONFIGS:
-            p.error(f"no optimizer named {name!r}; there are {', '.join(CONFIGS)}")
+        if name not in ALL:
+            p.error(f"no optimizer named {name!r}; there are {', '.join(ALL)}")
         profile(name, args.steps)
 
 
