@@ -257,35 +257,25 @@ class NumpyStep:
         if h.get("weight_decay"):
             np.multiply(p, h["weight_decay"], out=tmp)
             g += tmp
-        if self.kind == "tf adam":  # lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps)
-            beta1, beta2, eps = 0.9, 0.999, 1e-8
-            buf *= beta1
-            np.multiply(g, 1 - beta1, out=tmp)
-            buf += tmp
-            sq *= beta2
-            np.multiply(g, g, out=tmp)
-            tmp *= 1 - beta2
-            sq += tmp
-            np.sqrt(sq, out=tmp)
-            tmp += eps
-            np.divide(buf, tmp, out=tmp)
-            tmp *= h["lr"] * np.sqrt(1 - beta2 ** self.t) / (1 - beta1 ** self.t)
-            p -= tmp
-            return
-        if self.kind == "adam":
+        if self.kind in ("adam", "tf adam"):
             beta1, beta2 = h.get("betas", (0.9, 0.999))
-            buf *= beta1
+            buf *= beta1  # m and v, in place
             np.multiply(g, 1 - beta1, out=tmp)
             buf += tmp
             sq *= beta2
             np.multiply(g, g, out=tmp)
             tmp *= 1 - beta2
             sq += tmp
-            np.multiply(sq, 1 / (1 - beta2 ** self.t), out=tmp)
-            np.sqrt(tmp, out=tmp)
+            if self.kind == "adam":  # PyTorch: lr / (1 - beta1^t) m / (sqrt(v / (1 - beta2^t)) + e)
+                np.multiply(sq, 1 / (1 - beta2 ** self.t), out=tmp)
+                np.sqrt(tmp, out=tmp)
+                scale = h["lr"] / (1 - beta1 ** self.t)
+            else:  # TensorFlow: lr sqrt(1 - beta2^t) / (1 - beta1^t) m / (sqrt(v) + e)
+                np.sqrt(sq, out=tmp)
+                scale = h["lr"] * np.sqrt(1 - beta2 ** self.t) / (1 - beta1 ** self.t)
             tmp += h.get("eps", 1e-8)
             np.divide(buf, tmp, out=tmp)
-            tmp *= h["lr"] / (1 - beta1 ** self.t)
+            tmp *= scale
             p -= tmp
             return
         if h.get("momentum"):
