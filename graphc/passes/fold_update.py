@@ -34,10 +34,10 @@ def _scaled(t: Tensor, uses: Uses, wanted: str) -> tuple[Tensor, Tensor | None, 
 def _assigned_back(node: Node, accumulator: Tensor, uses: Uses) -> bool:
     """Whether `accumulator` is a variable's value and node's result is assigned to that
     variable: the one update gemm could write into the variable's own buffer."""
-    variable = accumulator.node
+    variable, original = accumulator.node, uses.current or node  # (node may be rebuilt)
     return variable.op == "variable" and any(
         reader.op == "assign" and reader.attrs["var"] is variable
-        for reader in uses.readers.get(uses.original.get(node.outputs[0], node.outputs[0]), ()))
+        for reader in uses.readers.get(original.outputs[0], ()))
 
 
 def fold_scaled_product(node: Node, uses: Uses, ones: dict[np.dtype, Tensor]) -> Node | None:

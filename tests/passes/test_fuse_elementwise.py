@@ -84,6 +84,17 @@ def test_no_fold_where_gemm_could_not_accumulate_in_place():
                                                 feeds=[a, b]))
 
 
+def test_a_chain_of_updates_folds_in_one_sweep():
+    # each product reads the update before it, so each add is rebuilt in the sweep that
+    # folds the one before: the fold must still find the assignment it feeds
+    a = gc.placeholder(gc.float64, (3, 3))
+    value, updates = a, []
+    for w in [gc.Variable(np.eye(3) * 0.5) for _ in range(60)]:  # (a sweep each: > 50)
+        value = w.assign(w - 0.01 * gc.matmul(value, a))
+        updates.append(value)
+    assert ops_of(build_program(updates, feeds=[a])).count("matmul_add") == 60
+
+
 def test_an_l2_loss_gradient_is_a_product_and_one_loop():
     # TensorFlow's weight decay: loss + wd * l2_loss(w). The gradient x^T @ d + 2 w (wd / 2)
     # feeds w's update, so the product goes to the workspace and the sum, scale and
