@@ -232,14 +232,12 @@ class NumpyStep:
         loss = float(np.vdot(out, out)) / out.size
         # backward: d loss / d out = 2 (out - y) / size
         out *= np.float32(2 / out.size)
-        np.matmul(h.T, out, out=g["2.weight"]) if self.tf else \
-            np.matmul(out.T, h, out=g["2.weight"])
+        self.weight_gradient(h, out, g["2.weight"])
         np.sum(out, axis=0, out=g["2.bias"])
         np.matmul(out, w2.T if self.tf else w2, out=dh)
         np.greater(h, 0, out=self.mask)
         dh *= self.mask
-        np.matmul(x.T, dh, out=g["0.weight"]) if self.tf else \
-            np.matmul(dh.T, x, out=g["0.weight"])
+        self.weight_gradient(x, dh, g["0.weight"])
         np.sum(dh, axis=0, out=g["0.bias"])
         if self.l2:  # loss + wd * (|W1|^2 + |W2|^2) / 2: its gradient wd * W
             loss += self.l2 * sum(float(np.vdot(w, w)) for w in (w1, w2)) / 2
@@ -250,6 +248,15 @@ class NumpyStep:
         for k in PARAMS:
             self.update(p[k], g[k], self.tmp[k], self.buf[k], self.sq[k])
         return loss
+
+    def weight_gradient(self, inputs: np.ndarray, grads: np.ndarray, out: np.ndarray
+                        ) -> None:
+        """A layer's weight gradient into `out`, in the weights' layout: inputs^T @ grads
+        for TensorFlow's W of in x out, grads^T @ inputs for nn.Linear's W of out x in."""
+        if self.tf:
+            np.matmul(inputs.T, grads, out=out)
+        else:
+            np.matmul(grads.T, inputs, out=out)
 
     def update(self, p: np.ndarray, g: np.ndarray, tmp: np.ndarray, buf: np.ndarray,
                sq: np.ndarray) -> None:
