@@ -21,7 +21,7 @@ EXPECTED = {
     # values from outside the run (the cuda backend's SOURCES)
     "source": {"placeholder", "variable", "constant"},
     # native kernels for floating results only
-    "float_kernels_only": {"reduce_sum", "reduce_mean", "reduce_max"},
+    "float_kernels_only": {"reduce_sum", "reduce_mean", "reduce_max", "fused_reduction"},
     # a dims rule (symbolic shapes): the output's dims picked from the inputs'
     "dims": {"fill_like", "identity", "stop_gradient", "sum_to", "broadcast_like",
              "reshape_like", "transpose", "matmul", "matmul_add", "matmul_epilogue",

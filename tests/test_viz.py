@@ -103,7 +103,7 @@ def test_optimized_drawing_names_the_user_ops_fused(seed):
     step = [seed["loss"], seed["train"]]
     fused = statements(gc.viz.to_dot(step, optimized=True), "fused")
     assert sorted(label for _, label in fused) == [
-        "matmul + relu", "∂ matmul + mul + sub",
+        "matmul + relu", "square + loss", "∂ matmul + mul + sub",
         "∂ matmul_1 + mul_1 + sub_1", "∂ matmul_1 + ∂ relu"]
     assert statements(gc.viz.to_dot(step), "fused") == []
     with seed["graph"].as_default():

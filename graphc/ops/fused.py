@@ -117,3 +117,45 @@ MATMUL_EPILOGUE = register(OpDef(
     lambda a, b, *extras, transpose_a, transpose_b, expression: evaluate_expression(
         expression, (_matmul_ref(a, b, transpose_a, transpose_b), *extras)),
     fused_from=("matmul", "elementwise"), dims=product_dims))
+
+
+# the reductions an elementwise expression can feed without an array in between
+FUSED_REDUCTIONS = ("reduce_sum", "reduce_mean", "reduce_max")
+
+
+def _fused_reduction_infer(types: Any, attrs: Any) -> TensorType:
+    """The reduction's result type on the expression's: a float sum, mean or max over axes
+    the value has (sorted, each once; a graph file could hold any)."""
+    reduction, axis = attrs["reduction"], attrs["axis"]
+    if type(reduction) is not str or reduction not in FUSED_REDUCTIONS:
+        raise ValueError(f"the reduction is {reduction!r}, not one of "
+                         f"{', '.join(FUSED_REDUCTIONS)}")
+    value = _expression_type(attrs["expression"], types)
+    if not value.dtype.is_floating:
+        raise ValueError(f"the expression makes {value.dtype.name}; a fused reduction "
+                         "accumulates floats")
+    if value.shape is None:
+        raise ValueError("the expression's rank is unknown")
+    rank = len(value.shape)
+    if axis is not None and not (isinstance(axis, tuple) and all(
+            type(a) is int and 0 <= a < rank for a in axis) and list(axis) == sorted(set(axis))):
+        raise ValueError(f"the axes {axis!r} are not sorted axes of a rank-{rank} value")
+    out = OPS[reduction].infer([value], attrs)
+    assert isinstance(out, TensorType)  # (a reduction makes one value)
+    return out
+
+
+# forward y = r(e(x1, x2, ...)) over axis, r a float sum, mean or max: an elementwise
+# expression e in the fused_elementwise format reduced as its elements are made, with no
+# array of them (an L2 loss's sum(square(w)), a mean squared error's mean(square(d))).
+# Made by the reduction fusion pass, after gradients exist: it has no gradient rule.
+def _fused_reduction_ref(*inputs: Any, expression: Expression, reduction: str, axis: Any,
+                         keepdims: bool) -> Any:
+    reduce = OPS[reduction].reference
+    assert reduce is not None  # (the fused reductions have references)
+    return reduce(evaluate_expression(expression, inputs), axis=axis, keepdims=keepdims)
+
+
+FUSED_REDUCTION = register(OpDef(
+    "fused_reduction", _fused_reduction_infer, _fused_reduction_ref,
+    fused_from=("elementwise", "reduction"), float_kernels_only=True))

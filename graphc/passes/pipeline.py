@@ -11,6 +11,7 @@ from graphc.passes.eliminate_common_subexpressions import eliminate_common_subex
 from graphc.passes.fold_update import fold_update
 from graphc.passes.fuse_elementwise import fuse_elementwise
 from graphc.passes.fuse_matmul_epilogue import fuse_matmul_epilogue
+from graphc.passes.fuse_reduction import fuse_reduction
 from graphc.passes.prune import prune
 from graphc.passes.specialize_ranks import specialize_ranks
 from graphc.program import Program
@@ -21,6 +22,7 @@ STAGES: list[tuple[str, Callable[[Program], Program]]] = [
     ("fold_update", fold_update),  # w - lr * (a @ b) as one gemm into w
     ("fuse_elementwise", fuse_elementwise),  # elementwise groups as one loop
     ("fuse_matmul_epilogue", fuse_matmul_epilogue),  # an elementwise tail into its matmul
+    ("fuse_reduction", fuse_reduction),  # an elementwise producer into its sum, mean or max
 ]
 STAGE_NAMES = tuple(name for name, _ in STAGES)
 MAX_SWEEPS = 50  # a stage that still changes the program after this many sweeps is a bug

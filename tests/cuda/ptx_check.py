@@ -45,7 +45,7 @@ def ptx(kernel, *signature):
 def generated(body, rank, flat, out, inputs):
     """The generated elementwise kernel for body over inputs of these element types."""
     shape = UniTuple(int64, max(rank, 1))
-    fn = elementwise._compile(elementwise._source(body, len(inputs), rank, flat))
+    fn = elementwise.compiled(elementwise._source(body, len(inputs), rank, flat))
     ptx(fn, out[::1], shape, *[x for t in inputs for x in (t[::1], shape)])
 
 
@@ -68,9 +68,14 @@ for t, dt in ((FLOATS[name], np.dtype(name)) for name in chosen):
                 m = t[:, ::1]
                 ptx(linalg.matmul_kernel(epilogue, ta, tb, dt), m, m, m, t[::1], int64, int64,
                     t[::1], t[::1])
+    # each reduction plain, and fused with an expression over an array and a scalar
+    square = scalar_code(("square", dt.name, ("subtract", dt.name, ("input", 0),
+                                              ("input", 1))))
     for kind in (reduce.SUM, reduce.MAX, reduce.MEAN):
-        for make in (reduce._per_thread_kernel, reduce._per_block_kernel):
-            ptx(make(kind), t[::1], int64[::1], int64[::1], t[::1], float64)
+        for per_block in (False, True):
+            for body, whole in (("x0", [True]), (square, [True, False])):
+                ptx(reduce.reduction_kernel(per_block, body, whole, kind), t[::1],
+                    int64[::1], int64[::1], float64, *[t[::1]] * len(whole))
     ptx(constant._fill_kernel(), t[::1], t)
     for kind in ("normal", "uniform"):
         ptx(random._random_kernel(kind, dt), xoroshiro128p_type[::1], t[::1], float64, float64)

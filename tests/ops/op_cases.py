@@ -12,7 +12,7 @@ import numpy as np
 import graphc as gc
 from graphc.ops.array import EXPAND_DIMS, SPLIT_PAD, SQUEEZE, scatter_add, tile_sum
 from graphc.ops.core import apply
-from graphc.ops.fused import FUSED_ELEMENTWISE, MATMUL_ADD, MATMUL_EPILOGUE
+from graphc.ops.fused import FUSED_ELEMENTWISE, FUSED_REDUCTION, MATMUL_ADD, MATMUL_EPILOGUE
 from graphc.ops.index import index_add, setitem
 from graphc.ops.reduce import REDUCTION_COUNT
 from graphc.ops.shape import SHAPE_OF
@@ -95,6 +95,18 @@ def _epilogue_case(kind, inputs, expect, transpose_a=False, transpose_b=False):
         id=f"matmul_epilogue-{kind}")
 
 
+def _reduction_case(reduction, expression, inputs, expect, axis=None, keepdims=False, name=""):
+    """A fused_reduction of an expression (over input dtype names) as the reduction fusion
+    pass writes it; axis as the reductions normalize it (sorted, None for all)."""
+    def build(*xs):
+        name = xs[0].dtype.name
+        def op(op_name, *operands):
+            return (op_name, name, *operands)
+        return apply(FUSED_REDUCTION, *xs, reduction=reduction, axis=axis, keepdims=keepdims,
+                     expression=expression(op, *(("input", i) for i in range(len(xs)))))
+    return Case("fused_reduction", build, inputs, expect, False, id=f"fused_reduction-{name}")
+
+
 def _relu(x):
     return np.where(x > 0, x, 0.0)
 
@@ -164,6 +176,21 @@ CASES = [
         FUSED_ELEMENTWISE, a, b, c, expression=_fused_example(a.dtype.name)),
          [normal(3, 4), normal(4), normal(3, 1)],
          lambda a, b, c: a * (1 / (1 + np.exp(-b))) - np.where(c > 0, c, 0) ** 2, False),
+    # a sum over every axis of inputs that broadcast; a row mean with a scalar beside the
+    # arrays; a max over an axis that is not the last (each backend reads it transposed)
+    _reduction_case("reduce_sum", lambda op, a, b, c: op(
+        "subtract", op("multiply", a, op("sigmoid", b)), op("square", op("relu", c))),
+        [normal(3, 4), normal(4), normal(3, 1)],
+        lambda a, b, c: (a * (1 / (1 + np.exp(-b))) - np.where(c > 0, c, 0) ** 2).sum(),
+        name="sum-broadcast"),
+    _reduction_case("reduce_mean", lambda op, a, b, s: op(
+        "multiply", op("square", op("subtract", a, b)), s),
+        [normal(2, 3, 4), normal(2, 3, 4), np.array(0.5)],
+        lambda a, b, s: ((a - b) * (a - b) * s).sum(axis=2, keepdims=True) / 4,
+        axis=(2,), keepdims=True, name="mean-rows-keep"),
+    _reduction_case("reduce_max", lambda op, a, b: op("add", op("exp", a), b),
+                    [distinct(2, 3, 4), distinct(2, 3, 4)],
+                    lambda a, b: np.max(np.e ** a + b, axis=1), axis=(1,), name="max-middle"),
     Case("reduce_sum", gc.reduce_sum, [normal(3, 4)], lambda x: x.sum()),
     Case("reduce_sum", lambda x: gc.reduce_sum(x, axis=(0, 2), keepdims=True),
          [normal(2, 3, 4)], lambda x: x.sum(axis=(0, 2), keepdims=True), id="reduce_sum-keep"),

@@ -37,7 +37,7 @@ from numpy import {functions}
 
 from graphc.runtime.cpu import kernels as K
 from graphc.runtime.cpu.kernels import power
-
+{helpers}
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def kernel({params}):
@@ -117,14 +117,16 @@ class Emit:
             self.args[0], self.args[1], flag(self.attrs["transpose_a"]),
             flag(self.attrs["transpose_b"]), *self.args[2:], self.space])
 
-    def _generated(self, params: list[str], body: str, args: list[str]) -> str:
+    def _generated(self, params: list[str], body: str, args: list[str],
+                   helpers: str = "") -> str:
         """A call of a generated kernel. The kernel goes into its own file, named by its
         source, so it compiles once per argument types and is cached on disk for every
-        graph that needs the same code."""
+        graph that needs the same code. `helpers`: functions the kernel calls, defined
+        before it in that file."""
         from graphc.runtime.cpu.codegen import _RUNTIME_DIGEST  # (codegen imports this)
 
         source = KERNEL_TEMPLATE.format(params=", ".join(params), body=body,
-                                        digest=_RUNTIME_DIGEST,
+                                        digest=_RUNTIME_DIGEST, helpers=helpers,
                                         functions=", ".join(math_functions()))
         name = "EW_" + hashlib.sha256(source.encode()).hexdigest()[:16]
         self.kernels[name] = source
@@ -278,14 +280,7 @@ def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str,
     slot), input 0 is that product and the loop writes over it: a matmul epilogue."""
     arrays = [i for i, rank in enumerate(ranks) if rank]
     rank = max(ranks)
-    dims = []
-    for d in range(rank):  # numpy's rule: align the last dims; a 1 stretches
-        dim = ""
-        for i in arrays:
-            if d >= rank - ranks[i]:
-                own = f"a{i}.shape[{d - rank + ranks[i]}]"
-                dim = f"K.broadcast_dim({dim}, {own})" if dim else own
-        dims.append(dim)
+    dims = _broadcast_dims(ranks)
     if product is None:
         lines = [f"    shape = {tuple_of(dims)}",
                  f"    out = K.scratch(space, slot, shape, np.dtype({dtype}))"]
@@ -316,6 +311,21 @@ def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str,
     else:
         lines += [line[4:] for line in broadcast]
     return "\n".join(lines + ["    return out"])
+
+
+def _broadcast_dims(ranks: list[int]) -> list[str]:
+    """Run-time expressions for the dims of inputs a0, a1, ... (of these ranks) broadcast
+    together: numpy's rule, the last dims aligned, a 1 stretching."""
+    rank = max(ranks)
+    dims = []
+    for d in range(rank):
+        dim = ""
+        for i, own_rank in enumerate(ranks):
+            if own_rank and d >= rank - own_rank:
+                own = f"a{i}.shape[{d - rank + own_rank}]"
+                dim = f"K.broadcast_dim({dim}, {own})" if dim else own
+        dims.append(dim)
+    return dims
 
 
 # ops whose emitter can write an update into its accumulator (Emit.call_loop)
@@ -456,6 +466,96 @@ EMITTERS["reduce_mean"] = lambda e: _reduce(e, 2)
 EMITTERS["reduce_max"] = lambda e: _reduce(e, 1) if e.is_float else _integer_reduce(e)
 # float_kernels_only ops whose numba kernels take integers too (CUDA's do not)
 INTEGER_REDUCTIONS = {"reduce_sum", "reduce_max"}
+
+
+# A fused reduction's helpers, combining one row of `count` elements (each array input
+# sliced to the row, so the loop index counts up from 0: numba then drops the negative-index
+# wraparound and LLVM vectorizes; a range(start, stop) loop ran 7x slower). The expression
+# on one element is a function of its own, so that fastmath's reassoc, which lets the
+# compiler add several lanes of a sum at once, reaches the sum's additions alone, never the
+# expression's arithmetic (numpy's rounding).
+ELEMENT = '''
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def element({names}):
+{body}
+'''
+TOTAL = '''
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={{"reassoc"}})
+def combine({reads}, count):
+    total = 0.0
+    for i in range(count):
+        total += element({elements})
+    return total
+'''
+LARGEST = '''
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def combine({reads}, count):
+    K.require_items(count)
+    best = element({first})
+    for i in range(1, count):
+        best = K.larger(best, element({elements}))
+        if best != best:
+            break
+    return best
+'''
+
+
+@emits("fused_reduction")
+def _fused_reduction(e: Emit) -> str:
+    """The expression reduced as its elements are made, row by row: each array input is
+    read as the value's elements in (kept axes, reduced axes) order, a view of a
+    C-contiguous input of the value's shape (else a copy made so: one that broadcasts, one
+    of another layout, or reduced over other axes than the last). Sums add in float64 and
+    a mean divides that sum by the count, as the plain reductions do (ops/reduce.py)."""
+    ranks = [e.rank(i) for i in range(len(e.args))]
+    rank = max(ranks)
+    axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
+    kept = [d for d in range(rank) if d not in axes]
+    dims = _broadcast_dims(ranks)
+    count = product_of([f"shape[{d}]" for d in axes])
+    lines = [f"    shape = {tuple_of(dims)}", f"    count = {count}",
+             f"    rows = {product_of([f'shape[{d}]' for d in kept])}"]
+    reads, elements, first, row = [], [], [], []
+    for i, r in enumerate(ranks):
+        if r:
+            view = f"np.broadcast_to(a{i}, shape)"
+            if kept + list(axes) != list(range(rank)):
+                view = f"K.transpose({view}, {tuple(kept + list(axes))})"
+            lines.append(f"    f{i} = np.ascontiguousarray({view}).reshape(rows * count)")
+            reads.append(f"f{i}")
+            elements.append(f"f{i}[i]")
+            first.append(f"f{i}[0]")
+            row.append(f"f{i}[{{0}}:{{0}} + count]")
+        else:
+            lines.append(f"    x{i} = K.scalar(a{i})")
+            reads.append(f"x{i}")
+            elements.append(f"x{i}")
+            first.append(f"x{i}")
+            row.append(f"x{i}")
+    names = [f"x{i}" for i in range(len(ranks))]
+    helpers = ELEMENT.format(names=", ".join(names), body="\n".join(
+        _element(e.attrs["expression"], names, "return ", 1)))
+    reduction = e.attrs["reduction"]
+    helpers += (LARGEST if reduction == "reduce_max" else TOTAL).format(
+        reads=", ".join(reads), elements=", ".join(elements), first=", ".join(first))
+    combined = f"combine({', '.join(row)}, count)"
+    if reduction == "reduce_mean":
+        combined += " / count"  # (0 / 0 is NaN: numpy's error model)
+    result = [f"shape[{d}]" if d in kept else ONE for d in range(rank)] \
+        if e.attrs["keepdims"] else [f"shape[{d}]" for d in kept]
+    if not result:  # one scalar: no array at all
+        lines.append(f"    return {e.dtype}({combined.format('0')})")
+    else:
+        lines += [f"    out = K.scratch(space, slot, {tuple_of(result)}, np.dtype({e.dtype}))",
+                  "    flat = out.reshape(out.size)",
+                  "    for r in range(rows):",
+                  f"        flat[r] = {e.dtype}({combined.format('r * count')})",
+                  "    return out"]
+    params = [f"a{i}" for i in range(len(ranks))] + ["space", "slot"]
+    return e._generated(params, "\n".join(lines), [*e.args, e.space], helpers)
 
 
 def _integer_reduce(e: Emit) -> str:

@@ -219,10 +219,10 @@ def reduce_row(x, r, kind):  # type: ignore[no-untyped-def]
     if kind != 1:
         total = _row_total(x, r)
         return _mean(total, length) if kind == 2 else total
-    _require_items(length)
+    require_items(length)
     best = x[r, 0]
     for i in range(1, length):
-        best = _larger(best, x[r, i])
+        best = larger(best, x[r, i])
         if best != best:
             break
     return best
@@ -239,15 +239,18 @@ def _row_total(x, r):  # type: ignore[no-untyped-def]
     return total
 
 
+# what every backend says for a max, min, argmax or argmin of no elements, as numpy does
+NO_IDENTITY = "zero-size array to a reduction that has no identity (max, min, argmax, argmin)"
+
+
 @_kernel
-def _require_items(count):  # type: ignore[no-untyped-def]
+def require_items(count):  # type: ignore[no-untyped-def]
     if count == 0:
-        raise ValueError("zero-size array to a reduction that has no identity (max, min, "
-                         "argmax, argmin)")
+        raise ValueError(NO_IDENTITY)
 
 
 @_kernel
-def _larger(best, v):  # type: ignore[no-untyped-def]
+def larger(best, v):  # type: ignore[no-untyped-def]
     """The larger of two values, a NaN winning (numpy's max propagates NaN)."""
     return v if v > best or v != v else best
 
@@ -269,11 +272,11 @@ def reduce_columns(x, kind, space, slot):  # type: ignore[no-untyped-def]
     rows, columns = x.shape
     if kind == 1:
         out = scratch(space, slot, (columns,), x.dtype)
-        _require_items(rows)
+        require_items(rows)
         out[:] = x[0]
         for r in range(1, rows):
             for j in range(columns):
-                out[j] = _larger(out[j], x[r, j])
+                out[j] = larger(out[j], x[r, j])
         return out
     both = scratch(space, slot, (columns * (8 + itemsize(x.dtype)),), np.dtype(np.uint8))
     total = both[:8 * columns].view(np.float64)
@@ -443,7 +446,7 @@ def _smaller(best, v):  # type: ignore[no-untyped-def]
 def reduce_min_middle(x, space, slot):  # type: ignore[no-untyped-def]
     """The minimum over the middle axis of (outer, n, inner) x, as (outer, inner)."""
     outer, n, inner = x.shape
-    _require_items(n)
+    require_items(n)
     out = scratch(space, slot, (outer, inner), x.dtype)
     for o in range(outer):
         for i in range(inner):
@@ -508,7 +511,7 @@ def arg_extreme(x, smallest, dtype, space, slot):  # type: ignore[no-untyped-def
     element, the first of ties and the first NaN (numpy's argmax), as (outer, inner)
     integers of `dtype`."""
     outer, n, inner = x.shape
-    _require_items(n)
+    require_items(n)
     out = scratch(space, slot, (outer, inner), dtype)
     for o in range(outer):
         for i in range(inner):

@@ -25,7 +25,7 @@ from numba import cuda
 
 from graphc.ops.array import part_range
 from graphc.runtime.cuda import constant, device
-from graphc.runtime.cuda.reduce import _offsets
+from graphc.runtime.cuda.reduce import NO_IDENTITY, _offsets
 from graphc.runtime.cuda.table import Call, kernel
 
 
@@ -119,7 +119,7 @@ def _launch(make: Any, x: Any, axes: tuple[int, ...], out: Any, needs_elements: 
     if out.size == 0:
         return out
     if count == 0 and needs_elements:
-        raise ValueError("zero-size array to a reduction that has no identity (min, argmax)")
+        raise ValueError(NO_IDENTITY)
     base, inner = _offsets(shape, axes)
     flat_x = device.flat(x) if x.size else device.empty((1,), x.dtype)
     make[device.blocks_for(out.size), device.THREADS](flat_x, base, inner, device.flat(out))

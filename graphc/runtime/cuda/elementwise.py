@@ -106,14 +106,15 @@ def _device(fn: Any) -> Any:
     return _device_functions[fn]
 
 
-def _compile(source: str) -> Any:
-    """The kernel of a generated source, compiled once per process (per argument types)."""
+def compiled(source: str, **names: Any) -> Any:
+    """The kernel of a generated source, compiled once per process (per argument types);
+    `names`: what it calls besides the scalar templates' functions (the same for a source)."""
     key = hashlib.sha256(source.encode()).hexdigest()
     if key not in _compiled:
         namespace: dict[str, Any] = {
             "cuda": cuda, "math": math, "np": np, "power": _device(power),
             "int_power": _device(int_power),
-            **{name: getattr(math, name) for name in ops.math_functions()}}
+            **{name: getattr(math, name) for name in ops.math_functions()}, **names}
         exec(compile(source, f"<graphc cuda kernel {key[:12]}>", "exec"), namespace)
         _compiled[key] = cuda.jit(namespace["kernel"])
     return _compiled[key]
@@ -137,7 +138,7 @@ def launch(body: str, inputs: list[tuple[Any, tuple[int, ...]]], out: Any) -> An
         return out
     c_strides = strides_for(shape, shape)
     flat = all(s == c_strides and a.size == out.size for a, s in inputs)
-    fn = _compile(_source(body, len(inputs), len(shape), flat))
+    fn = compiled(_source(body, len(inputs), len(shape), flat))
     args: list[Any] = [device.flat(out), shape or (0,)]
     error = device.to_device(np.zeros(1, np.int32)) if "int_power(" in body else None
     if error is not None:

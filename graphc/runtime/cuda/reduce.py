@@ -10,6 +10,10 @@ rank, sums and means accumulate in float64 as the CPU backends do, and the full 
 a large tensor still spreads over a block of threads. A mean is the float64 sum divided
 by the count (NaN for none), rounded once as it is stored (ops/reduce.py); a max
 propagates NaN, as numpy's does.
+
+Both kernels are generated for what they read: a plain reduction reads its input; a
+fused_reduction computes its elementwise expression (the ops' scalar templates, as the
+elementwise kernels do) on each element it combines, so the value is never stored.
 """
 
 from __future__ import annotations
@@ -24,14 +28,16 @@ import numpy as np
 from numba import cuda
 
 from graphc.ops.shape import insert_ones
+from graphc.runtime.cpu.kernels import NO_IDENTITY
 from graphc.runtime.cuda import device
-from graphc.runtime.cuda.table import Call, kernel
+from graphc.runtime.cuda.elementwise import compiled, launch_over, scalar_code
+from graphc.runtime.cuda.table import Call, Launcher, kernel
 
 SUM, MAX, MEAN = 0, 1, 2
 
 
 def _larger(best: Any, v: Any) -> Any:
-    """The larger of two values, a NaN winning (kernels._larger on the CPU)."""
+    """The larger of two values, a NaN winning (kernels.larger on the CPU)."""
     return v if v > best or v != v else best
 
 
@@ -44,57 +50,61 @@ def _result(acc: Any, kind: int, count: Any) -> Any:
 
 
 @cache
-def _device_functions() -> tuple[Any, Any]:
-    return cuda.jit(device=True)(_larger), cuda.jit(device=True)(_result)
+def _device_functions() -> dict[str, Any]:
+    return {"larger": cuda.jit(device=True)(_larger), "result": cuda.jit(device=True)(_result)}
 
 
-@cache
-def _per_thread_kernel(kind: int) -> Any:
-    start = -np.inf if kind == MAX else 0.0
-    larger, result = _device_functions()
-
-    @cuda.jit
-    def reduce(x, base, inner, out, count):
-        for o in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-            acc = start
-            for j in range(inner.size):
-                v = x[base[o] + inner[j]]
-                acc = larger(acc, v) if kind == MAX else acc + v
-            out[o] = result(acc, kind, count)
-
-    return reduce
-
-
-@cache
-def _per_block_kernel(kind: int) -> Any:
-    threads = device.THREADS
-    start = -np.inf if kind == MAX else 0.0
-    larger, result = _device_functions()
-
-    @cuda.jit
-    def reduce(x, base, inner, out, count):
-        partial = cuda.shared.array(threads, numba.float64)
-        t = cuda.threadIdx.x
-        for o in range(cuda.blockIdx.x, out.size, cuda.gridDim.x):
-            acc = start
-            for j in range(t, inner.size, threads):
-                v = x[base[o] + inner[j]]
-                acc = larger(acc, v) if kind == MAX else acc + v
-            partial[t] = acc
+# The two kernels, generated for each body: the lines computing `value` from x0, x1, ...,
+# the elements of the inputs at flat index k (each input holds the value's elements, or
+# one element every k reads). A plain reduction's body is its input, "x0". The accumulator
+# starts as a float64 (numpy's scalar, so numba's CUDA simulator, where a Python 0.0 plus a
+# float32 stays float32, adds in float64 too).
+PER_THREAD = """
+def kernel(out, base, inner, count{params}):
+    for o in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        acc = {start}
+        for j in range(inner.size):
+            k = base[o] + inner[j]
+{element}
+            acc = {combine}
+        out[o] = result(acc, {kind}, count)
+"""
+PER_BLOCK = """
+def kernel(out, base, inner, count{params}):
+    partial = cuda.shared.array({threads}, numba.float64)
+    t = cuda.threadIdx.x
+    for o in range(cuda.blockIdx.x, out.size, cuda.gridDim.x):
+        acc = {start}
+        for j in range(t, inner.size, {threads}):
+            k = base[o] + inner[j]
+{element}
+            acc = {combine}
+        partial[t] = acc
+        cuda.syncthreads()
+        width = {threads} // 2
+        while width > 0:
+            if t < width:
+                acc, value = partial[t], partial[t + width]
+                partial[t] = {combine}
             cuda.syncthreads()
-            width = threads // 2
-            while width > 0:
-                if t < width:
-                    other = partial[t + width]
-                    partial[t] = larger(partial[t], other) if kind == MAX else \
-                        partial[t] + other
-                cuda.syncthreads()
-                width //= 2
-            if t == 0:
-                out[o] = result(partial[0], kind, count)
-            cuda.syncthreads()
+            width //= 2
+        if t == 0:
+            out[o] = result(partial[0], {kind}, count)
+        cuda.syncthreads()
+"""
 
-    return reduce
+
+def _source(template: str, body: str, whole: list[bool], kind: int) -> str:
+    """The kernel of `template` reducing `body` over inputs a0, a1, ...; whole[i] says
+    whether input i holds the value's elements (read at k) or one element."""
+    *statements, value = body.split("\n")
+    reads = [f"x{i} = a{i}[k]" if full else f"x{i} = a{i}[0]" for i, full in enumerate(whole)]
+    element = "\n".join(f"            {line}" for line in [*reads, *statements,
+                                                            f"value = {value}"])
+    return template.format(
+        params="".join(f", a{i}" for i in range(len(whole))), element=element, kind=kind,
+        threads=device.THREADS, start=f"np.float64({'-np.inf' if kind == MAX else '0.0'})",
+        combine="larger(acc, value)" if kind == MAX else "acc + value")
 
 
 @cache
@@ -111,22 +121,40 @@ def _offsets(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[Any, Any]:
     return device.to_device(base), device.to_device(inner)
 
 
-def launch_reduce(x: Any, axes: tuple[int, ...], kind: int, out: Any) -> Any:
-    """out (any shape holding the kept elements in order) = x reduced over axes."""
+def reduction_kernel(per_block: bool, body: str, whole: list[bool], kind: int) -> Any:
+    """The kernel `kernel(out, base, inner, count, a0, a1, ...)` (a block per output, or a
+    thread) reducing body over inputs holding the value's elements (whole) or one."""
+    source = _source(PER_BLOCK if per_block else PER_THREAD, body, whole, kind)
+    return compiled(source, numba=numba, **_device_functions())
+
+
+def launch_reduction(body: str, inputs: list[Any], shape: tuple[int, ...],
+                     axes: tuple[int, ...], kind: int, out: Any) -> Any:
+    """out (any shape holding the kept elements in order) = `body` (scalar code over x0,
+    x1, ...: elementwise.scalar_code) over inputs of the value's `shape` or of one element,
+    reduced over axes."""
     if out.size == 0:
         return out
-    shape = tuple(x.shape) or (1,)
-    axes = axes if x.shape else (0,)
+    size = prod(shape)
+    shape, axes = (shape, axes) if shape else ((1,), (0,))
     base, inner = _offsets(shape, axes)
     count = float(prod(shape[d] for d in axes))
-    # no elements to read (each output is 0, or NaN for a mean): any array stands for x
-    flat_x = device.flat(x) if x.size else device.empty((1,), x.dtype)
-    args = (flat_x, base, inner, device.flat(out), count)
-    if inner.size > 32 * device.THREADS and out.size < 64 * device.THREADS:
-        _per_block_kernel(kind)[max(1, min(device.MAX_BLOCKS, out.size)), device.THREADS](*args)
-    else:
-        _per_thread_kernel(kind)[device.blocks_for(out.size), device.THREADS](*args)
+    if kind == MAX and not count:
+        raise ValueError(NO_IDENTITY)
+    whole = [a.size != 1 for a in inputs]
+    # no elements to read (each output is 0, or NaN for a mean): any array stands for each
+    arrays = [device.flat(a) if size else device.empty((1,), a.dtype) for a in inputs]
+    per_block = inner.size > 32 * device.THREADS and out.size < 64 * device.THREADS
+    fn = reduction_kernel(per_block, body, whole, kind)
+    blocks = max(1, min(device.MAX_BLOCKS, out.size)) if per_block else \
+        device.blocks_for(out.size)
+    fn[blocks, device.THREADS](device.flat(out), base, inner, count, *arrays)
     return out
+
+
+def launch_reduce(x: Any, axes: tuple[int, ...], kind: int, out: Any) -> Any:
+    """out (any shape holding the kept elements in order) = x reduced over axes."""
+    return launch_reduction("x0", [x], tuple(x.shape), axes if x.shape else (), kind, out)
 
 
 def _axes(call: Call) -> tuple[int, ...]:
@@ -134,9 +162,31 @@ def _axes(call: Call) -> tuple[int, ...]:
     return tuple(range(len(call.args[0].shape))) if axis is None else tuple(axis)
 
 
-kernel("reduce_sum")(lambda call: [launch_reduce(call.args[0], _axes(call), SUM, call.out())])
-kernel("reduce_mean")(lambda call: [launch_reduce(call.args[0], _axes(call), MEAN, call.out())])
-kernel("reduce_max")(lambda call: [launch_reduce(call.args[0], _axes(call), MAX, call.out())])
+KINDS = {"reduce_sum": SUM, "reduce_mean": MEAN, "reduce_max": MAX}
+
+
+def _reduction(kind: int) -> Launcher:
+    return lambda call: [launch_reduce(call.args[0], _axes(call), kind, call.out())]
+
+
+for _op, _kind in KINDS.items():
+    kernel(_op)(_reduction(_kind))
+
+
+@kernel("fused_reduction")
+def _fused_reduction(call: Call) -> list[Any]:
+    """The expression reduced as it is computed, each input read where the reduction
+    reads: one that broadcasts is first copied out to the value's shape, and an integer
+    power (whose error flag only the elementwise launch reads back) is computed there."""
+    body = scalar_code(call.attrs["expression"])
+    shape = tuple(np.broadcast_shapes(*(tuple(a.shape) for a in call.args)))
+    inputs = [a if a.size == 1 or tuple(a.shape) == shape else
+              launch_over("x0", [a], device.empty(shape, a.dtype)) for a in call.args]
+    if "int_power(" in body:
+        inputs = [launch_over(body, inputs, device.empty(shape, call.outs[0].dtype.np))]
+        body = "x0"
+    return [launch_reduction(body, inputs, shape, _axes(call), KINDS[call.attrs["reduction"]],
+                             call.out())]
 
 
 @kernel("sum_to")

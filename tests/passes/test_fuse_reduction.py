@@ -1,0 +1,194 @@
+"""Reduction fusion: an elementwise producer and the sum, mean or max reading it as one
+fused_reduction; where it applies, where it must not, and that results do not change on
+either backend, whatever the inputs' values and layouts."""
+
+import numpy as np
+import pytest
+
+import graphc as gc
+from graphc.ops.core import apply
+from graphc.ops.fused import FUSED_REDUCTION
+from graphc.passes.pipeline import build_program
+from tests.passes.helpers import ops_of
+
+rng = np.random.default_rng(5)
+W = rng.standard_normal((7, 5)).astype(np.float32)
+
+
+def _fused(program):
+    """(reduction, axis, keepdims, expression as nested op names) of each fused_reduction."""
+    def names(e):
+        return f"x{e[1]}" if e[0] == "input" else (e[0], *map(names, e[2:]))
+    return [(n.attrs["reduction"], n.attrs["axis"], n.attrs["keepdims"],
+             names(n.attrs["expression"])) for n in program.schedule
+            if n.op == "fused_reduction"]
+
+
+def _inputs():
+    x, y = gc.placeholder(gc.float32, (None, 5)), gc.placeholder(gc.float32, (None, 5))
+    return x, y, gc.Variable(W)
+
+
+# (what the program computes, the fused reductions it becomes)
+FUSES = {
+    "sum(square(w)), an L2 loss": (
+        lambda x, y, w: gc.reduce_sum(gc.square(w)),
+        [("reduce_sum", (0, 1), False, ("square", "x0"))]),
+    "mean((x - y) ** 2), two batches": (
+        lambda x, y, w: gc.reduce_mean((x - y) ** 2),
+        [("reduce_mean", (0, 1), False, ("square", ("subtract", "x0", "x1")))]),
+    "each row's mean of x * y": (
+        lambda x, y, w: gc.reduce_mean(x * y, axis=-1),
+        [("reduce_mean", (1,), False, ("multiply", "x0", "x1"))]),
+    "each row's max, kept": (
+        lambda x, y, w: gc.reduce_max(gc.exp(x) * 2.0, axis=1, keepdims=True),
+        [("reduce_max", (1,), True, ("multiply", ("exp", "x0"), "x1"))]),
+    "tf.nn.l2_loss(w) * wd": (
+        lambda x, y, w: gc.nn.l2_loss(w) * 0.01,
+        [("reduce_sum", (0, 1), False, ("square", "x0"))]),
+}
+
+
+@pytest.mark.parametrize("case", FUSES, ids=str)
+def test_a_reduction_takes_its_elementwise_producer(case):
+    build, expected = FUSES[case]
+    x, y, w = _inputs()
+    fetch = build(x, y, w)
+    assert _fused(build_program([fetch], feeds=[x, y])) == expected
+    assert "fused_reduction" not in ops_of(build_program([fetch], feeds=[x, y],
+                                                         disabled=["fuse_reduction"]))
+    values = {x: rng.standard_normal((4, 5)).astype(np.float32),
+              y: rng.standard_normal((4, 5)).astype(np.float32)}
+    assert_same_on_every_backend(fetch, values)
+
+
+# the compiled backends: native code on the CPU; CUDA kernels (numba's simulator in CI)
+BACKENDS = [{"backend": "numba"}, {"device": "cuda"}]
+
+
+def assert_same_on_every_backend(fetch, values):
+    """The fetch on each compiled backend equals the
+    unoptimized numpy run's to float32's rounding: both sum in float64 and round once,
+    in other orders (a result on a rounding boundary may go either way: 1 ulp)."""
+    with gc.Session(optimize=False, backend="numpy") as sess:
+        sess.run(gc.global_variables_initializer())
+        expected = sess.run(fetch, values)
+    for options in BACKENDS:
+        with gc.Session(**options) as sess:
+            sess.run(gc.global_variables_initializer())
+            got = sess.run(fetch, values)
+        for g, e in zip(*(([r] if not isinstance(fetch, list) else r) for r in (got, expected))):
+            assert np.asarray(g).dtype == np.asarray(e).dtype
+            np.testing.assert_allclose(g, e, rtol=1.2e-7, atol=0, err_msg=str(options))
+
+
+# (what the program computes, why it keeps its plain reduction)
+KEEPS = {
+    "the value is fetched": lambda x, y, w: [gc.reduce_sum(x * y), x * y],
+    "the value is read twice": lambda x, y, w: [gc.reduce_sum(x * y) + x * y],
+    "the axis reduced leads": lambda x, y, w: [gc.reduce_sum(x * y, axis=0)],
+    "an input of lower rank broadcasts": lambda x, y, w: [gc.reduce_sum(x + w[0])],
+    "a product is no elementwise op": lambda x, y, w: [gc.reduce_sum(x @ gc.transpose(y))],
+    "integers add up as numpy's sum": lambda x, y, w: [
+        gc.reduce_sum(gc.cast(x, gc.int32) * 2)],
+    "a product of elements is not fused": lambda x, y, w: [gc.reduce_prod(x * y)],
+}
+
+
+@pytest.mark.parametrize("case", KEEPS, ids=str)
+def test_where_a_reduction_keeps_its_input(case):
+    x, y, w = _inputs()
+    assert _fused(build_program(KEEPS[case](x, y, w), feeds=[x, y])) == []
+
+
+def test_a_fed_value_is_not_fused_away():
+    x, y, _ = _inputs()
+    product = x * y
+    assert _fused(build_program([gc.reduce_sum(product)], feeds=[x, y, product])) == []
+
+
+# (the CUDA simulator rounds the float64 sum to float32 with numpy, which warns at inf)
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
+def test_nan_and_infinity_reach_the_result_as_in_numpy():
+    x, z = gc.placeholder(gc.float32, (None, 5)), gc.placeholder(gc.float32, (None, 5))
+    value = rng.standard_normal((3, 5)).astype(np.float32)
+    value[0, 1], value[1, 3], value[2, 0] = np.nan, np.inf, -np.inf
+    big = np.full((2, 5), 1.5e19, np.float32)  # squares fit float32; their sum does not
+    fetches = [gc.reduce_sum(gc.square(x), axis=1), gc.reduce_max(gc.abs(x), axis=1),
+               gc.reduce_mean(x * 2.0), gc.reduce_sum(gc.square(z))]
+    assert len(_fused(build_program(fetches, feeds=[x, z]))) == 4
+    expected = [np.float32([np.nan, np.inf, np.inf]), np.float32([np.nan, np.inf, np.inf]),
+                np.float32(np.nan), np.float32(np.inf)]
+    for options in BACKENDS:
+        with gc.Session(**options) as sess:
+            got = sess.run(fetches, {x: value, z: big})
+        for g, e in zip(got, expected):
+            np.testing.assert_array_equal(g, e, err_msg=str(options))
+
+
+def test_the_sum_reorders_its_additions_but_never_the_expressions_arithmetic():
+    """(x + c) - c in float32 rounds x to a multiple of c's ulp (2 ** -9 for 3e4): each
+    x below half of it becomes 0. A compiler free to reassociate the expression would
+    compute x itself; the sum must keep every term's rounding."""
+    x = gc.placeholder(gc.float32, (None,))
+    c = np.float32(3e4)
+    value = rng.uniform(1e-4, 9e-4, 10_000).astype(np.float32)
+    fetch = gc.reduce_sum((x + c) - c)
+    assert _fused(build_program([fetch], feeds=[x]))[0][3] == (
+        "subtract", ("add", "x0", "x1"), "x1")
+    assert not ((value + c) - c).any() and value.sum() > 1
+    for options in BACKENDS:
+        with gc.Session(**options) as sess:
+            assert sess.run(fetch, {x: value}) == 0, options
+
+
+def test_inputs_that_broadcast_at_run_time_or_come_in_other_layouts():
+    x, y, _ = _inputs()
+    fetches = [gc.reduce_mean(gc.square(x - y)), gc.reduce_sum(x * y, axis=1)]
+    assert len(_fused(build_program(fetches, feeds=[x, y]))) == 2
+    wide = rng.standard_normal((5, 6)).astype(np.float32)
+    for xv, yv in [(rng.standard_normal((1, 5)), rng.standard_normal((6, 5))),  # x repeats
+                   (wide.T, np.asfortranarray(rng.standard_normal((6, 5)))),  # not C order
+                   (np.zeros((0, 5)), np.zeros((0, 5)))]:  # no rows: a mean of none is NaN
+        values = {x: np.asarray(xv, np.float32), y: np.asarray(yv, np.float32)}
+        assert_same_on_every_backend(fetches, values)
+
+
+def test_a_max_of_no_elements_is_refused_as_unfused():
+    x, _, _ = _inputs()
+    fetch = gc.reduce_max(gc.exp(x))
+    for options in [*BACKENDS, {"backend": "numba", "disabled_passes": ["fuse_reduction"]}]:
+        with gc.Session(**options) as sess, pytest.raises(ValueError, match="zero-size"):
+            sess.run(fetch, {x: np.zeros((0, 5), np.float32)})
+
+
+@pytest.mark.parametrize("attrs, message", [
+    ({"reduction": "reduce_prod"}, "not one of reduce_sum, reduce_mean, reduce_max"),
+    ({"axis": (2,)}, r"axes \(2,\) are not sorted axes of a rank-2 value"),
+    ({"axis": (1, 0)}, r"axes \(1, 0\) are not sorted axes"),
+    ({"expression": ("greater", "bool", ("input", 0), ("input", 0))},
+     "makes bool; a fused reduction accumulates floats"),
+], ids=["reduction", "axis out of range", "axes unsorted", "booleans"])
+def test_a_fused_reduction_a_file_could_hold_is_checked(attrs, message):
+    x = gc.placeholder(gc.float32, (3, 4))
+    attrs = {"reduction": "reduce_sum", "axis": None, "keepdims": False,
+             "expression": ("square", "float32", ("input", 0)), **attrs}
+    with pytest.raises(ValueError, match=message):
+        apply(FUSED_REDUCTION, x, **attrs)
+
+
+def test_cuda_computes_an_integer_power_in_the_expression_and_refuses_a_negative_one():
+    x = gc.placeholder(gc.float64, (3,))
+    i, j, k = gc.placeholder(gc.int64, (3,)), gc.placeholder(gc.int64, (3,)), \
+        gc.placeholder(gc.int64, ())
+    power = ("pow", "int64", ("input", 1), ("input", 2))  # where(i ** j > k, x, -x)
+    fetch = apply(FUSED_REDUCTION, x, i, j, k, reduction="reduce_sum", axis=None,
+                  keepdims=False, expression=(
+                      "where", "float64", ("greater", "bool", power, ("input", 3)),
+                      ("input", 0), ("negative", "float64", ("input", 0))))
+    values = {x: np.array([0.5, 1.5, -2.0]), i: np.array([3, -2, 5]), j: np.array([2, 3, 0]),
+              k: np.array(2)}  # i ** j: 9, -8, 1
+    with gc.Session(device="cuda") as sess:
+        assert sess.run(fetch, values) == 0.5 - 1.5 + 2.0
+        with pytest.raises(ValueError, match="negative integer powers"):
+            sess.run(fetch, {**values, j: np.array([2, -1, 0])})
