@@ -8,7 +8,7 @@ from typing import Any
 from graphc import shapes
 from graphc.graph import TensorType
 from graphc.ops.elementwise import SCALAR
-from graphc.ops.expression import Expression, walk
+from graphc.ops.expression import Expression, inputs_of, walk
 from graphc.ops.linalg import _matmul_grad, _matmul_infer, _matmul_ref, matmul, product_dims
 from graphc.ops.reduce import reduce_sum
 from graphc.ops.shape import sum_to
@@ -70,8 +70,8 @@ def evaluate_expression(expression: Expression, inputs: tuple[Any, ...]) -> Any:
 def _expression_type(expression: Expression, types: Any) -> TensorType:
     """The expression's result type, each op's by its own rule. Backends write their loops
     from the expression (a graph file's, too), so it must hold only elementwise ops that
-    need no attributes, read inputs the node has, and label each op with the name of the
-    dtype its rule gives (a file could label integers float32)."""
+    need no attributes, read every input the node has and no other, and label each op
+    with the name of the dtype its rule gives (a file could label integers float32)."""
     def read(i: int) -> TensorType:
         if not 0 <= i < len(types):
             raise ValueError(f"the expression reads input {i} of a node with {len(types)}")
@@ -87,7 +87,11 @@ def _expression_type(expression: Expression, types: Any) -> TensorType:
             raise ValueError(f"the expression labels its {op} {dtype!r}, but on its operands "
                              f"({', '.join(map(str, operands))}) {op} makes {out.dtype.name}")
         return out
-    return walk(expression, read, infer)
+    out = walk(expression, read, infer)
+    unread = sorted(set(range(len(types))) - set(inputs_of(expression)))
+    if unread:  # (a backend would still broadcast it with the others)
+        raise ValueError(f"the expression never reads input {unread[0]} of the node")
+    return out
 
 
 # forward y = the expression of elementwise ops, computed in one pass with no temporaries
@@ -125,11 +129,13 @@ FUSED_REDUCTIONS = ("reduce_sum", "reduce_mean", "reduce_max")
 
 def _fused_reduction_infer(types: Any, attrs: Any) -> TensorType:
     """The reduction's result type on the expression's: a float sum, mean or max over axes
-    the value has (sorted, each once; a graph file could hold any)."""
+    the value has (sorted, each once), keepdims a bool (a graph file could hold anything)."""
     reduction, axis = attrs["reduction"], attrs["axis"]
     if type(reduction) is not str or reduction not in FUSED_REDUCTIONS:
         raise ValueError(f"the reduction is {reduction!r}, not one of "
                          f"{', '.join(FUSED_REDUCTIONS)}")
+    if type(attrs["keepdims"]) is not bool:
+        raise ValueError(f"keepdims is {attrs['keepdims']!r}, not True or False")
     value = _expression_type(attrs["expression"], types)
     if not value.dtype.is_floating:
         raise ValueError(f"the expression makes {value.dtype.name}; a fused reduction "

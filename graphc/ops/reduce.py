@@ -46,6 +46,11 @@ def _count(x: np.ndarray, axis: tuple[int, ...] | None) -> Any:
     return np.asarray(prod(x.shape[a] for a in axis) if axis is not None else x.size, x.dtype)
 
 
+# What a native kernel says for a max, min, argmax or argmin of no elements (numpy refuses
+# them too, even when there are no rows to reduce)
+NO_IDENTITY = "zero-size array to a reduction that has no identity (max, min, argmax, argmin)"
+
+
 # Float sums accumulate in float64 and round once to the input's dtype at the end, in every
 # backend and in whatever order a backend adds: a float32 sum past float32's range is inf,
 # 2e7 float32 ones sum to 2e7 (never float32's 16777216, where adding 1 stops counting) in

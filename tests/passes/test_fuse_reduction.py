@@ -7,7 +7,7 @@ import pytest
 
 import graphc as gc
 from graphc.ops.core import apply
-from graphc.ops.fused import FUSED_REDUCTION
+from graphc.ops.fused import FUSED_ELEMENTWISE, FUSED_REDUCTION
 from graphc.passes.pipeline import build_program
 from tests.passes.helpers import ops_of
 
@@ -107,7 +107,7 @@ def test_a_fed_value_is_not_fused_away():
     assert _fused(build_program([gc.reduce_sum(product)], feeds=[x, y, product])) == []
 
 
-# (the CUDA simulator rounds the float64 sum to float32 with numpy, which warns at inf)
+# (the CUDA simulator computes with numpy scalars, which warn where float32 overflows)
 @pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
 def test_nan_and_infinity_reach_the_result_as_in_numpy():
     x, z = gc.placeholder(gc.float32, (None, 5)), gc.placeholder(gc.float32, (None, 5))
@@ -126,20 +126,26 @@ def test_nan_and_infinity_reach_the_result_as_in_numpy():
             np.testing.assert_array_equal(g, e, err_msg=str(options))
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered in scalar multiply:RuntimeWarning")
 def test_the_sum_reorders_its_additions_but_never_the_expressions_arithmetic():
-    """(x + c) - c in float32 rounds x to a multiple of c's ulp (2 ** -9 for 3e4): each
-    x below half of it becomes 0. A compiler free to reassociate the expression would
-    compute x itself; the sum must keep every term's rounding."""
-    x = gc.placeholder(gc.float32, (None,))
-    c = np.float32(3e4)
-    value = rng.uniform(1e-4, 9e-4, 10_000).astype(np.float32)
-    fetch = gc.reduce_sum((x + c) - c)
-    assert _fused(build_program([fetch], feeds=[x]))[0][3] == (
-        "subtract", ("add", "x0", "x1"), "x1")
-    assert not ((value + c) - c).any() and value.sum() > 1
+    """x * a * b is (x * a) * b; a compiler free to reassociate the expression (fastmath's
+    reassoc, which the sum needs) would compute x * (a * b). Rows of one element leave
+    the sum's order nothing to change, so each result must be numpy's exactly."""
+    x, a, b = gc.placeholder(gc.float64, (None, 1)), gc.placeholder(gc.float64, ()), \
+        gc.placeholder(gc.float64, ())
+    y, c, d = (gc.placeholder(gc.float32, shape) for shape in ((None,), (), ()))
+    fetches = [gc.reduce_sum(x * a * b, axis=1), gc.reduce_sum(y * c * d)]
+    assert [f[3] for f in _fused(build_program(fetches, feeds=[x, a, b, y, c, d]))] == [
+        ("multiply", ("multiply", "x0", "x1"), "x2")] * 2
+    values = {x: rng.standard_normal((64, 1)), a: 3.0, b: 1 / 3, y: np.full(8, 1e9, np.float32),
+              c: np.float32(1e30), d: np.float32(1e-30)}  # 1e9 * 1e30 is inf in float32
+    rounded = (values[x] * 3.0) * (1 / 3)
+    assert (rounded != values[x] * (3.0 * (1 / 3))).any()  # the order shows
     for options in BACKENDS:
         with gc.Session(**options) as sess:
-            assert sess.run(fetch, {x: value}) == 0, options
+            got = sess.run(fetches, values)
+        np.testing.assert_array_equal(got[0], rounded[:, 0], err_msg=str(options))
+        assert got[1] == np.inf, options
 
 
 def test_inputs_that_broadcast_at_run_time_or_come_in_other_layouts():
@@ -154,12 +160,32 @@ def test_inputs_that_broadcast_at_run_time_or_come_in_other_layouts():
         assert_same_on_every_backend(fetches, values)
 
 
-def test_a_max_of_no_elements_is_refused_as_unfused():
-    x, _, _ = _inputs()
-    fetch = gc.reduce_max(gc.exp(x))
-    for options in [*BACKENDS, {"backend": "numba", "disabled_passes": ["fuse_reduction"]}]:
+@pytest.mark.parametrize("shape, axis", [((0, 5), None), ((3, 0), 1), ((0, 0), 1)],
+                         ids=["no elements", "empty rows", "no rows of no elements"])
+def test_a_max_of_no_elements_is_refused_as_numpy_refuses_it(shape, axis):
+    x = gc.placeholder(gc.float32, (None, None))
+    fetch = gc.reduce_max(gc.exp(x), axis=axis)
+    with pytest.raises(ValueError, match="zero-size"):
+        np.max(np.zeros(shape), axis=axis)
+    for options in [*BACKENDS, {"backend": "numba", "disabled_passes": ["fuse_reduction"]},
+                    {"device": "cuda", "disabled_passes": ["fuse_reduction"]}]:
         with gc.Session(**options) as sess, pytest.raises(ValueError, match="zero-size"):
-            sess.run(fetch, {x: np.zeros((0, 5), np.float32)})
+            sess.run(fetch, {x: np.zeros(shape, np.float32)})
+
+
+def test_every_axis_of_the_value_when_a_scalar_or_a_row_comes_first():
+    """A fused_reduction (as a graph file may hold one) over axis None reduces every axis
+    of the value the inputs broadcast to, not of its first input."""
+    s, b, x = gc.placeholder(gc.float32, ()), gc.placeholder(gc.float32, (4,)), \
+        gc.placeholder(gc.float32, (3, 4))
+    fetches = [apply(FUSED_REDUCTION, first, x, reduction=reduction, axis=None,
+                     keepdims=keepdims, expression=("multiply", "float32", ("input", 0),
+                                                    ("input", 1)))
+               for first in (s, b) for reduction, keepdims in (("reduce_sum", False),
+                                                              ("reduce_max", True))]
+    values = {s: np.float32(2), b: rng.standard_normal(4).astype(np.float32),
+              x: rng.standard_normal((3, 4)).astype(np.float32)}
+    assert_same_on_every_backend(fetches, values)
 
 
 @pytest.mark.parametrize("attrs, message", [
@@ -168,13 +194,26 @@ def test_a_max_of_no_elements_is_refused_as_unfused():
     ({"axis": (1, 0)}, r"axes \(1, 0\) are not sorted axes"),
     ({"expression": ("greater", "bool", ("input", 0), ("input", 0))},
      "makes bool; a fused reduction accumulates floats"),
-], ids=["reduction", "axis out of range", "axes unsorted", "booleans"])
+    ({"keepdims": "no"}, "keepdims is 'no', not True or False"),
+], ids=["reduction", "axis out of range", "axes unsorted", "booleans", "keepdims"])
 def test_a_fused_reduction_a_file_could_hold_is_checked(attrs, message):
     x = gc.placeholder(gc.float32, (3, 4))
     attrs = {"reduction": "reduce_sum", "axis": None, "keepdims": False,
              "expression": ("square", "float32", ("input", 0)), **attrs}
     with pytest.raises(ValueError, match=message):
         apply(FUSED_REDUCTION, x, **attrs)
+
+
+def test_a_fused_node_must_read_every_input_it_has():
+    """An input the expression never reads would still be broadcast with the others by
+    each backend (a file could hold one): refused, for each fused op."""
+    x, z = gc.placeholder(gc.float32, (3, 4)), gc.placeholder(gc.float32, (2, 3, 4))
+    square = ("square", "float32", ("input", 0))
+    with pytest.raises(ValueError, match="never reads input 1"):
+        apply(FUSED_REDUCTION, x, z, reduction="reduce_sum", axis=(1,), keepdims=False,
+              expression=square)
+    with pytest.raises(ValueError, match="never reads input 1"):
+        apply(FUSED_ELEMENTWISE, x, z, expression=square)
 
 
 def test_cuda_computes_an_integer_power_in_the_expression_and_refuses_a_negative_one():

@@ -468,35 +468,35 @@ EMITTERS["reduce_max"] = lambda e: _reduce(e, 1) if e.is_float else _integer_red
 INTEGER_REDUCTIONS = {"reduce_sum", "reduce_max"}
 
 
-# A fused reduction's helpers, combining one row of `count` elements (each array input
-# sliced to the row, so the loop index counts up from 0: numba then drops the negative-index
-# wraparound and LLVM vectorizes; a range(start, stop) loop ran 7x slower). The expression
-# on one element is a function of its own, so that fastmath's reassoc, which lets the
-# compiler add several lanes of a sum at once, reaches the sum's additions alone, never the
-# expression's arithmetic (numpy's rounding).
+# A fused reduction's helpers: `reduce_row` combines one row of `count` elements, each
+# array input sliced to the row (so the loop index counts up from 0: numba then drops the
+# negative-index wraparound and LLVM vectorizes; a range(start, stop) loop ran 7x slower).
+# The expression on one element is a function of its own, compiled with fastmath off:
+# numba would otherwise give it its caller's flags. So fastmath's reassoc, which lets the
+# compiler add several float64 lanes of a sum at once, reaches the sum's additions alone,
+# never the expression's arithmetic, which rounds as numpy's does.
 ELEMENT = '''
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
 def element({names}):
 {body}
 '''
-TOTAL = '''
+ROW_SUM = '''
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={{"reassoc"}})
-def combine({reads}, count):
+def reduce_row({params}, count):
     total = 0.0
     for i in range(count):
-        total += element({elements})
+        total += element({at_i})
     return total
 '''
-LARGEST = '''
+ROW_MAX = '''
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def combine({reads}, count):
-    K.require_items(count)
-    best = element({first})
+def reduce_row({params}, count):
+    best = element({at_0})
     for i in range(1, count):
-        best = K.larger(best, element({elements}))
+        best = K.larger(best, element({at_i}))
         if best != best:
             break
     return best
@@ -514,45 +514,47 @@ def _fused_reduction(e: Emit) -> str:
     rank = max(ranks)
     axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
     kept = [d for d in range(rank) if d not in axes]
-    dims = _broadcast_dims(ranks)
-    count = product_of([f"shape[{d}]" for d in axes])
-    lines = [f"    shape = {tuple_of(dims)}", f"    count = {count}",
+    reduction = e.attrs["reduction"]
+
+    def reading(array: Callable[[int], str]) -> str:
+        """Each input as reduce_row passes it on: array(i) for an array, x{i} a scalar."""
+        return ", ".join(array(i) if r else f"x{i}" for i, r in enumerate(ranks))
+
+    lines = [f"    shape = {tuple_of(_broadcast_dims(ranks))}",
+             f"    count = {product_of([f'shape[{d}]' for d in axes])}",
              f"    rows = {product_of([f'shape[{d}]' for d in kept])}"]
-    reads, elements, first, row = [], [], [], []
+    if reduction == "reduce_max":
+        lines.append("    K.require_items(count)")  # (as numpy, even with no rows)
     for i, r in enumerate(ranks):
-        if r:
-            view = f"np.broadcast_to(a{i}, shape)"
-            if kept + list(axes) != list(range(rank)):
-                view = f"K.transpose({view}, {tuple(kept + list(axes))})"
-            lines.append(f"    f{i} = np.ascontiguousarray({view}).reshape(rows * count)")
-            reads.append(f"f{i}")
-            elements.append(f"f{i}[i]")
-            first.append(f"f{i}[0]")
-            row.append(f"f{i}[{{0}}:{{0}} + count]")
-        else:
+        if not r:
             lines.append(f"    x{i} = K.scalar(a{i})")
-            reads.append(f"x{i}")
-            elements.append(f"x{i}")
-            first.append(f"x{i}")
-            row.append(f"x{i}")
+            continue
+        view = f"np.broadcast_to(a{i}, shape)"
+        if kept + list(axes) != list(range(rank)):
+            view = f"K.transpose({view}, {tuple(kept + list(axes))})"
+        lines.append(f"    f{i} = np.ascontiguousarray({view}).reshape(rows * count)")
     names = [f"x{i}" for i in range(len(ranks))]
     helpers = ELEMENT.format(names=", ".join(names), body="\n".join(
         _element(e.attrs["expression"], names, "return ", 1)))
-    reduction = e.attrs["reduction"]
-    helpers += (LARGEST if reduction == "reduce_max" else TOTAL).format(
-        reads=", ".join(reads), elements=", ".join(elements), first=", ".join(first))
-    combined = f"combine({', '.join(row)}, count)"
-    if reduction == "reduce_mean":
-        combined += " / count"  # (0 / 0 is NaN: numpy's error model)
+    helpers += (ROW_MAX if reduction == "reduce_max" else ROW_SUM).format(
+        params=reading(lambda i: f"f{i}"), at_i=reading(lambda i: f"f{i}[i]"),
+        at_0=reading(lambda i: f"f{i}[0]"))
+
+    def row(start: str) -> str:
+        value = f"reduce_row({reading(lambda i: f'f{i}[{start}:{start} + count]')}, count)"
+        if reduction == "reduce_mean":
+            value += " / count"  # (0 / 0 is NaN: numpy's error model)
+        return f"{e.dtype}({value})"
+
     result = [f"shape[{d}]" if d in kept else ONE for d in range(rank)] \
         if e.attrs["keepdims"] else [f"shape[{d}]" for d in kept]
     if not result:  # one scalar: no array at all
-        lines.append(f"    return {e.dtype}({combined.format('0')})")
+        lines.append(f"    return {row('0')}")
     else:
         lines += [f"    out = K.scratch(space, slot, {tuple_of(result)}, np.dtype({e.dtype}))",
                   "    flat = out.reshape(out.size)",
                   "    for r in range(rows):",
-                  f"        flat[r] = {e.dtype}({combined.format('r * count')})",
+                  f"        flat[r] = {row('r * count')}",
                   "    return out"]
     params = [f"a{i}" for i in range(len(ranks))] + ["space", "slot"]
     return e._generated(params, "\n".join(lines), [*e.args, e.space], helpers)
@@ -574,9 +576,7 @@ def _integer_reduce(e: Emit) -> str:
         start, step, first = "x[o, 0, i]", "best = max(best, x[o, j, i])", "1"
     body = ["    outer, n, inner = x.shape"]
     if e.node.op == "reduce_max":
-        body += ["    if n == 0:",
-                 "        raise ValueError('zero-size array to reduction operation maximum "
-                 "which has no identity')"]
+        body.append("    K.require_items(n)")
     body += [f"    out = K.scratch(space, slot, (outer, inner), np.dtype({e.dtype}))",
              "    for o in range(outer):", "        for i in range(inner):",
              f"            best = {start}", f"            for j in range({first}, n):",

@@ -20,6 +20,7 @@ from numba import njit, types
 from numba.cpython.unsafe.tuple import tuple_setitem
 from numba.extending import overload
 
+from graphc.ops.reduce import NO_IDENTITY
 from graphc.runtime.cpu.blas import axpy  # noqa: F401 (called by generated update loops)
 from graphc.runtime.cpu.blas import gemm, gemm_parts, inner_split
 
@@ -239,10 +240,6 @@ def _row_total(x, r):  # type: ignore[no-untyped-def]
     return total
 
 
-# what every backend says for a max, min, argmax or argmin of no elements, as numpy does
-NO_IDENTITY = "zero-size array to a reduction that has no identity (max, min, argmax, argmin)"
-
-
 @_kernel
 def require_items(count):  # type: ignore[no-untyped-def]
     if count == 0:
@@ -257,7 +254,10 @@ def larger(best, v):  # type: ignore[no-untyped-def]
 
 @_kernel
 def reduce_rows(x, kind, space, slot):  # type: ignore[no-untyped-def]
-    """reduce_row of each row of a C-contiguous 2-d array."""
+    """reduce_row of each row of a C-contiguous 2-d array (a max of rows of no elements
+    is refused, as numpy does, even when there are no rows)."""
+    if kind == 1:
+        require_items(x.shape[1])
     out = scratch(space, slot, (x.shape[0],), x.dtype)
     for r in range(x.shape[0]):
         out[r] = reduce_row(x, r, kind)

@@ -24,8 +24,9 @@ import numpy as np
 from numba import cuda
 
 from graphc.ops.array import part_range
+from graphc.ops.reduce import NO_IDENTITY
 from graphc.runtime.cuda import constant, device
-from graphc.runtime.cuda.reduce import NO_IDENTITY, _offsets
+from graphc.runtime.cuda.reduce import _offsets
 from graphc.runtime.cuda.table import Call, kernel
 
 
@@ -116,10 +117,10 @@ def _launch(make: Any, x: Any, axes: tuple[int, ...], out: Any, needs_elements: 
     """out = x reduced over axes by the kernel `make` (one thread per output)."""
     shape = tuple(x.shape) or (1,)
     count = prod(shape[d] for d in axes)
+    if count == 0 and needs_elements:  # (numpy refuses it even with no rows to reduce)
+        raise ValueError(NO_IDENTITY)
     if out.size == 0:
         return out
-    if count == 0 and needs_elements:
-        raise ValueError(NO_IDENTITY)
     base, inner = _offsets(shape, axes)
     flat_x = device.flat(x) if x.size else device.empty((1,), x.dtype)
     make[device.blocks_for(out.size), device.THREADS](flat_x, base, inner, device.flat(out))

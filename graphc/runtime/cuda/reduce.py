@@ -27,8 +27,8 @@ import numba
 import numpy as np
 from numba import cuda
 
+from graphc.ops.reduce import NO_IDENTITY
 from graphc.ops.shape import insert_ones
-from graphc.runtime.cpu.kernels import NO_IDENTITY
 from graphc.runtime.cuda import device
 from graphc.runtime.cuda.elementwise import compiled, launch_over, scalar_code
 from graphc.runtime.cuda.table import Call, Launcher, kernel
@@ -133,14 +133,14 @@ def launch_reduction(body: str, inputs: list[Any], shape: tuple[int, ...],
     """out (any shape holding the kept elements in order) = `body` (scalar code over x0,
     x1, ...: elementwise.scalar_code) over inputs of the value's `shape` or of one element,
     reduced over axes."""
-    if out.size == 0:
-        return out
     size = prod(shape)
     shape, axes = (shape, axes) if shape else ((1,), (0,))
-    base, inner = _offsets(shape, axes)
     count = float(prod(shape[d] for d in axes))
-    if kind == MAX and not count:
+    if kind == MAX and not count:  # (numpy refuses it even with no rows to reduce)
         raise ValueError(NO_IDENTITY)
+    if out.size == 0:
+        return out
+    base, inner = _offsets(shape, axes)
     whole = [a.size != 1 for a in inputs]
     # no elements to read (each output is 0, or NaN for a mean): any array stands for each
     arrays = [device.flat(a) if size else device.empty((1,), a.dtype) for a in inputs]
@@ -157,9 +157,11 @@ def launch_reduce(x: Any, axes: tuple[int, ...], kind: int, out: Any) -> Any:
     return launch_reduction("x0", [x], tuple(x.shape), axes if x.shape else (), kind, out)
 
 
-def _axes(call: Call) -> tuple[int, ...]:
+def _axes(call: Call, rank: int | None = None) -> tuple[int, ...]:
+    """The axes reduced: attrs' axis, or every axis of input 0 (or of a value of `rank`)."""
     axis = call.attrs["axis"]
-    return tuple(range(len(call.args[0].shape))) if axis is None else tuple(axis)
+    rank = len(call.args[0].shape) if rank is None else rank
+    return tuple(range(rank)) if axis is None else tuple(axis)
 
 
 KINDS = {"reduce_sum": SUM, "reduce_mean": MEAN, "reduce_max": MAX}
@@ -185,8 +187,8 @@ def _fused_reduction(call: Call) -> list[Any]:
     if "int_power(" in body:
         inputs = [launch_over(body, inputs, device.empty(shape, call.outs[0].dtype.np))]
         body = "x0"
-    return [launch_reduction(body, inputs, shape, _axes(call), KINDS[call.attrs["reduction"]],
-                             call.out())]
+    return [launch_reduction(body, inputs, shape, _axes(call, len(shape)),
+                             KINDS[call.attrs["reduction"]], call.out())]
 
 
 @kernel("sum_to")
