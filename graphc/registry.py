@@ -65,6 +65,9 @@ class OpDef:
     as dims(input_dims, attrs) -> output dims, or None where it cannot say (a rank it does
     not handle). Symbolic shapes (passes/symbolic.py) run it on symbols, so it picks and
     never computes or compares. Elementwise ops need none: broadcasting is their rule.
+    shape_only: the inputs whose shape and dtype alone the op reads, never their values
+    (the model of a broadcast_like, what a fill_like fills the shape of): a rewrite may
+    give it another tensor of that type and provably that shape.
     """
 
     name: str
@@ -79,6 +82,7 @@ class OpDef:
     view: bool = False
     float_kernels_only: bool = False
     dims: DimsRule | None = None
+    shape_only: tuple[int, ...] = ()
 
     @property
     def runs_on_host(self) -> bool:

@@ -27,6 +27,9 @@ EXPECTED = {
              "reshape_like", "transpose", "matmul", "matmul_add", "matmul_epilogue",
              "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
              "reduce_any", "reduce_all", "argmax", "argmin"},
+    # inputs read for their shape and dtype alone
+    "shape_only": {"broadcast_like", "sum_to", "reshape_like", "fill_like", "shape_of",
+                   "reduction_count"},
 }
 
 

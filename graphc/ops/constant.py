@@ -28,7 +28,7 @@ FILL = register(OpDef("fill", _no_input_type,
 FILL_LIKE = register(OpDef(
     "fill_like", lambda types, attrs: TensorType(attrs["dtype"], types[0].shape),
     lambda x, value, dtype: np.full(x.shape, value, dtype.np), lambda op, g: (None,),
-    dims=like_input(0)))
+    dims=like_input(0), shape_only=(0,)))
 
 
 def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None = None,

@@ -99,7 +99,7 @@ REDUCE_MAX = register(OpDef("reduce_max", _reduce_infer, lambda x, axis, keepdim
 # how many elements of x a reduction over axis combines, as x's dtype (for mean's gradient)
 REDUCTION_COUNT = register(OpDef(
     "reduction_count", lambda types, attrs: TensorType(types[0].dtype, ()), _count,
-    lambda op, g: (None,)))
+    lambda op, g: (None,), shape_only=(0,)))
 
 
 def _reduce(opdef: OpDef, x: Any, axis: Any, keepdims: bool, name: str | None) -> Tensor:

@@ -52,13 +52,13 @@ def _like_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
 BROADCAST_LIKE = register(OpDef(
     "broadcast_like", _like_infer, _broadcast_like_ref,
     lambda op, g: (sum_to(g, op.inputs[0], op.attrs["axes"]), None), view=True,
-    dims=like_input(1)))
+    dims=like_input(1), shape_only=(1,)))
 # forward y = x summed down to like's shape (like's shape with 1s at `axes` matches
 # x's trailing dims); backward dx = broadcast_like(g, x)
 SUM_TO = register(OpDef(
     "sum_to", _like_infer, _sum_to_ref,
     lambda op, g: (broadcast_like(g, op.inputs[0], op.attrs["axes"]), None), view=True,
-    dims=like_input(1)))
+    dims=like_input(1), shape_only=(1,)))
 
 
 def broadcast_like(x: Tensor, like: Tensor, axes: Sequence[int] = ()) -> Tensor:
@@ -100,7 +100,7 @@ RESHAPE = register(OpDef("reshape", _reshape_infer, lambda x, shape: np.reshape(
 RESHAPE_LIKE = register(OpDef("reshape_like", _like_infer,
                               lambda x, like: np.reshape(x, like.shape),
                               lambda op, g: (reshape_like(g, op.inputs[0]), None),
-                              view=True, dims=like_input(1)))
+                              view=True, dims=like_input(1), shape_only=(1,)))
 
 
 def reshape(x: Any, shape: Any, name: str | None = None) -> Tensor:
@@ -177,7 +177,7 @@ def _shape_of_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
 # values of x do not matter)
 SHAPE_OF = register(OpDef(
     "shape_of", _shape_of_infer, lambda x, dtype: np.array(np.shape(x), dtype.np),
-    lambda op, g: (None,)))
+    lambda op, g: (None,), shape_only=(0,)))
 
 
 def static_shape(x: Any) -> shapes.Shape:

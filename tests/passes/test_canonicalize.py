@@ -141,3 +141,44 @@ def test_a_relu_gradient_mask_reads_the_relu_and_keeps_its_values(relu):
     with gc.Session() as on, gc.Session(optimize=False) as off:
         for got, want in zip(on.run([y, mask], feeds), off.run([y, mask], feeds)):
             np.testing.assert_array_equal(got, want)
+
+
+def readers(program, t):
+    return sorted(n.op for n in program.schedule if t in n.inputs)
+
+
+def test_a_shape_is_read_from_a_value_computed_anyway():
+    """A mean's gradient reads the shape and the element count of the mean's input; read
+    from the difference the square squares (which the gradient reads anyway), they leave
+    the square one reader, the mean, which can then take it."""
+    a, b = gc.placeholder(gc.float64, (None, 3)), gc.placeholder(gc.float64, (None, 3))
+    d = a - b
+    loss = gc.reduce_mean(gc.square(d))
+    (grad,) = gc.gradients(loss, [a])
+    program = build_program([loss, grad], feeds=[a, b], until="canonicalize")
+    (square,) = [n.outputs[0] for n in program.schedule if n.op == "square"]
+    assert readers(program, square) == ["reduce_mean"]
+    assert "reduction_count" in readers(program, d) and "square" in readers(program, d)
+    fused = build_program([loss, grad], feeds=[a, b])
+    assert [n.op for n in fused.schedule].count("fused_reduction") == 1
+    feeds = {a: rng.standard_normal((4, 3)), b: rng.standard_normal((4, 3))}
+    with gc.Session() as on, gc.Session(optimize=False) as off:
+        for got, expected in zip(on.run([loss, grad], feeds), off.run([loss, grad], feeds)):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_a_shape_stays_where_moving_it_would_keep_a_value_from_its_fusion():
+    """exp(a) has one reader: giving it a second (the fill's shape) would keep it out of
+    the square's fused loop; a fed value, or one of another type, lends no shape."""
+    a = gc.placeholder(gc.float64, (None, 3))
+    single = gc.square(gc.exp(a))
+    fill = gc.zeros_like(single)
+    program = build_program([fill, single], feeds=[a], until="canonicalize")
+    assert form(program.fetches[0], {a: "a"}) == ("fill_like", ("square", ("exp", "a")))
+    square = gc.square(a)
+    assert canonical(gc.zeros_like(square), {a: "a"}) == ("fill_like", "a")
+    assert form(build_program([gc.zeros_like(square)], feeds=[a, square],
+                              until="canonicalize").fetches[0], {square: "s"}) == \
+        ("fill_like", "s")
+    narrow = gc.cast(a, gc.float32)  # (a is float64: another type, so not its shape source)
+    assert canonical(gc.zeros_like(narrow), {a: "a"}) == ("fill_like", ("cast", "a"))
