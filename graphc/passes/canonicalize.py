@@ -96,21 +96,30 @@ def _without_broadcast(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | N
     return None
 
 
+def _computed_anyway(x: Tensor, uses: Uses) -> bool:
+    """Whether no fusion can take x: it is fetched or fed, a source, or its value is read
+    twice (by nodes reading more than its shape; a product read once may become its
+    reader's epilogue)."""
+    x = uses.original.get(x, x)
+    if x in uses.kept or OPS[x.node.op].source:
+        return True
+    return sum(1 for n in uses.readers.get(x, ()) for k, t in enumerate(n.inputs)
+               if t == x and k not in OPS[n.op].shape_only) > 1
+
+
 def _shape_from_computed(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
     """An input the node reads the shape of alone (OpDef.shape_only), made by an elementwise
-    op from an input of the same type and provably the same shape that is computed anyway
-    (read by another node too, fetched or fed, or made by no elementwise op): that input
-    instead. The value loses a reader that never read it, so a fusion may take it: a mean's
-    gradient reads the shape and count of the mean's input, and then the mean of a square
-    can take the square."""
+    op from an input of the same type and provably the same shape that is computed anyway:
+    that input instead. The value loses a reader that never read it, so a fusion may take
+    it: a mean's gradient reads the shape and count of the mean's input, and then the mean
+    of a square can take the square."""
     inputs = list(node.inputs)
     for k in OPS[node.op].shape_only:
         t = inputs[k]
         if t in uses.fed or not OPS[t.node.op].elementwise:
             continue
         for x in t.node.inputs:
-            if x.type == t.type and uses.shapes.equal(x, t) and (
-                    not uses.only_used_by_one_node(x) or not OPS[x.node.op].elementwise):
+            if x.type == t.type and uses.shapes.equal(x, t) and _computed_anyway(x, uses):
                 inputs[k] = x
                 return remade(node, node.op, tuple(inputs), node.attrs)
     return None

@@ -88,20 +88,23 @@ def assert_same_on_every_backend(fetch, values):
     ids=["reduce_mean(square(d))", "reduce_sum(d ** 2)", "losses.mean_squared_error"])
 def test_a_training_steps_squared_error_is_one_fused_reduction(loss):
     """The loss's gradient reads d, and the mean's its input's shape and count (from d,
-    once canonical): the square has one reader, so the loss fuses in every spelling."""
-    x, y, w = _inputs()
+    once canonical): the square has one reader, so the loss fuses in every spelling, and
+    the product still takes the bias as its epilogue."""
+    x, y, _ = _inputs()
+    w = gc.Variable(rng.standard_normal((5, 5)).astype(np.float32))
     b = gc.Variable(np.zeros(5, np.float32))
-    fetch = loss(x + b - y)
+    fetch = loss(x @ w + b - y)
     step = gc.train.GradientDescentOptimizer(0.1).minimize(fetch)
-    program = build_program([fetch], [step], feeds=[x, y])
-    assert [n.op for n in program.schedule].count("fused_reduction") == 1
+    ops = ops_of(build_program([fetch], [step], feeds=[x, y]))
+    assert (ops.count("fused_reduction"), ops.count("matmul_epilogue")) == (1, 1)
     values = {x: rng.standard_normal((6, 5)).astype(np.float32),
               y: rng.standard_normal((6, 5)).astype(np.float32)}
     runs = []
     for options in [{"optimize": False, "backend": "numpy"}, *BACKENDS]:
         with gc.Session(**options) as sess:
             sess.run(gc.global_variables_initializer())
-            runs.append([sess.run([fetch, step], values)[0] for _ in range(3)] + [sess.run(b)])
+            runs.append([sess.run([fetch, step], values)[0] for _ in range(3)] +
+                        sess.run([w, b]))
     for got in runs[1:]:
         for g, e in zip(got, runs[0]):
             np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-7)
