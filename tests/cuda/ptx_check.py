@@ -73,7 +73,7 @@ for t, dt in ((FLOATS[name], np.dtype(name)) for name in chosen):
                                               ("input", 1))))
     for kind in (reduce.SUM, reduce.MAX, reduce.MEAN):
         for per_block in (False, True):
-            for body, whole in (("x0", [True]), (square, [True, False])):
+            for body, whole in (("x0", (True,)), (square, (True, False))):
                 ptx(reduce.reduction_kernel(per_block, body, whole, kind), t[::1],
                     int64[::1], int64[::1], float64, *[t[::1]] * len(whole))
     ptx(constant._fill_kernel(), t[::1], t)

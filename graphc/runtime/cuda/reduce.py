@@ -94,7 +94,7 @@ def kernel(out, base, inner, count{params}):
 """
 
 
-def _source(template: str, body: str, whole: list[bool], kind: int) -> str:
+def _source(template: str, body: str, whole: tuple[bool, ...], kind: int) -> str:
     """The kernel of `template` reducing `body` over inputs a0, a1, ...; whole[i] says
     whether input i holds the value's elements (read at k) or one element."""
     *statements, value = body.split("\n")
@@ -121,7 +121,8 @@ def _offsets(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[Any, Any]:
     return device.to_device(base), device.to_device(inner)
 
 
-def reduction_kernel(per_block: bool, body: str, whole: list[bool], kind: int) -> Any:
+@cache  # (a run launches it again each time: no source to format and hash then)
+def reduction_kernel(per_block: bool, body: str, whole: tuple[bool, ...], kind: int) -> Any:
     """The kernel `kernel(out, base, inner, count, a0, a1, ...)` (a block per output, or a
     thread) reducing body over inputs holding the value's elements (whole) or one."""
     source = _source(PER_BLOCK if per_block else PER_THREAD, body, whole, kind)
@@ -141,7 +142,7 @@ def launch_reduction(body: str, inputs: list[Any], shape: tuple[int, ...],
     if out.size == 0:
         return out
     base, inner = _offsets(shape, axes)
-    whole = [a.size != 1 for a in inputs]
+    whole = tuple(a.size != 1 for a in inputs)
     # no elements to read (each output is 0, or NaN for a mean): any array stands for each
     arrays = [device.flat(a) if size else device.empty((1,), a.dtype) for a in inputs]
     per_block = inner.size > 32 * device.THREADS and out.size < 64 * device.THREADS
