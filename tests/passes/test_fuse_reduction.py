@@ -118,6 +118,9 @@ KEEPS = {
     "the value is read twice": lambda x, y, w: [gc.reduce_sum(x * y) + x * y],
     "the axis reduced leads": lambda x, y, w: [gc.reduce_sum(x * y, axis=0)],
     "an input of lower rank broadcasts": lambda x, y, w: [gc.reduce_sum(x + w[0])],
+    "a kept row max broadcasts (logsumexp)": lambda x, y, w: [gc.reduce_logsumexp(x, axis=1)],
+    "a column of ones broadcasts": lambda x, y, w: [
+        gc.reduce_sum(x * gc.reduce_sum(y, axis=1, keepdims=True), axis=1)],
     "a product is no elementwise op": lambda x, y, w: [gc.reduce_sum(x @ gc.transpose(y))],
     "integers add up as numpy's sum": lambda x, y, w: [
         gc.reduce_sum(gc.cast(x, gc.int32) * 2)],
