@@ -1,5 +1,5 @@
 """One training step of a 784-128-10 MLP (ReLU hidden layer, mean squared error against
-one-hot targets: graphc has no softmax op), batch 64, float32, under each gc.optim update
+one-hot targets), batch 64, float32, under each gc.optim update
 built into a static graph by Optimizer.minimize, against the same step hand-written in
 numpy (forward, backward and update in preallocated buffers, in place), interleaved.
 
@@ -13,9 +13,10 @@ the two do the same work. Then, per optimizer, what the optimized program runs: 
 its native segments, and any op left on its numpy reference.
 The same steps as a TensorFlow 1 program writes them ("tf ..." rows): Variables in
 TensorFlow's layout (x @ W, W of in x out), tf.train's optimizers, and weight decay as the
-tutorials add it, an L2 loss term wd * (l2_loss(W1) + l2_loss(W2)); each against numpy
-computing that program (its layout, TensorFlow's Adam, the L2 term in the loss and in the
-weights' gradients).
+tutorials add it, an L2 loss term wd * (l2_loss(W1) + l2_loss(W2)), and the classifier they
+train, with tf.nn.softmax_cross_entropy_with_logits; each against numpy computing that
+program (its layout, TensorFlow's Adam, the L2 term in the loss and in the weights'
+gradients, the softmax's cross-entropy).
 Run: python benchmarks/optimizers.py [--repeats 200] [--block 8] [--only NAME ...]
 """
 
@@ -54,17 +55,20 @@ CONFIGS: dict[str, tuple[type, dict[str, Any]]] = {
     "weight decay": (optim.SGD, dict(lr=0.1, weight_decay=1e-2)),
     "adam": (optim.Adam, dict(lr=1e-3)),
 }
-# TensorFlow 1 spellings: the optimizer, the L2 loss's wd, and the numpy update they equal
-TF_CONFIGS: dict[str, tuple[Callable[[], Any], float, str, dict[str, Any]]] = {
+# TensorFlow 1 spellings: the optimizer, the L2 loss's wd, the numpy update they equal, and
+# the loss ("mse", or "softmax": the mean softmax cross-entropy of the logits)
+TF_CONFIGS: dict[str, tuple[Callable[[], Any], float, str, dict[str, Any], str]] = {
     "tf GradientDescent": (lambda: gc.train.GradientDescentOptimizer(0.1), 0.0,
-                           "sgd", dict(lr=0.1)),
+                           "sgd", dict(lr=0.1), "mse"),
     "tf Momentum": (lambda: gc.train.MomentumOptimizer(0.1, 0.9), 0.0,
-                    "momentum", dict(lr=0.1, momentum=0.9)),
+                    "momentum", dict(lr=0.1, momentum=0.9), "mse"),
     "tf Nesterov": (lambda: gc.train.MomentumOptimizer(0.1, 0.9, use_nesterov=True), 0.0,
-                    "momentum", dict(lr=0.1, momentum=0.9, nesterov=True)),
+                    "momentum", dict(lr=0.1, momentum=0.9, nesterov=True), "mse"),
     "tf GD + l2_loss": (lambda: gc.train.GradientDescentOptimizer(0.1), 1e-2,
-                        "sgd", dict(lr=0.1)),
-    "tf Adam": (lambda: gc.train.AdamOptimizer(1e-3), 0.0, "tf adam", dict(lr=1e-3)),
+                        "sgd", dict(lr=0.1), "mse"),
+    "tf Adam": (lambda: gc.train.AdamOptimizer(1e-3), 0.0, "tf adam", dict(lr=1e-3), "mse"),
+    "tf GD + softmax CE": (lambda: gc.train.GradientDescentOptimizer(0.1), 0.0,
+                           "sgd", dict(lr=0.1), "softmax"),
 }
 ALL = [*CONFIGS, *TF_CONFIGS]
 PARAMS = ("0.weight", "0.bias", "2.weight", "2.bias")
@@ -119,7 +123,7 @@ class GraphcStep:
 
     def tf_program(self, name: str, weights: dict[str, np.ndarray]) -> None:
         """The step as a TensorFlow 1 program writes it."""
-        make_optimizer, wd, _, _ = TF_CONFIGS[name]
+        make_optimizer, wd, _, _, loss = TF_CONFIGS[name]
         self.graph = gc.Graph()
         with self.graph.as_default():
             self.x = gc.placeholder(gc.float32, [None, D_IN], name="x")
@@ -128,7 +132,10 @@ class GraphcStep:
                               for k, v in weights.items()}
             w1, b1, w2, b2 = (self.variables[k] for k in PARAMS)
             hidden = gc.nn.relu(gc.matmul(self.x, w1) + b1)
-            self.loss = gc.reduce_mean(gc.square(gc.matmul(hidden, w2) + b2 - self.y))
+            logits = gc.matmul(hidden, w2) + b2
+            self.loss = gc.reduce_mean(
+                gc.square(logits - self.y) if loss == "mse" else
+                gc.nn.softmax_cross_entropy_with_logits(labels=self.y, logits=logits))
             if wd:
                 self.loss = self.loss + wd * (gc.nn.l2_loss(w1) + gc.nn.l2_loss(w2))
             self.train = make_optimizer().minimize(self.loss)
@@ -203,16 +210,17 @@ class NumpyStep:
     def __init__(self, name: str, weights: dict[str, np.ndarray]) -> None:
         self.tf = name in TF_CONFIGS  # TensorFlow's layout, and its L2 loss
         if self.tf:
-            _, self.l2, self.kind, self.hyper = TF_CONFIGS[name]
+            _, self.l2, self.kind, self.hyper, self.loss = TF_CONFIGS[name]
             weights = tf_layout(weights)
         else:
-            self.kind, self.hyper, self.l2 = name, CONFIGS[name][1], 0.0
+            self.kind, self.hyper, self.l2, self.loss = name, CONFIGS[name][1], 0.0, "mse"
         self.p = {k: v.copy() for k, v in weights.items()}
         f = np.float32
         self.h = np.empty((N, HIDDEN), f)
         self.out = np.empty((N, D_OUT), f)
         self.dh = np.empty((N, HIDDEN), f)
         self.mask = np.empty((N, HIDDEN), bool)
+        self.row = np.empty((N, 1), f)  # a softmax's row max, then its row sum
         self.g = {k: np.empty_like(v) for k, v in self.p.items()}
         self.tmp = {k: np.empty_like(v) for k, v in self.p.items()}
         self.buf = {k: np.zeros_like(v) for k, v in self.p.items()}  # momentum / Adam's m
@@ -228,10 +236,7 @@ class NumpyStep:
         np.maximum(h, 0, out=h)
         np.matmul(h, w2 if self.tf else w2.T, out=out)
         out += b2
-        out -= y  # the error
-        loss = float(np.vdot(out, out)) / out.size
-        # backward: d loss / d out = 2 (out - y) / size
-        out *= np.float32(2 / out.size)
+        loss = self.loss_and_gradient(out, y)  # out becomes d loss / d out
         self.weight_gradient(h, out, g["2.weight"])
         np.sum(out, axis=0, out=g["2.bias"])
         np.matmul(out, w2.T if self.tf else w2, out=dh)
@@ -248,6 +253,26 @@ class NumpyStep:
         for k in PARAMS:
             self.update(p[k], g[k], self.tmp[k], self.buf[k], self.sq[k])
         return loss
+
+    def loss_and_gradient(self, out: np.ndarray, y: np.ndarray) -> float:
+        """The loss of the outputs `out`, which become its gradient d loss / d out."""
+        if self.loss == "mse":
+            out -= y  # the error
+            loss = float(np.vdot(out, out)) / out.size
+            out *= np.float32(2 / out.size)  # 2 (out - y) / size
+            return loss
+        # the mean over rows of -sum(y * log softmax(out)), softmax in place of out; its
+        # gradient (softmax - y) / rows
+        np.max(out, axis=1, keepdims=True, out=self.row)
+        out -= self.row
+        loss = -float(np.vdot(y, out))
+        np.exp(out, out=out)
+        np.sum(out, axis=1, keepdims=True, out=self.row)
+        loss += float(np.dot(np.log(self.row[:, 0]), y.sum(axis=1)))
+        out /= self.row
+        out -= y
+        out *= np.float32(1 / len(out))
+        return loss / len(out)
 
     def weight_gradient(self, inputs: np.ndarray, grads: np.ndarray, out: np.ndarray
                         ) -> None:
@@ -377,8 +402,9 @@ def main() -> None:
     steps, graphs = timed_steps(names)
     steady = interleaved_medians(steps, max(1, args.repeats // (args.block - 1)), args.block)
     turns = interleaved_medians(steps, args.repeats)
-    print(f"\nMLP {D_IN}-{HIDDEN}-{D_OUT}, batch {N}, float32, MSE on one-hot targets, "
-          f"graphc through Session.run on numba; median ms/step of ~{args.repeats} steps:\n"
+    print(f"\nMLP {D_IN}-{HIDDEN}-{D_OUT}, batch {N}, float32, MSE on one-hot targets "
+          f"(softmax CE: cross-entropy), graphc through Session.run on numba; median ms/step "
+          f"of ~{args.repeats} steps:\n"
           f"  steady: blocks of {args.block} consecutive steps of one model (the first of "
           f"each not counted), the blocks interleaved\n"
           f"  turns: one step per turn, each after another model's step")
