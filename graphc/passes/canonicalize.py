@@ -16,7 +16,7 @@ from graphc.passes.fold_constants import fold_node
 from graphc.passes.rewrite import (Build, Pattern, Uses, computed, constant, op, pattern_rules,
                                    remade, rewrite, scalar, user_nodes, value, zero)
 from graphc.program import Program
-from graphc.registry import OPS, OpNames
+from graphc.registry import OpNames
 
 COMMUTATIVE = ("add", "multiply", "maximum", "minimum", "equal", "not_equal")
 MIRRORED = {"less": "greater", "greater": "less", "less_equal": "greater_equal",
@@ -96,35 +96,6 @@ def _without_broadcast(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | N
     return None
 
 
-def _computed_anyway(x: Tensor, uses: Uses) -> bool:
-    """Whether no fusion can take x: it is fetched or fed, a source, or its value is read
-    twice (by nodes reading more than its shape; a product read once may become its
-    reader's epilogue)."""
-    x = uses.original.get(x, x)
-    if x in uses.kept or OPS[x.node.op].source:
-        return True
-    return sum(1 for n in uses.readers.get(x, ()) for k, t in enumerate(n.inputs)
-               if t == x and k not in OPS[n.op].shape_only) > 1
-
-
-def _shape_from_computed(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
-    """An input the node reads the shape of alone (OpDef.shape_only), made by an elementwise
-    op from an input of the same type and provably the same shape that is computed anyway:
-    that input instead. The value loses a reader that never read it, so a fusion may take
-    it: a mean's gradient reads the shape and count of the mean's input, and then the mean
-    of a square can take the square."""
-    inputs = list(node.inputs)
-    for k in OPS[node.op].shape_only:
-        t = inputs[k]
-        if t in uses.fed or not OPS[t.node.op].elementwise:
-            continue
-        for x in t.node.inputs:
-            if x.type == t.type and uses.shapes.equal(x, t) and _computed_anyway(x, uses):
-                inputs[k] = x
-                return remade(node, node.op, tuple(inputs), node.attrs)
-    return None
-
-
 def _relu_of(reader: Node, x: Tensor, uses: Uses) -> bool:
     """Whether reader computes max(x, 0) as a ReLU does, or where(x > 0, x, 0): either way
     its result y has y > 0 exactly where x > 0 (NaN included: neither holds)."""
@@ -186,8 +157,6 @@ RULES: list[tuple[Pattern, Build]] = [
     (op(("sum_to", "broadcast_like", "reshape_like"), value("x"), value()), _same_shape),
     (op(OpNames(lambda d: d.elementwise)), _without_broadcast),
     (op("fill_like", value("x")), _filled),
-    # a shape read from a value computed anyway, not from one a fusion could take
-    (op(OpNames(lambda d: bool(d.shape_only))), _shape_from_computed),
     # a ReLU's gradient mask reads the ReLU's result, not its input
     (op("where", op("greater", value("x"), zero(), bind="test"), value(), value()),
      _mask_of_relu),

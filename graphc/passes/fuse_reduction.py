@@ -1,8 +1,7 @@
 """Reduction fusion: a float sum, mean or max whose input is made by an elementwise op (or
-a group the elementwise fusion made) that nothing else reads becomes one fused_reduction
-op, which reduces the expression's elements as it makes them. An L2 loss's
-sum(square(w)) and a mean squared error's mean(square(d)) read their inputs once and
-write no array.
+a group the elementwise fusion made) becomes one fused_reduction op, which reduces the
+expression's elements as it makes them. An L2 loss's sum(square(w)) and a mean squared
+error's mean(square(d)) read their inputs once and write no array.
 
 Only where each backend can read every input in order: each array the expression reads
 has the value's rank and no dim of 1 where the value's may be longer (a scalar may stand
@@ -10,15 +9,24 @@ beside them: a row max kept as (None, 1), which logsumexp subtracts, is left alo
 the axes reduced are the last ones (all of them, or each row's). At run time such an array
 nearly always has the value's shape too (two batches of one size); one that broadcasts
 after all (a batch of 1 against a batch of 6) is copied out to it first.
+
+Nothing else may read the value, except nodes that read only its shape (OpDef.shape_only:
+a mean's gradient reads the shape and element count of the mean's input). Those read it
+instead from an input of the value's op of the same type and provably the same shape,
+which the fused reduction reads, so it is computed anyway; the reduction fuses in the
+stage's next sweep.
 """
 
 from __future__ import annotations
 
-from graphc.graph import Node
+from typing import Any
+
+from graphc.graph import Node, Tensor
 from graphc.ops.fused import FUSED_REDUCTIONS
 from graphc.passes.fuse_elementwise import as_expression, fusable
 from graphc.passes.rewrite import Uses, remade, rewrite
 from graphc.program import Program
+from graphc.registry import OPS
 
 
 def _in_order(shape: tuple[int | None, ...] | None, value: tuple[int | None, ...]) -> bool:
@@ -28,22 +36,58 @@ def _in_order(shape: tuple[int | None, ...] | None, value: tuple[int | None, ...
         not any(d == 1 and v != 1 for d, v in zip(shape, value))
 
 
-def fuse_into_reduction(node: Node, uses: Uses) -> Node | None:
-    if node.op not in FUSED_REDUCTIONS or not node.types[0].dtype.is_floating:
+def _fusable_input(reduction: Node) -> tuple[Any, tuple[Tensor, ...]] | None:
+    """(expression, inputs) of the elementwise op making the reduction's input, where the
+    two can fuse, whoever else reads that value; else None."""
+    if reduction.op not in FUSED_REDUCTIONS or not reduction.types[0].dtype.is_floating:
         return None
-    (value,) = node.inputs
-    if not (fusable(value.node) and uses.only_used_by_one_node(value) and value.shape):
+    (value,) = reduction.inputs
+    if not (fusable(value.node) and value.shape):
         return None
     expression, inputs = as_expression(value.node)
     if not all(t.shape == () or _in_order(t.shape, value.shape) for t in inputs):
         return None
-    rank, axis = len(value.shape), node.attrs["axis"]
+    rank, axis = len(value.shape), reduction.attrs["axis"]
     if axis is not None and tuple(axis) != tuple(range(rank - len(axis), rank)):
         return None  # (leading or inner axes: a backend would gather each row)
+    return expression, inputs
+
+
+def fuse_into_reduction(node: Node, uses: Uses) -> Node | None:
+    found = _fusable_input(node)
+    if found is None or not uses.only_used_by_one_node(node.inputs[0]):
+        return None
+    expression, inputs = found
     return remade(node, "fused_reduction", inputs,
-                  {"expression": expression, "reduction": node.op, "axis": axis,
-                   "keepdims": node.attrs["keepdims"]}, value.node)
+                  {"expression": expression, "reduction": node.op,
+                   "axis": node.attrs["axis"], "keepdims": node.attrs["keepdims"]},
+                  node.inputs[0].node)
+
+
+def _value_reads(t: Tensor, uses: Uses) -> list[Node]:
+    """The nodes reading t's value (one entry per input slot), not its shape alone."""
+    t = uses.original.get(t, t)
+    return [n for n in uses.readers.get(t, ()) for k, i in enumerate(n.inputs)
+            if i == t and k not in OPS[n.op].shape_only]
+
+
+def shape_from_input(node: Node, uses: Uses) -> Node | None:
+    """A node reading only the shape of a value whose one other reader is a reduction it
+    could fuse into: the shape read from an input of the value's op instead."""
+    inputs = list(node.inputs)
+    for k in OPS[node.op].shape_only:
+        t = inputs[k]
+        if uses.original.get(t, t) in uses.kept:  # (fetched or fed: computed anyway)
+            continue
+        reads = _value_reads(t, uses)
+        if len(reads) != 1 or _fusable_input(reads[0]) is None:
+            continue
+        for x in t.node.inputs:
+            if x.type == t.type and uses.shapes.equal(x, t):
+                inputs[k] = x
+                return remade(node, node.op, tuple(inputs), node.attrs)
+    return None
 
 
 def fuse_reduction(program: Program) -> Program:
-    return rewrite(program, [fuse_into_reduction])
+    return rewrite(program, [shape_from_input, fuse_into_reduction])

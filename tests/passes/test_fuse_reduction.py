@@ -112,6 +112,50 @@ def test_a_training_steps_squared_error_is_one_fused_reduction(loss):
             np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
 
 
+def test_a_means_gradient_reads_its_shape_from_what_the_fused_mean_reads():
+    """A mean's gradient reads the shape and element count of the mean's input; read from
+    the difference the square squares, they leave the square to the mean."""
+    a, b = gc.placeholder(gc.float64, (None, 3)), gc.placeholder(gc.float64, (None, 3))
+    d = a - b
+    loss = gc.reduce_mean(gc.square(d))
+    (grad,) = gc.gradients(loss, [a])
+    program = build_program([loss, grad], feeds=[a, b])
+    assert _fused(program) == [("reduce_mean", (0, 1), False, ("square", "x0"))]
+    shape_readers = [n for n in program.schedule if n.op in ("reduction_count",
+                                                               "broadcast_like")]
+    assert shape_readers and all(d in n.inputs for n in shape_readers)
+    feeds = {a: rng.standard_normal((4, 3)), b: rng.standard_normal((4, 3))}
+    with gc.Session(backend="numba") as on, gc.Session(optimize=False) as off:
+        for got, expected in zip(on.run([loss, grad], feeds), off.run([loss, grad], feeds)):
+            np.testing.assert_allclose(got, expected, rtol=1e-15)
+
+
+def test_a_shape_moves_only_for_a_reduction_and_keeps_what_the_value_depended_on():
+    """A shape read moves one step, only off a value a reduction then fuses: a residual
+    chain with a shape read at its end compiles as fast as without it, a product keeps its
+    epilogue, and an assignment the value waited for still runs."""
+    x = gc.placeholder(gc.float64, (None, 2))
+    h = x
+    for _ in range(60):
+        h = h + gc.sin(h)
+    build_program([gc.zeros_like(h), h], feeds=[x])  # (settles: no walk down the chain)
+    w = gc.Variable(rng.standard_normal((2, 2)))
+    product = x @ w
+    silu = product * gc.sigmoid(product)
+    assert "matmul_epilogue" in ops_of(build_program([silu, gc.shape(silu)], feeds=[x]))
+    v = gc.Variable(np.zeros(2))
+    with gc.control_dependencies([v.assign_add(np.ones(2))]):
+        y, z = gc.square(x), gc.negative(x)
+    fetches = [gc.reduce_mean(y), gc.shape(y)]
+    assert len(_fused(build_program(fetches, feeds=[x]))) == 1
+    for options in ({"backend": "numba"}, {"optimize": False}):
+        with gc.Session(**options) as sess:
+            sess.run(gc.global_variables_initializer())
+            sess.run(fetches, {x: np.ones((3, 2))})
+            sess.run(gc.shape(z), {x: np.ones((3, 2))})  # (z's shape alone: z still runs)
+            np.testing.assert_array_equal(sess.run(v), [2.0, 2.0])
+
+
 # (what the program computes, why it keeps its plain reduction)
 KEEPS = {
     "the value is fetched": lambda x, y, w: [gc.reduce_sum(x * y), x * y],
