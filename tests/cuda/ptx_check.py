@@ -68,14 +68,16 @@ for t, dt in ((FLOATS[name], np.dtype(name)) for name in chosen):
                 m = t[:, ::1]
                 ptx(linalg.matmul_kernel(epilogue, ta, tb, dt), m, m, m, t[::1], int64, int64,
                     t[::1], t[::1])
-    # each reduction plain, and fused with an expression over an array and a scalar
+    # each reduction plain; fused with an expression over an array and a scalar, each
+    # template and each way of combining (a mean is a sum divided when stored)
     square = scalar_code(("square", dt.name, ("subtract", dt.name, ("input", 0),
                                               ("input", 1))))
-    for kind in (reduce.SUM, reduce.MAX, reduce.MEAN):
-        for per_block in (False, True):
-            for body, whole in (("x0", (True,)), (square, (True, False))):
-                ptx(reduce.reduction_kernel(per_block, body, whole, kind), t[::1],
-                    int64[::1], int64[::1], float64, *[t[::1]] * len(whole))
+    plain = [(kind, per_block, "x0", (True,)) for kind in (reduce.SUM, reduce.MAX, reduce.MEAN)
+             for per_block in (False, True)]
+    fused = [(reduce.SUM, False, square, (True, False)), (reduce.MAX, True, square, (True, False))]
+    for kind, per_block, body, whole in plain + fused:
+        ptx(reduce.reduction_kernel(per_block, body, whole, kind), t[::1], int64[::1],
+            int64[::1], float64, *[t[::1]] * len(whole))
     ptx(constant._fill_kernel(), t[::1], t)
     for kind in ("normal", "uniform"):
         ptx(random._random_kernel(kind, dt), xoroshiro128p_type[::1], t[::1], float64, float64)
