@@ -3,12 +3,13 @@ a group the elementwise fusion made) becomes one fused_reduction op, which reduc
 expression's elements as it makes them. An L2 loss's sum(square(w)) and a mean squared
 error's mean(square(d)) read their inputs once and write no array.
 
-Only where each backend can read every input in order: each array the expression reads
-has the value's rank and no dim of 1 where the value's may be longer (a scalar may stand
-beside them: a row max kept as (None, 1), which logsumexp subtracts, is left alone), and
-the axes reduced are the last ones (all of them, or each row's). At run time such an array
-nearly always has the value's shape too (two batches of one size); one that broadcasts
-after all (a batch of 1 against a batch of 6) is copied out to it first.
+Only where each backend can read every input in order: the axes reduced are the last ones
+(all of them, or each row's), and each array the expression reads has the value's rank
+and either no dim of 1 where the value's may be longer, or 1s at the reduced axes and no
+such dim elsewhere: one value per row, as the row max kept as (None, 1) that logsumexp
+subtracts (a scalar may stand beside them). At run time such an array nearly always has
+that shape (two batches of one size); one that broadcasts after all (a batch of 1 against
+a batch of 6) is copied out to it first.
 
 Nothing else may read the value, except nodes that read only its shape (OpDef.shape_only:
 a mean's gradient reads the shape and element count of the mean's input). Those read it
@@ -29,11 +30,16 @@ from graphc.program import Program
 from graphc.registry import OPS
 
 
-def _in_order(shape: tuple[int | None, ...] | None, value: tuple[int | None, ...]) -> bool:
-    """Whether an input of `shape` can be read in the order of the value's elements: the
-    value's rank, and no dim that is 1 where the value's dim is not known to be 1."""
-    return shape is not None and len(shape) == len(value) and \
-        not any(d == 1 and v != 1 for d, v in zip(shape, value))
+def _in_order(shape: tuple[int | None, ...] | None, value: tuple[int | None, ...],
+              axes: tuple[int, ...]) -> bool:
+    """Whether an input of `shape` can be read in the order of the value's elements, or
+    one element per row: the value's rank, and no dim that is 1 where the value's dim is
+    not known to be 1, but for 1s at every reduced axis."""
+    if shape is None or len(shape) != len(value):
+        return False
+    per_row = all(shape[d] == 1 for d in axes)
+    return not any(d == 1 and v != 1 and not (per_row and k in axes)
+                   for k, (d, v) in enumerate(zip(shape, value)))
 
 
 def _fusable_input(reduction: Node) -> tuple[Any, tuple[Tensor, ...]] | None:
@@ -44,12 +50,13 @@ def _fusable_input(reduction: Node) -> tuple[Any, tuple[Tensor, ...]] | None:
     (value,) = reduction.inputs
     if not (fusable(value.node) and value.shape):
         return None
-    expression, inputs = as_expression(value.node)
-    if not all(t.shape == () or _in_order(t.shape, value.shape) for t in inputs):
-        return None
     rank, axis = len(value.shape), reduction.attrs["axis"]
-    if axis is not None and tuple(axis) != tuple(range(rank - len(axis), rank)):
+    axes = tuple(range(rank)) if axis is None else tuple(axis)
+    if axes != tuple(range(rank - len(axes), rank)):
         return None  # (leading or inner axes: a backend would gather each row)
+    expression, inputs = as_expression(value.node)
+    if not all(t.shape == () or _in_order(t.shape, value.shape, axes) for t in inputs):
+        return None
     return expression, inputs
 
 

@@ -72,12 +72,12 @@ for t, dt in ((FLOATS[name], np.dtype(name)) for name in chosen):
     # template and each way of combining (a mean is a sum divided when stored)
     square = scalar_code(("square", dt.name, ("subtract", dt.name, ("input", 0),
                                               ("input", 1))))
-    plain = [(kind, per_block, "x0", (True,)) for kind in (reduce.SUM, reduce.MAX, reduce.MEAN)
+    plain = [(kind, per_block, "x0", ("k",)) for kind in (reduce.SUM, reduce.MAX, reduce.MEAN)
              for per_block in (False, True)]
-    fused = [(reduce.SUM, False, square, (True, False)), (reduce.MAX, True, square, (True, False))]
-    for kind, per_block, body, whole in plain + fused:
-        ptx(reduce.reduction_kernel(per_block, body, whole, kind), t[::1], int64[::1],
-            int64[::1], float64, *[t[::1]] * len(whole))
+    fused = [(reduce.SUM, False, square, ("k", "0")), (reduce.MAX, True, square, ("k", "o"))]
+    for kind, per_block, body, at in plain + fused:
+        ptx(reduce.reduction_kernel(per_block, body, at, kind), t[::1], int64[::1],
+            int64[::1], float64, *[t[::1]] * len(at))
     ptx(constant._fill_kernel(), t[::1], t)
     for kind in ("normal", "uniform"):
         ptx(random._random_kernel(kind, dt), xoroshiro128p_type[::1], t[::1], float64, float64)

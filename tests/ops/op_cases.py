@@ -177,7 +177,8 @@ CASES = [
          [normal(3, 4), normal(4), normal(3, 1)],
          lambda a, b, c: a * (1 / (1 + np.exp(-b))) - np.where(c > 0, c, 0) ** 2, False),
     # a sum over every axis of inputs that broadcast; a row mean with a scalar beside the
-    # arrays; a max over an axis that is not the last (each backend reads it transposed)
+    # arrays; a row sum reading one value a row (logsumexp's); a max over an axis that is
+    # not the last (each backend reads it transposed)
     _reduction_case("reduce_sum", lambda op, a, b, c: op(
         "subtract", op("multiply", a, op("sigmoid", b)), op("square", op("relu", c))),
         [normal(3, 4), normal(4), normal(3, 1)],
@@ -188,6 +189,10 @@ CASES = [
         [normal(2, 3, 4), normal(2, 3, 4), np.array(0.5)],
         lambda a, b, s: ((a - b) * (a - b) * s).sum(axis=2, keepdims=True) / 4,
         axis=(2,), keepdims=True, name="mean-rows-keep"),
+    _reduction_case("reduce_sum", lambda op, a, m: op("exp", op("subtract", a, m)),
+                    [normal(2, 3, 4), normal(2, 3, 1)],
+                    lambda a, m: (np.e ** (a - m)).sum(axis=2), axis=(2,),
+                    name="sum-rows-of-one-value-a-row"),
     _reduction_case("reduce_max", lambda op, a, b: op("add", op("exp", a), b),
                     [distinct(2, 3, 4), distinct(2, 3, 4)],
                     lambda a, b: np.max(np.e ** a + b, axis=1), axis=(1,), name="max-middle"),

@@ -46,6 +46,15 @@ FUSES = {
     "tf.nn.l2_loss(w) * wd": (
         lambda x, y, w: gc.nn.l2_loss(w) * 0.01,
         [("reduce_sum", (0, 1), False, ("square", "x0"))]),
+    "logsumexp, its kept row max read once a row": (
+        lambda x, y, w: gc.reduce_logsumexp(x, axis=1),
+        [("reduce_sum", (1,), False, ("exp", ("subtract", "x0", "x1")))]),
+    "softmax cross-entropy": (
+        lambda x, y, w: gc.reduce_mean(gc.nn.softmax_cross_entropy_with_logits(labels=y,
+                                                                               logits=x)),
+        [("reduce_sum", (1,), True, ("exp", "x0")),
+         ("reduce_sum", (1,), False, ("multiply", ("subtract", "x0", ("log", "x1")), "x2")),
+         ("reduce_mean", (0,), False, ("negative", "x0"))]),
 }
 
 
@@ -162,9 +171,9 @@ KEEPS = {
     "the value is read twice": lambda x, y, w: [gc.reduce_sum(x * y) + x * y],
     "the axis reduced leads": lambda x, y, w: [gc.reduce_sum(x * y, axis=0)],
     "an input of lower rank broadcasts": lambda x, y, w: [gc.reduce_sum(x + w[0])],
-    "a kept row max broadcasts (logsumexp)": lambda x, y, w: [gc.reduce_logsumexp(x, axis=1)],
-    "a column of ones broadcasts": lambda x, y, w: [
-        gc.reduce_sum(x * gc.reduce_sum(y, axis=1, keepdims=True), axis=1)],
+    "an input repeated over the rows": lambda x, y, w: [gc.reduce_sum(x * w[:1], axis=1)],
+    "a row value over all axes": lambda x, y, w: [
+        gc.reduce_max(x - gc.reduce_mean(x, axis=1, keepdims=True))],
     "a product is no elementwise op": lambda x, y, w: [gc.reduce_sum(x @ gc.transpose(y))],
     "integers add up as numpy's sum": lambda x, y, w: [
         gc.reduce_sum(gc.cast(x, gc.int32) * 2)],
@@ -227,8 +236,9 @@ def test_the_sum_reorders_its_additions_but_never_the_expressions_arithmetic():
 
 def test_inputs_that_broadcast_at_run_time_or_come_in_other_layouts():
     x, y, _ = _inputs()
-    fetches = [gc.reduce_mean(gc.square(x - y)), gc.reduce_sum(x * y, axis=1)]
-    assert len(_fused(build_program(fetches, feeds=[x, y]))) == 2
+    fetches = [gc.reduce_mean(gc.square(x - y)), gc.reduce_sum(x * y, axis=1),
+               gc.reduce_sum(x * gc.reduce_sum(y, axis=1, keepdims=True), axis=1)]
+    assert len(_fused(build_program(fetches, feeds=[x, y]))) == 3
     wide = rng.standard_normal((5, 6)).astype(np.float32)
     for xv, yv in [(rng.standard_normal((1, 5)), rng.standard_normal((6, 5))),  # x repeats
                    (wide.T, np.asfortranarray(rng.standard_normal((6, 5)))),  # not C order

@@ -65,9 +65,13 @@ class Emit:
         self.is_float = dtype is not None and dtype.kind == "f"
 
     def rank(self, i: int) -> int:
+        return len(self.shape_of(i))
+
+    def shape_of(self, i: int) -> tuple[int | None, ...]:
+        """Input i's shape as the graph knows it (a dim unknown until run time: None)."""
         shape = self.node.inputs[i].shape
         assert shape is not None
-        return len(shape)
+        return shape
 
     def shape(self, i: int) -> list[str]:
         """Run-time expressions for input i's dims."""
@@ -508,31 +512,38 @@ def _fused_reduction(e: Emit) -> str:
     """The expression reduced as its elements are made, row by row: each array input is
     read as the value's elements in (kept axes, reduced axes) order, a view of a
     C-contiguous input of the value's shape (else a copy made so: one that broadcasts, one
-    of another layout, or reduced over other axes than the last). Sums add in float64 and
-    a mean divides that sum by the count, as the plain reductions do (ops/reduce.py)."""
+    of another layout, or reduced over other axes than the last), or, where its shape has
+    1s at the reduced axes, as one value per row. Sums add in float64 and a mean divides
+    that sum by the count, as the plain reductions do (ops/reduce.py)."""
     ranks = [e.rank(i) for i in range(len(e.args))]
     rank = max(ranks)
     axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
     kept = [d for d in range(rank) if d not in axes]
     reduction = e.attrs["reduction"]
+    # which inputs are arrays of the value's elements (the others: one value, or one a row)
+    arrays = [r > 0 and any(e.shape_of(i)[d] != 1 for d in axes) for i, r in enumerate(ranks)]
 
     def reading(array: Callable[[int], str]) -> str:
-        """Each input as reduce_row passes it on: array(i) for an array, x{i} a scalar."""
-        return ", ".join(array(i) if r else f"x{i}" for i, r in enumerate(ranks))
+        """Each input as reduce_row passes it on: array(i) for an array, x{i} a value."""
+        return ", ".join(array(i) if full else f"x{i}" for i, full in enumerate(arrays))
 
     lines = [f"    shape = {tuple_of(_broadcast_dims(ranks))}",
              f"    count = {product_of([f'shape[{d}]' for d in axes])}",
              f"    rows = {product_of([f'shape[{d}]' for d in kept])}"]
     if reduction == "reduce_max":
         lines.append("    K.require_items(count)")  # (as numpy, even with no rows)
+    per_row = tuple_of([f"shape[{d}]" if d in kept else ONE for d in range(rank)])
     for i, r in enumerate(ranks):
         if not r:
             lines.append(f"    x{i} = K.scalar(a{i})")
-            continue
-        view = f"np.broadcast_to(a{i}, shape)"
-        if kept + list(axes) != list(range(rank)):
-            view = f"K.transpose({view}, {tuple(kept + list(axes))})"
-        lines.append(f"    f{i} = np.ascontiguousarray({view}).reshape(rows * count)")
+        elif not arrays[i]:  # one value a row, in the rows' order
+            lines.append(f"    p{i} = np.ascontiguousarray(np.broadcast_to(a{i}, {per_row}))"
+                         ".reshape(rows)")
+        else:
+            view = f"np.broadcast_to(a{i}, shape)"
+            if kept + list(axes) != list(range(rank)):
+                view = f"K.transpose({view}, {tuple(kept + list(axes))})"
+            lines.append(f"    f{i} = np.ascontiguousarray({view}).reshape(rows * count)")
     names = [f"x{i}" for i in range(len(ranks))]
     helpers = ELEMENT.format(names=", ".join(names), body="\n".join(
         _element(e.attrs["expression"], names, "return ", 1)))
@@ -540,8 +551,12 @@ def _fused_reduction(e: Emit) -> str:
         params=reading(lambda i: f"f{i}"), at_i=reading(lambda i: f"f{i}[i]"),
         at_0=reading(lambda i: f"f{i}[0]"))
 
-    def row(start: str) -> str:
-        value = f"reduce_row({reading(lambda i: f'f{i}[{start}:{start} + count]')}, count)"
+    def row(r: str) -> str:
+        """Row r of the result."""
+        passed = ", ".join(f"f{i}[{r} * count:{r} * count + count]" if full else
+                           f"p{i}[{r}]" if ranks[i] else f"x{i}"
+                           for i, full in enumerate(arrays))
+        value = f"reduce_row({passed}, count)"
         if reduction == "reduce_mean":
             value += " / count"  # (0 / 0 is NaN: numpy's error model)
         return f"{e.dtype}({value})"
@@ -554,7 +569,7 @@ def _fused_reduction(e: Emit) -> str:
         lines += [f"    out = K.scratch(space, slot, {tuple_of(result)}, np.dtype({e.dtype}))",
                   "    flat = out.reshape(out.size)",
                   "    for r in range(rows):",
-                  f"        flat[r] = {row('r * count')}",
+                  f"        flat[r] = {row('r')}",
                   "    return out"]
     params = [f"a{i}" for i in range(len(ranks))] + ["space", "slot"]
     return e._generated(params, "\n".join(lines), [*e.args, e.space], helpers)

@@ -55,10 +55,10 @@ def _device_functions() -> dict[str, Any]:
 
 
 # The two kernels, generated for each body: the lines computing `value` from x0, x1, ...,
-# the elements of the inputs at flat index k (each input holds the value's elements, or
-# one element every k reads). A plain reduction's body is its input, "x0". The accumulator
-# starts as a float64 (numpy's scalar, so numba's CUDA simulator, where a Python 0.0 plus a
-# float32 stays float32, adds in float64 too).
+# the elements of the inputs each read at its index: k (it holds the value's elements),
+# o (one element per output, an output's row), or 0 (one element). A plain reduction's
+# body is its input, "x0". The accumulator starts as a float64 (numpy's scalar, so numba's
+# CUDA simulator, where a Python 0.0 plus a float32 stays float32, adds in float64 too).
 PER_THREAD = """
 def kernel(out, base, inner, count{params}):
     for o in range(cuda.grid(1), out.size, cuda.gridsize(1)):
@@ -94,15 +94,15 @@ def kernel(out, base, inner, count{params}):
 """
 
 
-def _source(template: str, body: str, whole: tuple[bool, ...], kind: int) -> str:
-    """The kernel of `template` reducing `body` over inputs a0, a1, ...; whole[i] says
-    whether input i holds the value's elements (read at k) or one element."""
+def _source(template: str, body: str, at: tuple[str, ...], kind: int) -> str:
+    """The kernel of `template` reducing `body` over inputs a0, a1, ..., input i read at
+    index at[i]: "k", "o" or "0"."""
     *statements, value = body.split("\n")
-    reads = [f"x{i} = a{i}[k]" if full else f"x{i} = a{i}[0]" for i, full in enumerate(whole)]
+    reads = [f"x{i} = a{i}[{index}]" for i, index in enumerate(at)]
     element = "\n".join(f"            {line}" for line in [*reads, *statements,
                                                             f"value = {value}"])
     return template.format(
-        params="".join(f", a{i}" for i in range(len(whole))), element=element, kind=kind,
+        params="".join(f", a{i}" for i in range(len(at))), element=element, kind=kind,
         threads=device.THREADS, start=f"np.float64({'-np.inf' if kind == MAX else '0.0'})",
         combine="larger(acc, value)" if kind == MAX else "acc + value")
 
@@ -122,18 +122,19 @@ def _offsets(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[Any, Any]:
 
 
 @cache  # (a run launches it again each time: no source to format and hash then)
-def reduction_kernel(per_block: bool, body: str, whole: tuple[bool, ...], kind: int) -> Any:
+def reduction_kernel(per_block: bool, body: str, at: tuple[str, ...], kind: int) -> Any:
     """The kernel `kernel(out, base, inner, count, a0, a1, ...)` (a block per output, or a
-    thread) reducing body over inputs holding the value's elements (whole) or one."""
-    source = _source(PER_BLOCK if per_block else PER_THREAD, body, whole, kind)
+    thread) reducing body over inputs read at indices `at` (see _source)."""
+    source = _source(PER_BLOCK if per_block else PER_THREAD, body, at, kind)
     return compiled(source, numba=numba, **_device_functions())
 
 
 def launch_reduction(body: str, inputs: list[Any], shape: tuple[int, ...],
-                     axes: tuple[int, ...], kind: int, out: Any) -> Any:
+                     axes: tuple[int, ...], kind: int, out: Any,
+                     per_row: tuple[bool, ...] = ()) -> Any:
     """out (any shape holding the kept elements in order) = `body` (scalar code over x0,
-    x1, ...: elementwise.scalar_code) over inputs of the value's `shape` or of one element,
-    reduced over axes."""
+    x1, ...: elementwise.scalar_code) over inputs of the value's `shape`, of one element,
+    or (where per_row says so) of one element per output, reduced over axes."""
     size = prod(shape)
     shape, axes = (shape, axes) if shape else ((1,), (0,))
     count = float(prod(shape[d] for d in axes))
@@ -142,11 +143,12 @@ def launch_reduction(body: str, inputs: list[Any], shape: tuple[int, ...],
     if out.size == 0:
         return out
     base, inner = _offsets(shape, axes)
-    whole = tuple(a.size != 1 for a in inputs)
+    at = tuple("0" if a.size == 1 else "o" if i < len(per_row) and per_row[i] else "k"
+               for i, a in enumerate(inputs))
     # no elements to read (each output is 0, or NaN for a mean): any array stands for each
     arrays = [device.flat(a) if size else device.empty((1,), a.dtype) for a in inputs]
     per_block = inner.size > 32 * device.THREADS and out.size < 64 * device.THREADS
-    fn = reduction_kernel(per_block, body, whole, kind)
+    fn = reduction_kernel(per_block, body, at, kind)
     blocks = max(1, min(device.MAX_BLOCKS, out.size)) if per_block else \
         device.blocks_for(out.size)
     fn[blocks, device.THREADS](device.flat(out), base, inner, count, *arrays)
@@ -179,17 +181,24 @@ for _op, _kind in KINDS.items():
 @kernel("fused_reduction")
 def _fused_reduction(call: Call) -> list[Any]:
     """The expression reduced as it is computed, each input read where the reduction
-    reads: one that broadcasts is first copied out to the value's shape, and an integer
-    power (whose error flag only the elementwise launch reads back) is computed there."""
+    reads it: one of the value's shape at each element, one with 1s at the reduced axes
+    (the last ones) once per output; any other that broadcasts is first copied out to the
+    value's shape, and an integer power (whose error flag only the elementwise launch
+    reads back) is computed there."""
     body = scalar_code(call.attrs["expression"])
     shape = tuple(np.broadcast_shapes(*(tuple(a.shape) for a in call.args)))
-    inputs = [a if a.size == 1 or tuple(a.shape) == shape else
-              launch_over("x0", [a], device.empty(shape, a.dtype)) for a in call.args]
+    axes = _axes(call, len(shape))
+    row = tuple(1 if d in axes else n for d, n in enumerate(shape))
+    trailing = axes == tuple(range(len(shape) - len(axes), len(shape)))
+    per_row = tuple(trailing and tuple(a.shape) == row != shape for a in call.args)
+    inputs = [a if a.size == 1 or tuple(a.shape) == shape or by_row else
+              launch_over("x0", [a], device.empty(shape, a.dtype))
+              for a, by_row in zip(call.args, per_row)]
     if "int_power(" in body:
         inputs = [launch_over(body, inputs, device.empty(shape, call.outs[0].dtype.np))]
-        body = "x0"
-    return [launch_reduction(body, inputs, shape, _axes(call, len(shape)),
-                             KINDS[call.attrs["reduction"]], call.out())]
+        body, per_row = "x0", ()
+    return [launch_reduction(body, inputs, shape, axes, KINDS[call.attrs["reduction"]],
+                             call.out(), per_row)]
 
 
 @kernel("sum_to")
