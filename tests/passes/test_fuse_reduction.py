@@ -262,7 +262,8 @@ def test_a_max_of_no_elements_is_refused_as_numpy_refuses_it(shape, axis):
 
 def test_every_axis_of_the_value_when_a_scalar_or_a_row_comes_first():
     """A fused_reduction (as a graph file may hold one) over axis None reduces every axis
-    of the value the inputs broadcast to, not of its first input."""
+    of the value the inputs broadcast to, not of its first input; an input of lower rank
+    lines its dims up with the value's from the right."""
     s, b, x = gc.placeholder(gc.float32, ()), gc.placeholder(gc.float32, (4,)), \
         gc.placeholder(gc.float32, (3, 4))
     fetches = [apply(FUSED_REDUCTION, first, x, reduction=reduction, axis=None,
@@ -270,9 +271,14 @@ def test_every_axis_of_the_value_when_a_scalar_or_a_row_comes_first():
                                                     ("input", 1)))
                for first in (s, b) for reduction, keepdims in (("reduce_sum", False),
                                                               ("reduce_max", True))]
+    row_sums = [apply(FUSED_REDUCTION, x, lower, reduction="reduce_sum", axis=(1,),
+                      keepdims=False, expression=("multiply", "float32", ("input", 0),
+                                                  ("input", 1)))
+                for lower in (b, gc.placeholder(gc.float32, (1,)))]  # (of lower rank)
     values = {s: np.float32(2), b: rng.standard_normal(4).astype(np.float32),
-              x: rng.standard_normal((3, 4)).astype(np.float32)}
-    assert_same_on_every_backend(fetches, values)
+              x: rng.standard_normal((3, 4)).astype(np.float32),
+              row_sums[1].node.inputs[1]: np.float32([3])}
+    assert_same_on_every_backend(fetches + row_sums, values)
 
 
 @pytest.mark.parametrize("attrs, message", [

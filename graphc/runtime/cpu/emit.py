@@ -520,8 +520,11 @@ def _fused_reduction(e: Emit) -> str:
     axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
     kept = [d for d in range(rank) if d not in axes]
     reduction = e.attrs["reduction"]
-    # which inputs are arrays of the value's elements (the others: one value, or one a row)
-    arrays = [r > 0 and any(e.shape_of(i)[d] != 1 for d in axes) for i, r in enumerate(ranks)]
+    # which inputs are arrays of the value's elements (the others: one value, or one a row),
+    # each input's dims aligned with the value's as broadcasting aligns them (on the right;
+    # a missing leading dim stretches, as a 1 does)
+    aligned = [(1,) * (rank - r) + e.shape_of(i) for i, r in enumerate(ranks)]
+    arrays = [r > 0 and any(aligned[i][d] != 1 for d in axes) for i, r in enumerate(ranks)]
 
     def reading(array: Callable[[int], str]) -> str:
         """Each input as reduce_row passes it on: array(i) for an array, x{i} a value."""
