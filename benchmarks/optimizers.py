@@ -268,7 +268,7 @@ class NumpyStep:
         loss = -float(np.vdot(y, out))
         np.exp(out, out=out)
         np.sum(out, axis=1, keepdims=True, out=self.row)
-        loss += float(np.dot(np.log(self.row[:, 0]), y.sum(axis=1)))
+        loss += float(np.log(self.row).sum())  # (each one-hot row of y sums to 1)
         out /= self.row
         out -= y
         out *= np.float32(1 / len(out))
