@@ -141,4 +141,3 @@ def test_a_relu_gradient_mask_reads_the_relu_and_keeps_its_values(relu):
     with gc.Session() as on, gc.Session(optimize=False) as off:
         for got, want in zip(on.run([y, mask], feeds), off.run([y, mask], feeds)):
             np.testing.assert_array_equal(got, want)
-
