@@ -3,7 +3,8 @@ declarative patterns rules are written with.
 
 A rule looks at one node (whose inputs are already rewritten) and returns a replacement: a
 new or earlier node, an existing tensor that already holds the value, or None to keep it.
-Nodes whose inputs changed are rebuilt; dead nodes are dropped at the end. Every new node
+Nodes whose inputs changed are rebuilt; dead nodes are dropped at the end, except what
+the run still owes for them (see `owed`). Every new node
 keeps, in `origin`, the user nodes it stands for, so errors and renders can name them.
 `rewrite` returns the same Program object when no rule fired, so a stage can repeat it
 until nothing changes (passes/pipeline.py).
@@ -27,6 +28,7 @@ from graphc.graph import Node, Tensor, TensorType, toposort
 from graphc.ops.core import known_zero, scalar_value
 from graphc.passes.symbolic import SymbolicShapes
 from graphc.program import Program
+from graphc.registry import OPS
 
 
 class Uses:
@@ -277,4 +279,25 @@ def rewrite(program: Program, rules: Sequence[Rule]) -> Program:
         return [t.node for t in n.inputs if t not in fed] + list(n.control_inputs)
 
     roots = [t.node for t in fetches if t not in fed] + list(targets)
-    return Program(tuple(toposort(roots, deps)), fetches, program.feeds, targets)
+    schedule = toposort(roots, deps)
+    kept = owed(program.schedule, set(schedule), replaced)
+    if kept:
+        targets += tuple(kept)
+        schedule = toposort(roots + kept, deps)
+    return Program(tuple(schedule), fetches, program.feeds, targets)
+
+
+def owed(old: Sequence[Node], live: set[Node], replaced: Mapping[Node, Node]) -> list[Node]:
+    """What a rewrite that left nodes of `old` unread must still run: a rule that drops a
+    read of a value (zeros_like(y) of a y whose shape is known becomes a fill) drops its
+    producers with it, and their effects are the run's, as in TensorFlow (where
+    zeros_like(y) runs y): each dropped assignment or collective, and each control input
+    of a dropped node (y made under control_dependencies). These become targets."""
+    owing: list[Node] = []
+    for node in old:
+        if node in live or node in replaced:
+            continue
+        if OPS[node.op].effect in ("write", "collective"):
+            owing.append(node)
+        owing += [replaced.get(c, c) for c in node.control_inputs]
+    return [n for n in dict.fromkeys(owing) if n not in live]

@@ -113,6 +113,56 @@ def test_transpose_flag_keeps_the_control_dependency():
     np.testing.assert_array_equal(on, off)
 
 
+# -- a rule that drops the last read of a value still runs what the value owed ---------------
+@pytest.mark.parametrize("read_shape", [
+    gc.zeros_like,  # fill_like of a known shape becomes a fill
+    lambda y: gc.ones_like(y) * 2.0,
+], ids=["zeros_like", "ones_like"])
+def test_a_value_read_only_for_its_known_shape_still_runs_its_control_dependencies(read_shape):
+    def build(x, increment):
+        with gc.control_dependencies([increment]):
+            y = gc.identity(x)
+        return read_shape(gc.square(y))  # (the dependency is one producer up)
+    on, off = assign_count_after(build)
+    np.testing.assert_array_equal(off, [1, 1])
+    np.testing.assert_array_equal(on, off)  # got [0, 0]: the identity was dropped with it
+
+
+def test_a_broadcast_to_a_provably_equal_shape_still_runs_the_models_dependencies():
+    """broadcast_like(x * 2, y) with y = identity(x) made under a control dependency: the
+    symbolic shapes prove the broadcast does nothing, and y is dropped with it."""
+    counts = []
+    for optimize in (True, False):
+        gc.reset_default_graph()
+        x = gc.placeholder(gc.float64, (None, 2))
+        v = gc.Variable(np.zeros(2))
+        with gc.control_dependencies([v.assign_add(np.ones(2))]):
+            y = gc.identity(x)
+        out = broadcast_like(x * 2.0, y)
+        with gc.Session(optimize=optimize) as sess:
+            sess.run(gc.global_variables_initializer())
+            np.testing.assert_array_equal(sess.run(out, {x: np.ones((3, 2))}), np.full((3, 2), 2))
+            counts.append(sess.run(v))
+        if optimize:
+            assert "broadcast_like" not in [n.op for n in build_program([out]).schedule]
+    np.testing.assert_array_equal(counts, [[1, 1], [1, 1]])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_an_assignment_read_only_for_its_shape_still_assigns(backend):
+    """TensorFlow runs zeros_like(v.assign(...))'s assignment: so must graphc, though the
+    fill needs nothing of its value."""
+    w = gc.Variable(np.zeros((2, 2)))
+    z = gc.ones_like(w.assign(np.full((2, 2), 5.0))) + 1.0
+    with gc.Session(backend=backend) as sess:
+        sess.run(gc.global_variables_initializer())
+        np.testing.assert_array_equal(sess.run(z), np.full((2, 2), 2.0))
+        np.testing.assert_array_equal(sess.run(w), np.full((2, 2), 5.0))
+    program = build_program([z.node.outputs[0]])
+    assert [n.op for n in program.targets] == ["assign"]  # kept as a target
+    assert "fill_like" not in [n.op for n in program.schedule]  # and the fill still folded
+
+
 # -- symbolic shapes: a fed intermediate gets its producer's symbols ---------------------------
 def test_fed_intermediate_is_not_proved_equal_to_its_producer():
     a = gc.placeholder(gc.float64, (None, 3))
