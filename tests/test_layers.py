@@ -13,9 +13,8 @@ not counted, only what a module names.
 
 The rules:
 (a) No cycle among module-level imports.
-(b) No cycle either when lazy imports count too, except the lazy imports listed in
-    LAZY_CYCLE_EXCEPTIONS, each with the reason it stays. (Type-only imports never run and
-    are left out of both.)
+(b) No cycle either when lazy imports count too. (Type-only imports never run and are left
+    out of both.)
 (c) The bottom layer, BOTTOM = graphc.graph, graphc.shapes, graphc.dtypes, graphc.site and
     graphc.errors, imports nothing of graphc outside BOTTOM: not lazily, not for type
     checking, and not the package `graphc` itself. (graph.py uses dtypes, shapes and site;
@@ -41,27 +40,6 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "graphc"
 BOTTOM = frozenset({"graphc.graph", "graphc.shapes", "graphc.dtypes", "graphc.site",
                     "graphc.errors"})
 ABOVE_OPS = ("graphc.passes", "graphc.runtime", "graphc.session", "graphc.viz")
-
-# Lazy imports that close an import cycle, as (importer, imported) -> why it stays; an
-# imported name ending in ".*" stands for any module of that package. Each runs inside a
-# function, after both modules have loaded, so it cannot fail half-way through a load; it is
-# listed here so that a new one is a decision, not an accident. An entry that no longer
-# matches a lazy import fails the test: delete it then.
-LAZY_CYCLE_EXCEPTIONS = {
-    # backward() makes eager Tensors (the seed gradient, the .grad values), and
-    # graphc.eager.tensor is built on the tape's Record, backward and no_grad.
-    ("graphc.eager.tape", "graphc.eager.tensor"):
-        "the tape's backward() creates eager Tensors; eager.tensor builds on the tape",
-    # a generated kernel's source carries codegen's runtime digest, and codegen lowers a
-    # Program with emit's emitters.
-    ("graphc.runtime.cpu.emit", "graphc.runtime.cpu.codegen"):
-        "emit names kernels by codegen's _RUNTIME_DIGEST; codegen uses emit's emitters",
-    # a plugin table: cuda_kernels() imports the kernel modules, which register themselves
-    # in the table with its @kernel decorator when they load.
-    ("graphc.runtime.cuda.table", "graphc.runtime.cuda.*"):
-        "cuda_kernels() loads the kernel modules, which register with table.kernel",
-}
-
 
 class Import(NamedTuple):
     importer: str
@@ -179,15 +157,6 @@ def find_cycle(edges: list[Import]) -> list[Import] | None:
     return None
 
 
-def _excepted(imp: Import) -> tuple[str, str] | None:
-    for importer, target in LAZY_CYCLE_EXCEPTIONS:
-        if imp.importer == importer and (
-                imp.target == target or target.endswith(".*")
-                and imp.target.startswith(target[:-1])):
-            return importer, target
-    return None
-
-
 def bottom_layer_violations(imports: list[Import]) -> list[str]:
     return [str(i) for i in imports if i.importer in BOTTOM and i.target not in BOTTOM]
 
@@ -216,7 +185,7 @@ def test_the_scan_sees_the_package_and_every_kind_of_import(imports):
     assert ("graphc.session", "graphc.passes.pipeline", False, False) in found
     # `from graphc.ops import core` is an import of the module graphc.ops.core
     assert ("graphc.ops.flow", "graphc.ops.core", False, False) in found
-    assert ("graphc.eager.tape", "graphc.eager.tensor", True, False) in found
+    assert ("graphc.eager.tensor", "graphc.runtime.cuda.eager", True, False) in found
     assert ("graphc.eager.tape", "graphc.eager.tensor", False, True) in found
     source = ("import graphc.passes.prune\nfrom . import shapes\nfrom .ops import flow\n"
               "def f():\n    from graphc.runtime import backend\n"
@@ -234,22 +203,11 @@ def test_no_import_cycle_among_module_level_imports(imports):
     assert cycle is None, f"module-level imports form a cycle:\n  {_show(cycle)}"
 
 
-def test_lazy_imports_close_no_cycle_but_the_listed_exceptions(imports):
-    running = [i for i in imports if not i.type_only]
-    cycle = find_cycle([i for i in running if not (i.lazy and _excepted(i))])
+def test_no_import_cycle_when_lazy_imports_count_too(imports):
+    cycle = find_cycle([i for i in imports if not i.type_only])
     assert cycle is None, (
         f"these imports form a cycle (a lazy import counts too):\n  {_show(cycle)}\n"
-        "break it (pass the function in, register it from above), or, if it cannot be "
-        "broken cleanly, add the lazy import to LAZY_CYCLE_EXCEPTIONS with the reason")
-    used = {_excepted(i) for i in running if i.lazy}
-    stale = [e for e in LAZY_CYCLE_EXCEPTIONS if e not in used]
-    assert stale == [], f"LAZY_CYCLE_EXCEPTIONS lists imports that are gone: {stale}"
-    for importer, target in LAZY_CYCLE_EXCEPTIONS:  # each one still closes a cycle
-        closing = [i for i in running if _excepted(i) == (importer, target)]
-        others = [i for i in running if not (i.lazy and _excepted(i))]
-        assert any(find_cycle(others + [i]) for i in closing), (
-            f"LAZY_CYCLE_EXCEPTIONS: {importer} -> {target} closes no cycle any more; "
-            "delete the entry")
+        "break it: pass the function in, or register it from above")
 
 
 def test_the_bottom_layer_imports_only_the_bottom_layer(imports):

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from graphc.graph import toposort
 from graphc.registry import GradOp
-from graphc.runtime.arrays import add_into, copy_of, full_like
 from graphc.site import Site, user_site
 
 if TYPE_CHECKING:
@@ -115,41 +114,18 @@ def _edge(t: Any) -> Record | Tensor | None:
     return t.grad_fn if t.grad_fn is not None else t
 
 
-def backward(root: Tensor, gradient: Any = None, inputs: Sequence[Tensor] | None = None
-             ) -> None:
-    """Accumulate d(root)/d(leaf) into every leaf's .grad (or only into the leaves among
-    `inputs`, when given), walking the tape in reverse. The tape is kept (nothing is freed),
-    so backward() may run through the same records again."""
-    from graphc.eager.tensor import Tensor, as_eager
-
-    if not root.requires_grad:
-        raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn")
-    if gradient is None:
-        if root.array.size != 1:
-            raise RuntimeError(f"backward(): grad can be implicitly created only for scalar "
-                               f"outputs; this tensor has shape {root.shape}, so pass "
-                               "gradient= (a tensor of that shape)")
-        seed = Tensor(full_like(root.array, 1))
-    else:
-        seed = as_eager(gradient, root.dtype).to(root.device)
-        if seed.shape != root.shape:
-            raise RuntimeError(f"backward(): gradient has shape {seed.shape}, but the tensor "
-                               f"has shape {root.shape}")
+def leaf_gradients(root: Tensor, seed: Tensor) -> list[tuple[Tensor, Tensor]]:
+    """d(root)/d(leaf) for every leaf root was computed from, starting from `seed` (d root /
+    d root, root's shape), walking the tape in reverse: (leaf, gradient) pairs, the
+    gradients not yet copied. The tape is kept (nothing is freed), so backward() may run
+    through the same records again."""
     leaves: dict[int, tuple[Tensor, Tensor]] = {}
     with no_grad():
         if root.grad_fn is None:
             leaves[id(root)] = (root, seed)
         else:
             _walk(root.grad_fn, seed, leaves)
-        wanted = None if inputs is None else {id(t) for t in inputs}
-        for leaf, g in leaves.values():
-            if wanted is not None and id(leaf) not in wanted:
-                continue
-            if leaf.grad is None:
-                leaf.grad = Tensor(copy_of(g.array))
-            else:
-                add_into(leaf.grad.array, g.array)
-                leaf.grad._version[0] += 1
+    return list(leaves.values())
 
 
 def _walk(start: Record, seed: Tensor, leaves: dict[int, tuple[Tensor, Tensor]]) -> None:

@@ -11,7 +11,7 @@ from graphc.dtypes import DType, as_dtype
 from graphc.eager.defaults import get_default_dtype
 from graphc.eager.device import device
 from graphc.eager.promotion import promoted_dtype
-from graphc.eager.tape import Record, backward, is_grad_enabled
+from graphc.eager.tape import Record, is_grad_enabled, leaf_gradients
 from graphc.graph import TensorType
 from graphc.ops import core
 from graphc.ops.core import as_array, infer
@@ -20,7 +20,7 @@ from graphc.ops.index import getitem, setitem, static_index
 from graphc.ops.operators import install_operators
 from graphc.ops.shape import broadcast_like, identity
 from graphc.registry import OpDef
-from graphc.runtime.arrays import full_like, host, moved_to, write_into
+from graphc.runtime.arrays import add_into, copy_of, full_like, host, moved_to, write_into
 from graphc.runtime.cuda.device import check_device, is_device_array, to_device
 
 
@@ -112,7 +112,18 @@ class Tensor:
                 "backward(create_graph=True) is not supported: graphc does not record the "
                 "backward pass, so higher-order gradients are not available in eager mode "
                 "(gc.gradients in a graph can differentiate a gradient)")
-        backward(self, gradient, _inputs(inputs))
+        leaves = _inputs(inputs)
+        if not self.requires_grad:
+            raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn")
+        wanted = None if leaves is None else {id(t) for t in leaves}
+        for leaf, g in leaf_gradients(self, _seed(self, gradient)):
+            if wanted is not None and id(leaf) not in wanted:
+                continue
+            if leaf.grad is None:
+                leaf.grad = Tensor(copy_of(g.array))
+            else:
+                add_into(leaf.grad.array, g.array)
+                leaf.grad._version[0] += 1
 
     def detach(self) -> Tensor:
         """The same values (shared memory), cut from the tape."""
@@ -315,6 +326,22 @@ def _to_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str | 
             dtype = a
     return (None if where is None else check_device(where),
             None if dtype is None else as_dtype(dtype))
+
+
+def _seed(root: Tensor, gradient: Any) -> Tensor:
+    """backward()'s starting gradient d root / d root: `gradient` (root's shape), or 1 for
+    a root of one element."""
+    if gradient is None:
+        if root.array.size != 1:
+            raise RuntimeError(f"backward(): grad can be implicitly created only for scalar "
+                               f"outputs; this tensor has shape {root.shape}, so pass "
+                               "gradient= (a tensor of that shape)")
+        return Tensor(full_like(root.array, 1))
+    seed = as_eager(gradient, root.dtype).to(root.device)
+    if seed.shape != root.shape:
+        raise RuntimeError(f"backward(): gradient has shape {seed.shape}, but the tensor "
+                           f"has shape {root.shape}")
+    return seed
 
 
 def _inputs(inputs: Any) -> list[Tensor] | None:

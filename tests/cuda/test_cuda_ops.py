@@ -6,7 +6,7 @@ import pytest
 import graphc as gc
 from graphc.registry import OPS
 from graphc.runtime.cuda.backend import SOURCES
-from graphc.runtime.cuda.table import cuda_kernels
+from graphc.runtime.cuda.all_kernels import cuda_kernels
 from tests.ops.op_cases import CASES
 from tests.runtime.test_numba_backend import assert_backend_matches_numpy
 

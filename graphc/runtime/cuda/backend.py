@@ -27,7 +27,8 @@ from graphc.program import Program
 from graphc.registry import OPS, OpNames
 from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.cuda import device
-from graphc.runtime.cuda.table import Call, Kernel, cuda_kernels
+from graphc.runtime.cuda.all_kernels import cuda_kernels
+from graphc.runtime.cuda.table import Call, Kernel
 from graphc.runtime.interpreter import Interpreter, check_shape, evaluate
 from graphc.runtime.liveness import Lifetimes
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphc.graph import TensorType
-from graphc.registry import kernels_of, register_kernel
+from graphc.registry import register_kernel
 from graphc.runtime.cuda import device
 
 Allocate = Callable[[tuple[int, ...], Any], Any]
@@ -54,11 +54,3 @@ def kernel(*ops: str, view: bool = False) -> Callable[[Launcher], Launcher]:
             register_kernel("cuda", op, Kernel(launch, view))
         return launch
     return register
-
-
-def cuda_kernels() -> dict[str, Kernel]:
-    """Every op's CUDA kernel, by op name (importing the kernel modules registers them)."""
-    from graphc.runtime.cuda import (  # noqa: F401
-        constant, elementwise, fused, linalg, random, reduce, shape)
-    from graphc.runtime.cuda import array  # noqa: F401 - TF1's array ops and reductions
-    return kernels_of("cuda")
