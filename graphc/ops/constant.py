@@ -96,8 +96,13 @@ def ones(shape: Any, dtype: Any = float32, name: str | None = None) -> Tensor:
 
 
 def _fill_like(x: Any, value: int, dtype: Any, name: str) -> Tensor:
+    """`value` in x's shape and dtype (or `dtype`). A graph tensor whose shape is fully
+    known gives a fill of that shape, which does not read x, as TensorFlow 1's zeros_like
+    and ones_like do: running it runs nothing x needs."""
     dt: DType = as_dtype(dtype) if dtype is not None else \
         getattr(x, "dtype", None) or default_dtype_of(x)
+    if isinstance(x, Tensor) and shapes.is_fully_defined(x.shape):
+        return fill(x.shape, value, dt, name=name)
     return apply(FILL_LIKE, x, name=name, value=value, dtype=as_dtype(dt))
 
 

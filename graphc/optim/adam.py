@@ -17,9 +17,10 @@ class Adam(Optimizer):
         v = beta2 * v + (1 - beta2) * g^2
         p = p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
 
-    with each parameter group's values (see Optimizer). The last line is computed in
-    PyTorch's order: the scalars lr / (1 - beta1^t) and (1 - beta2^t)^0.5 once, then
-    p - step_size * (m / (sqrt(v) / (1 - beta2^t)^0.5 + eps)), two divisions an element
+    with each parameter group's values (see Optimizer), in PyTorch's order of operations:
+    v adds ((1 - beta2) * g) * g, and the last line is computed as the scalars
+    lr / (1 - beta1^t) and (1 - beta2^t)^0.5, once, then
+    p - step_size * (m / (sqrt(v) / (1 - beta2^t)^0.5 + eps)): two divisions an element
     rather than three (division and square root bound this loop's speed)."""
 
     state_names = ("exp_avg", "exp_avg_sq")
@@ -36,7 +37,7 @@ class Adam(Optimizer):
         if h["weight_decay"]:
             g = g + h["weight_decay"] * p
         m = beta1 * state["exp_avg"] + (1 - beta1) * g
-        v = beta2 * state["exp_avg_sq"] + (1 - beta2) * (g * g)
+        v = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
         step_size = h["lr"] / (1 - beta1 ** step)
         denominator = sqrt(v) / (1 - beta2 ** step) ** 0.5 + h["eps"]
         return p - step_size * (m / denominator), {"exp_avg": m, "exp_avg_sq": v}

@@ -13,8 +13,9 @@ until nothing changes (passes/pipeline.py).
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
@@ -283,21 +284,52 @@ def rewrite(program: Program, rules: Sequence[Rule]) -> Program:
     kept = owed(program.schedule, set(schedule), replaced)
     if kept:
         targets += tuple(kept)
-        schedule = toposort(roots + kept, deps)
+        schedule = in_old_order(toposort(roots + kept, deps), deps, program.schedule, replaced)
     return Program(tuple(schedule), fetches, program.feeds, targets)
 
 
 def owed(old: Sequence[Node], live: set[Node], replaced: Mapping[Node, Node]) -> list[Node]:
-    """What a rewrite that left nodes of `old` unread must still run: a rule that drops a
-    read of a value (zeros_like(y) of a y whose shape is known becomes a fill) drops its
-    producers with it, and their effects are the run's, as in TensorFlow (where
-    zeros_like(y) runs y): each dropped assignment or collective, and each control input
-    of a dropped node (y made under control_dependencies). These become targets."""
+    """What a rewrite that left nodes of `old` unread must still run, so that the optimized
+    program does what the unoptimized one does: a rule that drops a read of a value (a
+    fill_like of a shape it proves, a broadcast to a provably equal shape) drops the
+    value's producers with it. Each dropped assignment or collective (in its rewritten
+    form, if a rule rebuilt it), and each control input of a dropped node (y made under
+    control_dependencies), become targets."""
     owing: list[Node] = []
     for node in old:
-        if node in live or node in replaced:
+        current = replaced.get(node, node)
+        if current in live:
             continue
-        if OPS[node.op].effect in ("write", "collective"):
-            owing.append(node)
-        owing += [replaced.get(c, c) for c in node.control_inputs]
+        if OPS[current.op].effect in ("write", "collective"):
+            owing.append(current)
+        owing += [replaced.get(c, c) for c in current.control_inputs]
     return [n for n in dict.fromkeys(owing) if n not in live]
+
+
+def in_old_order(nodes: Sequence[Node], deps: Callable[[Node], Iterable[Node]],
+                 old: Sequence[Node], replaced: Mapping[Node, Node]) -> list[Node]:
+    """`nodes` (a schedule) reordered, each still after its deps, to follow the schedule
+    `old` they were rewritten from: a node where the old node it replaces stood, a node no
+    rule made from an old one as soon as it can run. So an assignment kept by `owed`
+    keeps its place among the others, and where two assign one variable, the later one
+    still wins."""
+    place: dict[Node, int] = {}
+    for i, node in enumerate(old):
+        place.setdefault(replaced.get(node, node), i)
+    given = {n: k for k, n in enumerate(nodes)}
+    waiting = {n: len({d for d in deps(n) if d in given}) for n in nodes}
+    readers: dict[Node, list[Node]] = {}
+    for n in nodes:
+        for d in {d for d in deps(n) if d in given}:
+            readers.setdefault(d, []).append(n)
+    ready = [(place.get(n, -1), given[n], n) for n in nodes if not waiting[n]]
+    heapq.heapify(ready)
+    order: list[Node] = []
+    while ready:
+        *_, node = heapq.heappop(ready)
+        order.append(node)
+        for r in readers.get(node, []):
+            waiting[r] -= 1
+            if not waiting[r]:
+                heapq.heappush(ready, (place.get(r, -1), given[r], r))
+    return order

@@ -11,6 +11,7 @@ import numpy as np
 
 import graphc as gc
 from graphc.ops.array import EXPAND_DIMS, SPLIT_PAD, SQUEEZE, scatter_add, tile_sum
+from graphc.ops.constant import FILL_LIKE
 from graphc.ops.core import apply
 from graphc.ops.fused import FUSED_ELEMENTWISE, FUSED_REDUCTION, MATMUL_ADD, MATMUL_EPILOGUE
 from graphc.ops.index import index_add, setitem
@@ -225,8 +226,11 @@ CASES = [
          lambda x: x),
     Case("identity", gc.identity, [normal(3)], lambda x: x),
     Case("stop_gradient", gc.stop_gradient, [normal(3)], lambda x: x, False),
-    Case("fill_like", gc.zeros_like, [normal(3, 2)], lambda x: x * 0, False),
-    Case("fill_like", gc.ones_like, [normal(3, 2)], lambda x: x * 0 + 1, False, id="ones_like"),
+    # (gc.zeros_like of a fully known shape is a fill, as in TensorFlow: the op itself)
+    Case("fill_like", lambda x: apply(FILL_LIKE, x, value=0.0, dtype=x.dtype), [normal(3, 2)],
+         lambda x: x * 0, False),
+    Case("fill_like", lambda x: apply(FILL_LIKE, x, value=1, dtype=gc.int32), [normal(3, 2)],
+         lambda x: np.ones(x.shape, np.int32), False, id="fill_like-int"),
     Case("broadcast_like", lambda x, like: broadcast_like(x, like), [normal(3, 1), normal(2, 3, 4)],
          lambda x, like: x + 0 * like),
     Case("broadcast_like", lambda x, like: broadcast_like(x, like, (1,)), [normal(2, 4),
