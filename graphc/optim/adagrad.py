@@ -9,7 +9,7 @@ from typing import Any
 from graphc.eager.tensor import Tensor
 from graphc.nn.parameter import Parameter
 from graphc.ops.elementwise import sqrt
-from graphc.optim.optimizer import Optimizer
+from graphc.optim.optimizer import Optimizer, rounded
 from graphc.optim.rmsprop import check_hyper
 from graphc.runtime.arrays import full_like
 
@@ -54,5 +54,6 @@ class Adagrad(Optimizer):
         if h["weight_decay"]:
             g = g + h["weight_decay"] * p
         s = state["sum"] + g * g
-        lr = h["lr"] / (1 + (step - 1) * h["lr_decay"]) if h["lr_decay"] else h["lr"]
-        return p - lr * g / (sqrt(s) + h["eps"]), {"sum": s}
+        lr = rounded(p, h["lr"] / (1 + (step - 1) * h["lr_decay"])) if h["lr_decay"] \
+            else h["lr"]
+        return p - lr * (g / (sqrt(s) + h["eps"])), {"sum": s}  # (PyTorch's order)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graphc.ops.elementwise import sqrt
-from graphc.optim.optimizer import Optimizer
+from graphc.optim.optimizer import Optimizer, rounded
 
 
 class Adam(Optimizer):
@@ -19,7 +19,7 @@ class Adam(Optimizer):
 
     with each parameter group's values (see Optimizer), in PyTorch's order of operations:
     v adds ((1 - beta2) * g) * g, and the last line is computed as the scalars
-    lr / (1 - beta1^t) and (1 - beta2^t)^0.5, once, then
+    lr / (1 - beta1^t) and (1 - beta2^t)^0.5, once, in float64 (see optimizer.rounded), then
     p - step_size * (m / (sqrt(v) / (1 - beta2^t)^0.5 + eps)): two divisions an element
     rather than three (division and square root bound this loop's speed)."""
 
@@ -38,6 +38,6 @@ class Adam(Optimizer):
             g = g + h["weight_decay"] * p
         m = beta1 * state["exp_avg"] + (1 - beta1) * g
         v = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
-        step_size = h["lr"] / (1 - beta1 ** step)
-        denominator = sqrt(v) / (1 - beta2 ** step) ** 0.5 + h["eps"]
+        step_size = rounded(p, h["lr"] / (1 - beta1 ** step))
+        denominator = sqrt(v) / rounded(p, (1 - beta2 ** step) ** 0.5) + h["eps"]
         return p - step_size * (m / denominator), {"exp_avg": m, "exp_avg_sq": v}

@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from graphc.dtypes import DType
+from graphc.dtypes import DType, float64
 from graphc.eager.tape import enable_grad, no_grad
 from graphc.eager.tensor import Tensor
 from graphc.graph import Node, Tensor as GraphTensor
 from graphc.nn.parameter import Parameter
 from graphc.ops.control import group as group_ops
-from graphc.ops.elementwise import equal, where
+from graphc.ops.elementwise import cast, equal, where
 from graphc.passes.autodiff import gradients
 from graphc.runtime.arrays import copy_of, full_like, host, moved_to, write_into
 from graphc.runtime.cuda.device import is_device_array
@@ -43,6 +43,14 @@ def state_variable(var: Variable, name: str, value: float = 0.0) -> Variable:
     """A non-trainable Variable shaped like `var`, filled with `value` by its initializer:
     one buffer of an optimizer's state (a moment, an accumulator) for `var`."""
     return Variable(np.full(var.shape, value, var.dtype.np), name=name, trainable=False)
+
+
+def rounded(p: Any, value: Any) -> Any:
+    """A scalar an update rule computed from the step number, in parameter p's dtype: in a
+    graph the rules get the step in float64 (minimize), so the scalar is rounded once
+    here, as PyTorch rounds the Python float it computes (1 - 0.999^t loses all but a few
+    digits in float32); eagerly it is a Python float already, and is returned as it is."""
+    return cast(value, p.dtype) if isinstance(value, GraphTensor) else value
 
 
 def step_count(dtype: DType, name: str = "step") -> Variable:
@@ -382,6 +390,7 @@ class Optimizer:
             count = step_count(loss.dtype)
             step = count + 1
             updates = [count.assign(step)]
+            exact = cast(step, float64)  # the rules' step, as PyTorch's Python number
             start = 0
             for group in self.param_groups:
                 end = start + len(group["params"])
@@ -396,7 +405,7 @@ class Optimizer:
                     return self._state_variables(var, hyper)
 
                 updates += update_assignments(zip(grads[start:end], variables[start:end]),
-                                              rule, buffers, step)
+                                              rule, buffers, exact)
                 start = end
             return group_ops(updates, name="update")
 

@@ -143,3 +143,37 @@ def test_graph_variables_are_not_stepped_eagerly():
         loss = gc.reduce_sum(gc.Variable(np.ones(2)) ** 2)
     with pytest.raises(ValueError, match="Variable 'v' is not in the loss's graph"):
         opt.minimize(loss)
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.Adam(ps, lr=0.05),
+                                  lambda ps: optim.Adagrad(ps, lr=0.05, lr_decay=0.01)],
+                         ids=["Adam", "Adagrad-lr_decay"])
+def test_float32_static_steps_match_eager_steps(make):
+    """In a graph, a rule's scalars from the step number (Adam's bias corrections, Adagrad's
+    decayed rate) are computed in float64 and rounded once, as PyTorch computes them in
+    Python floats: 50 float32 steps agree with the eager ones to a few ulps. (In float32,
+    1 - 0.999^t keeps about four digits: Adam's weights then drifted 5e-4 apart.)"""
+    c = C.astype(np.float32)
+
+    def eager():
+        p = nn.Parameter(START.astype(np.float32))
+        opt = make([p])
+        for _ in range(50):
+            opt.zero_grad()
+            (p * p * c).sum().backward()
+            opt.step()
+        return p.data.numpy()
+
+    def static():
+        p = nn.Parameter(START.astype(np.float32))
+        graph = gc.Graph()
+        with graph.as_default():
+            train = make([p]).minimize(gc.reduce_sum(p.variable(graph) ** 2 * c))
+            init = gc.global_variables_initializer()
+        with gc.Session(graph) as sess:
+            sess.run(init)
+            for _ in range(50):
+                sess.run(train)
+        return p.data.numpy()
+
+    np.testing.assert_allclose(static(), eager(), rtol=1e-6)
