@@ -126,16 +126,15 @@ SIN = _unary("sin", np.sin, lambda op, g: (g * cos(op.inputs[0]),), "sin({0})")
 COS = _unary("cos", np.cos, lambda op, g: (-g * sin(op.inputs[0]),), "cos({0})")
 
 
-def _expit(x: Any) -> Any:
-    """scipy.special.expit, imported on first use (importing scipy.special costs 0.2-0.3 s,
-    most of `import graphc` before)."""
-    from scipy.special import expit
-
-    return expit(x)
+def _sigmoid(x: Any) -> Any:
+    """1 / (1 + e^-x) in x's dtype, as the scalar template computes it (e^-x overflows to
+    inf for x below about -88 in float32, and the result is then 0, as it should be)."""
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
 
 
 # forward y = 1 / (1 + e^-x); backward dx = g y (1 - y)
-SIGMOID = _unary("sigmoid", _expit,
+SIGMOID = _unary("sigmoid", _sigmoid,
                  lambda op, g: (g * (op.outputs[0] * (1 - op.outputs[0])),),
                  "({one} / ({one} + exp(-{0})))")
 # forward y = |x|; backward dx = g sign(x)

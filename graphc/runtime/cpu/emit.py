@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from graphc.dtypes import as_dtype
 from graphc.graph import Node
 from graphc.ops.elementwise import SCALAR, math_functions, scalar_statements
+from graphc.ops.expression import walk
 from graphc.ops.shape import insert_ones
 from graphc.registry import OPS, kernels_of, register_kernel
 
@@ -50,7 +52,7 @@ from graphc.runtime.cpu import kernels as K
 from graphc.runtime.cpu.kernels import power
 {helpers}
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True{nogil}, error_model="numpy")
 def kernel({params}):
 {body}
 '''
@@ -105,6 +107,7 @@ class Emit:
         loop free of branches. Adam's update runs ~4x faster for each."""
         ranks = [self.rank(i) for i in range(len(self.args))]
         params = [f"a{i}" for i in range(len(self.args))]
+        dtypes = [t.dtype.name for t in self.node.inputs]
         if self.accumulator is not None:
             body, args = _update_loop(expression, ranks, self.accumulator), [self.in_place]
             params.append("in_place")
@@ -112,10 +115,12 @@ class Emit:
             scalars = [f"x{i}" for i in range(len(ranks))]
             lines = [f"    x{i} = K.scalar(a{i})" for i in range(len(ranks))]
             body, args = "\n".join(lines + _element(expression, scalars, "return ", 1)), []
+            return self._generated(params, body, self.args)
         else:
             body, args = _scratch_loop(expression, ranks, self.dtype), [self.space]
             params += ["space", "slot"]
-        return self._generated(params, body, [*self.args, *args])
+        body, helpers = _numpy_first(expression, body, dtypes)
+        return self._generated(params, body, [*self.args, *args], helpers)
 
     def call_epilogue(self) -> str:
         """op(a) @ op(b) with the node's epilogue expression applied to the product in
@@ -128,18 +133,23 @@ class Emit:
         body = _scratch_loop(self.attrs["expression"], ranks, self.dtype,
                              product=f"K.{gemm}(m0, m1, ta, tb, space, slot)")
         params = ["m0", "m1", "ta", "tb", *(f"a{i - 1}" for i in extras), "space", "slot"]
+        dtypes = [self.node.types[0].dtype.name] + \
+            [self.node.inputs[i].dtype.name for i in extras]
+        body, helpers = _numpy_first(self.attrs["expression"], body, dtypes)
         return self._generated(params, body, [
             self.args[0], self.args[1], flag(self.attrs["transpose_a"]),
-            flag(self.attrs["transpose_b"]), *self.args[2:], self.space])
+            flag(self.attrs["transpose_b"]), *self.args[2:], self.space], helpers)
 
     def _generated(self, params: list[str], body: str, args: list[str],
                    helpers: str = "") -> str:
         """A call of a generated kernel. The kernel goes into its own file, named by its
         source, so it compiles once per argument types and is cached on disk for every
         graph that needs the same code. `helpers`: functions the kernel calls, defined
-        before it in that file."""
+        before it in that file. A kernel that calls back into Python (object mode) holds
+        the GIL while it does, so only the others are marked nogil."""
         source = KERNEL_TEMPLATE.format(params=", ".join(params), body=body,
                                         digest=RUNTIME_DIGEST, helpers=helpers,
+                                        nogil="" if "objmode()" in body else ", nogil=True",
                                         functions=", ".join(math_functions()))
         name = "EW_" + hashlib.sha256(source.encode()).hexdigest()[:16]
         self.kernels[name] = source
@@ -324,6 +334,64 @@ def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str,
     else:
         lines += [line[4:] for line in broadcast]
     return "\n".join(lines + ["    return out"])
+
+
+# -- what numpy computes faster -----------------------------------------------------------------
+# The math functions of ops' scalar templates (ops/elementwise.SCALAR) that a numba loop
+# cannot vectorize: numba's LLVM has no vector math library, so the loop calls libm once an
+# element, 5-25 ns for exp, log, sin, cos, tanh and pow of floats, where numpy's ufuncs run
+# SIMD loops, 0.3-0.6 ns (benchmarks/op_kernels.py; sqrt and abs vectorize).
+LIBM_CALLS = ("exp(", "log(", "tanh(", "sin(", "cos(", "power(")
+# An expression calling one, over this many elements or more, is computed by the ops' numpy
+# references (numpy_eval.py), called from its kernel in numba's object mode (~3 us a call).
+NUMPY_MIN = 512
+NUMPY_HELPERS = """from numba import objmode
+
+from graphc.runtime.cpu.numpy_eval import evaluate_into
+
+EXPRESSION = {expression}
+DTYPES = {dtypes}
+"""
+
+
+def _calls_libm(expression: tuple[Any, ...]) -> bool:
+    """Whether an op of the expression makes floats with a call to one of LIBM_CALLS."""
+    def calls(op: str, dtype: str, operands: list[bool]) -> bool:
+        return any(operands) or (as_dtype(dtype).np.kind == "f" and
+                                 any(call in SCALAR[op] for call in LIBM_CALLS))
+    return bool(walk(expression, lambda i: False, calls))
+
+
+def _numpy_first(expression: tuple[Any, ...], body: str, dtypes: list[str]
+                 ) -> tuple[str, str]:
+    """A loop's kernel body, and its helpers, computing the expression with numpy instead
+    when it calls libm (_calls_libm) and its result `out` has NUMPY_MIN elements or more:
+    the lines go right after the body makes `out` (the inputs a0, a1, ... of `dtypes`
+    are read in full before out is written, so out may be one of them)."""
+    if not _calls_libm(expression):
+        return body, ""
+    inputs = tuple_of([f"a{i}" for i in range(len(dtypes))])
+    lines = body.split("\n")
+    made = next(k for k, line in enumerate(lines) if line.startswith("    out = "))
+    lines[made + 1:made + 1] = [
+        f"    if out.size >= {NUMPY_MIN}:",
+        "        with objmode():",
+        f"            evaluate_into(out, EXPRESSION, DTYPES, {inputs})",
+        "        return out"]
+    helpers = NUMPY_HELPERS.format(expression=_source_of(expression),
+                                   dtypes=tuple_of([repr(as_dtype(d).name) for d in dtypes]))
+    return "\n".join(lines), helpers
+
+
+def _source_of(expression: tuple[Any, ...]) -> str:
+    """The expression as Python source, made of its checked parts only (a graph file's op
+    names and dtype labels are never pasted in): each op one of SCALAR's names, each dtype
+    a dtype's name, each input an int."""
+    names = {op: op for op in SCALAR}
+
+    def apply(op: str, dtype: str, operands: list[str]) -> str:
+        return f"({names[op]!r}, {as_dtype(dtype).name!r}, {''.join(o + ', ' for o in operands)})"
+    return walk(expression, lambda i: f"('input', {int(i)})", apply)
 
 
 def _broadcast_dims(ranks: list[int]) -> list[str]:

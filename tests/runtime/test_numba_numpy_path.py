@@ -1,0 +1,102 @@
+"""Expressions of ops whose scalar form calls libm (exp, log, sin, cos, tanh, sigmoid, pow
+of floats): from emit.NUMPY_MIN elements on, the numba backend computes them with the ops'
+numpy references (graphc/runtime/cpu/numpy_eval.py), called from the kernel, instead of a
+loop that calls libm once an element. Those results are the numpy backend's exactly
+(assert_array_equal: the same numpy calls on the same arrays), NaN, infinities and signed
+zeros included, for single ops, fused groups (broadcast inputs, a scalar made in native
+code), in-place updates and matmul epilogues. Below NUMPY_MIN the loop runs, within a few
+ulps of numpy's (libm and numpy's SIMD functions round differently)."""
+
+import numpy as np
+import pytest
+
+import graphc as gc
+from graphc.runtime.cpu import codegen
+from graphc.runtime.cpu.emit import NUMPY_MIN
+
+OPS = {"exp": gc.exp, "log": gc.log, "sin": gc.sin, "cos": gc.cos, "tanh": gc.tanh,
+       "sigmoid": gc.sigmoid, "pow": lambda x: gc.pow(x, x)}
+
+
+def special_values(n, dtype):
+    """n values: a spread of finite ones, then NaN, +-inf, +-0, and values whose exp
+    overflows or underflows."""
+    x = np.linspace(-3, 3, n).astype(dtype)
+    x[:9] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 100.0, -100.0, 1e-30, -1e-30]
+    return x
+
+
+@pytest.fixture
+def kernel_sources(monkeypatch):
+    sources = []
+    load = codegen.load_module
+    monkeypatch.setattr(codegen, "load_module",
+                        lambda source, *args: (sources.append(source), load(source, *args))[1])
+    return sources
+
+
+def both(build, *values):
+    """build's value on the numba backend, and on the numpy backend, from fresh graphs."""
+    results = []
+    for backend in ("numba", "numpy"):
+        graph = gc.Graph()
+        with graph.as_default():
+            inputs = [gc.placeholder(gc.as_dtype(v.dtype), v.shape) for v in values]
+            out = build(*inputs)
+            init = gc.global_variables_initializer()
+        with gc.Session(graph, backend=backend) as sess:
+            sess.run(init)
+            results.append(sess.run(out, dict(zip(inputs, values))))
+    return results
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_a_large_op_is_numpys_result_exactly(name, dtype, kernel_sources):
+    got, want = both(OPS[name], special_values(NUMPY_MIN + 7, dtype))
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+    assert any("evaluate_into" in s for s in kernel_sources)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_a_small_op_runs_the_loop_within_a_few_ulps(name):
+    x = special_values(NUMPY_MIN // 4, np.float32)
+    got, want = both(OPS[name], x)
+    np.testing.assert_allclose(got, want, rtol=4 * np.finfo(np.float32).eps, atol=1e-37)
+
+
+def test_a_fused_group_with_a_broadcast_row_and_a_native_scalar():
+    """tanh(x * 2 + row) - max(x): the row broadcasts in numpy's evaluation as in the loop;
+    the max is a scalar the segment computed (a Python number once it reaches numpy)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 40)).astype(np.float32)
+    row = rng.standard_normal(40).astype(np.float32)
+    got, want = both(lambda x, r: gc.tanh(x * 2.0 + r) - gc.reduce_max(x), x, row)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_a_matmul_epilogue_of_a_sigmoid():
+    """sigmoid(x @ w + b): the epilogue over the product is numpy's (the products may
+    round differently: BLAS against numpy's matmul, so a float32 tolerance)."""
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((64, 30)), rng.standard_normal((30, 50))
+    b = rng.standard_normal(50)
+    got, want = both(lambda x, w, b: gc.sigmoid(gc.matmul(x, w) + b), x, w, b)
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_an_update_in_place_reads_the_old_values(backend):
+    """v <- v - 0.5 * tanh(v), over more than NUMPY_MIN elements, in place on numba."""
+    start = special_values(NUMPY_MIN * 2, np.float64).reshape(32, -1)
+    v = gc.Variable(start.copy())
+    step = v.assign(v - 0.5 * gc.tanh(v))
+    with gc.Session(backend=backend) as sess:
+        sess.run(gc.global_variables_initializer())
+        sess.run(step)
+        sess.run(step)
+        got = sess.run(v)
+    want = start - 0.5 * np.tanh(start)
+    want = want - 0.5 * np.tanh(want)
+    np.testing.assert_array_equal(got, want)
