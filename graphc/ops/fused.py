@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from graphc import shapes
 from graphc.graph import TensorType
 from graphc.ops.elementwise import SCALAR
@@ -62,9 +64,13 @@ MATMUL_ADD = register(OpDef(
 
 
 def evaluate_expression(expression: Expression, inputs: tuple[Any, ...]) -> Any:
-    """The expression's value with each op's numpy reference."""
-    return walk(expression, inputs.__getitem__,
-                lambda op, dtype, values: OPS[op].reference(*values))  # type: ignore[misc]
+    """The expression's value with each op's numpy reference, each op's value in the dtype
+    its label gives, as the op alone makes it (numpy divides uint8 by uint8 in float64;
+    graphc's division gives float32, and a comparison after it must see float32's
+    rounding)."""
+    def apply(op: str, dtype: str, values: list[Any]) -> Any:
+        return np.asarray(OPS[op].reference(*values)).astype(dtype, copy=False)  # type: ignore[misc]
+    return walk(expression, inputs.__getitem__, apply)
 
 
 def _expression_type(expression: Expression, types: Any) -> TensorType:

@@ -322,3 +322,26 @@ def test_saved_code_that_calls_axpy_links_by_its_blas_symbol(tmp_path):
     assert linked is not None
     np.testing.assert_array_equal(linked(w.copy(), v, np.float32(0.5)),
                                   dispatcher(w.copy(), v, np.float32(0.5)))
+
+
+def test_a_segment_whose_kernel_calls_python_is_not_saved(tmp_path):
+    """A kernel that calls numpy in object mode (emit.py's path for exp, tanh, ...) needs
+    its numba environment, which a prebuilt object never gets: linked alone, the segment
+    failed with "missing Environment" once it ran native in a later process."""
+    namespace = {"np": np, "numba": numba}  # (as codegen links them: kernels are globals)
+    exec("def kernel(x):\n"
+         "    out = np.empty_like(x)\n"
+         "    with numba.objmode():\n"
+         "        np.exp(x, out=out)\n"
+         "    return out\n\n"
+         "def segment(x, space):\n"
+         "    return kernel(x)\n", namespace)
+    namespace["kernel"] = numba.njit(namespace["kernel"])
+    segment = numba.njit(nogil=True)(namespace["segment"])
+    values = (np.zeros(4), new_workspace(1))
+    signature = tuple(numba.typeof(v) for v in values)
+    segment.compile(signature)
+    stem = tmp_path / "prebuilt" / "calls_python"
+    assert not prebuilt.save(segment, signature, [prebuilt.describe(v) for v in values], stem)
+    assert not stem.with_suffix(".json").exists() and prebuilt.tried(stem)
+    np.testing.assert_array_equal(segment(*values), np.ones(4))  # numba runs it

@@ -137,7 +137,8 @@ def save(dispatcher: Any, signature: tuple[Any, ...], arguments: Sequence[str],
     object file at hand, so it is compiled again, without that cache. Code that could not
     be linked without numba (it calls numba's stand-ins for a BLAS routine this numpy
     lacks, see blas.py; it needs constants other than dtypes, or other functions'
-    environments) is not saved; a `.none` file says so."""
+    environments, as a kernel calling numpy in object mode does) is not saved; a `.none`
+    file says so."""
     import numba
 
     result = dispatcher.overloads.get(tuple(signature))
@@ -150,6 +151,7 @@ def save(dispatcher: Any, signature: tuple[Any, ...], arguments: Sequence[str],
         code = _object_code(result)
     consts = [] if code is None else list(result.environment.consts)
     if code is None or result.objectmode or result.referenced_envs or result.reload_init or \
+            _calls_python(dispatcher) or \
             not all(isinstance(c, np.dtype) and c.str in DTYPES for c in consts) or \
             not all(blas_symbol(name) for name in undefined_symbols(code)
                     if name.startswith("graphc_")):  # (numba's stand-ins: no prebuilt)
@@ -168,6 +170,17 @@ def save(dispatcher: Any, signature: tuple[Any, ...], arguments: Sequence[str],
     write_atomically(stem.with_suffix(".json"),
                      lambda f: f.write(json.dumps(description).encode()))
     return True
+
+
+def _calls_python(dispatcher: Any) -> bool:
+    """Whether the segment calls a kernel that runs Python in numba's object mode (emit.py's
+    numpy path): that kernel's machine code needs its numba environment, which only numba
+    sets up, so the segment's object file could not run alone."""
+    for value in dispatcher.py_func.__globals__.values():
+        function = getattr(value, "py_func", None)  # a kernel's numba dispatcher
+        if function is not None and "objmode" in function.__code__.co_names:
+            return True
+    return False
 
 
 def tried(stem: Path) -> bool:
