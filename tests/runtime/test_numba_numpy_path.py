@@ -5,14 +5,20 @@ loop that calls libm once an element. Those results are the numpy backend's exac
 (assert_array_equal: the same numpy calls on the same arrays), NaN, infinities and signed
 zeros included, for single ops, fused groups (broadcast inputs, a scalar made in native
 code), in-place updates and matmul epilogues. Below NUMPY_MIN the loop runs, within a few
-ulps of numpy's (libm and numpy's SIMD functions round differently)."""
+ulps of numpy's (libm and numpy's SIMD functions round differently). A float reduce_max
+and check_numerics take numpy's SIMD loops from NUMPY_MIN elements on too (their loops
+check each element for NaN and do not vectorize)."""
 
+import numba  # noqa: F401 - names the warning category filtered below
 import numpy as np
 import pytest
 
 import graphc as gc
 from graphc.runtime.cpu import codegen
 from graphc.runtime.cpu.emit import NUMPY_MIN
+
+# (a kernel that calls Python must not be compiled nogil: numba warns that it cannot be)
+pytestmark = pytest.mark.filterwarnings("error::numba.NumbaWarning")
 
 OPS = {"exp": gc.exp, "log": gc.log, "sin": gc.sin, "cos": gc.cos, "tanh": gc.tanh,
        "sigmoid": gc.sigmoid, "pow": lambda x: gc.pow(x, x)}
@@ -112,3 +118,33 @@ def test_each_op_of_a_fused_group_rounds_to_its_own_dtype(n):
     got, want = both(build, ones, threes, x)
     np.testing.assert_allclose(got, np.full(n, np.e, np.float32), rtol=1e-6)
     np.testing.assert_allclose(want, got, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (None, True), (0, False),
+                                            (1, True), ((0, 1), False)])
+def test_a_large_max_is_numpys_nan_and_signed_zeros_included(axis, keepdims, dtype):
+    x = special_values(NUMPY_MIN * 2, dtype).reshape(32, -1)
+    x[5:, 3] = -0.0  # a column of zeros of both signs
+    x[5:, 4] = 0.0
+    for values in (x, np.where(np.isnan(x), 1.0, x).astype(dtype), x.T):  # NaN, none, a view
+        got, want = both(lambda v: gc.reduce_max(v, axis, keepdims=keepdims), values)
+        np.testing.assert_array_equal(got, want)
+        assert np.array_equal(np.signbit(got), np.signbit(want))
+        assert np.shape(got) == np.shape(np.max(values, axis, keepdims=keepdims))
+
+
+def test_a_large_check_numerics_passes_finite_values_and_names_the_first_failure():
+    x = np.linspace(-1, 1, NUMPY_MIN * 3)
+    got, want = both(lambda v: gc.check_numerics(v, "the activations") * 2.0, x)
+    np.testing.assert_array_equal(got, want)
+    for bad in (np.nan, np.inf):
+        x[700] = bad
+        for backend in ("numba", "numpy"):
+            graph = gc.Graph()
+            with graph.as_default():
+                v = gc.placeholder(gc.float64, x.shape)
+                out = gc.check_numerics(v, "the activations") * 2.0
+            with gc.Session(graph, backend=backend) as sess:
+                with pytest.raises(gc.InvalidArgumentError, match="the activations"):
+                    sess.run(out, {v: x})
