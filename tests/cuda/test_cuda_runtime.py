@@ -40,6 +40,7 @@ def test_seed_static_program_on_cuda_matches_numpy_loop_float64():
     assert_trains_like((losses, got_w1, got_w2), want)
 
 
+@pytest.mark.soak  # 2.7 s in the simulator; the float64 run above covers the same kernels
 def test_seed_static_program_on_cuda_float32_tracks_float64():
     x, y, w1, w2 = tiny_problem(seed=1)
     want, _, _ = numpy_two_layer.train(x, y, w1, w2, steps=3)
@@ -49,6 +50,7 @@ def test_seed_static_program_on_cuda_float32_tracks_float64():
     np.testing.assert_allclose(got, want, rtol=1e-4)  # float32 over 3 small steps
 
 
+@pytest.mark.soak  # 2.7 s in the simulator; an eager nn model and optimizer on CUDA run below
 def test_seed_eager_program_on_cuda_matches_numpy_loop_float64():
     x, y, w1, w2 = tiny_problem(seed=2)
     want = numpy_two_layer.train(x, y, w1, w2, steps=3, learning_rate=1e-3)
