@@ -317,10 +317,11 @@ def in_old_order(nodes: Sequence[Node], deps: Callable[[Node], Iterable[Node]],
     for i, node in enumerate(old):
         place.setdefault(replaced.get(node, node), i)
     given = {n: k for k, n in enumerate(nodes)}
-    waiting = {n: len({d for d in deps(n) if d in given}) for n in nodes}
+    needs = {n: {d for d in deps(n) if d in given} for n in nodes}
+    waiting = {n: len(ds) for n, ds in needs.items()}
     readers: dict[Node, list[Node]] = {}
-    for n in nodes:
-        for d in {d for d in deps(n) if d in given}:
+    for n, ds in needs.items():
+        for d in ds:
             readers.setdefault(d, []).append(n)
     ready = [(place.get(n, -1), given[n], n) for n in nodes if not waiting[n]]
     heapq.heapify(ready)

@@ -357,8 +357,8 @@ LIBM_CALLS = ("exp(", "log(", "tanh(", "sin(", "cos(", "power(")
 # An expression calling one, over this many elements or more, is computed by the ops' numpy
 # references (numpy_eval.py), called from its kernel in numba's object mode (~3 us a call).
 NUMPY_MIN = 512
-NUMPY_HELPERS = """from numba import objmode
-
+OBJMODE = "from numba import objmode\n"  # the helpers line of a kernel that calls numpy
+NUMPY_HELPERS = OBJMODE + """
 from graphc.runtime.cpu.numpy_eval import evaluate_into
 
 EXPRESSION = {expression}
@@ -441,7 +441,7 @@ def _check_numerics(e: Emit) -> str:
         "        if finite:",
         "            return a0",
         "    return K.check_finite(a0)"])
-    return e._generated(["a0"], body, [e.args[0]], "from numba import objmode\n")
+    return e._generated(["a0"], body, [e.args[0]], OBJMODE)
 
 
 # -- matrix products --------------------------------------------------------------------------
@@ -577,8 +577,6 @@ def _reduce(e: Emit, kind: int) -> str:
     return f"K.reshape({out}, {tuple_of(result)})"
 
 
-EMITTERS["reduce_sum"] = lambda e: _reduce(e, 0) if e.is_float else _integer_reduce(e)
-EMITTERS["reduce_mean"] = lambda e: _reduce(e, 2)
 def _reduce_max(e: Emit) -> str:
     """A float max: from NUMPY_MIN elements on, numpy's (its SIMD loop propagates NaN as it
     goes, where the row loop checks each element and does not vectorize: 9-16x numpy's
@@ -586,25 +584,25 @@ def _reduce_max(e: Emit) -> str:
     if not e.rank(0):
         return _reduce(e, 1)
     inner = e.inside_kernel()
-    loop = _reduce(inner, 1)
-    axes = None if e.attrs["axis"] is None else ints(e.attrs["axis"])
-    keepdims = bool(e.attrs["keepdims"])
-    if not keepdims and (axes is None or len(axes) == e.rank(0)):  # one number
+    shape = _reduce_shape(inner)
+    if not shape:  # one number
         call = [f"        with objmode(value='{e.dtype[3:]}'):",
                 "            value = np.max(a0)"]
         result = "value"
     else:
-        shape = _reduce_shape(inner)
+        axes = None if e.attrs["axis"] is None else ints(e.attrs["axis"])
+        keepdims = bool(e.attrs["keepdims"])
         call = [f"        out = K.scratch(space, slot, {tuple_of(shape)}, np.dtype({e.dtype}))",
                 "        with objmode():",
                 f"            np.max(a0, axis={axes!r}, keepdims={keepdims!r}, out=out)"]
         result = "out"
     body = "\n".join([f"    if a0.size >= {NUMPY_MIN}:", *call, f"        return {result}",
-                      f"    return {loop}"])
-    return e._generated(["a0", "space", "slot"], body, [e.args[0], e.space],
-                        "from numba import objmode\n")
+                      f"    return {_reduce(inner, 1)}"])
+    return e._generated(["a0", "space", "slot"], body, [e.args[0], e.space], OBJMODE)
 
 
+EMITTERS["reduce_sum"] = lambda e: _reduce(e, 0) if e.is_float else _integer_reduce(e)
+EMITTERS["reduce_mean"] = lambda e: _reduce(e, 2)
 EMITTERS["reduce_max"] = lambda e: _reduce_max(e) if e.is_float else _integer_reduce(e)
 # float_kernels_only ops whose numba kernels take integers too (CUDA's do not)
 INTEGER_REDUCTIONS = {"reduce_sum", "reduce_max"}
