@@ -68,6 +68,15 @@ class OpDef:
     shape_only: the inputs whose shape and dtype alone the op reads, never their values
     (the model of a broadcast_like, what a fill_like fills the shape of): a rewrite may
     give it another tensor of that type and provably that shape.
+    commutative: a binary op whose operands may be swapped (add, maximum, equal...): the
+    rewrites match and order its operands either way.
+
+    What every backend generates from:
+
+    scalar: an elementwise op's value on one element, as a template in the language of
+    ops/elementwise.py (its operands, literals of its dtype, IEEE functions). The numba
+    loops, the CUDA kernels and fused expressions are generated from it, and it gives the
+    numpy reference's bits: NaN, signed zeros and infinities included.
     """
 
     name: str
@@ -83,6 +92,8 @@ class OpDef:
     float_kernels_only: bool = False
     dims: DimsRule | None = None
     shape_only: tuple[int, ...] = ()
+    commutative: bool = False
+    scalar: str | None = None
 
     @property
     def runs_on_host(self) -> bool:
@@ -102,6 +113,8 @@ def register(opdef: OpDef) -> OpDef:
     """Add an op to the registry; an op name is defined exactly once."""
     if opdef.name in OPS:
         raise ValueError(f"op '{opdef.name}' is already registered")
+    if opdef.scalar is not None and not opdef.elementwise:
+        raise ValueError(f"op '{opdef.name}' has a scalar template but is not elementwise")
     OPS[opdef.name] = opdef
     return opdef
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ from graphc.graph import Tensor, TensorType
 from graphc.ops.core import apply, known_zero, scalar_value
 from graphc.ops.expression import walk
 from graphc.ops.shape import sum_to
-from graphc.registry import GradOp, OpDef, register
+from graphc.registry import OPS, GradOp, OpDef, register
 
 
 # -- shape/dtype rules ---------------------------------------------------------------------
@@ -44,25 +44,47 @@ def _broadcast(out_dtype: DType | None = None,
 
 
 # -- scalar semantics ----------------------------------------------------------------------
-# What each elementwise op computes on one element, stated once: backends generate their
-# loops from it (runtime/cpu/emit.py, runtime/cuda/elementwise.py), and its numpy reference
-# gives the same bits, signed zeros, infinities and NaN included. A template is a Python
-# expression: {0}, {1}, {2} are the operands (names, so an operand may repeat), {zero} and
-# {one} literals of the result's dtype, and it may call Python's `abs`, `power`, and any
-# math function that numpy and Python's math module both name (exp, sin...), which every
-# backend binds by that name to its IEEE function (math_functions). `power` is x ** y; on
-# integers it multiplies in the dtype, wrapping around on overflow, and a negative exponent
-# is a ValueError, as numpy's is. Each op's value is converted to the op's dtype (so int32
-# arithmetic wraps as numpy's does, and `cast` is that conversion alone).
-SCALAR: dict[str, str] = {}
+# What each elementwise op computes on one element is stated once, as its OpDef's `scalar`
+# template: backends generate their loops from it (runtime/cpu/emit.py,
+# runtime/cuda/elementwise.py), and its numpy reference gives the same bits, signed zeros,
+# infinities and NaN included. A template is a Python expression: {0}, {1}, {2} are the
+# operands (names, so an operand may repeat), {zero} and {one} literals of the result's
+# dtype, and it may call Python's `abs`, `power`, and any math function that numpy and
+# Python's math module both name (exp, sin...), which every backend binds by that name to
+# its IEEE function (math_functions). `power` is x ** y; on integers it multiplies in the
+# dtype, wrapping around on overflow, and a negative exponent is a ValueError, as numpy's
+# is. Each op's value is converted to the op's dtype (so int32 arithmetic wraps as numpy's
+# does, and `cast` is that conversion alone).
+class ScalarTemplates(Mapping[str, str]):
+    """The registered ops' scalar templates by op name (OpDef.scalar), read from the
+    registry at each use, so an op registered later is included."""
+
+    def __getitem__(self, op: str) -> str:
+        template = OPS[op].scalar if op in OPS else None
+        if template is None:
+            raise KeyError(op)
+        return template
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name, opdef in OPS.items() if opdef.scalar is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+SCALAR = ScalarTemplates()
 SPECIAL_FUNCTIONS = ("abs", "power")
+
+
+def called(template: str) -> set[str]:
+    """The names of the functions a template calls."""
+    return set(re.findall(r"([A-Za-z_]\w*)\(", template))
 
 
 def math_functions() -> tuple[str, ...]:
     """The math functions the templates call, by name (numba binds numpy's, CUDA math's)."""
-    called = {name for template in SCALAR.values()
-              for name in re.findall(r"([A-Za-z_]\w*)\(", template)}
-    return tuple(sorted(called - set(SPECIAL_FUNCTIONS)))
+    names = {name for template in SCALAR.values() for name in called(template)}
+    return tuple(sorted(names - set(SPECIAL_FUNCTIONS)))
 
 
 def scalar_statements(expression: tuple[Any, ...], names: Sequence[str],
@@ -90,13 +112,14 @@ def scalar_statements(expression: tuple[Any, ...], names: Sequence[str],
 
 def _unary(name: str, fn: Callable[..., Any], grad: Any, scalar: str,
            floats_only: bool = True) -> OpDef:
-    SCALAR[name] = scalar
-    return register(OpDef(name, _same_type(floats_only), fn, grad, elementwise=True))
+    return register(OpDef(name, _same_type(floats_only), fn, grad, elementwise=True,
+                          scalar=scalar))
 
 
-def _binary(name: str, fn: Callable[..., Any], grad: Any, scalar: str, **rule: Any) -> OpDef:
-    SCALAR[name] = scalar
-    return register(OpDef(name, _broadcast(**rule), fn, grad, elementwise=True))
+def _binary(name: str, fn: Callable[..., Any], grad: Any, scalar: str,
+            commutative: bool = False, **rule: Any) -> OpDef:
+    return register(OpDef(name, _broadcast(**rule), fn, grad, elementwise=True,
+                          scalar=scalar, commutative=commutative))
 
 
 def _each(op: GradOp, *grads: Callable[[], Any]) -> tuple[Any, ...]:
@@ -220,14 +243,15 @@ def relu(x: Any, name: str | None = None) -> Tensor:
 
 # -- binary arithmetic ---------------------------------------------------------------------
 # forward y = a + b; backward da = g, db = g
-ADD = _binary("add", np.add, lambda op, g: _each(op, lambda: g, lambda: g), "({0} + {1})")
+ADD = _binary("add", np.add, lambda op, g: _each(op, lambda: g, lambda: g), "({0} + {1})",
+              commutative=True)
 # forward y = a - b; backward da = g, db = -g
 SUBTRACT = _binary("subtract", np.subtract, lambda op, g: _each(op, lambda: g, lambda: -g),
                    "({0} - {1})")
 # forward y = a b; backward da = g b, db = g a
 MULTIPLY = _binary("multiply", np.multiply,
                    lambda op, g: _each(op, lambda: g * op.inputs[1], lambda: g * op.inputs[0]),
-                   "({0} * {1})")
+                   "({0} * {1})", commutative=True)
 def _true_quotient(dtype: DType) -> DType:
     """The dtype of a true division of integers (TensorFlow's truediv table): float32 for
     the 8- and 16-bit ones, which it holds exactly, float64 for the others."""
@@ -282,12 +306,13 @@ def _is_relu_of(x: Any, other: Any, y: Any) -> bool:
 # maximum(x, 0) and maximum(0, x), with zeros known when the graph is built, are ReLUs of x
 # and take ReLU's gradient (0 at exactly 0)
 MAXIMUM = _binary("maximum", np.maximum, _maximum_grad,
-                  "({0} if {0} > {1} or {0} != {0} else {1})")
+                  "({0} if {0} > {1} or {0} != {0} else {1})", commutative=True)
 # forward y = min(a, b): NaN if either is NaN, b on ties (min(+0.0, -0.0) is -0.0, as in
 # numpy); backward the gradient goes to the smaller input (to a on ties)
 MINIMUM = _binary("minimum", np.minimum, lambda op, g: _each(
     op, lambda: where(op.inputs[0] <= op.inputs[1], g, 0),
-    lambda: where(op.inputs[0] <= op.inputs[1], 0, g)), "({0} if {0} < {1} or {0} != {0} else {1})")
+    lambda: where(op.inputs[0] <= op.inputs[1], 0, g)),
+    "({0} if {0} < {1} or {0} != {0} else {1})", commutative=True)
 
 
 def add(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -335,8 +360,10 @@ GREATER_EQUAL = _binary("greater_equal", np.greater_equal, _no_grad, "({0} >= {1
                         out_dtype=bool_)
 LESS = _binary("less", np.less, _no_grad, "({0} < {1})", out_dtype=bool_)
 LESS_EQUAL = _binary("less_equal", np.less_equal, _no_grad, "({0} <= {1})", out_dtype=bool_)
-EQUAL = _binary("equal", np.equal, _no_grad, "({0} == {1})", out_dtype=bool_)
-NOT_EQUAL = _binary("not_equal", np.not_equal, _no_grad, "({0} != {1})", out_dtype=bool_)
+EQUAL = _binary("equal", np.equal, _no_grad, "({0} == {1})", commutative=True,
+                out_dtype=bool_)
+NOT_EQUAL = _binary("not_equal", np.not_equal, _no_grad, "({0} != {1})", commutative=True,
+                    out_dtype=bool_)
 
 
 def greater(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -382,8 +409,8 @@ def _where_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
 # forward y = x where cond else z; backward dx = g where cond, dz = g where not cond
 WHERE = register(OpDef("where", _where_infer, np.where, lambda op, g: (None,) + _each(
     op._replace(inputs=op.inputs[1:], wants=op.wants[1:]),
-    lambda: where(op.inputs[0], g, 0), lambda: where(op.inputs[0], 0, g)), elementwise=True))
-SCALAR["where"] = "({1} if {0} else {2})"
+    lambda: where(op.inputs[0], g, 0), lambda: where(op.inputs[0], 0, g)), elementwise=True,
+    scalar="({1} if {0} else {2})"))
 
 
 def where(condition: Any, x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -400,8 +427,8 @@ CAST = register(OpDef(
     "cast", _cast_infer, lambda x, dtype: x.astype(dtype.np),
     lambda op, g: (cast(g, op.inputs[0].dtype)
                    if op.inputs[0].dtype.is_floating and op.attrs["dtype"].is_floating
-                   else None,), elementwise=True))
-SCALAR["cast"] = "{0}"  # the conversion to the op's dtype, which every op's value gets
+                   else None,), elementwise=True,
+    scalar="{0}"))  # (the conversion to the op's dtype, which every op's value gets)
 
 
 def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:

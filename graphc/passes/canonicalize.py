@@ -18,7 +18,7 @@ from graphc.passes.rewrite import (Build, Pattern, Uses, computed, constant, op,
 from graphc.program import Program
 from graphc.registry import OpNames
 
-COMMUTATIVE = ("add", "multiply", "maximum", "minimum", "equal", "not_equal")
+COMMUTATIVE = OpNames(lambda opdef: opdef.commutative)
 MIRRORED = {"less": "greater", "greater": "less", "less_equal": "greater_equal",
             "greater_equal": "less_equal"}
 
@@ -133,22 +133,21 @@ def _transposed(side: int) -> Pattern:
 RULES: list[tuple[Pattern, Build]] = [
     # constants to the right: 2 * x -> x * 2, 0 < x -> x > 0. (maximum and minimum of two
     # zeros of different signs give the second; with the constant moved, the other one)
-    (op(COMMUTATIVE + tuple(MIRRORED), constant("c"), computed("x")), _constant_right),
+    (op({*COMMUTATIVE, *MIRRORED}, constant("c"), computed("x")), _constant_right),
     # identities: x * 1, x / 1, x + 0, x - 0, x ** 1 -> x (x + 0 turns -0.0 into +0.0; the
     # rule keeps x's -0.0)
     (op(("multiply", "divide", "pow"), value("x"), scalar(1.0)), _same("x")),
-    (op("add", value("x"), scalar(0.0)), _same("x")),
+    (op("add", value("x"), scalar(0.0), commutative=False), _same("x")),
     (op("subtract", value("x"), zero()), _same("x")),  # (x - (-0.0) is x + 0.0: kept)
     # signs: --x -> x; a - (-b) -> a + b; a + (-b) -> a - b
     (op("negative", op("negative", value("x"))), _same("x")),
     (op("subtract", value("a"), op("negative", value("b"))), _as("add", "a", "b")),
-    (op("add", value("a"), op("negative", value("b")), commutative=True),
-     _as("subtract", "a", "b")),
+    (op("add", value("a"), op("negative", value("b"))), _as("subtract", "a", "b")),
     # x ** 2 -> square(x) (the same rounding: one product)
     (op("pow", value("x"), scalar(2.0)), _as("square", "x")),
     # maximum(x, 0) -> relu(x), when the zeros do not widen x (maximum(0, x) arrives here
     # with its constant moved right; its gradient is already ReLU's: ops/elementwise.py)
-    (op("maximum", value("x"), zero()), _same_type_as("relu", "x")),
+    (op("maximum", value("x"), zero(), commutative=False), _same_type_as("relu", "x")),
     # a transpose feeding a matmul becomes its transpose flag
     (_transposed(0), _fold_transpose(0)),
     (_transposed(1), _fold_transpose(1)),

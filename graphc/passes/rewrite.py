@@ -183,10 +183,14 @@ class Pattern:
 
 
 def op(ops: str | Collection[str], *operands: Pattern, bind: str | None = None,
-       commutative: bool = False, test: Callable[[Tensor, Uses], bool] | None = None
+       commutative: bool | None = None, test: Callable[[Tensor, Uses], bool] | None = None
        ) -> Pattern:
-    """A pattern for a tensor one of `ops` makes from `operands` (from any, if none given)."""
+    """A pattern for a tensor one of `ops` makes from `operands` (from any, if none given),
+    in either order when `commutative`; by default, when every op named is commutative
+    (OpDef.commutative)."""
     names = (ops,) if isinstance(ops, str) else tuple(ops)
+    if commutative is None:
+        commutative = all(name in OPS and OPS[name].commutative for name in names)
     return Pattern(names, operands or None, bind, commutative, test)
 
 

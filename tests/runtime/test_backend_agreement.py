@@ -86,7 +86,7 @@ def assert_agree(session, build, *feeds, bits=False):
 
 # -- the scalar templates are the references ------------------------------------------------
 def _evaluate_template(op, dtype, *operands):
-    """The op's scalar template (ops/elementwise.SCALAR) run as Python on numpy scalars."""
+    """The op's scalar template (OpDef.scalar) run as Python on numpy scalars."""
     expression = (op, dtype, *(("input", i) for i in range(len(operands))))
     lines, result = scalar_statements(expression, [f"x{i}" for i in range(len(operands))],
                                       lambda code, dt: f"np.{dt.name}({code})")

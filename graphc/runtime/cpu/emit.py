@@ -22,7 +22,7 @@ import numpy as np
 
 from graphc.dtypes import as_dtype
 from graphc.graph import Node
-from graphc.ops.elementwise import SCALAR, math_functions, scalar_statements
+from graphc.ops.elementwise import SCALAR, called, math_functions, scalar_statements
 from graphc.ops.expression import walk
 from graphc.ops.shape import insert_ones
 from graphc.registry import OPS, kernels_of, register_kernel
@@ -215,16 +215,24 @@ Emitter = Callable[[Emit], str]
 EMITTERS: dict[str, Emitter] = kernels_of("numba")
 
 
-def emits(*ops: str) -> Callable[[Emitter], Emitter]:
-    """Register an emitter as the numba kernel of `ops`."""
+# float_kernels_only ops whose numba kernels take integers too (CUDA's do not): emits'
+# `integers`
+INTEGER_KERNELS: set[str] = set()
+
+
+def emits(*ops: str, integers: bool = False) -> Callable[[Emitter], Emitter]:
+    """Register an emitter as the numba kernel of `ops`; `integers`: it also takes the
+    integer dtypes an op's OpDef.float_kernels_only leaves to the numpy reference."""
     def register(fn: Emitter) -> Emitter:
         for op in ops:
             register_kernel("numba", op, fn)
+            if integers:
+                INTEGER_KERNELS.add(op)
         return fn
     return register
 
 
-# -- elementwise: loops over the ops' scalar templates (ops/elementwise.SCALAR) ----------------
+# -- elementwise: loops over the ops' scalar templates (OpDef.scalar) ----------------
 def _convert(code: str, dtype: np.dtype) -> str:
     """An op's value as its dtype (numba would compute int32 arithmetic in int64)."""
     return f"np.{dtype.name}({code})"
@@ -243,8 +251,7 @@ def _elementwise(e: Emit) -> str:
     return e.call_loop((e.node.op, e.node.types[0].dtype.name, *operands))
 
 
-for _op in SCALAR:
-    EMITTERS[_op] = _elementwise
+emits(*SCALAR)(_elementwise)
 
 
 @emits("identity", "stop_gradient")
@@ -349,11 +356,11 @@ def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str,
 
 
 # -- what numpy computes faster -----------------------------------------------------------------
-# The math functions of ops' scalar templates (ops/elementwise.SCALAR) that a numba loop
-# cannot vectorize: numba's LLVM has no vector math library, so the loop calls libm once an
-# element, 5-25 ns for exp, log, sin, cos, tanh and pow of floats, where numpy's ufuncs run
-# SIMD loops, 0.3-0.6 ns (benchmarks/op_kernels.py; sqrt and abs vectorize).
-LIBM_CALLS = ("exp(", "log(", "tanh(", "sin(", "cos(", "power(")
+# A numba loop vectorizes the functions of ops' scalar templates (OpDef.scalar) that are
+# one instruction, sqrt and abs; it calls libm once an element for the others (numba's LLVM
+# has no vector math library), 5-25 ns for exp, log, sin, cos, tanh and pow of floats, where
+# numpy's ufuncs run SIMD loops, 0.3-0.6 ns (benchmarks/op_kernels.py).
+VECTORIZED = frozenset({"sqrt", "abs"})
 # An expression calling one, over this many elements or more, is computed by the ops' numpy
 # references (numpy_eval.py), called from its kernel in numba's object mode (~3 us a call).
 NUMPY_MIN = 512
@@ -367,10 +374,11 @@ DTYPES = {dtypes}
 
 
 def _calls_libm(expression: tuple[Any, ...]) -> bool:
-    """Whether an op of the expression makes floats with a call to one of LIBM_CALLS."""
+    """Whether an op of the expression makes floats with a call to libm (a function not
+    VECTORIZED)."""
     def calls(op: str, dtype: str, operands: list[bool]) -> bool:
         return any(operands) or (as_dtype(dtype).np.kind == "f" and
-                                 any(call in SCALAR[op] for call in LIBM_CALLS))
+                                 bool(called(SCALAR[op]) - VECTORIZED))
     return bool(walk(expression, lambda i: False, calls))
 
 
@@ -601,11 +609,14 @@ def _reduce_max(e: Emit) -> str:
     return e._generated(["a0", "space", "slot"], body, [e.args[0], e.space], OBJMODE)
 
 
-EMITTERS["reduce_sum"] = lambda e: _reduce(e, 0) if e.is_float else _integer_reduce(e)
-EMITTERS["reduce_mean"] = lambda e: _reduce(e, 2)
-EMITTERS["reduce_max"] = lambda e: _reduce_max(e) if e.is_float else _integer_reduce(e)
-# float_kernels_only ops whose numba kernels take integers too (CUDA's do not)
-INTEGER_REDUCTIONS = {"reduce_sum", "reduce_max"}
+emits("reduce_mean")(lambda e: _reduce(e, 2))
+
+
+@emits("reduce_sum", "reduce_max", integers=True)
+def _sum_or_max(e: Emit) -> str:
+    if not e.is_float:
+        return _integer_reduce(e)
+    return _reduce(e, 0) if e.node.op == "reduce_sum" else _reduce_max(e)
 
 
 # A fused reduction's helpers: `reduce_row` combines one row of `count` elements, each
@@ -758,7 +769,7 @@ def why_not_native(node: Node) -> str | None:
         return "its rank is unknown until run time"
     dtype = node.types[0].dtype
     if OPS[node.op].float_kernels_only and not dtype.is_floating and not (
-            node.op in INTEGER_REDUCTIONS and dtype.np.kind in "iu"):
+            node.op in INTEGER_KERNELS and dtype.np.kind in "iu"):
         return f"its native kernels accumulate floating-point values, not {dtype.name}"
     if node.op in ("getitem", "setitem", "index_add") and not (
             basic_index(node.attrs["index"]) and node.inputs[0].shape):
@@ -820,8 +831,7 @@ def _reduced_dims(e: Emit, axes: tuple[int, ...]) -> list[str]:
     return [dims[d] for d in range(len(dims)) if d not in axes]
 
 
-for _op in ("reduce_min", "reduce_prod", "reduce_any", "reduce_all"):
-    EMITTERS[_op] = _reduce_middle
+emits("reduce_min", "reduce_prod", "reduce_any", "reduce_all")(_reduce_middle)
 
 
 @emits("argmax", "argmin")

@@ -5,7 +5,7 @@ Each input is read through strides in elements, one per output dim (0 where it b
 so the same generated loop also does transposes and broadcasts: the expression is then
 just its input. Where every input has the output's shape the loop reads flat indices.
 
-Each op computes its scalar template (ops/elementwise.SCALAR), the one the CPU backend's
+Each op computes its scalar template (OpDef.scalar), the one the CPU backend's
 loops compute too. An integer power with a negative exponent, which numpy refuses, raises
 a flag the kernel writes; the launch reads it back and raises the same ValueError.
 """
