@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from graphc import shapes
 from graphc.graph import Node, Tensor
 from graphc.passes.fold_constants import fold_node
-from graphc.passes.rewrite import (Build, Pattern, Uses, computed, constant, op, pattern_rules,
-                                   remade, rewrite, scalar, user_nodes, value, zero)
+from graphc.passes.rewrite import (Build, Pattern, Uses, computed, constant, constant_for, op,
+                                   pattern_rules, remade, rewrite, scalar, user_nodes, value,
+                                   zero)
 from graphc.program import Program
 from graphc.registry import OpNames
 
@@ -79,20 +82,36 @@ def _filled(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
                                      "value": dtype.np.type(node.attrs["value"])})
 
 
-def _without_broadcast(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
-    """An elementwise op reading broadcast_like(s, like) reads s itself where another input
-    provably has the result's shape: numpy's broadcasting does the rest, with no copy."""
+def _expansion(t: Tensor, uses: Uses) -> Tensor | None:
+    """What an elementwise op may read instead of t, where another of its inputs provably
+    has its result's shape and broadcasting does the rest: for broadcast_like(s, like) that
+    adds dims in front only, s; for fill_like(x), the scalar it fills with."""
+    node = t.node
+    if t in uses.fed or node.control_inputs:  # a fed tensor's value is the feed
+        return None
+    axes = node.attrs.get("axes")
+    if node.op == "broadcast_like" and sorted(axes) == list(range(len(axes))):
+        # (size-1 dims inserted in front are what broadcasting assumes; elsewhere they are not)
+        return node.inputs[0]
+    if node.op == "fill_like":
+        value = np.array(node.attrs["value"], node.attrs["dtype"].np)
+        return constant_for(node, value, f"{node.name}/scalar").outputs[0]
+    return None
+
+
+def _without_expansion(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
+    """An elementwise op reading broadcast_like(s, like) reads s itself, and one reading
+    fill_like(x) reads its scalar, where another input provably has the result's shape:
+    numpy's broadcasting does the rest, with no copy (ones_like(y) * g -> g * 1 -> g)."""
     inputs = list(node.inputs)
     for i, t in enumerate(inputs):
-        # (size-1 dims inserted in front are what broadcasting assumes; elsewhere they are not)
-        if t.node.op != "broadcast_like" or \
-                sorted(t.node.attrs["axes"]) != list(range(len(t.node.attrs["axes"]))):
-            continue
-        if t in uses.fed:  # a fed broadcast_like's value is the feed
+        if t.node.op not in ("broadcast_like", "fill_like"):
             continue
         if any(uses.shapes.equal(o, node.outputs[0]) for j, o in enumerate(inputs) if j != i):
-            inputs[i] = t.node.inputs[0]
-            return remade(node, node.op, tuple(inputs), node.attrs)
+            replacement = _expansion(t, uses)
+            if replacement is not None:
+                inputs[i] = replacement
+                return remade(node, node.op, tuple(inputs), node.attrs)
     return None
 
 
@@ -154,7 +173,7 @@ RULES: list[tuple[Pattern, Build]] = [
     # shape adjustments between tensors whose shapes are provably equal disappear
     # (passes/symbolic.py), and so do broadcasts that elementwise broadcasting makes
     (op(("sum_to", "broadcast_like", "reshape_like"), value("x"), value()), _same_shape),
-    (op(OpNames(lambda d: d.elementwise)), _without_broadcast),
+    (op(OpNames(lambda d: d.elementwise)), _without_expansion),
     (op("fill_like", value("x")), _filled),
     # a ReLU's gradient mask reads the ReLU's result, not its input
     (op("where", op("greater", value("x"), zero(), bind="test"), value(), value()),
