@@ -54,7 +54,8 @@ class OpDef:
     stream), or it sets `host`. A "collective" op is none of these: it runs natively where
     its kernel exists.
     view: its result may share input 0's memory (a reshape, a transpose, an identity), so a
-    backend must not treat the result as a buffer of its own.
+    backend must not treat the result as a buffer of its own. A backend may know better of
+    its own kernel (CUDA's transpose copies: runtime/cuda/table.Kernel.view), never worse.
     float_kernels_only: the native kernels handle floating results only; other dtypes run
     on the numpy reference (the reductions, which accumulate floats).
 

@@ -2,6 +2,7 @@
 restated: each derived set against a table of what it holds, so a change shows here."""
 
 import numpy as np
+import pytest
 
 import graphc as gc
 from graphc.graph import Node, TensorType
@@ -15,9 +16,9 @@ EXPECTED = {
     # the numba backend's host runs them: values in and out of native code, random draws
     "runs_on_host": {"placeholder", "variable", "constant", "assign", "no_op",
                      "random_normal", "random_uniform", "random_uniform_like"},
-    # a native result may share input 0's memory
+    # a result may share input 0's memory (on some backend, or in the numpy reference)
     "view": {"reshape", "reshape_like", "transpose", "broadcast_like", "sum_to", "identity",
-             "stop_gradient", "check_numerics"},
+             "stop_gradient", "check_numerics", "expand_dims", "squeeze"},
     # values from outside the run (the cuda backend's SOURCES)
     "source": {"placeholder", "variable", "constant"},
     # native kernels for floating results only
@@ -168,3 +169,13 @@ def test_every_dims_rule_gives_the_static_shape_its_op_infers():
                 assert rule(dims, node.attrs) == node.types[0].shape, node.describe()
                 checked.add(node.op)
     assert {"matmul_epilogue", "sum_to", "transpose", "argmax", "reduce_prod"} <= checked
+
+
+def test_a_cuda_kernel_returns_a_view_only_of_an_op_that_may_share_memory():
+    from graphc.runtime.cuda.all_kernels import cuda_kernels
+    from graphc.runtime.cuda.table import kernel
+
+    views = {op for op, k in cuda_kernels().items() if k.view}
+    assert {"reshape", "expand_dims", "squeeze"} <= views <= set(VIEW_OPS)
+    with pytest.raises(ValueError, match="op 'add' never shares memory"):
+        kernel("add", view=True)(lambda call: [])

@@ -150,13 +150,15 @@ def _squeeze_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
     return TensorType(x.dtype, tuple(d for i, d in enumerate(x.shape) if i not in axes))
 
 
-# forward y = x with a 1 inserted at axis (a copy); backward dx = g reshaped like x
+# forward y = x with a 1 inserted at axis (numpy's and CUDA's a view, numba's a copy);
+# backward dx = g reshaped like x
 EXPAND_DIMS = register(OpDef("expand_dims", _expand_infer,
                              lambda x, axis: np.expand_dims(x, axis),
-                             lambda op, g: (reshape_like(g, op.inputs[0]),)))
-# forward y = x without the size-1 dims at axes (a copy); backward dx = g reshaped like x
+                             lambda op, g: (reshape_like(g, op.inputs[0]),), view=True))
+# forward y = x without the size-1 dims at axes (a view, or numba's copy); backward dx = g
+# reshaped like x
 SQUEEZE = register(OpDef("squeeze", _squeeze_infer, lambda x, axes: np.squeeze(x, axes),
-                         lambda op, g: (reshape_like(g, op.inputs[0]),)))
+                         lambda op, g: (reshape_like(g, op.inputs[0]),), view=True))
 
 
 def _as_reshape(x: Any, shape: Sequence[int | None], name: str | None) -> Tensor | None:

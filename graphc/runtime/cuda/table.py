@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphc.graph import TensorType
-from graphc.registry import register_kernel
+from graphc.registry import OPS, register_kernel
 from graphc.runtime.cuda import device
 
 Allocate = Callable[[tuple[int, ...], Any], Any]
@@ -48,9 +48,13 @@ class Kernel:
 
 
 def kernel(*ops: str, view: bool = False) -> Callable[[Launcher], Launcher]:
-    """Register a launcher as the CUDA kernel of `ops`."""
+    """Register a launcher as the CUDA kernel of `ops`; `view` when it returns a view of its
+    first input, which only an op that may share memory can (OpDef.view)."""
     def register(launch: Launcher) -> Launcher:
         for op in ops:
+            if view and not OPS[op].view:
+                raise ValueError(f"op '{op}' never shares memory (OpDef.view), but its CUDA "
+                                 f"kernel would return a view")
             register_kernel("cuda", op, Kernel(launch, view))
         return launch
     return register
