@@ -1,6 +1,7 @@
 """The backends compute the same values as the numpy backend where numerics are delicate:
-signed zeros and NaN in sign, relu, maximum and minimum; integer powers (overflow wraps
-around, a negative exponent is an error); empty, huge and overflowing float reductions;
+signed zeros and NaN in broadcast and fused loops (each elementwise op alone, on every
+special value, is test_special_values.py's); integer powers (overflow wraps around, a
+negative exponent is an error); empty, huge and overflowing float reductions;
 check_numerics of a scalar. Values are compared bit for bit (NaN positions and the sign of
 every zero included), and the numba runs are checked to have run as machine code: the test
 suite sets GRAPHC_COMPILE=wait, so no run is interpreted while its segment compiles, and each
@@ -13,8 +14,6 @@ import numpy as np
 import pytest
 
 import graphc as gc
-from graphc.ops.elementwise import SCALAR, scalar_statements
-from graphc.registry import OPS
 from graphc.runtime.backend import FallbackWarning
 from graphc.runtime.cpu import codegen
 from graphc.runtime.cpu.backend import NumbaExecutable
@@ -24,28 +23,30 @@ CUDA = dict(device="cuda")  # numba's CUDA simulator here (tests/conftest.py), o
 BACKENDS = pytest.mark.parametrize("session", [NUMBA, CUDA], ids=["numba", "cuda"])
 
 SPECIAL = [-0.0, 0.0, np.nan, -np.nan, np.inf, -np.inf, 1.5, -2.5, 1e-45, -1e-45]
-SELECTING = {"negative", "abs", "sign", "relu", "maximum", "minimum", "where"}
 
 
 def _placeholders(feeds):
     return [gc.placeholder(gc.as_dtype(v.dtype), [None] * np.ndim(v)) for v in feeds]
 
 
-def _run(session, build, feeds):
-    """The fetch of build(*placeholders) with `feeds` on Session(**session), in a fresh
-    graph. A numba run must have run every segment natively, and no op may fall back to
-    its reference; returns the value, or the exception the run raised."""
+def run(session, build, *feed_sets):
+    """The fetch of build(*placeholders) on Session(**session), in a fresh graph, once with
+    each of `feed_sets` (one graph, one session). A numba run must have run every segment
+    natively, and no op may fall back to its reference; returns the values, each the
+    exception its run raised if it raised one."""
     graph = gc.Graph()
     with graph.as_default():
-        inputs = _placeholders(feeds)
+        inputs = _placeholders(feed_sets[0])
         out = build(*inputs)
+    values = []
     with warnings.catch_warnings():
         warnings.simplefilter("error", FallbackWarning)
         with gc.Session(graph, **session) as sess:
-            try:
-                value = sess.run(out, dict(zip(inputs, feeds)))
-            except gc.InvalidArgumentError as err:
-                value = err
+            for feeds in feed_sets:
+                try:
+                    values.append(sess.run(out, dict(zip(inputs, feeds))))
+                except gc.InvalidArgumentError as err:
+                    values.append(err)
             executables = list(sess._cache.values())
     if session.get("backend") == "numba":
         (executable,) = [e for _, e in executables]
@@ -53,7 +54,7 @@ def _run(session, build, feeds):
         assert executable.native  # machine code ran, not the interpreter tier...
         for segment in executable.segments:  # ...compiled for these arguments
             assert segment.tiered.function.signatures
-    return value
+    return values
 
 
 def assert_same(got, want, bits=False):
@@ -73,8 +74,8 @@ def assert_same(got, want, bits=False):
 def assert_agree(session, build, *feeds, bits=False):
     """Session(**session) and the numpy backend give the same value, or both raise
     InvalidArgumentError with numpy's message; returns the numpy backend's value."""
-    want = _run(dict(backend="numpy"), build, feeds)
-    got = _run(session, build, feeds)
+    (want,) = run(dict(backend="numpy"), build, feeds)
+    (got,) = run(session, build, feeds)
     if isinstance(want, Exception):
         assert isinstance(got, gc.InvalidArgumentError), got
         assert str(want).split(": ")[-1] in str(got)
@@ -84,65 +85,12 @@ def assert_agree(session, build, *feeds, bits=False):
     return want
 
 
-# -- the scalar templates are the references ------------------------------------------------
-def _evaluate_template(op, dtype, *operands):
-    """The op's scalar template (OpDef.scalar) run as Python on numpy scalars."""
-    expression = (op, dtype, *(("input", i) for i in range(len(operands))))
-    lines, result = scalar_statements(expression, [f"x{i}" for i in range(len(operands))],
-                                      lambda code, dt: f"np.{dt.name}({code})")
-    scope = {"np": np, "power": np.power,
-             **{f"x{i}": v for i, v in enumerate(operands)}}
-    with np.errstate(all="ignore"):
-        for line in lines:
-            exec(line, scope)
-    return scope[result]
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64])
-@pytest.mark.parametrize("op", ["negative", "abs", "sign", "relu", "maximum", "minimum",
-                                "add", "subtract", "multiply", "pow", "where", "greater",
-                                "less_equal", "equal"])
-def test_an_ops_scalar_template_gives_its_references_bits(op, dtype):
-    if dtype in (np.int32, np.int64):
-        values = np.array([0, 1, -1, 2, -3, 7, 40, np.iinfo(dtype).max, np.iinfo(dtype).min],
-                          dtype)
-    else:
-        values = np.array(SPECIAL, dtype)
-    n = sum(f"{{{i}}}" in SCALAR[op] for i in range(3))
-    grids = np.meshgrid(*[values] * min(n, 2), indexing="ij")
-    operands = [g.ravel() for g in grids]
-    if op == "pow" and values.dtype.kind == "i":
-        operands[1] = np.abs(operands[1]) % 64  # (numpy refuses negative exponents)
-    if op == "where":
-        operands = [operands[0] > operands[1], *operands]
-    out_dtype = np.dtype(bool) if op in ("greater", "less_equal", "equal") else values.dtype
-    with np.errstate(all="ignore"):
-        want = np.asarray(OPS[op].reference(*operands), out_dtype)
-    got = np.array([_evaluate_template(op, out_dtype.name, *(o[i] for o in operands))
-                    for i in range(want.size)], out_dtype)
-    # ops that choose among their operands keep a NaN's bits; which NaN an arithmetic op
-    # returns for two depends on the order the hardware reads them
-    assert_same(got, want, bits=op in SELECTING)
-
-
-# -- signed zeros and NaN -------------------------------------------------------------------
+# -- signed zeros and NaN: each op on its own is test_special_values.py's --------------------
 @BACKENDS
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("op", ["sign", "relu"])
-def test_sign_and_relu_of_zeros_and_nans(session, op, dtype):
-    x = np.array(SPECIAL, dtype)
-    want = assert_agree(session, getattr(gc, op), x, bits=True)
-    assert not np.signbit(want[:2]).any()  # either zero gives +0.0, as numpy's
-
-
-@BACKENDS
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("op", ["maximum", "minimum"])
-def test_maximum_and_minimum_of_zeros_and_nans(session, op, dtype):
-    a = np.array(SPECIAL, dtype)
-    b = np.array(SPECIAL[::-1], dtype)
+def test_maximum_and_minimum_of_zeros_and_nans_in_a_broadcast_loop(session, op):
+    a = np.array(SPECIAL)
     fn = getattr(gc, op)
-    assert_agree(session, fn, a, b, bits=True)  # one flat loop
     want = assert_agree(session, lambda x, y: fn(gc.reshape(x, (-1, 1)), y), a, a, bits=True)
     assert np.isnan(want[2]).all() and np.isnan(want[:, 2]).all()  # NaN in either wins
 

@@ -99,6 +99,13 @@ _compiled: dict[str, Any] = {}
 _device_functions: dict[Any, Any] = {}
 
 
+def _math_module() -> Any:
+    """Where the templates' math functions come from: CUDA's (numba maps Python's math to
+    them); in numba's simulator, which runs kernels as Python, numpy's, since Python's
+    raise where CUDA's give NaN or +-inf (sqrt(-1), log(0), sin(inf), exp(1e308))."""
+    return np if device.is_simulator() else math
+
+
 def _device(fn: Any) -> Any:
     """fn as a CUDA device function (made once per process)."""
     if fn not in _device_functions:
@@ -114,7 +121,7 @@ def compiled(source: str, **names: Any) -> Any:
         namespace: dict[str, Any] = {
             "cuda": cuda, "math": math, "np": np, "power": _device(power),
             "int_power": _device(int_power),
-            **{name: getattr(math, name) for name in ops.math_functions()}, **names}
+            **{name: getattr(_math_module(), name) for name in ops.math_functions()}, **names}
         exec(compile(source, f"<graphc cuda kernel {key[:12]}>", "exec"), namespace)
         _compiled[key] = cuda.jit(namespace["kernel"])
     return _compiled[key]
