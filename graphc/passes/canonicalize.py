@@ -89,8 +89,8 @@ def _expansion(t: Tensor, uses: Uses) -> Tensor | None:
     node = t.node
     if t in uses.fed or node.control_inputs:  # a fed tensor's value is the feed
         return None
-    axes = node.attrs.get("axes")
-    if node.op == "broadcast_like" and sorted(axes) == list(range(len(axes))):
+    if node.op == "broadcast_like" and \
+            sorted(node.attrs["axes"]) == list(range(len(node.attrs["axes"]))):
         # (size-1 dims inserted in front are what broadcasting assumes; elsewhere they are not)
         return node.inputs[0]
     if node.op == "fill_like":

@@ -1,9 +1,10 @@
 """Epilogue fusion: a matmul whose product goes only into an elementwise op (or a group the
 elementwise fusion made) becomes one matmul_epilogue op, which applies that expression as
 the product is written. A ReLU, a bias and a ReLU, the ReLU-gradient mask, a momentum
-update: one mechanism for every elementwise tail, as long as the tail reads the product
-once and keeps its shape. An update a variable is assigned, which reads that variable, is
-left alone: the backend writes it into the variable's own memory instead.
+update: one mechanism for every elementwise tail, as long as the tail keeps the product's
+shape (it may read the product more than once: p * p). An update a variable is assigned,
+which reads that variable, is left alone: the backend writes it into the variable's own
+memory instead.
 """
 
 from __future__ import annotations
@@ -23,15 +24,17 @@ def fuse_into_matmul(node: Node, uses: Uses, assigned: frozenset[str] = frozense
                                      for t in node.inputs):
         return None  # an update of a variable: a backend may write it into the variable
     expression, inputs = as_expression(node)
-    for i, t in enumerate(inputs):
+    for t in dict.fromkeys(inputs):
         product = t.node
-        if product.op != "matmul" or t.type != node.types[0] or inputs.count(t) != 1 or \
-                not uses.only_used_by_one_node(t) or \
+        if product.op != "matmul" or t.type != node.types[0] or \
+                not uses.only_read_by(t, node) or \
                 not uses.shapes.equal(t, node.outputs[0]):  # (no input may widen it)
             continue
-        # the product becomes input 0; the other inputs follow the matmul's two operands
-        others = [j for j in range(len(inputs)) if j != i]
-        order = {i: 0, **{j: k + 1 for k, j in enumerate(others)}}
+        # the product becomes input 0 (each read of it, if the op reads it twice); the other
+        # inputs follow the matmul's two operands
+        others = [j for j, o in enumerate(inputs) if o != t]
+        order = {j: 0 for j, o in enumerate(inputs) if o == t} | \
+            {j: k + 1 for k, j in enumerate(others)}
         renumbered = map_inputs(expression, lambda j: ("input", order[j]))  # noqa: B023
         return remade(node, "matmul_epilogue", (*product.inputs, *(inputs[j] for j in others)),
                       {**product.attrs, "expression": renumbered}, product)

@@ -87,6 +87,12 @@ class Uses:
         t = self.original.get(t, t)
         return self.count[t] == 1 and t not in self.kept
 
+    def only_read_by(self, t: Tensor, node: Node) -> bool:
+        """Whether node is all that reads t (in as many of its slots as it likes: p * p),
+        and t is neither fetched nor fed."""
+        original = self.original.get(t, t)
+        return original not in self.kept and self.count[original] == node.inputs.count(t)
+
     def read_downstream(self, t: Tensor) -> bool:
         """Whether a node that depends on the current node's result reads t, so that t's
         value must outlive the current node (no rule may overwrite it there)."""

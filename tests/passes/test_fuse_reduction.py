@@ -49,6 +49,10 @@ FUSES = {
     "logsumexp, its kept row max read once a row": (
         lambda x, y, w: gc.reduce_logsumexp(x, axis=1),
         [("reduce_sum", (1,), False, ("exp", ("subtract", "x0", "x1")))]),
+    "mean(square(x)), whose shape zeros_like reads from x instead": (
+        lambda x, y, w: gc.reduce_mean(gc.square(x)) + gc.reduce_sum(
+            gc.zeros_like(gc.square(x))),
+        [("reduce_mean", (0, 1), False, ("square", "x0"))]),
     "softmax cross-entropy": (
         lambda x, y, w: gc.reduce_mean(gc.nn.softmax_cross_entropy_with_logits(labels=y,
                                                                                logits=x)),
