@@ -71,6 +71,8 @@ class OpDef:
     give it another tensor of that type and provably that shape.
     commutative: a binary op whose operands may be swapped (add, maximum, equal...): the
     rewrites match and order its operands either way.
+    check: the op stops the run on values it refuses (check_numerics): a rewrite that
+    stops reading its result still runs it (passes/rewrite.owed).
 
     What every backend generates from:
 
@@ -94,6 +96,7 @@ class OpDef:
     dims: DimsRule | None = None
     shape_only: tuple[int, ...] = ()
     commutative: bool = False
+    check: bool = False
     scalar: str | None = None
 
     @property

@@ -20,7 +20,8 @@ def _check(x: np.ndarray, message: str) -> np.ndarray:
 
 # forward y = x, raising if x holds a NaN or an infinity; backward dy passes through
 CHECK_NUMERICS = register(OpDef("check_numerics", lambda types, attrs: types[0], _check,
-                                lambda op, g: (g,), elementwise=True, view=True))
+                                lambda op, g: (g,), elementwise=True, view=True,
+                                check=True))
 
 
 def check_numerics(tensor: Any, message: str, name: str | None = None) -> Any:

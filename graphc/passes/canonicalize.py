@@ -101,13 +101,16 @@ def _expansion(t: Tensor, uses: Uses) -> Tensor | None:
 
 def _without_expansion(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
     """An elementwise op reading broadcast_like(s, like) reads s itself, and one reading
-    fill_like(x) reads its scalar, where another input provably has the result's shape:
-    numpy's broadcasting does the rest, with no copy (ones_like(y) * g -> g * 1 -> g)."""
+    fill_like(x) reads its scalar, where it and another input provably have the result's
+    shape (so no broadcast that could fail is left out): numpy's broadcasting does the
+    rest, with no copy (ones_like(y) * g -> g * 1 -> g)."""
     inputs = list(node.inputs)
+    result = node.outputs[0]
     for i, t in enumerate(inputs):
-        if t.node.op not in ("broadcast_like", "fill_like"):
+        if t.node.op not in ("broadcast_like", "fill_like") or \
+                not uses.shapes.equal(t, result):
             continue
-        if any(uses.shapes.equal(o, node.outputs[0]) for j, o in enumerate(inputs) if j != i):
+        if any(uses.shapes.equal(o, result) for j, o in enumerate(inputs) if j != i):
             replacement = _expansion(t, uses)
             if replacement is not None:
                 inputs[i] = replacement

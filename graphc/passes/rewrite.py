@@ -302,15 +302,16 @@ def owed(old: Sequence[Node], live: set[Node], replaced: Mapping[Node, Node]) ->
     """What a rewrite that left nodes of `old` unread must still run, so that the optimized
     program does what the unoptimized one does: a rule that drops a read of a value (a
     fill_like of a shape it proves, a broadcast to a provably equal shape) drops the
-    value's producers with it. Each dropped assignment or collective (in its rewritten
-    form, if a rule rebuilt it), and each control input of a dropped node (y made under
-    control_dependencies), become targets."""
+    value's producers with it. Each dropped assignment, collective or check (in its
+    rewritten form, if a rule rebuilt it), and each control input of a dropped node (y
+    made under control_dependencies), become targets."""
     owing: list[Node] = []
     for node in old:
         current = replaced.get(node, node)
         if current in live:
             continue
-        if OPS[current.op].effect in ("write", "collective"):
+        opdef = OPS[current.op]
+        if opdef.effect in ("write", "collective") or opdef.check:
             owing.append(current)
         owing += [replaced.get(c, c) for c in current.control_inputs]
     return [n for n in dict.fromkeys(owing) if n not in live]

@@ -176,6 +176,36 @@ def test_a_dropped_assignment_keeps_its_place_among_the_others(backend):
     np.testing.assert_array_equal(dropped_model_runs(build, backend), [2, 2])
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("spelling", ["gradient", "ones_like"])
+def test_a_dropped_read_still_runs_the_checks_before_it(backend, spelling):
+    """ones_like(y) * g reads only y's shape, which g provably has: the rule reads 1
+    instead, and y is no longer read; its check_numerics still runs (a gradient's seed is
+    such a ones_like)."""
+    x = gc.placeholder(gc.float64, (None, 3))
+    y = gc.check_numerics(gc.log(x), "log of x")
+    fetch = gc.gradients(y, [x])[0] if spelling == "gradient" else gc.ones_like(y) * x
+    for optimize in (False, True):
+        with gc.Session(backend=backend, optimize=optimize) as sess:
+            np.testing.assert_array_equal(sess.run(fetch, {x: np.full((2, 3), 2.0)}),
+                                          np.full((2, 3), 0.5 if spelling == "gradient"
+                                                  else 2.0))
+            with pytest.raises(gc.InvalidArgumentError, match="log of x: 1 of 3 values"):
+                sess.run(fetch, {x: np.array([[1.0, -1.0, 2.0]])})
+
+
+def test_a_fill_that_would_fail_to_broadcast_still_fails():
+    """fill_like(x) * y with x of (None, 3) and y of (5, 3): only a batch of 5 (or 1) runs,
+    which the rule must not assume; a batch of 4 fails as it does unoptimized."""
+    x = gc.placeholder(gc.float64, (None, 3))
+    y = gc.constant(np.ones((5, 3)))
+    fetch = gc.ones_like(x) * y
+    for optimize in (False, True):
+        with gc.Session(optimize=optimize) as sess:
+            with pytest.raises(ValueError, match="broadcast"):
+                sess.run(fetch, {x: np.ones((4, 3))})
+
+
 # -- symbolic shapes: a fed intermediate gets its producer's symbols ---------------------------
 def test_fed_intermediate_is_not_proved_equal_to_its_producer():
     a = gc.placeholder(gc.float64, (None, 3))

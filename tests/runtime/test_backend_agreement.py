@@ -87,9 +87,10 @@ def assert_agree(session, build, *feeds, bits=False):
 
 # -- signed zeros and NaN: each op on its own is test_special_values.py's --------------------
 @BACKENDS
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("op", ["maximum", "minimum"])
-def test_maximum_and_minimum_of_zeros_and_nans_in_a_broadcast_loop(session, op):
-    a = np.array(SPECIAL)
+def test_maximum_and_minimum_of_zeros_and_nans_in_a_broadcast_loop(session, op, dtype):
+    a = np.array(SPECIAL, dtype)
     fn = getattr(gc, op)
     want = assert_agree(session, lambda x, y: fn(gc.reshape(x, (-1, 1)), y), a, a, bits=True)
     assert np.isnan(want[2]).all() and np.isnan(want[:, 2]).all()  # NaN in either wins

@@ -78,7 +78,7 @@ def selects(template: str) -> bool:
             if not isinstance(node.op, (ast.USub, ast.Not)):
                 return False
         elif not isinstance(node, (ast.Expression, ast.IfExp, ast.Compare, ast.BoolOp,
-                                   ast.Name, ast.Load, ast.cmpop, ast.boolop)):
+                                   ast.Name, ast.Load, ast.cmpop, ast.boolop, ast.unaryop)):
             return False
     return True
 
