@@ -15,20 +15,27 @@ import numpy as np
 
 from graphc import shapes
 from graphc.graph import Node, Tensor
-from graphc.passes.rewrite import Uses, constant_for, remade, rewrite
+from graphc.passes.rewrite import (Build, Pattern, Uses, constant_for, op, pattern_rules,
+                                   remade, rewrite, value)
 from graphc.program import Program
 
 
-def _scaled(t: Tensor, uses: Uses, wanted: str) -> tuple[Tensor, Tensor | None, Node | None]:
-    """(x, s, the multiply) if t is x * s or s * x, with s a scalar, used only here, and
-    x made by `wanted` (any op if ""); else (t, None, None): t itself, unscaled."""
-    node = t.node
-    if node.op == "multiply" and uses.only_used_by_one_node(t):
-        for side in (0, 1):
-            x, s = node.inputs[side], node.inputs[1 - side]
-            if s.shape == () and x.type == t.type and (not wanted or x.node.op == wanted):
-                return x, s, node
-    return t, None, None
+def _once(t: Tensor, uses: Uses) -> bool:
+    return uses.only_used_by_one_node(t)
+
+
+def _scaled(x: Pattern, scalar: str, bind: str) -> Pattern:
+    """x * s or s * x, with s a scalar, read only by the sum (the fold absorbs it)."""
+    return op("multiply", x, value(scalar, lambda t, uses: t.shape == ()), bind=bind,
+              test=_once, absorbed=True)
+
+
+PRODUCT = op("matmul", value(), value(), bind="product", test=_once, absorbed=True)
+PRODUCTS = (_scaled(PRODUCT, "scale", "scaled"), PRODUCT)
+ACCUMULATORS = (_scaled(value("c"), "beta", "scaling"), value("c"))
+# beta * c ± s * (a @ b), beta and s optional; a sum in either order, a difference c - ...
+SUMS = [op(name, c, product) for name in ("subtract", "add")
+        for product in PRODUCTS for c in ACCUMULATORS]
 
 
 def _assigned_back(node: Node, accumulator: Tensor, uses: Uses) -> bool:
@@ -40,38 +47,27 @@ def _assigned_back(node: Node, accumulator: Tensor, uses: Uses) -> bool:
         for reader in uses.readers.get(original.outputs[0], ()))
 
 
-def fold_scaled_product(node: Node, uses: Uses, ones: dict[np.dtype, Tensor]) -> Node | None:
-    if node.op not in ("add", "subtract") or not node.types[0].dtype.is_floating or \
-            node.control_inputs:
-        return None
-    out = node.types[0]
-    # the product, the accumulator and the result must have one known shape: gemm writes
-    # into the accumulator (or a copy of it) and cannot broadcast
-    if not shapes.is_fully_defined(out.shape):
-        return None
-    sides = (1,) if node.op == "subtract" else (1, 0)
-    for side in sides:
-        product, scale, multiply = _scaled(node.inputs[side], uses, "matmul")
-        if product.node.op != "matmul" or not uses.only_used_by_one_node(product) or \
-                product.type != out:
-            continue
-        accumulator, beta, scaling = _scaled(node.inputs[1 - side], uses, "")
-        if accumulator.type != out or not _assigned_back(node, accumulator, uses) or \
-                uses.read_downstream(accumulator):
-            continue
-        if scale is None or beta is None:  # one constant 1 per dtype serves every update
-            one = ones.get(out.dtype.np)
-            if one is None:
-                one = ones[out.dtype.np] = constant_for(
-                    node, np.array(1, out.dtype.np), f"{node.name}/one").outputs[0]
-            scale = one if scale is None else scale
-            beta = one if beta is None else beta
-        absorbed = [n for n in (product.node, multiply, scaling) if n is not None]
-        return remade(node, "matmul_add", (*product.node.inputs, accumulator, scale, beta),
+def _fold(ones: dict[np.dtype, Tensor]) -> Build:
+    """The sum as one matmul_add, where gemm can accumulate into the variable itself: the
+    product, the accumulator and the result of one fully known float type (gemm cannot
+    broadcast), the sum assigned back to the accumulator's variable, and no later reader
+    of its old value. An absent scale or beta is one constant 1 per dtype."""
+    def build(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
+        out, product, c = node.types[0], m["product"], m["c"]
+        if not out.dtype.is_floating or not shapes.is_fully_defined(out.shape) or \
+                product.type != out or c.type != out or \
+                not _assigned_back(node, c, uses) or uses.read_downstream(c):
+            return None
+        if out.dtype.np not in ones and ("scale" not in m or "beta" not in m):
+            ones[out.dtype.np] = constant_for(node, np.array(1, out.dtype.np),
+                                              f"{node.name}/one").outputs[0]
+        scale, beta = (m[k] if k in m else ones[out.dtype.np] for k in ("scale", "beta"))
+        absorbed = [m[k].node for k in ("product", "scaled", "scaling") if k in m]
+        return remade(node, "matmul_add", (*product.node.inputs, c, scale, beta),
                       {**product.node.attrs, "subtract": node.op == "subtract"}, *absorbed)
-    return None
+    return build
 
 
 def fold_update(program: Program) -> Program:
-    ones: dict[np.dtype, Tensor] = {}
-    return rewrite(program, [lambda node, uses: fold_scaled_product(node, uses, ones)])
+    build = _fold({})
+    return rewrite(program, [pattern_rules([(pattern, build) for pattern in SUMS])])

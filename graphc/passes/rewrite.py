@@ -147,13 +147,16 @@ class Pattern:
     """What a tensor must be to match: made by one of `ops` (any op when None) from operands
     matching `operands` (in either order when `commutative`), and passing `test`. `bind`
     names the tensor in the match; a name bound twice must be the same tensor. An op pattern
-    never matches a fed tensor (its value is the feed) or a node with control inputs."""
+    never matches a fed tensor (its value is the feed), nor a node with control inputs
+    unless `absorbed`: the rule's replacement absorbs the node (`remade(..., *absorbed)`),
+    which takes its control inputs over."""
 
     ops: Collection[str] | None = None
     operands: tuple[Pattern, ...] | None = None
     bind: str | None = None
     commutative: bool = False
     test: Callable[[Tensor, Uses], bool] | None = None
+    absorbed: bool = False
 
     def match(self, t: Tensor, uses: Uses, found: dict[str, Tensor] | None = None
               ) -> dict[str, Tensor] | None:
@@ -170,7 +173,7 @@ class Pattern:
         # a fed tensor's value is the feed, not its node's; a node ordered by control
         # dependencies must run as it is
         if node.op not in self.ops or len(node.types) != 1 or t in uses.fed or \
-                node.control_inputs:
+                (node.control_inputs and not self.absorbed):
             return None
         if self.operands is None:
             return found
@@ -189,15 +192,15 @@ class Pattern:
 
 
 def op(ops: str | Collection[str], *operands: Pattern, bind: str | None = None,
-       commutative: bool | None = None, test: Callable[[Tensor, Uses], bool] | None = None
-       ) -> Pattern:
+       commutative: bool | None = None, test: Callable[[Tensor, Uses], bool] | None = None,
+       absorbed: bool = False) -> Pattern:
     """A pattern for a tensor one of `ops` makes from `operands` (from any, if none given),
     in either order when `commutative`; by default, when every op named is commutative
     (OpDef.commutative)."""
     names = (ops,) if isinstance(ops, str) else tuple(ops)
     if commutative is None:
         commutative = all(name in OPS and OPS[name].commutative for name in names)
-    return Pattern(names, operands or None, bind, commutative, test)
+    return Pattern(names, operands or None, bind, commutative, test, absorbed)
 
 
 def value(bind: str | None = None, test: Callable[[Tensor, Uses], bool] | None = None
