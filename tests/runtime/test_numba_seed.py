@@ -96,3 +96,18 @@ def test_a_failing_run_names_the_op_and_commits_nothing():
     with pytest.raises(gc.InvalidArgumentError, match=r"subtract .*test_numba_seed\.py"):
         sess.run([loss, train], {x: np.ones((4, 20)), y: np.ones((3, 3))})  # 4 rows vs 3
     np.testing.assert_array_equal(sess.run(w1), before)
+
+
+def test_an_epilogue_reads_the_product_through_the_array_it_writes(tmp_path, monkeypatch):
+    """The ReLU-gradient mask where(h > 0, d @ w2^T, 0) over the product: read through a
+    second view of the array it writes, LLVM would find the two overlap at run time and run
+    its scalar loop; through `flat` (and `out` in the nested loops) it vectorizes."""
+    monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))
+    sess, x, y, _, loss, train = _seed_session((None, 7, 5, 2))
+    sess.run([loss, train], {x: np.ones((2, 7)), y: np.ones((2, 2))})
+    sources = [p.read_text() for p in (tmp_path / "numba").glob("generated_*.py")]
+    epilogues = [s for s in sources if "a0 = K.matmul(" in s]
+    assert epilogues, sources
+    for source in epilogues:
+        assert "out = a0" in source, source
+        assert "f0 = " not in source and "b0 = " not in source, source
