@@ -6,8 +6,10 @@ loop that calls libm once an element. Those results are the numpy backend's exac
 zeros included, for single ops, fused groups (broadcast inputs, a scalar made in native
 code), in-place updates and matmul epilogues. Below NUMPY_MIN the loop runs, within a few
 ulps of numpy's (libm and numpy's SIMD functions round differently). A float reduce_max
-and check_numerics take numpy's SIMD loops from NUMPY_MIN elements on too (their loops
-check each element for NaN and do not vectorize)."""
+along rows of LONG_ROW or more and check_numerics take numpy's SIMD loops from
+CHECK_NUMPY_MIN elements on (their loops check each element for NaN and do not
+vectorize); a max over columns or short rows stays in its loop, which gives numpy's
+result too, the later of tied zeros included."""
 
 import numba  # noqa: F401 - names the warning category filtered below
 import numpy as np
@@ -15,7 +17,7 @@ import pytest
 
 import graphc as gc
 from graphc.runtime.cpu import codegen
-from graphc.runtime.cpu.emit import NUMPY_MIN
+from graphc.runtime.cpu.emit import CHECK_NUMPY_MIN, LONG_ROW, NUMPY_MIN
 
 # (a kernel that calls Python must not be compiled nogil: numba warns that it cannot be)
 pytestmark = pytest.mark.filterwarnings("error::numba.NumbaWarning")
@@ -123,8 +125,10 @@ def test_each_op_of_a_fused_group_rounds_to_its_own_dtype(n):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("axis, keepdims", [(None, False), (None, True), (0, False),
                                             (1, True), ((0, 1), False)])
-def test_a_large_max_is_numpys_nan_and_signed_zeros_included(axis, keepdims, dtype):
-    x = special_values(NUMPY_MIN * 2, dtype).reshape(32, -1)
+@pytest.mark.parametrize("size", [CHECK_NUMPY_MIN // 2, CHECK_NUMPY_MIN * 2])  # loop, numpy
+def test_a_max_is_numpys_nan_and_signed_zeros_included(size, axis, keepdims, dtype):
+    assert size // 32 >= LONG_ROW  # (rows long enough for numpy's, from CHECK_NUMPY_MIN)
+    x = special_values(size, dtype).reshape(32, -1)
     x[5:, 3] = -0.0  # a column of zeros of both signs
     x[5:, 4] = 0.0
     for values in (x, np.where(np.isnan(x), 1.0, x).astype(dtype), x.T):  # NaN, none, a view
@@ -135,7 +139,7 @@ def test_a_large_max_is_numpys_nan_and_signed_zeros_included(axis, keepdims, dty
 
 
 def test_a_large_check_numerics_passes_finite_values_and_names_the_first_failure():
-    x = np.linspace(-1, 1, NUMPY_MIN * 3)
+    x = np.linspace(-1, 1, CHECK_NUMPY_MIN * 2)
     got, want = both(lambda v: gc.check_numerics(v, "the activations") * 2.0, x)
     np.testing.assert_array_equal(got, want)
     for bad in (np.nan, np.inf):

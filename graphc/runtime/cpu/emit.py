@@ -369,8 +369,16 @@ def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str,
 # numpy's ufuncs run SIMD loops, 0.3-0.6 ns (benchmarks/op_kernels.py).
 VECTORIZED = frozenset({"sqrt", "abs"})
 # An expression calling one, over this many elements or more, is computed by the ops' numpy
-# references (numpy_eval.py), called from its kernel in numba's object mode (~3 us a call).
-NUMPY_MIN = 512
+# references (numpy_eval.py), called from its kernel in numba's object mode: 7-12 us a
+# call, against 5 ns an element for the loop's exp or sin (20 for tanh), so numpy's SIMD
+# loop pays from about 2,000 elements (a softmax over 64 x 10 took 17 us that way, 3 in
+# the loop).
+NUMPY_MIN = 2048
+# A float max or a finiteness check runs numpy's over this many elements or more; a max
+# only along rows of LONG_ROW or more (its loop over columns, or over short rows, is 2-6x
+# faster than numpy's axis reductions, which pay per row).
+CHECK_NUMPY_MIN = 8192
+LONG_ROW = 100
 OBJMODE = "from numba import objmode\n"  # the helpers line of a kernel that calls numpy
 NUMPY_HELPERS = OBJMODE + """
 from graphc.runtime.cpu.numpy_eval import evaluate_into
@@ -443,14 +451,14 @@ ELEMENTWISE_EMITTERS = {*SCALAR, "fused_elementwise"}
 @emits("check_numerics")
 def _check_numerics(e: Emit) -> str:
     """The loop checks each element and does not vectorize (2x numpy's np.isfinite at
-    1e5 elements): from NUMPY_MIN elements numpy checks first, and the loop, which names
-    the failure, runs only if numpy finds one."""
+    1e5 elements): from CHECK_NUMPY_MIN elements numpy checks first, and the loop, which
+    names the failure, runs only if numpy finds one."""
     if not e.is_float:
         return e.args[0]
     if not e.rank(0):
         return f"K.check_finite({e.args[0]})"
     body = "\n".join([
-        f"    if a0.size >= {NUMPY_MIN}:",
+        f"    if a0.size >= {CHECK_NUMPY_MIN}:",
         "        with objmode(finite='boolean'):",
         "            finite = bool(np.isfinite(a0).all())",
         "        if finite:",
@@ -593,26 +601,32 @@ def _reduce(e: Emit, kind: int) -> str:
 
 
 def _reduce_max(e: Emit) -> str:
-    """A float max: from NUMPY_MIN elements on, numpy's (its SIMD loop propagates NaN as it
-    goes, where the row loop checks each element and does not vectorize: 9-16x numpy's
-    time over a whole array), else the row loop. Both give numpy's result."""
+    """A float max along rows of LONG_ROW or more, over CHECK_NUMPY_MIN elements or more:
+    numpy's (its SIMD loop propagates NaN as it goes, where the row loop checks each
+    element and does not vectorize: 9-16x numpy's time over a whole array); else the
+    loops. Both give numpy's result."""
     if not e.rank(0):
+        return _reduce(e, 1)
+    rank = e.rank(0)
+    axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
+    if sorted(axes) == list(range(len(axes))) and len(axes) < rank:  # by columns
         return _reduce(e, 1)
     inner = e.inside_kernel()
     shape = _reduce_shape(inner)
+    count = product_of([inner.shape(0)[d] for d in axes])
     if not shape:  # one number
         call = [f"        with objmode(value='{e.dtype[3:]}'):",
                 "            value = np.max(a0)"]
         result = "value"
     else:
-        axes = None if e.attrs["axis"] is None else ints(e.attrs["axis"])
+        numpy_axes = None if e.attrs["axis"] is None else axes
         keepdims = bool(e.attrs["keepdims"])
         call = [f"        out = K.scratch(space, slot, {tuple_of(shape)}, np.dtype({e.dtype}))",
                 "        with objmode():",
-                f"            np.max(a0, axis={axes!r}, keepdims={keepdims!r}, out=out)"]
+                f"            np.max(a0, axis={numpy_axes!r}, keepdims={keepdims!r}, out=out)"]
         result = "out"
-    body = "\n".join([f"    if a0.size >= {NUMPY_MIN}:", *call, f"        return {result}",
-                      f"    return {_reduce(inner, 1)}"])
+    body = "\n".join([f"    if a0.size >= {CHECK_NUMPY_MIN} and {count} >= {LONG_ROW}:",
+                      *call, f"        return {result}", f"    return {_reduce(inner, 1)}"])
     return e._generated(["a0", "space", "slot"], body, [e.args[0], e.space], OBJMODE)
 
 

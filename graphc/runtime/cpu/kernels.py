@@ -248,8 +248,9 @@ def require_items(count):  # type: ignore[no-untyped-def]
 
 @_kernel
 def larger(best, v):  # type: ignore[no-untyped-def]
-    """The larger of two values, a NaN winning (numpy's max propagates NaN)."""
-    return v if v > best or v != v else best
+    """The larger of two values, a NaN winning (numpy's max propagates NaN), the later on
+    a tie (numpy's maximum gives its second operand: of -0.0 and +0.0, the later zero)."""
+    return v if v >= best or v != v else best
 
 
 @_kernel

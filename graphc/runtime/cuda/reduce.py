@@ -37,8 +37,9 @@ SUM, MAX, MEAN = 0, 1, 2
 
 
 def _larger(best: Any, v: Any) -> Any:
-    """The larger of two values, a NaN winning (kernels.larger on the CPU)."""
-    return v if v > best or v != v else best
+    """The larger of two values, a NaN winning, the later on a tie (kernels.larger on the
+    CPU)."""
+    return v if v >= best or v != v else best
 
 
 def _result(acc: Any, kind: int, count: Any) -> Any:
