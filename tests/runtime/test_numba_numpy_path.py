@@ -9,7 +9,9 @@ ulps of numpy's (libm and numpy's SIMD functions round differently). A float red
 along rows of LONG_ROW or more and check_numerics take numpy's SIMD loops from
 CHECK_NUMPY_MIN elements on (their loops check each element for NaN and do not
 vectorize); a max over columns or short rows stays in its loop, which gives numpy's
-result too, the later of tied zeros included."""
+result too: the later of tied zeros, as numpy's column reduction (numpy's row reduction
+combines SIMD lanes out of order, so the sign of a zero tied for a short row's max is
+numpy's own choice: docs/runtime.md)."""
 
 import numba  # noqa: F401 - names the warning category filtered below
 import numpy as np
