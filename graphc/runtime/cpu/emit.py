@@ -566,14 +566,22 @@ def _fill_like(e: Emit) -> str:
 
 
 # -- reductions -------------------------------------------------------------------------------
-def _reduce_shape(e: Emit) -> list[str]:
-    """Run-time expressions for a reduction's result dims."""
-    rank = e.rank(0)
-    axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
+def _axes(e: Emit, rank: int) -> tuple[int, ...]:
+    """The axes a reduction of a value of `rank` combines: its `axis`, or all of them."""
+    return tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
+
+
+def _by_columns(axes: tuple[int, ...], rank: int) -> bool:
+    """Whether the reduced axes lead and others follow: the reduction runs by columns."""
+    return len(axes) < rank and sorted(axes) == list(range(len(axes)))
+
+
+def _reduced_dims(e: Emit, axes: tuple[int, ...]) -> list[str]:
+    """The dims of a reduction's result over `axes`: 1 there with keepdims, else dropped."""
     dims = e.shape(0)
     if e.attrs["keepdims"]:
-        return [ONE if d in axes else dims[d] for d in range(rank)]
-    return [dims[d] for d in range(rank) if d not in axes]
+        return [ONE if d in axes else dims[d] for d in range(len(dims))]
+    return [dims[d] for d in range(len(dims)) if d not in axes]
 
 
 def _reduce(e: Emit, kind: int) -> str:
@@ -581,14 +589,14 @@ def _reduce(e: Emit, kind: int) -> str:
     (reduced, kept) matrix with each column reduced; other axis orders are moved there
     first (a transposed copy)."""
     rank = e.rank(0)
-    axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
+    axes = _axes(e, rank)
     kept = [d for d in range(rank) if d not in axes]
     dims = e.shape(0)
     x = e.args[0] if rank else \
         f"K.full((1,), K.scalar({e.args[0]}), np.dtype({e.dtype}), space, np.int64(-1))"
     count, size = product_of([dims[d] for d in axes]), product_of([dims[d] for d in kept])
-    result = _reduce_shape(e)
-    if kept and sorted(axes) == list(range(len(axes))):  # leading axes: by columns
+    result = _reduced_dims(e, axes)
+    if _by_columns(axes, rank):
         out = f"K.reduce_columns(K.reshape({x}, ({count}, {size})), np.int64({kind}), {e.space})"
         return f"K.reshape({out}, {tuple_of(result)})"
     if list(range(rank)) != kept + list(axes):
@@ -604,15 +612,14 @@ def _reduce_max(e: Emit) -> str:
     """A float max along rows of LONG_ROW or more, over CHECK_NUMPY_MIN elements or more:
     numpy's (its SIMD loop propagates NaN as it goes, where the row loop checks each
     element and does not vectorize: 9-16x numpy's time over a whole array); else the
-    loops. Both give numpy's result."""
-    if not e.rank(0):
-        return _reduce(e, 1)
+    loops. Both give numpy's values (of zeros of both signs tied for a short row's max,
+    numpy's SIMD loop may return the other zero: docs/runtime.md)."""
     rank = e.rank(0)
-    axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
-    if sorted(axes) == list(range(len(axes))) and len(axes) < rank:  # by columns
+    axes = _axes(e, rank)
+    if not rank or _by_columns(axes, rank):
         return _reduce(e, 1)
     inner = e.inside_kernel()
-    shape = _reduce_shape(inner)
+    shape = _reduced_dims(inner, axes)
     count = product_of([inner.shape(0)[d] for d in axes])
     if not shape:  # one number
         call = [f"        with objmode(value='{e.dtype[3:]}'):",
@@ -685,7 +692,7 @@ def _fused_reduction(e: Emit) -> str:
     that sum by the count, as the plain reductions do (ops/reduce.py)."""
     ranks = [e.rank(i) for i in range(len(e.args))]
     rank = max(ranks)
-    axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
+    axes = _axes(e, rank)
     kept = [d for d in range(rank) if d not in axes]
     reduction = e.attrs["reduction"]
     # which inputs are arrays of the value's elements (the others: one value, or one a row),
@@ -753,7 +760,7 @@ def _integer_reduce(e: Emit) -> str:
     rank = e.rank(0)
     if rank == 0:  # one element
         return f"{e.dtype}(K.scalar({e.args[0]}))"
-    axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
+    axes = _axes(e, rank)
     unsigned = e.node.inputs[0].dtype.np.kind == "u"
     if e.node.op == "reduce_sum":
         start, step = f"np.{'uint64' if unsigned else 'int64'}(0)", "best += x[o, j, i]"
@@ -831,7 +838,7 @@ def _reduce_middle(e: Emit) -> str:
     rank = e.rank(0)
     if rank == 0:  # a reduction of one element is that element
         return f"{e.dtype}(K.scalar({e.args[0]}))"
-    axes = tuple(range(rank)) if e.attrs["axis"] is None else ints(e.attrs["axis"])
+    axes = _axes(e, rank)
     x3 = _middle(e, axes)
     op = e.node.op
     if op == "reduce_min":
@@ -842,14 +849,6 @@ def _reduce_middle(e: Emit) -> str:
     else:
         out = f"K.reduce_logical_middle({x3}, {flag(op == 'reduce_all')}, {e.space})"
     return _as_result(e, out, _reduced_dims(e, axes))
-
-
-def _reduced_dims(e: Emit, axes: tuple[int, ...]) -> list[str]:
-    """The dims of a reduction's result over `axes`: 1 there with keepdims, else dropped."""
-    dims = e.shape(0)
-    if e.attrs["keepdims"]:
-        return [ONE if d in axes else dims[d] for d in range(len(dims))]
-    return [dims[d] for d in range(len(dims)) if d not in axes]
 
 
 emits("reduce_min", "reduce_prod", "reduce_any", "reduce_all")(_reduce_middle)
