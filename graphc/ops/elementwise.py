@@ -17,7 +17,7 @@ from graphc.graph import Tensor, TensorType
 from graphc.ops.core import apply, known_zero, scalar_value
 from graphc.ops.expression import walk
 from graphc.ops.shape import sum_to
-from graphc.registry import OPS, GradOp, OpDef, register
+from graphc.registry import OPS, GradOp, OpDef, OpNames, register
 
 
 # -- shape/dtype rules ---------------------------------------------------------------------
@@ -57,7 +57,9 @@ def _broadcast(out_dtype: DType | None = None,
 # does, and `cast` is that conversion alone).
 class ScalarTemplates(Mapping[str, str]):
     """The registered ops' scalar templates by op name (OpDef.scalar), read from the
-    registry at each use, so an op registered later is included."""
+    registry at each use (as OpNames reads it), so an op registered later is included."""
+
+    _ops = OpNames(lambda opdef: opdef.scalar is not None)
 
     def __getitem__(self, op: str) -> str:
         template = OPS[op].scalar if op in OPS else None
@@ -66,10 +68,10 @@ class ScalarTemplates(Mapping[str, str]):
         return template
 
     def __iter__(self) -> Iterator[str]:
-        return iter([name for name, opdef in OPS.items() if opdef.scalar is not None])
+        return iter(self._ops)
 
     def __len__(self) -> int:
-        return sum(1 for _ in self)
+        return len(self._ops)
 
 
 SCALAR = ScalarTemplates()
