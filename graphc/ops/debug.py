@@ -11,10 +11,15 @@ from graphc.ops.core import apply
 from graphc.registry import OpDef, register
 
 
+def not_finite(message: str, bad: int, size: int) -> str:
+    """What a failed check says (every backend's words)."""
+    return f"{message}: {bad} of {size} values are NaN or infinite"
+
+
 def _check(x: np.ndarray, message: str) -> np.ndarray:
     if x.dtype.kind == "f" and not np.isfinite(x).all():
-        bad = np.count_nonzero(~np.isfinite(x))
-        raise InvalidArgumentError(f"{message}: {bad} of {x.size} values are NaN or infinite")
+        raise InvalidArgumentError(not_finite(message, np.count_nonzero(~np.isfinite(x)),
+                                              x.size))
     return x
 
 

@@ -162,6 +162,25 @@ def test_check_numerics_on_cuda_names_the_op():
             sess.run(y, {x: np.array([1.0, -1.0], np.float32)})
 
 
+@pytest.mark.parametrize("dtype", [gc.float32, gc.float64], ids=str)
+def test_check_numerics_op_on_cuda_counts_as_the_numpy_backend_does(dtype):
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(dtype, (None, 3), name="x")
+        y = gc.check_numerics(x * 2.0, "doubled x")
+    bad = np.array([[1.0, np.nan, -np.inf], [np.inf, -0.0, 1e-30]], dtype.np)
+    errors = []
+    for device in ("cpu", "cuda"):
+        with gc.Session(graph, device=device) as sess:
+            np.testing.assert_array_equal(sess.run(y, {x: [[1.0, 2.0, 3.0]]}),
+                                          [[2.0, 4.0, 6.0]])
+            with pytest.raises(gc.errors.InvalidArgumentError) as caught:
+                sess.run(y, {x: bad})
+            errors.append(str(caught.value))
+    assert "doubled x: 3 of 6 values are NaN or infinite" in errors[1]
+    assert errors[0] == errors[1]
+
+
 def test_device_and_backend_must_agree():
     with pytest.raises(ValueError, match="backend 'numba' runs on the CPU"):
         gc.Session(device="cuda", backend="numba")

@@ -27,6 +27,7 @@ import numba
 import numpy as np
 from numba import cuda
 
+from graphc.ops.debug import not_finite
 from graphc.ops.reduce import NO_IDENTITY
 from graphc.ops.shape import insert_ones
 from graphc.runtime.cuda import device
@@ -211,3 +212,19 @@ def _sum_to(call: Call) -> list[Any]:
     axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(target)
                                       if d == 1 and x.shape[lead + i] != 1)
     return [launch_reduce(x, axes, SUM, call.out())]
+
+
+@kernel("check_numerics", view=True)
+def _check_numerics(call: Call) -> list[Any]:
+    """x itself, once a sum over x of 1 per NaN or infinity (x - x is NaN exactly there)
+    is read back as 0: a run stops at the check, so it waits for the count (in a buffer of
+    its own, not the pool's: the check is for debugging, and the pool's are for outputs)."""
+    x = call.args[0]
+    if x.dtype.kind == "f" and x.size:
+        count = launch_reduction("(1.0 if x0 - x0 != x0 - x0 else 0.0)", [x], tuple(x.shape),
+                                 tuple(range(len(x.shape))), SUM,
+                                 device.empty((1,), np.float64))
+        bad = int(device.to_host(count)[0])
+        if bad:
+            raise ValueError(not_finite(call.attrs["message"], bad, x.size))
+    return [x]
