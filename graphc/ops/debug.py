@@ -18,7 +18,7 @@ def not_finite(message: str, bad: int, size: int) -> str:
 
 def _check(x: np.ndarray, message: str) -> np.ndarray:
     if x.dtype.kind == "f" and not np.isfinite(x).all():
-        raise InvalidArgumentError(not_finite(message, np.count_nonzero(~np.isfinite(x)),
+        raise InvalidArgumentError(not_finite(message, int(np.count_nonzero(~np.isfinite(x))),
                                               x.size))
     return x
 
