@@ -1,11 +1,12 @@
 """Expressions of ops whose scalar form calls libm (exp, log, sin, cos, tanh, sigmoid, pow
-of floats): from emit.NUMPY_MIN elements on, the numba backend computes them with the ops'
-numpy references (graphc/runtime/cpu/numpy_eval.py), called from the kernel, instead of a
-loop that calls libm once an element. Those results are the numpy backend's exactly
-(assert_array_equal: the same numpy calls on the same arrays), NaN, infinities and signed
-zeros included, for single ops, fused groups (broadcast inputs, a scalar made in native
-code), in-place updates and matmul epilogues. Below NUMPY_MIN the loop runs, within a few
-ulps of numpy's (libm and numpy's SIMD functions round differently). A float reduce_max
+of floats): from emit.numpy_min(expression) elements on, the numba backend computes them
+with the ops' numpy references (graphc/runtime/cpu/numpy_eval.py), called from the kernel,
+instead of a loop that calls libm once an element. Those results are the numpy backend's
+exactly (assert_array_equal: the same numpy calls on the same arrays), NaN, infinities and
+signed zeros included, for single ops, fused groups (broadcast inputs, a scalar made in
+native code), in-place updates and matmul epilogues. Below that the loop runs, within a few
+ulps of numpy's (libm and numpy's SIMD functions round differently); where numpy's loop
+calls libm too (float64 sin and cos), the loop runs at every size. A float reduce_max
 along rows of LONG_ROW or more and check_numerics take numpy's SIMD loops from
 CHECK_NUMPY_MIN elements on (their loops check each element for NaN and do not
 vectorize); a max over columns or short rows stays in its loop, which gives numpy's
@@ -19,13 +20,23 @@ import pytest
 
 import graphc as gc
 from graphc.runtime.cpu import codegen
-from graphc.runtime.cpu.emit import CHECK_NUMPY_MIN, LONG_ROW, NUMPY_MIN
+from graphc.runtime.cpu.emit import CHECK_NUMPY_MIN, LONG_ROW, numpy_min
 
 # (a kernel that calls Python must not be compiled nogil: numba warns that it cannot be)
 pytestmark = pytest.mark.filterwarnings("error::numba.NumbaWarning")
 
 OPS = {"exp": gc.exp, "log": gc.log, "sin": gc.sin, "cos": gc.cos, "tanh": gc.tanh,
        "sigmoid": gc.sigmoid, "pow": lambda x: gc.pow(x, x)}
+ULPS = 4  # libm against numpy's SIMD functions, a few ulps apart
+
+
+def least(name, dtype):
+    """From how many elements numpy computes the op alone (None: never)."""
+    return numpy_min((name, np.dtype(dtype).name, *[("input", 0)] * (1 + (name == "pow"))))
+
+
+def tanh_from():
+    return least("tanh", np.float64)
 
 
 def special_values(n, dtype):
@@ -63,17 +74,35 @@ def both(build, *values):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_a_large_op_is_numpys_result_exactly(name, dtype, kernel_sources):
-    got, want = both(OPS[name], special_values(NUMPY_MIN + 7, dtype))
-    np.testing.assert_array_equal(got, want)
+    size = least(name, dtype)
+    got, want = both(OPS[name], special_values((size or 4096) + 7, dtype))
     assert np.array_equal(np.signbit(got), np.signbit(want))
-    assert any("evaluate_into" in s for s in kernel_sources)
+    if size is None:  # the loop, as fast as numpy's, which calls libm too
+        assert not any("evaluate_into" in s for s in kernel_sources)
+        np.testing.assert_allclose(got, want, rtol=ULPS * np.finfo(dtype).eps, atol=0)
+    else:
+        assert any("evaluate_into" in s for s in kernel_sources)
+        np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(OPS))
-def test_a_small_op_runs_the_loop_within_a_few_ulps(name):
-    x = special_values(NUMPY_MIN // 4, np.float32)
+def test_a_small_op_runs_the_loop_within_a_few_ulps(name, dtype, kernel_sources):
+    x = special_values(min(least(name, dtype) or 4096, 4096) - 1, dtype)
     got, want = both(OPS[name], x)
-    np.testing.assert_allclose(got, want, rtol=4 * np.finfo(np.float32).eps, atol=1e-37)
+    np.testing.assert_allclose(got, want, rtol=ULPS * np.finfo(dtype).eps,
+                               atol=np.finfo(dtype).tiny)
+
+
+def test_numpy_pays_from_fewer_elements_the_slower_the_loop():
+    """numpy_min: the call's cost over what each element saves, the saving of an
+    expression its functions' together; none where numpy's loop is libm's too."""
+    exp, tanh = (("exp", "float32", ("input", 0)), ("tanh", "float32", ("input", 0)))
+    assert least("tanh", np.float32) < least("exp", np.float32) < 4096
+    assert numpy_min(("add", "float32", exp, tanh)) < least("tanh", np.float32)
+    assert least("sin", np.float64) is None and least("cos", np.float64) is None
+    assert numpy_min(("add", "float32", ("input", 0), ("input", 1))) is None
+    assert numpy_min(("cast", "int32", exp)) == least("exp", np.float32)
 
 
 def test_a_fused_group_with_a_broadcast_row_and_a_native_scalar():
@@ -98,8 +127,8 @@ def test_a_matmul_epilogue_of_a_sigmoid():
 
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
 def test_an_update_in_place_reads_the_old_values(backend):
-    """v <- v - 0.5 * tanh(v), over more than NUMPY_MIN elements, in place on numba."""
-    start = special_values(NUMPY_MIN * 2, np.float64).reshape(32, -1)
+    """v <- v - 0.5 * tanh(v), over more elements than numpy pays from, in place on numba."""
+    start = special_values(tanh_from() * 32, np.float64).reshape(32, -1)
     v = gc.Variable(start.copy())
     step = v.assign(v - 0.5 * gc.tanh(v))
     with gc.Session(backend=backend) as sess:
@@ -112,10 +141,12 @@ def test_an_update_in_place_reads_the_old_values(backend):
     np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("n", [NUMPY_MIN - 1, NUMPY_MIN])
-def test_each_op_of_a_fused_group_rounds_to_its_own_dtype(n):
+@pytest.mark.parametrize("more", [-1, 0])
+def test_each_op_of_a_fused_group_rounds_to_its_own_dtype(more):
     """a / b of uint8s is float32 in graphc (numpy's own division gives float64): inside a
-    fused group too, so 1 / 3 >= float32(1 / 3) holds on both backends, fused or not."""
+    fused group too, so 1 / 3 >= float32(1 / 3) holds on both backends, fused or not,
+    in the loop and in numpy's evaluation."""
+    n = least("exp", np.float32) + more
     ones, threes = np.ones(n, np.uint8), np.full(n, 3, np.uint8)
     x = np.ones(n, np.float32)
     build = lambda a, b, x: gc.where(a / b >= np.float32(1 / 3), gc.exp(x), 0.0)  # noqa: E731

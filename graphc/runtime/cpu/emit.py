@@ -365,15 +365,17 @@ def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str,
 # -- what numpy computes faster -----------------------------------------------------------------
 # A numba loop vectorizes the functions of ops' scalar templates (OpDef.scalar) that are
 # one instruction, sqrt and abs; it calls libm once an element for the others (numba's LLVM
-# has no vector math library), 5-25 ns for exp, log, sin, cos, tanh and pow of floats, where
-# numpy's ufuncs run SIMD loops, 0.3-0.6 ns (benchmarks/op_kernels.py).
+# has no vector math library), where numpy's ufuncs run SIMD loops for most of them.
 VECTORIZED = frozenset({"sqrt", "abs"})
-# An expression calling one, over this many elements or more, is computed by the ops' numpy
-# references (numpy_eval.py), called from its kernel in numba's object mode: 7-12 us a
-# call, against 5 ns an element for the loop's exp or sin (20 for tanh), so numpy's SIMD
-# loop pays from about 2,000 elements (a softmax over 64 x 10 took 17 us that way, 3 in
-# the loop).
-NUMPY_MIN = 2048
+# What a loop's call of each function costs over numpy's loop, in ns an element, for
+# float32 and for float64 (`python benchmarks/libm_costs.py` on this machine, numpy 2;
+# numpy's float64 sin and cos call libm too). A function not measured counts as exp.
+LIBM_EXTRA_NS = {"exp": (3.2, 5.5), "log": (3.6, 5.5), "tanh": (15.5, 15.5),
+                 "sin": (6.2, 0.0), "cos": (6.1, 0.0), "power": (5.4, 11.4)}
+# An expression is computed by the ops' numpy references (numpy_eval.py), called from its
+# kernel in numba's object mode, where that saves more than the call costs: 7-12 us in a
+# step (a softmax over 64 x 10 took 17 us that way, 3 in the loop).
+NUMPY_CALL_NS = 10_000
 # A float max or a finiteness check runs numpy's over this many elements or more; a max
 # only along rows of LONG_ROW or more (its loop over columns, or over short rows, is 2-6x
 # faster than numpy's axis reductions, which pay per row).
@@ -388,28 +390,34 @@ DTYPES = {dtypes}
 """
 
 
-def _calls_libm(expression: tuple[Any, ...]) -> bool:
-    """Whether an op of the expression makes floats with a call to libm (a function not
-    VECTORIZED)."""
-    def calls(op: str, dtype: str, operands: list[bool]) -> bool:
-        return any(operands) or (as_dtype(dtype).np.kind == "f" and
-                                 bool(called(SCALAR[op]) - VECTORIZED))
-    return bool(walk(expression, lambda i: False, calls))
+def numpy_min(expression: tuple[Any, ...]) -> int | None:
+    """From how many elements numpy computes the expression faster than a loop, with the
+    call (None: never; a loop that calls no libm function, or only ones numpy calls too)."""
+    def extra(op: str, dtype: str, operands: list[float]) -> float:
+        np_dtype = as_dtype(dtype).np
+        if np_dtype.kind != "f":
+            return sum(operands)
+        size = int(np_dtype.itemsize > 4)
+        return sum(operands) + sum(LIBM_EXTRA_NS.get(name, LIBM_EXTRA_NS["exp"])[size]
+                                   for name in called(SCALAR[op]) - VECTORIZED)
+    ns = walk(expression, lambda i: 0.0, extra)
+    return math.ceil(NUMPY_CALL_NS / ns) if ns else None
 
 
 def _numpy_first(expression: tuple[Any, ...], body: str, dtypes: list[str]
                  ) -> tuple[str, str]:
     """A loop's kernel body, and its helpers, computing the expression with numpy instead
-    when it calls libm (_calls_libm) and its result `out` has NUMPY_MIN elements or more:
-    the lines go right after the body makes `out` (the inputs a0, a1, ... of `dtypes`
-    are read in full before out is written, so out may be one of them)."""
-    if not _calls_libm(expression):
+    when its result `out` has numpy_min elements or more: the lines go right after the
+    body makes `out` (the inputs a0, a1, ... of `dtypes` are read in full before out is
+    written, so out may be one of them)."""
+    least = numpy_min(expression)
+    if least is None:
         return body, ""
     inputs = tuple_of([f"a{i}" for i in range(len(dtypes))])
     lines = body.split("\n")
     made = next(k for k, line in enumerate(lines) if line.startswith("    out = "))
     lines[made + 1:made + 1] = [
-        f"    if out.size >= {NUMPY_MIN}:",
+        f"    if out.size >= {least}:",
         "        with objmode():",
         f"            evaluate_into(out, EXPRESSION, DTYPES, {inputs})",
         "        return out"]
