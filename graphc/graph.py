@@ -200,6 +200,9 @@ class Graph:
         """Append a node; its name is made unique within the current name scope."""
         inputs = tuple(t if t.graph is self else self.capture(t, op) for t in inputs)
         controls = tuple(control_inputs) + tuple(n for group in self._control_stack for n in group)
+        for foreign in (n for n in controls if n.graph is not self):
+            self.capture_control(foreign, op)
+        controls = tuple(n for n in controls if n.graph is self)
         with self._lock:
             node = Node(op, inputs, MappingProxyType(dict(attrs)), tuple(types),
                         self._unique_name(name or op), site or user_site(), self,
@@ -223,6 +226,11 @@ class Graph:
     def capture(self, t: Tensor, op: str) -> Tensor:
         """How this graph uses a tensor of another graph: a plain graph refuses."""
         raise ValueError(f"{op}: input '{t.name}' belongs to another graph; "
+                         "build every op of a computation in one graph")
+
+    def capture_control(self, node: Node, op: str) -> None:
+        """How this graph waits for a node of another graph: a plain graph refuses."""
+        raise ValueError(f"{op}: control dependency '{node.name}' belongs to another graph; "
                          "build every op of a computation in one graph")
 
     def lineage(self) -> list[Graph]:
@@ -301,7 +309,10 @@ class FuncGraph(Graph):
 
     Its `inputs` are placeholders for the function's arguments; a tensor of an enclosing
     graph used inside is captured: it becomes a placeholder here, fed at run time with the
-    outer value (`captures` pairs each outer tensor with its placeholder).
+    outer value (`captures` pairs each outer tensor with its placeholder). A control
+    dependency inside on a node of an enclosing graph is kept in `control_captures`: the
+    control-flow node waits for it, so it runs whichever branch runs, as in TensorFlow
+    ("ops created outside the branch functions run regardless of the branch taken").
     """
 
     def __init__(self, parent: Graph, name: str) -> None:
@@ -312,6 +323,12 @@ class FuncGraph(Graph):
         self.inputs: list[Tensor] = []
         self.outputs: list[Tensor] = []
         self.captures: dict[Tensor, Tensor] = {}
+        self.control_captures: dict[Node, None] = {}  # (an ordered set)
+
+    def capture_control(self, node: Node, op: str) -> None:
+        if node.graph not in self.parent.lineage():
+            return super().capture_control(node, op)
+        self.control_captures[node] = None
 
     def capture(self, t: Tensor, op: str) -> Tensor:
         if t.graph not in self.parent.lineage():

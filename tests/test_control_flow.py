@@ -55,6 +55,65 @@ def test_cond_errors():
         gc.cond(gc.reduce_sum(x) > 0, lambda: [x, x], lambda: x)
 
 
+@pytest.mark.parametrize("taken", [True, False])
+def test_a_branch_waiting_for_an_outer_assignment_runs_it_whichever_branch_runs(taken):
+    """A batch-norm-style branch: `with control_dependencies([update])` inside true_fn, on
+    an assignment made outside. As in TensorFlow, the assignment runs on every run of the
+    cond, whichever branch runs (it is not part of the branch), once a run, and before
+    the run's reads of the variable, which see its value at the run's start (graphc's
+    rule for reads, which TensorFlow leaves to the scheduler)."""
+    v = gc.Variable(0.0, dtype=gc.float64)
+    x = gc.placeholder(gc.float64, (None,))
+    p = gc.placeholder(gc.bool, ())
+    m = gc.reduce_mean(x)
+    update = gc.assign(v, v * 0.9 + m * 0.1)
+
+    def train():
+        with gc.control_dependencies([update]):
+            return x - m
+    y = gc.cond(p, train, lambda: x - v)
+    loss = gc.reduce_sum(y * y)
+    (gx,) = gc.gradients(loss, [x])
+    with gc.Session() as sess:
+        sess.run(gc.global_variables_initializer())
+        got, grad = sess.run([y, gx], {x: [1.0, 3.0], p: taken})
+        assert sess.run(v) == pytest.approx(0.2, abs=1e-15)  # one update, not two
+        want = np.array([-1.0, 1.0]) if taken else np.array([1.0, 3.0]) - 0.0
+        np.testing.assert_allclose(got, want, rtol=1e-15)
+        # d/dx sum((x - mean x)^2) = 2 (x - mean x); d/dx sum((x - v)^2) = 2 (x - v)
+        np.testing.assert_allclose(grad, 2 * want, rtol=1e-15)
+        sess.run(y, {x: [1.0, 3.0], p: not taken})
+        assert sess.run(v) == pytest.approx(0.38, abs=1e-15)
+
+
+def test_nested_control_flow_waits_for_the_outermost_node():
+    v = gc.Variable(1.0, dtype=gc.float64)
+    double = gc.assign(v, v * 2.0)
+    p = gc.placeholder(gc.bool, ())
+
+    def inner():
+        with gc.control_dependencies([double]):
+            return gc.constant(1.0, gc.float64)
+    y = gc.cond(p, lambda: gc.cond(p, inner, lambda: gc.constant(2.0, gc.float64)),
+                lambda: gc.constant(3.0, gc.float64))
+    _, total = gc.while_loop(lambda i, t: i < 3, lambda i, t: (i + 1, t + y),
+                             [gc.constant(0), gc.constant(0.0, gc.float64)])
+    with gc.Session() as sess:
+        sess.run(gc.global_variables_initializer())
+        assert sess.run(total, {p: True}) == 3.0
+        assert sess.run(v) == 2.0  # once a run, though the loop ran three trips
+
+
+def test_a_control_dependency_on_another_graph_is_refused():
+    other = gc.Graph()
+    with other.as_default():
+        stranger = gc.no_op(name="stranger")
+    with pytest.raises(ValueError, match="control dependency 'stranger' belongs to another "
+                                         "graph"):
+        with gc.control_dependencies([stranger]):
+            gc.constant(1.0)
+
+
 # -- while_loop -----------------------------------------------------------------------------
 def loop(x, w, trips):
     _, h = gc.while_loop(lambda i, h: i < trips, lambda i, h: (i + 1, gc.tanh(h * w) + h),

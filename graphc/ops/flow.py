@@ -87,6 +87,13 @@ def _union_captures(*fgs: FuncGraph) -> tuple[list[Tensor], list[tuple[int, ...]
     return outer, [tuple(outer.index(t) for t in fg.captures) for fg in fgs]
 
 
+def _waiting_for(graph: Graph, *fgs: FuncGraph) -> Any:
+    """A context in which the control-flow node of these graphs, built in `graph`, waits
+    for the outer nodes any of them depends on (FuncGraph.control_captures)."""
+    return graph.control_dependencies(list(dict.fromkeys(
+        node for fg in fgs for node in fg.control_captures)))
+
+
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
@@ -145,7 +152,7 @@ def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any],
                             f"{y.dtype.name} in false_fn")
         types.append(TensorType(x.dtype, _merge(x.shape, y.shape)))
     outer, slots = _union_captures(*branches)
-    with graph.as_default():
+    with graph.as_default(), _waiting_for(graph, *branches):
         out = apply(COND, pred, *outer, name=name or "cond", branches=branches, slots=slots,
                     types=tuple(types), fns=(true_fn, false_fn))
     outs = list(out) if isinstance(out, tuple) else [out]
@@ -223,7 +230,7 @@ def _while_grad(op: GradOp, *gs: Any) -> tuple[Any, ...]:
     vjp = trace(vjp_fn, graph, "while_vjp", arg_types)
     all_outer = list(dict.fromkeys([*outer, *vjp.captures]))
     slots = tuple(tuple(all_outer.index(outer[i]) for i in s) for s in op.attrs["slots"])
-    with graph.as_default():
+    with graph.as_default(), _waiting_for(graph, vjp):
         grads = apply(WHILE_GRAD, *x0, *gs, *all_outer, name="while_grad",
                       graphs=op.attrs["graphs"], slots=slots, n=n, limit=op.attrs["limit"],
                       n_outer=len(outer), vjp=vjp,
@@ -267,7 +274,7 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Se
             raise ValueError(f"while_loop: loop variable {i} enters as {x.type} but the body "
                              f"returns {y.type}; a loop variable keeps its shape and dtype")
     outer, slots = _union_captures(cond_fg, body_fg)
-    with graph.as_default():
+    with graph.as_default(), _waiting_for(graph, cond_fg, body_fg):
         out = apply(WHILE, *xs, *outer, name=name or "while_loop", graphs=(cond_fg, body_fg),
                     slots=tuple(slots), n=len(xs), limit=maximum_iterations,
                     types=tuple(x.type for x in xs), fns=(cond, body))
