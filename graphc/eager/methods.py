@@ -113,6 +113,17 @@ def view_as(self: Any, other: Any) -> Any:
     return reshape_like(self, other)
 
 
+def view(self: Tensor, *shape: Any) -> Any:
+    """This tensor's elements in `shape`, sharing its memory (on the CPU); PyTorch's error
+    where its layout cannot give that shape without a copy (a transposed matrix)."""
+    out = operators.METHODS["view"](self, *shape)
+    if out._base is None and self.numel() and self.device == "cpu":
+        raise RuntimeError("view size is not compatible with input tensor's size and stride "
+                           "(at least one dimension spans across two contiguous subspaces). "
+                           "Use .reshape(...) instead.")
+    return out
+
+
 # the in-place updates of tensor.py, which add_ and sub_ below extend with alpha
 _ADD_, _SUB_ = Tensor.add_, Tensor.sub_
 
@@ -170,7 +181,7 @@ OP_METHODS: dict[str, Any] = {
 EAGER_METHODS: dict[str, Any] = {
     "type": type_, "__format__": format_, "__int__": lambda self: int(self.item()),
     "__index__": _index, "new_tensor": new_tensor, "new_zeros": new_zeros,
-    "new_ones": new_ones, "new_full": new_full, "add_": add_, "sub_": sub_,
+    "new_ones": new_ones, "new_full": new_full, "add_": add_, "sub_": sub_, "view": view,
 }
 
 

@@ -28,11 +28,12 @@ class Tensor:
     """A PyTorch-style tensor: `array` is its numpy array, or on device "cuda" its numba
     device array."""
 
-    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_version")
+    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_version", "_base")
     __array_ufunc__ = None  # numpy defers to our reflected operators
 
     def __init__(self, data: Any = (), *sizes: int, requires_grad: bool = False,
-                 grad_fn: Record | None = None, version: list[int] | None = None) -> None:
+                 grad_fn: Record | None = None, version: list[int] | None = None,
+                 base: Tensor | None = None) -> None:
         if type(data) is not np.ndarray and not is_device_array(data):
             data = _constructor_data(data, sizes)
         self.array = data
@@ -40,13 +41,14 @@ class Tensor:
         self.grad: Tensor | None = None
         self.grad_fn = grad_fn
         self._version = version if version is not None else [0]
+        self._base = base  # the tensor whose memory this one shares (a view), if any
 
     # -- properties ------------------------------------------------------------------------
     @property
     def data(self) -> Tensor:
         """The same values (shared memory) as a tensor that is not recorded; unlike detach(),
         in-place changes through it are not seen by autograd's version checks (PyTorch)."""
-        return Tensor(self.array)
+        return Tensor(self.array, base=self)
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -127,7 +129,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same values (shared memory), cut from the tape."""
-        return self.alias()
+        return Tensor(self.array, version=self._version, base=self)
 
     def alias(self) -> Tensor:
         """A tape-free view sharing data and version counter."""
@@ -221,9 +223,8 @@ class Tensor:
         into this tensor's memory (one pass, no temporary), as numpy's `w -= x` does.
         """
         tracked = self._recorded_with(other)
-        if tracked and self.is_leaf and self.requires_grad:
-            raise RuntimeError(f"a leaf tensor that requires grad is used in an in-place "
-                               f"operation ({how}); do the update inside `with ge.no_grad():`")
+        if tracked:
+            self._check_recordable(how)
         if not tracked:
             _check_writable(self.array, how)
         if ufunc is not None and not tracked and _fits_in_place(self.array, other, ufunc):
@@ -245,6 +246,20 @@ class Tensor:
             write_into(self.array, result.array)
             self._version[0] += 1
         return self
+
+    def _check_recordable(self, how: str) -> None:
+        """Refuse an in-place update that would be recorded where graphc cannot record it:
+        of a leaf that requires grad (PyTorch refuses it too), or of a view, whose new
+        value and history the tensor it shares memory with would not get."""
+        if self.is_leaf and self.requires_grad:
+            raise RuntimeError(f"a leaf tensor that requires grad is used in an in-place "
+                               f"operation ({how}); do the update inside `with ge.no_grad():`")
+        if self._base is not None:
+            raise NotImplementedError(
+                f"{how}: an in-place update recorded for backward() of a tensor that shares "
+                "memory with another (a view: t[i], view(), t(), detach()...) is not "
+                "supported; update the tensor itself (t[i] = value), a clone(), or inside "
+                "`with ge.no_grad():`")
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._update("+=", add, other, np.add)
@@ -280,6 +295,7 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         index = static_index(index)
         if self._recorded_with(value):
+            self._check_recordable("index assignment")
             self._update("index assignment", lambda a, v: setitem(a, v, index), value)
             return
         _check_writable(self.array, "index assignment")
@@ -428,6 +444,13 @@ def as_eager(value: Any, dtype: DType | None = None, op: str = "tensor") -> Tens
     return Tensor(as_array(value, dtype, op))
 
 
+# PyTorch's view ops: on the CPU their results share their input's memory (and its version
+# counter) where numpy's do (basic indexing, a reshape the layout allows, transposes,
+# unsqueeze, squeeze), so a write through either is seen by the other
+VIEWS = frozenset({"getitem", "reshape", "reshape_like", "transpose", "expand_dims",
+                   "squeeze"})
+
+
 def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) -> Tensor:
     """Run one op now with its numpy reference, recording it if a gradient may be needed."""
     if opdef.effect not in (None, "collective"):
@@ -442,6 +465,7 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
                            cast(t, promoted) for t in tensors[first:]]  # type: ignore[misc]
     arrays = [t.array for t in tensors]
     out_type = _output_type(opdef, arrays, attrs)
+    base = None
     if any(is_device_array(a) for a in arrays):
         from graphc.runtime.cuda.eager import run_op
 
@@ -451,12 +475,16 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
         value = opdef.reference(*arrays, **attrs)  # type: ignore[misc]
         if type(value) is not np.ndarray or value.dtype != out_dtype:
             value = np.asarray(value, dtype=out_dtype)
-        if value.base is not None or not value.flags.writeable or \
+        if opdef.name in VIEWS and value.base is not None and \
+                np.may_share_memory(value, arrays[0]):
+            base = tensors[0]
+        elif value.base is not None or not value.flags.writeable or \
                 any(value is a for a in arrays):
-            value = value.copy()  # results never share memory with inputs
+            value = value.copy()  # other results never share memory with inputs
     track = (opdef.grad is not None and is_grad_enabled()
              and any(t.requires_grad for t in tensors))
-    out = Tensor(value, requires_grad=track)
+    out = Tensor(value, requires_grad=track, base=base,
+                 version=None if base is None else base._version)
     if track:
         out.grad_fn = Record(opdef.name, opdef.grad, tensors, attrs, out)  # type: ignore[arg-type]
     return out
