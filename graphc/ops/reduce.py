@@ -22,6 +22,7 @@ from graphc.ops.elementwise import abs as abs_
 from graphc.ops.elementwise import cast, equal, exp, less, log, where
 from graphc.ops.shape import broadcast_like, stop_gradient
 from graphc.registry import GradOp, OpDef, register
+from graphc.site import user_site
 
 
 def _reduce_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
@@ -107,8 +108,9 @@ def _reduce(opdef: OpDef, x: Any, axis: Any, keepdims: bool, name: str | None) -
     if not isinstance(x, Tensor):
         rank = np.ndim(x)
     if rank is None and axis is not None:
-        raise ValueError(f"{opdef.name}: the input's rank must be known to reduce over "
-                         f"axis {axis}")
+        raise ValueError(f"{opdef.name} (at {user_site()}): the rank of '{x.name}' must be "
+                         f"known to reduce over axis {axis}; give its placeholder a shape "
+                         f"with a None for each unknown dim (placeholder(dtype, [None, None]))")
     axes = None if rank is None else shapes.normalize_axes(axis, rank, opdef.name)
     return apply(opdef, x, name=name, axis=axes, keepdims=bool(keepdims))
 

@@ -67,6 +67,15 @@ def test_an_axis_out_of_range_names_the_op_and_the_rank(name):
         getattr(gc, name)(x, 2)
 
 
+def test_an_axis_of_a_tensor_of_unknown_rank_asks_for_a_shape():
+    x = gc.placeholder(gc.float64, name="features")
+    with pytest.raises(ValueError, match=r"reduce_sum \(at .*test_tf_array_ops.py:\d+\): the "
+                                         r"rank of 'features:0' must be known to reduce over "
+                                         r"axis 0; give its placeholder a shape"):
+        gc.reduce_sum(x, 0)
+    np.testing.assert_array_equal(gc.Session().run(gc.reduce_sum(x), {x: X}), X.sum())
+
+
 def test_numpy_integers_name_axes_too():
     x = gc.constant(X)
     for axis in (np.int64(1), [np.int32(1)], np.array([1])):
