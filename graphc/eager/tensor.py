@@ -456,9 +456,13 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
     if opdef.effect not in (None, "collective"):
         raise TypeError(f"{opdef.name} has run-time state and exists only in graphs")
     promoted = _promotion(opdef, inputs) if opdef.elementwise and len(inputs) > 1 else None
-    hint = promoted or next((as_dtype(x.array.dtype) for x in inputs
-                             if isinstance(x, Tensor) and x.array.dtype.kind != "b"), None)
-    tensors = [x if isinstance(x, Tensor) else as_eager(x, hint, opdef.name) for x in inputs]
+    if all(isinstance(x, Tensor) for x in inputs):
+        tensors = list(inputs)
+    else:
+        hint = promoted or next((as_dtype(x.array.dtype) for x in inputs
+                                 if isinstance(x, Tensor) and x.array.dtype.kind != "b"), None)
+        tensors = [x if isinstance(x, Tensor) else as_eager(x, hint, opdef.name)
+                   for x in inputs]
     if promoted is not None:  # recorded casts, so gradients flow back to each dtype
         first = 1 if opdef.name == "where" else 0  # (the condition stays bool)
         tensors[first:] = [t if t.dtype == promoted else
@@ -466,7 +470,8 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
     arrays = [t.array for t in tensors]
     out_type = _output_type(opdef, arrays, attrs)
     base = None
-    if any(is_device_array(a) for a in arrays):
+    if not all(type(a) is np.ndarray for a in arrays) and \
+            any(is_device_array(a) for a in arrays):
         from graphc.runtime.cuda.eager import run_op
 
         value = run_op(opdef, _on_device(opdef.name, arrays), attrs, out_type)
@@ -501,17 +506,17 @@ def _promotion(opdef: OpDef, inputs: tuple[Any, ...]) -> DType | None:
     dims (or on its type, for a number), so it is worked out once per such signature: an
     eager loop asks the same question on every step."""
     operands = inputs[1:] if opdef.name == "where" else inputs
+    first = operands[0]
+    same = isinstance(first, Tensor) and all(isinstance(x, Tensor) and x.array.dtype ==
+                                             first.array.dtype for x in operands)
+    if same and (first.array.dtype.kind == "f" or opdef.name != "divide"):
+        return None  # (the usual case, answered without building a key)
     key = (opdef.name == "divide", get_default_dtype(),
            *[(x.dtype, x.ndim == 0) if hasattr(x, "dtype") and hasattr(x, "ndim")
              and not isinstance(x, np.generic) else type(x) for x in operands])
     if key in _promotions:
         return _promotions[key]
-    first = operands[0]
-    if isinstance(first, Tensor) and all(isinstance(x, Tensor) and x.array.dtype ==
-                                         first.array.dtype for x in operands):
-        promoted = None
-    else:
-        promoted = promoted_dtype(operands)
+    promoted = None if same else promoted_dtype(operands)
     if opdef.name == "divide":  # true division of integers or bools: the default float dtype
         result = promoted or next(as_dtype(x.array.dtype) for x in operands
                                   if isinstance(x, Tensor))
