@@ -12,6 +12,7 @@ import numpy as np
 from graphc.graph import Node
 from graphc.ops.random import make_rng
 from graphc.program import Program
+from graphc.site import user_stacklevel
 
 
 class RunState:
@@ -79,7 +80,7 @@ def warn_fallback(op: str, where: str, backend: str, reason: str = "") -> None:
     _warned.add((op, backend))
     reason = reason or f"the {backend} backend has no kernel for it"
     warnings.warn(f"op '{op}' ({where}) runs on its numpy reference: {reason}",
-                  FallbackWarning, stacklevel=5)
+                  FallbackWarning, stacklevel=user_stacklevel())
 
 
 BACKENDS: dict[str, Callable[[], Backend]] = {}

@@ -1,6 +1,7 @@
 """The numba backend against the numpy backend: every op record, forward and gradient,
 float32 and float64, plus the seed program."""
 
+import inspect
 import warnings
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 
 import graphc as gc
 from graphc.registry import OPS
+from graphc.runtime import backend as runtime_backend
 from graphc.runtime.backend import FallbackWarning
 from graphc.runtime.cpu.codegen import HOST_OPS
 from graphc.runtime.cpu.emit import EMITTERS
@@ -27,6 +29,19 @@ INDEXING_OPS = {"getitem", "setitem", "index_add"}
 
 def test_the_ops_without_a_kernel_are_exactly_the_listed_ones():
     assert sorted(set(OPS) - set(EMITTERS) - HOST_OPS) == sorted(FALLBACK_OPS)
+
+
+def test_a_fallback_warning_points_at_the_users_line(monkeypatch):
+    monkeypatch.setattr(runtime_backend, "_warned", set())  # (each op warns once a process)
+    graph = gc.Graph()
+    with graph.as_default():
+        p = gc.placeholder(gc.bool, ())
+        y = gc.cond(p, lambda: gc.constant(1.0), lambda: gc.constant(2.0))
+    with gc.Session(graph, backend="numba") as sess:
+        with pytest.warns(FallbackWarning, match="op 'cond'") as caught:
+            line = inspect.currentframe().f_lineno + 1
+            assert sess.run(y, {p: False}) == 2.0
+    assert (caught[0].filename, caught[0].lineno) == (__file__, line)
 
 
 def _graph_for(case, float_dtype):
