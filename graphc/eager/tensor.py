@@ -456,22 +456,26 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
     if opdef.effect not in (None, "collective"):
         raise TypeError(f"{opdef.name} has run-time state and exists only in graphs")
     promoted = _promotion(opdef, inputs) if opdef.elementwise and len(inputs) > 1 else None
-    if all(isinstance(x, Tensor) for x in inputs):
-        tensors = list(inputs)
-    else:
-        hint = promoted or next((as_dtype(x.array.dtype) for x in inputs
-                                 if isinstance(x, Tensor) and x.array.dtype.kind != "b"), None)
-        tensors = [x if isinstance(x, Tensor) else as_eager(x, hint, opdef.name)
-                   for x in inputs]
+    tensors = list(inputs)
+    for x in inputs:  # (explicit loops: this runs for every eager op)
+        if not isinstance(x, Tensor):
+            hint = promoted or next((as_dtype(x.array.dtype) for x in inputs if
+                                     isinstance(x, Tensor) and x.array.dtype.kind != "b"), None)
+            tensors = [x if isinstance(x, Tensor) else as_eager(x, hint, opdef.name)
+                       for x in inputs]
+            break
     if promoted is not None:  # recorded casts, so gradients flow back to each dtype
         first = 1 if opdef.name == "where" else 0  # (the condition stays bool)
         tensors[first:] = [t if t.dtype == promoted else
                            cast(t, promoted) for t in tensors[first:]]  # type: ignore[misc]
-    arrays = [t.array for t in tensors]
+    arrays, on_host, wants_grad = [], True, False
+    for t in tensors:
+        arrays.append(t.array)
+        on_host = on_host and type(t.array) is np.ndarray
+        wants_grad = wants_grad or t.requires_grad
     out_type = _output_type(opdef, arrays, attrs)
     base = None
-    if not all(type(a) is np.ndarray for a in arrays) and \
-            any(is_device_array(a) for a in arrays):
+    if not on_host and any(is_device_array(a) for a in arrays):
         from graphc.runtime.cuda.eager import run_op
 
         value = run_op(opdef, _on_device(opdef.name, arrays), attrs, out_type)
@@ -486,8 +490,7 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
         elif value.base is not None or not value.flags.writeable or \
                 any(value is a for a in arrays):
             value = value.copy()  # other results never share memory with inputs
-    track = (opdef.grad is not None and is_grad_enabled()
-             and any(t.requires_grad for t in tensors))
+    track = wants_grad and opdef.grad is not None and is_grad_enabled()
     out = Tensor(value, requires_grad=track, base=base,
                  version=None if base is None else base._version)
     if track:
@@ -544,9 +547,11 @@ _rule_answers: dict[tuple[Any, ...], TensorType] = {}
 def _output_type(opdef: OpDef, arrays: list[Any], attrs: dict[str, Any]) -> TensorType:
     """The op's shape/dtype rule on these inputs (raising its errors), remembered per
     signature: an eager loop asks the same question on every step."""
+    parts: list[Any] = [opdef.name]
+    for a in arrays:
+        parts += (a.dtype, a.shape)
     try:
-        key: tuple[Any, ...] | None = (opdef.name, *[(a.dtype, a.shape) for a in arrays],
-                                       *attrs.items())
+        key: tuple[Any, ...] | None = (*parts, *attrs.items()) if attrs else tuple(parts)
         answer = _rule_answers.get(key)  # type: ignore[arg-type]
     except TypeError:  # an unhashable attribute, such as a boolean mask index
         key, answer = None, None
