@@ -11,6 +11,7 @@ from graphc.graph import (Graph, Node, Tensor, control_dependencies, get_default
                           name_scope, reset_default_graph)
 from graphc.ops import *  # noqa: F403 - the op functions are the public API
 from graphc.ops.elementwise import *  # noqa: F403 - (named here too, for type checkers)
+from graphc.ops.composite import *  # noqa: F403 - (named here too, for type checkers)
 from graphc.ops import __all__ as _ops_all
 from graphc.ops import flow as _flow
 from graphc.passes.autodiff import gradients
@@ -51,6 +52,11 @@ from graphc import nn, optim, viz  # noqa: E402 - they build on everything above
 from graphc import summary  # noqa: E402, F401 - gc.summary (TensorBoard event files)
 from graphc import train  # noqa: E402 - gc.train (TensorFlow 1's optimizers, global step)
 from graphc import layers, losses  # noqa: E402 - gc.layers.dense, gc.losses (tf.losses)
+from graphc.config import ConfigProto, GPUOptions, GraphOptions  # noqa: E402
+from graphc.graph_keys import (GraphKeys, add_to_collection, add_to_collections,  # noqa: E402
+                               get_collection, get_collection_ref, local_variables,
+                               local_variables_initializer)
+from graphc.variables import initialize_all_variables  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -71,3 +77,6 @@ __all__ += ["AUTO_REUSE", "VariableScope", "constant_initializer", "get_variable
             "initializers", "ones_initializer", "random_normal_initializer",
             "random_uniform_initializer", "truncated_normal_initializer", "variable_scope",
             "variance_scaling_initializer", "zeros_initializer"]
+__all__ += ["ConfigProto", "GPUOptions", "GraphKeys", "GraphOptions", "add_to_collection",
+            "add_to_collections", "get_collection", "get_collection_ref",
+            "initialize_all_variables", "local_variables", "local_variables_initializer"]

@@ -1,6 +1,7 @@
-"""TensorFlow 1's tf.layers functions (gc.layers.dense), building their variables with
+"""TensorFlow 1's tf.layers functions: gc.layers.dense, building its variables with
 gc.get_variable in a variable scope of the layer's name, as TensorFlow 1 names them:
-`dense/kernel` and `dense/bias`, then `dense_1/...` for the next unnamed layer."""
+`dense/kernel` and `dense/bias`, then `dense_1/...` for the next unnamed layer; and
+gc.layers.flatten and gc.layers.dropout, which have no variables."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from typing import Any
 
 from graphc import initializers, shapes
 from graphc.graph import Tensor
+from graphc.nn.tf_functions import dropout as nn_dropout
+from graphc.ops.composite import scope
 from graphc.ops.core import convert_to_tensor
-from graphc.ops.elementwise import add
+from graphc.ops.elementwise import add, where
 from graphc.ops.linalg import matmul
-from graphc.ops.shape import reshape
+from graphc.ops.shape import identity, reshape, transpose
 from graphc.variable_scope import get_variable, variable_scope
 
-__all__ = ["dense"]
+__all__ = ["dense", "dropout", "flatten"]
 
 
 def dense(inputs: Any, units: int, activation: Callable[[Any], Any] | None = None,
@@ -71,3 +74,49 @@ def _unflatten(out: Tensor, x: Tensor, units: int) -> Tensor:
                          f"unknown leading dimension; '{x.name}' has shape "
                          f"{shapes.fmt(x.shape)}")
     return reshape(out, tuple(-1 if d is None else d for d in leading) + (units,))
+
+
+def flatten(inputs: Any, name: str | None = None, data_format: str = "channels_last") -> Tensor:
+    """inputs [batch, ...] as [batch, n], n the product of the other dims, which must be
+    known when the graph is built (the batch need not be). data_format "channels_first"
+    moves axis 1 last first, as TensorFlow does, so the order of the features is the same
+    either way."""
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"flatten: data_format must be 'channels_last' or 'channels_first', "
+                         f"not {data_format!r}")
+    x = convert_to_tensor(inputs, op="flatten")
+    if x.shape is None or len(x.shape) < 1:
+        raise ValueError(f"flatten: inputs must have a known rank of at least 1; '{x.name}' "
+                         f"has shape {shapes.fmt(x.shape)}")
+    shape = x.shape
+    rest = shape[1:]
+    if any(d is None for d in rest):
+        raise ValueError(f"flatten: the dimensions after the first must be known when the "
+                         f"graph is built; '{x.name}' has shape {shapes.fmt(x.shape)}")
+    with scope(name, "flatten", x):
+        if data_format == "channels_first" and len(shape) > 2:
+            x = transpose(x, (0, *range(2, len(shape)), 1))
+        size = 1
+        for d in rest:
+            size *= int(d)  # type: ignore[arg-type]
+        return reshape(x, (-1 if shape[0] is None else shape[0], size))
+
+
+def dropout(inputs: Any, rate: Any = 0.5, noise_shape: Any = None, seed: int | None = None,
+            training: Any = False, name: str | None = None) -> Tensor:
+    """tf.nn.dropout(inputs, rate=rate) when `training`, else inputs unchanged. `training`
+    is a Python bool (decided now) or a bool tensor, a placeholder say (decided each run:
+    the dropped value where it is true, inputs where it is false; the mask is drawn every
+    run either way)."""
+    x = convert_to_tensor(inputs, op="dropout")
+    if isinstance(training, Tensor):
+        if not training.dtype.is_bool or training.shape not in ((), None):
+            raise TypeError(f"dropout: training must be a Python bool or a bool scalar "
+                            f"tensor; got {training.dtype.name}{shapes.fmt(training.shape)}")
+        with scope(name, "dropout", x, training):
+            dropped = nn_dropout(x, noise_shape=noise_shape, seed=seed, rate=rate)
+            return where(training, dropped, x)
+    with scope(name, "dropout", x):
+        if not training:
+            return identity(x)
+        return nn_dropout(x, noise_shape=noise_shape, seed=seed, rate=rate)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from graphc import shapes
+from graphc.config import ConfigProto, check_config
 from graphc.errors import FailedPreconditionError, InvalidArgumentError
 from graphc.gate import Gate
 from graphc.graph import Graph, Node, Tensor, get_default_graph
@@ -31,6 +32,8 @@ class Session:
 
     Inside `with Session() as sess:` (or `with sess.as_default():`) it is the default session
     of this thread, which `tensor.eval()` and `op.run()` use, as in TensorFlow 1.
+    `config`, a gc.ConfigProto (TensorFlow 1's session options), is accepted and has no
+    effect.
 
     Thread safety: several threads may call run() at once. A run reads the variables as they
     were when it started; runs that assign variables (or draw random numbers) are serialized,
@@ -41,7 +44,9 @@ class Session:
 
     def __init__(self, graph: Graph | None = None, backend: str | None = None,
                  check_numerics: bool = False, optimize: bool = True,
-                 disabled_passes: Iterable[str] = (), device: str | None = None) -> None:
+                 disabled_passes: Iterable[str] = (), device: str | None = None,
+                 config: ConfigProto | None = None) -> None:
+        check_config(config)  # (TensorFlow 1's options: accepted, no effect; config.py)
         self.graph = graph or get_default_graph()
         self.backend = get_backend(_backend_for(backend, device))
         self.check_numerics = check_numerics
@@ -327,8 +332,10 @@ class InteractiveSession(Session):
 
     def __init__(self, graph: Graph | None = None, backend: str | None = None,
                  check_numerics: bool = False, optimize: bool = True,
-                 disabled_passes: Iterable[str] = (), device: str | None = None) -> None:
-        super().__init__(graph, backend, check_numerics, optimize, disabled_passes, device)
+                 disabled_passes: Iterable[str] = (), device: str | None = None,
+                 config: ConfigProto | None = None) -> None:
+        super().__init__(graph, backend, check_numerics, optimize, disabled_passes, device,
+                         config)
         _default_sessions().append(self)
 
     def close(self) -> None:

@@ -169,6 +169,9 @@ def global_variables_initializer() -> Node:
     return variables_initializer(global_variables())
 
 
+initialize_all_variables = global_variables_initializer  # (TensorFlow 1's deprecated name)
+
+
 # Every graph answers `graph.variables` (the same as global_variables(graph)); installed from
 # here because graph.py, the bottom layer, knows nothing of Variables.
 Graph.variables = property(global_variables)  # type: ignore[method-assign,assignment]

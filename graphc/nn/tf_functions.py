@@ -9,7 +9,7 @@ PyTorch-style losses:
   the result does not depend on the shift, so neither does its gradient), so logits of
   +-1000 give exact probabilities and finite log-probabilities;
 - softplus, log(1 + e^x), is TensorFlow's max(x, 0) + log1p(e^-|x|), with log1p computed to
-  full precision (graphc has no log1p op; see _log1p);
+  full precision (gc.log1p's composition, ops/composite.log1p_of);
 - class labels become one-hot rows with graphc's one_hot (the class count C must be known
   when the graph is built).
 
@@ -36,6 +36,7 @@ from graphc.ops.elementwise import (
     greater_equal,
     less,
     log,
+    minimum,
     multiply,
     negative,
     square,
@@ -44,16 +45,18 @@ from graphc.ops.elementwise import (
 from graphc.ops.elementwise import relu as _relu
 from graphc.ops.elementwise import sigmoid as _sigmoid
 from graphc.ops.elementwise import tanh as _tanh
-from graphc.ops.array import expand_dims, one_hot
+from graphc.ops.array import expand_dims, one_hot, squeeze
+from graphc.ops.composite import log1p_of, squared_difference
 from graphc.ops.random import random_uniform, random_uniform_like
-from graphc.ops.reduce import reduce_all, reduce_max, reduce_sum
+from graphc.ops.reduce import reduce_all, reduce_max, reduce_mean, reduce_sum
 # TensorFlow's tf.reduce_logsumexp, a top-level function there (not in tf.nn), is defined once
 # with the other reductions (gc.reduce_logsumexp); the name stays importable from here
 from graphc.ops.reduce import reduce_logsumexp  # noqa: F401
 from graphc.ops.shape import reshape, stop_gradient
 
 __all__ = [
-    "bias_add", "dropout", "in_top_k", "l2_loss", "log_softmax", "relu", "sigmoid",
+    "bias_add", "dropout", "elu", "in_top_k", "l2_loss", "leaky_relu", "log_softmax",
+    "moments", "relu", "relu6", "sigmoid",
     "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits_v2", "softplus", "sparse_softmax_cross_entropy_with_logits",
     "tanh",
@@ -129,21 +132,6 @@ def _axis(axis: int, rank: int | None, function: str) -> int:
     return axis % rank
 
 
-def _log1p(u: Any) -> Any:
-    """log(1 + u) to full precision for u > -1, with the gradient 1 / (1 + u).
-
-    The value is Kahan's: with w = 1 + u rounded, log(w) * u / (w - 1) (u itself where
-    w == 1), which is exact to a few ulps where log(1 + u) loses u's low digits. Its
-    gradient, differentiated as written, would cancel badly, so the gradient is taken from
-    plain log(w) (exact: d log(w)/du = 1/w) and the correction is held by stop_gradient.
-    """
-    w = u + 1
-    plain = log(w)
-    ones = equal(w, 1)
-    kahan = where(ones, u, plain * u / where(ones, 1, w - 1))
-    return plain + stop_gradient(kahan - plain)
-
-
 def _select_nonnegative(x: Any) -> tuple[Any, Any]:
     """(max(x, 0), -|x|) written as TensorFlow writes them, with where on x >= 0, so the
     gradient at exactly 0 is the one-sided limit's average that makes softplus' gradient
@@ -196,12 +184,62 @@ def tanh(x: Any, name: str | None = None) -> Any:
     return _tanh(x, name=name)
 
 
+def _floating(x: Any, function: str) -> Any:
+    """x as a tensor (a value becomes a constant); integers as float32, as TensorFlow's
+    leaky_relu takes them."""
+    if not _is_tensor(x):
+        x = core.convert_to_tensor(np.asarray(x), op=function)
+    return x if _dtype(x).is_floating else cast(x, "float32")
+
+
+def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Any:
+    """x where x > 0, else alpha * x (TensorFlow's; integer features become float32). The
+    gradient is 1 where x > 0, alpha elsewhere (alpha at 0, as TensorFlow's)."""
+    with _scope(name, "LeakyRelu", features):
+        x = _floating(features, "leaky_relu")
+        return where(greater(x, 0), x, x * float(np.asarray(alpha)))
+
+
+def relu6(features: Any, name: str | None = None) -> Any:
+    """min(max(features, 0), 6). The gradient is 1 where 0 < x < 6 and 0 elsewhere (at 0
+    and at 6 too, as TensorFlow's); NaN stays NaN."""
+    with _scope(name, "Relu6", features):
+        return where(greater_equal(features, 6), 6, _relu(features))
+
+
+def elu(features: Any, name: str | None = None) -> Any:
+    """exp(x) - 1 where x < 0, else x (TensorFlow's elu, floating point). The gradient is
+    exp(x) where x < 0, else 1 (1 at 0). The exponential reads min(x, 0), so a large x,
+    on the branch where does not take, never overflows into a NaN gradient."""
+    if not _dtype(features).is_floating:
+        raise TypeError(f"elu: expects floating-point features, got {_dtype(features).name}")
+    with _scope(name, "Elu", features):
+        return where(less(features, 0), exp(minimum(features, 0)) - 1, features)
+
+
+def moments(x: Any, axes: Any, shift: Any = None, name: str | None = None,
+            keep_dims: bool | None = None, keepdims: bool | None = None) -> tuple[Any, Any]:
+    """(mean, variance) of x over `axes`, as TensorFlow 1 computes them: the mean, then the
+    mean of squared_difference(x, mean) with the mean held by stop_gradient (which changes
+    no gradient: the deviations sum to 0). keep_dims (or keepdims) keeps the reduced axes
+    as 1s; `shift` is accepted and unused, as in TensorFlow."""
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    axes = [int(a) for a in (axes if isinstance(axes, list | tuple) else [axes])]
+    with _scope(name, "moments", x):
+        mean = reduce_mean(x, axes, keepdims=True)
+        variance = reduce_mean(squared_difference(x, stop_gradient(mean)), axes,
+                               keepdims=True)
+        if not keep:
+            mean, variance = squeeze(mean, axes), squeeze(variance, axes)
+        return mean, variance
+
+
 def softplus(features: Any, name: str | None = None) -> Any:
     """log(1 + exp(features)), computed as max(x, 0) + log1p(exp(-|x|)): no overflow for
     large x, full precision for very negative x."""
     with _scope(name, "softplus", features):
         positive_part, minus_abs = _select_nonnegative(features)
-        return positive_part + _log1p(exp(minus_abs))
+        return positive_part + log1p_of(exp(minus_abs))
 
 
 def softmax(logits: Any, axis: int = -1, name: str | None = None,

@@ -20,7 +20,9 @@ from graphc.ops.reduce import (argmax, argmin, reduce_all, reduce_any, reduce_lo
                                reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum)
 from graphc.ops.sequence import lin_space, linspace, range
 from graphc.ops.shape import identity, reshape, stop_gradient, transpose
-from graphc.ops.state import placeholder
+from graphc.ops.state import placeholder, placeholder_with_default
+from graphc.ops import composite
+from graphc.ops.composite import *  # noqa: F403 - TensorFlow's functions composed of ops
 
 install_operators(Tensor)
 
@@ -28,6 +30,7 @@ __all__ = [
     "RegisterGradient", "argmax", "argmin", "check_numerics", "concat", "cond", "constant",
     "custom_gradient", "expand_dims", "fill", "gather", "getitem", "group", "identity",
     "lin_space", "linspace", "matmul", "no_op", "one_hot", "ones", "ones_like", "placeholder",
+    "placeholder_with_default",
     "random_normal", "random_uniform", "random_uniform_like", "range", "reduce_all",
     "reduce_any", "reduce_logsumexp",
     "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "reshape",
@@ -36,3 +39,4 @@ __all__ = [
     "truncated_normal", "unstack", "while_loop", "zeros", "zeros_like",
 ]
 __all__ += elementwise.__all__  # one function per elementwise op
+__all__ += composite.__all__  # TensorFlow's functions composed of those ops

@@ -183,6 +183,46 @@ RELU = _unary("relu", lambda x: np.maximum(x, 0), lambda op, g: (_relu_grad(op.o
               "({zero} if {0} <= {zero} else {0})", floats_only=False)
 
 
+# Rounding. Neither has a gradient, as in TensorFlow (its Floor and Round gradients are
+# None): the value is a step function of x.
+def _no_grad(op: GradOp, g: Any) -> tuple[None, ...]:
+    return (None,) * len(op.inputs)
+
+
+# forward y = the largest integer <= x (-0.0, infinities and NaN stay); backward none
+FLOOR = _unary("floor", np.floor, _no_grad, "floor({0})")
+# twice the fraction x - floor(x), exact (both subtractions are, below 2**52), and whether
+# floor(x) is odd: the parts of rounding half to even
+_TWICE_FRACTION = "(({0} - floor({0})) + ({0} - floor({0})))"
+_FLOOR_IS_ODD = "(floor(floor({0}) / ({one} + {one})) * ({one} + {one}) != floor({0}))"
+# forward y = x rounded to the nearest integer, halves to the even one (numpy's rint,
+# TensorFlow's round), with x's sign (round(-0.3) is -0.0); backward none
+ROUND = _unary("round", np.rint, _no_grad,
+               f"copysign(floor({{0}}) + ({{one}} if {_TWICE_FRACTION} > {{one}} or "
+               f"{_TWICE_FRACTION} == {{one}} and {_FLOOR_IS_ODD} else {{zero}}), {{0}})")
+
+
+def floor(x: Any, name: str | None = None) -> Tensor:
+    """The largest integer not above x, elementwise, for floating point x (no gradient)."""
+    return apply(FLOOR, x, name=name)
+
+
+def round(x: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TensorFlow's name
+    """x rounded to the nearest integer, halves to the even one (TensorFlow's round;
+    no gradient). An integer tensor is returned as it is, as TensorFlow returns it."""
+    if _is_integer(x):
+        return x
+    return apply(ROUND, x, name=name)
+
+
+def _is_integer(x: Any) -> bool:
+    dtype = getattr(x, "dtype", None)
+    try:
+        return dtype is not None and as_dtype(dtype).is_integer
+    except (TypeError, ValueError):
+        return False
+
+
 def negative(x: Any, name: str | None = None) -> Tensor:
     """-x, elementwise."""
     return apply(NEGATIVE, x, name=name)
@@ -317,6 +357,36 @@ MINIMUM = _binary("minimum", np.minimum, lambda op, g: _each(
     "({0} if {0} < {1} or {0} != {0} else {1})", commutative=True)
 
 
+def _floormod_grad(op: GradOp, g: Any) -> Any:
+    """TensorFlow's FloorMod gradient: x - floordiv(x, y) * y differentiated with the
+    quotient held constant."""
+    x, y = op.inputs
+    return _each(op, lambda: g, lambda: -g * floordiv(x, y))
+
+
+# forward y = floor(a / b), numpy's floor_divide (Python's // on each element): floats as
+# numpy gives them (a zero divisor gives a / b: +-inf or NaN; floor_divide(inf, 1) is NaN),
+# integers rounded toward -inf, an integer divided by 0 is 0 (numpy's value; it warns);
+# backward none, as TensorFlow's FloorDiv has no gradient
+FLOORDIV = _binary("floordiv", np.floor_divide, _no_grad, "({0} // {1})")
+# forward y = a - floor(a / b) * b, numpy's remainder (Python's %): the sign of the divisor;
+# a float zero divisor gives NaN, an integer one 0 (numpy's values); backward da = g,
+# db = -g floordiv(a, b) (TensorFlow's)
+FLOORMOD = _binary("floormod", np.remainder, _floormod_grad, "({0} % {1})")
+
+
+def floordiv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x // y elementwise with numpy broadcasting: the quotient rounded toward -inf
+    (TensorFlow's floordiv; no gradient)."""
+    return apply(FLOORDIV, x, y, name=name)
+
+
+def floormod(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """x % y elementwise with numpy broadcasting: x - floordiv(x, y) * y, which takes the
+    sign of y (TensorFlow's floormod and mod, numpy's remainder)."""
+    return apply(FLOORMOD, x, y, name=name)
+
+
 def add(x: Any, y: Any, name: str | None = None) -> Tensor:
     """x + y with numpy broadcasting."""
     return apply(ADD, x, y, name=name)
@@ -353,10 +423,6 @@ def minimum(x: Any, y: Any, name: str | None = None) -> Tensor:
 
 
 # -- comparisons (not differentiable) ------------------------------------------------------
-def _no_grad(op: GradOp, g: Any) -> tuple[None, ...]:
-    return (None,) * len(op.inputs)
-
-
 GREATER = _binary("greater", np.greater, _no_grad, "({0} > {1})", out_dtype=bool_)
 GREATER_EQUAL = _binary("greater_equal", np.greater_equal, _no_grad, "({0} >= {1})",
                         out_dtype=bool_)
@@ -441,7 +507,8 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
 # the op functions graphc exports: one per elementwise op, named as the op (a literal list,
 # so type checkers see the names; tests/test_op_properties.py checks it is complete)
 __all__ = [
-    "abs", "add", "cast", "cos", "divide", "equal", "exp", "greater", "greater_equal", "less",
-    "less_equal", "log", "maximum", "minimum", "multiply", "negative", "not_equal", "pow",
-    "relu", "sigmoid", "sign", "sin", "sqrt", "square", "subtract", "tanh", "where",
+    "abs", "add", "cast", "cos", "divide", "equal", "exp", "floor", "floordiv", "floormod",
+    "greater", "greater_equal", "less", "less_equal", "log", "maximum", "minimum", "multiply",
+    "negative", "not_equal", "pow", "relu", "round", "sigmoid", "sign", "sin", "sqrt",
+    "square", "subtract", "tanh", "where",
 ]

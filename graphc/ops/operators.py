@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphc.ops.elementwise import (abs, add, divide, exp, greater, greater_equal, less,
-                                    less_equal, log, multiply, negative, pow, relu, sigmoid,
-                                    subtract, tanh, where)
+from graphc.ops.elementwise import (abs, add, divide, exp, floordiv, floormod, greater,
+                                    greater_equal, less, less_equal, log, multiply, negative,
+                                    pow, relu, sigmoid, subtract, tanh, where)
 from graphc.ops.index import getitem
 from graphc.ops.linalg import matmul
 from graphc.ops.shape import reshape, transpose
 
-# In graphs, `a - b`, `a * b` and `a / b` name their nodes as TensorFlow 1's operators do
-# ("sub", "mul", "truediv"; "add", "pow" and "matmul" are the ops' own names), so a TF1
-# program that prints `(y_pred - y).op.name` sees TensorFlow's name; gc.subtract(a, b) and
-# the other functions keep the op's name
+# In graphs, `a - b`, `a * b`, `a / b` and `a % b` name their nodes as TensorFlow 1's
+# operators do ("sub", "mul", "truediv", "mod"; "add", "pow", "floordiv" and "matmul" are
+# the ops' own names), so a TF1 program that prints `(y_pred - y).op.name` sees
+# TensorFlow's name; gc.subtract(a, b) and the other functions keep the op's name
 OPERATORS: dict[str, Any] = {
     "__add__": lambda a, b: add(a, b), "__radd__": lambda a, b: add(b, a),
     "__sub__": lambda a, b: subtract(a, b, name="sub"),
@@ -26,6 +26,9 @@ OPERATORS: dict[str, Any] = {
     "__rmul__": lambda a, b: multiply(b, a, name="mul"),
     "__truediv__": lambda a, b: divide(a, b, name="truediv"),
     "__rtruediv__": lambda a, b: divide(b, a, name="truediv"),
+    "__floordiv__": lambda a, b: floordiv(a, b), "__rfloordiv__": lambda a, b: floordiv(b, a),
+    "__mod__": lambda a, b: floormod(a, b, name="mod"),
+    "__rmod__": lambda a, b: floormod(b, a, name="mod"),
     "__pow__": lambda a, b: pow(a, b), "__rpow__": lambda a, b: pow(b, a),
     "__matmul__": lambda a, b: matmul(a, b), "__rmatmul__": lambda a, b: matmul(b, a),
     "__neg__": lambda a: negative(a),

@@ -149,9 +149,25 @@ def _same(types: Sequence[TensorType], attrs: Any) -> TensorType:
     return types[0]
 
 
+def _identity_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    """x's type; with a `shape` attr (placeholder_with_default's), that static shape
+    instead, which x's must fit: a feed of the identity may be of any shape it allows."""
+    (x,) = types
+    if "shape" not in attrs:
+        return x
+    shape = attrs["shape"]
+    if shape is not None and (x.shape is None or len(x.shape) != len(shape) or any(
+            s is not None and d != s for d, s in zip(x.shape, shape))):
+        # (TensorFlow also takes a default that is merely compatible, of unknown dims where
+        # the shape has known ones; a static shape here is never a guess)
+        raise ValueError(f"the default value's shape {shapes.fmt(x.shape)} does not fit "
+                         f"shape {shapes.fmt(shape)}")
+    return TensorType(x.dtype, shape)
+
+
 # forward y = x; backward dx = g
-IDENTITY = register(OpDef("identity", _same, lambda x: x, lambda op, g: (g,), view=True,
-                          dims=like_input(0)))
+IDENTITY = register(OpDef("identity", _identity_infer, lambda x, shape=None: x,
+                          lambda op, g: (g,), view=True, dims=like_input(0)))
 # forward y = x; backward nothing flows
 STOP_GRADIENT = register(OpDef("stop_gradient", _same, lambda x: x, lambda op, g: (None,),
                                view=True, dims=like_input(0)))

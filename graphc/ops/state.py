@@ -8,7 +8,8 @@ from graphc import shapes
 from graphc.dtypes import as_dtype
 from graphc.graph import Node, Tensor, TensorType
 from graphc.ops.constant import _no_input_type
-from graphc.ops.core import apply, convert_to_tensor
+from graphc.ops.core import apply, convert_to_tensor, is_eager
+from graphc.ops.shape import IDENTITY
 from graphc.registry import OpDef, register
 
 PLACEHOLDER = register(OpDef("placeholder", _no_input_type, None, effect="feed",
@@ -53,3 +54,18 @@ def assign(var: Node, value: Any, name: str | None = None) -> Tensor:
     """A tensor holding `value`; running it stores the value into the variable at run end."""
     value = convert_to_tensor(value, var.types[0].dtype, var.graph, op="assign")
     return apply(ASSIGN, value, name=name or f"{var.name}/assign", var=var)
+
+
+def placeholder_with_default(input: Any, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002
+    """A tensor whose value is `input` unless a run feeds it (TensorFlow 1's
+    placeholder_with_default): feed it like a placeholder, any value of `shape` (None
+    dims are free; None is any shape), in the dtype of `input`.
+
+    It is an identity of `input` whose static shape is `shape`: a run that feeds it
+    replaces the node by the fed value (as a fed tensor always is) and never evaluates
+    `input`; a run that does not computes `input`. Eager tensors are returned as they are."""
+    if is_eager(input):
+        return input
+    value = convert_to_tensor(input, op="placeholder_with_default")
+    return apply(IDENTITY, value, name=name or "PlaceholderWithDefault",
+                 shape=shapes.as_shape(shape))

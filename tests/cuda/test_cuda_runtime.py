@@ -181,6 +181,16 @@ def test_check_numerics_op_on_cuda_counts_as_the_numpy_backend_does(dtype):
     assert errors[0] == errors[1]
 
 
+def test_an_unfed_placeholder_with_default_of_unknown_dims_runs_its_default():
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder_with_default(np.ones((2, 3), np.float32), [None, 3])
+        y = x * 2.0
+    with gc.Session(graph, device="cuda") as sess:
+        np.testing.assert_array_equal(sess.run(y), np.full((2, 3), 2.0))
+        np.testing.assert_array_equal(sess.run(y, {x: np.zeros((1, 3))}), np.zeros((1, 3)))
+
+
 def test_device_and_backend_must_agree():
     with pytest.raises(ValueError, match="backend 'numba' runs on the CPU"):
         gc.Session(device="cuda", backend="numba")

@@ -36,6 +36,13 @@ def positive(*shape: int) -> np.ndarray:
     return rng.uniform(0.5, 2.0, shape)
 
 
+def off_integers(*shape: int) -> np.ndarray:
+    """Values at least 0.1 from any integer and any half-integer (floor and round are steps
+    there), of either sign."""
+    whole = rng.integers(-4, 4, shape)
+    return whole + rng.choice([0.15, 0.3, 0.7, 0.85], shape) + rng.uniform(-0.04, 0.04, shape)
+
+
 def distinct(*shape: int) -> np.ndarray:
     """A shuffled grid with gaps of 0.1: no ties, so max/min/compare are smooth nearby."""
     n = int(np.prod(shape))
@@ -145,6 +152,18 @@ CASES = [
          lambda a, b: a == b, False),
     Case("not_equal", gc.not_equal, [np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0])],
          lambda a, b: a != b, False),
+    Case("floor", gc.floor, [off_integers(3, 4)], lambda x: np.ceil(x) - 1),
+    Case("round", gc.round, [off_integers(3, 4)], lambda x: np.trunc(x + np.copysign(0.5, x))),
+    Case("floordiv", gc.floordiv, [normal(3, 4) * 4, away_from_zero(4)],
+         lambda a, b: np.floor(a / b)),
+    Case("floordiv", lambda a, b: a // b, [np.array([7, -7, 7, -7, 0, 9]),
+                                           np.array([2, 2, -2, -2, 3, 0])],
+         lambda a, b: np.array([3, -4, -4, 3, 0, 0]), False, id="floordiv-int"),
+    Case("floormod", gc.floormod, [normal(3, 4) * 4, away_from_zero(3, 1)],
+         lambda a, b: a - np.floor(a / b) * b),
+    Case("floormod", lambda a, b: a % b, [np.array([7, -7, 7, -7, 0, 9]),
+                                          np.array([2, 2, -2, -2, 3, 0])],
+         lambda a, b: np.array([1, 1, -1, -1, 0, 0]), False, id="floormod-int"),
     Case("where", gc.where, [normal(3, 4) > 0, normal(3, 4), normal(4)],
          lambda c, a, b: c * a + ~c * b),
     Case("cast", lambda x: gc.cast(x, gc.float64), [normal(3, 4)], lambda x: x, id="cast-same"),

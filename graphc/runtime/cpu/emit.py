@@ -364,9 +364,10 @@ def _scratch_loop(expression: tuple[Any, ...], ranks: list[int], dtype: str,
 
 # -- what numpy computes faster -----------------------------------------------------------------
 # A numba loop vectorizes the functions of ops' scalar templates (OpDef.scalar) that are
-# one instruction, sqrt and abs; it calls libm once an element for the others (numba's LLVM
-# has no vector math library), where numpy's ufuncs run SIMD loops for most of them.
-VECTORIZED = frozenset({"sqrt", "abs"})
+# one instruction or two (LLVM's intrinsics), sqrt, abs, floor and copysign; it calls libm
+# once an element for the others (numba's LLVM has no vector math library), where numpy's
+# ufuncs run SIMD loops for most of them.
+VECTORIZED = frozenset({"sqrt", "abs", "floor", "copysign"})
 # What a loop's call of each function costs over numpy's loop, in ns an element, for
 # float32 and for float64 (`python benchmarks/libm_costs.py` on this machine, numpy 2;
 # numpy's float64 sin and cos call libm too). A function not measured counts as exp.

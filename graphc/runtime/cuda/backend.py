@@ -128,8 +128,15 @@ class CudaExecutable:
         key = (node, *[tuple(a.shape) for a in args])
         if key not in self._out_types:
             types = [TensorType(t.dtype, tuple(a.shape)) for t, a in zip(node.inputs, args)]
-            out: Any = OPS[node.op].infer(types, node.attrs)
+            opdef = OPS[node.op]
+            out: Any = opdef.infer(types, node.attrs)
             outs: list[TensorType] = list(out) if isinstance(out, list | tuple) else [out]
+            if len(outs) == 1 and opdef.dims is not None and \
+                    not shapes.is_fully_defined(outs[0].shape):
+                # (a rule that keeps a static shape's unknown dims, as placeholder_with_
+                # default's identity does: its dims rule gives them at these inputs)
+                dims = opdef.dims([tuple(a.shape) for a in args], node.attrs)
+                outs = [TensorType(outs[0].dtype, dims)]
             for got, static in zip(outs, node.types):
                 if got.shape is None or not shapes.matches(static.shape, got.shape):  # type: ignore[arg-type]
                     raise InvalidArgumentError(
