@@ -4,6 +4,9 @@ Import as `import graphc.eager as torch`: a PyTorch beginner's program runs with
 change (torch.nn and torch.optim are graphc.nn and graphc.optim; torch.utils.data is
 graphc.eager.utils.data). Every op is graphc's own (one definition, one gradient rule), so
 `gc.matmul(a, b)` on eager tensors computes at once as well.
+
+`__version__` ("2.0.0+graphc") is for programs that check torch's version before using a
+feature: it names the PyTorch API graphc follows, not graphc's own version.
 """
 
 import builtins as _builtins
@@ -12,6 +15,7 @@ from typing import Any as _Any
 
 from graphc.dtypes import bool, float32, float64, int32, int64  # noqa: A004
 from graphc.eager import aliases as _aliases
+from graphc.eager import autograd
 from graphc.eager.creation import (arange, empty, eye, from_numpy, full, full_like,
                                    legacy_constructor, linspace, manual_seed, ones, ones_like,
                                    rand, rand_like, randint, randn, randn_like, randperm, tensor,
@@ -19,16 +23,19 @@ from graphc.eager.creation import (arange, empty, eye, from_numpy, full, full_li
 from graphc.eager.defaults import get_default_dtype, set_default_dtype
 from graphc.eager.device import cuda, device
 from graphc.eager.function import Function, FunctionCtx
-from graphc.eager.functions import (abs, add, cat, clamp, cos, div, equal, exp, flatten, gather,
-                                    log, matmul, maximum, minimum, mm, mul, neg, numel, pow, relu,
+from graphc.eager.functions import (abs, add, cat, clamp, clip, cos, div, dot, equal, exp,
+                                    flatten, gather, isnan, log, masked_fill, matmul, maximum,
+                                    minimum, mm, mul, mv, neg, numel, permute, pow, relu,
                                     reshape, sigmoid, sign, sin, split, sqrt, square, squeeze,
                                     stack, sub, t, tanh, tile, transpose, unsqueeze, where)
 from graphc.eager.methods import install_methods as _install_methods
 from graphc.eager.reductions import (all, any, argmax, argmin, log_softmax, max, mean, min,
-                                     norm, softmax, sum)
+                                     norm, prod, softmax, std, sum, var)
 from graphc.eager.serialization import load, save
 from graphc.eager.tape import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from graphc.eager.tensor import Tensor
+
+__version__ = "2.0.0+graphc"
 
 # PyTorch's dtype names
 float = float32  # noqa: A001
@@ -66,13 +73,14 @@ def __getattr__(name: str) -> _Any:
 __all__ = [
     "BoolTensor", "DoubleTensor", "FloatTensor", "Function", "FunctionCtx", "IntTensor",
     "LongTensor", "Size", "Tensor", "abs", "add", "all", "any", "arange", "argmax", "argmin",
-    "bool", "cat", "clamp", "cos", "cuda", "device", "div", "double", "empty", "enable_grad",
-    "equal", "exp", "eye", "flatten", "float", "float32", "float64", "from_numpy", "full",
-    "full_like", "gather", "get_default_dtype", "int", "int32", "int64", "is_grad_enabled",
-    "is_tensor", "linspace", "load", "log", "log_softmax", "long", "manual_seed", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "mm", "mul", "neg", "no_grad", "norm", "numel", "ones",
-    "ones_like", "pow", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "relu",
+    "autograd", "bool", "cat", "clamp", "clip", "cos", "cuda", "device", "div", "dot", "double",
+    "empty", "enable_grad", "equal", "exp", "eye", "flatten", "float", "float32", "float64",
+    "from_numpy", "full", "full_like", "gather", "get_default_dtype", "int", "int32", "int64",
+    "is_grad_enabled", "is_tensor", "isnan", "linspace", "load", "log", "log_softmax", "long",
+    "manual_seed", "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "mm",
+    "mul", "mv", "neg", "no_grad", "norm", "numel", "ones", "ones_like", "permute", "pow",
+    "prod", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "relu",
     "reshape", "save", "set_default_dtype", "set_grad_enabled", "sigmoid", "sign", "sin",
-    "softmax", "split", "sqrt", "square", "squeeze", "stack", "sub", "sum", "t", "tanh", "tensor",
-    "tile", "transpose", "unsqueeze", "where", "zeros", "zeros_like",
+    "softmax", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "t", "tanh",
+    "tensor", "tile", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

@@ -58,39 +58,49 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False,
     return _make(np.array(data, dtype=np_dtype, copy=True), requires_grad, device)
 
 
-def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
+def _shape(shape: tuple[Any, ...], size: Any = None, function: str = "") -> tuple[int, ...]:
+    """The shape from PyTorch's spellings: zeros(2, 3), zeros((2, 3)), zeros(size=(2, 3))."""
+    if size is not None:
+        if shape:
+            raise TypeError(f"{function}(): give the sizes or size=, not both")
+        shape = (size,)
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
 
 
-def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False,
+def randn(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
           device: Any = "cpu") -> Tensor:
     """Samples of the standard normal distribution."""
-    values = _rng.standard_normal(_shape(shape)).astype(_float_dtype(dtype).np)
-    return _make(values, requires_grad, device)
+    dims = _shape(shape, size, "randn")
+    return _make(_rng.standard_normal(dims).astype(_float_dtype(dtype).np), requires_grad,
+                 device)
 
 
-def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False,
+def rand(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
          device: Any = "cpu") -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
-    return _make(_rng.random(_shape(shape)).astype(_float_dtype(dtype).np), requires_grad, device)
+    dims = _shape(shape, size, "rand")
+    return _make(_rng.random(dims).astype(_float_dtype(dtype).np), requires_grad, device)
 
 
-def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False,
+def zeros(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
           device: Any = "cpu") -> Tensor:
     """A tensor of zeros."""
-    return _make(np.zeros(_shape(shape), _float_dtype(dtype).np), requires_grad, device)
+    dims = _shape(shape, size, "zeros")
+    return _make(np.zeros(dims, _float_dtype(dtype).np), requires_grad, device)
 
 
-def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False,
+def ones(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
          device: Any = "cpu") -> Tensor:
     """A tensor of ones."""
-    return _make(np.ones(_shape(shape), _float_dtype(dtype).np), requires_grad, device)
+    dims = _shape(shape, size, "ones")
+    return _make(np.ones(dims, _float_dtype(dtype).np), requires_grad, device)
 
 
-def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False,
+def empty(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
           device: Any = "cpu") -> Tensor:
     """A tensor of the given shape (graphc fills it with zeros)."""
-    return zeros(*shape, dtype=dtype, requires_grad=requires_grad, device=device)
+    return zeros(*_shape(shape, size, "empty"), dtype=dtype, requires_grad=requires_grad,
+                 device=device)
 
 
 def _fill_dtype(value: Any) -> DType:

@@ -17,21 +17,23 @@ from graphc.dtypes import bool as bool_
 from graphc.ops import array as _array
 from graphc.ops import core
 from graphc.ops import elementwise as _elementwise
-from graphc.ops.elementwise import (abs, cos, divide, exp, log, maximum, minimum, multiply,
-                                    negative, pow, relu, sigmoid, sign, sin, sqrt, square,
-                                    tanh, where)
+from graphc.ops.elementwise import (abs, cast, cos, divide, exp, log, maximum, minimum,
+                                    multiply, negative, not_equal, pow, relu, sigmoid, sign,
+                                    sin, sqrt, square, tanh, where)
 from graphc.ops.linalg import matmul as _matmul
 from graphc.ops.operators import clamp
 from graphc.ops.reduce import reduce_all, reduce_any, reduce_sum
 from graphc.ops.shape import reshape as _reshape
 from graphc.ops.shape import transpose as _transpose
 
-__all__ = ["abs", "add", "cat", "clamp", "cos", "div", "equal", "exp", "flatten", "gather",
-           "log", "matmul", "maximum", "minimum", "mm", "mul", "neg", "numel", "pow", "relu",
-           "reshape", "sigmoid", "sign", "sin", "split", "sqrt", "square", "squeeze", "stack",
-           "sub", "t", "tanh", "tile", "transpose", "unsqueeze", "where"]
+__all__ = ["abs", "add", "cat", "clamp", "clip", "cos", "div", "dot", "equal", "exp", "flatten",
+           "gather", "isnan", "log", "masked_fill", "matmul", "maximum", "minimum", "mm", "mul",
+           "mv", "neg", "numel", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "sin",
+           "split", "sqrt", "square", "squeeze", "stack", "sub", "t", "tanh", "tile",
+           "transpose", "unsqueeze", "where"]
 
 mul, div, neg = multiply, divide, negative
+clip = clamp  # PyTorch's alias
 
 
 def _is_number(value: Any) -> bool:
@@ -99,6 +101,32 @@ def mm(input: Any, mat2: Any) -> Any:  # noqa: A002
         if len(m.shape) != 2:
             raise RuntimeError(f"mm: {name} must be a matrix (2-d), got shape {tuple(m.shape)}")
     return _matmul(input, mat2)
+
+
+def dot(input: Any, tensor: Any) -> Any:  # noqa: A002
+    """The inner product of two 1-D tensors of one dtype and size: a 0-d tensor."""
+    shape, other = _shape(input, "dot"), _shape(tensor, "dot")
+    if len(shape) != 1 or len(other) != 1:
+        raise RuntimeError(f"1D tensors expected, but got {len(shape)}D and {len(other)}D "
+                           "tensors")
+    if None not in (shape[0], other[0]) and shape[0] != other[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{shape[0]}] and src "
+                           f"[{other[0]}] to have the same number of elements, but got "
+                           f"{shape[0]} and {other[0]} elements respectively")
+    if input.dtype != tensor.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{input.dtype.name} and {tensor.dtype.name}")
+    return _matmul(input, tensor)
+
+
+def mv(input: Any, vec: Any) -> Any:  # noqa: A002
+    """The product of a matrix (n, m) and a vector (m,): a vector (n,)."""
+    shape, other = _shape(input, "mv"), _shape(vec, "mv")
+    if len(shape) != 2 or len(other) != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {len(shape)}-d input and "
+                           f"{len(other)}-d vec (shapes {shapes.fmt(shape)} and "
+                           f"{shapes.fmt(other)})")
+    return _matmul(input, vec)
 
 
 def cat(tensors: Sequence[Any], dim: int = 0) -> Any:
@@ -183,6 +211,22 @@ def transpose(input: Any, dim0: int, dim1: int) -> Any:  # noqa: A002
     return _transpose(input, perm)
 
 
+def permute(input: Any, *dims: Any) -> Any:  # noqa: A002
+    """input with its dims reordered: dim k of the result is dim dims[k] of input. Takes
+    permute(x, (1, 0)) and x.permute(1, 0); on the CPU an eager result shares input's
+    memory, as PyTorch's view does."""
+    order = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims
+    shape = _shape(input, "permute")
+    if len(order) != len(shape):
+        raise RuntimeError(f"permute(): number of dims don't match in permute: the input has "
+                           f"{len(shape)} dims (shape {shapes.fmt(shape)}) but {len(order)} "
+                           f"were given, {order}")
+    perm = [_dim(d, len(shape), shape, "permute") for d in order]
+    if len(set(perm)) != len(perm):
+        raise RuntimeError(f"permute(): repeated dim in {order}")
+    return _transpose(input, perm) if shape else input
+
+
 def t(input: Any) -> Any:  # noqa: A002
     """A matrix transposed (0-d and 1-d tensors as they are)."""
     shape = _shape(input, "t")
@@ -262,6 +306,33 @@ def gather(input: Any, dim: int, index: Any) -> Any:  # noqa: A002
     if x.dtype == bool_:
         return reduce_any(where(hot, spread, False), d + 1)
     return reduce_sum(where(hot, spread, 0), d + 1)
+
+
+def isnan(input: Any) -> Any:  # noqa: A002
+    """Where input is NaN (a bool tensor; never for integers): x != x."""
+    return not_equal(input, input)
+
+
+def masked_fill(input: Any, mask: Any, value: Any) -> Any:  # noqa: A002
+    """input with `value` (a number, or a 0-d tensor) where the bool `mask` (broadcast) is
+    true, keeping input's dtype; the gradient flows to input where mask is false and to a
+    tensor value where it is true."""
+    mask_dtype = getattr(mask, "dtype", None)
+    if mask_dtype is None or mask_dtype != bool_:
+        name = getattr(mask_dtype, "name", type(mask).__name__)
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with "
+                           f"dtype {name}")
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        if len(_shape(value, "masked_fill")) != 0:
+            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {len(value.shape)} dimension(s)")
+        fill = value if value.dtype == input.dtype else cast(value, input.dtype)
+    elif _is_number(value) or isinstance(value, bool | np.bool_):
+        fill = np.asarray(value).astype(input.dtype.np)  # as PyTorch casts the number
+    else:
+        raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, not "
+                        f"{type(value).__name__}")
+    return where(mask, fill, input)
 
 
 def equal(input: Any, other: Any) -> bool:  # noqa: A002

@@ -3,26 +3,30 @@ install_methods():
 
 - METHODS, on eager and graph tensors alike, so that a model's forward() runs on either
   (graph tensors build nodes): casts, reductions, shape changes, comparisons, add/sub with
-  alpha. Each is a torch.* function (functions.py, reductions.py) with the tensor first.
+  alpha, expand and repeat. Each is a torch.* function (functions.py, reductions.py,
+  expansion.py) with the tensor first.
 - OP_METHODS, on both too: every op function of graphc.ops that takes a tensor first
   (`x.sign()`, `x.cast(gc.int64)`, `x.reduce_sum(1)`), generated from graphc.ops.__all__.
   Where PyTorch has a method of the same name (transpose, squeeze, split, gather, tile,
   argmax, argmin, where, add, equal), the method is PyTorch's, from METHODS.
 - EAGER_METHODS, on eager tensors only: formatting, conversions to int, new_*, type()
-  (a graph tensor's `.type` is its TensorType), and the in-place add_/sub_ with alpha.
+  (a graph tensor's `.type` is its TensorType), is_contiguous(), the in-place add_/sub_
+  with alpha, and the in-place fills of fills.py (fill_, normal_, uniform_, masked_fill_).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from graphc import graph as graph_ir
 from graphc import ops
 from graphc.dtypes import DType, as_dtype
-from graphc.eager import creation, functions, reductions
+from graphc.eager import creation, expansion, fills, functions, reductions
 from graphc.eager.creation import LEGACY_TYPES
 from graphc.eager.tensor import Tensor
-from graphc.ops import operators
+from graphc.ops import core, operators
 from graphc.ops.elementwise import (cast, equal, greater, greater_equal, less, less_equal,
                                     not_equal, where)
 from graphc.ops.shape import reshape_like
@@ -104,6 +108,28 @@ def new_full(self: Tensor, size: Any, fill_value: Any, dtype: Any = None,
                          requires_grad=requires_grad, device=self.device)
 
 
+def contiguous(self: Any, memory_format: Any = None) -> Any:
+    """The tensor itself when its array is C-contiguous (always, for a graph tensor, which
+    has no layout), else a C-ordered copy through which gradients flow (a transpose's or a
+    sliced view's, which share memory with their input)."""
+    if not core.is_eager(self) or _is_contiguous(self):
+        return self
+    return self.clone()
+
+
+def _is_contiguous(self: Tensor, memory_format: Any = None) -> bool:
+    """Whether the eager tensor's array is C-contiguous."""
+    array = self.array
+    if isinstance(array, np.ndarray):
+        return bool(array.flags.c_contiguous)
+    return bool(array.is_c_contiguous())  # (a device array)
+
+
+def type_as(self: Any, other: Any) -> Any:
+    """This tensor as other's dtype (itself if it has that dtype already)."""
+    return _as_type(self, other.dtype)
+
+
 def view_as(self: Any, other: Any) -> Any:
     """This tensor's elements in other's shape (its run-time shape, where a graph tensor's
     is not known while the graph is built)."""
@@ -152,7 +178,12 @@ METHODS: dict[str, Any] = {
     "unsqueeze": functions.unsqueeze, "squeeze": functions.squeeze,
     "flatten": functions.flatten, "transpose": functions.transpose, "t": functions.t,
     "view_as": view_as, "split": functions.split, "tile": functions.tile,
-    "gather": functions.gather, "equal": functions.equal,
+    "gather": functions.gather, "equal": functions.equal, "permute": functions.permute,
+    "contiguous": contiguous, "expand": expansion.expand, "expand_as": expansion.expand_as,
+    "repeat": expansion.repeat, "std": reductions.std, "var": reductions.var,
+    "prod": reductions.prod, "masked_fill": functions.masked_fill, "type_as": type_as,
+    "dot": functions.dot, "mv": functions.mv, "clip": functions.clip,
+    "isnan": functions.isnan,
     "where": lambda self, condition, other: where(condition, self, other),
     "add": functions.add, "sub": functions.sub, "subtract": functions.sub,
     "mul": functions.mul, "div": functions.div, "neg": functions.neg,
@@ -182,6 +213,8 @@ EAGER_METHODS: dict[str, Any] = {
     "type": type_, "__format__": format_, "__int__": lambda self: int(self.item()),
     "__index__": _index, "new_tensor": new_tensor, "new_zeros": new_zeros,
     "new_ones": new_ones, "new_full": new_full, "add_": add_, "sub_": sub_, "view": view,
+    "is_contiguous": _is_contiguous, "fill_": fills.fill_, "normal_": fills.normal_,
+    "uniform_": fills.uniform_, "masked_fill_": fills.masked_fill_,
 }
 
 

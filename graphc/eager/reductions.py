@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from graphc import shapes
 from graphc.dtypes import as_dtype, float64, int64
 from graphc.dtypes import bool as bool_
 from graphc.eager.tape import is_grad_enabled
@@ -169,6 +170,61 @@ def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> 
     if p == math.inf:
         return reduce.reduce_max(abs_(input), dim, keepdim)
     raise ValueError(f"norm(): p={p!r} is not supported; use 'fro', 2, 1 or inf")
+
+
+def prod(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
+         dtype: Any = None) -> Any:
+    """The product over `dim` (one int, or None for all elements); integers and booleans
+    multiply as int64, as PyTorch's do."""
+    if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int | np.integer)):
+        raise TypeError(f"prod(): dim must be an int or None, not {type(dim).__name__}")
+    x = input
+    if dtype is not None:
+        x = cast(x, as_dtype(dtype))
+    elif not x.dtype.is_floating and x.dtype != int64:
+        x = cast(x, int64)
+    return reduce.reduce_prod(x, None if dim is None else int(dim), keepdim)
+
+
+def _correction(op: str, dim: Any, unbiased: Any, correction: Any) -> tuple[Any, Any]:
+    """(dim, correction) from PyTorch's spellings: var(x, dim, unbiased, keepdim),
+    var(x, unbiased) (a bool where dim goes), and the newer correction= keyword."""
+    if isinstance(dim, bool):  # var(x, False): the bool is `unbiased`
+        dim, unbiased = None, dim
+    if correction is not None and unbiased is not None:
+        raise TypeError(f"{op}(): give unbiased or correction, not both")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return (tuple(dim) if isinstance(dim, list) else dim), correction
+
+
+def var(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,  # noqa: A002
+        correction: Any = None) -> Any:
+    """The variance over `dim` (an int, a tuple, or None for all elements):
+    sum((x - mean)^2) / (N - correction), N the number of elements reduced. correction
+    defaults to 1 (Bessel's, PyTorch's unbiased=True); unbiased=False is correction=0.
+    Where N <= correction the result is inf or NaN, as in PyTorch."""
+    dim, correction = _correction("var", dim, unbiased, correction)
+    x = input
+    if not x.dtype.is_floating:
+        raise RuntimeError(f"var(): std and var only support floating point dtypes, got "
+                           f"{x.dtype.name}")
+    if dim is not None and x.shape is None:
+        raise ValueError(f"var(): the rank of graph tensor '{x.name}' must be known to "
+                         f"reduce over dim {dim}")
+    axes = None if dim is None else shapes.normalize_axes(dim, len(x.shape), "var")
+    d = x - reduce.reduce_mean(x, axes, True)
+    return reduce.reduce_sum(d * d, axes, keepdim) / (reduce.reduction_count(x, axes)
+                                                      - correction)
+
+
+def std(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,  # noqa: A002
+        correction: Any = None) -> Any:
+    """The standard deviation, sqrt(var(...)) with var's arguments. Where it is 0 the
+    gradient is 0, as PyTorch's (not 0 * inf)."""
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    zero = equal(v, 0)
+    return where(zero, 0, sqrt(where(zero, 1, v)))
 
 
 def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Any:  # noqa: A002

@@ -1,8 +1,10 @@
 """Neural-network modules that work on eager tensors and in graphs alike (gc.nn), and
 TensorFlow 1's tf.nn functions beside them (gc.nn.softmax_cross_entropy_with_logits...)."""
 
-from graphc.nn import functional
-from graphc.nn.activations import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from graphc.nn import functional, init, utils
+from graphc.nn.activations import (ELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax,
+                                   Softplus, Tanh)
+from graphc.nn.containers import ModuleDict, ModuleList
 from graphc.nn.layers import Dropout, Flatten, Linear, Sequential
 from graphc.nn.losses import (
     BCELoss,
@@ -18,10 +20,14 @@ from graphc.nn.parameter import Parameter
 from graphc.nn.tf_functions import (
     bias_add,
     dropout,
+    elu,
     in_top_k,
     l2_loss,
+    leaky_relu,
     log_softmax,
+    moments,
     relu,
+    relu6,
     sigmoid,
     sigmoid_cross_entropy_with_logits,
     softmax,
@@ -32,10 +38,12 @@ from graphc.nn.tf_functions import (
     tanh,
 )
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "L1Loss",
-           "Linear", "LogSoftmax", "MSELoss", "Module", "NLLLoss", "Parameter", "ReLU",
-           "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax", "Tanh", "bias_add",
-           "dropout", "functional", "in_top_k", "l2_loss", "log_softmax", "relu",
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten",
+           "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module",
+           "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
+           "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "bias_add", "dropout", "functional",
+           "in_top_k", "init", "utils", "l2_loss", "log_softmax", "relu",
            "sigmoid", "sigmoid_cross_entropy_with_logits", "softmax",
            "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
            "softplus", "sparse_softmax_cross_entropy_with_logits", "tanh"]
+__all__ += ["elu", "leaky_relu", "moments", "relu6"]

@@ -8,11 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from graphc.dtypes import int64
 from graphc.nn import tf_functions as _tf
 from graphc.ops import core
+from graphc.ops.array import one_hot as _one_hot
 from graphc.ops.elementwise import abs as _abs
 from graphc.ops.elementwise import (
     cast,
+    exp,
     greater,
     less,
     log,
@@ -46,6 +49,57 @@ def tanh(input: Any) -> Any:  # noqa: A002
 def sigmoid(input: Any) -> Any:  # noqa: A002
     """1 / (1 + exp(-x)), elementwise."""
     return _sigmoid(input)
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01,  # noqa: A002
+               inplace: bool = False) -> Any:
+    """x where x > 0, else negative_slope * x; the gradient at 0 is negative_slope, as
+    PyTorch's (TensorFlow's leaky_relu, gc.nn.leaky_relu, is the same function). `inplace`
+    is accepted for PyTorch's signature; the result is a new tensor."""
+    return _tf.leaky_relu(input, negative_slope)
+
+
+def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:  # noqa: A002
+    """x where x > 0, else alpha * (exp(x) - 1); the gradient at 0 is alpha, as PyTorch's.
+    The exponential is taken of min(x, 0), so a large x never overflows it (an inf there
+    would make the unused branch's gradient NaN)."""
+    positive = greater(input, 0)
+    negative_part = alpha * (exp(where(positive, 0, input)) - 1)
+    return where(positive, input, negative_part)
+
+
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:  # noqa: A002
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (PyTorch's
+    linear region); computed stably (gc.nn.softplus), finite for any x, with gradient
+    sigmoid(beta * x) (1/2 at 0)."""
+    scaled = input * beta if beta != 1 else input
+    smooth = _tf.softplus(scaled)
+    return where(greater(scaled, threshold), input, smooth / beta if beta != 1 else smooth)
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Any:
+    """Class indices (int64) as one-hot rows: shape (*tensor.shape, num_classes), int64.
+    num_classes=-1 takes the largest index + 1 (eager tensors only: a graph needs the count
+    while it is built). Eager indices must lie in 0..num_classes-1, as PyTorch checks; in a
+    graph an index outside gives a row of zeros."""
+    dtype = _tf._dtype(tensor)
+    if dtype != int64:
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor "
+                           f"(int64), not {dtype.name}")
+    eager = core.is_eager(tensor) and getattr(tensor, "device", "cpu") == "cpu"
+    if num_classes == -1:
+        if not core.is_eager(tensor):
+            raise ValueError("one_hot: give num_classes for a graph tensor (its values, and so "
+                             "its largest class, are known only when it runs)")
+        values = np.asarray(tensor)
+        num_classes = int(values.max()) + 1 if values.size else 0
+    if eager:
+        values = np.asarray(tensor)
+        if values.size and values.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if values.size and values.max() >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    return _one_hot(tensor, int(num_classes), dtype=int64)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:

@@ -4,9 +4,9 @@
 
 from graphc.optim import lr_scheduler
 from graphc.optim.adagrad import Adagrad
-from graphc.optim.adam import Adam
+from graphc.optim.adam import Adam, AdamW
 from graphc.optim.optimizer import Optimizer
 from graphc.optim.rmsprop import RMSprop
 from graphc.optim.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

@@ -1,4 +1,5 @@
-"""Adam, with PyTorch's bias correction and (L2) weight decay."""
+"""Adam, with PyTorch's bias correction and (L2) weight decay, and AdamW, the same update
+with decoupled weight decay."""
 
 from __future__ import annotations
 
@@ -32,12 +33,39 @@ class Adam(Optimizer):
 
     def update(self, p: Any, g: Any, state: dict[str, Any], step: Any,
                group: Mapping[str, Any]) -> tuple[Any, dict]:
-        h = group
-        beta1, beta2 = h["betas"]
-        if h["weight_decay"]:
-            g = g + h["weight_decay"] * p
-        m = beta1 * state["exp_avg"] + (1 - beta1) * g
-        v = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
-        step_size = rounded(p, h["lr"] / (1 - beta1 ** step))
-        denominator = sqrt(v) / rounded(p, (1 - beta2 ** step) ** 0.5) + h["eps"]
-        return p - step_size * (m / denominator), {"exp_avg": m, "exp_avg_sq": v}
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        return adam_step(p, g, state, step, group)
+
+
+class AdamW(Adam):
+    """PyTorch's AdamW: Adam (adam_step) with decoupled weight decay, which shrinks the
+    parameter rather than adding to its gradient:
+
+        p = p * (1 - lr * weight_decay)
+        p = the Adam update of p, with gradient g (no L2 term)
+
+    weight_decay defaults to 0.01, as PyTorch's."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def update(self, p: Any, g: Any, state: dict[str, Any], step: Any,
+               group: Mapping[str, Any]) -> tuple[Any, dict]:
+        if group["weight_decay"]:
+            p = p * (1 - group["lr"] * group["weight_decay"])
+        return adam_step(p, g, state, step, group)
+
+
+def adam_step(p: Any, g: Any, state: dict[str, Any], step: Any,
+              h: Mapping[str, Any]) -> tuple[Any, dict]:
+    """The Adam update of p with gradient g at step `step` (Adam's docstring has the
+    formula and the order of operations): the new p and the new moments."""
+    beta1, beta2 = h["betas"]
+    m = beta1 * state["exp_avg"] + (1 - beta1) * g
+    v = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+    step_size = rounded(p, h["lr"] / (1 - beta1 ** step))
+    denominator = sqrt(v) / rounded(p, (1 - beta2 ** step) ** 0.5) + h["eps"]
+    return p - step_size * (m / denominator), {"exp_avg": m, "exp_avg_sq": v}

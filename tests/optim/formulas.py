@@ -32,6 +32,18 @@ def numpy_adam(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
     return p
 
 
+def numpy_adamw(p, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+    """PyTorch's AdamW: the decay shrinks p before Adam's step, whose gradient has no L2
+    term."""
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    for t, g in enumerate(grads, start=1):
+        p = p * (1 - lr * weight_decay)
+        m = betas[0] * m + (1 - betas[0]) * g
+        v = betas[1] * v + (1 - betas[1]) * g * g
+        p = p - lr * (m / (1 - betas[0] ** t)) / (np.sqrt(v / (1 - betas[1] ** t)) + eps)
+    return p
+
+
 def numpy_rmsprop(p, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                   centered=False):
     v, a, b = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
@@ -68,6 +80,8 @@ CONFIGS = [
     (optim.SGD, numpy_sgd, dict(lr=0.1, weight_decay=0.05, momentum=0.5)),
     (optim.Adam, numpy_adam, dict(lr=0.05)),
     (optim.Adam, numpy_adam, dict(lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)),
+    (optim.AdamW, numpy_adamw, dict(lr=0.05)),
+    (optim.AdamW, numpy_adamw, dict(lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.3)),
     (optim.RMSprop, numpy_rmsprop, dict()),
     (optim.RMSprop, numpy_rmsprop, dict(lr=0.05, alpha=0.9, eps=1e-6)),
     (optim.RMSprop, numpy_rmsprop, dict(lr=0.05, momentum=0.8)),
@@ -81,7 +95,8 @@ CONFIGS = [
                                         initial_accumulator_value=0.1)),
 ]
 IDS = ["sgd", "momentum", "dampening", "nesterov", "weight_decay", "adam", "adam_options",
-       "rmsprop", "rmsprop_alpha_eps", "rmsprop_momentum", "rmsprop_centered",
+       "adamw", "adamw_options", "rmsprop", "rmsprop_alpha_eps", "rmsprop_momentum",
+       "rmsprop_centered",
        "rmsprop_everything", "adagrad", "adagrad_lr_decay", "adagrad_initial_sum",
        "adagrad_everything"]
 

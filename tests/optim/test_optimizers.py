@@ -177,3 +177,12 @@ def test_float32_static_steps_match_eager_steps(make):
         return p.data.numpy()
 
     np.testing.assert_allclose(static(), eager(), rtol=1e-6)
+
+
+def test_adamw_decays_the_parameter_not_the_gradient():
+    p = nn.Parameter(np.array([2.0, -1.0]))
+    opt = optim.AdamW([p], lr=0.1)
+    assert opt.defaults["weight_decay"] == 0.01
+    p.grad = ge.tensor([0.0, 0.0], dtype=ge.float64)  # Adam's step is 0: the decay alone acts
+    opt.step()
+    np.testing.assert_array_equal(p.data.numpy(), np.array([2.0, -1.0]) * (1 - 0.1 * 0.01))
