@@ -197,9 +197,10 @@ METHODS: dict[str, Any] = {
 # The op functions of graphc.ops that do not take a tensor first (creators, control flow,
 # registries, the joins of a list of tensors): these are not methods.
 NOT_METHODS = frozenset({
-    "RegisterGradient", "concat", "cond", "constant", "custom_gradient", "fill", "group",
-    "lin_space", "linspace", "no_op", "ones", "placeholder", "random_normal", "random_uniform",
-    "range", "set_random_seed", "stack", "truncated_normal", "while_loop", "zeros"})
+    "RegisterGradient", "add_n", "concat", "cond", "constant", "custom_gradient", "fill",
+    "group", "lin_space", "linspace", "no_op", "ones", "placeholder", "placeholder_with_default",
+    "random_normal", "random_uniform", "range", "set_random_seed", "stack", "truncated_normal",
+    "while_loop", "zeros"})
 
 # Every other op function, under its own name, where neither PyTorch's methods nor the
 # operator tables (ops/operators.py) have a method of that name
