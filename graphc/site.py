@@ -49,10 +49,10 @@ def _user_frame() -> tuple[int, Any]:
     while frame is not None:
         filename = frame.f_code.co_filename
         inside = _inside.get(filename)
-        if inside is None:
+        if inside is None:  # (graphc's generated code is named "<graphc ...>")
             path = os.path.abspath(filename)
-            inside = _inside[filename] = (path.startswith(_PACKAGE_DIR + os.sep)
-                                          and path not in _USER_FILES)
+            inside = _inside[filename] = filename.startswith("<graphc") or (
+                path.startswith(_PACKAGE_DIR + os.sep) and path not in _USER_FILES)
         if not inside:
             return depth, frame
         frame, depth = frame.f_back, depth + 1

@@ -336,9 +336,12 @@ def test_floor_and_round_half_to_even():
 
 
 def test_log1p_and_rsqrt():
-    v = np.array([1e-300, 1e-10, -1e-8, 0.5, 3.0, 1e300, np.inf, -1.0])
+    v = np.array([1e-300, 1e-10, -1e-8, 0.5, 3.0, 1e300, 1.7e308, np.inf, -1.0])
     x = tf.placeholder(tf.float64, [None])
     got = run([tf.log1p(x), tf.rsqrt(x)], {x: v})
+    large = np.array([1e37, 3e38], np.float32)  # (log(1 + u) * u would overflow there)
+    np.testing.assert_allclose(run(tf.log1p(tf.constant(large))), np.log1p(large),
+                               rtol=1e-7)
     with np.errstate(divide="ignore", invalid="ignore"):
         np.testing.assert_allclose(got[0], np.log1p(v), rtol=1e-15)
         np.testing.assert_allclose(got[1], 1 / np.sqrt(v), **TOL)

@@ -142,6 +142,15 @@ def view_as(self: Any, other: Any) -> Any:
 def view(self: Tensor, *shape: Any) -> Any:
     """This tensor's elements in `shape`, sharing its memory (on the CPU); PyTorch's error
     where its layout cannot give that shape without a copy (a transposed matrix)."""
+    if len(shape) == 1 and not isinstance(shape[0], int | tuple | list):
+        try:
+            dtype = as_dtype(shape[0])
+        except (TypeError, ValueError):
+            dtype = None
+        if dtype is not None:
+            raise TypeError(f"view({dtype.name}): a view that reinterprets the tensor's bytes "
+                            f"as another dtype is not supported; .to({dtype.name}) converts "
+                            "the values")
     out = operators.METHODS["view"](self, *shape)
     if out._base is None and self.numel() and self.device == "cpu":
         raise RuntimeError("view size is not compatible with input tensor's size and stride "

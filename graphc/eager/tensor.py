@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,8 @@ class Tensor:
     """A PyTorch-style tensor: `array` is its numpy array, or on device "cuda" its numba
     device array."""
 
-    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_version", "_base")
+    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_version", "_base", "_views",
+                 "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators
 
     def __init__(self, data: Any = (), *sizes: int, requires_grad: bool = False,
@@ -42,13 +44,16 @@ class Tensor:
         self.grad_fn = grad_fn
         self._version = version if version is not None else [0]
         self._base = base  # the tensor whose memory this one shares (a view), if any
+        self._views: list[weakref.ref[Tensor]] = []  # this tensor's views (weakly)
+        if base is not None:
+            base._views = [r for r in base._views if r() is not None] + [weakref.ref(self)]
 
     # -- properties ------------------------------------------------------------------------
     @property
     def data(self) -> Tensor:
         """The same values (shared memory) as a tensor that is not recorded; unlike detach(),
         in-place changes through it are not seen by autograd's version checks (PyTorch)."""
-        return Tensor(self.array, base=self)
+        return Tensor(self.array)
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -129,7 +134,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same values (shared memory), cut from the tape."""
-        return Tensor(self.array, version=self._version, base=self)
+        return self.alias()
 
     def alias(self) -> Tensor:
         """A tape-free view sharing data and version counter."""
@@ -256,10 +261,15 @@ class Tensor:
                                f"operation ({how}); do the update inside `with ge.no_grad():`")
         if self._base is not None:
             raise NotImplementedError(
-                f"{how}: an in-place update recorded for backward() of a tensor that shares "
-                "memory with another (a view: t[i], view(), t(), detach()...) is not "
-                "supported; update the tensor itself (t[i] = value), a clone(), or inside "
-                "`with ge.no_grad():`")
+                f"{how}: an in-place update recorded for backward() of a view (t[i], view(), "
+                "t(), transpose(), unsqueeze()...) is not supported; update the tensor "
+                "itself (t[i] = value), a clone(), or inside `with ge.no_grad():`")
+        if any(view() is not None for view in self._views):
+            raise NotImplementedError(
+                f"{how}: an in-place update recorded for backward() of a tensor that has a "
+                "view (t[i], view(), t()... kept in a variable) is not supported: the view "
+                "would keep the old values; drop the view first, update a clone(), or "
+                "update inside `with ge.no_grad():`")
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._update("+=", add, other, np.add)

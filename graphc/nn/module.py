@@ -76,15 +76,29 @@ class Module:
             return self.forward(*args, **kwargs)
 
     # -- traversal -------------------------------------------------------------------------
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """(name, Parameter) pairs, named as PyTorch names them ("0.weight", "linear1.bias")."""
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(name, Parameter) pairs, named as PyTorch names them ("0.weight", "linear1.bias"):
+        a parameter that two modules share (nn.Sequential(layer, layer), tied weights)
+        once, under its first name, unless remove_duplicate=False (so an optimizer updates
+        it once, as PyTorch's); only this module's own with recurse=False."""
+        seen: set[int] = set()
+        for name, p in self._all_parameters(prefix, recurse):
+            if remove_duplicate:
+                if id(p) in seen:
+                    continue
+                seen.add(id(p))
+            yield name, p
+
+    def _all_parameters(self, prefix: str, recurse: bool) -> Iterator[tuple[str, Parameter]]:
         for name, p in self._parameters.items():
             yield prefix + name, p
-        for name, child in self._modules.items():
-            yield from child.named_parameters(f"{prefix}{name}.")
+        if recurse:
+            for name, child in self._modules.items():
+                yield from child._all_parameters(f"{prefix}{name}.", recurse)
 
-    def parameters(self) -> Iterator[Parameter]:
-        return (p for _, p in self.named_parameters())
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        return (p for _, p in self.named_parameters(recurse=recurse))
 
     def children(self) -> Iterator[Module]:
         return iter(self._modules.values())
@@ -143,7 +157,7 @@ class Module:
     def _convert(self, where: str | None, dtype: DType | None) -> Module:
         """Move the parameters to `where` and convert the floating-point ones to `dtype`
         (either None: unchanged), checking every one before changing any."""
-        params = list(dict((id(p), (name, p)) for name, p in self.named_parameters()).values())
+        params = list(self.named_parameters())
         retyped = set() if dtype is None else \
             {id(p) for _, p in params if p.dtype.is_floating and p.dtype != dtype}
         for name, p in params:
@@ -181,8 +195,10 @@ class Module:
 
     # -- state -----------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, Tensor]:
-        """Copies of the parameters' values, by name."""
-        return OrderedDict((name, Tensor(copy_of(p.array))) for name, p in self.named_parameters())
+        """Copies of the parameters' values, by name (a shared one under each of its names,
+        as PyTorch's)."""
+        return OrderedDict((name, Tensor(copy_of(p.array)))
+                           for name, p in self.named_parameters(remove_duplicate=False))
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
                         ) -> IncompatibleKeys:
@@ -191,7 +207,7 @@ class Module:
         (with strict=True) or a shape that differs raises a RuntimeError listing them all,
         "Error(s) in loading state_dict for Sequential: ...", and changes nothing. Returns
         the missing and unexpected keys (a named tuple)."""
-        own = dict(self.named_parameters())
+        own = dict(self.named_parameters(remove_duplicate=False))
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []

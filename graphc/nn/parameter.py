@@ -31,7 +31,7 @@ class Parameter(Tensor):
     updates it through its strides.)
     """
 
-    __slots__ = ("_variables", "__weakref__")
+    __slots__ = ("_variables",)
 
     def __init__(self, data: Any, requires_grad: bool = True) -> None:
         array = copy_of(data.array) if isinstance(data, Tensor) else \

@@ -112,7 +112,7 @@ def log1p(x: Any, name: str | None = None) -> Any:
 def log1p_of(u: Any) -> Any:
     """log(1 + u) to full precision for finite u > -1, with the gradient 1 / (1 + u).
 
-    The value is Kahan's: with w = 1 + u rounded, log(w) * u / (w - 1) (u itself where
+    The value is Kahan's: with w = 1 + u rounded, log(w) * (u / (w - 1)) (u itself where
     w == 1), which is exact to a few ulps where log(1 + u) loses u's low digits. Its
     gradient, differentiated as written, would cancel badly, so the gradient is taken from
     plain log(w) (exact: d log(w)/du = 1/w) and the correction is held by stop_gradient.
@@ -120,7 +120,8 @@ def log1p_of(u: Any) -> Any:
     w = u + 1
     plain = log(w)
     ones = equal(w, 1)
-    kahan = where(ones, u, plain * u / where(ones, 1, w - 1))
+    kahan = where(ones, u, plain * (u / where(ones, 1, w - 1)))  # (u / (w - 1) is near 1:
+    # no overflow for a large u)
     return plain + stop_gradient(kahan - plain)
 
 

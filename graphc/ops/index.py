@@ -102,8 +102,17 @@ def _index_add_ref(x: np.ndarray, value: np.ndarray, index: Any) -> np.ndarray:
 
 
 # forward y = x[index]; backward dx = zeros with g added at index
+def _getitem_ref(x: np.ndarray, index: Any) -> np.ndarray:
+    """x[index]; one element as a 0-d view of x, not a numpy scalar (so an eager x[0] on a
+    vector is a view, as every basic index gives one)."""
+    value = x[index]
+    if isinstance(value, np.ndarray):
+        return value
+    return x[(*(index if isinstance(index, tuple) else (index,)), Ellipsis)]
+
+
 GETITEM = register(OpDef(
-    "getitem", _getitem_infer, lambda x, index: x[index],
+    "getitem", _getitem_infer, _getitem_ref,
     lambda op, g: (index_add(zeros_like(op.inputs[0]), g, op.attrs["index"]),)))
 # forward y = x with y[index] = v; backward dx = g with zeros at index, dv = g[index] summed
 SETITEM = register(OpDef(

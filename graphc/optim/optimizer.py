@@ -248,7 +248,10 @@ class Optimizer:
                     new_p, new_state = self.update(p, p.grad, state, count, group)
                     write_into(p.array, new_p.array)
                     p._version[0] += 1
-                    state.update(new_state)
+                    # (a rule may keep the gradient itself, as SGD's first dampened step
+                    # does: the buffer is then a copy, which zero_grad cannot change)
+                    state.update({n: Tensor(copy_of(v.array)) if v is p.grad else v
+                                  for n, v in new_state.items()})
         return loss
 
     def _check_state_dtypes(self) -> None:

@@ -268,3 +268,17 @@ def test_clip_grad_norm_edge_cases_and_clip_grad_value():
     assert nn.utils.clip_grad_value_([p], 1.0) is None
     assert p.grad.numpy() is memory
     np.testing.assert_array_equal(memory, np.clip(g, -1.0, 1.0))
+
+
+def test_a_shared_layer_is_one_parameter_and_steps_once():
+    """nn.Sequential(layer, layer) lists the layer's parameters once (PyTorch's
+    remove_duplicate), so SGD updates them once; state_dict names them under both paths."""
+    layer = nn.Linear(2, 2, dtype=gc.float64)
+    model = nn.Sequential(layer, layer)
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias"]
+    assert len(list(model.named_parameters(remove_duplicate=False))) == 4
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    start = layer.weight.detach().numpy().copy()
+    layer.weight.grad = torch.ones(2, 2, dtype=torch.float64)
+    torch.optim.SGD(model.parameters(), lr=0.1).step()
+    np.testing.assert_allclose(layer.weight.detach().numpy(), start - 0.1, rtol=1e-15)

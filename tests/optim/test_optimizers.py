@@ -186,3 +186,19 @@ def test_adamw_decays_the_parameter_not_the_gradient():
     p.grad = ge.tensor([0.0, 0.0], dtype=ge.float64)  # Adam's step is 0: the decay alone acts
     opt.step()
     np.testing.assert_array_equal(p.data.numpy(), np.array([2.0, -1.0]) * (1 - 0.1 * 0.01))
+
+
+def test_a_dampened_momentum_buffer_is_its_own_memory():
+    """SGD's first dampened step keeps the gradient as the buffer (PyTorch's b = g): a copy,
+    so zero_grad(set_to_none=False) and gradients accumulated later leave it alone."""
+    p = nn.Parameter(ge.ones(2, dtype=ge.float64))
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, dampening=0.5)
+    (p * 3).sum().backward()
+    opt.step()
+    opt.zero_grad(set_to_none=False)
+    (p * 2).sum().backward()
+    opt.step()
+    # b1 = g1 = 3; b2 = 0.9 * 3 + 0.5 * 2 = 3.7; p = 1 - 0.1 * 3 - 0.1 * 3.7
+    np.testing.assert_allclose(opt.state_dict()["state"][0]["momentum_buffer"].numpy(),
+                               [3.7, 3.7], rtol=1e-15)
+    np.testing.assert_allclose(p.detach().numpy(), [1 - 0.3 - 0.37] * 2, rtol=1e-15)
