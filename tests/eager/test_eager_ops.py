@@ -1,11 +1,14 @@
 """Every registered op run eagerly: values equal the numpy expression, and backward() gives
 the static graph's gradients and the finite differences."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 import graphc as gc
 import graphc.eager as ge
+from graphc.eager.tensor import silence_ieee_warnings
 from tests.ops.op_cases import CASES, check_against_finite_differences, output_weights
 from tests.ops.test_op_table import _build, _feeds
 
@@ -48,3 +51,18 @@ def test_eager_gradient_matches_graph_and_finite_differences(case):
             continue
         # The same rules on the same float64 values: equal up to rounding.
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_ieee_arithmetic_is_silent_as_pytorchs_and_numpys_own_calls_still_warn():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # (every warning recorded, but graphc's, which
+        silence_ieee_warnings()  # graphc.eager's filter drops: pytest resets filters)
+        values = [ge.tensor([1.0, 0.0]) / 0, ge.log(ge.tensor([0.0])),
+                  ge.tensor([1, 2]) // ge.tensor([0, 1]), ge.exp(ge.tensor([1000.0]))]
+        np.log(np.zeros(1))
+    np.testing.assert_array_equal(values[0].numpy(), [np.inf, np.nan])
+    np.testing.assert_array_equal(values[1].numpy(), [-np.inf])
+    np.testing.assert_array_equal(values[2].numpy(), [0, 2])
+    np.testing.assert_array_equal(values[3].numpy(), [np.inf])
+    assert [str(w.message) for w in caught] == ["divide by zero encountered in log"]
+    assert caught[0].filename == __file__
