@@ -472,8 +472,10 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
         if not isinstance(x, Tensor):
             hint = promoted or next((as_dtype(x.array.dtype) for x in inputs if
                                      isinstance(x, Tensor) and x.array.dtype.kind != "b"), None)
-            tensors = [x if isinstance(x, Tensor) else as_eager(x, hint, opdef.name)
-                       for x in inputs]
+            tensors = [x if isinstance(x, Tensor) else
+                       Tensor(np.array(x, hint.np)) if type(x) is float and hint is not None
+                       and hint.is_floating else  # (x * 0.5: a float for a float op)
+                       as_eager(x, hint, opdef.name) for x in inputs]
             break
     if promoted is not None:  # recorded casts, so gradients flow back to each dtype
         first = 1 if opdef.name == "where" else 0  # (the condition stays bool)
@@ -525,6 +527,10 @@ def _promotion(opdef: OpDef, inputs: tuple[Any, ...]) -> DType | None:
                                              first.array.dtype for x in operands)
     if same and (first.array.dtype.kind == "f" or opdef.name != "divide"):
         return None  # (the usual case, answered without building a key)
+    floats = {x.array.dtype for x in operands if isinstance(x, Tensor)}
+    if len(floats) == 1 and floats.pop().kind == "f" and all(
+            isinstance(x, Tensor) or type(x) in (int, float) for x in operands):
+        return None  # (a float tensor and Python numbers: the tensor's dtype)
     key = (opdef.name == "divide", get_default_dtype(),
            *[(x.dtype, x.ndim == 0) if hasattr(x, "dtype") and hasattr(x, "ndim")
              and not isinstance(x, np.generic) else type(x) for x in operands])
