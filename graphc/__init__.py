@@ -1,5 +1,6 @@
 """graphc: a static-graph deep-learning compiler and runtime with a TensorFlow-1-style API."""
 
+import sys as _sys
 from typing import Any as _Any
 
 from graphc import runtime  # noqa: F401 - registers the backends
@@ -58,6 +59,10 @@ from graphc.graph_keys import (GraphKeys, add_to_collection, add_to_collections,
                                local_variables_initializer)
 from graphc.variables import initialize_all_variables  # noqa: E402
 
+from graphc import tf_namespaces as _tf_namespaces  # noqa: E402
+from graphc.tf_namespaces import (disable_eager_execution, disable_v2_behavior,  # noqa: E402
+                                  executing_eagerly)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -80,3 +85,9 @@ __all__ += ["AUTO_REUSE", "VariableScope", "constant_initializer", "get_variable
 __all__ += ["ConfigProto", "GPUOptions", "GraphKeys", "GraphOptions", "add_to_collection",
             "add_to_collections", "get_collection", "get_collection_ref",
             "initialize_all_variables", "local_variables", "local_variables_initializer"]
+
+# tf.math, tf.random, tf.logging, tf.compat.v1, tf.disable_v2_behavior(): TensorFlow's later
+# spellings of these names (not in __all__: `from graphc import *` leaves Python's math,
+# random and logging alone)
+_tf_namespaces.install(_sys.modules[__name__])
+__all__ += ["disable_eager_execution", "disable_v2_behavior", "executing_eagerly"]

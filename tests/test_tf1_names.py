@@ -383,3 +383,38 @@ def test_the_new_names_compile_natively_in_one_step():
             + np.clip(v, 0, 6) + np.where(v > 0, v, 0.2 * v) + (v - v.mean(0)) ** 2
             + v % 1.5 + np.floor(v) + np.rint(v) + v // 2 + np.log1p(np.abs(v)) + v.var(0))
     np.testing.assert_allclose(run(out, {x: v}, backend="numba"), want, **TOL)
+
+
+# -- TensorFlow's later spellings: tf.compat.v1, tf.math, tf.random, tf.logging -------------
+def test_a_compat_v1_program_runs_with_its_later_spellings():
+    import importlib
+    import logging
+
+    v1 = importlib.import_module("graphc.compat.v1")  # import tensorflow.compat.v1 as tf
+    assert v1 is tf and tf.compat.v1 is tf
+    assert tf.disable_v2_behavior() is None and tf.disable_eager_execution() is None
+    assert tf.executing_eagerly() is False
+    tf.logging.set_verbosity(tf.logging.WARN)
+    assert logging.getLogger("graphc").getEffectiveLevel() == logging.WARNING
+    assert tf.math.log is tf.log and tf.math.reduce_sum is tf.reduce_sum
+    assert tf.random.normal is tf.random_normal and tf.random.set_seed is tf.set_random_seed
+    x = tf.placeholder(tf.float64, [None, 2])
+    y = tf.math.reduce_mean(tf.math.square(tf.math.subtract(x, 1.0)), axis=1)
+    value = np.array([[1.0, 3.0], [0.0, 2.0]])
+    np.testing.assert_allclose(run(y, {x: value}), ((value - 1) ** 2).mean(axis=1), **TOL)
+    draws = []
+    for seed, normal in [(tf.random.set_seed, tf.random.normal),
+                         (tf.set_random_seed, tf.random_normal)]:
+        with tf.Graph().as_default():
+            seed(3)
+            draws.append(run(normal([4], dtype=tf.float64)))
+    np.testing.assert_array_equal(draws[0], draws[1])
+
+
+def test_the_namespaces_leave_pythons_modules_alone():
+    import logging
+    import math
+    import random
+
+    assert math.pi == np.pi and callable(random.random) and callable(logging.getLogger)
+    assert "math" not in tf.__all__ and "logging" not in tf.__all__
