@@ -20,6 +20,7 @@ from graphc.nn.parameter import Parameter
 from graphc.ops.control import group as group_ops
 from graphc.ops.elementwise import cast, equal, where
 from graphc.passes.autodiff import gradients
+from graphc.optim.compiled_step import CompiledSteps
 from graphc.runtime.arrays import copy_of, full_like, host, moved_to, write_into
 from graphc.runtime.cuda.device import is_device_array
 from graphc.variables import Variable
@@ -143,6 +144,7 @@ class Optimizer:
         # updates applied to each parameter (by id): as PyTorch's per-parameter state
         # "step", it counts only the steps where the parameter had a gradient
         self.param_steps: dict[int, int] = {}
+        self.compiled = CompiledSteps(self.update)  # the eager steps, as graph runs
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor | Variable):
             raise TypeError("params argument given to the optimizer should be an iterable of "
@@ -237,22 +239,34 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 names = self.group_state_names(group)
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
+                stepped = [p for p in group["params"] if p.grad is not None]
+                states, counts = [], []
+                for p in stepped:
                     state = self.state.setdefault(id(p), {})
                     for n in names:  # zero buffers (or the optimizer's start), made once
                         if n not in state:
                             state[n] = Tensor(full_like(p.array, self.initial_value(n, group)))
-                    count = self.param_steps[id(p)] = self.param_steps.get(id(p), 0) + 1
-                    new_p, new_state = self.update(p, p.grad, state, count, group)
-                    write_into(p.array, new_p.array)
+                    states.append(state)
+                    counts.append(self.param_steps.get(id(p), 0) + 1)
+                results = self.compiled.run(stepped, [{n: s[n] for n in names} for s in states],
+                                            counts, group) or \
+                    [self._eager_update(p, s, c, group) for p, s, c in zip(stepped, states, counts)]
+                for p, state, count, (new_p, new_state) in zip(stepped, states, counts, results):
+                    self.param_steps[id(p)] = count
+                    write_into(p.array, new_p)
                     p._version[0] += 1
-                    # (a rule may keep the gradient itself, as SGD's first dampened step
-                    # does: the buffer is then a copy, which zero_grad cannot change)
-                    state.update({n: Tensor(copy_of(v.array)) if v is p.grad else v
-                                  for n, v in new_state.items()})
+                    state.update({n: Tensor(v) for n, v in new_state.items()})
         return loss
+
+    def _eager_update(self, p: Parameter, state: dict[str, Tensor], count: int,
+                      group: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """The rule run with eager ops: the new value and the new state buffers, as arrays
+        of their own (a rule may keep the gradient itself, as SGD's first dampened step
+        does: the buffer is then a copy, which zero_grad cannot change)."""
+        grad: Any = p.grad
+        new_p, new_state = self.update(p, grad, state, count, group)
+        return new_p.array, {n: copy_of(v.array) if v is grad else v.array
+                             for n, v in new_state.items()}
 
     def _check_state_dtypes(self) -> None:
         """Before any update: each parameter's state has the parameter's dtype (a module

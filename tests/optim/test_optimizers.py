@@ -202,3 +202,52 @@ def test_a_dampened_momentum_buffer_is_its_own_memory():
     np.testing.assert_allclose(opt.state_dict()["state"][0]["momentum_buffer"].numpy(),
                                [3.7, 3.7], rtol=1e-15)
     np.testing.assert_allclose(p.detach().numpy(), [1 - 0.3 - 0.37] * 2, rtol=1e-15)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.Adam(ps, lr=1e-2, weight_decay=1e-3),
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.5),
+    lambda ps: optim.RMSprop(ps, lr=1e-2), lambda ps: optim.Adagrad(ps, lr=0.1),
+    lambda ps: optim.AdamW(ps, lr=1e-2)], ids=["adam", "nesterov", "dampened", "rmsprop",
+                                              "adagrad", "adamw"])
+def test_an_eager_step_as_one_graph_run_gives_the_eager_ops_numbers(make, backend,
+                                                                     monkeypatch):
+    """Optimizer.step runs a group's update as one graph (optim/compiled_step.py), natively
+    on numba: every bit as the rule's eager ops give it, float32, over steps where the
+    learning rate changes (a new graph) and one parameter has no gradient."""
+    monkeypatch.setenv("GRAPHC_BACKEND", backend)
+    monkeypatch.setenv("GRAPHC_COMPILE", "wait")
+    rng = np.random.default_rng(0)
+    start = [rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal(4)
+             .astype(np.float32)]
+    runs = []
+    for compiled in (True, False):
+        params = [nn.Parameter(ge.tensor(a.copy())) for a in start]
+        opt = make(params)
+        opt.compiled.enabled = compiled
+        for step in range(4):
+            for p in params:
+                p.grad = None
+            loss = (params[0] * params[0]).sum() + (0 if step == 2 else params[1].sum() * 3)
+            loss.backward()
+            opt.param_groups[0]["lr"] *= 0.5 if step == 1 else 1.0
+            opt.step()
+        assert bool(opt.compiled.runs) == compiled
+        runs.append([p.detach().numpy().copy() for p in params])
+    for got, want in zip(*runs):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_an_optimizer_whose_hyperparameters_keep_changing_steps_with_eager_ops():
+    p = nn.Parameter(ge.tensor([1.0, 2.0], dtype=ge.float64))
+    opt = optim.SGD([p], lr=0.1)
+    for step in range(12):
+        opt.param_groups[0]["lr"] = 0.1 / (step + 1)  # (a schedule set every step)
+        p.grad = ge.tensor([1.0, 1.0], dtype=ge.float64)
+        opt.step()
+    assert not opt.compiled.enabled and len(opt.compiled.runs) == 8
+    np.testing.assert_allclose(p.detach().numpy(),
+                               np.array([1.0, 2.0]) - sum(0.1 / (s + 1) for s in range(12)),
+                               rtol=1e-15)
