@@ -18,8 +18,6 @@ Losses are per example, as in TensorFlow (reduce them with gc.reduce_mean).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -47,6 +45,7 @@ from graphc.ops.elementwise import sigmoid as _sigmoid
 from graphc.ops.elementwise import tanh as _tanh
 from graphc.ops.array import expand_dims, one_hot, squeeze
 from graphc.ops.composite import log1p_of, squared_difference
+from graphc.ops.composite import scope as _scope
 from graphc.ops.random import random_uniform, random_uniform_like
 from graphc.ops.reduce import reduce_all, reduce_max, reduce_mean, reduce_sum
 # TensorFlow's tf.reduce_logsumexp, a top-level function there (not in tf.nn), is defined once
@@ -64,18 +63,6 @@ __all__ = [
 
 
 # -- helpers ------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _scope(name: str | None, default: str, *values: Any) -> Iterator[None]:
-    """Graph mode: the ops built inside sit in the name scope `name` (else `default`), in
-    the graph of `values`. Eager mode: nothing."""
-    if core.is_eager(*values):
-        yield
-        return
-    graph = core._graph_of(values)
-    with graph.as_default(), graph.name_scope(name or default):
-        yield
-
-
 def _shape(x: Any) -> tuple[Any, ...] | None:
     """x's static shape (None where unknown), for tensors, eager tensors and arrays."""
     if isinstance(x, Tensor):
