@@ -14,6 +14,7 @@ Each namespace is a module object built from existing functions: nothing is defi
 
 from __future__ import annotations
 
+import importlib.machinery
 import logging as _logging
 import sys
 import types
@@ -23,10 +24,11 @@ from typing import Any
 MATH = ("abs", "add", "add_n", "argmax", "argmin", "cos", "count_nonzero", "divide", "equal",
         "exp", "floor", "floordiv", "floormod", "greater", "greater_equal", "is_nan", "less",
         "less_equal", "log", "log1p", "logical_and", "logical_not", "logical_or", "maximum",
-        "minimum", "multiply", "negative", "not_equal", "pow", "reduce_all", "reduce_any",
+        "minimum", "mod", "multiply", "negative", "not_equal", "pow", "reduce_all", "reduce_any",
         "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod",
         "reduce_sum", "round", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square",
         "squared_difference", "subtract", "tanh")
+MATH_FROM_NN = ("in_top_k", "log_softmax", "softmax", "softplus")  # (tf.math has tf.nn's too)
 # tf.random's names -> graphc's TensorFlow 1 names
 RANDOM = {"normal": "random_normal", "uniform": "random_uniform",
           "truncated_normal": "truncated_normal", "set_seed": "set_random_seed",
@@ -50,6 +52,7 @@ def executing_eagerly() -> bool:
 
 def _namespace(name: str, doc: str, members: dict[str, Any]) -> types.ModuleType:
     module = types.ModuleType(f"graphc.{name}", doc)
+    module.__spec__ = importlib.machinery.ModuleSpec(module.__name__, None)
     module.__dict__.update(members)
     module.__all__ = sorted(members)  # type: ignore[attr-defined]
     sys.modules[module.__name__] = module  # (so `import graphc.math` finds it too)
@@ -58,6 +61,11 @@ def _namespace(name: str, doc: str, members: dict[str, Any]) -> types.ModuleType
 
 def _logging_namespace() -> types.ModuleType:
     logger = _logging.getLogger("graphc")
+    if not logger.handlers:  # (TensorFlow's logger prints "INFO:tensorflow:..." itself)
+        handler = _logging.StreamHandler()
+        handler.setFormatter(_logging.Formatter("%(levelname)s:%(name)s:%(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
     levels = {"DEBUG": _logging.DEBUG, "INFO": _logging.INFO, "WARN": _logging.WARNING,
               "ERROR": _logging.ERROR, "FATAL": _logging.FATAL}
     return _namespace("logging", "TensorFlow 1's tf.logging, on Python's logging (logger "
@@ -72,9 +80,11 @@ def _logging_namespace() -> types.ModuleType:
 def install(package: types.ModuleType) -> None:
     """Give the graphc package its namespaces (called once, from graphc/__init__.py)."""
     members = package.__dict__
+    nn = members["nn"]
     package.math = _namespace(  # type: ignore[attr-defined]
         "math", "tf.math: graphc's math functions under TensorFlow's later names.",
-        {name: members[name] for name in MATH})
+        {**{name: members[name] for name in MATH},
+         **{name: getattr(nn, name) for name in MATH_FROM_NN}})
     package.random = _namespace(  # type: ignore[attr-defined]
         "random", "tf.random: graphc's random ops under TensorFlow's later names.",
         {new: members[old] for new, old in RANDOM.items()})

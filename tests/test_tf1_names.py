@@ -388,6 +388,7 @@ def test_the_new_names_compile_natively_in_one_step():
 # -- TensorFlow's later spellings: tf.compat.v1, tf.math, tf.random, tf.logging -------------
 def test_a_compat_v1_program_runs_with_its_later_spellings():
     import importlib
+    import importlib.util
     import logging
 
     v1 = importlib.import_module("graphc.compat.v1")  # import tensorflow.compat.v1 as tf
@@ -397,6 +398,9 @@ def test_a_compat_v1_program_runs_with_its_later_spellings():
     tf.logging.set_verbosity(tf.logging.WARN)
     assert logging.getLogger("graphc").getEffectiveLevel() == logging.WARNING
     assert tf.math.log is tf.log and tf.math.reduce_sum is tf.reduce_sum
+    assert tf.math.softmax is tf.nn.softmax and tf.math.mod is tf.mod
+    assert importlib.util.find_spec("graphc.math").name == "graphc.math"
+    assert logging.getLogger("graphc").handlers  # (tf.logging.info prints, as TF1's does)
     assert tf.random.normal is tf.random_normal and tf.random.set_seed is tf.set_random_seed
     x = tf.placeholder(tf.float64, [None, 2])
     y = tf.math.reduce_mean(tf.math.square(tf.math.subtract(x, 1.0)), axis=1)

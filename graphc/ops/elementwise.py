@@ -366,7 +366,7 @@ def _floormod_grad(op: GradOp, g: Any) -> Any:
 
 # forward y = floor(a / b), numpy's floor_divide (Python's // on each element): floats as
 # numpy gives them (a zero divisor gives a / b: +-inf or NaN; floor_divide(inf, 1) is NaN),
-# integers rounded toward -inf, an integer divided by 0 is 0 (numpy's value; it warns);
+# integers rounded toward -inf, an integer divided by 0 is 0 (numpy's value);
 # backward none, as TensorFlow's FloorDiv has no gradient
 FLOORDIV = _binary("floordiv", np.floor_divide, _no_grad, "({0} // {1})")
 # forward y = a - floor(a / b) * b, numpy's remainder (Python's %): the sign of the divisor;

@@ -144,7 +144,10 @@ class Optimizer:
         # updates applied to each parameter (by id): as PyTorch's per-parameter state
         # "step", it counts only the steps where the parameter had a gradient
         self.param_steps: dict[int, int] = {}
-        self.compiled = CompiledSteps(self.update)  # the eager steps, as graph runs
+        # the eager steps, as graph runs: for graphc's own rules (a subclass's rule may
+        # branch on its Python step number, which a graph's step is not)
+        self.compiled = CompiledSteps(self.update, enabled=type(self).update.__module__
+                                      .startswith("graphc.optim."))
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor | Variable):
             raise TypeError("params argument given to the optimizer should be an iterable of "
@@ -252,10 +255,11 @@ class Optimizer:
                                             counts, group) or \
                     [self._eager_update(p, s, c, group) for p, s, c in zip(stepped, states, counts)]
                 for p, state, count, (new_p, new_state) in zip(stepped, states, counts, results):
-                    self.param_steps[id(p)] = count
+                    buffers = {n: Tensor(v) for n, v in new_state.items()}
                     write_into(p.array, new_p)
                     p._version[0] += 1
-                    state.update({n: Tensor(v) for n, v in new_state.items()})
+                    self.param_steps[id(p)] = count
+                    state.update(buffers)
         return loss
 
     def _eager_update(self, p: Parameter, state: dict[str, Tensor], count: int,
