@@ -8,7 +8,8 @@ numpy from a fixed seed instead of downloaded; each docstring says what else dif
 lines that only collect numbers (initial weights, losses) for its last line of output,
 `RESULT <json>`. tests/programs/reference.py has one function per program that recomputes
 those numbers in float64 numpy from the same data and the optimizers' published formulas.
-Each program runs here as a user runs it: in a fresh process, in an empty folder, with the
+Each program runs here as a user runs it (two at a time, each started when the first
+program test runs): in a fresh process, in an empty folder, with the
 default backend and compile mode (GRAPHC_BACKEND and GRAPHC_COMPILE unset, which
 tests/conftest.py sets for the rest of the suite: numpy references first, machine code in the
 background once a step has spent a second).
@@ -38,6 +39,8 @@ import os
 import pathlib
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -197,11 +200,29 @@ def params() -> list[Any]:
     return [pytest.param(name, marks=marks.get(name, [])) for name in PROGRAMS]
 
 
+@pytest.fixture(scope="module")
+def started(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[dict[str, tuple[Future[subprocess.CompletedProcess[str]],
+                                          pathlib.Path]]]:
+    """The selected programs, started when the first of their tests runs, two at a time
+    (one process each, with one BLAS thread, on the machine's two cores), each in a folder
+    of its own: each test waits for its own program's run."""
+    names = [item.callspec.params["name"] for item in request.session.items
+             if item.originalname == "test_program_computes_what_numpy_computes"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = {}
+        for name in names:
+            folder = tmp_path_factory.mktemp(name)
+            runs[name] = (pool.submit(run_program, name, folder), folder)
+        yield runs
+
+
 @pytest.mark.parametrize("name", params())
-def test_program_computes_what_numpy_computes(name: str, tmp_path: pathlib.Path) -> None:
+def test_program_computes_what_numpy_computes(name: str, started: dict[str, Any]) -> None:
     if name in WRITE_EVENTS:
         pytest.importorskip("tensorboard", reason="tf.summary.FileWriter needs tensorboard")
-    done = run_program(name, tmp_path)
+    future, tmp_path = started[name]
+    done = future.result()
     if done.returncode != 0:
         if name in GAPS and GAPS[name][0] in done.stderr:
             raise ProgramGap(done.stderr.strip().splitlines()[-1])
