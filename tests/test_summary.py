@@ -211,3 +211,21 @@ def test_a_summary_evaluates_in_the_default_session():
         assert merged.eval({x: 2.0}, session=sess) == {"loss": 4.0, "x": 2.0}
         with pytest.raises(TypeError, match="this summary holds values already"):
             value.eval()
+
+
+def test_a_writer_the_program_never_closes_loses_no_event(tmp_path):
+    """Events wait in a queue a background thread writes; a program that exits without
+    close() (as tutorials leave their writers) still gets every one (graphc closes its open
+    writers at exit)."""
+    pytest.importorskip("tensorboard", reason=NO_TENSORBOARD)
+    code = ("import sys, graphc as tf\n"
+            "x = tf.placeholder(tf.float32, [])\n"
+            "s = tf.summary.scalar('x', x)\n"
+            "w = tf.summary.FileWriter(sys.argv[1])\n"
+            "with tf.Session() as sess:\n"
+            "    for i in range(25):\n"
+            "        w.add_summary(sess.run(s, {x: float(i)}), i)\n")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True,
+                   env={**__import__("os").environ, "GRAPHC_BACKEND": "numpy"})
+    events = reader(tmp_path).Scalars("x")
+    assert [(e.step, e.value) for e in events] == [(i, float(i)) for i in range(25)]

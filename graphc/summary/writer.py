@@ -9,11 +9,13 @@ known by its `kind`-tagged keys.
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 import sys
 import time
 import warnings
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -215,12 +217,23 @@ class _AttrConverter:
 
 
 # -- writing event files -------------------------------------------------------------------
+_open_writers: weakref.WeakSet[FileWriter] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    """Write what the writers a program never closed still hold, as it exits (their queue
+    is written by a background thread, which exit would otherwise stop mid-way)."""
+    for writer in list(_open_writers):
+        writer.close()
+
 
 class FileWriter:
     """Writes summaries and the graph to an event file in `logdir`, for TensorBoard
     (`tensorboard --logdir logdir`), as TensorFlow 1's tf.summary.FileWriter. Events are
     queued and written by a background thread every `flush_secs` seconds, when the queue
-    holds `max_queue`, and at flush() and close(); use it as a context manager.
+    holds `max_queue`, at flush() and close(), and when the program exits (a writer it
+    never closed loses no event); use it as a context manager.
 
     `graph` (a gc.Graph, e.g. sess.graph, or a GraphDef protobuf) is written at once, as by
     add_graph. Needs the tensorboard package: pip install 'graphc[tensorboard]'.
@@ -236,6 +249,7 @@ class FileWriter:
         self._options = (max_queue, flush_secs, filename_suffix or "")
         self._writer = self._module.EventFileWriter(self._logdir, *self._options)
         self._closed = False
+        _open_writers.add(self)
         self._seen_tags: set[str] = set()  # tags whose plugin metadata has been written
         if graph is not None or graph_def is not None:
             self.add_graph(graph, graph_def=graph_def)
@@ -316,12 +330,14 @@ class FileWriter:
         if not self._closed:
             self._writer.close()
             self._closed = True
+            _open_writers.discard(self)
 
     def reopen(self) -> None:
         """After close(): go on writing, to a new event file in the same folder."""
         if self._closed:
             self._writer = self._module.EventFileWriter(self._logdir, *self._options)
             self._closed = False
+            _open_writers.add(self)
 
     def __enter__(self) -> FileWriter:
         return self
