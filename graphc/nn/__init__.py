@@ -5,7 +5,7 @@ from graphc.nn import functional, init, utils
 from graphc.nn.activations import (ELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax,
                                    Softplus, Tanh)
 from graphc.nn.containers import ModuleDict, ModuleList
-from graphc.nn.layers import Dropout, Flatten, Linear, Sequential
+from graphc.nn.layers import Dropout, Embedding, Flatten, LayerNorm, Linear, Sequential
 from graphc.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -46,4 +46,4 @@ __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU",
            "sigmoid", "sigmoid_cross_entropy_with_logits", "softmax",
            "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
            "softplus", "sparse_softmax_cross_entropy_with_logits", "tanh"]
-__all__ += ["elu", "leaky_relu", "moments", "relu6"]
+__all__ += ["Embedding", "LayerNorm", "elu", "leaky_relu", "moments", "relu6"]

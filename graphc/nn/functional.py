@@ -28,9 +28,11 @@ from graphc.ops.elementwise import (
 from graphc.ops.elementwise import relu as _relu
 from graphc.ops.elementwise import sigmoid as _sigmoid
 from graphc.ops.elementwise import tanh as _tanh
+from graphc.ops.array import gather
+from graphc.ops.elementwise import sqrt
 from graphc.ops.linalg import matmul
 from graphc.ops.reduce import reduce_mean, reduce_sum
-from graphc.ops.shape import reshape
+from graphc.ops.shape import reshape, stop_gradient
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -106,6 +108,45 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     """x @ weight^T + bias, with PyTorch's layout (weight is out_features x in_features)."""
     y = matmul(x, weight, transpose_b=True)
     return y if bias is None else y + bias
+
+
+def layer_norm(input: Any, normalized_shape: Any, weight: Any = None,  # noqa: A002
+               bias: Any = None, eps: float = 1e-5) -> Any:
+    """input normalized over its last len(normalized_shape) dims, which must be those
+    dims: (x - mean) / sqrt(var + eps) with the biased variance (PyTorch's), then times
+    weight and plus bias (each of normalized_shape) where given."""
+    dims = (normalized_shape,) if isinstance(normalized_shape, int) else \
+        tuple(normalized_shape)
+    shape = _tf._shape(input)
+    if shape is None or tuple(shape[len(shape) - len(dims):]) != dims or \
+            len(dims) > len(shape):
+        raise RuntimeError(f"Given normalized_shape={list(dims)}, expected input with shape "
+                           f"[*, {', '.join(map(str, dims))}], but got input of size "
+                           f"{_tf._fmt(shape)}")
+    axes = list(range(len(shape) - len(dims), len(shape)))
+    centered = input - reduce_mean(input, axes, keepdims=True)
+    y = centered / sqrt(reduce_mean(square(centered), axes, keepdims=True) + eps)
+    y = y if weight is None else y * weight
+    return y if bias is None else y + bias
+
+
+def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Any:  # noqa: A002
+    """The rows of weight (num_embeddings, embedding_dim) that the int64 indices in input
+    name: shape (*input.shape, embedding_dim). The row padding_idx gets no gradient, as
+    PyTorch's; an index out of range is an error naming it."""
+    dtype = _tf._dtype(input)
+    if dtype.is_floating or dtype.is_bool:
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got {dtype.name} instead")
+    if padding_idx is not None:
+        rows = (_tf._shape(weight) or (None,))[0]
+        if rows is None:
+            raise ValueError("embedding: padding_idx needs the number of rows of weight "
+                             "known while the graph is built")
+        padding_idx = padding_idx + rows if padding_idx < 0 else padding_idx
+        held = np.arange(rows).reshape(rows, 1) == padding_idx
+        weight = where(held, stop_gradient(weight), weight)
+    return gather(weight, input)
 
 
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:  # noqa: A002

@@ -1,11 +1,13 @@
-"""Layers: Sequential, Linear, Flatten, Dropout (activations: activations.py; losses:
-losses.py)."""
+"""Layers: Sequential, Linear, LayerNorm, Embedding, Flatten, Dropout (activations:
+activations.py; losses: losses.py)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
 from typing import Any
+
+import numpy as np
 
 from graphc.dtypes import as_dtype
 from graphc.eager import creation
@@ -50,7 +52,7 @@ class Linear(Module):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         bound = 1 / math.sqrt(in_features)
-        np_dtype = (get_default_dtype() if dtype is None else as_dtype(dtype)).np
+        np_dtype = _param_dtype(dtype)
 
         def uniform(*shape: int) -> Any:
             return (creation._rng.uniform(-bound, bound, shape)).astype(np_dtype)
@@ -67,6 +69,62 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self._parameters.get('bias') is not None}")
+
+
+def _param_dtype(dtype: Any) -> Any:
+    """A layer's parameters' numpy dtype: `dtype`, or the eager default dtype now."""
+    return (get_default_dtype() if dtype is None else as_dtype(dtype)).np
+
+
+class LayerNorm(Module):
+    """F.layer_norm over the last dims, normalized_shape; with elementwise_affine, a weight
+    (ones) and a bias (zeros, unless bias=False) of that shape, as PyTorch's."""
+
+    def __init__(self, normalized_shape: Any, eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, dtype: Any = None) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+            tuple(normalized_shape)
+        self.normalized_shape, self.eps = shape, eps
+        self.elementwise_affine = elementwise_affine
+        np_dtype = _param_dtype(dtype)
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(shape, np_dtype))
+        if elementwise_affine and bias:
+            self.bias = Parameter(np.zeros(shape, np_dtype))
+
+    def forward(self, input: Any) -> Any:  # noqa: A002
+        return F.layer_norm(input, self.normalized_shape, self._parameters.get("weight"),
+                            self._parameters.get("bias"), self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class Embedding(Module):
+    """A table of num_embeddings vectors of embedding_dim: forward(indices) looks them up
+    (F.embedding). The weight starts standard normal (PyTorch's), its padding_idx row at
+    zero, which gets no gradient."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        self.padding_idx = padding_idx
+        weight = creation._rng.standard_normal((num_embeddings, embedding_dim))
+        if padding_idx is not None:
+            weight[padding_idx] = 0
+        self.weight = Parameter(weight.astype(_param_dtype(dtype)))
+
+    def forward(self, input: Any) -> Any:  # noqa: A002
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
 
 
 class Flatten(Module):

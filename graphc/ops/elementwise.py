@@ -14,6 +14,7 @@ from graphc.dtypes import bool as bool_
 from graphc.dtypes import float32 as float32_
 from graphc.dtypes import float64 as float64_
 from graphc.graph import Tensor, TensorType
+from graphc.ops import core
 from graphc.ops.core import apply, known_zero, scalar_value
 from graphc.ops.expression import walk
 from graphc.ops.shape import sum_to
@@ -482,7 +483,14 @@ WHERE = register(OpDef("where", _where_infer, np.where, lambda op, g: (None,) + 
 
 
 def where(condition: Any, x: Any, y: Any, name: str | None = None) -> Tensor:
-    """Elementwise choice: x where condition holds, else y (all three broadcast)."""
+    """Elementwise choice: x where condition holds, else y (all three broadcast). A
+    condition given as bools (a numpy mask, a list) stays bool, whatever x's dtype."""
+    if not isinstance(condition, Tensor) and not core.is_eager(condition) and \
+            np.asarray(condition).dtype == np.bool_:
+        mask = np.asarray(condition)
+        eager: Any = core.eager_type
+        condition = eager(mask) if core.is_eager(x, y) else \
+            core.convert_to_tensor(mask, graph=core._graph_of((x, y)), op="where")
     return apply(WHERE, condition, x, y, name=name)
 
 

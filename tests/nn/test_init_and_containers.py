@@ -15,7 +15,7 @@ import graphc as gc
 import graphc.eager as torch
 from graphc import nn
 from graphc.nn import functional as F
-from tests.nn.modes import check_both_modes
+from tests.nn.modes import check_both_modes, run_graph
 
 RTOL = 1e-12
 rng = np.random.default_rng(3)
@@ -282,3 +282,52 @@ def test_a_shared_layer_is_one_parameter_and_steps_once():
     layer.weight.grad = torch.ones(2, 2, dtype=torch.float64)
     torch.optim.SGD(model.parameters(), lr=0.1).step()
     np.testing.assert_allclose(layer.weight.detach().numpy(), start - 0.1, rtol=1e-15)
+
+
+def test_layer_norm_normalizes_the_last_dims_in_both_modes():
+    """(x - mean) / sqrt(biased var + eps) * weight + bias over the last dims, against
+    numpy; gradients against finite differences; PyTorch's shape error."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 4))
+    weight, bias = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    var = x.var(axis=(1, 2), keepdims=True)
+    want = (x - mean) / np.sqrt(var + 1e-5) * weight + bias
+    check_both_modes(lambda x, w, b: F.layer_norm(x, (3, 4), w, b), want, x, weight, bias)
+    gc.test.check_gradients(lambda x, w, b: F.layer_norm(x, [4], w, b),
+                            [x, weight[0], bias[0]])
+    layer = nn.LayerNorm(4, dtype=gc.float64)
+    assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+    np.testing.assert_allclose(layer(torch.tensor(x)).detach().numpy(),
+                               (x - x.mean(-1, keepdims=True))
+                               / np.sqrt(x.var(-1, keepdims=True) + 1e-5), rtol=RTOL)
+    with pytest.raises(RuntimeError, match=r"normalized_shape=\[3\], expected input with "
+                                           r"shape \[\*, 3\]"):
+        F.layer_norm(torch.tensor(x), 3)
+
+
+def test_embedding_looks_up_rows_and_holds_the_padding_row():
+    torch.manual_seed(0)
+    table = nn.Embedding(5, 3, padding_idx=-1, dtype=gc.float64)
+    weight = table.weight.detach().numpy().copy()
+    assert np.all(weight[4] == 0)
+    idx = np.array([[0, 4], [2, 2]])
+    out = table(torch.tensor(idx))
+    np.testing.assert_array_equal(out.detach().numpy(), weight[idx])
+    (out * torch.tensor(np.arange(12.0).reshape(2, 2, 3))).sum().backward()
+    want = np.zeros((5, 3))
+    np.add.at(want, idx.ravel(), np.arange(12.0).reshape(4, 3))
+    want[4] = 0  # (the padding row gets no gradient)
+    np.testing.assert_array_equal(table.weight.grad.numpy(), want)
+    graph_out = run_graph(lambda w, i: F.embedding(i, w, padding_idx=4), weight, idx)
+    np.testing.assert_array_equal(graph_out, weight[idx])
+    with pytest.raises(RuntimeError, match="'indices' to have one of the following scalar "
+                                           "types: Long, Int; but got float32"):
+        table(torch.tensor([1.0]))
+
+
+def test_a_where_condition_of_numpy_bools_stays_bool():
+    mask = np.array([[True, False, True]])
+    got = run_graph(lambda x: gc.where(mask, x, 0.0), np.ones((2, 3)))
+    np.testing.assert_array_equal(got, [[1, 0, 1], [1, 0, 1]])
+    np.testing.assert_array_equal(torch.where(mask[0], torch.ones(3), 0.0).numpy(), [1, 0, 1])
