@@ -422,3 +422,33 @@ def test_the_namespaces_leave_pythons_modules_alone():
 
     assert math.pi == np.pi and callable(random.random) and callable(logging.getLogger)
     assert "math" not in tf.__all__ and "logging" not in tf.__all__
+
+
+# -- tf.nn.embedding_lookup, xw_plus_b, l2_normalize; tf.eye --------------------------------
+def test_embedding_lookup_xw_plus_b_l2_normalize_and_eye():
+    params = rng.standard_normal((5, 3))
+    ids = np.array([[0, 4], [2, 2]])
+    p = tf.placeholder(tf.float64, [5, 3])
+    i = tf.placeholder(tf.int64, [None, 2])
+    looked = tf.nn.embedding_lookup(p, i)
+    np.testing.assert_array_equal(run(looked, {p: params, i: ids}), params[ids])
+    weights = np.arange(12.0).reshape(2, 2, 3)
+    (grad,) = tf.gradients(tf.reduce_sum(looked * weights), [p])
+    want = np.zeros((5, 3))
+    np.add.at(want, ids.ravel(), weights.reshape(4, 3))
+    np.testing.assert_array_equal(run(grad, {p: params, i: ids}), want)
+
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+    np.testing.assert_allclose(run(tf.nn.xw_plus_b(tf.constant(x), tf.constant(w),
+                                                   tf.constant(b))), x @ w + b, **TOL)
+
+    v = np.array([[3.0, 4.0], [0.0, 0.0], [1e-8, 0.0]])
+    norms = np.sqrt(np.maximum((v * v).sum(axis=1, keepdims=True), 1e-12))
+    np.testing.assert_allclose(run(tf.nn.l2_normalize(tf.constant(v), axis=1)), v / norms,
+                               **TOL)
+    tf.test.check_gradients(lambda t: tf.nn.l2_normalize(t, 1), [rng.standard_normal((2, 3))])
+
+    np.testing.assert_array_equal(run(tf.eye(2, 3, batch_shape=[2], dtype=tf.float64)),
+                                  np.broadcast_to(np.eye(2, 3), (2, 2, 3)))
+    with pytest.raises(ValueError, match="no partitioned variables"):
+        tf.nn.embedding_lookup([p, p], i)

@@ -206,7 +206,7 @@ METHODS: dict[str, Any] = {
 # The op functions of graphc.ops that do not take a tensor first (creators, control flow,
 # registries, the joins of a list of tensors): these are not methods.
 NOT_METHODS = frozenset({
-    "RegisterGradient", "add_n", "concat", "cond", "constant", "custom_gradient", "fill",
+    "RegisterGradient", "add_n", "concat", "cond", "constant", "custom_gradient", "eye", "fill",
     "group", "lin_space", "linspace", "no_op", "ones", "placeholder", "placeholder_with_default",
     "random_normal", "random_uniform", "range", "set_random_seed", "stack", "truncated_normal",
     "while_loop", "zeros"})

@@ -21,8 +21,10 @@ from graphc.nn.tf_functions import (
     bias_add,
     dropout,
     elu,
+    embedding_lookup,
     in_top_k,
     l2_loss,
+    l2_normalize,
     leaky_relu,
     log_softmax,
     moments,
@@ -36,6 +38,7 @@ from graphc.nn.tf_functions import (
     softplus,
     sparse_softmax_cross_entropy_with_logits,
     tanh,
+    xw_plus_b,
 )
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten",
@@ -46,4 +49,5 @@ __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU",
            "sigmoid", "sigmoid_cross_entropy_with_logits", "softmax",
            "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
            "softplus", "sparse_softmax_cross_entropy_with_logits", "tanh"]
-__all__ += ["Embedding", "LayerNorm", "elu", "leaky_relu", "moments", "relu6"]
+__all__ += ["Embedding", "LayerNorm", "elu", "embedding_lookup", "l2_normalize", "leaky_relu",
+            "moments", "relu6", "xw_plus_b"]

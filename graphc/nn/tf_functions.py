@@ -34,16 +34,19 @@ from graphc.ops.elementwise import (
     greater_equal,
     less,
     log,
+    maximum,
     minimum,
     multiply,
     negative,
+    sqrt,
     square,
     where,
 )
 from graphc.ops.elementwise import relu as _relu
 from graphc.ops.elementwise import sigmoid as _sigmoid
 from graphc.ops.elementwise import tanh as _tanh
-from graphc.ops.array import expand_dims, one_hot, squeeze
+from graphc.ops.array import expand_dims, gather, one_hot, squeeze
+from graphc.ops.linalg import matmul
 from graphc.ops.composite import log1p_of, squared_difference
 from graphc.ops.composite import scope as _scope
 from graphc.ops.random import random_uniform, random_uniform_like
@@ -54,11 +57,11 @@ from graphc.ops.reduce import reduce_logsumexp  # noqa: F401
 from graphc.ops.shape import reshape, stop_gradient
 
 __all__ = [
-    "bias_add", "dropout", "elu", "in_top_k", "l2_loss", "leaky_relu", "log_softmax",
-    "moments", "relu", "relu6", "sigmoid",
+    "bias_add", "dropout", "elu", "embedding_lookup", "in_top_k", "l2_loss", "l2_normalize",
+    "leaky_relu", "log_softmax", "moments", "relu", "relu6", "sigmoid",
     "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits_v2", "softplus", "sparse_softmax_cross_entropy_with_logits",
-    "tanh",
+    "tanh", "xw_plus_b",
 ]
 
 
@@ -424,6 +427,42 @@ def bias_add(value: Any, bias: Any, data_format: str | None = None,
         if channels_first and len(shape) > 2:  # type: ignore[arg-type]
             bias = reshape(bias, (-1,) + (1,) * (len(shape) - 2))  # type: ignore[arg-type]
         return value + bias
+
+
+def xw_plus_b(x: Any, weights: Any, biases: Any, name: str | None = None) -> Any:
+    """x @ weights + biases (TensorFlow 1's tf.nn.xw_plus_b): matmul, then bias_add."""
+    with _scope(name, "xw_plus_b", x, weights, biases):
+        return bias_add(matmul(x, weights), biases)
+
+
+def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod",
+                     name: str | None = None, validate_indices: bool = True,
+                     max_norm: Any = None) -> Any:
+    """The rows of params that the integer ids name: shape ids.shape + params.shape[1:]
+    (tf.gather along axis 0; its gradient sums into the rows). One params tensor only
+    (graphc has no partitioned variables); max_norm is not supported."""
+    if isinstance(params, list | tuple):
+        if len(params) != 1:
+            raise ValueError("embedding_lookup: graphc has no partitioned variables; give "
+                             "one params tensor")
+        params = params[0]
+    if max_norm is not None:
+        raise NotImplementedError("embedding_lookup: max_norm is not supported")
+    with _scope(name, "embedding_lookup", params, ids):
+        return gather(params, ids)
+
+
+def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | None = None,
+                 dim: Any = None) -> Any:
+    """x / sqrt(max(sum(x^2 over axis), epsilon)) (TensorFlow's; `dim` is axis's old
+    name; axis None normalizes over every element)."""
+    if dim is not None:
+        if axis is not None:
+            raise ValueError("l2_normalize: give axis or dim (its old name), not both")
+        axis = dim
+    with _scope(name, "l2_normalize", x):
+        squares = reduce_sum(square(x), axis, keepdims=True)
+        return x / sqrt(maximum(squares, epsilon))
 
 
 def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | None = None,

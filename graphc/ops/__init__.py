@@ -4,7 +4,7 @@ from graphc.graph import Tensor
 from graphc.ops import control, fused, random, state  # noqa: F401 - registers their ops
 from graphc.ops.array import (concat, expand_dims, gather, one_hot, rank_of, shape_of,
                                size_of, split, squeeze, stack, tile, unstack)
-from graphc.ops.constant import constant, fill, ones, ones_like, zeros, zeros_like
+from graphc.ops.constant import constant, eye, fill, ones, ones_like, zeros, zeros_like
 from graphc.ops.control import group, no_op
 from graphc.ops.custom import RegisterGradient, custom_gradient
 from graphc.ops.debug import check_numerics
@@ -28,7 +28,7 @@ install_operators(Tensor)
 
 __all__ = [
     "RegisterGradient", "argmax", "argmin", "check_numerics", "concat", "cond", "constant",
-    "custom_gradient", "expand_dims", "fill", "gather", "getitem", "group", "identity",
+    "custom_gradient", "expand_dims", "eye", "fill", "gather", "getitem", "group", "identity",
     "lin_space", "linspace", "matmul", "no_op", "one_hot", "ones", "ones_like", "placeholder",
     "placeholder_with_default",
     "random_normal", "random_uniform", "random_uniform_like", "range", "reduce_all",

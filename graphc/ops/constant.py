@@ -90,6 +90,16 @@ def zeros(shape: Any, dtype: Any = float32, name: str | None = None) -> Tensor:
     return fill(shape, 0, dtype, name=name or "zeros")
 
 
+def eye(num_rows: int, num_columns: int | None = None, batch_shape: Any = None,
+        dtype: Any = float32, name: str | None = None) -> Tensor:
+    """The identity matrix, num_rows x num_columns (num_rows when None), repeated over
+    batch_shape's leading dims (TensorFlow's tf.eye), as a constant."""
+    matrix = np.eye(num_rows, num_columns, dtype=as_dtype(dtype).np)
+    if batch_shape is not None:
+        matrix = np.broadcast_to(matrix, (*batch_shape, *matrix.shape)).copy()
+    return constant(matrix, name=name or "eye")
+
+
 def ones(shape: Any, dtype: Any = float32, name: str | None = None) -> Tensor:
     """A tensor of ones."""
     return fill(shape, 1, dtype, name=name or "ones")
