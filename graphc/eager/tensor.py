@@ -45,9 +45,9 @@ class Tensor:
         self.grad_fn = grad_fn
         self._version = version if version is not None else [0]
         self._base = base  # the tensor whose memory this one shares (a view), if any
-        self._views: list[weakref.ref[Tensor]] = []  # this tensor's views (weakly)
+        self._views: tuple[weakref.ref[Tensor], ...] = ()  # this tensor's views (weakly)
         if base is not None:
-            base._views = [r for r in base._views if r() is not None] + [weakref.ref(self)]
+            base._views = (*[r for r in base._views if r() is not None], weakref.ref(self))
 
     # -- properties ------------------------------------------------------------------------
     @property
@@ -472,10 +472,8 @@ def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) ->
         if not isinstance(x, Tensor):
             hint = promoted or next((as_dtype(x.array.dtype) for x in inputs if
                                      isinstance(x, Tensor) and x.array.dtype.kind != "b"), None)
-            tensors = [x if isinstance(x, Tensor) else
-                       Tensor(np.array(x, hint.np)) if type(x) is float and hint is not None
-                       and hint.is_floating else  # (x * 0.5: a float for a float op)
-                       as_eager(x, hint, opdef.name) for x in inputs]
+            tensors = [x if isinstance(x, Tensor) else as_eager(x, hint, opdef.name)
+                       for x in inputs]
             break
     if promoted is not None:  # recorded casts, so gradients flow back to each dtype
         first = 1 if opdef.name == "where" else 0  # (the condition stays bool)

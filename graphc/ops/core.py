@@ -71,6 +71,8 @@ def as_array(value: Any, dtype: DType | None, op: str) -> np.ndarray:
     (a float for an int op) it is an error. Integers convert to another integer dtype
     when their values fit it (10 is a uint8 operand, 300 and -1 are not), never wrapping.
     """
+    if type(value) is float and dtype is not None and dtype.is_floating:
+        return np.array(value, dtype.np)  # (x * 0.5, every eager step: the common case)
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{op}: cannot make a tensor from {type(value).__name__} {value!r}")
