@@ -11,6 +11,7 @@ import numpy as np
 from graphc.dtypes import int64
 from graphc.nn import tf_functions as _tf
 from graphc.ops import core
+from graphc.ops.array import gather
 from graphc.ops.array import one_hot as _one_hot
 from graphc.ops.elementwise import abs as _abs
 from graphc.ops.elementwise import (
@@ -22,14 +23,13 @@ from graphc.ops.elementwise import (
     maximum,
     multiply,
     not_equal,
+    sqrt,
     square,
     where,
 )
 from graphc.ops.elementwise import relu as _relu
 from graphc.ops.elementwise import sigmoid as _sigmoid
 from graphc.ops.elementwise import tanh as _tanh
-from graphc.ops.array import gather
-from graphc.ops.elementwise import sqrt
 from graphc.ops.linalg import matmul
 from graphc.ops.reduce import reduce_mean, reduce_sum
 from graphc.ops.shape import reshape, stop_gradient

@@ -45,10 +45,11 @@ class CompiledSteps:
             ) -> list[tuple[np.ndarray, dict[str, np.ndarray]]] | None:
         """Each parameter's new value and new state buffers (arrays of their own), or None
         where the eager ops must do it (see the module docstring)."""
+        if not self.enabled or not params or self.built.get(id(group), 0) > REBUILDS:
+            return None
         hyperparameters = _plain(tuple(sorted((k, v) for k, v in group.items()
                                               if k != "params")))
-        if not self.enabled or not params or hyperparameters is None or \
-                self.built.get(id(group), 0) > REBUILDS:
+        if hyperparameters is None:
             return None
         arrays = [a for p, s in zip(params, states)
                   for a in (p.array, p.grad.array, *(s[n].array for n in sorted(s)))]
