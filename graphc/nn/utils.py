@@ -9,13 +9,14 @@ from typing import Any
 import numpy as np
 
 from graphc.eager.defaults import get_default_dtype
+from graphc.eager.reductions import norm
 from graphc.eager.tape import no_grad
 from graphc.eager.tensor import Tensor
 from graphc.ops.elementwise import abs as abs_
 from graphc.ops.array import stack
-from graphc.ops.elementwise import cast, minimum, sqrt
+from graphc.ops.elementwise import cast, minimum
 from graphc.ops.operators import clamp
-from graphc.ops.reduce import reduce_max, reduce_sum
+from graphc.ops.reduce import reduce_sum
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
@@ -27,11 +28,10 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
 
 
 def _norm(g: Any, p: float) -> Any:
-    """The vector p-norm of all of g's elements."""
-    if p == math.inf:
-        return reduce_max(abs_(g))
-    if p == 2:
-        return sqrt(reduce_sum(g * g))
+    """The vector p-norm of all of g's elements: the eager norm's for p = 2, 1 and inf;
+    sum(|g|^p)^(1/p) for the other p clip_grad_norm_ takes, as PyTorch's."""
+    if p in (2, 1, math.inf):
+        return norm(g, p)
     return reduce_sum(abs_(g) ** p) ** (1.0 / p)
 
 
