@@ -182,7 +182,9 @@ class Graph:
         self._names: dict[str, Node] = {}
         self._name_counts: dict[str, int] = {}
         self._scopes: list[str] = []
-        self._control_stack: list[tuple[Node, ...]] = []
+        # the open control_dependencies contexts: the nodes each waits for, and the nodes
+        # created inside it so far
+        self._control_stack: list[tuple[tuple[Node, ...], set[Node]]] = []
         # lists the layers above keep with this graph, by name (graphc.variables keeps the
         # Variables under "variables"); they die with the graph, and graph.py never reads them
         self.collections: dict[str, list[Any]] = {}
@@ -199,7 +201,7 @@ class Graph:
                     control_inputs: Iterable[Node] = (), site: Site | None = None) -> Node:
         """Append a node; its name is made unique within the current name scope."""
         inputs = tuple(t if t.graph is self else self.capture(t, op) for t in inputs)
-        controls = tuple(control_inputs) + tuple(n for group in self._control_stack for n in group)
+        controls = tuple(control_inputs) + self._waits_for(inputs)
         for foreign in (n for n in controls if n.graph is not self):
             self.capture_control(foreign, op)
         controls = tuple(n for n in controls if n.graph is self)
@@ -209,7 +211,21 @@ class Graph:
                         tuple(dict.fromkeys(controls)))
             self.nodes.append(node)
             self._names[node.name] = node
+        for _, inside in self._control_stack:
+            inside.add(node)
         return node
+
+    def _waits_for(self, inputs: tuple[Tensor, ...]) -> tuple[Node, ...]:
+        """The control inputs the open control_dependencies contexts give a node reading
+        `inputs`: each context's nodes, unless an input was made inside that context, so
+        the node already waits for them through it (as TensorFlow decides, and so a
+        gradient built under control_dependencies waits through its first ops alone and
+        the rest stays free for the compiler to rewrite)."""
+        waits: list[Node] = []
+        for nodes, inside in self._control_stack:
+            if not any(t.node in inside for t in inputs):
+                waits += nodes
+        return tuple(waits)
 
     def _unique_name(self, base: str) -> str:
         if not isinstance(base, str):
@@ -261,7 +277,7 @@ class Graph:
         """Nodes created inside run only after `ops` have run (None clears outer ones)."""
         saved = self._control_stack
         nodes = tuple(o.node if isinstance(o, Tensor) else o for o in (ops or ()))
-        self._control_stack = [] if ops is None else saved + [nodes]
+        self._control_stack = [] if ops is None else saved + [(nodes, set())]
         try:
             yield
         finally:

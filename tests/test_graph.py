@@ -160,6 +160,27 @@ def test_group_and_control_dependencies():
     assert gc.no_op().types == ()
 
 
+def test_a_node_made_from_one_made_inside_control_dependencies_waits_through_it():
+    """TensorFlow's rule: a node gets a context's control inputs unless one of its inputs
+    was made inside that context (and so already waits for them)."""
+    x = gc.constant(1.0)
+    first, second = gc.no_op(name="first"), gc.no_op(name="second")
+    with gc.control_dependencies([first]):
+        a = gc.identity(x)  # made from outside: waits itself
+        b = a * x  # made from a: waits through a
+        with gc.control_dependencies([second]):
+            c = b + 1.0  # the constant 1.0 is made inside both: c waits through it
+            d = gc.identity(b)  # made inside the first context only: waits for second
+            e = gc.identity(x)
+        with gc.control_dependencies(None):
+            f = gc.identity(x)
+    assert a.node.control_inputs == (first,) and b.node.control_inputs == ()
+    assert c.node.control_inputs == () and c.node.inputs[1].node.control_inputs == (first,
+                                                                                    second)
+    assert d.node.control_inputs == (second,) and e.node.control_inputs == (first, second)
+    assert f.node.control_inputs == ()
+
+
 def test_graphc_variables_keeps_each_graphs_variables_and_they_die_with_it():
     graph = gc.Graph()
     with graph.as_default():

@@ -9,20 +9,32 @@ check_numerics) stay on their own.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
 from graphc.graph import Node, Tensor
 from graphc.ops.expression import inputs_of, map_inputs
-from graphc.passes.rewrite import Uses, rewrite, user_nodes
+from graphc.passes.rewrite import Pattern, Uses, op, rewrite, user_nodes
 from graphc.program import Program
-from graphc.registry import OPS
+from graphc.registry import OPS, OpNames
+
+ELEMENTWISE = OpNames(lambda opdef: opdef.elementwise)  # (fused_elementwise included)
 
 
 def fusable(node: Node) -> bool:
     """Whether the node is an elementwise op an expression can hold."""
     return (OPS[node.op].elementwise and not node.attrs and len(node.types) == 1) or \
         node.op == "fused_elementwise"
+
+
+def expression(bind: str | None = None, test: Callable[[Tensor, Uses], bool] | None = None,
+               some: Pattern | None = None, absorbed: bool = False) -> Pattern:
+    """A pattern for a tensor an expression can hold (`fusable`), passing `test`."""
+    def holds(t: Tensor, uses: Uses) -> bool:
+        return fusable(t.node) and (test is None or test(t, uses))
+    return op(ELEMENTWISE, bind=bind, commutative=False, test=holds, some=some,
+              absorbed=absorbed)
 
 
 def as_expression(node: Node) -> tuple[tuple[Any, ...], tuple[Tensor, ...]]:

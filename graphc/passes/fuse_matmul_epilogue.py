@@ -9,39 +9,42 @@ memory instead.
 
 from __future__ import annotations
 
-from graphc.graph import Node
+from graphc.graph import Node, Tensor
 from graphc.ops.expression import map_inputs
-from graphc.passes.fuse_elementwise import as_expression, fusable
-from graphc.passes.rewrite import Uses, remade, rewrite
+from graphc.passes.fuse_elementwise import as_expression, expression
+from graphc.passes.rewrite import Build, Uses, op, pattern_rules, remade, rewrite
 from graphc.program import Program
 
+# an expression reading a product (any of its operands: a group reads many)
+TAIL = expression(some=op("matmul", bind="product", absorbed=True))
 
-def fuse_into_matmul(node: Node, uses: Uses, assigned: frozenset[str] = frozenset()
-                     ) -> Node | None:
-    if not fusable(node) or node.control_inputs:
-        return None
-    if node.name in assigned and any(t.node.op == "variable" and t.type == node.types[0]
-                                     for t in node.inputs):
-        return None  # an update of a variable: a backend may write it into the variable
-    expression, inputs = as_expression(node)
-    for t in dict.fromkeys(inputs):
-        product = t.node
-        if product.op != "matmul" or t.type != node.types[0] or \
-                not uses.only_read_by(t, node) or \
-                not uses.shapes.equal(t, node.outputs[0]):  # (no input may widen it)
-            continue
-        # the product becomes input 0 (each read of it, if the op reads it twice); the other
-        # inputs follow the matmul's two operands
-        others = [j for j, o in enumerate(inputs) if o != t]
-        order = {j: 0 for j, o in enumerate(inputs) if o == t} | \
+
+def _into_matmul(assigned: frozenset[str]) -> Build:
+    """The tail as the product's epilogue, where the product is the tail's alone (read
+    there as often as it likes), of the tail's type and provably of its shape (no other
+    input may widen it), and the tail is no update of a variable it is assigned to."""
+    def build(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
+        product = m["product"]
+        if product.type != node.types[0] or not uses.only_read_by(product, node) or \
+                not uses.shapes.equal(product, node.outputs[0]):
+            return None
+        if node.name in assigned and any(t.node.op == "variable" and t.type == node.types[0]
+                                         for t in node.inputs):
+            return None  # an update of a variable: a backend may write it into the variable
+        expression, inputs = as_expression(node)
+        # the product becomes input 0 (each read of it, if the tail reads it twice); the
+        # other inputs follow the matmul's two operands
+        others = [j for j, t in enumerate(inputs) if t != product]
+        order = {j: 0 for j, t in enumerate(inputs) if t == product} | \
             {j: k + 1 for k, j in enumerate(others)}
-        renumbered = map_inputs(expression, lambda j: ("input", order[j]))  # noqa: B023
-        return remade(node, "matmul_epilogue", (*product.inputs, *(inputs[j] for j in others)),
-                      {**product.attrs, "expression": renumbered}, product)
-    return None
+        renumbered = map_inputs(expression, lambda j: ("input", order[j]))
+        return remade(node, "matmul_epilogue",
+                      (*product.node.inputs, *(inputs[j] for j in others)),
+                      {**product.node.attrs, "expression": renumbered}, product.node)
+    return build
 
 
 def fuse_matmul_epilogue(program: Program) -> Program:
     assigned = frozenset(t.node.name for n in program.schedule if n.op == "assign"
                          for t in n.inputs)
-    return rewrite(program, [lambda node, uses: fuse_into_matmul(node, uses, assigned)])
+    return rewrite(program, [pattern_rules([(TAIL, _into_matmul(assigned))])])

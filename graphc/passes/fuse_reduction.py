@@ -15,19 +15,18 @@ Nothing else may read the value, except nodes that read only its shape (OpDef.sh
 a mean's gradient reads the shape and element count of the mean's input). Those read it
 instead from an input of the value's op of the same type and provably the same shape,
 which the fused reduction reads, so it is computed anyway; the reduction fuses in the
-stage's next sweep.
+stage's next sweep. A value only such nodes read (the loss of a training step that does not
+fetch it: its mean's gradient still reads the squares' shape) is not computed at all.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from graphc.graph import Node, Tensor
 from graphc.ops.fused import FUSED_REDUCTIONS
-from graphc.passes.fuse_elementwise import as_expression, fusable
-from graphc.passes.rewrite import Uses, remade, rewrite
+from graphc.passes.fuse_elementwise import as_expression, expression
+from graphc.passes.rewrite import Uses, op, pattern_rules, remade, rewrite
 from graphc.program import Program
-from graphc.registry import OPS
+from graphc.registry import OPS, OpNames
 
 
 def _in_order(shape: tuple[int | None, ...] | None, value: tuple[int | None, ...],
@@ -42,33 +41,44 @@ def _in_order(shape: tuple[int | None, ...] | None, value: tuple[int | None, ...
                    for k, (d, v) in enumerate(zip(shape, value)))
 
 
-def _fusable_input(reduction: Node) -> tuple[Any, tuple[Tensor, ...]] | None:
-    """(expression, inputs) of the elementwise op making the reduction's input, where the
-    two can fuse, whoever else reads that value; else None."""
-    if reduction.op not in FUSED_REDUCTIONS or not reduction.types[0].dtype.is_floating:
-        return None
+def _reads_in_order(t: Tensor, uses: Uses) -> bool:
+    """Whether the reduction making t, of a float type, reduces the last axes of its input
+    (all of them, or each row's), and the expression making its input reads each of its
+    inputs in order (a scalar may stand beside them)."""
+    reduction = t.node
     (value,) = reduction.inputs
-    if not (fusable(value.node) and value.shape):
-        return None
+    if not (t.dtype.is_floating and value.shape):
+        return False
     rank, axis = len(value.shape), reduction.attrs["axis"]
     axes = tuple(range(rank)) if axis is None else tuple(axis)
     if axes != tuple(range(rank - len(axes), rank)):
-        return None  # (leading or inner axes: a backend would gather each row)
-    expression, inputs = as_expression(value.node)
-    if not all(t.shape == () or _in_order(t.shape, value.shape, axes) for t in inputs):
-        return None
-    return expression, inputs
+        return False  # (leading or inner axes: a backend would gather each row)
+    _, inputs = as_expression(value.node)
+    return all(x.shape == () or _in_order(x.shape, value.shape, axes) for x in inputs)
 
 
-def fuse_into_reduction(node: Node, uses: Uses) -> Node | None:
-    found = _fusable_input(node)
-    if found is None or not uses.only_used_by_one_node(node.inputs[0]):
-        return None
-    expression, inputs = found
+def _once(t: Tensor, uses: Uses) -> bool:
+    return uses.only_used_by_one_node(t)
+
+
+# a sum, mean or max of an expression, which may fuse once nothing else reads its value
+# (the fused op takes over both nodes' control inputs)
+REDUCIBLE = op(FUSED_REDUCTIONS, expression(absorbed=True), test=_reads_in_order,
+               absorbed=True)
+# ... and one that does: its value read by nothing else
+FUSABLE = op(FUSED_REDUCTIONS, expression("value", test=_once, absorbed=True),
+             test=_reads_in_order, absorbed=True)
+# a node that reads only the shape of some of its inputs (a mean's gradient)
+READS_A_SHAPE = op(OpNames(lambda opdef: bool(opdef.shape_only)), commutative=False,
+                   absorbed=True)
+
+
+def _fused(m: dict[str, Tensor], node: Node, uses: Uses) -> Node:
+    expression, inputs = as_expression(m["value"].node)
     return remade(node, "fused_reduction", inputs,
                   {"expression": expression, "reduction": node.op,
                    "axis": node.attrs["axis"], "keepdims": node.attrs["keepdims"]},
-                  node.inputs[0].node)
+                  m["value"].node)
 
 
 def _value_reads(t: Tensor, uses: Uses) -> list[Node]:
@@ -78,16 +88,17 @@ def _value_reads(t: Tensor, uses: Uses) -> list[Node]:
             if i == t and k not in OPS[n.op].shape_only]
 
 
-def shape_from_input(node: Node, uses: Uses) -> Node | None:
+def _shape_from_input(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | None:
     """A node reading only the shape of a value whose one other reader is a reduction it
-    could fuse into: the shape read from an input of the value's op instead."""
+    could fuse into, or that nothing else reads (a loss the training step does not fetch):
+    the shape read from an input of the value's op instead."""
     inputs = list(node.inputs)
     for k in OPS[node.op].shape_only:
         t = inputs[k]
         if uses.original.get(t, t) in uses.kept:  # (fetched or fed: computed anyway)
             continue
         reads = _value_reads(t, uses)
-        if len(reads) != 1 or _fusable_input(reads[0]) is None:
+        if reads and (len(reads) != 1 or REDUCIBLE.match(reads[0].outputs[0], uses) is None):
             continue
         for x in t.node.inputs:
             if x.type == t.type and uses.shapes.equal(x, t):
@@ -97,4 +108,5 @@ def shape_from_input(node: Node, uses: Uses) -> Node | None:
 
 
 def fuse_reduction(program: Program) -> Program:
-    return rewrite(program, [shape_from_input, fuse_into_reduction])
+    return rewrite(program, [pattern_rules([(READS_A_SHAPE, _shape_from_input),
+                                            (FUSABLE, _fused)])])

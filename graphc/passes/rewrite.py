@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
@@ -144,12 +144,15 @@ def constant_for(node: Node, value: np.ndarray, name: str | None = None) -> Node
 # -- patterns ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Pattern:
-    """What a tensor must be to match: made by one of `ops` (any op when None) from operands
-    matching `operands` (in either order when `commutative`), and passing `test`. `bind`
-    names the tensor in the match; a name bound twice must be the same tensor. An op pattern
-    never matches a fed tensor (its value is the feed), nor a node with control inputs
-    unless `absorbed`: the rule's replacement absorbs the node (`remade(..., *absorbed)`),
-    which takes its control inputs over."""
+    """What a tensor must be to match: made by one of `ops` (any op when None), passing
+    `test` (which an op pattern runs once the op is known), from operands matching
+    `operands` (in either order when `commutative`), and with some operand matching `some`
+    (an op of any arity: a fused group's inputs). `bind` names the tensor in the match; a
+    name bound twice must be the same tensor. An op pattern never matches a fed tensor (its
+    value is the feed), nor a node with control inputs unless `absorbed`: the rule's
+    replacement absorbs the node (`remade(..., *absorbed)`), which takes its control inputs
+    over. A tensor may match in more than one way (x * x against a commutative pattern,
+    a group reading two products): `matches` gives each."""
 
     ops: Collection[str] | None = None
     operands: tuple[Pattern, ...] | None = None
@@ -157,50 +160,63 @@ class Pattern:
     commutative: bool = False
     test: Callable[[Tensor, Uses], bool] | None = None
     absorbed: bool = False
+    some: Pattern | None = None
 
     def match(self, t: Tensor, uses: Uses, found: dict[str, Tensor] | None = None
               ) -> dict[str, Tensor] | None:
-        """The bindings if t matches (extending `found`), else None."""
-        found = dict(found or {})
+        """The first bindings with which t matches (extending `found`), else None."""
+        return next(self.matches(t, uses, found or {}), None)
+
+    def matches(self, t: Tensor, uses: Uses, found: dict[str, Tensor]
+                ) -> Iterator[dict[str, Tensor]]:
+        """Every way t matches, as bindings extending `found`."""
         if self.bind is not None:
-            if found.setdefault(self.bind, t) is not t:
-                return None
+            if found.get(self.bind, t) is not t:
+                return
+            found = {**found, self.bind: t}
+        if self.ops is not None:
+            node = t.node
+            # a fed tensor's value is the feed, not its node's; a node ordered by control
+            # dependencies must run as it is
+            if node.op not in self.ops or len(node.types) != 1 or t in uses.fed or \
+                    (node.control_inputs and not self.absorbed):
+                return
         if self.test is not None and not self.test(t, uses):
-            return None
-        if self.ops is None:
-            return found
-        node = t.node
-        # a fed tensor's value is the feed, not its node's; a node ordered by control
-        # dependencies must run as it is
-        if node.op not in self.ops or len(node.types) != 1 or t in uses.fed or \
-                (node.control_inputs and not self.absorbed):
-            return None
-        if self.operands is None:
-            return found
-        if len(self.operands) != len(node.inputs):
-            return None
-        orders = [node.inputs] + ([node.inputs[::-1]] if self.commutative else [])
-        for inputs in orders:
-            matched: dict[str, Tensor] | None = found
-            for pattern, operand in zip(self.operands, inputs):
-                matched = pattern.match(operand, uses, matched)
-                if matched is None:
-                    break
-            if matched is not None:
-                return matched
-        return None
+            return
+        if self.ops is None or (self.operands is None and self.some is None):
+            yield found
+            return
+        inputs = t.node.inputs
+        if self.operands is not None:
+            if len(self.operands) != len(inputs):
+                return
+            for order in [inputs] + ([inputs[::-1]] if self.commutative else []):
+                yield from _each(self.operands, order, uses, found)
+        if self.some is not None:
+            for operand in dict.fromkeys(inputs):
+                yield from self.some.matches(operand, uses, found)
+
+
+def _each(patterns: Sequence[Pattern], tensors: Sequence[Tensor], uses: Uses,
+          found: dict[str, Tensor]) -> Iterator[dict[str, Tensor]]:
+    """Every way the tensors match the patterns, one to one."""
+    if not patterns:
+        yield found
+        return
+    for bindings in patterns[0].matches(tensors[0], uses, found):
+        yield from _each(patterns[1:], tensors[1:], uses, bindings)
 
 
 def op(ops: str | Collection[str], *operands: Pattern, bind: str | None = None,
        commutative: bool | None = None, test: Callable[[Tensor, Uses], bool] | None = None,
-       absorbed: bool = False) -> Pattern:
+       absorbed: bool = False, some: Pattern | None = None) -> Pattern:
     """A pattern for a tensor one of `ops` makes from `operands` (from any, if none given),
     in either order when `commutative`; by default, when every op named is commutative
-    (OpDef.commutative)."""
-    names = (ops,) if isinstance(ops, str) else tuple(ops)
+    (OpDef.commutative). With `some`, one of its operands (any of them) matches that."""
+    names = (ops,) if isinstance(ops, str) else ops
     if commutative is None:
         commutative = all(name in OPS and OPS[name].commutative for name in names)
-    return Pattern(names, operands or None, bind, commutative, test, absorbed)
+    return Pattern(names, operands or None, bind, commutative, test, absorbed, some)
 
 
 def value(bind: str | None = None, test: Callable[[Tensor, Uses], bool] | None = None
@@ -234,22 +250,21 @@ Build = Callable[[dict[str, Tensor], Node, Uses], "Node | Tensor | None"]
 
 
 def pattern_rules(table: Sequence[tuple[Pattern, Build]]) -> Rule:
-    """One rule applying a table of (pattern, build): the first pattern that matches the
-    node's result, and whose build gives a replacement, wins. A replacement tensor must have
-    the node's type (x * 1 is not x where 1 would widen x). Nodes ordered by control
-    dependencies are left alone."""
+    """One rule applying a table of (pattern, build): the first match of a pattern (in
+    table order, then in the order `Pattern.matches` gives them) for which its build gives
+    a replacement wins. A replacement tensor must have the node's type (x * 1 is not x
+    where 1 would widen x). A node ordered by control dependencies matches only a pattern
+    that absorbs it."""
     def rule(node: Node, uses: Uses) -> Node | Tensor | None:
-        if node.control_inputs or len(node.types) != 1:
+        if len(node.types) != 1:
             return None
         for pattern, build in table:
-            found = pattern.match(node.outputs[0], uses)
-            if found is None:
-                continue
-            replacement = build(found, node, uses)
-            if isinstance(replacement, Tensor) and replacement.type != node.types[0]:
-                continue
-            if replacement is not None:
-                return replacement
+            for found in pattern.matches(node.outputs[0], uses, {}):
+                replacement = build(found, node, uses)
+                if isinstance(replacement, Tensor) and replacement.type != node.types[0]:
+                    continue
+                if replacement is not None:
+                    return replacement
         return None
     return rule
 

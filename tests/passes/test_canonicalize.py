@@ -156,8 +156,10 @@ def test_fed_and_ordered_values_are_left_alone():
     assert form(build_program([x * one], feeds=[x, one], until="canonicalize").fetches[0],
                 {x: "x", one: "one"}) == ("multiply", "x", "one")
     v = gc.Variable(np.zeros(3))
+    two = gc.constant(2.0, gc.float64)
     with gc.control_dependencies([v.assign([1.0, 2.0, 3.0])]):
-        y = 2.0 * x
+        y = two * x  # (both inputs made outside: y itself waits for the assignment)
+    assert y.node.control_inputs
     program = build_program([y], feeds=[x], until="canonicalize")
     assert form(program.fetches[0], {x: "x"})[1:] == (2.0, "x")  # not reordered
 

@@ -47,6 +47,10 @@ RULES = [
     ("a bias that widens p kept", lambda x, w, b, y: [gc.relu(x @ w + np.ones((2, 5, 3)))],
      []),
     ("a variable's update kept", _update, []),
+    # a tail reading two products takes the first it can: here the second, y @ I (the
+    # first is fetched), and reads the first as its other input
+    ("p1 fetched, p2 fused", lambda x, w, b, y: [x @ w + y @ np.eye(3), x @ w],
+     [("add", "x1", "p")]),
 ]
 
 
@@ -187,3 +191,12 @@ def test_linear_layer_with_bias_and_relu_fuses():
     with gc.Session() as sess:  # the bias gradient sums the masked rows
         np.testing.assert_allclose(sess.run(grads[0], {x: value}),
                                    (np.asarray(sess.run(y, {x: value})) > 0).sum(axis=0))
+
+
+def test_a_tail_of_two_products_takes_the_one_read_by_it_alone():
+    x, y = gc.placeholder(gc.float64, (5, 4)), gc.placeholder(gc.float64, (5, 3))
+    w = gc.placeholder(gc.float64, (4, 3))
+    first = x @ w
+    program = build_program([first + y @ np.eye(3), first], feeds=[x, y, w])
+    (fused,) = [n for n in program.schedule if n.op == "matmul_epilogue"]
+    assert fused.inputs[0] is y and fused.inputs[2] is first

@@ -28,8 +28,9 @@ def test_identities_that_broadcast_or_order_are_kept():
     x = gc.placeholder(gc.float64, (1,))
     assert "multiply" in ops_of([x * np.ones(3)], [x])  # the result is wider than x
     v = gc.Variable(np.zeros(1))
+    one = gc.constant(1.0, gc.float64)
     with gc.control_dependencies([v.assign([1.0])]):
-        y = x * 1
+        y = x * one  # (both inputs made outside: y itself waits for the assignment)
     assert "multiply" in ops_of([y], [x])
 
 
@@ -60,3 +61,45 @@ def test_a_fed_constant_is_never_folded(backend):
         np.testing.assert_array_equal(sess.run(relu, {x: -np.ones((1, 3)), zero: [-2.0]}),
                                       -np.ones((1, 3)))
         np.testing.assert_array_equal(sess.run(k * 2), np.full(3, 2.0))  # unfed: folded
+
+
+def _train_step(under_update):
+    """A ReLU layer's training step, with `minimize` called inside control_dependencies on
+    a counter's update (batch norm's UPDATE_OPS idiom) or outside."""
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float64, (None, 5))
+        w = gc.Variable(np.linspace(-1, 1, 15).reshape(5, 3))
+        count = gc.Variable(0.0)
+        loss = gc.reduce_mean(gc.square(gc.maximum(gc.matmul(x, w), 0.0)))
+        update = count.assign_add(1.0)
+        optimizer = gc.train.GradientDescentOptimizer(0.1)
+        if under_update:
+            with gc.control_dependencies([update]):
+                train = optimizer.minimize(loss)
+        else:
+            train = gc.group(optimizer.minimize(loss), update)
+    return graph, x, w, count, train
+
+
+SOURCES = ("constant", "fill", "no_op", "variable")
+
+
+def test_a_step_built_under_control_dependencies_compiles_as_one_built_outside():
+    programs, values = [], []
+    for under_update in (True, False):
+        graph, x, w, count, train = _train_step(under_update)
+        with graph.as_default():
+            program = build_program([], [train], [x])
+            programs.append(sorted(n.op for n in program.schedule if n.op not in SOURCES))
+            with gc.Session() as sess:
+                sess.run(gc.global_variables_initializer())
+                for _ in range(2):
+                    sess.run(train, {x: np.arange(10.0).reshape(2, 5) - 4})
+                values.append(sess.run([w, count]))
+    # (a constant fill with control inputs stays a fill, and a group is one no_op more)
+    assert programs[0] == programs[1] == ["add", "assign", "assign", "broadcast_like",
+                                          "fused_elementwise", "matmul_add",
+                                          "matmul_epilogue", "reduction_count"]
+    np.testing.assert_array_equal(values[0][0], values[1][0])
+    assert values[0][1] == values[1][1] == 2.0
