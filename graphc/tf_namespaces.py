@@ -21,14 +21,18 @@ import types
 from typing import Any
 
 # tf.math's names that graphc has under the same name at the top level
-MATH = ("abs", "add", "add_n", "argmax", "argmin", "cos", "count_nonzero", "divide", "equal",
-        "exp", "floor", "floordiv", "floormod", "greater", "greater_equal", "is_nan", "less",
-        "less_equal", "log", "log1p", "logical_and", "logical_not", "logical_or", "maximum",
-        "minimum", "mod", "multiply", "negative", "not_equal", "pow", "reduce_all", "reduce_any",
-        "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod",
-        "reduce_sum", "round", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square",
-        "squared_difference", "subtract", "tanh")
-MATH_FROM_NN = ("in_top_k", "log_softmax", "softmax", "softplus")  # (tf.math has tf.nn's too)
+MATH = ("abs", "add", "add_n", "argmax", "argmin", "cos", "count_nonzero", "cumprod", "cumsum",
+        "divide", "equal", "erf", "exp", "floor", "floordiv", "floormod", "greater",
+        "greater_equal", "is_nan", "less", "less_equal", "log", "log1p", "logical_and",
+        "logical_not", "logical_or", "maximum", "minimum", "mod", "multiply", "negative",
+        "not_equal", "pow", "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max",
+        "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "round", "rsqrt", "sigmoid",
+        "sign", "sin", "sqrt", "square", "squared_difference", "subtract", "tanh")
+# (tf.math has tf.nn's too)
+MATH_FROM_NN = ("in_top_k", "log_softmax", "softmax", "softplus", "top_k")
+# tf.linalg's names -> graphc's TensorFlow 1 names
+LINALG = {"band_part": "matrix_band_part", "einsum": "einsum", "matmul": "matmul",
+          "tensordot": "tensordot"}
 # tf.random's names -> graphc's TensorFlow 1 names
 RANDOM = {"normal": "random_normal", "uniform": "random_uniform",
           "truncated_normal": "truncated_normal", "set_seed": "set_random_seed",
@@ -88,6 +92,9 @@ def install(package: types.ModuleType) -> None:
     package.random = _namespace(  # type: ignore[attr-defined]
         "random", "tf.random: graphc's random ops under TensorFlow's later names.",
         {new: members[old] for new, old in RANDOM.items()})
+    package.linalg = _namespace(  # type: ignore[attr-defined]
+        "linalg", "tf.linalg: graphc's matrix functions under TensorFlow's later names.",
+        {new: members[old] for new, old in LINALG.items()})
     package.logging = _logging_namespace()  # type: ignore[attr-defined]
     package.compat = _namespace(  # type: ignore[attr-defined]
         "compat", "tf.compat: v1 is graphc itself.", {"v1": package})

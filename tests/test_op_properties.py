@@ -15,7 +15,13 @@ from graphc.runtime.cpu.emit import EMITTERS, can_emit
 EXPECTED = {
     # the numba backend's host runs them: values in and out of native code, random draws
     "runs_on_host": {"placeholder", "variable", "constant", "assign", "no_op",
-                     "random_normal", "random_uniform", "random_uniform_like"},
+                     "random_normal", "random_uniform", "random_uniform_like",
+                     # im2col and BLAS in numpy: what a native kernel would do (ops/conv.py)
+                     "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter", "max_pool",
+                     "max_pool_grad", "avg_pool", "avg_pool_grad",
+                     # numpy's sort, BLAS through np.matmul / np.einsum, numpy's cumsum
+                     "argsort", "take_along_axis", "scatter_along_axis", "einsum", "cumsum",
+                     "cumprod"},
     # a result may share input 0's memory (on some backend, or in the numpy reference)
     "view": {"reshape", "reshape_like", "transpose", "broadcast_like", "sum_to", "identity",
              "stop_gradient", "check_numerics", "expand_dims", "squeeze"},
@@ -27,7 +33,8 @@ EXPECTED = {
     "dims": {"fill_like", "identity", "stop_gradient", "sum_to", "broadcast_like",
              "reshape_like", "transpose", "matmul", "matmul_add", "matmul_epilogue",
              "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
-             "reduce_any", "reduce_all", "argmax", "argmin"},
+             "reduce_any", "reduce_all", "argmax", "argmin", "cumsum", "cumprod",
+             "take_along_axis", "scatter_along_axis"},
     # inputs read for their shape and dtype alone
     "shape_only": {"broadcast_like", "sum_to", "reshape_like", "fill_like", "shape_of",
                    "reduction_count"},

@@ -23,11 +23,16 @@ from graphc.eager.creation import (arange, empty, eye, from_numpy, full, full_li
 from graphc.eager.defaults import get_default_dtype, set_default_dtype
 from graphc.eager.device import cuda, device
 from graphc.eager.function import Function, FunctionCtx
-from graphc.eager.functions import (abs, add, cat, clamp, clip, cos, div, dot, equal, exp,
+from graphc.eager.functions import (abs, add, cat, clamp, clip, cos, div, dot, equal, erf, exp,
                                     flatten, gather, isnan, log, masked_fill, matmul, maximum,
                                     minimum, mm, mul, mv, neg, numel, permute, pow, relu,
                                     reshape, sigmoid, sign, sin, split, sqrt, square, squeeze,
                                     stack, sub, t, tanh, tile, transpose, unsqueeze, where)
+from graphc.eager.contractions import addmm, bmm, einsum, ger, outer, tensordot
+from graphc.eager.functions import allclose, lerp
+from graphc.eager.ordering import (argsort, chunk, cumprod, cumsum, flip, index_select, sort,
+                                   topk, tril, triu)
+from graphc.eager.reductions import logsumexp
 from graphc.eager.methods import install_methods as _install_methods
 from graphc.eager.reductions import (all, any, argmax, argmin, log_softmax, max, mean, min,
                                      norm, prod, softmax, std, sum, var)
@@ -74,7 +79,7 @@ __all__ = [
     "BoolTensor", "DoubleTensor", "FloatTensor", "Function", "FunctionCtx", "IntTensor",
     "LongTensor", "Size", "Tensor", "abs", "add", "all", "any", "arange", "argmax", "argmin",
     "autograd", "bool", "cat", "clamp", "clip", "cos", "cuda", "device", "div", "dot", "double",
-    "empty", "enable_grad", "equal", "exp", "eye", "flatten", "float", "float32", "float64",
+    "empty", "enable_grad", "equal", "erf", "exp", "eye", "flatten", "float", "float32", "float64",
     "from_numpy", "full", "full_like", "gather", "get_default_dtype", "int", "int32", "int64",
     "is_grad_enabled", "is_tensor", "isnan", "linspace", "load", "log", "log_softmax", "long",
     "manual_seed", "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum", "mm",
@@ -84,3 +89,6 @@ __all__ = [
     "softmax", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "t", "tanh",
     "tensor", "tile", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
+__all__ += ["addmm", "allclose", "argsort", "bmm", "chunk", "cumprod", "cumsum", "einsum",
+            "flip", "ger", "index_select", "lerp", "logsumexp", "outer", "sort", "tensordot",
+            "topk", "tril", "triu"]

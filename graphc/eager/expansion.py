@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from graphc import shapes
-from graphc.eager.functions import _shape, tile
+from graphc.eager.functions import input_shape, tile
 from graphc.eager.tensor import Tensor
 from graphc.ops import core
 from graphc.ops.array import expand_dims
@@ -59,7 +59,7 @@ def expand(input: Any, *sizes: Any) -> Any:  # noqa: A002
     """input broadcast to `sizes` (see expanded_shape); the gradient sums back over the
     expanded dims. An eager result is a new tensor (PyTorch's shares memory, with stride
     0: writing into an expanded tensor is rare, and an error there)."""
-    shape = _shape(input, "expand")
+    shape = input_shape(input, "expand")
     target = expanded_shape(shape, _sizes(sizes))
     if target == shape:
         return input
@@ -86,10 +86,10 @@ def _like(x: Any, shape: tuple[Any, ...], target: tuple[Any, ...]) -> Any:
 
 def expand_as(input: Any, other: Any) -> Any:  # noqa: A002
     """input expanded to other's shape (expand(*other.shape))."""
-    shape = _shape(other, "expand_as")
+    shape = input_shape(other, "expand_as")
     if None not in shape:
         return expand(input, *shape)
-    own = _shape(input, "expand_as")
+    own = input_shape(input, "expand_as")
     expanded_shape(own, tuple(-1 if d is None else d for d in shape))  # PyTorch's checks
     return broadcast_like(input, other)
 
@@ -98,7 +98,7 @@ def repeat(input: Any, *sizes: Any) -> Any:  # noqa: A002
     """input repeated sizes[k] times along each dim k, as Tensor.repeat: sizes has at least
     as many entries as input has dims (more add leading dims). Unlike expand it copies."""
     reps = _sizes(sizes)
-    rank = len(_shape(input, "repeat"))
+    rank = len(input_shape(input, "repeat"))
     if len(reps) < rank:
         raise RuntimeError(f"repeat: number of dimensions of repeat dims ({len(reps)}) can "
                            f"not be smaller than number of dimensions of tensor ({rank})")

@@ -5,6 +5,7 @@ installs them as methods on both, so one model function runs in both modes."""
 
 from __future__ import annotations
 
+import builtins
 import numbers
 import warnings
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from graphc.dtypes import bool as bool_
 from graphc.ops import array as _array
 from graphc.ops import core
 from graphc.ops import elementwise as _elementwise
-from graphc.ops.elementwise import (abs, cast, cos, divide, exp, log, maximum, minimum,
+from graphc.ops.elementwise import (abs, cast, cos, divide, erf, exp, log, maximum, minimum,
                                     multiply, negative, not_equal, pow, relu, sigmoid, sign,
                                     sin, sqrt, square, tanh, where)
 from graphc.ops.linalg import matmul as _matmul
@@ -26,17 +27,18 @@ from graphc.ops.reduce import reduce_all, reduce_any, reduce_sum
 from graphc.ops.shape import reshape as _reshape
 from graphc.ops.shape import transpose as _transpose
 
-__all__ = ["abs", "add", "cat", "clamp", "clip", "cos", "div", "dot", "equal", "exp", "flatten",
-           "gather", "isnan", "log", "masked_fill", "matmul", "maximum", "minimum", "mm", "mul",
-           "mv", "neg", "numel", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "sin",
-           "split", "sqrt", "square", "squeeze", "stack", "sub", "t", "tanh", "tile",
-           "transpose", "unsqueeze", "where"]
+__all__ = ["abs", "add", "cat", "clamp", "clip", "cos", "div", "dot", "equal", "erf", "exp",
+           "flatten", "gather", "isnan", "log", "masked_fill", "matmul", "maximum", "minimum",
+           "mm", "mul", "mv", "neg", "numel", "permute", "pow", "relu", "reshape", "sigmoid",
+           "sign", "sin", "split", "sqrt", "square", "squeeze", "stack", "sub", "t", "tanh",
+           "tile", "transpose", "unsqueeze", "where"]
+__all__ += ["allclose", "lerp"]
 
 mul, div, neg = multiply, divide, negative
 clip = clamp  # PyTorch's alias
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     return isinstance(value, numbers.Number) and not isinstance(value, complex)
 
 
@@ -54,7 +56,7 @@ def alpha_arguments(op: str, input: Any, other: Any, args: tuple[Any, ...],  # n
     deprecated (a, other) that old tutorials use (`p.data.add_(-lr, p.grad)`), which
     warns as PyTorch does."""
     if args:
-        if len(args) != 1 or alpha is not None or not _is_number(other) or _is_number(args[0]):
+        if len(args) != 1 or alpha is not None or not is_number(other) or is_number(args[0]):
             raise TypeError(f"{op}() takes (other, *, alpha=1): a tensor or number, then alpha "
                             f"by keyword (or the deprecated ({op}(Number alpha, Tensor other))")
         warnings.warn(f"This overload of {op} is deprecated: {op}(Number alpha, Tensor other); "
@@ -63,7 +65,7 @@ def alpha_arguments(op: str, input: Any, other: Any, args: tuple[Any, ...],  # n
         other, alpha = args[0], other
     if alpha is None:
         return other, 1
-    if not _is_number(alpha):
+    if not is_number(alpha):
         raise TypeError(f"{op}(): alpha must be a number, not {type(alpha).__name__}")
     if isinstance(alpha, float | np.floating) and not (_floating(input) or _floating(other)):
         raise TypeError(f"{op}(): for integral input tensors, argument alpha must not be a "
@@ -105,7 +107,7 @@ def mm(input: Any, mat2: Any) -> Any:  # noqa: A002
 
 def dot(input: Any, tensor: Any) -> Any:  # noqa: A002
     """The inner product of two 1-D tensors of one dtype and size: a 0-d tensor."""
-    shape, other = _shape(input, "dot"), _shape(tensor, "dot")
+    shape, other = input_shape(input, "dot"), input_shape(tensor, "dot")
     if len(shape) != 1 or len(other) != 1:
         raise RuntimeError(f"1D tensors expected, but got {len(shape)}D and {len(other)}D "
                            "tensors")
@@ -121,7 +123,7 @@ def dot(input: Any, tensor: Any) -> Any:  # noqa: A002
 
 def mv(input: Any, vec: Any) -> Any:  # noqa: A002
     """The product of a matrix (n, m) and a vector (m,): a vector (n,)."""
-    shape, other = _shape(input, "mv"), _shape(vec, "mv")
+    shape, other = input_shape(input, "mv"), input_shape(vec, "mv")
     if len(shape) != 2 or len(other) != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {len(shape)}-d input and "
                            f"{len(other)}-d vec (shapes {shapes.fmt(shape)} and "
@@ -144,7 +146,7 @@ def unsqueeze(input: Any, dim: int) -> Any:  # noqa: A002
     return _array.expand_dims(input, dim)
 
 
-def _shape(input: Any, function: str) -> tuple[Any, ...]:  # noqa: A002
+def input_shape(input: Any, function: str) -> tuple[Any, ...]:  # noqa: A002
     """input's static shape (None for a graph tensor's unknown dims); its rank must be known."""
     shape = input.shape
     if shape is None:
@@ -153,7 +155,7 @@ def _shape(input: Any, function: str) -> tuple[Any, ...]:  # noqa: A002
     return tuple(shape)
 
 
-def _dim(dim: Any, rank: int, shape: tuple[Any, ...], function: str) -> int:
+def dim_index(dim: Any, rank: int, shape: tuple[Any, ...], function: str) -> int:
     """dim in [-rank, rank) as a non-negative int; an IndexError naming the shape if not."""
     if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
         raise TypeError(f"{function}: dim must be an int, not {type(dim).__name__}")
@@ -170,8 +172,8 @@ def squeeze(input: Any, dim: Any = None) -> Any:  # noqa: A002
     if dim is None:
         return _array.squeeze(input)
     dims = dim if isinstance(dim, tuple | list) else (dim,)
-    shape = _shape(input, "squeeze")
-    kept = [_dim(d, len(shape), shape, "squeeze") for d in dims]
+    shape = input_shape(input, "squeeze")
+    kept = [dim_index(d, len(shape), shape, "squeeze") for d in dims]
     if not shape:  # (a 0-d tensor stays as it is)
         return input
     unknown = [d for d in kept if shape[d] is None]
@@ -198,9 +200,9 @@ def reshape(input: Any, shape: Sequence[int]) -> Any:  # noqa: A002
 
 def transpose(input: Any, dim0: int, dim1: int) -> Any:  # noqa: A002
     """input with dims dim0 and dim1 swapped (gc.transpose(x, perm) is TensorFlow's)."""
-    shape = _shape(input, "transpose")
+    shape = input_shape(input, "transpose")
     try:
-        d0, d1 = (_dim(d, len(shape), shape, "transpose") for d in (dim0, dim1))
+        d0, d1 = (dim_index(d, len(shape), shape, "transpose") for d in (dim0, dim1))
     except (IndexError, TypeError) as err:
         raise type(err)(f"{err} (Tensor.transpose is PyTorch's, of two dims; "
                         "gc.transpose(x, perm) takes a permutation)") from None
@@ -216,12 +218,12 @@ def permute(input: Any, *dims: Any) -> Any:  # noqa: A002
     permute(x, (1, 0)) and x.permute(1, 0); on the CPU an eager result shares input's
     memory, as PyTorch's view does."""
     order = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims
-    shape = _shape(input, "permute")
+    shape = input_shape(input, "permute")
     if len(order) != len(shape):
         raise RuntimeError(f"permute(): number of dims don't match in permute: the input has "
                            f"{len(shape)} dims (shape {shapes.fmt(shape)}) but {len(order)} "
                            f"were given, {order}")
-    perm = [_dim(d, len(shape), shape, "permute") for d in order]
+    perm = [dim_index(d, len(shape), shape, "permute") for d in order]
     if len(set(perm)) != len(perm):
         raise RuntimeError(f"permute(): repeated dim in {order}")
     return _transpose(input, perm) if shape else input
@@ -229,7 +231,7 @@ def permute(input: Any, *dims: Any) -> Any:  # noqa: A002
 
 def t(input: Any) -> Any:  # noqa: A002
     """A matrix transposed (0-d and 1-d tensors as they are)."""
-    shape = _shape(input, "t")
+    shape = input_shape(input, "t")
     if len(shape) > 2:
         raise RuntimeError(f"t() expects a tensor of at most 2 dims, got shape "
                            f"{shapes.fmt(shape)}; use transpose(input, dim0, dim1)")
@@ -240,8 +242,8 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, 
     """tensor cut along dim into a tuple of parts: of split_size_or_sections elements each
     (an int; the last part is smaller when the size does not divide), or of the sizes
     listed, as torch.split (gc.split(x, n) is TensorFlow's: n equal parts)."""
-    shape = _shape(tensor, "split")
-    d = _dim(dim, len(shape), shape, "split")
+    shape = input_shape(tensor, "split")
+    d = dim_index(dim, len(shape), shape, "split")
     if isinstance(split_size_or_sections, int | np.integer) and \
             not isinstance(split_size_or_sections, bool):
         size, n = int(split_size_or_sections), shape[d]
@@ -262,7 +264,7 @@ def tile(input: Any, *dims: Any) -> Any:  # noqa: A002
     than input has dims, the leading dims are repeated once; with more, input gains
     leading dims of size 1. Takes tile(x, (2, 3)) and x.tile(2, 3)."""
     reps = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims
-    rank = len(_shape(input, "tile"))
+    rank = len(input_shape(input, "tile"))
     x = input
     for _ in range(len(reps) - rank):
         x = _array.expand_dims(x, 0)
@@ -275,14 +277,14 @@ def gather(input: Any, dim: int, index: Any) -> Any:  # noqa: A002
     along every other dim a size at most input's. The gradient adds up at the indices.
     An index outside 0..size-1 is an IndexError for eager tensors; in graphs it gives 0
     (gc.gather(params, indices, axis) is TensorFlow's, of whole slices)."""
-    shape, index_shape = _shape(input, "gather"), _shape(index, "gather")
+    shape, index_shape = input_shape(input, "gather"), input_shape(index, "gather")
     rank = len(shape)
     if len(index_shape) != rank:
         raise RuntimeError(f"gather: index (shape {shapes.fmt(index_shape)}) must have as many "
                            f"dims as input (shape {shapes.fmt(shape)})")
     if not index.dtype.is_integer:
         raise RuntimeError(f"gather: index must be integers, not {index.dtype.name}")
-    d = _dim(dim, rank, shape, "gather")
+    d = dim_index(dim, rank, shape, "gather")
     size = shape[d]
     if size is None:
         raise ValueError(f"gather: the size of dim {d} of graph tensor '{input.name}' "
@@ -323,11 +325,11 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Any:  # noqa: A002
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with "
                            f"dtype {name}")
     if hasattr(value, "shape") and hasattr(value, "dtype"):
-        if len(_shape(value, "masked_fill")) != 0:
+        if len(input_shape(value, "masked_fill")) != 0:
             raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but "
                                f"got tensor with {len(value.shape)} dimension(s)")
         fill = value if value.dtype == input.dtype else cast(value, input.dtype)
-    elif _is_number(value) or isinstance(value, bool | np.bool_):
+    elif is_number(value) or isinstance(value, bool | np.bool_):
         fill = np.asarray(value).astype(input.dtype.np)  # as PyTorch casts the number
     else:
         raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, not "
@@ -352,3 +354,32 @@ def equal(input: Any, other: Any) -> bool:  # noqa: A002
 def numel(input: Any) -> int:  # noqa: A002
     """The number of elements."""
     return int(input.numel())
+
+
+def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
+    """input + weight * (end - input), as PyTorch computes it: where |weight| >= 0.5, as
+    end - (end - input) * (1 - weight), exact at weight 1. weight is a number or a tensor
+    (broadcast); the gradient flows to all three."""
+    diff = _elementwise.subtract(end, input)
+    if is_number(weight):
+        return input + diff * weight if builtins.abs(weight) < 0.5 else \
+            end - diff * (1 - weight)
+    return where(_elementwise.less(abs(weight), 0.5), input + weight * diff,
+                 end - diff * (1 - weight))
+
+
+def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
+             equal_nan: bool = False) -> bool:
+    """Whether |input - other| <= atol + rtol * |other| everywhere (broadcast): a Python
+    bool, as torch.allclose (numpy's np.allclose rule; infinities of one sign are close).
+    The tensors must have one dtype; graph tensors have no values until a run (a
+    TypeError)."""
+    for t_ in (input, other):
+        if not core.is_eager(t_):
+            raise TypeError(f"allclose(): expected eager tensors, got {type(t_).__name__}; "
+                            "a graph tensor's values are known only in a Session.run")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"allclose(): the tensors have different dtypes: "
+                           f"{input.dtype.name} and {other.dtype.name}")
+    return bool(np.allclose(np.asarray(input), np.asarray(other), rtol=rtol, atol=atol,
+                            equal_nan=equal_nan))

@@ -8,7 +8,8 @@ install_methods():
 - OP_METHODS, on both too: every op function of graphc.ops that takes a tensor first
   (`x.sign()`, `x.cast(gc.int64)`, `x.reduce_sum(1)`), generated from graphc.ops.__all__.
   Where PyTorch has a method of the same name (transpose, squeeze, split, gather, tile,
-  argmax, argmin, where, add, equal), the method is PyTorch's, from METHODS.
+  argmax, argmin, where, add, equal, cumsum, cumprod, sort, argsort), the method is
+  PyTorch's, from METHODS.
 - EAGER_METHODS, on eager tensors only: formatting, conversions to int, new_*, type()
   (a graph tensor's `.type` is its TensorType), is_contiguous(), the in-place add_/sub_
   with alpha, and the in-place fills of fills.py (fill_, normal_, uniform_, masked_fill_).
@@ -23,7 +24,8 @@ import numpy as np
 from graphc import graph as graph_ir
 from graphc import ops
 from graphc.dtypes import DType, as_dtype
-from graphc.eager import creation, expansion, fills, functions, reductions
+from graphc.eager import (contractions, creation, expansion, fills, functions, ordering,
+                          reductions)
 from graphc.eager.creation import LEGACY_TYPES
 from graphc.eager.tensor import Tensor
 from graphc.ops import core, operators
@@ -203,10 +205,21 @@ METHODS: dict[str, Any] = {
     "ge": lambda self, other: greater_equal(self, other),
 }
 
+# PyTorch's scans, sorts, flips, bands, cuts and products (ordering.py, contractions.py)
+METHODS.update({
+    "cumsum": ordering.cumsum, "cumprod": ordering.cumprod, "sort": ordering.sort,
+    "argsort": ordering.argsort, "topk": ordering.topk, "flip": ordering.flip,
+    "tril": ordering.tril, "triu": ordering.triu, "chunk": ordering.chunk,
+    "index_select": ordering.index_select, "outer": contractions.outer,
+    "ger": contractions.ger, "bmm": contractions.bmm, "addmm": contractions.addmm,
+    "logsumexp": reductions.logsumexp, "lerp": functions.lerp, "allclose": functions.allclose,
+})
+
 # The op functions of graphc.ops that do not take a tensor first (creators, control flow,
 # registries, the joins of a list of tensors): these are not methods.
 NOT_METHODS = frozenset({
-    "RegisterGradient", "add_n", "concat", "cond", "constant", "custom_gradient", "eye", "fill",
+    "RegisterGradient", "add_n", "concat", "cond", "constant", "custom_gradient", "einsum",
+    "eye", "fill",
     "group", "lin_space", "linspace", "no_op", "ones", "placeholder", "placeholder_with_default",
     "random_normal", "random_uniform", "range", "set_random_seed", "stack", "truncated_normal",
     "while_loop", "zeros"})

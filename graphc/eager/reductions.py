@@ -16,6 +16,7 @@ import numpy as np
 from graphc import shapes
 from graphc.dtypes import as_dtype, float64, int64
 from graphc.dtypes import bool as bool_
+from graphc.eager.defaults import get_default_dtype
 from graphc.eager.tape import is_grad_enabled
 from graphc.ops import core, reduce
 from graphc.ops.array import expand_dims, one_hot
@@ -25,8 +26,8 @@ from graphc.ops.shape import reshape
 
 
 class ValuesIndices(NamedTuple):
-    """What torch.max(x, dim) and torch.min(x, dim) return: the extremes and their indices
-    (int64) along dim."""
+    """What torch.max(x, dim), torch.min(x, dim), torch.sort and torch.topk return: the
+    values and their indices (int64) along dim."""
 
     values: Any
     indices: Any
@@ -225,6 +226,14 @@ def std(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False
     v = var(input, dim, unbiased, keepdim, correction=correction)
     zero = equal(v, 0)
     return where(zero, 0, sqrt(where(zero, 1, v)))
+
+
+def logsumexp(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """log(sum(exp(x))) over dim (an int, a tuple, or None for all), computed stably
+    (gc.reduce_logsumexp); integers and bools as the default float dtype, as PyTorch's."""
+    x = input if input.dtype.is_floating else cast(input, get_default_dtype())
+    return reduce.reduce_logsumexp(x, tuple(dim) if isinstance(dim, list) else dim,
+                                   bool(keepdim))
 
 
 def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Any:  # noqa: A002

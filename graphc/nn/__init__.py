@@ -2,9 +2,10 @@
 TensorFlow 1's tf.nn functions beside them (gc.nn.softmax_cross_entropy_with_logits...)."""
 
 from graphc.nn import functional, init, utils
-from graphc.nn.activations import (ELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax,
-                                   Softplus, Tanh)
+from graphc.nn.activations import (ELU, GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid,
+                                   Softmax, Softplus, Tanh)
 from graphc.nn.containers import ModuleDict, ModuleList
+from graphc.nn.conv_layers import AvgPool2d, Conv2d, MaxPool2d
 from graphc.nn.layers import Dropout, Embedding, Flatten, LayerNorm, Linear, Sequential
 from graphc.nn.losses import (
     BCELoss,
@@ -16,12 +17,16 @@ from graphc.nn.losses import (
     SmoothL1Loss,
 )
 from graphc.nn.module import Module
+from graphc.ops.sort import top_k  # (tf.nn.top_k)
+from graphc.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, batch_normalization
 from graphc.nn.parameter import Parameter
+from graphc.nn.tf_conv import avg_pool, avg_pool2d, conv2d, max_pool, max_pool2d
 from graphc.nn.tf_functions import (
     bias_add,
     dropout,
     elu,
     embedding_lookup,
+    gelu,
     in_top_k,
     l2_loss,
     l2_normalize,
@@ -51,3 +56,7 @@ __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU",
            "softplus", "sparse_softmax_cross_entropy_with_logits", "tanh"]
 __all__ += ["Embedding", "LayerNorm", "elu", "embedding_lookup", "l2_normalize", "leaky_relu",
             "moments", "relu6", "xw_plus_b"]
+__all__ += ["AvgPool2d", "Conv2d", "MaxPool2d", "avg_pool", "avg_pool2d", "conv2d", "max_pool",
+            "max_pool2d"]
+__all__ += ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GELU", "batch_normalization", "gelu",
+            "top_k"]

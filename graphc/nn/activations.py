@@ -1,5 +1,5 @@
-"""Activation modules: ReLU, LeakyReLU, ELU, Softplus, Tanh, Sigmoid, Softmax, LogSoftmax,
-and Identity."""
+"""Activation modules: ReLU, LeakyReLU, ELU, GELU, Softplus, Tanh, Sigmoid, Softmax,
+LogSoftmax, and Identity."""
 
 from __future__ import annotations
 
@@ -42,6 +42,20 @@ class ELU(Module):
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
+
+
+class GELU(Module):
+    """x * P(X <= x), X standard normal (F.gelu); approximate="tanh" for the tanh form."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input: Any) -> Any:  # noqa: A002
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
 
 
 class Softplus(Module):

@@ -10,6 +10,8 @@ import numpy as np
 
 from graphc.dtypes import int64
 from graphc.nn import tf_functions as _tf
+from graphc.nn.conv import avg_pool2d, conv2d, max_pool2d  # noqa: F401 - (nn/conv.py)
+from graphc.nn.normalization import batch_norm  # noqa: F401 - with nn.BatchNorm1d
 from graphc.ops import core
 from graphc.ops.array import gather
 from graphc.ops.array import one_hot as _one_hot
@@ -77,6 +79,15 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:  # 
     scaled = input * beta if beta != 1 else input
     smooth = _tf.softplus(scaled)
     return where(greater(scaled, threshold), input, smooth / beta if beta != 1 else smooth)
+
+
+def gelu(input: Any, approximate: str = "none") -> Any:  # noqa: A002
+    """x * P(X <= x), X standard normal: 0.5 x (1 + erf(x / sqrt(2))) with approximate="none",
+    0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) with "tanh" (gc.nn.gelu)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, not "
+                           f"{approximate!r}")
+    return _tf.gelu(input, approximate == "tanh")
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Any:

@@ -94,8 +94,10 @@ class LayerNorm(Module):
             self.bias = Parameter(np.zeros(shape, np_dtype))
 
     def forward(self, input: Any) -> Any:  # noqa: A002
-        return F.layer_norm(input, self.normalized_shape, self._parameters.get("weight"),
-                            self._parameters.get("bias"), self.eps)
+        # (through getattr: in a graph a parameter is read as its bound Variable)
+        weight, bias = (getattr(self, n) if n in self._parameters else None
+                        for n in ("weight", "bias"))
+        return F.layer_norm(input, self.normalized_shape, weight, bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
@@ -13,6 +14,7 @@ from graphc.dtypes import DType, as_dtype, float32, float64
 from graphc.eager.tensor import Tensor, _to_arguments
 from graphc.nn.parameter import Parameter, binding, binding_graph
 from graphc.runtime.arrays import copy_of, host, moved_to, write_into
+from graphc.variables import Variable
 
 
 class IncompatibleKeys(NamedTuple):
@@ -33,10 +35,19 @@ class Module:
 
     Called on eager tensors a module computes; called on graph tensors it builds nodes, in a
     name scope named after its class, reading each Parameter through a bound Variable.
+
+    Buffers (register_buffer: BatchNorm's running statistics) are tensors of the module's
+    state that no optimizer steps: in state_dict() (unless registered persistent=False),
+    converted by to() / double() / float(), never in parameters(). In a graph each is read
+    through a Variable bound to it, not trainable, so assignments in a run write into it.
     """
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
+        # buffer name -> the Variable bound to that buffer in each graph it was read in
+        object.__setattr__(self, "_buffer_variables", {})
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
@@ -44,8 +55,13 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError("call super().__init__() before assigning to a Module")
+        if name in self._buffers and not isinstance(value, Parameter | Module):
+            self._set_buffer(name, value)
+            return
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers.discard(name)
         if isinstance(value, Parameter):
             self._parameters[name] = value
         elif isinstance(value, Module):
@@ -58,10 +74,60 @@ class Module:
         if name in parameters:
             graph = binding_graph()
             return parameters[name] if graph is None else parameters[name].variable(graph, name)
+        buffers = self.__dict__.get("_buffers", {})
+        if name in buffers:
+            graph = binding_graph()
+            value = buffers[name]
+            return value if graph is None or value is None else \
+                self._buffer_variable(name, graph)
         modules = self.__dict__.get("_modules", {})
         if name in modules:
             return modules[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True
+                        ) -> None:
+        """Add a buffer: a tensor (or None) of the module's state, read as `self.<name>`,
+        which optimizers never see. A persistent one is in state_dict()."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"buffer name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError('buffer name can\'t contain "."')
+        if name == "":
+            raise KeyError('buffer name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
+                            f"'{name}' (torch Tensor or None required)")
+        self._buffers[name] = tensor
+        self._buffer_variables.pop(name, None)
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def _set_buffer(self, name: str, value: Any) -> None:
+        """`self.<name> = value` for a buffer: a tensor (or None) replaces it, as PyTorch's."""
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                            "(torch.Tensor or None expected)")
+        self._buffers[name] = value
+        self._buffer_variables.pop(name, None)
+
+    def _buffer_variable(self, name: str, graph: graph_ir.Graph) -> Variable:
+        """The Variable standing for buffer `name` in `graph` (made once per graph, in the
+        user's graph when read inside a control-flow function): runs read the buffer's
+        array and assignments write into it; not trainable."""
+        graph = graph.lineage()[-1]
+        bound = self._buffer_variables.setdefault(name, weakref.WeakKeyDictionary())
+        if graph not in bound:
+            var = Variable.bound(self._buffers[name], name, graph)
+            var.trainable = False
+            bound[graph] = var
+        return bound[graph]  # type: ignore[no-any-return]
 
     # -- calling ---------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -100,6 +166,32 @@ class Module:
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         return (p for _, p in self.named_parameters(recurse=recurse))
 
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(name, buffer) pairs, named as PyTorch names them ("0.running_mean"), buffers set
+        to None left out; a shared one once unless remove_duplicate=False."""
+        seen: set[int] = set()
+        for name, _, _, b in self._all_buffers(prefix, recurse):
+            if remove_duplicate:
+                if id(b) in seen:
+                    continue
+                seen.add(id(b))
+            yield name, b
+
+    def _all_buffers(self, prefix: str, recurse: bool
+                     ) -> Iterator[tuple[str, Module, str, Tensor]]:
+        """(full name, owning module, its own name there, buffer) for every buffer."""
+        for name, b in self._buffers.items():
+            if b is not None:
+                yield prefix + name, self, name, b
+        if recurse:
+            for name, child in self._modules.items():
+                yield from child._all_buffers(f"{prefix}{name}.", recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers of named_buffers(), without their names."""
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
     def children(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
@@ -115,16 +207,17 @@ class Module:
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """PyTorch's Module.to: to(device), to(dtype), to(device, dtype), to(tensor) (its
-        device and dtype), or to(device=..., dtype=...). Moves every parameter to the device
-        ('cpu' or 'cuda') and converts every floating-point one (with its .grad) to the
-        dtype, which must be floating-point, in place: the module keeps its Parameter
-        objects and returns itself.
+        device and dtype), or to(device=..., dtype=...). Moves every parameter and buffer to
+        the device ('cpu' or 'cuda') and converts every floating-point one (a parameter with
+        its .grad) to the dtype, which must be floating-point, in place: the module keeps
+        its Parameter and buffer objects and returns itself.
 
         Convert before building an optimizer, as in PyTorch: an optimizer's state (momentum,
         moment buffers) made before keeps its dtype, and its next step() raises on the
-        mix. A parameter already read in a graph (through its bound Variable, whose dtype
-        is fixed, and which stays bound) cannot change dtype: that raises a RuntimeError and
-        changes nothing; load_state_dict copies values into a module of another dtype."""
+        mix. A parameter or buffer already read in a graph (through its bound Variable,
+        whose dtype is fixed, and which stays bound) cannot change dtype: that raises a
+        RuntimeError and changes nothing; load_state_dict copies values into a module of
+        another dtype."""
         where, dtype = _to_arguments(args, kwargs)
         if dtype is not None and not dtype.is_floating:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
@@ -132,8 +225,8 @@ class Module:
         return self._convert(where, dtype)
 
     def type(self, dst_type: Any) -> Module:
-        """Convert every floating-point parameter to `dst_type` (a floating-point dtype), in
-        place; see to()."""
+        """Convert every floating-point parameter and buffer to `dst_type` (a floating-point
+        dtype), in place; see to()."""
         dtype = as_dtype(dst_type)
         if not dtype.is_floating:
             raise TypeError(f"{type(self).__name__}.type(): parameters require gradients, so "
@@ -141,11 +234,11 @@ class Module:
         return self._convert(None, dtype)
 
     def double(self) -> Module:
-        """Convert every floating-point parameter to float64, in place; see to()."""
+        """Convert every floating-point parameter and buffer to float64, in place; see to()."""
         return self._convert(None, float64)
 
     def float(self) -> Module:
-        """Convert every floating-point parameter to float32, in place; see to()."""
+        """Convert every floating-point parameter and buffer to float32, in place; see to()."""
         return self._convert(None, float32)
 
     def cuda(self) -> Module:
@@ -155,34 +248,41 @@ class Module:
         return self.to("cpu")
 
     def _convert(self, where: str | None, dtype: DType | None) -> Module:
-        """Move the parameters to `where` and convert the floating-point ones to `dtype`
-        (either None: unchanged), checking every one before changing any."""
-        params = list(self.named_parameters())
+        """Move the parameters and buffers to `where` and convert the floating-point ones to
+        `dtype` (either None: unchanged), checking every one before changing any."""
+        held: list[tuple[str, str, Tensor, Any]] = [
+            ("parameter", name, p, p._variables) for name, p in self.named_parameters()]
+        held += [("buffer", name, b, owner._buffer_variables.get(key, {}))
+                 for name, owner, key, b in self._all_buffers("", True)]
         retyped = set() if dtype is None else \
-            {id(p) for _, p in params if p.dtype.is_floating and p.dtype != dtype}
-        for name, p in params:
-            bound = next(iter(p._variables.values()), None) if id(p) in retyped else None
+            {id(t) for _, _, t, _ in held if t.dtype.is_floating and t.dtype != dtype}
+        for kind, name, t, variables in held:
+            bound = next(iter(variables.values()), None) if id(t) in retyped else None
             if bound is not None:
                 raise RuntimeError(
-                    f"{type(self).__name__}: cannot convert parameter '{name}' from "
-                    f"{p.dtype.name} to {getattr(dtype, 'name', dtype)}: a graph reads it "
-                    f"through the {p.dtype.name} Variable '{bound.node.name}', whose dtype "
-                    "is fixed (a parameter stays bound to each graph it was read in); "
+                    f"{type(self).__name__}: cannot convert {kind} '{name}' from "
+                    f"{t.dtype.name} to {getattr(dtype, 'name', dtype)}: a graph reads it "
+                    f"through the {t.dtype.name} Variable '{bound.node.name}', whose dtype "
+                    f"is fixed (a {kind} stays bound to each graph it was read in); "
                     "convert the module before calling it on graph tensors, or copy its "
                     "values into a new module of the wanted dtype "
                     "(new.load_state_dict(old.state_dict()) converts them)")
-        for _, p in params:
-            target = where or p.device.type
-            if dtype is not None and id(p) in retyped:
-                p.array = moved_to(target, host(p.array).astype(dtype.np))
-                if p.grad is not None:
-                    p.grad = Tensor(moved_to(target, host(p.grad.array).astype(dtype.np)))
-            elif p.device != target:
-                p.array = moved_to(target, p.array)
-                p.grad = None if p.grad is None else p.grad.to(target)
+        done: set[int] = set()
+        for _, _, t, _ in held:
+            if id(t) in done:  # (a buffer two modules share)
+                continue
+            done.add(id(t))
+            target = where or t.device.type
+            if dtype is not None and id(t) in retyped:
+                t.array = moved_to(target, host(t.array).astype(dtype.np))
+                if t.grad is not None:
+                    t.grad = Tensor(moved_to(target, host(t.grad.array).astype(dtype.np)))
+            elif t.device != target:
+                t.array = moved_to(target, t.array)
+                t.grad = None if t.grad is None else t.grad.to(target)
             else:
                 continue
-            p._version[0] += 1
+            t._version[0] += 1
         return self
 
     def train(self, mode: bool = True) -> Module:
@@ -195,19 +295,30 @@ class Module:
 
     # -- state -----------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, Tensor]:
-        """Copies of the parameters' values, by name (a shared one under each of its names,
-        as PyTorch's)."""
-        return OrderedDict((name, Tensor(copy_of(p.array)))
-                           for name, p in self.named_parameters(remove_duplicate=False))
+        """Copies of the parameters' and persistent buffers' values, by name, in PyTorch's
+        order (a module's parameters, its buffers, then its children's; a shared one under
+        each of its names)."""
+        return OrderedDict((name, Tensor(copy_of(t.array))) for name, t in self._state())
+
+    def _state(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """(name, tensor) for every parameter and persistent buffer, as state_dict names
+        them."""
+        for name, p in self._parameters.items():
+            yield prefix + name, p
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers:
+                yield prefix + name, b
+        for name, child in self._modules.items():
+            yield from child._state(f"{prefix}{name}.")
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
                         ) -> IncompatibleKeys:
-        """Set every parameter from `state_dict` (tensors or numpy arrays; values are
-        converted to each parameter's dtype). As PyTorch's, a missing or unexpected key
-        (with strict=True) or a shape that differs raises a RuntimeError listing them all,
-        "Error(s) in loading state_dict for Sequential: ...", and changes nothing. Returns
-        the missing and unexpected keys (a named tuple)."""
-        own = dict(self.named_parameters(remove_duplicate=False))
+        """Set every parameter and persistent buffer from `state_dict` (tensors or numpy
+        arrays; values are converted to each one's dtype). As PyTorch's, a missing or
+        unexpected key (with strict=True) or a shape that differs raises a RuntimeError
+        listing them all, "Error(s) in loading state_dict for Sequential: ...", and changes
+        nothing. Returns the missing and unexpected keys (a named tuple)."""
+        own = dict(self._state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []

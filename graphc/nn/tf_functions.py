@@ -29,6 +29,7 @@ from graphc.ops.elementwise import (
     abs,
     cast,
     equal,
+    erf,
     exp,
     greater,
     greater_equal,
@@ -57,8 +58,8 @@ from graphc.ops.reduce import reduce_logsumexp  # noqa: F401
 from graphc.ops.shape import reshape, stop_gradient
 
 __all__ = [
-    "bias_add", "dropout", "elu", "embedding_lookup", "in_top_k", "l2_loss", "l2_normalize",
-    "leaky_relu", "log_softmax", "moments", "relu", "relu6", "sigmoid",
+    "bias_add", "dropout", "elu", "embedding_lookup", "gelu", "in_top_k", "l2_loss",
+    "l2_normalize", "leaky_relu", "log_softmax", "moments", "relu", "relu6", "sigmoid",
     "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits_v2", "softplus", "sparse_softmax_cross_entropy_with_logits",
     "tanh", "xw_plus_b",
@@ -205,6 +206,19 @@ def elu(features: Any, name: str | None = None) -> Any:
         raise TypeError(f"elu: expects floating-point features, got {_dtype(features).name}")
     with _scope(name, "Elu", features):
         return where(less(features, 0), exp(minimum(features, 0)) - 1, features)
+
+
+def gelu(features: Any, approximate: bool = False, name: str | None = None) -> Any:
+    """Gaussian error linear unit, x * P(X <= x) for X ~ N(0, 1) (TensorFlow 2's tf.nn.gelu,
+    also F.gelu's): 0.5 x (1 + erf(x / sqrt(2))), or with `approximate` the tanh form
+    0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). Floating point."""
+    with _scope(name, "Gelu", features):
+        x = features if _is_tensor(features) else \
+            core.convert_to_tensor(np.asarray(features), op="gelu")
+        if approximate:
+            cubic = x + 0.044715 * (x * x * x)
+            return 0.5 * x * (1 + _tanh(0.7978845608028654 * cubic))
+        return 0.5 * x * (1 + erf(x / 1.4142135623730951))
 
 
 def moments(x: Any, axes: Any, shift: Any = None, name: str | None = None,

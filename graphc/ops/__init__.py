@@ -1,7 +1,7 @@
 """Every op graphc knows, one block each; importing this package fills the registry."""
 
 from graphc.graph import Tensor
-from graphc.ops import control, fused, random, state  # noqa: F401 - registers their ops
+from graphc.ops import control, conv, fused, pool, random, state  # noqa: F401 - registers their ops
 from graphc.ops.array import (concat, expand_dims, gather, one_hot, rank_of, shape_of,
                                size_of, split, squeeze, stack, tile, unstack)
 from graphc.ops.constant import constant, eye, fill, ones, ones_like, zeros, zeros_like
@@ -23,6 +23,10 @@ from graphc.ops.shape import identity, reshape, stop_gradient, transpose
 from graphc.ops.state import placeholder, placeholder_with_default
 from graphc.ops import composite
 from graphc.ops.composite import *  # noqa: F403 - TensorFlow's functions composed of ops
+from graphc.ops.arrange import matrix_band_part, reverse
+from graphc.ops.contract import einsum, tensordot
+from graphc.ops.scan import cumprod, cumsum
+from graphc.ops.sort import argsort, sort
 
 install_operators(Tensor)
 
@@ -40,3 +44,5 @@ __all__ = [
 ]
 __all__ += elementwise.__all__  # one function per elementwise op
 __all__ += composite.__all__  # TensorFlow's functions composed of those ops
+__all__ += ["argsort", "cumprod", "cumsum", "einsum", "matrix_band_part", "reverse", "sort",
+            "tensordot"]  # cumulative ops, sorting, flips and bands, contractions

@@ -38,7 +38,7 @@ def _is_tensor(value: Any) -> bool:
     return isinstance(value, Tensor) or core.is_eager(value)
 
 
-def _static_int(value: Any, what: str, function: str) -> int:
+def static_int(value: Any, what: str, function: str) -> int:
     """A Python int argument (a tensor, a float or a bool is a TypeError)."""
     if _is_tensor(value):
         raise TypeError(f"{function}: {what} must be an int known when the graph is built, "
@@ -49,9 +49,9 @@ def _static_int(value: Any, what: str, function: str) -> int:
     return int(value)
 
 
-def _axis(axis: Any, rank: int, function: str, shape: shapes.Shape = None) -> int:
+def axis_index(axis: Any, rank: int, function: str, shape: shapes.Shape = None) -> int:
     """axis in [-rank, rank) as a non-negative int; a ValueError naming the shape if not."""
-    axis = _static_int(axis, "axis", function)
+    axis = static_int(axis, "axis", function)
     if not -rank <= axis < rank:
         where_ = f"shape {shapes.fmt(shape)}" if shape is not None else f"rank {rank}"
         raise ValueError(f"{function}: axis {axis} is out of range for a tensor of {where_} "
@@ -59,7 +59,7 @@ def _axis(axis: Any, rank: int, function: str, shape: shapes.Shape = None) -> in
     return axis % rank
 
 
-def _rank(x: Any, function: str) -> int:
+def static_rank(x: Any, function: str) -> int:
     shape = static_shape(x)
     if shape is None:
         raise ValueError(f"{function}: the input's rank must be known when the graph is built")
@@ -100,11 +100,11 @@ def one_hot(indices: Any, depth: Any, on_value: Any = None, off_value: Any = Non
     dtype is float32 unless given or implied by on_value/off_value (Python ints make
     int32, as in TensorFlow). on_value and off_value may be tensors (then the result is a
     selection between them, and gradients flow into them)."""
-    depth = _static_int(depth, "depth", "one_hot")
+    depth = static_int(depth, "depth", "one_hot")
     if depth < 0:
         raise ValueError(f"one_hot: depth must be >= 0, got {depth}")
-    rank = _rank(indices, "one_hot") + 1
-    axis = _axis(-1 if axis is None else axis, rank, "one_hot")
+    rank = static_rank(indices, "one_hot") + 1
+    axis = axis_index(-1 if axis is None else axis, rank, "one_hot")
     given = [v for v in (on_value, off_value) if v is not None]
     if dtype is not None:
         dt = as_dtype(dtype)
@@ -183,7 +183,7 @@ def expand_dims(input: Any, axis: Any = None, name: str | None = None,  # noqa: 
     shape = static_shape(input)
     if shape is None:
         raise ValueError("expand_dims: the input's rank must be known when the graph is built")
-    axis = _axis(axis, len(shape) + 1, "expand_dims", shape)
+    axis = axis_index(axis, len(shape) + 1, "expand_dims", shape)
     new = list(shape)
     new.insert(axis, 1)
     reshaped = _as_reshape(input, new, name)
@@ -210,7 +210,7 @@ def squeeze(input: Any, axis: Any = None, name: str | None = None,  # noqa: A002
         axes = tuple(i for i, d in enumerate(shape) if d == 1)
     else:
         items = [axis] if not isinstance(axis, list | tuple | np.ndarray) else list(axis)
-        axes = tuple(sorted({_axis(a, rank, "squeeze", shape) for a in items}))
+        axes = tuple(sorted({axis_index(a, rank, "squeeze", shape) for a in items}))
         for a in axes:
             if shape[a] not in (1, None):
                 raise ValueError(f"squeeze: cannot squeeze axis {a} of shape "
@@ -397,7 +397,7 @@ def concat(values: Any, axis: Any, name: str | None = None) -> Any:
     rank = _common_rank(items, "concat")
     if rank == 0:
         raise ValueError("concat: cannot join scalars; use stack")
-    axis = _axis(axis, rank, "concat")
+    axis = axis_index(axis, rank, "concat")
     if len(items) == 1:
         return identity(items[0], name=name)
     return apply(CONCAT, *items, name=name, axis=axis)
@@ -408,7 +408,7 @@ def stack(values: Any, axis: Any = 0, name: str | None = None) -> Any:
     [-rank-1, rank])."""
     items = _values(values, "stack")
     rank = _common_rank(items, "stack")
-    axis = _axis(axis, rank + 1, "stack")
+    axis = axis_index(axis, rank + 1, "stack")
     known = {s for s in (static_shape(v) for v in items) if shapes.is_fully_defined(s)}
     if len(known) > 1:
         raise ValueError(f"stack: values must have one shape; got shapes "
@@ -427,7 +427,7 @@ def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: Any = None,
     shape = static_shape(value)
     if shape is None:
         raise ValueError("split: the input's rank must be known when the graph is built")
-    axis = _axis(axis, len(shape), "split", shape)
+    axis = axis_index(axis, len(shape), "split", shape)
     dim = shape[axis]
     if _is_tensor(num_or_size_splits):
         raise TypeError("split: num_or_size_splits must be an int or a list of ints known "
@@ -439,12 +439,12 @@ def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: Any = None,
             raise ValueError(f"split: the number of parts must be at least 1, got {parts}")
         count = parts
     else:
-        parts = tuple(_static_int(s, "each size", "split") for s in num_or_size_splits)
+        parts = tuple(static_int(s, "each size", "split") for s in num_or_size_splits)
         if not parts or parts.count(-1) > 1 or any(s < -1 for s in parts):
             raise ValueError(f"split: sizes {list(parts)} must be a non-empty list of sizes "
                              ">= 0, with at most one -1")
         count = len(parts)
-    if num is not None and _static_int(num, "num", "split") != count:
+    if num is not None and static_int(num, "num", "split") != count:
         raise ValueError(f"split: num is {num} but there are {count} parts")
     if dim is not None:
         try:
@@ -462,12 +462,12 @@ def unstack(value: Any, num: Any = None, axis: Any = 0, name: str | None = None)
     shape = static_shape(value)
     if shape is None:
         raise ValueError("unstack: the input's rank must be known when the graph is built")
-    axis = _axis(axis, len(shape), "unstack", shape)
+    axis = axis_index(axis, len(shape), "unstack", shape)
     dim = shape[axis]
     if num is None and dim is None:
         raise ValueError(f"unstack: the number of slices (axis {axis} of shape "
                          f"{shapes.fmt(shape)}) is not known; give num")
-    count = _static_int(num, "num", "unstack") if num is not None else int(dim)  # type: ignore[arg-type]
+    count = static_int(num, "num", "unstack") if num is not None else int(dim)  # type: ignore[arg-type]
     if dim is not None and count != dim:
         raise ValueError(f"unstack: num is {count} but axis {axis} of shape "
                          f"{shapes.fmt(shape)} has {dim} slices")
@@ -476,7 +476,7 @@ def unstack(value: Any, num: Any = None, axis: Any = 0, name: str | None = None)
 
 
 # -- gather and scatter_add -------------------------------------------------------------------
-def _check_indices(indices: np.ndarray, size: int, function: str) -> None:
+def check_indices(indices: np.ndarray, size: int, function: str) -> None:
     """Every index in 0..size-1 (TensorFlow's rule on the CPU), else a ValueError."""
     if indices.size and (indices.min() < 0 or indices.max() >= size):
         bad = indices[(indices < 0) | (indices >= size)].ravel()[0]
@@ -494,7 +494,7 @@ def _gather_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
 
 
 def _gather_ref(params: np.ndarray, indices: np.ndarray, axis: int) -> np.ndarray:
-    _check_indices(indices, params.shape[axis], "gather")
+    check_indices(indices, params.shape[axis], "gather")
     return np.take(params, indices, axis=axis)
 
 
@@ -509,7 +509,7 @@ def _scatter_add_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
 
 def _scatter_add_ref(g: np.ndarray, indices: np.ndarray, like: np.ndarray,
                      axis: int) -> np.ndarray:
-    _check_indices(indices, like.shape[axis], "scatter_add")
+    check_indices(indices, like.shape[axis], "scatter_add")
     expected = like.shape[:axis] + indices.shape + like.shape[axis + 1:]
     if g.shape != expected:
         raise ValueError(f"values of shape {g.shape} do not fit {expected}, the shape "
@@ -545,15 +545,15 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, name: str | 
     The gradient adds the output's gradient back at the indices (repeated ones add up)."""
     if batch_dims:
         raise ValueError("gather: batch_dims is not supported (only 0)")
-    rank = _rank(params, "gather")
-    axis = _axis(0 if axis is None else axis, rank, "gather", static_shape(params))
-    indices = _indices_for(indices, params, "gather")
+    rank = static_rank(params, "gather")
+    axis = axis_index(0 if axis is None else axis, rank, "gather", static_shape(params))
+    indices = indices_for(indices, params, "gather")
     if not _is_tensor(params) and _is_tensor(indices):  # params of their own dtype
-        params = _own_dtype(params, indices, "gather")
+        params = own_dtype(params, indices, "gather")
     return apply(GATHER, params, indices, name=name, axis=axis)
 
 
-def _own_dtype(value: Any, like: Any, function: str) -> Any:
+def own_dtype(value: Any, like: Any, function: str) -> Any:
     """A Python or numpy value as a tensor of its own dtype (numpy's, or TensorFlow's
     default for Python numbers): eager when `like` is, else a constant in like's graph."""
     array = core.as_array(value, None, function)
@@ -564,7 +564,7 @@ def _own_dtype(value: Any, like: Any, function: str) -> Any:
     return core.convert_to_tensor(array, None, core._graph_of((like,)), function)
 
 
-def _indices_for(indices: Any, like: Any, function: str) -> Any:
+def indices_for(indices: Any, like: Any, function: str) -> Any:
     """Indices given as a list or an array, as a tensor of their own integer dtype (an
     operand of an op on `like` would otherwise take like's dtype): an eager tensor, on
     like's device, when like is one; else a constant in like's graph."""
@@ -573,7 +573,7 @@ def _indices_for(indices: Any, like: Any, function: str) -> Any:
     array = np.asarray(indices)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{function}: indices must be integers, not {array.dtype} values")
-    return _own_dtype(array, like, function) if _is_tensor(like) else array
+    return own_dtype(array, like, function) if _is_tensor(like) else array
 
 
 # -- tile and tile_sum ------------------------------------------------------------------------
@@ -630,7 +630,7 @@ def tile(input: Any, multiples: Any, name: str | None = None) -> Any:  # noqa: A
     if _is_tensor(multiples):
         raise TypeError("tile: multiples must be a list of ints known when the graph is "
                         "built, not a tensor")
-    counts = tuple(_static_int(m, "each multiple", "tile") for m in multiples)
+    counts = tuple(static_int(m, "each multiple", "tile") for m in multiples)
     if any(m < 0 for m in counts):
         raise ValueError(f"tile: multiples {list(counts)} must be >= 0")
     shape = static_shape(input)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -50,12 +51,16 @@ def _broadcast(out_dtype: DType | None = None,
 # runtime/cuda/elementwise.py), and its numpy reference gives the same bits, signed zeros,
 # infinities and NaN included. A template is a Python expression: {0}, {1}, {2} are the
 # operands (names, so an operand may repeat), {zero} and {one} literals of the result's
-# dtype, and it may call Python's `abs`, `power`, and any math function that numpy and
-# Python's math module both name (exp, sin...), which every backend binds by that name to
-# its IEEE function (math_functions). `power` is x ** y; on integers it multiplies in the
-# dtype, wrapping around on overflow, and a negative exponent is a ValueError, as numpy's
-# is. Each op's value is converted to the op's dtype (so int32 arithmetic wraps as numpy's
-# does, and `cast` is that conversion alone).
+# dtype, and it may call Python's `abs`, `power`, and any function that numpy or Python's
+# math module names (exp, sin...), which every backend binds by that name to its IEEE
+# function (math_functions, math_function): numba binds numpy's, CUDA math's, and either
+# takes the other module's where its own has none (erf is math's alone, the conversion
+# float64 numpy's). So `erf(float64({0}))` is the error function computed in float64 and
+# rounded once to the op's dtype, as Python's math.erf gives it to the numpy reference
+# (numba's float32 erf, libm's erff, rounds differently). `power` is x ** y; on integers
+# it multiplies in the dtype, wrapping around on overflow, and a negative exponent is a
+# ValueError, as numpy's is. Each op's value is converted to the op's dtype (so int32
+# arithmetic wraps as numpy's does, and `cast` is that conversion alone).
 class ScalarTemplates(Mapping[str, str]):
     """The registered ops' scalar templates by op name (OpDef.scalar), read from the
     registry at each use (as OpNames reads it), so an op registered later is included."""
@@ -88,6 +93,13 @@ def math_functions() -> tuple[str, ...]:
     """The math functions the templates call, by name (numba binds numpy's, CUDA math's)."""
     names = {name for template in SCALAR.values() for name in called(template)}
     return tuple(sorted(names - set(SPECIAL_FUNCTIONS)))
+
+
+def math_function(name: str, module: Any) -> Any:
+    """A template's function `name` as a backend binds it: `module`'s (numpy or math), else
+    the other one's (numpy has no erf, math no float64)."""
+    found = getattr(module, name, None)
+    return found if found is not None else getattr(math if module is np else np, name)
 
 
 def scalar_statements(expression: tuple[Any, ...], names: Sequence[str],
@@ -150,6 +162,23 @@ TANH = _unary("tanh", np.tanh, lambda op, g: (g * (1 - square(op.outputs[0])),),
 SIN = _unary("sin", np.sin, lambda op, g: (g * cos(op.inputs[0]),), "sin({0})")
 # forward y = cos x; backward dx = -g sin x
 COS = _unary("cos", np.cos, lambda op, g: (-g * sin(op.inputs[0]),), "cos({0})")
+
+_ERF = np.frompyfunc(math.erf, 1, 1)  # (numpy has no erf: Python's, element by element)
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+
+def _erf(x: Any) -> Any:
+    """Python's math.erf (the C library's float64 erf) of each element, rounded once to x's
+    dtype: the template's value, bit for bit where the backend's erf is that same libm's."""
+    x = np.asarray(x)
+    return np.asarray(_ERF(x), dtype=x.dtype)
+
+
+# forward y = erf x, in float64 rounded to x's dtype (-0.0 stays -0.0, +-inf give +-1);
+# backward dx = g 2/sqrt(pi) e^(-x^2)
+ERF = _unary("erf", _erf,
+             lambda op, g: (g * (_TWO_OVER_SQRT_PI * exp(-square(op.inputs[0]))),),
+             "erf(float64({0}))")
 
 
 def _sigmoid(x: Any) -> Any:
@@ -262,6 +291,12 @@ def sin(x: Any, name: str | None = None) -> Tensor:
 def cos(x: Any, name: str | None = None) -> Tensor:
     """Cosine (radians), elementwise."""
     return apply(COS, x, name=name)
+
+
+def erf(x: Any, name: str | None = None) -> Tensor:
+    """The error function 2/sqrt(pi) * integral from 0 to x of e^(-t^2) dt, elementwise
+    (floating point)."""
+    return apply(ERF, x, name=name)
 
 
 def sigmoid(x: Any, name: str | None = None) -> Tensor:
@@ -515,8 +550,8 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
 # the op functions graphc exports: one per elementwise op, named as the op (a literal list,
 # so type checkers see the names; tests/test_op_properties.py checks it is complete)
 __all__ = [
-    "abs", "add", "cast", "cos", "divide", "equal", "exp", "floor", "floordiv", "floormod",
-    "greater", "greater_equal", "less", "less_equal", "log", "maximum", "minimum", "multiply",
-    "negative", "not_equal", "pow", "relu", "round", "sigmoid", "sign", "sin", "sqrt",
-    "square", "subtract", "tanh", "where",
+    "abs", "add", "cast", "cos", "divide", "equal", "erf", "exp", "floor", "floordiv",
+    "floormod", "greater", "greater_equal", "less", "less_equal", "log", "maximum", "minimum",
+    "multiply", "negative", "not_equal", "pow", "relu", "round", "sigmoid", "sign", "sin",
+    "sqrt", "square", "subtract", "tanh", "where",
 ]

@@ -18,7 +18,13 @@ TOLERANCE = {gc.float64: dict(rtol=1e-12, atol=1e-12), gc.float32: dict(rtol=1e-
 # Ops that run on their numpy reference on the host: control flow and custom gradients run
 # traced function graphs; indexing takes arbitrary numpy indices.
 FALLBACK_OPS = {"cond", "while_loop", "while_grad", "custom_gradient", "getitem", "setitem",
-                "index_add"}
+                "index_add",
+                # convolution and pooling: numpy im2col on host copies (ops/conv.py)
+                "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter", "max_pool",
+                "max_pool_grad", "avg_pool", "avg_pool_grad",
+                # cumulative ops, sorting and einsum (ops/scan.py, sort.py, contract.py)
+                "cumsum", "cumprod", "argsort", "take_along_axis", "scatter_along_axis",
+                "einsum"}
 # Ops a run handles itself: feeds and variables are its arguments, assignments its result.
 RUN_OPS = {*SOURCES, "assign", "no_op"}
 

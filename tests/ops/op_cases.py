@@ -12,12 +12,15 @@ import numpy as np
 import graphc as gc
 from graphc.ops.array import EXPAND_DIMS, SPLIT_PAD, SQUEEZE, scatter_add, tile_sum
 from graphc.ops.constant import FILL_LIKE
+from graphc.ops import conv, pool
 from graphc.ops.core import apply
 from graphc.ops.fused import FUSED_ELEMENTWISE, FUSED_REDUCTION, MATMUL_ADD, MATMUL_EPILOGUE
 from graphc.ops.index import index_add, setitem
 from graphc.ops.reduce import REDUCTION_COUNT
 from graphc.ops.shape import SHAPE_OF
 from graphc.ops.shape import broadcast_like, reshape_like, sum_to
+from graphc.ops.sort import ARGSORT, scatter_along_axis, take_along_axis
+from tests.ops import conv_reference as cr
 
 rng = np.random.default_rng(1234)
 
@@ -119,6 +122,16 @@ def _relu(x):
     return np.where(x > 0, x, 0.0)
 
 
+def _erf_series(x):
+    """erf(x) = 2/sqrt(pi) e^(-x^2) sum_n 2^n x^(2n+1) / (1 * 3 * ... * (2n+1)): terms of
+    one sign, so no cancellation; 200 of them converge to float64 rounding for |x| < 6."""
+    term = total = x
+    for n in range(1, 200):
+        term = term * (2 * x * x) / (2 * n + 1)
+        total = total + term
+    return 2 / np.sqrt(np.pi) * np.exp(-x * x) * total
+
+
 CASES = [
     Case("negative", gc.negative, [normal(3, 4)], lambda x: -x),
     Case("square", gc.square, [normal(3, 4)], lambda x: x * x),
@@ -128,6 +141,7 @@ CASES = [
     Case("tanh", gc.tanh, [normal(3, 4)], lambda x: (np.exp(2 * x) - 1) / (np.exp(2 * x) + 1)),
     Case("sin", gc.sin, [normal(3, 4)], lambda x: np.cos(x - np.pi / 2)),
     Case("cos", gc.cos, [normal(3, 4)], lambda x: np.sin(x + np.pi / 2)),
+    Case("erf", gc.erf, [normal(3, 4)], _erf_series),
     Case("sigmoid", gc.sigmoid, [normal(3, 4)], lambda x: 1 / (1 + np.exp(-x))),
     Case("abs", gc.abs, [away_from_zero(3, 4)], lambda x: np.where(x < 0, -x, x)),
     Case("sign", gc.sign, [away_from_zero(3, 4)], lambda x: (x > 0) * 1.0 - (x < 0) * 1.0),
@@ -442,6 +456,144 @@ CASES += [
          lambda x: np.concatenate([x, x], axis=1), id="tile-middle"),
     Case("tile_sum", lambda g, like: tile_sum(g, like, (2, 2)), [normal(4, 6), normal(2, 3)],
          lambda g, like: g[:2, :3] + g[2:, :3] + g[:2, 3:] + g[2:, 3:]),
+]
+
+# -- convolution and pooling (ops/conv.py), against loops over every output element --------
+def _conv_case(label, x, w, **attrs):
+    fmt = attrs.get("data_format", "NHWC")
+    to, back = (cr.nchw, cr.nhwc) if fmt == "NCHW" else (lambda a: a, lambda a: a)
+    to_w, back_w = (cr.oihw, cr.hwio) if fmt == "NCHW" else (lambda a: a, lambda a: a)
+    loops = {k: attrs[k] for k in ("strides", "dilations", "padding") if k in attrs}
+    return [
+        Case("conv2d", lambda x, w: conv.conv2d(x, w, **attrs), [to(x), to_w(w)],
+             lambda x, w: to(cr.conv(back(x), back_w(w), **loops)), id=f"conv2d-{label}"),
+        Case("conv2d_backprop_input", lambda g, w, like: apply(
+            conv.CONV2D_BACKPROP_INPUT, g, w, like, **_conv_attrs(attrs)),
+             [to(normal(*cr.conv(x, w, **loops).shape)), to_w(w), to(x)],
+             lambda g, w, like: to(cr.conv_input_grad(back(g), back_w(w), back(like).shape,
+                                                      **loops)),
+             id=f"conv2d_backprop_input-{label}"),
+        Case("conv2d_backprop_filter", lambda x, g, like: apply(
+            conv.CONV2D_BACKPROP_FILTER, x, g, like, **_conv_attrs(attrs)),
+             [to(x), to(normal(*cr.conv(x, w, **loops).shape)), to_w(w)],
+             lambda x, g, like: to_w(cr.conv_filter_grad(back(x), back(g), back_w(like).shape,
+                                                         **loops)),
+             id=f"conv2d_backprop_filter-{label}")]
+
+
+def _conv_attrs(attrs):
+    return {"strides": conv.pair(attrs.get("strides", 1), "", ""),
+            "dilations": conv.pair(attrs.get("dilations", 1), "", ""),
+            "padding": attrs.get("padding", "VALID"), "data_format": attrs.get("data_format",
+                                                                                "NHWC")}
+
+
+def _pool_case(kind, label, x, ksize, strides, padding, fmt, count_include_pad=False):
+    to, back = (cr.nchw, cr.nhwc) if fmt == "NCHW" else (lambda a: a, lambda a: a)
+    attrs = {"ksize": ksize, "strides": strides, "padding": padding, "data_format": fmt}
+    if kind == "max_pool":
+        out = cr.max_pool(x, ksize, strides, padding)
+        return [Case("max_pool", lambda x: pool.max_pool(x, **attrs), [to(x)],
+                     lambda x: to(cr.max_pool(back(x), ksize, strides, padding)),
+                     id=f"max_pool-{label}"),
+                Case("max_pool_grad", lambda x, g: apply(pool.MAX_POOL_GRAD, x, g, **attrs),
+                     [to(x), to(normal(*out.shape))],
+                     lambda x, g: to(cr.max_pool_grad(back(x), back(g), ksize, strides,
+                                                      padding)), False,
+                     id=f"max_pool_grad-{label}")]
+    attrs["count_include_pad"] = count_include_pad
+    out = cr.avg_pool(x, ksize, strides, padding, count_include_pad)
+    return [Case("avg_pool", lambda x: pool.avg_pool(x, **attrs), [to(x)],
+                 lambda x: to(cr.avg_pool(back(x), ksize, strides, padding, count_include_pad)),
+                 id=f"avg_pool-{label}"),
+            Case("avg_pool_grad", lambda g, like: apply(pool.AVG_POOL_GRAD, g, like, **attrs),
+                 [to(normal(*out.shape)), to(x)],
+                 lambda g, like: to(cr.avg_pool_grad(back(g), back(like).shape, ksize, strides,
+                                                     padding, count_include_pad)),
+                 id=f"avg_pool_grad-{label}")]
+
+
+CASES += [
+    *_conv_case("same-strided", normal(2, 4, 5, 2), normal(3, 2, 2, 3), strides=(2, 1),
+                padding="SAME"),
+    *_conv_case("nchw-pads-dilated", normal(2, 5, 4, 2), normal(2, 2, 2, 3), dilations=(2, 1),
+                padding=((1, 0), (0, 1)), data_format="NCHW"),
+    *_pool_case("max_pool", "same", distinct(2, 5, 5, 2), (2, 2), (2, 2), "SAME", "NHWC"),
+    *_pool_case("max_pool", "nchw-pads", distinct(2, 4, 5, 2), (3, 2), (2, 1),
+                ((1, 1), (0, 1)), "NCHW"),
+    *_pool_case("avg_pool", "same", normal(2, 5, 5, 2), (3, 3), (2, 2), "SAME", "NHWC"),
+    *_pool_case("avg_pool", "nchw-pads-counted", normal(2, 4, 5, 2), (2, 3), (1, 2),
+                ((1, 0), (1, 1)), "NCHW", count_include_pad=True),
+]
+
+
+# -- cumulative ops, sorting, einsum (ops/scan.py, ops/sort.py, ops/contract.py) ---------
+def _running(rows, combine, start):
+    """Each row's running combination, element by element (start, then combined)."""
+    out = []
+    for row in rows:
+        total, line = start, []
+        for v in row:
+            total = combine(total, v)
+            line.append(total)
+        out.append(line)
+    return np.array(out)
+
+
+def _sorted_rows(rows, reverse=False):
+    """Each row's indices in sorted order of its values (Python's sort is stable)."""
+    return np.array([sorted(range(len(r)), key=lambda j: r[j], reverse=reverse) for r in rows])
+
+
+def _picked(x, idx):
+    """x[i, idx[i, j]] for each (i, j), by hand."""
+    return np.array([[x[i, k] for k in row] for i, row in enumerate(idx)])
+
+
+def _spread(v, idx, rows):
+    """Zeros of `rows` rows with v[i, j] added at row idx[i, j] of column j, by hand."""
+    out = np.zeros((rows, v.shape[1]))
+    for i in range(v.shape[0]):
+        for j in range(v.shape[1]):
+            out[idx[i, j], j] += v[i, j]
+    return out
+
+
+TAKEN = np.array([[2, 0, 2], [1, 1, 0]])
+CASES += [
+    Case("cumsum", lambda x: gc.cumsum(x, 1), [normal(3, 4)],
+         lambda x: _running(x.tolist(), lambda a, b: a + b, 0.0)),
+    Case("cumsum", lambda x: gc.cumsum(x, 0, exclusive=True, reverse=True), [normal(3, 2)],
+         lambda x: np.array([x[1] + x[2], x[2], 0 * x[0]]), id="cumsum-exclusive-reverse"),
+    Case("cumsum", lambda x: gc.cumsum(x, -1), [np.array([[3, -2, 7], [1, 1, 1]], np.int32)],
+         lambda x: np.array([[3, 1, 8], [1, 2, 3]], np.int32), False, id="cumsum-int"),
+    Case("cumprod", lambda x: gc.cumprod(x, 1), [_with_zeros()],
+         lambda x: _running(x.tolist(), lambda a, b: a * b, 1.0)),
+    Case("cumprod", lambda x: gc.cumprod(x, 0, exclusive=True, reverse=True),
+         [away_from_zero(3, 2)], lambda x: np.array([x[1] * x[2], x[2], 0 * x[0] + 1]),
+         id="cumprod-exclusive-reverse"),
+    Case("argsort", lambda x: gc.argsort(x, 1), [distinct(3, 4)],
+         lambda x: _sorted_rows(x.tolist()).astype(np.int32), False),
+    Case("argsort", lambda x: apply(ARGSORT, x, axis=1, descending=True, k=2, dtype=gc.int64),
+         [np.array([[1.0, 2.0, 2.0, 0.5], [3.0, 3.0, 3.0, 3.0]])],
+         lambda x: np.array([[1, 2], [0, 1]]), False, id="argsort-ties-top-2"),
+    Case("take_along_axis", lambda x: gc.sort(x, direction="DESCENDING"), [distinct(3, 4)],
+         lambda x: np.array([sorted(r, reverse=True) for r in x.tolist()]), id="sort"),
+    Case("take_along_axis", lambda x: take_along_axis(x, TAKEN, 1), [normal(2, 3)],
+         lambda x: _picked(x, TAKEN), id="take_along_axis-repeats"),
+    Case("scatter_along_axis", lambda v, like: scatter_along_axis(v, TAKEN, like, 0),
+         [normal(2, 3), normal(3, 3)], lambda v, like: _spread(v, TAKEN, 3)),
+    Case("einsum", lambda a, b: gc.einsum("ij,jk->ik", a, b), [normal(2, 3), normal(3, 4)],
+         lambda a, b: np.array([[sum(a[i, j] * b[j, k] for j in range(3)) for k in range(4)]
+                                for i in range(2)])),
+    Case("einsum", lambda a, b: gc.einsum("bij,bkj->bki", a, b), [normal(2, 2, 3),
+                                                               normal(2, 4, 3)],
+         lambda a, b: np.stack([b[n] @ a[n].T for n in range(2)]), id="einsum-batch"),
+    Case("einsum", lambda x: gc.einsum("ijk->kj", x), [normal(2, 3, 4)],
+         lambda x: (x[0] + x[1]).T, id="einsum-sum-transpose"),
+    Case("einsum", lambda a, b, c: gc.einsum("ij,jk,k", a, b, c),
+         [normal(2, 3), normal(3, 4), normal(4)], lambda a, b, c: a @ (b @ c),
+         id="einsum-three-implicit"),
 ]
 
 # Ops with no inputs, or with run state, are checked by their own tests:

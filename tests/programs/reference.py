@@ -877,3 +877,196 @@ def torch_param_groups_steplr(result: dict) -> dict:
     return {"losses": losses, "lrs": lrs, "final_lrs": [base.lr, classifier.lr],
             "accuracy": accuracy(dense_forward(x, layers)[-1], labels),
             "final": {k: v.tolist() for k, v in final.items()}}
+
+
+def _gelu(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exact GELU x Phi(x) and its derivative Phi(x) + x phi(x) (Phi, phi: the standard
+    normal's distribution and density; numpy has no erf: Python's, element by element)."""
+    cdf = 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+    return x * cdf, cdf + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+
+
+def torch_batchnorm_mlp(result: dict) -> dict:
+    """Linear, BatchNorm1d (training: the batch's mean and biased variance; the running
+    statistics move by 0.1 toward the mean and the unbiased variance), GELU, Linear; cross
+    entropy; PyTorch's SGD with momentum over the six parameters; evaluation normalizes with
+    the running statistics."""
+    np.random.seed(0)
+    centers = np.array([[0, 4, 1, -2], [3, -2, 0, 2], [-3, -1, -1, 0]])
+    scales = np.array([1.0, 4.0, 0.25, 10.0])
+    x = np.concatenate([(np.random.randn(40, 4) * 0.8 + c) * scales + 5 for c in centers])
+    labels = np.repeat(np.arange(3), 40)
+    order = np.random.permutation(len(x))
+    x_train, y_train = as32(x[order[:96]]), labels[order[:96]]
+    x_test, y_test = as32(x[order[96:]]), labels[order[96:]]
+    names = ["0.weight", "0.bias", "1.weight", "1.bias", "3.weight", "3.bias"]
+    params = [as32(result["init"][n]) for n in names]
+    running_mean, running_var = np.zeros(16), np.ones(16)
+    opt, losses = TorchSGD(0.1, momentum=0.9), []
+    for _ in range(10):
+        for i in range(0, 96, 32):
+            xb, n = x_train[i:i + 32], 32
+            w1, b1, gamma, beta, w2, b2 = params
+            h = xb @ w1.T + b1
+            mean, var = h.mean(axis=0), h.var(axis=0)
+            running_mean = 0.9 * running_mean + 0.1 * mean
+            running_var = 0.9 * running_var + 0.1 * var * n / (n - 1)
+            sigma = np.sqrt(var + 1e-5)
+            hhat = (h - mean) / sigma
+            a, da = _gelu(hhat * gamma + beta)
+            loss, g = softmax_xent(a @ w2.T + b2, np.eye(3)[y_train[i:i + 32]])
+            losses.append(loss)
+            dz = (g @ w2) * da
+            dhhat = dz * gamma
+            dh = (n * dhhat - dhhat.sum(axis=0) - hhat * (dhhat * hhat).sum(axis=0)) / (n * sigma)
+            params = opt.step(params, [dh.T @ xb, dh.sum(axis=0), (dz * hhat).sum(axis=0),
+                                       dz.sum(axis=0), g.T @ a, g.sum(axis=0)])
+    w1, b1, gamma, beta, w2, b2 = params
+    z = (x_test @ w1.T + b1 - running_mean) / np.sqrt(running_var + 1e-5) * gamma + beta
+    outputs = _gelu(z)[0] @ w2.T + b2
+    return {"losses": losses, "running_mean": running_mean.tolist(),
+            "running_var": running_var.tolist(), "num_batches_tracked": 30,
+            "eval_outputs": outputs.tolist(), "accuracy": accuracy(outputs, y_test)}
+
+
+# -- convolutional networks (tf_deep_mnist_cnn, torch_blitz_cnn) ----------------------------
+# Convolutions of stride 1 as one einsum per kernel position over a padded NHWC input, and
+# 2x2 max pools of stride 2 (rounding down) whose gradient goes to the first maximum of
+# each window in row-major order, as TensorFlow's and PyTorch's CPU kernels send it.
+
+def conv_nhwc(x: np.ndarray, w: np.ndarray, pad: int) -> np.ndarray:
+    """Cross-correlation of x (n, h, w, c) with w (kh, kw, c, out), stride 1, pad on every
+    side."""
+    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    kh, kw = w.shape[:2]
+    oh, ow = xp.shape[1] - kh + 1, xp.shape[2] - kw + 1
+    y = np.zeros((x.shape[0], oh, ow, w.shape[3]))
+    for a in range(kh):
+        for b in range(kw):
+            y += np.einsum("nijc,co->nijo", xp[:, a:a + oh, b:b + ow], w[a, b])
+    return y
+
+
+def conv_nhwc_backward(x: np.ndarray, w: np.ndarray, pad: int, g: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(dx, dw) of conv_nhwc given d(loss)/d(output) g."""
+    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    oh, ow = g.shape[1:3]
+    for a in range(w.shape[0]):
+        for b in range(w.shape[1]):
+            dw[a, b] = np.einsum("nijc,nijo->co", xp[:, a:a + oh, b:b + ow], g)
+            dxp[:, a:a + oh, b:b + ow] += np.einsum("nijo,co->nijc", g, w[a, b])
+    return dxp[:, pad:pad + x.shape[1], pad:pad + x.shape[2]], dw
+
+
+def max_pool_2x2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 2x2, stride 2 max pool of x (n, h, w, c), odd last rows and columns dropped, and
+    the index (0..3, row-major) of each window's first maximum."""
+    n, h, w, c = x.shape
+    hh, ww = h // 2, w // 2
+    windows = x[:, :2 * hh, :2 * ww].reshape(n, hh, 2, ww, 2, c).transpose(
+        0, 1, 3, 5, 2, 4).reshape(n, hh, ww, c, 4)
+    return windows.max(axis=-1), windows.argmax(axis=-1)
+
+
+def max_pool_2x2_backward(first: np.ndarray, g: np.ndarray, shape: tuple[int, ...]
+                          ) -> np.ndarray:
+    n, hh, ww, c = g.shape
+    windows = np.zeros((n, hh, ww, c, 4))
+    np.put_along_axis(windows, first[..., None], g[..., None], axis=-1)
+    dx = np.zeros(shape)
+    dx[:, :2 * hh, :2 * ww] = windows.reshape(n, hh, ww, c, 2, 2).transpose(
+        0, 1, 4, 2, 5, 3).reshape(n, 2 * hh, 2 * ww, c)
+    return dx
+
+
+def _conv_relu_pool(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> tuple:
+    z = conv_nhwc(x, w, pad) + b
+    p, first = max_pool_2x2(np.maximum(z, 0))
+    return p, (x, w, pad, z, first)
+
+
+def _conv_relu_pool_backward(saved: tuple, dp: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(dx, dw, db) of _conv_relu_pool (ReLU's gradient at 0 is 0)."""
+    x, w, pad, z, first = saved
+    dz = max_pool_2x2_backward(first, dp, z.shape) * (z > 0)
+    dx, dw = conv_nhwc_backward(x, w, pad, dz)
+    return dx, dw, dz.sum(axis=(0, 1, 2))
+
+
+def _deep_mnist(params: list[np.ndarray], images: np.ndarray) -> tuple[np.ndarray, Any]:
+    """Logits of the Deep MNIST network (12x12 images) and what its backward pass needs."""
+    w1, b1, w2, b2, wf1, bf1, wf2, bf2 = params
+    p1, saved1 = _conv_relu_pool(images.reshape(-1, 12, 12, 1), w1, b1, 2)
+    p2, saved2 = _conv_relu_pool(p1, w2, b2, 2)
+    layers = [(wf1, bf1, "relu"), (wf2, bf2, "linear")]
+    acts = dense_forward(p2.reshape(len(images), -1), layers)
+    return acts[-1], (saved1, saved2, p2.shape, acts, layers)
+
+
+def _deep_mnist_grads(saved: Any, g: np.ndarray) -> list[np.ndarray]:
+    saved1, saved2, p2_shape, acts, layers = saved
+    (dwf1, dbf1), (dwf2, dbf2) = (grads := dense_backward(acts, layers, g))[0]
+    _, dw2, db2 = (back2 := _conv_relu_pool_backward(saved2, grads[1].reshape(p2_shape)))
+    _, dw1, db1 = _conv_relu_pool_backward(saved1, back2[0])
+    return [dw1, db1, dw2, db2, dwf1, dbf1, dwf2, dbf2]
+
+
+def tf_deep_mnist_cnn(result: dict) -> dict:
+    train, train_y, test, test_y = prototype_digits(3, 144, 200, 100, 0.3)
+    params = [as32(v) for v in result["init"]]
+    opt, losses, train_accuracies = TfAdam(1e-2), [], []
+    for i in range(40):
+        start = i * 50 % 200
+        x, y = train[start:start + 50], train_y[start:start + 50]
+        logits, saved = _deep_mnist(params, x)
+        if i % 10 == 0:
+            train_accuracies.append(accuracy(logits, y.argmax(1)))
+        loss, g = softmax_xent(logits, y)
+        losses.append(loss)
+        params = opt.step(params, _deep_mnist_grads(saved, g))
+    return {"losses": losses, "train_accuracies": train_accuracies,
+            "test_accuracy": accuracy(_deep_mnist(params, test)[0], test_y.argmax(1)),
+            "final": [float(np.abs(p).sum()) for p in params]}
+
+
+BLITZ_NAMES = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight",
+               "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"]
+
+
+def _blitz(params: list[np.ndarray], image: np.ndarray, target: np.ndarray
+           ) -> tuple[float, list[np.ndarray], np.ndarray]:
+    """The blitz Net's MSE loss, its gradients (PyTorch's layouts: OIHW, out x in) and its
+    output, for one NCHW image."""
+    c1, cb1, c2, cb2, *fc = params
+    hwio = [w.transpose(2, 3, 1, 0) for w in (c1, c2)]
+    p1, saved1 = _conv_relu_pool(image.transpose(0, 2, 3, 1), hwio[0], cb1, 0)
+    p2, saved2 = _conv_relu_pool(p1, hwio[1], cb2, 0)
+    flat_ = p2.transpose(0, 3, 1, 2).reshape(len(image), -1)  # (the view of NCHW)
+    layers = [(fc[0].T, fc[1], "relu"), (fc[2].T, fc[3], "relu"), (fc[4].T, fc[5], "linear")]
+    acts = dense_forward(flat_, layers)
+    out = acts[-1]
+    grads, dflat = dense_backward(acts, layers, 2 * (out - target) / out.size)
+    dp2 = dflat.reshape(p2.shape[0], p2.shape[3], p2.shape[1], p2.shape[2]).transpose(
+        0, 2, 3, 1)
+    dp1, dw2, db2 = _conv_relu_pool_backward(saved2, dp2)
+    _, dw1, db1 = _conv_relu_pool_backward(saved1, dp1)
+    dense = [d for (dw, db) in grads for d in (dw.T, db)]
+    return float(np.mean((out - target) ** 2)), [dw1.transpose(3, 2, 0, 1), db1,
+                                                 dw2.transpose(3, 2, 0, 1), db2, *dense], out
+
+
+def torch_blitz_cnn(result: dict) -> dict:
+    params = [as32(result["init"][n]) for n in BLITZ_NAMES]
+    image, target = as32(result["input"]), as32(result["target"])
+    loss, grads, out = _blitz(params, image, target)
+    first = {"out": out.tolist(), "loss": loss, "grad_after": grads[1].tolist()}
+    params = [p - 0.01 * g for p, g in zip(params, grads)]  # f.data.sub_(f.grad.data * lr)
+    opt, losses = TorchSGD(0.01), []
+    for _ in range(5):
+        loss, grads, _ = _blitz(params, image, target)
+        losses.append(loss)
+        params = opt.step(params, grads)
+    return {**first, "grad_before": None, "params": 10, "conv1_weight_size": [6, 1, 3, 3],
+            "losses": losses, "final": {n: p.tolist() for n, p in zip(BLITZ_NAMES, params)}}

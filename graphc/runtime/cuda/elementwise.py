@@ -122,7 +122,8 @@ def compiled(source: str, **names: Any) -> Any:
         namespace: dict[str, Any] = {
             "cuda": cuda, "math": math, "np": np, "power": _device(power),
             "int_power": _device(int_power),
-            **{name: getattr(_math_module(), name) for name in ops.math_functions()}, **names}
+            **{name: ops.math_function(name, _math_module()) for name in ops.math_functions()},
+            **names}
         exec(compile(source, f"<graphc cuda kernel {key[:12]}>", "exec"), namespace)
         _compiled[key] = cuda.jit(namespace["kernel"])
     return _compiled[key]

@@ -1,0 +1,126 @@
+"""PyTorch's 2-D convolution and pooling functions, F.conv2d, F.max_pool2d and F.avg_pool2d
+(their modules, nn.Conv2d, nn.MaxPool2d and nn.AvgPool2d, are in conv_layers.py), in
+PyTorch's NCHW layout with OIHW weights, on graphc's conv2d, max_pool and avg_pool ops
+(graphc/ops/conv.py): eagerly with autograd and in graphs alike. An input of rank 3,
+(C, H, W), is one unbatched image, as in PyTorch.
+
+Not supported, each a NotImplementedError that says so: groups other than 1, padding modes
+other than "zeros", and max pooling's dilation, ceil_mode=True and return_indices=True."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphc.ops import conv as ops
+from graphc.ops import pool
+from graphc.ops.array import expand_dims, squeeze
+from graphc.ops.shape import reshape, static_shape
+
+__all__ = ["avg_pool2d", "conv2d", "max_pool2d"]
+
+
+def _pair(value: Any, what: str, function: str, minimum: int = 1) -> tuple[int, int]:
+    if isinstance(value, list | tuple) and len(value) == 1:
+        value = value[0]
+    return ops.pair(value, what, function, minimum)
+
+
+def _batched(input: Any, function: str) -> tuple[Any, bool]:  # noqa: A002
+    """input as a batch (N, C, H, W), and whether it was one image (C, H, W)."""
+    shape = static_shape(input)
+    if shape is None or len(shape) not in (3, 4):
+        size = "<unknown rank>" if shape is None else list(shape)
+        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to {function}, but "
+                           f"got input of size: {size}")
+    return (expand_dims(input, 0), True) if len(shape) == 3 else (input, False)
+
+
+def _conv_padding(padding: Any, kernel: tuple[int, int], stride: tuple[int, int],
+                  dilation: tuple[int, int]) -> Any:
+    """PyTorch's padding (an int, a pair, "valid" or "same") as the op's explicit pads."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding != "same":
+            raise ValueError(f"Invalid padding string '{padding}', should be one of "
+                             "{'valid', 'same'}")
+        if stride != (1, 1):
+            raise ValueError("padding='same' is not supported for strided convolutions")
+        # the total pad d * (k - 1), its odd element at the end (bottom, right)
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    rows, cols = _pair(padding, "padding", "conv2d", 0)
+    return (rows, rows), (cols, cols)
+
+
+def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: A002
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Any:
+    """The 2-D cross-correlation of input (N, C, H, W) with weight (out, C, kH, kW), plus
+    bias (out,) where given: PyTorch's F.conv2d. padding is an int, a pair, "valid" or
+    "same" (stride 1 only; an odd total pad puts the extra row and column at the end)."""
+    if groups != 1:
+        raise NotImplementedError(f"conv2d: groups={groups} is not supported: graphc "
+                                  "convolves every input channel with every filter (groups=1)")
+    x, single = _batched(input, "conv2d")
+    w_shape = static_shape(weight)
+    kernel = (0, 0) if w_shape is None or len(w_shape) != 4 else w_shape[2:]
+    if padding == "same" and None in kernel:
+        raise RuntimeError(f"conv2d: padding='same' needs the weight's kernel size known "
+                           f"when the graph is built; the weight has shape {w_shape}")
+    stride_, dilation_ = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation",
+                                                                   "conv2d")
+    pads = _conv_padding(padding, (int(kernel[0] or 0), int(kernel[1] or 0)), stride_,
+                         dilation_)
+    y = ops.conv2d(x, weight, stride_, pads, dilation_, "NCHW")
+    if bias is not None:
+        y = y + reshape(bias, (-1, 1, 1))
+    return squeeze(y, [0]) if single else y
+
+
+def _pool_arguments(kernel_size: Any, stride: Any, padding: Any, function: str
+                    ) -> tuple[tuple[int, int], tuple[int, int], Any]:
+    kernel = _pair(kernel_size, "kernel_size", function)
+    strides = kernel if stride is None or (isinstance(stride, list | tuple) and not stride) \
+        else _pair(stride, "stride", function)
+    pad = _pair(padding, "padding", function, 0)
+    if any(p > k // 2 for p, k in zip(pad, kernel)):
+        raise RuntimeError(f"{function}: pad should be at most half of effective kernel size, "
+                           f"but got pad={padding}, kernel_size={kernel_size}")
+    return kernel, strides, ((pad[0], pad[0]), (pad[1], pad[1]))
+
+
+def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
+               ) -> Any:
+    """The maximum of each kernel_size window of input (N, C, H, W) or (C, H, W), moved by
+    stride (default: kernel_size); padding (-inf, at most half the kernel) on both sides.
+    The gradient goes to the first maximum of a window (row-major), as PyTorch's CPU
+    kernel."""
+    if _pair(dilation, "dilation", "max_pool2d") != (1, 1):
+        raise NotImplementedError(f"max_pool2d: dilation={dilation} is not supported (only 1)")
+    if ceil_mode:
+        raise NotImplementedError("max_pool2d: ceil_mode=True is not supported (the output "
+                                  "size is rounded down, as with ceil_mode=False)")
+    if return_indices:
+        raise NotImplementedError("max_pool2d: return_indices=True is not supported")
+    kernel, strides, pads = _pool_arguments(kernel_size, stride, padding, "max_pool2d")
+    x, single = _batched(input, "max_pool2d")
+    y = pool.max_pool(x, kernel, strides, pads, "NCHW")
+    return squeeze(y, [0]) if single else y
+
+
+def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: Any = None) -> Any:
+    """The mean of each kernel_size window of input (N, C, H, W) or (C, H, W), moved by
+    stride (default: kernel_size), zero padding on both sides counted in the mean
+    (count_include_pad=True, PyTorch's default) or not."""
+    if ceil_mode:
+        raise NotImplementedError("avg_pool2d: ceil_mode=True is not supported (the output "
+                                  "size is rounded down, as with ceil_mode=False)")
+    if divisor_override is not None:
+        raise NotImplementedError("avg_pool2d: divisor_override is not supported")
+    kernel, strides, pads = _pool_arguments(kernel_size, stride, padding, "avg_pool2d")
+    x, single = _batched(input, "avg_pool2d")
+    y = pool.avg_pool(x, kernel, strides, pads, "NCHW", count_include_pad=count_include_pad)
+    return squeeze(y, [0]) if single else y
