@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphc import initializers, shapes
+from graphc.errors import refuse_unsupported
 from graphc.graph import Tensor
 from graphc.nn.tf_functions import bias_add
 from graphc.ops import conv as ops
@@ -65,13 +66,9 @@ def conv2d(inputs: Any, filters: int, kernel_size: Any, strides: Any = (1, 1),
     variables of an earlier layer of that name. kernel_size, strides and dilation_rate are
     an int or a pair; padding "valid" or "same". Regularizers and constraints are not
     supported."""
-    for label, value in (("kernel_regularizer", kernel_regularizer),
-                         ("bias_regularizer", bias_regularizer),
-                         ("activity_regularizer", activity_regularizer),
-                         ("kernel_constraint", kernel_constraint),
-                         ("bias_constraint", bias_constraint)):
-        if value is not None:
-            raise NotImplementedError(f"conv2d: {label} is not supported")
+    refuse_unsupported("conv2d", kernel_regularizer=kernel_regularizer,
+                       bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+                       kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
     x = _image_batch(inputs, "conv2d")
     data_format = _format(data_format, "conv2d")
     channels = x.shape[ops.LAYOUTS[data_format].channel]  # type: ignore[index]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphc import initializers, shapes
+from graphc.errors import refuse_unsupported
 from graphc.graph import Tensor
 from graphc.nn.tf_functions import dropout as nn_dropout
 from graphc.ops.composite import scope
@@ -39,13 +40,9 @@ def dense(inputs: Any, units: int, activation: Callable[[Any], Any] | None = Non
     defaults to a unique "dense", "dense_1", ...; `reuse` shares the variables of an
     earlier layer of that name. Inputs of rank above 2 are multiplied along their last
     dimension. Regularizers and constraints are not supported."""
-    for label, value in (("kernel_regularizer", kernel_regularizer),
-                         ("bias_regularizer", bias_regularizer),
-                         ("activity_regularizer", activity_regularizer),
-                         ("kernel_constraint", kernel_constraint),
-                         ("bias_constraint", bias_constraint)):
-        if value is not None:
-            raise NotImplementedError(f"dense: {label} is not supported")
+    refuse_unsupported("dense", kernel_regularizer=kernel_regularizer,
+                       bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+                       kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
     x = convert_to_tensor(inputs, op="dense")
     if not x.dtype.is_floating:
         raise TypeError(f"dense: inputs must be floating point, got {x.dtype.name} "

@@ -24,6 +24,7 @@ from typing import Any
 
 from graphc import initializers, shapes
 from graphc.dtypes import float32
+from graphc.errors import refuse_unsupported
 from graphc.graph import Tensor
 from graphc.graph_keys import GraphKeys, add_to_collection
 from graphc.nn.normalization import batch_normalization as nn_batch_normalization
@@ -57,15 +58,11 @@ def batch_normalization(inputs: Any, axis: int = -1, momentum: float = 0.99,
     moments and moving averages that move where it is true, the moving averages alone where
     it is false). Regularizers, constraints, renorm, virtual batches and adjustment are not
     supported."""
-    for label, value in (("beta_regularizer", beta_regularizer),
-                         ("gamma_regularizer", gamma_regularizer),
-                         ("beta_constraint", beta_constraint),
-                         ("gamma_constraint", gamma_constraint),
-                         ("renorm", renorm or None), ("renorm_clipping", renorm_clipping),
-                         ("virtual_batch_size", virtual_batch_size),
-                         ("adjustment", adjustment)):
-        if value is not None:
-            raise NotImplementedError(f"batch_normalization: {label} is not supported")
+    refuse_unsupported("batch_normalization", beta_regularizer=beta_regularizer,
+                       gamma_regularizer=gamma_regularizer, beta_constraint=beta_constraint,
+                       gamma_constraint=gamma_constraint, renorm=renorm or None,
+                       renorm_clipping=renorm_clipping, virtual_batch_size=virtual_batch_size,
+                       adjustment=adjustment)
     x = convert_to_tensor(inputs, op="batch_normalization")
     rank, axis = _checked(x, axis, training)
     training = training if isinstance(training, Tensor) else bool(training)
