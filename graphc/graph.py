@@ -352,8 +352,12 @@ class FuncGraph(Graph):
         if t.graph is not self.parent:
             t = self.parent.capture(t, op)
         if t not in self.captures:
-            node = self.create_node("placeholder", (), {"shape": t.shape, "dtype": t.dtype},
-                                    (t.type,), "capture")
+            # (outside any open control_dependencies, as TensorFlow makes it: a fed capture
+            # never runs, so its readers must wait for those nodes themselves)
+            with self.control_dependencies(None):
+                node = self.create_node("placeholder", (), {"shape": t.shape,
+                                                            "dtype": t.dtype},
+                                        (t.type,), "capture")
             self.captures[t] = node.outputs[0]
         return self.captures[t]
 

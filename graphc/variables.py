@@ -31,15 +31,18 @@ class Variable(Tensor):
                  dtype: Any = None) -> None:
         # (TensorFlow 1's order: its tutorial's tf.Variable([.3], tf.float32) passes the
         # dtype where trainable goes, a true value, and the dtype follows the value)
+        # (its initial value and initializer wait for no control_dependencies the Variable is
+        # made in, as in TensorFlow: an optimizer's slots made inside one still initialize)
         dt = as_dtype(dtype) if dtype is not None else None
-        init = convert_to_tensor(initial_value, dt, op="Variable")
-        if dt is not None and init.dtype != dt:
-            init = cast(init, dt)
+        with get_default_graph().control_dependencies(None):
+            init = convert_to_tensor(initial_value, dt, op="Variable")
+            if dt is not None and init.dtype != dt:
+                init = cast(init, dt)
         if not shapes.is_fully_defined(init.shape):
             raise ValueError(f"Variable: the initial value's shape {shapes.fmt(init.shape)} "
                              "must be fully known")
         graph = init.graph or get_default_graph()
-        with graph.as_default():
+        with graph.as_default(), graph.control_dependencies(None):
             node = variable_node(init.shape, init.dtype, name)
             super().__init__(node, 0)
             self.initial_value = init

@@ -232,3 +232,18 @@ def test_dynamic_net_at_every_depth(depth):
     for (name, p), g in zip(model.named_parameters(), static):
         want = np.zeros_like(p.array) if p.grad is None else p.grad.array
         np.testing.assert_allclose(g, want, rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def test_a_capture_made_inside_control_dependencies_leaves_them_to_its_readers():
+    """A branch's capture of an outer tensor is fed, never run: the node reading it inside
+    control_dependencies waits for the check itself (as TensorFlow's captures are made)."""
+    x, y = gc.placeholder(gc.float64, (2,)), gc.placeholder(gc.float64, (2,))
+
+    def checked():
+        with gc.control_dependencies([gc.check_numerics(y, "y is bad")]):
+            return gc.identity(x)
+    out = gc.cond(gc.constant(True), checked, lambda: x)
+    for optimize in (True, False):
+        with gc.Session(optimize=optimize) as sess:
+            with pytest.raises(gc.InvalidArgumentError, match="y is bad"):
+                sess.run(out, {x: [1.0, 2.0], y: [np.nan, 0.0]})

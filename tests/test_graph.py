@@ -207,3 +207,21 @@ def test_a_variable_made_in_a_name_scope_has_its_initializer_beside_it():
             u = gc.Variable(2.0, name="u")
     assert (v.name, v.initializer.name) == ("s/w:0", "s/w/initializer")
     assert u.initializer.name == "s/t/u/initializer"
+
+
+def test_a_variable_made_inside_control_dependencies_initializes_without_them():
+    """As TensorFlow's: the initial value and initializer wait for nothing, so Adam's slots
+    made by minimize() inside batch norm's UPDATE_OPS context initialize on their own."""
+    x = gc.placeholder(gc.float64, (None, 2))
+    w = gc.Variable(np.ones((2, 1)))
+    count = gc.Variable(0.0)
+    loss = gc.reduce_sum(gc.square(gc.matmul(x, w)))
+    with gc.control_dependencies([count.assign_add(1.0)]):
+        plain = gc.Variable(np.zeros(2))
+        train = gc.train.AdamOptimizer(0.1).minimize(loss)
+    assert plain.initializer.control_inputs == () and plain.initial_value.node.control_inputs == ()
+    with gc.Session() as sess:
+        sess.run(gc.global_variables_initializer())  # (needs no feed)
+        assert sess.run(count) == 0.0
+        sess.run(train, {x: np.ones((3, 2))})
+        assert sess.run(count) == 1.0

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from graphc.graph import Node, Tensor
 from graphc.ops.fused import FUSED_REDUCTIONS
-from graphc.passes.fuse_elementwise import as_expression, expression
+from graphc.passes.fuse_elementwise import as_expression, expression, fusable
 from graphc.passes.rewrite import Uses, op, pattern_rules, remade, rewrite
 from graphc.program import Program
 from graphc.registry import OPS, OpNames
@@ -97,6 +97,8 @@ def _shape_from_input(m: dict[str, Tensor], node: Node, uses: Uses) -> Node | No
         t = inputs[k]
         if uses.original.get(t, t) in uses.kept:  # (fetched or fed: computed anyway)
             continue
+        if not fusable(t.node):
+            continue  # (only an expression, which has no effects, may go uncomputed)
         reads = _value_reads(t, uses)
         if reads and (len(reads) != 1 or REDUCIBLE.match(reads[0].outputs[0], uses) is None):
             continue

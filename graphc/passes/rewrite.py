@@ -69,19 +69,25 @@ class Uses:
         return [n for n in self.readers.get(t, ()) if self.position[n] < here
                 and all(o not in self.replaced for o in n.outputs)]
 
+    def folds(self, t: Tensor) -> bool:
+        """Whether a rule may take t's value as known: t is not fed (a fed constant is a
+        placeholder with a default, so no rule may use the value it was built with) and
+        its node waits for no control inputs (a constant made inside control_dependencies
+        carries them to its readers, which a rule that drops it would lose)."""
+        return t not in self.fed and not t.node.control_inputs
+
     def constant(self, t: Tensor) -> Any:
-        """t's value if t is a constant the run does not feed, else None: a fed constant
-        is a placeholder with a default, so no rule may use the value it was built with."""
+        """t's value if t is a constant that folds, else None."""
         node = t.node
-        return node.attrs["value"] if node.op == "constant" and t not in self.fed else None
+        return node.attrs["value"] if node.op == "constant" and self.folds(t) else None
 
     def scalar(self, t: Tensor) -> float | None:
-        """t's value if t is a scalar constant the run does not feed, else None."""
-        return scalar_value(t) if t not in self.fed else None
+        """t's value if t is a scalar constant that folds, else None."""
+        return scalar_value(t) if self.folds(t) else None
 
     def is_zero(self, t: Tensor) -> bool:
-        """Whether t is an unfed constant or fill of zeros (e.g. gc.zeros(1))."""
-        return t not in self.fed and known_zero(t)
+        """Whether t is a constant or fill of zeros (e.g. gc.zeros(1)) that folds."""
+        return self.folds(t) and known_zero(t)
 
     def only_used_by_one_node(self, t: Tensor) -> bool:
         t = self.original.get(t, t)

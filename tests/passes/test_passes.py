@@ -103,3 +103,49 @@ def test_a_step_built_under_control_dependencies_compiles_as_one_built_outside()
                                           "matmul_epilogue", "reduction_count"]
     np.testing.assert_array_equal(values[0][0], values[1][0])
     assert values[0][1] == values[1][1] == 2.0
+
+
+def _outcomes(build, run):
+    """run(session, *built) with every pass and with none: its result or its error."""
+    outcomes = []
+    for optimize in (True, False):
+        graph = gc.Graph()
+        with graph.as_default():
+            built = build()
+            with gc.Session(optimize=optimize) as sess:
+                sess.run(gc.global_variables_initializer())
+                try:
+                    outcomes.append(run(sess, *built))
+                except gc.InvalidArgumentError as err:
+                    outcomes.append(str(err).rsplit(": ", 2)[-2])
+    return outcomes
+
+
+def test_a_constant_made_inside_control_dependencies_keeps_them_when_it_folds():
+    def build():
+        v = gc.Variable(np.float64(0.0))
+        first = v.assign(gc.constant(1.0, gc.float64))
+        with gc.control_dependencies([first]):
+            second = v.assign(gc.constant(2.0, gc.float64) * 3.0)  # (the 2.0 waits)
+        return v, gc.group(second, first)
+
+    def run(sess, v, step):
+        sess.run(step)
+        return float(sess.run(v))
+    assert _outcomes(build, run) == [6.0, 6.0]  # the later assignment wins
+
+
+def test_a_check_in_a_branch_runs_though_the_step_reads_only_its_shape():
+    def build():
+        x = gc.placeholder(gc.float64, (4, 3))
+        w = gc.Variable(np.ones((3, 3)))
+        h = gc.matmul(x, w)
+        checked = gc.cond(gc.constant(True), lambda: gc.check_numerics(h, "h is bad"),
+                          lambda: h)
+        return x, gc.train.GradientDescentOptimizer(0.1).minimize(gc.reduce_mean(checked))
+
+    def run(sess, x, train):
+        bad = np.ones((4, 3))
+        bad[0, 0] = np.inf
+        return sess.run(train, {x: bad})
+    assert _outcomes(build, run) == ["h is bad"] * 2
