@@ -238,6 +238,9 @@ EAGER_METHODS: dict[str, Any] = {
     "new_ones": new_ones, "new_full": new_full, "add_": add_, "sub_": sub_, "view": view,
     "is_contiguous": _is_contiguous, "fill_": fills.fill_, "normal_": fills.normal_,
     "uniform_": fills.uniform_, "masked_fill_": fills.masked_fill_,
+    "clamp_": lambda self, min=None, max=None: self._update(  # noqa: A006
+        "clamp_", lambda a, _: operators.clamp(a, min, max), None),
+    "relu_": lambda self: self._update("relu_", lambda a, _: ops.relu(a), None),
 }
 
 

@@ -10,10 +10,18 @@ from graphc.nn.module import Module
 
 
 class ReLU(Module):
-    """max(x, 0)."""
+    """max(x, 0). `inplace` is accepted for PyTorch's signature (nn.ReLU(True)); the result
+    is a new tensor."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x: Any) -> Any:
         return F.relu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):

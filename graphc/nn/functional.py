@@ -40,9 +40,10 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 # -- activations and layers ---------------------------------------------------------------
-def relu(x: Any) -> Any:
-    """max(x, 0)."""
-    return _relu(x)
+def relu(input: Any, inplace: bool = False) -> Any:  # noqa: A002
+    """max(x, 0). `inplace` is accepted for PyTorch's signature; the result is a new
+    tensor."""
+    return _relu(input)
 
 
 def tanh(input: Any) -> Any:  # noqa: A002

@@ -62,10 +62,9 @@ class Module:
         self._modules.pop(name, None)
         self._buffers.pop(name, None)
         self._non_persistent_buffers.discard(name)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
+        if isinstance(value, Parameter | Module):
+            self.__dict__.pop(name, None)  # (a plain attribute, e.g. bias=None, would shadow it)
+            (self._parameters if isinstance(value, Parameter) else self._modules)[name] = value
         else:
             object.__setattr__(self, name, value)
 
@@ -193,12 +192,60 @@ class Module:
         return (b for _, b in self.named_buffers(recurse=recurse))
 
     def children(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return (m for _, m in self.named_children())
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for each direct submodule, each module once."""
+        seen: set[int] = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
 
     def modules(self) -> Iterator[Module]:
-        yield self
-        for child in self._modules.values():
-            yield from child.modules()
+        return (m for _, m in self.named_modules())
+
+    def named_modules(self, memo: set[Any] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """(name, module) for this module ("") and every submodule below it ("0.conv"), each
+        module once unless remove_duplicate=False."""
+        memo = set() if memo is None else memo
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                               remove_duplicate)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register `module` as the submodule `name` (as `self.<name> = module`)."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if module is None:
+            self._modules[name] = None  # type: ignore[assignment]
+        else:
+            setattr(self, name, module)
+
+    register_module = add_module
+
+    def apply(self, fn: Any) -> Module:
+        """fn(m) for every submodule m, children first, then this module (PyTorch's order,
+        as its init idiom `model.apply(init_weights)` expects); returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set requires_grad on every parameter (False freezes them); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (set it to None, as PyTorch does by default)."""

@@ -27,6 +27,7 @@ from graphc.nn import tf_functions as _tf
 from graphc.nn.module import Module
 from graphc.nn.parameter import Parameter
 from graphc.ops import core
+from graphc.ops.debug import check_numerics
 from graphc.ops.elementwise import cast, sqrt, square
 from graphc.ops.reduce import reduce_mean, reduction_count
 from graphc.ops.shape import identity, reshape
@@ -71,6 +72,10 @@ def _normalize(input: Any, running_mean: Any, running_var: Any, weight: Any,  # 
     for label, value in (("running_mean", running_mean), ("running_var", running_var),
                          ("weight", weight), ("bias", bias)):
         _check_channels(shape, label, value)
+    dtype = _tf._dtype(input)
+    if dtype is not None and not dtype.is_floating:
+        raise TypeError(f"batch_norm: input must be floating point (as the running "
+                        f"statistics are), got {dtype.name}; convert it with .float()")
     rank = len(shape)
     if not training:
         if running_mean is None or running_var is None:
@@ -79,6 +84,8 @@ def _normalize(input: Any, running_mean: Any, running_var: Any, weight: Any,  # 
         centered = input - _per_channel(running_mean, rank)
         return _scaled(centered, running_var, weight, bias, eps, rank)
     _check_batch(shape)
+    if core.is_eager(input) and input.numel() == 0:
+        return input * 1  # (an empty batch: an empty output, statistics untouched)
     axes = (0, *range(2, rank))
     mean = reduce_mean(input, axes)
     centered = input - _per_channel(mean, rank)
@@ -120,7 +127,13 @@ def _assigned(running: Any, batch: Any, momentum: Any, label: str) -> Any:
         raise TypeError(f"batch_norm: in a graph, training updates {label}, which must be a "
                         f"Variable (a module's buffer read in the graph is one); got "
                         f"{type(running).__name__} '{getattr(running, 'name', running)}'")
-    return running.assign(running * (1 - momentum) + batch * momentum, name=f"{label}_update")
+    moved = running * (1 - momentum) + batch * momentum
+    # (a batch known only at run time to hold one value a channel, or none, gives NaN: the
+    # run stops, as PyTorch's eager check does, and commits nothing)
+    return running.assign(check_numerics(moved, f"batch_norm: {label} would become NaN or "
+                                         "infinite: a training batch needs more than 1 value "
+                                         "per channel, and finite inputs"),
+                          name=f"{label}_update")
 
 
 def _after(out: Any, updates: tuple[Any, ...]) -> Any:

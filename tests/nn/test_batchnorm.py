@@ -376,3 +376,33 @@ def test_layer_norm_in_a_graph_reads_its_parameters_through_their_variables():
     with gc.Session() as sess:
         got = sess.run(layer(p), {p: x})
     np.testing.assert_allclose(got, values(layer(torch.tensor(x))), rtol=RTOL)
+
+
+def test_integer_input_is_refused_by_name():
+    with pytest.raises(TypeError, match="batch_norm: input must be floating point.*int64"):
+        nn.BatchNorm1d(2)(torch.tensor([[1, 10], [2, 20], [4, 40]]))
+
+
+def test_an_empty_batch_leaves_the_running_statistics_alone():
+    bn = nn.BatchNorm2d(3)
+    out = bn(torch.zeros(0, 3, 4, 4))
+    assert tuple(out.shape) == (0, 3, 4, 4)
+    np.testing.assert_array_equal(bn.running_mean.numpy(), np.zeros(3))
+    np.testing.assert_array_equal(bn.running_var.numpy(), np.ones(3))
+
+
+def test_a_graph_batch_of_one_stops_the_run_and_commits_nothing():
+    """PyTorch refuses one value a channel in training (its unbiased variance is 0/0); a
+    graph learns the batch size only when it runs, so the run stops there."""
+    bn = nn.BatchNorm1d(3)
+    x = gc.placeholder(gc.float32, (None, 3))
+    y = bn(x)
+    with gc.Session() as sess:
+        sess.run(gc.global_variables_initializer())
+        sess.run(y, {x: np.arange(6, dtype=np.float32).reshape(2, 3)})
+        before = [bn.running_mean.numpy().copy(), bn.running_var.numpy().copy()]
+        with pytest.raises(gc.InvalidArgumentError, match="more than 1 value per channel"):
+            sess.run(y, {x: np.ones((1, 3), np.float32)})
+    np.testing.assert_array_equal(bn.running_mean.numpy(), before[0])
+    np.testing.assert_array_equal(bn.running_var.numpy(), before[1])
+    assert int(bn.num_batches_tracked.item()) == 1

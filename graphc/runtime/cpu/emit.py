@@ -380,12 +380,11 @@ VECTORIZED = frozenset({"sqrt", "abs", "floor", "copysign", "float64"})
 # What a loop's call of each function costs over numpy's loop, in ns an element, for
 # float32 and for float64 (`python benchmarks/libm_costs.py` on this machine, numpy 2;
 # numpy's float64 sin and cos call libm too). A function not measured counts as exp.
-# numpy has no erf: its reference calls Python's math.erf an element (np.frompyfunc), 7x
-# slower than the loop's libm call (measured: 180 and 200 ns against 23 and 25), so an
-# expression calling erf stays in its loop.
+# numpy has no erf: its reference is a numba ufunc calling the same libm erf an element
+# (ops/elementwise._erf), so, as for float64 sin and cos, calling numpy gains nothing.
 LIBM_EXTRA_NS = {"exp": (3.2, 5.5), "log": (3.6, 5.5), "tanh": (15.5, 15.5),
                  "sin": (6.2, 0.0), "cos": (6.1, 0.0), "power": (5.4, 11.4),
-                 "erf": (-157.0, -177.0)}
+                 "erf": (0.0, 0.0)}
 # An expression is computed by the ops' numpy references (numpy_eval.py), called from its
 # kernel in numba's object mode, where that saves more than the call costs: 7-12 us in a
 # step (a softmax over 64 x 10 took 17 us that way, 3 in the loop).
@@ -406,8 +405,7 @@ DTYPES = {dtypes}
 
 def numpy_min(expression: tuple[Any, ...]) -> int | None:
     """From how many elements numpy computes the expression faster than a loop, with the
-    call (None: never; a loop that calls no libm function, only ones numpy calls too, or
-    one numpy computes slower: erf)."""
+    call (None: never; a loop that calls no libm function, or only ones numpy calls too)."""
     def extra(op: str, dtype: str, operands: list[float]) -> float:
         np_dtype = as_dtype(dtype).np
         if np_dtype.kind != "f":
@@ -416,7 +414,7 @@ def numpy_min(expression: tuple[Any, ...]) -> int | None:
         return sum(operands) + sum(LIBM_EXTRA_NS.get(name, LIBM_EXTRA_NS["exp"])[size]
                                    for name in called(SCALAR[op]) - VECTORIZED)
     ns = walk(expression, lambda i: 0.0, extra)
-    return math.ceil(NUMPY_CALL_NS / ns) if ns > 0 else None
+    return math.ceil(NUMPY_CALL_NS / ns) if ns else None
 
 
 def _numpy_first(expression: tuple[Any, ...], body: str, dtypes: list[str]
