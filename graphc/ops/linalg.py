@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 from math import prod
 from typing import Any, NoReturn
@@ -14,6 +15,7 @@ from graphc.ops import core
 from graphc.ops.array import expand_dims, squeeze
 from graphc.ops.constant import zeros_like
 from graphc.ops.core import apply
+from graphc.ops.einsum import einsum
 from graphc.ops.reduce import reduce_sum
 from graphc.ops.shape import identity, reshape, reshape_like, static_shape, transpose
 from graphc.registry import GradOp, OpDef, register
@@ -82,13 +84,15 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
       (k,) @ (k,) -> ();
     - one operand of rank > 2 with a 1-D or 2-D other multiplies each matrix (the last two
       dims) of the higher-rank one: (..., n, k) @ (k, m) -> (..., n, m) (as one matmul of
-      the merged rows), (n, k) @ (..., k, m) -> (..., n, m), (..., n, k) @ (k,) -> (..., n).
+      the merged rows), (n, k) @ (..., k, m) -> (..., n, m), (..., n, k) @ (k,) -> (..., n);
+    - both operands of rank > 2, batches of matrices of the same batch dims: (..., n, k) @
+      (..., k, m) -> (..., n, m) (an einsum op: np.matmul), as attention's q @ k^T; batch
+      dims that would broadcast (a dim of 1 against a longer one) are a ValueError.
 
-    Both operands of rank > 2 (a batch of matrices on each side, (b, n, k) @ (b, k, m)) are
-    not supported: a ValueError. A transpose flag needs a matrix operand (rank >= 2). In a
-    graph the ranks must be known when it is built (an operand of unknown rank is taken as
-    a matrix), and an operand of rank > 2 needs its inner dimension known (its own or the
-    other operand's)."""
+    A transpose flag needs a matrix operand (rank >= 2). In a graph the ranks must be known
+    when it is built (an operand of unknown rank is taken as a matrix), and an operand of
+    rank > 2 with a matrix or vector needs its inner dimension known (its own or the other
+    operand's)."""
     ta, tb = bool(transpose_a), bool(transpose_b)
     sa, sb = static_shape(a), static_shape(b)
     if sa is None or sb is None or (len(sa) == 2 and len(sb) == 2):
@@ -98,10 +102,7 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
         _fail(f"both operands must have at least 1 dim, but they have shapes "
               f"{shapes.fmt(sa)} and {shapes.fmt(sb)}")
     if ra > 2 and rb > 2:
-        _fail(f"a of shape {shapes.fmt(sa)} and b of shape {shapes.fmt(sb)} are both batches "
-              "of matrices (rank > 2), which is not supported: matmul takes 1-D and 2-D "
-              "operands, and one operand of rank > 2 with a 1-D or 2-D other, such as "
-              "(..., n, k) @ (k, m) -> (..., n, m)")
+        return _batched(a, b, sa, sb, ta, tb, name)
     for side, rank, flag in (("a", ra, ta), ("b", rb, tb)):
         if rank == 1 and flag:
             _fail(f"transpose_{side} needs a matrix, but {side} is 1-D (shape "
@@ -129,6 +130,27 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     b2 = expand_dims(b, 1) if rb == 1 else b
     product = apply(MATMUL, a2, b2, transpose_a=ta, transpose_b=tb)
     return squeeze(product, [0] * (ra == 1) + [1] * (rb == 1), name=name)
+
+
+def _batched(a: Any, b: Any, sa: Any, sb: Any, ta: bool, tb: bool, name: str | None) -> Any:
+    """Batches of matrices on both sides, (..., n, k) @ (..., k, m) -> (..., n, m) (the
+    attention product q @ k^T): one einsum op, whose numpy reference is np.matmul. The
+    batch dims must be the same (no broadcasting of dims of 1)."""
+    batch_a, batch_b = sa[:-2], sb[:-2]
+    if len(batch_a) != len(batch_b) or any(
+            x is not None and y is not None and x != y for x, y in zip(batch_a, batch_b)):
+        _fail(f"a of shape {shapes.fmt(sa)} and b of shape {shapes.fmt(sb)} are batches of "
+              "matrices with different batch dims; graphc multiplies batches of one shape "
+              "(no broadcasting of the batch dims)")
+    batch = string.ascii_lowercase[:len(batch_a)]
+    left, right = batch + ("kn" if ta else "nk"), batch + ("mk" if tb else "km")
+    if sa[-1 if ta else -2] is not None and sa[-2 if ta else -1] is not None and \
+            sb[-1 if tb else -2] is not None:
+        k_a, k_b = sa[-2 if ta else -1], sb[-1 if tb else -2]
+        if k_a != k_b:
+            _fail(f"inner dimensions differ: a has shape {shapes.fmt(sa)} and b has shape "
+                  f"{shapes.fmt(sb)}")
+    return einsum(f"{left},{right}->{batch}nm", a, b, name=name)
 
 
 def _fail(message: str) -> NoReturn:

@@ -162,10 +162,11 @@ def test_linear_on_a_sequence_and_on_a_vector_in_both_modes():
 
 
 @pytest.mark.parametrize("sa,sb,words", [
-    ((2, 3, 4), (2, 4, 5), r"matmul \(at .*test_matmul_ranks.py:\d+\): a of shape \(2, 3, 4\) "
-                           r"and b of shape \(2, 4, 5\) are both batches of matrices \(rank > "
-                           r"2\), which is not supported: matmul takes 1-D and 2-D operands, "
-                           r"and one operand of rank > 2 with a 1-D or 2-D other"),
+    ((2, 1, 3, 4), (2, 5, 4, 3), r"matmul \(at .*test_matmul_ranks.py:\d+\): a of shape "
+                                 r"\(2, 1, 3, 4\) and b of shape \(2, 5, 4, 3\) are batches of "
+                                 r"matrices with different batch dims"),
+    ((2, 3, 4), (2, 5, 6), r"inner dimensions differ: a has shape \(2, 3, 4\) and b has shape "
+                           r"\(2, 5, 6\)"),
     ((), (3,), r"both operands must have at least 1 dim, but they have shapes \(\) and \(3,\)"),
     ((3,), (4, 5), r"inner dimensions differ: a has shape \(3,\) and b has shape \(4, 5\)"),
     ((2, 5, 3), (4,), r"inner dimensions differ: a has shape \(2, 5, 3\) and b has shape "
@@ -214,3 +215,31 @@ def test_the_inner_dimension_of_a_batched_operand_must_be_known(sa, sb):
         with pytest.raises(ValueError, match="must be known when the graph is built, in the "
                                              "operand of rank > 2"):
             gc.matmul(a, b)
+
+
+@pytest.mark.parametrize("ta,tb", [(False, False), (False, True), (True, False), (True, True)])
+def test_batches_of_matrices_on_both_sides_multiply_as_numpy_with_gradients(ta, tb):
+    """Attention's q @ k^T: (b, h, n, k) @ (b, h, k, m), eagerly and in a graph, with the
+    transpose flags; gradients against the graph's and numpy's."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((2, 3, 5, 4) if ta else (2, 3, 4, 5))
+    b = rng.standard_normal((2, 3, 6, 5) if tb else (2, 3, 5, 6))
+    want = (np.swapaxes(a, -1, -2) if ta else a) @ (np.swapaxes(b, -1, -2) if tb else b)
+    pa = gc.placeholder(gc.float64, (None, 3) + a.shape[2:])
+    pb = gc.placeholder(gc.float64, (None, 3) + b.shape[2:])
+    c = gc.matmul(pa, pb, transpose_a=ta, transpose_b=tb)
+    assert c.shape == (None, 3, 4, 6)
+    grads = gc.gradients(gc.reduce_sum(gc.square(c)), [pa, pb])
+    with gc.Session() as sess:
+        got, ga, gb = sess.run([c, *grads], {pa: a, pb: b})
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    g = 2 * want  # d/dc of sum(c^2)
+    da = g @ (b if tb else np.swapaxes(b, -1, -2))
+    db = (np.swapaxes(a, -1, -2) if not ta else a) @ g
+    np.testing.assert_allclose(ga, np.swapaxes(da, -1, -2) if ta else da, rtol=1e-12)
+    np.testing.assert_allclose(gb, np.swapaxes(db, -1, -2) if tb else db, rtol=1e-12)
+    if not (ta or tb):
+        ea, eb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+        (ea @ eb).square().sum().backward()
+        np.testing.assert_allclose(ea.grad.numpy(), ga, rtol=1e-12)
+        np.testing.assert_allclose(eb.grad.numpy(), gb, rtol=1e-12)
