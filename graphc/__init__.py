@@ -22,8 +22,9 @@ from graphc.runtime.interpreter import Interpreter as _Interpreter
 from graphc.saver import Saver
 from graphc.serialize import export_graph, import_graph
 from graphc.session import Session
-from graphc.tf_names import (arg_max, arg_min, rank, shape, size, to_double, to_float, to_int32,
-                             to_int64)
+from graphc.clipping import clip_by_global_norm, clip_by_norm, global_norm
+from graphc.tf_names import (arg_max, arg_min, device, rank, shape, size, to_double, to_float,
+                             to_int32, to_int64)
 from graphc.tf_names import where  # noqa: F401 - TF1's where (rank-1 conditions pick rows)
 from graphc.session import InteractiveSession
 from graphc.variables import (Variable, global_variables, global_variables_initializer,
@@ -77,6 +78,7 @@ __all__ += ["InteractiveSession", "assign", "assign_add", "assign_sub", "train"]
 __all__ += ["int8", "int16", "layers", "losses", "uint8", "uint16"]
 __all__ += ["arg_max", "arg_min", "rank", "shape", "size", "to_double", "to_float", "to_int32",
             "to_int64"]
+__all__ += ["clip_by_global_norm", "clip_by_norm", "device", "global_norm"]
 __all__ += ["AUTO_REUSE", "VariableScope", "constant_initializer", "get_variable",
             "get_variable_scope", "glorot_normal_initializer", "glorot_uniform_initializer",
             "initializers", "ones_initializer", "random_normal_initializer",

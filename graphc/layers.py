@@ -116,6 +116,8 @@ def dropout(inputs: Any, rate: Any = 0.5, noise_shape: Any = None, seed: int | N
         if not training.dtype.is_bool or training.shape not in ((), None):
             raise TypeError(f"dropout: training must be a Python bool or a bool scalar "
                             f"tensor; got {training.dtype.name}{shapes.fmt(training.shape)}")
+        if training.shape is None:  # (a bool placeholder of no shape: a scalar flag)
+            training = reshape(training, ())
         with scope(name, "dropout", x, training):
             dropped = nn_dropout(x, noise_shape=noise_shape, seed=seed, rate=rate)
             return where(training, dropped, x)

@@ -66,6 +66,8 @@ def batch_normalization(inputs: Any, axis: int = -1, momentum: float = 0.99,
     x = convert_to_tensor(inputs, op="batch_normalization")
     rank, axis = _checked(x, axis, training)
     training = training if isinstance(training, Tensor) else bool(training)
+    if isinstance(training, Tensor) and training.shape is None:  # (a scalar flag)
+        training = reshape(training, ())
     channels = int(x.shape[axis])  # type: ignore[index, arg-type]
     graph = x.graph
     assert graph is not None

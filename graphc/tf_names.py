@@ -3,6 +3,8 @@ Each is the op it names (no second definition)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from graphc.dtypes import float32, float64, int32, int64
@@ -39,7 +41,21 @@ def to_int64(x: Any, name: str = "ToInt64") -> Tensor:
     return cast(x, int64, name=name)
 
 
-__all__ = ["arg_max", "arg_min", "to_double", "to_float", "to_int32", "to_int64"]
+
+
+@contextlib.contextmanager
+def device(device_name: Any) -> Iterator[None]:
+    """TensorFlow 1's placement scope (`with tf.device('/cpu:0'):`), accepted so that such
+    programs run: graphc places a whole run by its Session's device (gc.Session(device=
+    "cuda")), so the ops built inside are placed as the others are."""
+    if device_name is not None and not isinstance(device_name, str) and \
+            not callable(device_name):
+        raise TypeError(f"device: expected a device string such as '/cpu:0', got "
+                        f"{type(device_name).__name__}")
+    yield
+
+
+__all__ = ["arg_max", "arg_min", "device", "to_double", "to_float", "to_int32", "to_int64"]
 
 
 def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Any:
