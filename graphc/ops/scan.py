@@ -126,6 +126,8 @@ def cumprod(x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = Fals
     NaN); the gradient's own gradient is exact where x has no zeros."""
     a = _scan_axis(x, axis, "cumprod")
     rank = static_rank(x, "cumprod")
+    if rank == 0 and exclusive:
+        return ones_like(x, name=name)  # (the empty product, as an exclusive cumsum gives 0)
     if rank == 0 or not (exclusive or reverse):
         return apply(CUMPROD, x, name=name, axis=a)
     flip = tuple(slice(None, None, -1) if d == a else slice(None) for d in range(rank))

@@ -318,3 +318,9 @@ def test_the_new_ops_run_on_the_numba_backend_as_on_numpy():
         got = run(fetches, feeds, backend="numba")
     for g, e in zip(got, want):
         np.testing.assert_allclose(g, e, **TOL)
+
+
+def test_an_exclusive_scan_of_a_scalar_is_the_empty_sum_or_product():
+    with tf.Session() as sess:
+        assert sess.run([tf.cumsum(tf.constant(3.0), exclusive=True),
+                         tf.cumprod(tf.constant(3.0), exclusive=True)]) == [0.0, 1.0]
