@@ -21,7 +21,7 @@ from graphc.eager.creation import (arange, empty, eye, from_numpy, full, full_li
                                    rand, rand_like, randint, randn, randn_like, randperm, tensor,
                                    zeros, zeros_like)
 from graphc.eager.defaults import get_default_dtype, set_default_dtype
-from graphc.eager.device import cuda, device
+from graphc.eager.device import backends, cuda, device
 from graphc.eager.function import Function, FunctionCtx
 from graphc.eager.functions import (abs, add, cat, clamp, clip, cos, div, dot, equal, erf, exp,
                                     flatten, gather, isnan, log, masked_fill, matmul, maximum,
@@ -78,7 +78,8 @@ def __getattr__(name: str) -> _Any:
 __all__ = [
     "BoolTensor", "DoubleTensor", "FloatTensor", "Function", "FunctionCtx", "IntTensor",
     "LongTensor", "Size", "Tensor", "abs", "add", "all", "any", "arange", "argmax", "argmin",
-    "autograd", "bool", "cat", "clamp", "clip", "cos", "cuda", "device", "div", "dot", "double",
+    "autograd", "backends", "bool", "cat", "clamp", "clip", "cos", "cuda", "device", "div",
+    "dot", "double",
     "empty", "enable_grad", "equal", "erf", "exp", "eye", "flatten", "float", "float32", "float64",
     "from_numpy", "full", "full_like", "gather", "get_default_dtype", "int", "int32", "int64",
     "is_grad_enabled", "is_tensor", "isnan", "linspace", "load", "log", "log_softmax", "long",

@@ -60,4 +60,15 @@ def device_count() -> int:
     return 1 if is_available() else 0
 
 
-cuda = SimpleNamespace(is_available=is_available, device_count=device_count)
+def manual_seed(seed: int) -> None:
+    """Accepted, as the usual set_seed() calls it: graphc draws a GPU tensor's random numbers
+    from the one generator torch.manual_seed seeds, so there is no other to seed."""
+    int(seed)
+
+
+cuda = SimpleNamespace(is_available=is_available, device_count=device_count,
+                       manual_seed=manual_seed, manual_seed_all=manual_seed)
+# torch.backends.cudnn's switches, which set_seed() assigns: graphc has no cuDNN, and its
+# kernels give the same results on every run, so they change nothing
+backends = SimpleNamespace(cudnn=SimpleNamespace(enabled=True, deterministic=False,
+                                                 benchmark=False))

@@ -277,3 +277,14 @@ def test_lerp_is_pytorchs_formula_with_number_and_tensor_weights():
           lerp_reference(A, end, weights))
     eager_and_graph_gradients(torch.lerp, A, end, weights + 0.01)
     eager_and_graph_gradients(lambda s, e: torch.lerp(s, e, 0.8), A, end)
+
+
+def test_the_usual_set_seed_runs_and_leaves_the_stream_as_manual_seed_set_it():
+    torch.manual_seed(7)
+    want = torch.randn(3).numpy()
+    torch.manual_seed(7)
+    torch.cuda.manual_seed(7)
+    torch.cuda.manual_seed_all(7)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    np.testing.assert_array_equal(torch.randn(3).numpy(), want)
