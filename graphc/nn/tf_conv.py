@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from graphc.ops import conv as ops
 from graphc.ops import pool
 from graphc.ops.shape import transpose
@@ -19,7 +21,8 @@ __all__ = ["avg_pool", "avg_pool2d", "conv2d", "max_pool", "max_pool2d"]
 
 def _spatial(value: Any, what: str, data_format: str, function: str) -> tuple[int, int]:
     """TensorFlow's strides, ksize or dilations as (height, width)."""
-    items = [value] if isinstance(value, int) else list(value) if value is not None else []
+    items = [value] if isinstance(value, int | np.integer) else \
+        list(value) if value is not None else []
     if len(items) == 4:
         h, w = ops.LAYOUTS[data_format].spatial
         if any(items[a] != 1 for a in range(4) if a not in (h, w)):
@@ -40,11 +43,7 @@ def _example(data_format: str) -> str:
 
 
 def _format(data_format: str | None, function: str) -> str:
-    data_format = data_format or "NHWC"
-    if data_format not in ops.LAYOUTS:
-        raise ValueError(f"{function}: data_format must be 'NHWC' or 'NCHW', not "
-                         f"{data_format!r}")
-    return data_format
+    return ops.data_format_attr(data_format or "NHWC", function)
 
 
 def _padding(padding: Any, data_format: str, function: str, explicit: bool) -> Any:

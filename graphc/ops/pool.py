@@ -5,7 +5,8 @@ Max pooling pads with -inf; average pooling divides by the window's size
 (`count_include_pad`, PyTorch's default) or by the number of input elements in it
 (TensorFlow's SAME). The max-pool gradient goes to the first maximum of each window in
 row-major order (top row first, then left to right), as both frameworks' CPU kernels
-choose; a NaN counts as a maximum (and is one: the max of a window holding a NaN is NaN).
+choose, never to padding (a window of -infs gives it to its first input element); a NaN
+counts as a maximum (and is one: the max of a window holding a NaN is NaN).
 
 References. Each works one kernel position at a time (conv.taps: a strided view of the
 padded input for each position, in the output's layout): a running maximum or sum over
@@ -89,10 +90,13 @@ def _max_pool_grad_ref(x: np.ndarray, g: np.ndarray, ksize: Sequence[int],
         np.maximum(top, view, out=top)
     taken = np.zeros(top.shape, bool)
     zero = np.zeros((), g.dtype)
+    # (a window of -infs holds padding's -infs too: only an input element may take g)
+    inside = taps(padded(np.ones(x.shape, bool), layout, pads, False), layout, ksize, strides,
+                  NO_DILATION, out)
 
     def pieces() -> Iterator[np.ndarray]:
-        for view in views:  # the first position holding its window's maximum takes g
-            first = ((view == top) | (view != view)) & ~taken  # (view != view: a NaN)
+        for view, real in zip(views, inside):  # the first holding its window's maximum
+            first = ((view == top) | (view != view)) & real & ~taken  # (!=: a NaN)
             taken[...] |= first
             yield np.where(first, g, zero)
     return scatter(pieces(), x.shape, x.dtype, layout, pads, ksize, strides, NO_DILATION,

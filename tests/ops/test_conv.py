@@ -221,3 +221,14 @@ def test_the_numba_backend_runs_them_on_the_host_and_matches_numpy():
         got = run(step, x, w, backend="numba")
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, **EXACT)
+
+
+def test_a_max_pool_window_of_minus_infinities_gives_its_gradient_to_an_input_element():
+    """Not to the -inf padding beside it (which is cut off): every window's gradient lands
+    in the image, on the window's first input element, as PyTorch's kernel gives it."""
+    x = gc.constant(np.full((1, 3, 3, 1), -np.inf))
+    y = pool.max_pool(x, 3, 1, ((1, 1), (1, 1)))
+    (grad,) = gc.gradients(gc.reduce_sum(y), [x])
+    with gc.Session() as sess:
+        got = sess.run(grad)[0, :, :, 0]
+    np.testing.assert_array_equal(got, [[4, 2, 0], [2, 1, 0], [0, 0, 0]])
