@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphc import shapes
 from graphc.dtypes import DType
-from graphc.shapes import Shape
+from graphc.shapes import Shape, TensorShape
 from graphc.site import Site, user_site
 
 
@@ -111,8 +111,10 @@ class Tensor:
 
     @property
     def shape(self) -> Shape:
-        """Static shape: a tuple with None for unknown dims, or None if the rank is unknown."""
-        return self.type.shape
+        """Static shape: a tuple with None for unknown dims (a shapes.TensorShape, with
+        TensorFlow's as_list()), or None if the rank is unknown."""
+        shape = self.type.shape
+        return shape if shape is None else TensorShape(shape)
 
     def get_shape(self) -> Shape:
         return self.shape

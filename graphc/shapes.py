@@ -8,6 +8,44 @@ from typing import Any
 Shape = tuple[int | None, ...] | None
 
 
+class TensorShape(tuple):  # type: ignore[type-arg]
+    """A graph tensor's static shape as its `.shape` and `get_shape()` give it: a tuple (None
+    for a dim known only when the graph runs) with TensorFlow 1's TensorShape methods, so
+    `x.get_shape().as_list()` works. Its items are ints or None (TensorFlow 1's Dimension
+    objects, and their `.value`, are not there: `shape[1]` is the size itself)."""
+
+    __slots__ = ()
+
+    def as_list(self) -> list[int | None]:
+        return list(self)
+
+    @property
+    def ndims(self) -> int:
+        return len(self)
+
+    rank = ndims
+
+    @property
+    def dims(self) -> list[int | None]:
+        return list(self)
+
+    def num_elements(self) -> int | None:
+        """The number of elements, or None when a dim is unknown."""
+        total = 1
+        for d in self:
+            if d is None:
+                return None
+            total *= d
+        return total
+
+    def is_fully_defined(self) -> bool:
+        return None not in self
+
+    def __getitem__(self, key: Any) -> Any:
+        item = tuple.__getitem__(self, key)
+        return TensorShape(item) if isinstance(key, slice) else item
+
+
 def as_shape(value: int | Iterable[int | None] | None) -> Shape:
     """Normalise a user's shape (an int, a sequence with None dims, or None) to a Shape."""
     if value is None:

@@ -452,3 +452,14 @@ def test_embedding_lookup_xw_plus_b_l2_normalize_and_eye():
                                   np.broadcast_to(np.eye(2, 3), (2, 2, 3)))
     with pytest.raises(ValueError, match="no partitioned variables"):
         tf.nn.embedding_lookup([p, p], i)
+
+
+def test_a_static_shape_has_tensorflows_tensorshape_methods():
+    x = tf.placeholder(tf.float32, (None, 7, 7, 64))
+    shape = x.get_shape()
+    assert shape.as_list() == [None, 7, 7, 64] and x.shape.ndims == 4 and shape.rank == 4
+    assert shape.num_elements() is None and shape[1:].num_elements() == 3136
+    assert shape[1:].as_list() == [7, 7, 64] and not shape.is_fully_defined()
+    assert shape == (None, 7, 7, 64) and repr(shape) == "(None, 7, 7, 64)"
+    flat = tf.reshape(x, [-1, shape[1:].num_elements()])
+    assert flat.shape.as_list() == [None, 3136]
