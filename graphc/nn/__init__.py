@@ -6,7 +6,7 @@ from graphc.nn.activations import (ELU, GELU, Identity, LeakyReLU, LogSoftmax, R
                                    Softmax, Softplus, Tanh)
 from graphc.nn.containers import ModuleDict, ModuleList
 from graphc.nn.conv_layers import AvgPool2d, Conv2d, MaxPool2d
-from graphc.nn.layers import Dropout, Embedding, Flatten, LayerNorm, Linear, Sequential
+from graphc.nn.layers import Dropout, Dropout2d, Embedding, Flatten, LayerNorm, Linear, Sequential
 from graphc.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -60,3 +60,4 @@ __all__ += ["AvgPool2d", "Conv2d", "MaxPool2d", "avg_pool", "avg_pool2d", "conv2
             "max_pool2d"]
 __all__ += ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GELU", "batch_normalization", "gelu",
             "top_k"]
+__all__ += ["Dropout2d"]

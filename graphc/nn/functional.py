@@ -209,21 +209,43 @@ def dropout(input: Any, p: float = 0.5, training: Any = True,  # noqa: A002
     a random op drawn anew on every run (seeded by gc.set_random_seed), in input's shape at
     run time when its batch is unknown. `inplace` is accepted for PyTorch's signature; the
     result is always a new tensor."""
+    return _dropout(input, p, training, "dropout",
+                    lambda: input * 0 if p == 1 else _tf.dropout(input, rate=float(p)))
+
+
+def dropout2d(input: Any, p: float = 0.5, training: Any = True,  # noqa: A002
+              inplace: bool = False) -> Any:
+    """F.dropout of whole channels: each channel of each sample ((N, C, H, W), or (C, H, W)
+    unbatched) is zeroed with probability p, the others scaled by 1 / (1 - p)."""
+    shape = _tf._shape(input)
+    if shape is None or len(shape) not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                         f"shape {_tf._fmt(shape)}")
+    channels = len(shape) - 2  # (the dims up to the channel dim keep their own draws)
+    noise = (*shape[:channels], *(1 for _ in shape[channels:]))
+    return _dropout(input, p, training, "dropout2d", lambda: input * 0 if p == 1 else
+                    _tf.dropout(input, rate=float(p), noise_shape=noise))
+
+
+def _dropout(input: Any, p: float, training: Any, function: str,  # noqa: A002
+             dropped_of: Any) -> Any:
+    """dropped_of() while `training` (a bool, or a bool tensor in graphs), else input."""
     if isinstance(p, bool) or not 0 <= float(p) <= 1:
-        raise ValueError(f"dropout: dropout probability has to be between 0 and 1, but got {p}")
+        raise ValueError(f"{function}: dropout probability has to be between 0 and 1, but "
+                         f"got {p}")
     dtype = _tf._dtype(input)
     if not dtype.is_floating:
-        raise TypeError(f"dropout: input must be floating point, not {dtype.name}")
+        raise TypeError(f"{function}: input must be floating point, not {dtype.name}")
     if training is False or p == 0:
         return input
-    dropped = input * 0 if p == 1 else _tf.dropout(input, rate=float(p))
+    dropped = dropped_of()
     if training is True:
         return dropped
     if not _tf._is_tensor(training):
-        raise TypeError(f"dropout: training must be a bool or a bool tensor, not "
+        raise TypeError(f"{function}: training must be a bool or a bool tensor, not "
                         f"{type(training).__name__}")
     if not _tf._dtype(training).is_bool:
-        raise TypeError(f"dropout: training must be a bool tensor, not "
+        raise TypeError(f"{function}: training must be a bool tensor, not "
                         f"{_tf._dtype(training).name}")
     return where(training, dropped, input)
 

@@ -165,3 +165,12 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Dropout of whole channels (F.dropout2d): in train mode each channel of each sample
+    of an (N, C, H, W) or (C, H, W) input is zeroed with probability p, the rest scaled by
+    1 / (1 - p); in eval mode the identity."""
+
+    def forward(self, input: Any) -> Any:  # noqa: A002
+        return F.dropout2d(input, self.p, self.training)

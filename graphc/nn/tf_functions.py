@@ -505,16 +505,23 @@ def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | 
     shape = _shape(noise_shape) if _is_tensor(noise_shape) else (
         tuple(noise_shape) if noise_shape is not None else _shape(x))
     static = shape is not None and all(d is not None for d in shape)
-    if not static and noise_shape is not None:
-        raise ValueError(f"dropout: noise_shape {_fmt(shape)} must be fully known when the "
-                         "graph is built")
+    x_shape = _shape(x)
+    if not static and noise_shape is not None and (
+            x_shape is None or len(shape) != len(x_shape) or  # type: ignore[arg-type]
+            any(d not in (1, x_d) for d, x_d in zip(shape, x_shape))):  # type: ignore[arg-type]
+        raise ValueError(f"dropout: noise_shape {_fmt(shape)} has dims known only at run "
+                         f"time; each must then be 1 or x's own dim (x has shape "
+                         f"{_fmt(x_shape)})")
     with _scope(name, "dropout", x, keep_prob, rate):
         keep = _as(keep_prob, dtype) if keep_prob is not None else 1 - _as(rate, dtype)
         drop = 1 - keep if keep_prob is not None else _as(rate, dtype)
         if static and shape is not None:
             draw = _uniform(tuple(int(d) for d in shape), dtype, seed, x)
-        else:  # x's shape at run time (e.g. (None, n))
+        else:  # x's shape at run time (e.g. (None, n)), one draw kept along noise's 1-dims
             draw = random_uniform_like(x, dtype, seed)
+            if noise_shape is not None:
+                draw = draw[tuple(slice(0, 1) if d == 1 else slice(None)  # type: ignore[index]
+                                  for d in shape)]  # type: ignore[union-attr]
         return where(greater_equal(draw, drop), x / keep, 0)
 
 

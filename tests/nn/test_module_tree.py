@@ -74,3 +74,21 @@ def test_relu_takes_pytorchs_inplace_argument_and_clamp_and_relu_work_in_place()
     y.clamp_(min=0)
     y.sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), [2.0, 0.0])
+
+
+def test_dropout2d_zeroes_whole_channels_eagerly_and_in_a_graph():
+    import graphc as gc
+    from graphc.nn import functional as F
+    torch.manual_seed(0)
+    y = nn.Dropout2d(0.5)(torch.ones(8, 16, 3, 3)).numpy().reshape(8 * 16, 9)
+    assert set(np.unique(y)) == {0.0, 2.0} and all(len(set(row)) == 1 for row in y.tolist())
+    assert 0.3 < (y[:, 0] > 0).mean() < 0.7  # (128 channels, each kept with p = 0.5)
+    off = nn.Dropout2d(0.5)
+    off.eval()
+    np.testing.assert_array_equal(off(torch.ones(2, 3, 2, 2)).numpy(), np.ones((2, 3, 2, 2)))
+    x = gc.placeholder(gc.float32, (None, 4, 3, 3))  # (the batch known only at run time)
+    with gc.Session() as sess:
+        got = sess.run(F.dropout2d(x, 0.5), {x: np.ones((5, 4, 3, 3), np.float32)})
+    assert got.shape == (5, 4, 3, 3) and all(len(set(r)) == 1 for r in got.reshape(20, 9).tolist())
+    with pytest.raises(ValueError, match="dropout2d: expected a 3-D"):
+        F.dropout2d(torch.ones(2, 3), 0.5)
