@@ -3,10 +3,11 @@
 (gc.optim.lr_scheduler)."""
 
 from graphc.optim import lr_scheduler
+from graphc.optim.adadelta import Adadelta
 from graphc.optim.adagrad import Adagrad
 from graphc.optim.adam import Adam, AdamW
 from graphc.optim.optimizer import Optimizer
 from graphc.optim.rmsprop import RMSprop
 from graphc.optim.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

@@ -72,6 +72,17 @@ def numpy_adagrad(p, grads, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumul
     return p
 
 
+def numpy_adadelta(p, grads, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0):
+    v, u = np.zeros_like(p), np.zeros_like(p)
+    for g in grads:
+        g = g + weight_decay * p
+        v = rho * v + (1 - rho) * g * g
+        d = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * d * d
+        p = p - lr * d
+    return p
+
+
 CONFIGS = [
     (optim.SGD, numpy_sgd, dict(lr=0.1)),
     (optim.SGD, numpy_sgd, dict(lr=0.1, momentum=0.9)),
@@ -93,12 +104,14 @@ CONFIGS = [
     (optim.Adagrad, numpy_adagrad, dict(lr=0.3, initial_accumulator_value=0.5, eps=1e-6)),
     (optim.Adagrad, numpy_adagrad, dict(lr=0.2, lr_decay=0.05, weight_decay=0.2,
                                         initial_accumulator_value=0.1)),
+    (optim.Adadelta, numpy_adadelta, dict()),
+    (optim.Adadelta, numpy_adadelta, dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1)),
 ]
 IDS = ["sgd", "momentum", "dampening", "nesterov", "weight_decay", "adam", "adam_options",
        "adamw", "adamw_options", "rmsprop", "rmsprop_alpha_eps", "rmsprop_momentum",
        "rmsprop_centered",
        "rmsprop_everything", "adagrad", "adagrad_lr_decay", "adagrad_initial_sum",
-       "adagrad_everything"]
+       "adagrad_everything", "adadelta", "adadelta_options"]
 
 
 def replay(reference, hyper):
