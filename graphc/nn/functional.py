@@ -3,8 +3,10 @@ names and conventions (the class dimension of a loss's input is dim 1)."""
 
 from __future__ import annotations
 
+import functools
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -35,8 +37,28 @@ from graphc.ops.elementwise import tanh as _tanh
 from graphc.ops.linalg import matmul
 from graphc.ops.reduce import reduce_mean, reduce_sum
 from graphc.ops.shape import reshape, stop_gradient
+from graphc.site import user_stacklevel
 
 REDUCTIONS = ("mean", "sum", "none")
+Loss = TypeVar("Loss", bound=Callable[..., Any])
+
+
+def legacy_reduction(function: Loss) -> Loss:
+    """A loss that also takes PyTorch's deprecated size_average= and reduce= (2017-2018
+    code): as PyTorch, reduce=False is "none", else size_average=False "sum", else "mean",
+    with PyTorch's warning."""
+    @functools.wraps(function)
+    def wrapper(*args: Any, size_average: Any = None, reduce: Any = None,
+                **kwargs: Any) -> Any:
+        if size_average is not None or reduce is not None:
+            reduction = "none" if reduce is False else \
+                "sum" if size_average is False else "mean"
+            warnings.warn("size_average and reduce args will be deprecated, please use "
+                          f"reduction='{reduction}' instead.", UserWarning,
+                          stacklevel=user_stacklevel())
+            kwargs["reduction"] = reduction
+        return function(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
 
 
 # -- activations and layers ---------------------------------------------------------------
@@ -314,6 +336,7 @@ def _warn_if_broadcast(input: Any, target: Any) -> None:  # noqa: A002
                       UserWarning, stacklevel=3)
 
 
+@legacy_reduction
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A002
     """Squared error: its mean ("mean"), its sum ("sum"), or elementwise ("none")."""
     _check_reduction(reduction, "mse_loss")
@@ -321,6 +344,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: 
     return _reduced(square(input - target), reduction, "mse_loss")
 
 
+@legacy_reduction
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A002
     """Absolute error |input - target|, reduced (its gradient at a difference of 0 is 0)."""
     _check_reduction(reduction, "l1_loss")
@@ -328,6 +352,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A
     return _reduced(_abs(input - target), reduction, "l1_loss")
 
 
+@legacy_reduction
 def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean",  # noqa: A002
                    beta: float = 1.0) -> Any:
     """Huber-like error of d = input - target: d^2 / (2 beta) where |d| < beta, else
@@ -364,6 +389,7 @@ def _check_probabilities(input: Any, function: str) -> None:  # noqa: A002
                          f"from {values.min():g} to {values.max():g}")
 
 
+@legacy_reduction
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
                          reduction: str = "mean") -> Any:
     """-[z log(x) + (1 - z) log(1 - x)] for probabilities x and targets z of the same
@@ -384,6 +410,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A
     return _reduced(losses, reduction, function)
 
 
+@legacy_reduction
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,  # noqa: A002
                                      reduction: str = "mean", pos_weight: Any = None) -> Any:
     """-[p z log(sigmoid(x)) + (1 - z) log(1 - sigmoid(x))] for logits x, targets z and
@@ -459,6 +486,7 @@ def _check_classes(target: Any, depth: int, ignore_index: int, function: str) ->
                          f"{ignore_index})")
 
 
+@legacy_reduction
 def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
              reduction: str = "mean") -> Any:
     """Negative log-likelihood of class indices: -input[n, target[n]] (input holds
@@ -474,6 +502,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     return _reduced(losses, reduction, function)
 
 
+@legacy_reduction
 def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
                   ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Any:

@@ -13,6 +13,7 @@ from graphc.nn.module import Module
 class _Loss(Module):
     """A loss with a reduction, checked when the module is made."""
 
+    @F.legacy_reduction
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         if reduction not in F.REDUCTIONS:
@@ -41,6 +42,7 @@ class L1Loss(_Loss):
 class SmoothL1Loss(_Loss):
     """d^2 / (2 beta) where |d| < beta, else |d| - beta / 2, for d = input - target."""
 
+    @F.legacy_reduction
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
         if beta < 0:
@@ -54,6 +56,7 @@ class SmoothL1Loss(_Loss):
 class BCELoss(_Loss):
     """Binary cross entropy of probabilities (logs clamped at -100), times `weight`."""
 
+    @F.legacy_reduction
     def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.weight = weight
@@ -66,6 +69,7 @@ class BCEWithLogitsLoss(_Loss):
     """Binary cross entropy of logits (sigmoid and loss in one stable formula), times
     `weight`, with positive examples weighed by `pos_weight`."""
 
+    @F.legacy_reduction
     def __init__(self, weight: Any = None, reduction: str = "mean",
                  pos_weight: Any = None) -> None:
         super().__init__(reduction)
@@ -79,6 +83,7 @@ class BCEWithLogitsLoss(_Loss):
 class NLLLoss(_Loss):
     """Negative log-likelihood of class indices, from log-probabilities (classes on dim 1)."""
 
+    @F.legacy_reduction
     def __init__(self, weight: Any = None, ignore_index: int = -100,
                  reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -92,6 +97,7 @@ class CrossEntropyLoss(_Loss):
     """Softmax cross entropy of logits (classes on dim 1) against class indices or class
     probabilities."""
 
+    @F.legacy_reduction
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
         super().__init__(reduction)

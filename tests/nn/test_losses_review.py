@@ -86,3 +86,22 @@ def test_a_parameter_must_be_floating_point_to_require_grad():
                                            "gradients, not int64"):
         nn.Parameter(ge.tensor([1, 2]))
     assert nn.Parameter(ge.tensor([1, 2]), requires_grad=False).dtype == ge.int64
+
+
+def test_the_deprecated_size_average_and_reduce_map_to_reduction_with_pytorchs_warning():
+    from graphc.nn import functional as F
+    x, y = ge.randn(4, 3), ge.tensor([0, 1, 2, 1])
+    cases = [(dict(size_average=False), "sum"), (dict(reduce=False), "none"),
+             (dict(size_average=True), "mean"), (dict(size_average=False, reduce=False), "none")]
+    for legacy, reduction in cases:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = F.cross_entropy(x, y, **legacy)
+            module = nn.NLLLoss(**legacy)(F.log_softmax(x, 1), y)
+        assert [str(w.message) for w in caught] == [
+            f"size_average and reduce args will be deprecated, please use "
+            f"reduction='{reduction}' instead."] * 2
+        assert caught[0].filename == __file__
+        np.testing.assert_array_equal(got.numpy(), F.cross_entropy(x, y, reduction=reduction)
+                                      .numpy())
+        np.testing.assert_array_equal(module.numpy(), got.numpy())
