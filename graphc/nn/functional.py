@@ -238,8 +238,16 @@ def dropout(input: Any, p: float = 0.5, training: Any = True,  # noqa: A002
 def dropout2d(input: Any, p: float = 0.5, training: Any = True,  # noqa: A002
               inplace: bool = False) -> Any:
     """F.dropout of whole channels: each channel of each sample ((N, C, H, W), or (C, H, W)
-    unbatched) is zeroed with probability p, the others scaled by 1 / (1 - p)."""
+    unbatched) is zeroed with probability p, the others scaled by 1 / (1 - p). A 2-D input
+    (N, C), which the pytorch/examples MNIST network gives it, is F.dropout with PyTorch's
+    deprecation warning."""
     shape = _tf._shape(input)
+    if shape is not None and len(shape) == 2:  # (PyTorch's deprecated case: each element)
+        warnings.warn("dropout2d: Received a 2-D input to dropout2d, which is deprecated and "
+                      "will result in an error in a future release. To retain the behavior "
+                      "and silence this warning, please use dropout instead.", UserWarning,
+                      stacklevel=user_stacklevel())
+        return dropout(input, p, training)
     if shape is None or len(shape) not in (3, 4):
         raise ValueError(f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
                          f"shape {_tf._fmt(shape)}")

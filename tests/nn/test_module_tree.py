@@ -91,4 +91,7 @@ def test_dropout2d_zeroes_whole_channels_eagerly_and_in_a_graph():
         got = sess.run(F.dropout2d(x, 0.5), {x: np.ones((5, 4, 3, 3), np.float32)})
     assert got.shape == (5, 4, 3, 3) and all(len(set(r)) == 1 for r in got.reshape(20, 9).tolist())
     with pytest.raises(ValueError, match="dropout2d: expected a 3-D"):
-        F.dropout2d(torch.ones(2, 3), 0.5)
+        F.dropout2d(torch.ones(2, 3, 4, 5, 6), 0.5)
+    with pytest.warns(UserWarning, match="Received a 2-D input to dropout2d"):
+        flat = F.dropout2d(torch.ones(64, 128), 0.5).numpy()
+    assert set(np.unique(flat)) == {0.0, 2.0} and 0.4 < (flat > 0).mean() < 0.6
