@@ -1,6 +1,6 @@
 """PyTorch's products beyond matmul (torch.outer / ger, bmm, addmm, einsum, tensordot), on
 graphc's ops: matmul (ops/linalg.py) where a matrix product does it, else the einsum op
-(ops/contract.py). Like functions.py's, they take graph tensors too."""
+(ops/einsum.py; tensordot: ops/contract.py). Like functions.py's, they take graph tensors too."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1,  # noqa: A002
 
 
 def einsum(equation: str, *operands: Any) -> Any:
-    """Einstein summation (graphc.ops.contract.einsum); the operands may also come as one
+    """Einstein summation (graphc.ops.einsum.einsum); the operands may also come as one
     list, torch.einsum("ij,jk", [a, b])."""
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])

@@ -16,9 +16,8 @@ from graphc.eager.functions import dim_index, input_shape, split
 from graphc.eager.reductions import ValuesIndices
 from graphc.ops import array as _array
 from graphc.ops import core, scan
-from graphc.ops.arrange import band, reverse_axes
+from graphc.ops.arrange import band, reversed_along
 from graphc.ops.elementwise import cast
-from graphc.ops.index import getitem
 from graphc.ops.shape import identity, reshape
 from graphc.ops.sort import sort_along
 
@@ -79,13 +78,9 @@ def flip(input: Any, *args: Any, dims: Any = None) -> Any:  # noqa: A002
     """input with its elements in reverse order along each of dims (a copy, as PyTorch's);
     takes flip(x, (0, 1)), flip(x, dims=0) and x.flip(0, 1)."""
     axes_given = dims if dims is not None else args[0] if len(args) == 1 else args
-    axes = reverse_axes(input, axes_given, "flip")
-    if not axes:
-        return identity(input)
-    rank = len(input_shape(input, "flip"))
-    out = getitem(input, tuple(slice(None, None, -1) if d in axes else slice(None)
-                               for d in range(rank)))
-    return identity(out) if core.is_eager(out) else out  # (eager: its own memory)
+    out = reversed_along(input, axes_given, "flip")
+    # (eagerly its own memory: a copy of the reversed view)
+    return identity(out) if core.is_eager(out) and out._base is not None else out
 
 
 def tril(input: Any, diagonal: int = 0) -> Any:  # noqa: A002

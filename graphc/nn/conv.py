@@ -35,20 +35,17 @@ def _batched(input: Any, function: str) -> tuple[Any, bool]:  # noqa: A002
     return (expand_dims(input, 0), True) if len(shape) == 3 else (input, False)
 
 
-def _conv_padding(padding: Any, kernel: tuple[int, int], stride: tuple[int, int],
-                  dilation: tuple[int, int]) -> Any:
-    """PyTorch's padding (an int, a pair, "valid" or "same") as the op's explicit pads."""
+def _conv_padding(padding: Any, stride: tuple[int, int]) -> Any:
+    """PyTorch's padding (an int, a pair, "valid" or "same") as the op's padding attr. With
+    stride 1 PyTorch's "same" is TensorFlow's SAME (a total pad of d * (k - 1), its odd
+    element at the end), which the op works out from the sizes it runs on."""
     if isinstance(padding, str):
-        if padding == "valid":
-            return (0, 0), (0, 0)
-        if padding != "same":
+        if padding not in ("valid", "same"):
             raise ValueError(f"Invalid padding string '{padding}', should be one of "
                              "{'valid', 'same'}")
-        if stride != (1, 1):
+        if padding == "same" and stride != (1, 1):
             raise ValueError("padding='same' is not supported for strided convolutions")
-        # the total pad d * (k - 1), its odd element at the end (bottom, right)
-        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
-        return tuple((t // 2, t - t // 2) for t in totals)
+        return padding.upper()
     rows, cols = _pair(padding, "padding", "conv2d", 0)
     return (rows, rows), (cols, cols)
 
@@ -62,16 +59,9 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: 
         raise NotImplementedError(f"conv2d: groups={groups} is not supported: graphc "
                                   "convolves every input channel with every filter (groups=1)")
     x, single = _batched(input, "conv2d")
-    w_shape = static_shape(weight)
-    kernel = (0, 0) if w_shape is None or len(w_shape) != 4 else w_shape[2:]
-    if padding == "same" and None in kernel:
-        raise RuntimeError(f"conv2d: padding='same' needs the weight's kernel size known "
-                           f"when the graph is built; the weight has shape {w_shape}")
     stride_, dilation_ = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation",
                                                                    "conv2d")
-    pads = _conv_padding(padding, (int(kernel[0] or 0), int(kernel[1] or 0)), stride_,
-                         dilation_)
-    y = ops.conv2d(x, weight, stride_, pads, dilation_, "NCHW")
+    y = ops.conv2d(x, weight, stride_, _conv_padding(padding, stride_), dilation_, "NCHW")
     if bias is not None:
         y = y + reshape(bias, (-1, 1, 1))
     return squeeze(y, [0]) if single else y

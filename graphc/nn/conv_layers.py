@@ -49,7 +49,7 @@ class Conv2d(Module):
         self.dilation = _pair(dilation, "dilation", "Conv2d")
         self.padding = padding if isinstance(padding, str) else \
             _pair(padding, "padding", "Conv2d", 0)
-        _conv_padding(self.padding, self.kernel_size, self.stride, self.dilation)  # (checks)
+        _conv_padding(self.padding, self.stride)  # (checks)
         self.groups, self.padding_mode = groups, padding_mode
         np_dtype = (get_default_dtype() if dtype is None else as_dtype(dtype)).np
         self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size),

@@ -43,12 +43,18 @@ def reverse_axes(x: Any, axis: Any, function: str) -> tuple[int, ...]:
 def reverse(tensor: Any, axis: Any, name: str | None = None) -> Any:
     """tensor with the order of its elements reversed along each axis in `axis` (a list of
     ints; an int), as tf.reverse. A view where numpy gives one."""
-    axes = reverse_axes(tensor, axis, "reverse")
+    return reversed_along(tensor, axis, "reverse", name)
+
+
+def reversed_along(x: Any, axis: Any, function: str, name: str | None = None) -> Any:
+    """x reversed along the axes `axis` names (reverse_axes), errors naming `function`: an
+    index with negative steps (a view where numpy gives one), or x's identity for none."""
+    axes = reverse_axes(x, axis, function)
     if not axes:
-        return identity(tensor, name=name)
-    rank = static_rank(tensor, "reverse")
+        return identity(x, name=name)
+    rank = static_rank(x, function)
     index = tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(rank))
-    return getitem(tensor, index, name=name)
+    return getitem(x, index, name=name)
 
 
 def band(x: Any, low: int | None, high: int | None, function: str,
