@@ -12,12 +12,12 @@ from typing import Any
 from graphc import initializers, shapes
 from graphc.errors import refuse_unsupported
 from graphc.graph import Tensor
+from graphc.nn.tf_conv import filter_for
 from graphc.nn.tf_functions import bias_add
 from graphc.ops import conv as ops
 from graphc.ops import pool
 from graphc.ops.composite import scope
 from graphc.ops.core import convert_to_tensor
-from graphc.ops.shape import transpose
 from graphc.variable_scope import get_variable, variable_scope
 
 __all__ = ["average_pooling2d", "conv2d", "max_pooling2d"]
@@ -89,8 +89,8 @@ def conv2d(inputs: Any, filters: int, kernel_size: Any, strides: Any = (1, 1),
     with graph.as_default(), variable_scope(name, default_name="conv2d", reuse=reuse):
         kernel = get_variable("kernel", (*kernel_hw, channels, int(filters)), x.dtype,
                               kernel_initializer, trainable=trainable)
-        weight = kernel if data_format == "NHWC" else transpose(kernel, (3, 2, 0, 1))
-        out = ops.conv2d(x, weight, stride, pads, dilation, data_format, name="Conv2D")
+        out = ops.conv2d(x, filter_for(kernel, data_format), stride, pads, dilation,
+                         data_format, name="Conv2D")
         if use_bias:
             bias = get_variable("bias", (int(filters),), x.dtype,
                                 bias_initializer or initializers.Zeros(), trainable=trainable)

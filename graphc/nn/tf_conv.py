@@ -81,9 +81,14 @@ def conv2d(input: Any, filter: Any = None, strides: Any = None,  # noqa: A002
     dilation = _spatial(1 if dilations is None else dilations, "dilations", data_format,
                         "conv2d")
     pads = _padding(padding, data_format, "conv2d", explicit=True)
-    if data_format == "NCHW":
-        kernel = transpose(kernel, (3, 2, 0, 1))  # HWIO -> the op's OIHW
-    return ops.conv2d(input, kernel, stride, pads, dilation, data_format, name=name)
+    return ops.conv2d(input, filter_for(kernel, data_format), stride, pads, dilation,
+                      data_format, name=name)
+
+
+def filter_for(kernel: Any, data_format: str) -> Any:
+    """TensorFlow's filter, HWIO in either layout, as the conv op takes it for data_format:
+    itself for NHWC, transposed to OIHW for NCHW."""
+    return kernel if data_format == "NHWC" else transpose(kernel, (3, 2, 0, 1))
 
 
 def _pool(function: str, value: Any, input: Any, ksize: Any, strides: Any,  # noqa: A002
