@@ -12,6 +12,7 @@ from graphc import initializers, shapes
 from graphc.errors import refuse_unsupported
 from graphc.graph import Tensor
 from graphc.nn.tf_functions import dropout as nn_dropout
+from graphc.nn.tf_functions import training_flag
 from graphc.ops.composite import scope
 from graphc.ops.core import convert_to_tensor
 from graphc.ops.elementwise import add, where
@@ -112,12 +113,8 @@ def dropout(inputs: Any, rate: Any = 0.5, noise_shape: Any = None, seed: int | N
     the dropped value where it is true, inputs where it is false; the mask is drawn every
     run either way)."""
     x = convert_to_tensor(inputs, op="dropout")
+    training = training_flag(training, "dropout")
     if isinstance(training, Tensor):
-        if not training.dtype.is_bool or training.shape not in ((), None):
-            raise TypeError(f"dropout: training must be a Python bool or a bool scalar "
-                            f"tensor; got {training.dtype.name}{shapes.fmt(training.shape)}")
-        if training.shape is None:  # (a bool placeholder of no shape: a scalar flag)
-            training = reshape(training, ())
         with scope(name, "dropout", x, training):
             dropped = nn_dropout(x, noise_shape=noise_shape, seed=seed, rate=rate)
             return where(training, dropped, x)

@@ -28,7 +28,7 @@ from graphc.errors import refuse_unsupported
 from graphc.graph import Tensor
 from graphc.graph_keys import GraphKeys, add_to_collection
 from graphc.nn.normalization import batch_normalization as nn_batch_normalization
-from graphc.nn.tf_functions import moments
+from graphc.nn.tf_functions import moments, training_flag
 from graphc.ops.core import convert_to_tensor
 from graphc.ops.elementwise import maximum, sqrt, where
 from graphc.ops.reduce import reduction_count
@@ -64,10 +64,8 @@ def batch_normalization(inputs: Any, axis: int = -1, momentum: float = 0.99,
                        renorm_clipping=renorm_clipping, virtual_batch_size=virtual_batch_size,
                        adjustment=adjustment)
     x = convert_to_tensor(inputs, op="batch_normalization")
-    rank, axis = _checked(x, axis, training)
-    training = training if isinstance(training, Tensor) else bool(training)
-    if isinstance(training, Tensor) and training.shape is None:  # (a scalar flag)
-        training = reshape(training, ())
+    rank, axis = _checked(x, axis)
+    training = training_flag(training, "batch_normalization")
     channels = int(x.shape[axis])  # type: ignore[index, arg-type]
     graph = x.graph
     assert graph is not None
@@ -100,7 +98,7 @@ def batch_normalization(inputs: Any, axis: int = -1, momentum: float = 0.99,
         return out if beta is None else out + beta
 
 
-def _checked(x: Tensor, axis: int, training: Any) -> tuple[int, int]:
+def _checked(x: Tensor, axis: int) -> tuple[int, int]:
     """x's rank and the channel axis (made non-negative), after TensorFlow's checks."""
     if not x.dtype.is_floating:
         raise TypeError(f"batch_normalization: inputs must be floating point, got "
@@ -119,10 +117,6 @@ def _checked(x: Tensor, axis: int, training: Any) -> tuple[int, int]:
     if x.shape[axis] is None:
         raise ValueError(f"batch_normalization: inputs have an undefined axis {axis} "
                          f"dimension: shape {shapes.fmt(x.shape)}")
-    if isinstance(training, Tensor) and (not training.dtype.is_bool or
-                                         training.shape not in ((), None)):
-        raise TypeError(f"batch_normalization: training must be a Python bool or a bool "
-                        f"scalar tensor, got {training.dtype.name}{shapes.fmt(training.shape)}")
     return rank, axis
 
 

@@ -525,6 +525,18 @@ def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | 
         return where(greater_equal(draw, drop), x / keep, 0)
 
 
+def training_flag(training: Any, function: str) -> Any:
+    """tf.layers' `training`: a Python bool (decided when the graph is built), or a bool
+    scalar tensor, a placeholder say (decided each run; one of no shape is taken as a
+    scalar)."""
+    if not isinstance(training, Tensor):
+        return bool(training)
+    if not training.dtype.is_bool or training.shape not in ((), None):
+        raise TypeError(f"{function}: training must be a Python bool or a bool scalar tensor, "
+                        f"got {training.dtype.name}{_fmt(training.shape)}")
+    return training if training.shape == () else reshape(training, ())
+
+
 def _is_tensor(value: Any) -> bool:
     return isinstance(value, Tensor) or core.is_eager(value)
 
