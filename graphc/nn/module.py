@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -147,13 +147,8 @@ class Module:
         a parameter that two modules share (nn.Sequential(layer, layer), tied weights)
         once, under its first name, unless remove_duplicate=False (so an optimizer updates
         it once, as PyTorch's); only this module's own with recurse=False."""
-        seen: set[int] = set()
-        for name, p in self._all_parameters(prefix, recurse):
-            if remove_duplicate:
-                if id(p) in seen:
-                    continue
-                seen.add(id(p))
-            yield name, p
+        pairs = self._all_parameters(prefix, recurse)
+        return _first_of_each(pairs) if remove_duplicate else pairs
 
     def _all_parameters(self, prefix: str, recurse: bool) -> Iterator[tuple[str, Parameter]]:
         for name, p in self._parameters.items():
@@ -169,13 +164,8 @@ class Module:
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         """(name, buffer) pairs, named as PyTorch names them ("0.running_mean"), buffers set
         to None left out; a shared one once unless remove_duplicate=False."""
-        seen: set[int] = set()
-        for name, _, _, b in self._all_buffers(prefix, recurse):
-            if remove_duplicate:
-                if id(b) in seen:
-                    continue
-                seen.add(id(b))
-            yield name, b
+        pairs = ((name, b) for name, _, _, b in self._all_buffers(prefix, recurse))
+        return _first_of_each(pairs) if remove_duplicate else pairs
 
     def _all_buffers(self, prefix: str, recurse: bool
                      ) -> Iterator[tuple[str, Module, str, Tensor]]:
@@ -196,11 +186,7 @@ class Module:
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for each direct submodule, each module once."""
-        seen: set[int] = set()
-        for name, child in self._modules.items():
-            if child is not None and id(child) not in seen:
-                seen.add(id(child))
-                yield name, child
+        return _first_of_each((name, m) for name, m in self._modules.items() if m is not None)
 
     def modules(self) -> Iterator[Module]:
         return (m for _, m in self.named_modules())
@@ -407,3 +393,16 @@ class Module:
         if not lines:
             return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+T = TypeVar("T")
+
+
+def _first_of_each(pairs: Iterable[tuple[str, T]]) -> Iterator[tuple[str, T]]:
+    """The (name, object) pairs whose object has not come before: a shared parameter,
+    buffer or module once, under its first name."""
+    seen: set[int] = set()
+    for name, item in pairs:
+        if id(item) not in seen:
+            seen.add(id(item))
+            yield name, item
