@@ -231,8 +231,7 @@ def dropout(input: Any, p: float = 0.5, training: Any = True,  # noqa: A002
     a random op drawn anew on every run (seeded by gc.set_random_seed), in input's shape at
     run time when its batch is unknown. `inplace` is accepted for PyTorch's signature; the
     result is always a new tensor."""
-    return _dropout(input, p, training, "dropout",
-                    lambda: input * 0 if p == 1 else _tf.dropout(input, rate=float(p)))
+    return _dropout(input, p, training, "dropout", lambda: _tf.dropout(input, rate=float(p)))
 
 
 def dropout2d(input: Any, p: float = 0.5, training: Any = True,  # noqa: A002
@@ -253,13 +252,15 @@ def dropout2d(input: Any, p: float = 0.5, training: Any = True,  # noqa: A002
                          f"shape {_tf._fmt(shape)}")
     channels = len(shape) - 2  # (the dims up to the channel dim keep their own draws)
     noise = (*shape[:channels], *(1 for _ in shape[channels:]))
-    return _dropout(input, p, training, "dropout2d", lambda: input * 0 if p == 1 else
-                    _tf.dropout(input, rate=float(p), noise_shape=noise))
+    return _dropout(input, p, training, "dropout2d",
+                    lambda: _tf.dropout(input, rate=float(p), noise_shape=noise))
 
 
 def _dropout(input: Any, p: float, training: Any, function: str,  # noqa: A002
              dropped_of: Any) -> Any:
-    """dropped_of() while `training` (a bool, or a bool tensor in graphs), else input."""
+    """dropped_of() while `training` (a bool, or a bool tensor in graphs), else input;
+    with p = 1 every element is dropped (input * 0, which keeps NaN and the gradient's
+    path), where TensorFlow's dropout would divide by a keep probability of 0."""
     if isinstance(p, bool) or not 0 <= float(p) <= 1:
         raise ValueError(f"{function}: dropout probability has to be between 0 and 1, but "
                          f"got {p}")
@@ -268,7 +269,7 @@ def _dropout(input: Any, p: float, training: Any, function: str,  # noqa: A002
         raise TypeError(f"{function}: input must be floating point, not {dtype.name}")
     if training is False or p == 0:
         return input
-    dropped = dropped_of()
+    dropped = input * 0 if p == 1 else dropped_of()
     if training is True:
         return dropped
     if not _tf._is_tensor(training):
