@@ -101,8 +101,6 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     if ra == 0 or rb == 0:
         _fail(f"both operands must have at least 1 dim, but they have shapes "
               f"{shapes.fmt(sa)} and {shapes.fmt(sb)}")
-    if ra > 2 and rb > 2:
-        return _batched(a, b, sa, sb, ta, tb, name)
     for side, rank, flag in (("a", ra, ta), ("b", rb, tb)):
         if rank == 1 and flag:
             _fail(f"transpose_{side} needs a matrix, but {side} is 1-D (shape "
@@ -119,6 +117,8 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
         raise TypeError(f"matmul (at {user_site()}): operands have different dtypes: "
                         f"{a.dtype.name}{shapes.fmt(sa)} and {b.dtype.name}{shapes.fmt(sb)}; "
                         "convert one with gc.cast")
+    if ra > 2 and rb > 2:
+        return _batched(a, b, sa, sb, ta, tb, name)
     if rb > 2:  # a @ b is the transpose of op(b)^T @ op(a)^T, whose left operand has rank > 2
         left = b if tb else _swap_last(b)
         if ra == 1:
@@ -134,8 +134,9 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
 
 def _batched(a: Any, b: Any, sa: Any, sb: Any, ta: bool, tb: bool, name: str | None) -> Any:
     """Batches of matrices on both sides, (..., n, k) @ (..., k, m) -> (..., n, m) (the
-    attention product q @ k^T): one einsum op, whose numpy reference is np.matmul. The
-    batch dims must be the same (no broadcasting of dims of 1)."""
+    attention product q @ k^T; matmul has checked the inner dims): one einsum op, whose
+    numpy reference is np.matmul. The batch dims must be the same (no broadcasting of dims
+    of 1)."""
     batch_a, batch_b = sa[:-2], sb[:-2]
     if len(batch_a) != len(batch_b) or any(
             x is not None and y is not None and x != y for x, y in zip(batch_a, batch_b)):
@@ -144,12 +145,6 @@ def _batched(a: Any, b: Any, sa: Any, sb: Any, ta: bool, tb: bool, name: str | N
               "(no broadcasting of the batch dims)")
     batch = string.ascii_lowercase[:len(batch_a)]
     left, right = batch + ("kn" if ta else "nk"), batch + ("mk" if tb else "km")
-    if sa[-1 if ta else -2] is not None and sa[-2 if ta else -1] is not None and \
-            sb[-1 if tb else -2] is not None:
-        k_a, k_b = sa[-2 if ta else -1], sb[-1 if tb else -2]
-        if k_a != k_b:
-            _fail(f"inner dimensions differ: a has shape {shapes.fmt(sa)} and b has shape "
-                  f"{shapes.fmt(sb)}")
     return einsum(f"{left},{right}->{batch}nm", a, b, name=name)
 
 
