@@ -6,9 +6,9 @@ Float sums and products accumulate in float64 and round each result once to the 
 dtype, as reduce_sum does; integers accumulate in their own dtype (wrapping as numpy's).
 
 Backends: the ops set OpDef.host, so the numba backend runs these numpy references in its
-host program, with no FallbackWarning (numpy's loop, sort or BLAS call is what a native
-kernel would run); on CUDA they run on host copies of their inputs, with the backend's
-FallbackWarning.
+host program, with no FallbackWarning (numpy's accumulating loops are what a
+native kernel would run); on CUDA they run on host copies of their inputs, with the
+backend's FallbackWarning.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ larger than every number, as PyTorch does: an ascending sort puts NaNs last, as 
 np.sort does, and a descending sort (and a top-k of the largest) puts them first.
 
 Backends: the ops set OpDef.host, so the numba backend runs these numpy references in its
-host program, with no FallbackWarning (numpy's loop, sort or BLAS call is what a native
-kernel would run); on CUDA they run on host copies of their inputs, with the backend's
-FallbackWarning.
+host program, with no FallbackWarning (numpy's sort and indexing are what a
+native kernel would run); on CUDA they run on host copies of their inputs, with the
+backend's FallbackWarning.
 """
 
 from __future__ import annotations
