@@ -11,7 +11,9 @@ Session.run does; a grouped one returns nothing. So the fetched spellings are al
 with the floor plus that copy: the five matmuls, then a copy of the two weight products.
 The verdict columns time the steady state of a training loop (blocks of consecutive steps
 of one spelling, the blocks interleaved: see timing.py); the last two columns time one step
-per turn, each after another spelling's.
+per turn, each after another spelling's. The last line judges the targets on the
+steady state: every spelling at most 0.75x the numpy step and 1.1x its floor (the floor
+plus the copy, for a fetched update), and the spellings of one update within 10%.
 Run: python benchmarks/spellings.py [--repeats 100] [--block 6] [--dtype float32]
 """
 
@@ -137,6 +139,24 @@ def main() -> None:
                   f"{max(ms) / med['blas floor']:.2f}, worst x (floor + copy) "
                   f"{max(ms) / med['floor + copy']:.2f}; "
                   f"{len({codes[name] for name in names})} native codes")
+        print(verdict(med))
+
+
+def verdict(med: dict[str, float]) -> str:
+    """The targets, judged on the steady-state medians: every spelling at most 0.75x the
+    numpy step; at most 1.1x its floor, which for a fetched update is the floor plus the
+    copy of the new weights it hands out (no step that returns them does less); the
+    spellings of one update within 10% of each other."""
+    misses = []
+    for update, floor in zip(UPDATE, ("blas floor", "floor + copy"), strict=True):
+        ms = {name: t for name, t in med.items() if name.endswith(" | " + update)}
+        misses += [f"{name}: {t / med['numpy']:.2f}x numpy" for name, t in ms.items()
+                   if t > 0.75 * med["numpy"]]
+        misses += [f"{name}: {t / med[floor]:.2f}x {floor}" for name, t in ms.items()
+                   if t > 1.1 * med[floor]]
+        if max(ms.values()) > 1.1 * min(ms.values()):
+            misses.append(f"{update}: slowest / fastest {max(ms.values()) / min(ms.values()):.2f}")
+    return "targets: " + ("met" if not misses else "missed by " + "; ".join(misses))
 
 
 if __name__ == "__main__":
