@@ -17,6 +17,7 @@ from graphc.ops import __all__ as _ops_all
 from graphc.ops import flow as _flow
 from graphc.passes.autodiff import gradients
 from graphc.passes.prune import prune as _prune
+from graphc.passes.pipeline import build_program as _build_program
 from graphc.runtime.backend import RunState as _RunState
 from graphc.runtime.interpreter import Interpreter as _Interpreter
 from graphc.saver import Saver
@@ -40,10 +41,13 @@ from graphc.variable_scope import (AUTO_REUSE, VariableScope, get_variable, get_
                                    variable_scope)
 
 
-def _compile_function(fg: _Any) -> _Any:
-    """How cond and while_loop run a traced function graph: the numpy interpreter on what its
-    outputs need, fed its arguments then its captures, with a fresh run state per call."""
-    run = _Interpreter(_prune(fg.outputs, (), [*fg.inputs, *fg.captures.values()]))
+def _compile_function(fg: _Any, backend: _Any) -> _Any:
+    """How cond and while_loop run a traced function graph, fed its arguments then its
+    captures, with a fresh run state per call: with no backend, the numpy interpreter on what
+    its outputs need; else the program the compiler makes of it, compiled by the backend."""
+    feeds = [*fg.inputs, *fg.captures.values()]
+    run = _Interpreter(_prune(fg.outputs, (), feeds)) if backend is None else \
+        backend.compile(_build_program(fg.outputs, (), feeds))
     return lambda values: run(values, _RunState())[0]
 
 
@@ -59,6 +63,9 @@ from graphc.graph_keys import (GraphKeys, add_to_collection, add_to_collections,
                                get_collection, get_collection_ref, local_variables,
                                local_variables_initializer)
 from graphc.variables import initialize_all_variables  # noqa: E402
+from graphc.moving_averages import moving_average_variables  # noqa: E402
+from graphc.shapes import (Dimension, TensorShape, dimension_at_index,  # noqa: E402
+                           dimension_value)
 
 from graphc import tf_namespaces as _tf_namespaces  # noqa: E402
 from graphc.tf_namespaces import (disable_eager_execution, disable_v2_behavior,  # noqa: E402
@@ -93,3 +100,5 @@ __all__ += ["ConfigProto", "GPUOptions", "GraphKeys", "GraphOptions", "add_to_co
 # random and logging alone)
 _tf_namespaces.install(_sys.modules[__name__])
 __all__ += ["disable_eager_execution", "disable_v2_behavior", "executing_eagerly"]
+__all__ += ["Dimension", "TensorShape", "dimension_at_index", "dimension_value",
+            "moving_average_variables"]

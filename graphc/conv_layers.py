@@ -21,6 +21,7 @@ from graphc.ops.core import convert_to_tensor
 from graphc.variable_scope import get_variable, variable_scope
 
 __all__ = ["average_pooling2d", "conv2d", "max_pooling2d"]
+__all__ += ["conv2d_transpose"]
 
 FORMATS = {"channels_last": "NHWC", "channels_first": "NCHW"}
 
@@ -91,6 +92,58 @@ def conv2d(inputs: Any, filters: int, kernel_size: Any, strides: Any = (1, 1),
                               kernel_initializer, trainable=trainable)
         out = ops.conv2d(x, filter_for(kernel, data_format), stride, pads, dilation,
                          data_format, name="Conv2D")
+        if use_bias:
+            bias = get_variable("bias", (int(filters),), x.dtype,
+                                bias_initializer or initializers.Zeros(), trainable=trainable)
+            out = bias_add(out, bias, data_format=data_format, name="BiasAdd")
+        return activation(out) if activation is not None else out
+
+
+def conv2d_transpose(inputs: Any, filters: int, kernel_size: Any, strides: Any = (1, 1),
+                     padding: str = "valid", data_format: str = "channels_last",
+                     activation: Callable[[Any], Any] | None = None, use_bias: bool = True,
+                     kernel_initializer: Any = None, bias_initializer: Any = None,
+                     kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                     activity_regularizer: Any = None, kernel_constraint: Any = None,
+                     bias_constraint: Any = None, trainable: bool = True,
+                     name: str | None = None, reuse: Any = None) -> Tensor:
+    """activation(conv2d_transpose(inputs, kernel) + bias), a transposed convolution layer:
+    kernel [kernel_h, kernel_w, filters, in] (kernel_initializer, default glorot_uniform)
+    and bias [filters] (bias_initializer, default zeros) made by get_variable as
+    `<name>/kernel` and `<name>/bias`; `name` defaults to a unique "conv2d_transpose",
+    "conv2d_transpose_1", ... The output's height and width are TensorFlow's: size * stride
+    with "same" padding, size * stride + max(kernel - stride, 0) with "valid"."""
+    function = "conv2d_transpose"
+    refuse_unsupported(function, kernel_regularizer=kernel_regularizer,
+                       bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+                       kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+    x = _image_batch(inputs, function)
+    data_format = _format(data_format, function)
+    layout = ops.LAYOUTS[data_format]
+    channels = x.shape[layout.channel]  # type: ignore[index]
+    if channels is None:
+        raise ValueError(f"{function}: the channel dimension of the inputs should be defined; "
+                         f"'{x.name}' has shape {shapes.fmt(x.shape)} ({data_format})")
+    if isinstance(filters, bool) or int(filters) != filters or filters < 1:
+        raise ValueError(f"{function}: filters must be a positive integer, got {filters!r}")
+    kernel_hw = ops.pair(kernel_size, "kernel_size", function)
+    stride = ops.pair(strides, "strides", function)
+    pads = _padding(padding, function)
+    size = []
+    for axis, k, s in zip(layout.spatial, kernel_hw, stride):
+        n = x.shape[axis]  # type: ignore[index]
+        if n is None:
+            raise ValueError(f"{function}: the height and width of the inputs should be "
+                             f"defined; '{x.name}' has shape {shapes.fmt(x.shape)} "
+                             f"({data_format})")
+        size.append(n * s if pads == "SAME" else n * s + max(k - s, 0))
+    graph = x.graph
+    assert graph is not None
+    with graph.as_default(), variable_scope(name, default_name=function, reuse=reuse):
+        kernel = get_variable("kernel", (*kernel_hw, int(filters), channels), x.dtype,
+                              kernel_initializer, trainable=trainable)
+        out = ops.conv2d_transpose(x, filter_for(kernel, data_format), size, stride, pads, 1,
+                                   data_format, name="conv2d_transpose")
         if use_bias:
             bias = get_variable("bias", (int(filters),), x.dtype,
                                 bias_initializer or initializers.Zeros(), trainable=trainable)

@@ -73,6 +73,15 @@ class Node:
         return tuple(Tensor(self, i) for i in range(len(self.types)))
 
     @property
+    def type(self) -> str:
+        """The op's name, as TensorFlow's `op.type` ("matmul", graphc's spelling)."""
+        return self.op
+
+    def values(self) -> tuple[Tensor, ...]:
+        """The outputs (TensorFlow's `op.values()`)."""
+        return self.outputs
+
+    @property
     def output(self) -> Tensor:
         """The single output of a one-output node."""
         if len(self.types) != 1:
@@ -309,6 +318,65 @@ class Graph:
         if not 0 <= i < len(node.types):
             raise KeyError(f"node '{node_name}' has no output {i}")
         return Tensor(node, i)
+
+    # TensorFlow's names for lookups, with its errors
+    def get_operations(self) -> list[Node]:
+        """Every node, in the order they were made."""
+        return list(self.nodes)
+
+    def get_operation_by_name(self, name: str) -> Node:
+        """The node named `name` (an op's name, no ":0")."""
+        return self.as_graph_element(name, allow_tensor=False, allow_operation=True)
+
+    def get_tensor_by_name(self, name: str) -> Tensor:
+        """The tensor named `name`, "<op_name>:<output_index>"."""
+        return self.as_graph_element(name, allow_tensor=True, allow_operation=False)
+
+    def as_graph_element(self, obj: Any, allow_tensor: bool = True,
+                         allow_operation: bool = True) -> Any:
+        """The Tensor or node `obj` names ("x:0" a tensor, "x" a node) or is, as TensorFlow's
+        Graph.as_graph_element finds it, with its errors."""
+        kinds = " or ".join(k for k, ok in (("Tensor", allow_tensor),
+                                             ("Operation", allow_operation)) if ok)
+        if isinstance(obj, Tensor | Node):
+            if not (allow_tensor if isinstance(obj, Tensor) else allow_operation):
+                given = "Tensor" if isinstance(obj, Tensor) else "Operation"
+                raise TypeError(f"Can not convert a {given} into a {kinds}.")
+            if obj.graph is not self:
+                raise ValueError(f"{obj} is not an element of this graph.")
+            return obj
+        if not isinstance(obj, str):
+            what = "Tensor" if allow_tensor and not allow_operation else "Operation" \
+                if allow_operation and not allow_tensor else "Graph element"
+            raise TypeError(f"{what} names are strings (or similar), not "
+                            f"{type(obj).__name__}.")
+        if allow_tensor and ":" in obj:
+            op_name, _, index = obj.partition(":")
+            try:
+                out_n = int(index)
+            except ValueError:
+                raise ValueError(f"The name {obj!r} looks a like a Tensor name, but is not a "
+                                 "valid one. Tensor names must be of the form "
+                                 "\"<op_name>:<output_index>\".") from None
+            if op_name not in self._names:
+                raise KeyError(f"The name {obj!r} refers to a Tensor which does not exist. "
+                               f"The operation, {op_name!r}, does not exist in the graph.")
+            node = self._names[op_name]
+            if not 0 <= out_n < len(node.types):
+                raise KeyError(f"The name {obj!r} refers to a Tensor which does not exist. "
+                               f"The operation, {op_name!r}, exists but only has "
+                               f"{len(node.types)} outputs.")
+            return Tensor(node, out_n)
+        if allow_operation and ":" not in obj:
+            if obj not in self._names:
+                raise KeyError(f"The name {obj!r} refers to an Operation not in the graph.")
+            return self._names[obj]
+        if ":" in obj:  # (a tensor's name where only an op will do)
+            raise ValueError(f"Name {obj!r} appears to refer to a Tensor, not a {kinds}.")
+        raise ValueError(("The name {!r} refers to an Operation, not a {}." if obj in self._names
+                          else "The name {!r} looks like an (invalid) Operation name, not a "
+                          "{}.").format(obj, kinds) + " Tensor names must be of the form "
+                         "\"<op_name>:<output_index>\".")
 
     if TYPE_CHECKING:  # installed by the layers above, declared here for type checkers
         @property

@@ -21,11 +21,13 @@ from graphc.ops.shape import identity, reshape, transpose
 from graphc.variable_scope import get_variable, variable_scope
 # tf.layers.conv2d, max_pooling2d and average_pooling2d (graphc/conv_layers.py)
 from graphc.conv_layers import average_pooling2d, conv2d, max_pooling2d  # noqa: F401
+from graphc.conv_layers import conv2d_transpose  # noqa: F401
 # tf.layers.batch_normalization (graphc/normalization_layers.py)
 from graphc.normalization_layers import batch_normalization  # noqa: F401
 
 __all__ = ["dense", "dropout", "flatten"]
 __all__ += ["average_pooling2d", "conv2d", "max_pooling2d"]
+__all__ += ["conv2d_transpose"]
 __all__ += ["batch_normalization"]
 
 

@@ -48,11 +48,13 @@ class OpDef:
     not own its memory.
     host: set on an op the compiled backends must run in host code though it is no source
     and has no host effect (no_op: nothing to compute).
+    calls: the op runs traced function graphs (cond, while_loop): a compiled backend runs
+    it in host code and those graphs as programs of its own (ops/flow.running_on).
     The rule, `runs_on_host`: the compiled backends run an op in host code, never natively,
     when it is a source, its effect is in HOST_EFFECTS ("feed", "read", "write": values
     moving in and out of the run; "random": draws that must match the numpy backend's
-    stream), or it sets `host`. A "collective" op is none of these: it runs natively where
-    its kernel exists.
+    stream), or it sets `host` or `calls`. A "collective" op is none of these: it runs
+    natively where its kernel exists.
     view: its result may share input 0's memory (a reshape, a transpose, an identity), so a
     backend must not treat the result as a buffer of its own. A backend may know better of
     its own kernel (CUDA's transpose copies: runtime/cuda/table.Kernel.view), never worse.
@@ -91,6 +93,7 @@ class OpDef:
     fused_from: tuple[str, ...] = ()  # for ops made by fusion passes: the ops they replace
     source: bool = False
     host: bool = False
+    calls: bool = False
     view: bool = False
     float_kernels_only: bool = False
     dims: DimsRule | None = None
@@ -102,7 +105,7 @@ class OpDef:
     @property
     def runs_on_host(self) -> bool:
         """Whether the compiled backends always run it in host code (the rule above)."""
-        return self.source or self.host or self.effect in HOST_EFFECTS
+        return self.source or self.host or self.calls or self.effect in HOST_EFFECTS
 
 
 # effects whose ops the compiled backends always run on the host

@@ -6,6 +6,7 @@
   graphs are TensorFlow 1's already. `tf.executing_eagerly()` is False.
 - `tf.math` and `tf.random` hold the functions graphc has under their TensorFlow 1 names
   (`tf.math.log` is `tf.log`, `tf.random.normal` is `tf.random_normal`), the same objects.
+- `tf.image` holds TensorFlow 1's image resizing (graphc/tf_image.py).
 - `tf.logging` is TensorFlow 1's logger: `set_verbosity`, `info`, `warn`, ... on Python's
   logging, under the name "graphc".
 
@@ -19,6 +20,8 @@ import logging as _logging
 import sys
 import types
 from typing import Any
+
+from graphc import tf_image
 
 # tf.math's names that graphc has under the same name at the top level
 MATH = ("abs", "add", "add_n", "argmax", "argmin", "cos", "count_nonzero", "cumprod", "cumsum",
@@ -96,6 +99,11 @@ def install(package: types.ModuleType) -> None:
         "linalg", "tf.linalg: graphc's matrix functions under TensorFlow's later names.",
         {new: members[old] for new, old in LINALG.items()})
     package.logging = _logging_namespace()  # type: ignore[attr-defined]
+    package.image = _namespace(  # type: ignore[attr-defined]
+        "image", "tf.image: TensorFlow 1's image resizing (graphc/tf_image.py).",
+        {name: getattr(tf_image, name) for name in tf_image.__all__})
     package.compat = _namespace(  # type: ignore[attr-defined]
-        "compat", "tf.compat: v1 is graphc itself.", {"v1": package})
+        "compat", "tf.compat: v1 is graphc itself.", {
+            "v1": package, "dimension_value": members["dimension_value"],
+            "dimension_at_index": members["dimension_at_index"]})
     sys.modules["graphc.compat.v1"] = package  # (import graphc.compat.v1 as tf)

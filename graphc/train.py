@@ -23,6 +23,7 @@ from graphc.graph import Graph, Node, Tensor, get_default_graph
 from graphc.learning_rate_decay import (exponential_decay, inverse_time_decay,
                                         natural_exp_decay, piecewise_constant,
                                         polynomial_decay)
+from graphc.moving_averages import ExponentialMovingAverage
 from graphc.ops.control import group
 from graphc.ops.core import convert_to_tensor
 from graphc.ops.elementwise import cast, sqrt, square
@@ -359,3 +360,4 @@ __all__ = [
 __all__ += ["CheckpointState", "checkpoint_exists", "get_checkpoint_state", "latest_checkpoint"]
 __all__ += ["exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
             "polynomial_decay"]
+__all__ += ["ExponentialMovingAverage"]  # (graphc/moving_averages.py)

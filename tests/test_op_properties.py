@@ -17,11 +17,21 @@ EXPECTED = {
     "runs_on_host": {"placeholder", "variable", "constant", "assign", "no_op",
                      "random_normal", "random_uniform", "random_uniform_like",
                      # im2col and BLAS in numpy: what a native kernel would do (ops/conv.py)
-                     "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter", "max_pool",
-                     "max_pool_grad", "avg_pool", "avg_pool_grad",
+                     "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter",
+                     "conv2d_transpose", "max_pool", "max_pool_grad", "avg_pool", "avg_pool_grad",
                      # numpy's sort, BLAS through np.matmul / np.einsum, numpy's cumsum
                      "argsort", "take_along_axis", "scatter_along_axis", "einsum", "cumsum",
-                     "cumprod"},
+                     "cumprod",
+                     # np.pad, and its gradient's sums over the pads (ops/pad.py)
+                     "pad", "pad_grad",
+                     # reductions over bins, gathers and np.add.at (ops/adaptive_pool.py,
+                     # ops/resize.py)
+                     "adaptive_avg_pool", "adaptive_avg_pool_grad", "adaptive_max_pool",
+                     "adaptive_max_pool_grad", "resize", "resize_grad",
+                     # control flow: its branches and bodies run as programs of their own
+                     "cond", "while_loop", "while_grad"},
+    # ops that run traced function graphs
+    "calls": {"cond", "while_loop", "while_grad"},
     # a result may share input 0's memory (on some backend, or in the numpy reference)
     "view": {"reshape", "reshape_like", "transpose", "broadcast_like", "sum_to", "identity",
              "stop_gradient", "check_numerics", "expand_dims", "squeeze"},

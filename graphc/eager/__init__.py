@@ -38,6 +38,7 @@ from graphc.eager.reductions import (all, any, argmax, argmin, log_softmax, max,
                                      norm, prod, softmax, std, sum, var)
 from graphc.eager.serialization import load, save
 from graphc.eager.tape import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from graphc.eager.printing import Size  # what .shape and .size() give
 from graphc.eager.tensor import Tensor
 
 __version__ = "2.0.0+graphc"
@@ -47,7 +48,6 @@ float = float32  # noqa: A001
 double = float64
 long = int64
 int = int32  # noqa: A001
-Size = tuple  # what .shape and .size() give
 
 FloatTensor = legacy_constructor("FloatTensor")
 DoubleTensor = legacy_constructor("DoubleTensor")

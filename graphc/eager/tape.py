@@ -100,7 +100,9 @@ class Record:
         return self.rule(GradOp(self.values, (self.output,), self.attrs, wants), g)
 
     def __repr__(self) -> str:
-        return f"<{self.name}Backward>"
+        from graphc.eager.printing import backward_name  # (PyTorch's names: <MulBackward0>)
+
+        return f"<{backward_name(self)}>"
 
 
 def _is_tensor(value: Any) -> bool:

@@ -12,6 +12,7 @@ from graphc import graph as graph_ir
 from graphc.dtypes import DType, as_dtype
 from graphc.eager.defaults import get_default_dtype
 from graphc.eager.device import device
+from graphc.eager.printing import Size, tensor_repr
 from graphc.eager.promotion import promoted_dtype
 from graphc.eager.tape import Record, is_grad_enabled, leaf_gradients
 from graphc.graph import TensorType
@@ -70,8 +71,8 @@ class Tensor:
         self.array = value
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.array.shape
+    def shape(self) -> Size:
+        return Size(self.array.shape)
 
     @property
     def device(self) -> device:
@@ -321,14 +322,7 @@ class Tensor:
         self._version[0] += 1
 
     def __repr__(self) -> str:
-        body = np.array2string(host(self.array), separator=", ", prefix="tensor(")
-        extra = "" if self.device == "cpu" else ", device='cuda:0'"
-        extra += "" if self.dtype.name == "float32" else f", dtype={self.dtype.name}"
-        if self.grad_fn is not None:
-            extra += f", grad_fn={self.grad_fn!r}"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+        return tensor_repr(self)  # (PyTorch's layout: graphc/eager/printing.py)
 
 
 install_operators(Tensor)

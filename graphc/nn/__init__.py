@@ -6,6 +6,7 @@ from graphc.nn.activations import (ELU, GELU, Identity, LeakyReLU, LogSoftmax, R
                                    Softmax, Softplus, Tanh)
 from graphc.nn.containers import ModuleDict, ModuleList
 from graphc.nn.conv_layers import AvgPool2d, Conv2d, MaxPool2d
+from graphc.nn.conv_layers import ConvTranspose2d
 from graphc.nn.layers import Dropout, Dropout2d, Embedding, Flatten, LayerNorm, Linear, Sequential
 from graphc.nn.losses import (
     BCELoss,
@@ -20,7 +21,15 @@ from graphc.nn.module import Module
 from graphc.ops.sort import top_k  # (tf.nn.top_k)
 from graphc.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, batch_normalization
 from graphc.nn.parameter import Parameter
+from graphc.nn.resampling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample,
+                                  UpsamplingBilinear2d, UpsamplingNearest2d)
+from graphc.nn.padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d,
+                               ConstantPad2d, ConstantPad3d, ReflectionPad1d, ReflectionPad2d,
+                               ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+                               ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from graphc.nn.tf_conv import avg_pool, avg_pool2d, conv2d, max_pool, max_pool2d
+from graphc.nn.tf_conv import conv2d_transpose
+from graphc.nn.tf_extra import local_response_normalization, lrn, zero_fraction
 from graphc.nn.tf_functions import (
     bias_add,
     dropout,
@@ -61,3 +70,11 @@ __all__ += ["AvgPool2d", "Conv2d", "MaxPool2d", "avg_pool", "avg_pool2d", "conv2
 __all__ += ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GELU", "batch_normalization", "gelu",
             "top_k"]
 __all__ += ["Dropout2d"]
+__all__ += ["local_response_normalization", "lrn", "zero_fraction"]  # (nn/tf_extra.py)
+__all__ += ["ConvTranspose2d", "conv2d_transpose"]
+__all__ += ["CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
+            "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
+            "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "ZeroPad1d",
+            "ZeroPad2d", "ZeroPad3d"]  # (nn/padding.py)
+__all__ += ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "UpsamplingBilinear2d",
+            "UpsamplingNearest2d"]  # (nn/resampling.py)

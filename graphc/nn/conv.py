@@ -17,6 +17,7 @@ from graphc.ops.array import expand_dims, squeeze
 from graphc.ops.shape import reshape, static_shape
 
 __all__ = ["avg_pool2d", "conv2d", "max_pool2d"]
+__all__ += ["conv_transpose2d"]
 
 
 def _pair(value: Any, what: str, function: str, minimum: int = 1) -> tuple[int, int]:
@@ -65,6 +66,65 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: 
     if bias is not None:
         y = y + reshape(bias, (-1, 1, 1))
     return squeeze(y, [0]) if single else y
+
+
+def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: A002
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Any:
+    """The transposed convolution of input (N, C, H, W) or (C, H, W) with weight (C, out, kH,
+    kW), plus bias (out,) where given: PyTorch's F.conv_transpose2d, the gradient of
+    F.conv2d with respect to its input. The output is (H - 1) * stride - 2 * padding +
+    dilation * (kH - 1) + output_padding + 1 high (and so wide), output_padding adding rows
+    and columns at the bottom and right."""
+    function = "conv_transpose2d"
+    if groups != 1:
+        raise NotImplementedError(f"{function}: groups={groups} is not supported: graphc "
+                                  "convolves every input channel with every filter (groups=1)")
+    x, single = _batched(input, function)
+    stride_ = _pair(stride, "stride", function)
+    dilation_ = _pair(dilation, "dilation", function)
+    pad, extra = _pair(padding, "padding", function, 0), \
+        _pair(output_padding, "output_padding", function, 0)
+    size = transposed_size(static_shape(x), static_shape(weight), stride_, pad, extra,
+                           dilation_, function)
+    if any(e >= s + p for e, s, p in zip(extra, stride_, pad)):
+        raise NotImplementedError(f"{function}: output_padding={output_padding} of at least "
+                                  f"stride + padding is not supported (stride={stride}, "
+                                  f"padding={padding})")
+    # the convolution this transposes takes the output to H x W with these pads: the
+    # output_padding rows at the bottom are under the padding or beyond every window
+    pads = tuple((p, max(p - e, 0)) for p, e in zip(pad, extra))
+    y = ops.conv2d_transpose(x, weight, size, stride_, pads, dilation_, "NCHW")
+    if bias is not None:
+        y = y + reshape(bias, (-1, 1, 1))
+    return squeeze(y, [0]) if single else y
+
+
+def transposed_size(x_shape: Any, w_shape: Any, stride: tuple[int, int],
+                    padding: tuple[int, int], output_padding: tuple[int, int],
+                    dilation: tuple[int, int], function: str) -> tuple[int, int]:
+    """PyTorch's output height and width of a transposed convolution of an (N, C, H, W)
+    input with an (in, out, kH, kW) weight."""
+    if w_shape is None or len(w_shape) != 4 or None in w_shape[2:]:
+        given = "<unknown rank>" if w_shape is None else list(w_shape)
+        raise RuntimeError(f"{function}: expected a weight of size (in_channels, out_channels, "
+                           f"kH, kW) with known kH and kW, but got weight of size: {given}")
+    if None in x_shape[2:]:
+        raise ValueError(f"{function}: the input's height and width must be known when the "
+                         f"graph is built, got input of shape {list(x_shape)}")
+    if any(e >= max(s, d) for e, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError("output padding must be smaller than either stride or dilation, "
+                           f"but got output_padding_height: {output_padding[0]} "
+                           f"output_padding_width: {output_padding[1]} stride_height: "
+                           f"{stride[0]} stride_width: {stride[1]} dilation_height: "
+                           f"{dilation[0]} dilation_width: {dilation[1]}")
+    size = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1 for n, k, s, p, e, d in zip(
+        x_shape[2:], w_shape[2:], stride, padding, output_padding, dilation))
+    if min(size) < 1:
+        raise RuntimeError(f"Given input size per channel: ({x_shape[2]} x {x_shape[3]}). "
+                           f"Calculated output size per channel: ({size[0]} x {size[1]}). "
+                           f"Output size is too small")
+    return size[0], size[1]
 
 
 def _pool_arguments(kernel_size: Any, stride: Any, padding: Any, function: str

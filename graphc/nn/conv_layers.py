@@ -12,10 +12,13 @@ from graphc.dtypes import as_dtype
 from graphc.eager.defaults import get_default_dtype
 from graphc.nn import init
 from graphc.nn.conv import _conv_padding, _pair, avg_pool2d, conv2d, max_pool2d
+from graphc.nn.conv import conv_transpose2d, transposed_size
+from graphc.ops.shape import static_shape
 from graphc.nn.module import Module
 from graphc.nn.parameter import Parameter
 
 __all__ = ["AvgPool2d", "Conv2d", "MaxPool2d"]
+__all__ += ["ConvTranspose2d"]
 
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -74,6 +77,85 @@ class Conv2d(Module):
             text += f", padding={self.padding}"
         if self.dilation != (1, 1):
             text += f", dilation={self.dilation}"
+        if self._parameters.get("bias") is None:
+            text += ", bias=False"
+        return text
+
+
+class ConvTranspose2d(Module):
+    """A 2-D transposed convolution layer (F.conv_transpose2d): weight (in_channels,
+    out_channels, kH, kW) and bias (out_channels,), initialized as PyTorch's:
+    kaiming_uniform_(a=sqrt(5)) for the weight, that is uniform in +-1/sqrt(fan_in) with
+    fan_in = out_channels * kH * kW (the weight's dim 1 and kernel), and the bias uniform
+    in the same bound. forward(input, output_size=None): output_size (H, W), or the
+    whole (N, C, H, W), picks the output_padding that gives it."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                 bias: bool = True, dilation: Any = 1, padding_mode: str = "zeros",
+                 dtype: Any = None) -> None:
+        super().__init__()
+        function = "ConvTranspose2d"
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {function}, got '
+                             f"padding_mode='{padding_mode}'")
+        if groups != 1:
+            raise NotImplementedError(f"{function}: groups={groups} is not supported (only 1)")
+        for what, n in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(f"{function}: {what} must be a positive integer, got {n!r}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _pair(kernel_size, "kernel_size", function)
+        self.stride = _pair(stride, "stride", function)
+        self.padding = _pair(padding, "padding", function, 0)
+        self.output_padding = _pair(output_padding, "output_padding", function, 0)
+        self.dilation = _pair(dilation, "dilation", function)
+        self.groups, self.padding_mode = groups, padding_mode
+        np_dtype = (get_default_dtype() if dtype is None else as_dtype(dtype)).np
+        self.weight = Parameter(np.empty((in_channels, out_channels, *self.kernel_size),
+                                         np_dtype))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if bias:
+            fan_in = out_channels * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1 / math.sqrt(fan_in)
+            self.bias = Parameter(np.empty(out_channels, np_dtype))
+            init.uniform_(self.bias, -bound, bound)
+        else:
+            object.__setattr__(self, "bias", None)
+
+    def forward(self, input: Any, output_size: Any = None) -> Any:  # noqa: A002
+        extra = self.output_padding if output_size is None else \
+            self._output_padding(input, output_size)
+        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                extra, self.groups, self.dilation)
+
+    def _output_padding(self, input: Any, output_size: Any) -> tuple[int, int]:  # noqa: A002
+        """The output_padding that makes the output output_size (PyTorch's rule: between
+        the smallest size and stride - 1 more)."""
+        shape = static_shape(input)
+        wanted = [int(d) for d in list(output_size)[-2:]]
+        if shape is None or len(shape) not in (3, 4) or len(list(output_size)) not in (2, 4):
+            raise ValueError(f"ConvTranspose2d: output_size must have 2 or 4 elements (got "
+                             f"{len(list(output_size))}) for an input of 3 or 4 dims")
+        batch = tuple(shape) if len(shape) == 4 else (1, *shape)
+        smallest = transposed_size(batch, (1, 1, *self.kernel_size), self.stride, self.padding,
+                                   (0, 0), self.dilation, "ConvTranspose2d")
+        largest = [m + s - 1 for m, s in zip(smallest, self.stride)]
+        if any(not m <= w <= b for m, w, b in zip(smallest, wanted, largest)):
+            raise ValueError(f"requested an output size of {wanted}, but valid sizes range "
+                             f"from {list(smallest)} to {largest} (for an input of "
+                             f"{list(batch[2:])})")
+        return wanted[0] - smallest[0], wanted[1] - smallest[1]
+
+    def extra_repr(self) -> str:
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.output_padding != (0, 0):
+            text += f", output_padding={self.output_padding}"
         if self._parameters.get("bias") is None:
             text += ", bias=False"
         return text

@@ -13,7 +13,11 @@ import numpy as np
 from graphc.dtypes import int64
 from graphc.nn import tf_functions as _tf
 from graphc.nn.conv import avg_pool2d, conv2d, max_pool2d  # noqa: F401 - (nn/conv.py)
+from graphc.nn.conv import conv_transpose2d  # noqa: F401 - (nn/conv.py)
 from graphc.nn.normalization import batch_norm  # noqa: F401 - with nn.BatchNorm1d
+from graphc.nn.resampling import adaptive_avg_pool2d, adaptive_max_pool2d  # noqa: F401
+from graphc.nn.resampling import interpolate  # noqa: F401 - (nn/resampling.py)
+from graphc.nn.padding import pad  # noqa: F401 - (nn/padding.py)
 from graphc.ops import core
 from graphc.ops.array import gather
 from graphc.ops.array import one_hot as _one_hot

@@ -50,6 +50,11 @@ class Module:
         object.__setattr__(self, "_buffer_variables", {})
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        # hook id -> hook, in calling order (see register_forward_hook); the ids of those
+        # registered with_kwargs=True
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_hooks_with_kwargs", set())
 
     # -- registration ----------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -134,11 +139,73 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         graph = next((a.graph for a in args if isinstance(a, graph_ir.Tensor)), None)
+        hooked = self.__dict__.get("_forward_pre_hooks") or self.__dict__.get("_forward_hooks")
         if graph is None:
-            return self.forward(*args, **kwargs)
+            return self._hooked_forward(args, kwargs) if hooked else \
+                self.forward(*args, **kwargs)
         with binding(graph), graph.name_scope(graph_ir.legal_name(type(self).__name__,
                                                                   "Module")):
-            return self.forward(*args, **kwargs)
+            return self._hooked_forward(args, kwargs) if hooked else \
+                self.forward(*args, **kwargs)
+
+    def _hooked_forward(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """forward() between the forward pre-hooks and the forward hooks, as PyTorch's
+        Module.__call__ runs them (each sees what the one before returned)."""
+        with_kwargs = self.__dict__.get("_hooks_with_kwargs", set())
+        for hook_id, hook in list(self.__dict__.get("_forward_pre_hooks", {}).items()):
+            if hook_id in with_kwargs:
+                changed = hook(self, args, kwargs)
+                if changed is not None:
+                    if not (isinstance(changed, tuple) and len(changed) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {changed}.")
+                    args, kwargs = changed
+            else:
+                changed = hook(self, args)
+                if changed is not None:
+                    args = changed if isinstance(changed, tuple) else (changed,)
+        result = self.forward(*args, **kwargs)
+        for hook_id, hook in list(self.__dict__.get("_forward_hooks", {}).items()):
+            changed = hook(self, args, kwargs, result) if hook_id in with_kwargs else \
+                hook(self, args, result)
+            if changed is not None:
+                result = changed
+        return result
+
+    def register_forward_pre_hook(self, hook: Any, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call hook(module, args) before each forward(), args the tuple of positional
+        arguments: it returns None, or the arguments forward() gets instead (a tuple, or
+        one value for a single argument). With with_kwargs=True it is hook(module, args,
+        kwargs), returning None or (args, kwargs). Hooks run in the order registered
+        (prepend=True: first); the handle's remove() takes the hook off."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook: Any, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
+        """Call hook(module, args, output) after each forward(), args the tuple of positional
+        arguments forward() got: it returns None, or a value to return instead of the output
+        (the next hook sees that one). With with_kwargs=True it is hook(module, args, kwargs,
+        output). Hooks run in the order registered (prepend=True: first), on eager and
+        graph tensors alike; the handle's remove() takes the hook off."""
+        return self._add_hook("_forward_hooks", hook, prepend, with_kwargs)
+
+    def _add_hook(self, where: str, hook: Any, prepend: bool, with_kwargs: bool
+                  ) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        for name, value in (("_forward_pre_hooks", OrderedDict()),
+                            ("_forward_hooks", OrderedDict()), ("_hooks_with_kwargs", set())):
+            if name not in self.__dict__:  # (a module made without Module.__init__)
+                object.__setattr__(self, name, value)
+        hooks = self.__dict__[where]
+        handle = RemovableHandle(hooks, self.__dict__["_hooks_with_kwargs"])
+        hooks[handle.id] = hook
+        if with_kwargs:
+            self.__dict__["_hooks_with_kwargs"].add(handle.id)
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
 
     # -- traversal -------------------------------------------------------------------------
     def named_parameters(self, prefix: str = "", recurse: bool = True,
@@ -393,6 +460,33 @@ class Module:
         if not lines:
             return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class RemovableHandle:
+    """What register_forward_hook and register_forward_pre_hook return (PyTorch's
+    torch.utils.hooks.RemovableHandle): remove() takes the hook off its module; used as a
+    context manager, the hook is on inside the `with` block only."""
+
+    next_id = 0
+
+    def __init__(self, hooks: OrderedDict[int, Any], with_kwargs: set[int]) -> None:
+        self.hooks_dict_ref = weakref.ref(hooks)
+        self._with_kwargs = with_kwargs
+        self.id = RemovableHandle.next_id
+        RemovableHandle.next_id += 1
+
+    def remove(self) -> None:
+        """Take the hook off (again: nothing)."""
+        hooks = self.hooks_dict_ref()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+        self._with_kwargs.discard(self.id)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
 
 
 T = TypeVar("T")

@@ -14,9 +14,11 @@ import numpy as np
 
 from graphc.ops import conv as ops
 from graphc.ops import pool
-from graphc.ops.shape import transpose
+from graphc.graph import Tensor
+from graphc.ops.shape import static_shape, transpose
 
 __all__ = ["avg_pool", "avg_pool2d", "conv2d", "max_pool", "max_pool2d"]
+__all__ += ["conv2d_transpose"]
 
 
 def _spatial(value: Any, what: str, data_format: str, function: str) -> tuple[int, int]:
@@ -83,6 +85,104 @@ def conv2d(input: Any, filter: Any = None, strides: Any = None,  # noqa: A002
     pads = _padding(padding, data_format, "conv2d", explicit=True)
     return ops.conv2d(input, filter_for(kernel, data_format), stride, pads, dilation,
                       data_format, name=name)
+
+
+def conv2d_transpose(value: Any = None, filter: Any = None,  # noqa: A002
+                     output_shape: Any = None, strides: Any = None, padding: Any = "SAME",
+                     data_format: str = "NHWC", name: str | None = None, input: Any = None,  # noqa: A002
+                     filters: Any = None, dilations: Any = None) -> Any:
+    """The transposed convolution of value (NHWC, or NCHW) with filter [height, width,
+    output_channels, in_channels] into output_shape, TensorFlow's tf.nn.conv2d_transpose:
+    the gradient of tf.nn.conv2d of an output_shape input with the filter, strides, padding
+    and dilations, so padding "SAME" and "VALID" are that convolution's. output_shape is a
+    list or a 1-D int tensor of 4 sizes in data_format's order; its height, width and
+    channels must be known while building the graph; the batch may be computed at run time
+    (tf.shape(x)[0]), and the output's batch is value's."""
+    function = "conv2d_transpose"
+    if (value is None) == (input is None):
+        raise ValueError(f"{function}: give the input once, as value= or input=")
+    if (filter is None) == (filters is None):
+        raise ValueError(f"{function}: give the filter once, as filter= or filters=")
+    if output_shape is None or strides is None:
+        raise ValueError(f"{function}: output_shape and strides are required")
+    x = value if value is not None else input
+    kernel = filter if filter is not None else filters
+    data_format = _format(data_format, function)
+    stride = _spatial(strides, "strides", data_format, function)
+    dilation = _spatial(1 if dilations is None else dilations, "dilations", data_format,
+                        function)
+    pads = _padding(padding, data_format, function, explicit=True)
+    layout = ops.LAYOUTS[data_format]
+    dims = _output_sizes(output_shape, function)
+    for what, axis in (("height", layout.spatial[0]), ("width", layout.spatial[1]),
+                       ("channels", layout.channel)):
+        if dims[axis] is None:
+            raise ValueError(f"{function}: the output's {what} (output_shape[{axis}]) must be "
+                             f"an int known while building the graph; only the batch may be "
+                             f"computed at run time")
+    kernel_shape = static_shape(kernel) or ()
+    channels = kernel_shape[2] if len(kernel_shape) == 4 else None
+    if channels is not None and channels != dims[layout.channel]:
+        raise ValueError(f"{function}: output_shape {dims} asks for {dims[layout.channel]} "
+                         f"channels, but the filter of shape {list(kernel_shape)} "
+                         f"([height, width, output_channels, in_channels]) makes {channels}")
+    x_shape = static_shape(x)
+    batch = x_shape[0] if x_shape else None
+    if dims[0] is not None and batch is not None and dims[0] != batch:
+        raise ValueError(f"{function}: output_shape {dims} has a batch of {dims[0]}, but the "
+                         f"input's batch is {batch}")
+    size = (dims[layout.spatial[0]], dims[layout.spatial[1]])
+    return ops.conv2d_transpose(x, filter_for(kernel, data_format), size, stride, pads,
+                                dilation, data_format, name=name)
+
+
+def _output_sizes(output_shape: Any, function: str) -> list[int | None]:
+    """output_shape's 4 sizes: ints, with None for those computed at run time."""
+    if isinstance(output_shape, Tensor):
+        sizes = _known_ints(output_shape)
+    elif isinstance(output_shape, list | tuple):
+        sizes = [_known_int(d) for d in output_shape]
+    else:
+        sizes = [int(d) for d in np.ravel(np.asarray(output_shape))]
+    if sizes is None or len(sizes) != 4:
+        raise ValueError(f"{function}: output_shape must hold 4 sizes (batch, height, width "
+                         f"and channels, in data_format's order), got {output_shape!r}")
+    if any(d is not None and d < 1 for d in sizes):
+        raise ValueError(f"{function}: output_shape must hold positive sizes, got {sizes}")
+    return sizes
+
+
+def _known_int(d: Any) -> int | None:
+    """A size: an int, or a scalar int tensor (None when it is computed at run time)."""
+    if isinstance(d, Tensor):
+        known = _known_ints(d)
+        return known[0] if known is not None and len(known) == 1 else None
+    if isinstance(d, bool) or not isinstance(d, int | np.integer):
+        raise TypeError(f"conv2d_transpose: output_shape holds {d!r}, which is not a size")
+    return int(d)
+
+
+def _known_ints(t: Tensor) -> list[int | None] | None:
+    """The elements of a scalar or 1-D int tensor that are known while building (constants
+    put together by tf.stack, tf.concat, reshapes), None for the others; None when even
+    how many there are is unknown."""
+    node = t.node
+    if node is None or (t.dtype is not None and not t.dtype.is_integer):
+        return None
+    if node.op == "constant":
+        return [int(v) for v in np.ravel(node.attrs["value"])]
+    if node.op in ("reshape", "expand_dims", "identity", "squeeze"):
+        return _known_ints(node.inputs[0])
+    if node.op == "concat" and node.attrs.get("axis") in (0, -1):
+        parts = [_known_ints(i) for i in node.inputs]
+        if any(p is None for p in parts):
+            return None
+        return [d for p in parts for d in p]  # type: ignore[union-attr]
+    shape = t.shape
+    if shape is None or len(shape) > 1:
+        return None
+    length = shape[0] if shape else 1
+    return None if length is None else [None] * length
 
 
 def filter_for(kernel: Any, data_format: str) -> Any:

@@ -2,6 +2,7 @@
 
 from graphc.graph import Tensor
 from graphc.ops import control, conv, fused, pool, random, state  # noqa: F401 - registers their ops
+from graphc.ops import adaptive_pool, resize  # noqa: F401 - registers their ops
 from graphc.ops.array import (concat, expand_dims, gather, one_hot, rank_of, shape_of,
                                size_of, split, squeeze, stack, tile, unstack)
 from graphc.ops.constant import constant, eye, fill, ones, ones_like, zeros, zeros_like
@@ -25,6 +26,7 @@ from graphc.ops import composite
 from graphc.ops.composite import *  # noqa: F403 - TensorFlow's functions composed of ops
 from graphc.ops.arrange import matrix_band_part, reverse
 from graphc.ops.contract import einsum, tensordot
+from graphc.ops.pad import pad
 from graphc.ops.scan import cumprod, cumsum
 from graphc.ops.sort import argsort, sort
 
@@ -46,3 +48,4 @@ __all__ += elementwise.__all__  # one function per elementwise op
 __all__ += composite.__all__  # TensorFlow's functions composed of those ops
 __all__ += ["argsort", "cumprod", "cumsum", "einsum", "matrix_band_part", "reverse", "sort",
             "tensordot"]  # cumulative ops, sorting, flips and bands, contractions
+__all__ += ["pad"]  # tf.pad (F.pad and the nn padding modules: graphc/nn/padding.py)

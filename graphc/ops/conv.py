@@ -1,5 +1,5 @@
-"""2-D convolution, with its gradient ops, and the layouts, padding and windows that
-pooling (ops/pool.py) shares.
+"""2-D convolution, with its gradient ops and the transposed convolution, and the layouts,
+padding and windows that pooling (ops/pool.py) shares.
 
 Layouts. Every op takes `data_format`: "NHWC" (TensorFlow's: input (batch, height, width,
 channels), filter HWIO (height, width, in, out)) or "NCHW" (PyTorch's: input (batch,
@@ -305,10 +305,18 @@ def _conv_ref(x: np.ndarray, w: np.ndarray, strides: Sequence[int], dilations: S
 
 def _input_grad_ref(g: np.ndarray, w: np.ndarray, like: np.ndarray, strides: Sequence[int],
                     dilations: Sequence[int], padding: Any, data_format: str) -> np.ndarray:
+    return _col2im(g, w, like.shape, like.dtype, strides, dilations, padding, data_format)
+
+
+def _col2im(g: np.ndarray, w: np.ndarray, shape: Sequence[int], dtype: Any,
+            strides: Sequence[int], dilations: Sequence[int], padding: Any,
+            data_format: str) -> np.ndarray:
+    """The transposed convolution of g with w into an array of `shape`: each output of the
+    convolution of such an array sends g through its taps (the input gradient)."""
     layout = LAYOUTS[data_format]
     (kh, kw) = kernel = _kernel_of(w.shape, layout)
-    out, pads = run_plan(like.shape, layout, kernel, strides, dilations, padding, "filter")
-    n, c = like.shape[0], like.shape[layout.channel]
+    out, pads = run_plan(shape, layout, kernel, strides, dilations, padding, "filter")
+    n, c = shape[0], shape[layout.channel]
     if layout.channel == 3:  # (M, P) = (M, out) @ (out, P)
         nhwc = (_output_matrix(g, layout) @ _filter_matrix(w, layout).T).reshape(
             n, out[0], out[1], kh, kw, c)
@@ -317,8 +325,7 @@ def _input_grad_ref(g: np.ndarray, w: np.ndarray, like: np.ndarray, strides: Seq
         nchw = (_filter_matrix(w, layout).T @ _output_matrix(g, layout)).reshape(
             c, kh, kw, n, out[0], out[1])
         pieces = (nchw[:, i, j].transpose(1, 0, 2, 3) for i in range(kh) for j in range(kw))
-    return scatter(pieces, like.shape, like.dtype, layout, pads, kernel, strides, dilations,
-                   out)
+    return scatter(pieces, shape, dtype, layout, pads, kernel, strides, dilations, out)
 
 
 def _filter_grad_ref(x: np.ndarray, g: np.ndarray, like: np.ndarray, strides: Sequence[int],
@@ -370,6 +377,85 @@ CONV2D_BACKPROP_FILTER = register(OpDef("conv2d_backprop_filter", _filter_grad_i
                                         _filter_grad_ref, _filter_grad_grad, host=True))
 
 
+# -- transposed convolution ----------------------------------------------------------------
+# conv2d_transpose(x, w) into an output of spatial size attrs["size"] is the input gradient
+# of the convolution of such an output with w: conv2d_backprop_input with the output's size
+# as an attribute instead of a tensor of its shape, so the batch comes from x and nothing
+# of the output's size is computed to give its shape. The filter is the convolution's:
+# HWIO for NHWC, which the transposed convolution reads as HWOI (height, width, out, in),
+# and OIHW for NCHW, read as IOHW (PyTorch's (in, out, height, width)).
+TRANSPOSED_FILTER = {"NHWC": "HWOI", "NCHW": "IOHW"}
+
+
+def conv_attrs(attrs: Any) -> dict[str, Any]:
+    """The attrs of the convolution a transposed convolution transposes."""
+    return {k: v for k, v in dict(attrs).items() if k != "size"}
+
+
+def _transpose_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
+    x, w = types
+    check_floating(types, ("input", "filter"))
+    fmt = attrs["data_format"]
+    layout, filter_name = LAYOUTS[fmt], TRANSPOSED_FILTER[fmt]
+    check_rank(x, "input", layout)
+    if w.shape is not None and len(w.shape) != 4:
+        raise ValueError(f"filter must have rank 4 ({filter_name}), got shape "
+                         f"{shapes.fmt(w.shape)}")
+    xs, ws = dims_of(x), dims_of(w)
+    c, wc = xs[layout.channel], ws[layout.filter_out]
+    if c is not None and wc is not None and c != wc:
+        raise ValueError(f"input has {c} channels but the filter expects {wc}: input of shape "
+                         f"{shapes.fmt(xs)} ({fmt}), filter of shape {shapes.fmt(ws)} "
+                         f"({filter_name})")
+    size, kernel = attrs["size"], [ws[a] for a in layout.kernel]
+    spans = "x".join(str(d * (int(k or 0) - 1) + 1) for k, d in zip(kernel, attrs["dilations"]))
+    reached: list[int | None] = []
+    for i in range(2):
+        fits, _, _ = window(size[i], kernel[i], attrs["strides"][i], attrs["dilations"][i],
+                            attrs["padding"], i)
+        if fits == -1:
+            raise ValueError(f"the output ({size[0]}x{size[1]}) is smaller than the filter "
+                             f"({_fmt_kernel(kernel)}, spanning {spans}) with padding "
+                             f"{_fmt_padding(attrs['padding'])}")
+        reached.append(fits)
+    if any(r is not None and xs[a] is not None and r != xs[a]
+           for r, a in zip(reached, layout.spatial)):
+        sizes = "x".join(str(xs[a]) for a in layout.spatial)
+        raise ValueError(f"an output of {size[0]}x{size[1]} does not fit the input's "
+                         f"{sizes}: the convolution it transposes (filter "
+                         f"{_fmt_kernel(kernel)}, strides {attrs['strides'][0]}x"
+                         f"{attrs['strides'][1]}, padding {_fmt_padding(attrs['padding'])}) "
+                         f"takes {size[0]}x{size[1]} to {reached[0]}x{reached[1]}; input of "
+                         f"shape {shapes.fmt(xs)} ({fmt})")
+    return TensorType(x.dtype, with_spatial(layout, xs[0], ws[layout.filter_in], *size))
+
+
+def _transpose_ref(x: np.ndarray, w: np.ndarray, size: Sequence[int], strides: Sequence[int],
+                   dilations: Sequence[int], padding: Any, data_format: str) -> np.ndarray:
+    attrs = {"size": size, "strides": strides, "dilations": dilations, "padding": padding,
+             "data_format": data_format}
+    # (shapes known only now: the shape rule's checks, on the values' shapes)
+    out = _transpose_infer([TensorType(float64, x.shape), TensorType(float64, w.shape)], attrs)
+    assert out.shape is not None
+    return _col2im(x, w, out.shape, x.dtype, strides, dilations, padding,  # type: ignore[arg-type]
+                   data_format)
+
+
+def _transpose_grad(op: GradOp, h: Any) -> tuple[Any, Any]:
+    # forward y = T(x, w), the input gradient of the convolution C(y, w) of a y-sized array,
+    # bilinear, with <h, T(x, w)> = <C(h, w), x>; backward dx = conv2d(h, w),
+    # dw = conv2d_backprop_filter(h, x)
+    x, w = op.inputs
+    attrs = conv_attrs(op.attrs)
+    dx = apply(CONV2D, h, w, **attrs) if op.wants[0] else None
+    dw = apply(CONV2D_BACKPROP_FILTER, h, x, w, **attrs) if op.wants[1] else None
+    return dx, dw
+
+
+CONV2D_TRANSPOSE = register(OpDef("conv2d_transpose", _transpose_infer, _transpose_ref,
+                                  _transpose_grad, host=True))
+
+
 # -- builders ------------------------------------------------------------------------------
 def pair(value: Any, what: str, function: str, minimum: int = 1) -> tuple[int, int]:
     """An int or a pair of ints, each at least `minimum`, as a pair."""
@@ -412,3 +498,19 @@ def conv2d(x: Any, w: Any, strides: Any = 1, padding: Any = "VALID", dilations: 
                  dilations=pair(dilations, "dilations", "conv2d"),
                  padding=padding_attr(padding, "conv2d"),
                  data_format=data_format_attr(data_format, "conv2d"))
+
+
+def conv2d_transpose(x: Any, w: Any, size: Any, strides: Any = 1, padding: Any = "VALID",
+                     dilations: Any = 1, data_format: str = "NHWC",
+                     name: str | None = None) -> Tensor:
+    """The transposed convolution of x with filter w (HWOI [height, width, out, in] for
+    NHWC, IOHW (in, out, height, width) for NCHW) into an output of spatial size `size`
+    (height, width): the gradient of conv2d(y, w, strides, padding, dilations) with respect
+    to its input y of that size, which must convolve to x's height and width. padding is
+    the convolution's ("SAME" worked out from `size`)."""
+    return apply(CONV2D_TRANSPOSE, x, w, name=name,
+                 size=pair(size, "the output size", "conv2d_transpose"),
+                 strides=pair(strides, "strides", "conv2d_transpose"),
+                 dilations=pair(dilations, "dilations", "conv2d_transpose"),
+                 padding=padding_attr(padding, "conv2d_transpose"),
+                 data_format=data_format_attr(data_format, "conv2d_transpose"))

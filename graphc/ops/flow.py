@@ -9,12 +9,17 @@ On eager tensors both are plain Python control flow.
 
 ops/ sits below passes/ and runtime/ and never imports them: running a function graph and
 building gradients inside one are handed to this module by `install`, which graphc/__init__.py
-calls when the package loads.
+calls when the package loads. A function graph runs on the backend that runs the control-flow
+node: a compiled backend says which it is (`running_on`) while its program runs, and each
+function graph is compiled once per backend; elsewhere (the numpy interpreter) it runs on
+the numpy interpreter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -29,11 +34,13 @@ from graphc.registry import OPS, GradOp, OpDef, register
 
 
 # -- what control flow gets from the layers above ops/ ---------------------------------------
-# compile(fg) -> run(values): runs a traced function graph on its argument values followed by
-# its captured values, and returns its output values
-FunctionCompiler = Callable[[FuncGraph], Callable[[list[np.ndarray]], list[np.ndarray]]]
+# compile(fg, backend) -> run(values): runs a traced function graph on its argument values
+# followed by its captured values, and returns its output values; backend None: the numpy
+# interpreter, else a runtime backend (runtime/backend.Backend) that compiles it
+FunctionCompiler = Callable[[FuncGraph, Any], Callable[[list[np.ndarray]], list[np.ndarray]]]
 _compile: FunctionCompiler | None = None
 _gradients: Callable[..., list[Any]] | None = None
+_backend: ContextVar[Any] = ContextVar("graphc_flow_backend", default=None)
 
 
 def install(compile_function: FunctionCompiler, gradients: Callable[..., list[Any]]) -> None:
@@ -41,6 +48,16 @@ def install(compile_function: FunctionCompiler, gradients: Callable[..., list[An
     bodies) and gradients() (how their gradients differentiate them)."""
     global _compile, _gradients
     _compile, _gradients = compile_function, gradients
+
+
+@contextlib.contextmanager
+def running_on(backend: Any) -> Iterator[None]:
+    """Within the block, function graphs run on `backend` (a compiled backend's run)."""
+    token = _backend.set(backend)
+    try:
+        yield
+    finally:
+        _backend.reset(token)
 
 
 def _installed(hook: Any, what: str) -> Any:
@@ -74,10 +91,14 @@ def trace(fn: Callable[..., Any], parent: Graph, name: str,
 
 def run_function(fg: FuncGraph, args: Sequence[np.ndarray],
                  captured: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Run a traced function graph on argument and captured values (numpy reference)."""
-    run = fg.__dict__.get("_executable")
+    """Run a traced function graph on argument and captured values, on the backend running
+    the control-flow node (compiled for it on first use)."""
+    backend = _backend.get()
+    compiled = fg.__dict__.setdefault("_executables", {})
+    key = None if backend is None else backend.name
+    run = compiled.get(key)
     if run is None:
-        run = fg.__dict__["_executable"] = _installed(_compile, "a function runner")(fg)
+        run = compiled[key] = _installed(_compile, "a function runner")(fg, backend)
     return run([*args, *captured])
 
 
@@ -128,7 +149,8 @@ def _cond_grad(op: GradOp, *gs: Any) -> tuple[Any, ...]:
     return (None, *[next(grads) if w else None for w in op.wants[1:]])
 
 
-COND = register(OpDef("cond", lambda types, attrs: tuple(attrs["types"]), _cond_ref, _cond_grad))
+COND = register(OpDef("cond", lambda types, attrs: tuple(attrs["types"]), _cond_ref, _cond_grad,
+                      calls=True))
 
 
 def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any],
@@ -241,11 +263,11 @@ def _while_grad(op: GradOp, *gs: Any) -> tuple[Any, ...]:
 
 
 WHILE = register(OpDef("while_loop", lambda types, attrs: tuple(attrs["types"]), _while_ref,
-                       _while_grad))
+                       _while_grad, calls=True))
 # the gradient of a while_loop: replays it, then runs the body's vector-Jacobian product
 # backward over the trips; returns gradients for the loop's initial values and captures
 WHILE_GRAD = register(OpDef("while_grad", lambda types, attrs: tuple(attrs["types"]),
-                            _while_grad_ref, None))
+                            _while_grad_ref, None, calls=True))
 
 
 def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Sequence[Any],

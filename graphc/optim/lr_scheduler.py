@@ -1,5 +1,6 @@
 """torch.optim.lr_scheduler: PyTorch's learning-rate schedules for an optimizer's parameter
-groups (StepLR, MultiStepLR, ExponentialLR, LambdaLR, CosineAnnealingLR).
+groups (StepLR, MultiStepLR, ExponentialLR, LambdaLR, CosineAnnealingLR), and
+ReduceLROnPlateau, which lowers the rates when a metric stops improving.
 
 As PyTorch's, a scheduler sets each group's "initial_lr" (the base learning rate) when made,
 and each step() sets every group's "lr", which the optimizer's next step() reads:
@@ -28,7 +29,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 __all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "MultiStepLR",
-           "StepLR"]
+           "ReduceLROnPlateau", "StepLR"]
 
 EPOCH_DEPRECATION_WARNING = (
     "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
@@ -237,3 +238,131 @@ class CosineAnnealingLR(LRScheduler):
         return [self.eta_min + (base_lr - self.eta_min)
                 * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
                 for base_lr in self.base_lrs]
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply every group's rate by `factor` when a metric has not improved for more than
+    `patience` epochs (PyTorch's algorithm, number for number):
+
+        scheduler = ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=2)
+        for epoch in range(100):
+            train(...)
+            scheduler.step(validation_loss)    # a number or a 0-d tensor
+
+    step(metrics) counts an epoch as bad unless the metric beats the best seen so far by
+    the threshold: in "min" mode below best * (1 - threshold) ("rel") or best - threshold
+    ("abs"); in "max" mode above best * (1 + threshold) or best + threshold. Once the bad
+    epochs (num_bad_epochs) exceed `patience`, each group's rate becomes
+    max(lr * factor, min_lr) (min_lr: one number, or a list of one per group), unless that
+    changes it by eps or less, and the next `cooldown` epochs count no bad epochs.
+
+    It reads and sets the groups' "lr" as they are (no "initial_lr"), so the optimizer's
+    next step() uses the new rate; state_dict() is every attribute but the optimizer."""
+
+    def __init__(self, optimizer: Any, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | list[float] = 0, eps: float = 1e-8,
+                 verbose: Any = "deprecated") -> None:
+        if factor >= 1.0:
+            raise ValueError("Factor should be < 1.0.")
+        self.factor = factor
+        if not hasattr(optimizer, "param_groups"):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        groups = len(optimizer.param_groups)
+        if isinstance(min_lr, list | tuple):
+            if len(min_lr) != groups:
+                raise ValueError(f"expected {groups} min_lrs, got {len(min_lr)}")
+            self.default_min_lr: float | None = None
+            self.min_lrs = list(min_lr)
+        else:
+            self.default_min_lr = min_lr
+            self.min_lrs = [min_lr] * groups
+        self.patience = patience
+        self.cooldown = cooldown
+        self.cooldown_counter = 0
+        self.eps = eps
+        self.verbose = verbose is True
+        self.last_epoch = 0
+        self._last_lr = self._groups_lr()
+        self._init_is_better(mode, threshold, threshold_mode)
+        self._reset()
+
+    def _init_is_better(self, mode: str, threshold: float, threshold_mode: str) -> None:
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode {mode} is unknown!")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"threshold mode {threshold_mode} is unknown!")
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
+
+    def _reset(self) -> None:
+        self.best = self.mode_worse
+        self.cooldown_counter = 0
+        self.num_bad_epochs = 0
+
+    @property
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+    def is_better(self, a: float, best: float) -> bool:
+        """Whether metric `a` beats `best` by the threshold."""
+        if self.mode == "min" and self.threshold_mode == "rel":
+            return a < best * (1.0 - self.threshold)
+        if self.mode == "min":
+            return a < best - self.threshold
+        if self.threshold_mode == "rel":
+            return a > best * (self.threshold + 1.0)
+        return a > best + self.threshold
+
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Count one epoch with this metric value (a number or a 0-d tensor) and reduce the
+        rates if it is the one past `patience` bad epochs."""
+        current = float(metrics)
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self.last_epoch = epoch
+        if self.is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.in_cooldown:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # (bad epochs in cooldown are not counted)
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr(epoch)
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = self._groups_lr()
+
+    def _reduce_lr(self, epoch: int) -> None:
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.min_lrs):
+            if self.default_min_lr is None:
+                raise RuntimeError(
+                    f"The number of param groups in the `optimizer` ({len(groups)}) differs "
+                    f"from when `ReduceLROnPlateau` was initialized ({len(self.min_lrs)}), "
+                    "usually due to a new param group being added to the optimizer. Please "
+                    "modify the `min_lrs` field to match the length of the `optimizer` param "
+                    "groups.")
+            self.min_lrs = [self.default_min_lr] * len(groups)
+        for i, group in enumerate(groups):
+            old_lr = float(group["lr"])
+            new_lr = max(old_lr * self.factor, self.min_lrs[i])
+            if old_lr - new_lr > self.eps:
+                group["lr"] = new_lr
+                if self.verbose:
+                    epoch_str = ("%.2f" if isinstance(epoch, float) else "%.5d") % epoch
+                    print(f"Epoch {epoch_str}: reducing learning rate of group {i} to "
+                          f"{new_lr:.4e}.")
+
+    def get_lr(self) -> list[float]:
+        return self._groups_lr()
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what state_dict() returned."""
+        super().load_state_dict(state_dict)
+        self._init_is_better(self.mode, self.threshold, self.threshold_mode)

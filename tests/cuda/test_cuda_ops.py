@@ -20,11 +20,16 @@ TOLERANCE = {gc.float64: dict(rtol=1e-12, atol=1e-12), gc.float32: dict(rtol=1e-
 FALLBACK_OPS = {"cond", "while_loop", "while_grad", "custom_gradient", "getitem", "setitem",
                 "index_add",
                 # convolution and pooling: numpy im2col on host copies (ops/conv.py)
-                "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter", "max_pool",
-                "max_pool_grad", "avg_pool", "avg_pool_grad",
+                "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter",
+                "conv2d_transpose", "max_pool", "max_pool_grad", "avg_pool", "avg_pool_grad",
                 # cumulative ops, sorting and einsum (ops/scan.py, sort.py, contract.py)
                 "cumsum", "cumprod", "argsort", "take_along_axis", "scatter_along_axis",
-                "einsum"}
+                "einsum",
+                # padding: np.pad and its gradient's sums on host copies (ops/pad.py)
+                "pad", "pad_grad",
+                # adaptive pooling and resizing: bins and gathers on host copies
+                "adaptive_avg_pool", "adaptive_avg_pool_grad", "adaptive_max_pool",
+                "adaptive_max_pool_grad", "resize", "resize_grad"}
 # Ops a run handles itself: feeds and variables are its arguments, assignments its result.
 RUN_OPS = {*SOURCES, "assign", "no_op"}
 

@@ -13,14 +13,17 @@ import graphc as gc
 from graphc.ops.array import EXPAND_DIMS, SPLIT_PAD, SQUEEZE, scatter_add, tile_sum
 from graphc.ops.constant import FILL_LIKE
 from graphc.ops import conv, pool
+from graphc.ops import adaptive_pool, resize
 from graphc.ops.core import apply
 from graphc.ops.fused import FUSED_ELEMENTWISE, FUSED_REDUCTION, MATMUL_ADD, MATMUL_EPILOGUE
 from graphc.ops.index import index_add, setitem
+from graphc.ops.pad import PAD_GRAD, pad_op
 from graphc.ops.reduce import REDUCTION_COUNT
 from graphc.ops.shape import SHAPE_OF
 from graphc.ops.shape import broadcast_like, reshape_like, sum_to
 from graphc.ops.sort import ARGSORT, scatter_along_axis, take_along_axis
 from tests.ops import conv_reference as cr
+from tests.ops import resample_reference as rr
 
 rng = np.random.default_rng(1234)
 
@@ -478,7 +481,11 @@ def _conv_case(label, x, w, **attrs):
              [to(x), to(normal(*cr.conv(x, w, **loops).shape)), to_w(w)],
              lambda x, g, like: to_w(cr.conv_filter_grad(back(x), back(g), back_w(like).shape,
                                                          **loops)),
-             id=f"conv2d_backprop_filter-{label}")]
+             id=f"conv2d_backprop_filter-{label}"),
+        Case("conv2d_transpose", lambda g, w: conv.conv2d_transpose(g, w, x.shape[1:3], **attrs),
+             [to(normal(*cr.conv(x, w, **loops).shape)), to_w(w)],
+             lambda g, w: to(cr.conv_input_grad(back(g), back_w(w), x.shape, **loops)),
+             id=f"conv2d_transpose-{label}")]
 
 
 def _conv_attrs(attrs):
@@ -594,6 +601,98 @@ CASES += [
     Case("einsum", lambda a, b, c: gc.einsum("ij,jk,k", a, b, c),
          [normal(2, 3), normal(3, 4), normal(4)], lambda a, b, c: a @ (b @ c),
          id="einsum-three-implicit"),
+]
+
+# -- padding (ops/pad.py): each non-constant mode reads x at hand-listed positions ---------
+def _read(rows, cols):
+    """x padded by reading x[rows[i], cols[j]] at output (i, j)."""
+    return lambda x: x[np.ix_(rows, cols)]
+
+
+def _read_back(rows, cols, n, m):
+    """The gradient of _read(rows, cols): g through the one-hot selections, transposed."""
+    return lambda g: np.eye(n)[rows].T @ g @ np.eye(m)[cols]
+
+
+def _pad_grad_case(mode, pads, rows, cols, n, m):
+    return Case("pad_grad", lambda g: apply(PAD_GRAD, g, paddings=pads, mode=mode),
+                [normal(len(rows), len(cols))], _read_back(rows, cols, n, m),
+                id=f"pad_grad-{mode}")
+
+
+def _constant_padded(x):
+    out = np.full((3, 6), 1.5)
+    out[1:, 2:5] = x
+    return out
+
+
+CASES += [
+    Case("pad", lambda x: gc.pad(x, [[1, 0], [2, 1]], constant_values=1.5), [normal(2, 3)],
+         _constant_padded, id="pad-constant"),
+    Case("pad", lambda x: gc.pad(x, [[1, 1]], constant_values=-1), [np.array([3, 1, 2])],
+         lambda x: np.array([-1, 3, 1, 2, -1]), False, id="pad-constant-int"),
+    Case("pad", lambda x: gc.pad(x, [[2, 1], [1, 2]], "REFLECT"), [normal(3, 4)],
+         _read([2, 1, 0, 1, 2, 1], [1, 0, 1, 2, 3, 2, 1]), id="pad-reflect"),
+    Case("pad", lambda x: gc.pad(x, [[1, 2], [0, 3]], "symmetric"), [normal(3, 4)],
+         _read([0, 0, 1, 2, 2, 1], [0, 1, 2, 3, 3, 2, 1]), id="pad-symmetric"),
+    Case("pad", lambda x: gc.nn.functional.pad(x, (2, 1), "replicate"), [normal(2, 3)],
+         _read([0, 1], [0, 0, 0, 1, 2, 2]), id="pad-replicate"),
+    Case("pad", lambda x: pad_op(x, ((1, 1), (3, 0)), "wrap"), [normal(2, 3)],
+         _read([1, 0, 1, 0], [0, 1, 2, 0, 1, 2]), id="pad-circular"),
+    _pad_grad_case("reflect", ((2, 1), (1, 2)), [2, 1, 0, 1, 2, 1], [1, 0, 1, 2, 3, 2, 1],
+                   3, 4),
+    _pad_grad_case("circular", ((1, 1), (3, 0)), [1, 0, 1, 0], [0, 1, 2, 0, 1, 2], 2, 3),
+]
+
+# -- adaptive pooling and resizing (ops/adaptive_pool.py, ops/resize.py), against loops ------
+def _adaptive_cases(label, x, output_size):
+    """x is NCHW; output_size as the op's attr (None keeps the input's size)."""
+    oh, ow = (s if o is None else o for o, s in zip(output_size, x.shape[2:]))
+    g = normal(*x.shape[:2], oh, ow)
+    return [
+        Case("adaptive_avg_pool", lambda x: adaptive_pool.adaptive_avg_pool(x, output_size),
+             [x], lambda x: rr.adaptive_avg(x, oh, ow), id=f"adaptive_avg_pool-{label}"),
+        Case("adaptive_avg_pool_grad", lambda g, like: apply(
+            adaptive_pool.ADAPTIVE_AVG_POOL_GRAD, g, like, output_size=output_size),
+             [g, x], lambda g, like: rr.adaptive_avg_grad(g, like.shape),
+             id=f"adaptive_avg_pool_grad-{label}"),
+        Case("adaptive_max_pool", lambda x: adaptive_pool.adaptive_max_pool(x, output_size),
+             [x], lambda x: rr.adaptive_max(x, oh, ow), id=f"adaptive_max_pool-{label}"),
+        Case("adaptive_max_pool_grad", lambda x, g: apply(
+            adaptive_pool.ADAPTIVE_MAX_POOL_GRAD, x, g, output_size=output_size),
+             [x, g], rr.adaptive_max_grad, False, id=f"adaptive_max_pool_grad-{label}")]
+
+
+def _resize_cases(label, x, size, method, rule, fmt, scale=(None, None)):
+    """x is NCHW (given to the op in fmt); an entry of size None scales by scale there."""
+    to, back = (rr.nhwc, rr.nchw) if fmt == "NHWC" else (lambda a: a, lambda a: a)
+    oh, ow = (o if o is not None else int(n * f)
+              for o, f, n in zip(size, scale, x.shape[2:]))
+    attrs = dict(method=method, coordinates=rule, size=size, scale_factor=scale,
+                 scale_coordinates=scale != (None, None), data_format=fmt)
+    return [
+        Case("resize", lambda x: apply(resize.RESIZE, x, **attrs), [to(x)],
+             lambda x: to(rr.resize(back(x), oh, ow, method, rule, scale)),
+             id=f"resize-{label}"),
+        Case("resize_grad", lambda g, like: apply(resize.RESIZE_GRAD, g, like, **attrs),
+             [to(normal(*x.shape[:2], oh, ow)), to(x)],
+             lambda g, like: to(rr.resize_grad(back(g), back(like).shape, method, rule,
+                                               scale)), id=f"resize_grad-{label}")]
+
+
+CASES += [
+    *_adaptive_cases("uneven", distinct(2, 2, 5, 7), (3, 4)),
+    *_adaptive_cases("even-kept", distinct(1, 2, 4, 6), (2, None)),
+    *_resize_cases("nearest-nhwc", normal(2, 2, 3, 5), (5, 3), "nearest", "asymmetric",
+                   "NHWC"),
+    *_resize_cases("nearest-corners", normal(1, 2, 4, 5), (7, 3), "nearest",
+                   "align_corners", "NHWC"),
+    *_resize_cases("bilinear-half-pixel-scaled", normal(1, 2, 3, 4), (None, None),
+                   "bilinear", "half_pixel", "NCHW", scale=(2.0, 1.5)),
+    *_resize_cases("bilinear-corners", normal(1, 2, 3, 4), (5, 2), "bilinear",
+                   "align_corners", "NHWC"),
+    *_resize_cases("bilinear-tf", normal(2, 1, 4, 3), (3, 5), "bilinear", "asymmetric",
+                   "NHWC"),
 ]
 
 # Ops with no inputs, or with run state, are checked by their own tests:

@@ -20,10 +20,12 @@ from tests.ops.op_cases import CASES, output_weights
 # 24 bits (eps 1.2e-7); 1e-5 relative allows ~100 ulps.
 TOLERANCE = {gc.float64: dict(rtol=1e-12, atol=1e-12), gc.float32: dict(rtol=1e-5, atol=1e-6)}
 
-# Ops the numba backend runs on their numpy reference (with a FallbackWarning): control flow
-# and custom gradients run traced function graphs. (Indexing has kernels for numpy's basic
-# indexes; an index with arrays in it runs on the reference: tests/runtime/test_numba_indexing.)
-FALLBACK_OPS = {"cond", "while_loop", "while_grad", "custom_gradient"}
+# Ops the numba backend runs on their numpy reference (with a FallbackWarning): a custom
+# gradient's forward (the function's own output). Control flow runs in host code, its
+# branches and bodies compiled as programs of their own (test_control_flow_runs_natively).
+# (Indexing has kernels for numpy's basic indexes; an index with arrays in it runs on the
+# reference: tests/runtime/test_numba_indexing.)
+FALLBACK_OPS = {"custom_gradient"}
 INDEXING_OPS = {"getitem", "setitem", "index_add"}
 
 
@@ -35,12 +37,12 @@ def test_a_fallback_warning_points_at_the_users_line(monkeypatch):
     monkeypatch.setattr(runtime_backend, "_warned", set())  # (each op warns once a process)
     graph = gc.Graph()
     with graph.as_default():
-        p = gc.placeholder(gc.bool, ())
-        y = gc.cond(p, lambda: gc.constant(1.0), lambda: gc.constant(2.0))
+        p = gc.placeholder(gc.float64, (2,))
+        y = gc.custom_gradient(lambda x: (x * 2.0, lambda g: g))(p)
     with gc.Session(graph, backend="numba") as sess:
-        with pytest.warns(FallbackWarning, match="op 'cond'") as caught:
+        with pytest.warns(FallbackWarning, match="op 'custom_gradient'") as caught:
             line = inspect.currentframe().f_lineno + 1
-            assert sess.run(y, {p: False}) == 2.0
+            assert sess.run(y, {p: [1.0, 2.0]}).tolist() == [2.0, 4.0]
     assert (caught[0].filename, caught[0].lineno) == (__file__, line)
 
 
@@ -147,3 +149,38 @@ def test_an_integer_mean_runs_on_numpy_and_the_warning_says_why(monkeypatch):
         with gc.Session(graph, backend="numba") as sess:
             got = sess.run(mean, {x: values})
     np.testing.assert_array_equal(got, [1, 4])  # numpy's mean, truncated to int32
+
+
+def test_control_flow_runs_natively():
+    """A cond and a while_loop (with their gradients) run on the numba backend with no
+    fallback: each branch and body is compiled by that backend as a program of its own, and
+    the values equal the numpy backend's."""
+    graph = gc.Graph()
+    rng = np.random.default_rng(3)
+    with graph.as_default():
+        x = gc.placeholder(gc.float64, (None, 4))
+        p = gc.placeholder(gc.bool, ())
+        w = gc.Variable(rng.standard_normal((4, 4)))
+        h = gc.cond(p, lambda: gc.relu(gc.matmul(x, w)), lambda: gc.tanh(gc.matmul(x, w)))
+        _, y = gc.while_loop(lambda i, v: i < 3,
+                             lambda i, v: (i + 1, gc.cond(i < 1, lambda: v * 2.0,
+                                                          lambda: gc.sin(gc.matmul(v, w)))),
+                             [gc.constant(0), h])
+        loss = gc.reduce_sum(y * y)
+        fetches = [loss, *gc.gradients(loss, [x, w])]
+        init = gc.global_variables_initializer()
+    feeds = {x: rng.standard_normal((5, 4))}
+    results = {}
+    for backend in ("numpy", "numba"):
+        with gc.Session(graph, backend=backend) as sess:
+            sess.run(init)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", FallbackWarning)
+                results[backend] = [sess.run(fetches, {**feeds, p: flag}) for flag in (True, False)]
+    for ours, reference in zip(results["numba"], results["numpy"]):
+        for a, b in zip(ours, reference):
+            np.testing.assert_allclose(a, b, **TOLERANCE[gc.float64])
+    compiled_for = {key for node in graph.nodes if node.op in ("cond", "while_loop")
+                    for fg in node.attrs.get("branches", node.attrs.get("graphs", ()))
+                    for key in fg.__dict__.get("_executables", {})}
+    assert compiled_for == {None, "numba"}  # (None: the numpy backend's interpreter)
