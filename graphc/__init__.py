@@ -1,7 +1,6 @@
 """graphc: a static-graph deep-learning compiler and runtime with a TensorFlow-1-style API."""
 
 import sys as _sys
-from typing import Any as _Any
 
 from graphc import runtime  # noqa: F401 - registers the backends
 from graphc import testing as test
@@ -15,11 +14,8 @@ from graphc.ops.elementwise import *  # noqa: F403 - (named here too, for type c
 from graphc.ops.composite import *  # noqa: F403 - (named here too, for type checkers)
 from graphc.ops import __all__ as _ops_all
 from graphc.ops import flow as _flow
+from graphc.function_runner import compile_function as _compile_function
 from graphc.passes.autodiff import gradients
-from graphc.passes.prune import prune as _prune
-from graphc.passes.pipeline import build_program as _build_program
-from graphc.runtime.backend import RunState as _RunState
-from graphc.runtime.interpreter import Interpreter as _Interpreter
 from graphc.saver import Saver
 from graphc.serialize import export_graph, import_graph
 from graphc.session import Session
@@ -39,16 +35,6 @@ from graphc.initializers import (constant_initializer, glorot_normal_initializer
                                  zeros_initializer)
 from graphc.variable_scope import (AUTO_REUSE, VariableScope, get_variable, get_variable_scope,
                                    variable_scope)
-
-
-def _compile_function(fg: _Any, backend: _Any) -> _Any:
-    """How cond and while_loop run a traced function graph, fed its arguments then its
-    captures, with a fresh run state per call: with no backend, the numpy interpreter on what
-    its outputs need; else the program the compiler makes of it, compiled by the backend."""
-    feeds = [*fg.inputs, *fg.captures.values()]
-    run = _Interpreter(_prune(fg.outputs, (), feeds)) if backend is None else \
-        backend.compile(_build_program(fg.outputs, (), feeds))
-    return lambda values: run(values, _RunState())[0]
 
 
 # ops/ sits below passes/ and runtime/, so control flow is handed their parts here

@@ -15,6 +15,8 @@ from graphc.config import ConfigProto, check_config
 from graphc.errors import FailedPreconditionError, InvalidArgumentError
 from graphc.gate import Gate
 from graphc.graph import Graph, Node, Tensor, get_default_graph
+from graphc.ops.flow import running_on
+from graphc.function_runner import FunctionBuild
 from graphc.interrupts import HeldSignals
 from graphc.passes.pipeline import build_program
 from graphc.program import Program
@@ -144,8 +146,13 @@ class Session:
         # unknown until now: see specialize_ranks)
         fed = list(feeds.values())
         positions = [order.index(t) if order else -1 for t in feeds]
-        return _Call(program, executable, positions, len(feed_dict), fed, targets, fetched,
-                     rebuild), fed
+        call = _Call(program, executable, positions, len(feed_dict), fed, targets, fetched,
+                     rebuild)
+        if any(OPS[n.op].calls for n in program.schedule):
+            backend = self.backend.name if self.backend.runs_functions else "numpy"
+            call.functions = FunctionBuild(backend, self.optimize, self.disabled_passes,
+                                           self.check_numerics)
+        return call, fed
 
     def _execute(self, call: _Call, fed: list[np.ndarray]) -> list[np.ndarray]:
         # Ctrl-C (any Python signal handler) lands before the run or after it, never
@@ -179,7 +186,11 @@ class Session:
         if not call.ready:  # once it holds, it holds: variables never lose their values
             self._check_ready(call.program, state)
             call.ready = True
-        values, writes = call.executable(fed, state)
+        if call.functions is None:
+            values, writes = call.executable(fed, state)
+        else:  # control flow compiles its branches and bodies as this session does
+            with running_on(call.functions):
+                values, writes = call.executable(fed, state)
         if writes:
             self._commit(writes)
         return list(map(_to_user, values))  # copied before another run updates them
@@ -517,6 +528,7 @@ class _Call:
         index = {t: i for i, t in enumerate(fetched)}
         self.picks = [index[t] if isinstance(t, Tensor) else -1 for t in targets]
         self.rebuild = rebuild
+        self.functions: FunctionBuild | None = None  # how control flow compiles its graphs
 
     def take_feeds(self, values: Sequence[Any]) -> list[Any] | None:
         """The feed values (in the feed_dict's order) in program order, if every one is

@@ -45,6 +45,27 @@ def test_cond_gradients(sign):
     gc.test.check_gradients(model, [sign * rng.uniform(0.5, 1, 3), rng.standard_normal(3)])
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_a_branch_or_body_returning_an_outer_tensor_passes_its_gradient(backend):
+    """A branch that returns a placeholder or a Variable as it is, and a loop body that
+    returns a captured tensor, pass the gradient to it (the identity's)."""
+    graph = gc.Graph()
+    with graph.as_default():
+        x, w = gc.placeholder(gc.float64, (3,)), gc.placeholder(gc.float64, (3,))
+        p = gc.placeholder(gc.bool, ())
+        v = gc.Variable(np.arange(3.0))
+        y = gc.cond(p, lambda: x, lambda: -x) + gc.cond(p, lambda: v, lambda: 2.0 * v)
+        _, z = gc.while_loop(lambda i, a: i < 2, lambda i, a: (i + 1, w), [0, x])
+        grads = gc.gradients(gc.reduce_sum(y), [x, v]) + gc.gradients(gc.reduce_sum(z), [x, w])
+        init = gc.global_variables_initializer()
+    with gc.Session(graph, backend=backend) as sess:
+        sess.run(init)
+        for taken, sign, scale in ((True, 1.0, 1.0), (False, -1.0, 2.0)):
+            gx, gv, gzx, gzw = sess.run(grads, {x: np.ones(3), w: np.ones(3), p: taken})
+            assert gx.tolist() == [sign] * 3 and gv.tolist() == [scale] * 3
+            assert gzx.tolist() == [0.0] * 3 and gzw.tolist() == [1.0] * 3
+
+
 def test_cond_errors():
     x = gc.placeholder(gc.float64, (2,))
     with pytest.raises(TypeError, match="pred must be a bool scalar"):

@@ -9,10 +9,9 @@ On eager tensors both are plain Python control flow.
 
 ops/ sits below passes/ and runtime/ and never imports them: running a function graph and
 building gradients inside one are handed to this module by `install`, which graphc/__init__.py
-calls when the package loads. A function graph runs on the backend that runs the control-flow
-node: a compiled backend says which it is (`running_on`) while its program runs, and each
-function graph is compiled once per backend; elsewhere (the numpy interpreter) it runs on
-the numpy interpreter.
+calls when the package loads. A Session says how its run compiles function graphs
+(`running_on`, graphc/function_runner.py), and each function graph is compiled once per
+such build and per rank of the values fed where its rank is unknown.
 """
 
 from __future__ import annotations
@@ -34,13 +33,15 @@ from graphc.registry import OPS, GradOp, OpDef, register
 
 
 # -- what control flow gets from the layers above ops/ ---------------------------------------
-# compile(fg, backend) -> run(values): runs a traced function graph on its argument values
-# followed by its captured values, and returns its output values; backend None: the numpy
-# interpreter, else a runtime backend (runtime/backend.Backend) that compiles it
-FunctionCompiler = Callable[[FuncGraph, Any], Callable[[list[np.ndarray]], list[np.ndarray]]]
+# compile(fg, build, ranks) -> run(values): runs a traced function graph on its argument
+# values followed by its captured values, and returns its output values; `build` is what
+# running_on names (None outside a Session's run), `ranks` the rank of each value fed where
+# the graph's is unknown (None elsewhere)
+FunctionCompiler = Callable[[FuncGraph, Any, tuple[int | None, ...]],
+                            Callable[[list[np.ndarray]], list[np.ndarray]]]
 _compile: FunctionCompiler | None = None
 _gradients: Callable[..., list[Any]] | None = None
-_backend: ContextVar[Any] = ContextVar("graphc_flow_backend", default=None)
+_build: ContextVar[Any] = ContextVar("graphc_function_build", default=None)
 
 
 def install(compile_function: FunctionCompiler, gradients: Callable[..., list[Any]]) -> None:
@@ -51,13 +52,14 @@ def install(compile_function: FunctionCompiler, gradients: Callable[..., list[An
 
 
 @contextlib.contextmanager
-def running_on(backend: Any) -> Iterator[None]:
-    """Within the block, function graphs run on `backend` (a compiled backend's run)."""
-    token = _backend.set(backend)
+def running_on(build: Any) -> Iterator[None]:
+    """Within the block, function graphs are compiled by `build` (a hashable description
+    the installed compiler reads: a Session's backend and options)."""
+    token = _build.set(build)
     try:
         yield
     finally:
-        _backend.reset(token)
+        _build.reset(token)
 
 
 def _installed(hook: Any, what: str) -> Any:
@@ -91,15 +93,24 @@ def trace(fn: Callable[..., Any], parent: Graph, name: str,
 
 def run_function(fg: FuncGraph, args: Sequence[np.ndarray],
                  captured: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Run a traced function graph on argument and captured values, on the backend running
-    the control-flow node (compiled for it on first use)."""
-    backend = _backend.get()
+    """Run a traced function graph on argument and captured values, compiled by the build
+    the running Session names (on first use of that build and those ranks)."""
+    values = [*args, *captured]
+    unknown = fg.__dict__.get("_unknown_ranks")
+    if unknown is None:  # the feeds whose rank is unknown until run time
+        feeds = [*fg.inputs, *fg.captures.values()]
+        unknown = fg.__dict__["_unknown_ranks"] = [i for i, t in enumerate(feeds)
+                                                   if t.shape is None]
+    ranks: tuple[int | None, ...] = ()
+    if unknown:
+        given = {i: np.ndim(values[i]) for i in unknown}
+        ranks = tuple(given.get(i) for i in range(len(values)))
+    key = (_build.get(), ranks)
     compiled = fg.__dict__.setdefault("_executables", {})
-    key = None if backend is None else backend.name
     run = compiled.get(key)
     if run is None:
-        run = compiled[key] = _installed(_compile, "a function runner")(fg, backend)
-    return run([*args, *captured])
+        run = compiled[key] = _installed(_compile, "a function runner")(fg, *key)
+    return run(values)
 
 
 def _union_captures(*fgs: FuncGraph) -> tuple[list[Tensor], list[tuple[int, ...]]]:
@@ -117,6 +128,13 @@ def _waiting_for(graph: Graph, *fgs: FuncGraph) -> Any:
 
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _inside(fg: Graph, values: list[Any], op: str) -> list[Any]:
+    """A function's results as tensors of its graph: a tensor of an enclosing graph that it
+    returns as it is becomes its capture, so a gradient flows to that tensor through it."""
+    return [fg.capture(v, op) if isinstance(v, Tensor) and v.graph is not fg else v
+            for v in values]
 
 
 # -- cond -------------------------------------------------------------------------------------
@@ -137,7 +155,7 @@ def _cond_grad(op: GradOp, *gs: Any) -> tuple[Any, ...]:
         def branch() -> list[Any]:
             gradients = _installed(_gradients, "gradients()")
             fg = get_default_graph()
-            outs = [t for t in _as_list(fn())]
+            outs = _inside(fg, _as_list(fn()), "cond")
             inner = [fg.capture(t, "cond") for t in wanted]
             seeds = [fg.capture(g, "cond") for g in gs]
             grads = gradients(outs, inner, grad_ys=seeds)
@@ -241,7 +259,7 @@ def _while_grad(op: GradOp, *gs: Any) -> tuple[Any, ...]:
         gradients = _installed(_gradients, "gradients()")
         fg = get_default_graph()
         xs, seeds = list(args[:n]), list(args[n:])
-        outs = _as_list(body_fn(*xs))
+        outs = _inside(fg, _as_list(body_fn(*xs)), "while_loop")
         inner = [fg.capture(t, "while_loop") for t in outer]
         wrt = [x for x in xs if x.dtype.is_floating] + [t for t in inner if t.dtype.is_floating]
         grads = dict(zip(wrt, gradients(outs, wrt, grad_ys=seeds) if wrt else []))

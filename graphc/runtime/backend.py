@@ -54,6 +54,9 @@ class Executable(Protocol):
 
 class Backend(Protocol):
     name: str
+    # whether control flow's function graphs run as programs this backend compiles, on host
+    # arrays (graphc/function_runner.py); where not, they run on the numpy interpreter
+    runs_functions: bool
 
     def compile(self, program: Program, check_numerics: bool = False) -> Executable:
         """An executable for `program`; with check_numerics, the first op whose output holds

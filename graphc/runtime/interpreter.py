@@ -145,6 +145,7 @@ class NumpyBackend:
     """Backend "numpy": the Interpreter."""
 
     name = "numpy"
+    runs_functions = True
 
     def compile(self, program: Program, check_numerics: bool = False) -> Interpreter:
         return Interpreter(program, check_numerics)

@@ -180,7 +180,42 @@ def test_control_flow_runs_natively():
     for ours, reference in zip(results["numba"], results["numpy"]):
         for a, b in zip(ours, reference):
             np.testing.assert_allclose(a, b, **TOLERANCE[gc.float64])
-    compiled_for = {key for node in graph.nodes if node.op in ("cond", "while_loop")
+    compiled_for = {build.backend for node in graph.nodes if node.op in ("cond", "while_loop")
                     for fg in node.attrs.get("branches", node.attrs.get("graphs", ()))
-                    for key in fg.__dict__.get("_executables", {})}
-    assert compiled_for == {None, "numba"}  # (None: the numpy backend's interpreter)
+                    for build, _ in fg.__dict__.get("_executables", {})}
+    assert compiled_for == {"numpy", "numba"}
+
+
+def _branch_program(y):
+    """The program the numba backend compiled the true branch of cond `y` to."""
+    (build, ranks), run = next(iter(y.node.attrs["branches"][0].__dict__["_executables"].items()))
+    return build, ranks, run.__closure__[0].cell_contents.program
+
+
+def test_branches_are_built_with_the_sessions_options_and_the_fed_ranks():
+    """A branch is compiled with its Session's passes (none, with optimize=False), and
+    for the rank of a value fed where the graph does not know it, so it runs natively."""
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float64, None)  # rank unknown until run time
+        p = gc.placeholder(gc.bool, ())
+        y = gc.cond(p, lambda: gc.exp(x) * 2.0 + 1.0, lambda: x)
+    with gc.Session(graph, backend="numba", optimize=False) as sess:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FallbackWarning)
+            np.testing.assert_allclose(sess.run(y, {x: np.ones(3), p: True}),
+                                       2.0 * np.e + 1.0, rtol=1e-15)
+    build, ranks, program = _branch_program(y)
+    assert (build.backend, build.optimize, ranks) == ("numba", False, (1,))
+    assert "fused_elementwise" not in [n.op for n in program.schedule]
+
+
+def test_check_numerics_names_the_op_inside_a_branch():
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float64, (2,))
+        p = gc.placeholder(gc.bool, ())
+        y = gc.cond(p, lambda: gc.log(x, name="the_log"), lambda: x)
+    with gc.Session(graph, backend="numba", check_numerics=True) as sess:
+        with pytest.raises(gc.InvalidArgumentError, match="the_log"):
+            sess.run(y, {x: [1.0, -1.0], p: True})

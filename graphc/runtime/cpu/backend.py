@@ -17,9 +17,7 @@ import numpy as np
 
 from graphc.errors import InvalidArgumentError
 from graphc.graph import Node
-from graphc.ops.flow import running_on
 from graphc.program import Program
-from graphc.registry import OPS
 from graphc.runtime.arrays import host
 from graphc.runtime.backend import RunState, warn_fallback
 from graphc.runtime.interpreter import Interpreter
@@ -42,11 +40,8 @@ class NumbaExecutable:
     it is safe (see host.NativeSegment); `updates_in_place` tells the Session to keep other
     runs out while this one runs."""
 
-    def __init__(self, program: Program, backend: Any = None) -> None:
+    def __init__(self, program: Program) -> None:
         self.program = program
-        # a run holding cond or while_loop runs their function graphs on this backend too
-        self._functions_on = backend if any(OPS[n.op].calls for n in program.schedule) \
-            else None
         self.steps: list[Step] = plan(program)
         segments = [s for s in self.steps if isinstance(s, Segment)]
         self._segments = segments
@@ -98,10 +93,7 @@ class NumbaExecutable:
     def __call__(self, feeds: Sequence[np.ndarray],
                  state: RunState) -> tuple[list[np.ndarray], dict[Node, np.ndarray]]:
         try:
-            if self._functions_on is None:
-                return self.run(feeds, state)
-            with running_on(self._functions_on):
-                return self.run(feeds, state)
+            return self.run(feeds, state)
         except InvalidArgumentError:
             raise
         except Exception as err:  # native code knows no op names: ask the reference
@@ -115,11 +107,12 @@ class NumbaBackend:
     first op that makes a NaN or an infinity can be named."""
 
     name = "numba"
+    runs_functions = True  # control flow's branches and bodies: programs it compiles
 
     def compile(self, program: Program, check_numerics: bool = False) -> Any:
         if check_numerics:
             return Interpreter(program, check_numerics=True)
-        return NumbaExecutable(program, self)
+        return NumbaExecutable(program)
 
     def place(self, value: Any) -> Any:
         return host(value)

@@ -180,6 +180,7 @@ class CudaBackend:
     host), so the first op that makes a NaN or an infinity can be named."""
 
     name = "cuda"
+    runs_functions = False  # (control flow runs on host copies, on the numpy interpreter)
 
     def __init__(self) -> None:
         device.cuda()  # fail at Session(device="cuda"), with the simulator hint, without a GPU
