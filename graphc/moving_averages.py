@@ -35,6 +35,7 @@ from graphc.ops.control import group
 from graphc.ops.core import convert_to_tensor
 from graphc.ops.elementwise import cast, minimum
 from graphc.ops.constant import zeros_like
+from graphc.variable_scope import absolute_name_scope
 from graphc.variables import Variable, global_variables, trainable_variables
 
 MOVING_AVERAGE_VARIABLES = "moving_average_variables"  # tf.GraphKeys' key
@@ -145,8 +146,9 @@ class ExponentialMovingAverage:
 
     def _shadow(self, var: Tensor, graph: Graph) -> Variable:
         """The shadow of `var`: a Variable's starts at its initial value and the Variable
-        joins MOVING_AVERAGE_VARIABLES; a Tensor's starts at 0."""
-        with graph.control_dependencies(None):
+        joins MOVING_AVERAGE_VARIABLES; a Tensor's starts at 0. Its name ignores the open
+        name scopes, as TensorFlow's does (a checkpoint restores it by that name)."""
+        with graph.control_dependencies(None), absolute_name_scope(graph, ""):
             if isinstance(var, Variable):
                 shadow = Variable(var.initial_value, trainable=False,
                                   name=f"{var.node.name}/{self._name}")

@@ -11,10 +11,13 @@ one unknown Dimension, whose `value` is None. That unknown one cannot be `None` 
 (`x.shape[0] is None` is False in TensorFlow 1 too), so graphc's own code, which tests
 `shape[i] is None` in many places, gets the plain item: `TensorShape.__getitem__` looks at
 the module that calls it (one frame up) and gives graphc's modules the stored value.
-`dims` gives Dimensions, as TensorFlow's does. A known Dimension serves in any shape
-argument as its int; `as_shape` (placeholder's, Variable's, get_variable's shapes) also
-reads an unknown one as None, so `[x.shape[0], 3]` is a placeholder's shape (an op that
-needs the size itself, a reshape, raises TypeError on an unknown one, as TensorFlow does).
+`dims` gives Dimensions, as TensorFlow's does; iterating a shape (and `reversed`, and
+unpacking it) gives the stored ints and None, as TensorFlow 2's shapes do, so write
+`[d.value for d in shape.dims]` or `shape.as_list()` for TensorFlow 1's loop over
+Dimensions. A known Dimension serves in any shape argument as its int; `as_shape`
+(placeholder's, Variable's, get_variable's shapes) also reads an unknown one as None, so
+`[x.shape[0], 3]` is a placeholder's shape (an op that needs the size itself, a reshape,
+raises TypeError on an unknown one, as TensorFlow does).
 """
 
 from __future__ import annotations
@@ -206,6 +209,9 @@ class TensorShape(tuple):  # type: ignore[type-arg]
         if isinstance(key, slice):
             return TensorShape(item)
         return item if _called_from_graphc() else Dimension(item)
+
+    def __reversed__(self) -> Any:  # (as iterating it: the stored ints and None)
+        return tuple.__iter__(self[::-1])
 
     def is_compatible_with(self, other: Any) -> bool:
         """Whether the two shapes could describe the same value."""

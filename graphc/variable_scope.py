@@ -98,7 +98,7 @@ def get_variable_scope() -> VariableScope:
 
 
 @contextlib.contextmanager
-def _absolute_name_scope(graph: Graph, name: str) -> Iterator[None]:
+def absolute_name_scope(graph: Graph, name: str) -> Iterator[None]:
     """Nodes made inside are named `name/...` whatever name scopes are open, as a TensorFlow
     name scope ending in '/' does."""
     saved = graph._scopes
@@ -160,7 +160,7 @@ def variable_scope(name_or_scope: str | VariableScope | None, default_name: str 
             if op_scope is None:
                 scope.original_name_scope = stack_cm.enter_context(graph.name_scope(name))
             else:
-                stack_cm.enter_context(_absolute_name_scope(graph, op_scope))
+                stack_cm.enter_context(absolute_name_scope(graph, op_scope))
                 scope.original_name_scope = op_scope + "/"
         stack.append(scope)
         try:
@@ -225,7 +225,7 @@ def _create(graph: Graph, full: str, dims: Any, dtype: Any, initializer: Any,
         init = init()  # tf.zeros_initializer passed uncalled
     # the initial value is built outside any control_dependencies, under `<full>/Initializer`
     with graph.control_dependencies(None):
-        with _absolute_name_scope(graph, f"{full}/Initializer"):
+        with absolute_name_scope(graph, f"{full}/Initializer"):
             if init is not None and not callable(init):
                 if dims is not None:
                     raise ValueError(f"get_variable {full}: if initializer is a constant, do "
@@ -248,5 +248,5 @@ def _create(graph: Graph, full: str, dims: Any, dtype: Any, initializer: Any,
                 value = init(dims, dt)
                 if value.dtype != dt:
                     value = cast(value, dt)
-        with _absolute_name_scope(graph, ""):  # the Variable names its initializer by its name
+        with absolute_name_scope(graph, ""):  # the Variable names its initializer by its name
             return Variable(value, name=full, trainable=trainable)

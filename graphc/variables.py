@@ -136,6 +136,9 @@ def assign_sub(ref: Variable, value: Any, use_locking: Any = None,
 
 
 def _variable(ref: Any, op: str) -> Variable:
+    if isinstance(ref, Tensor) and not isinstance(ref, Variable) and ref.graph is not None:
+        # a variable's value by its name (get_tensor_by_name("w:0")): TensorFlow's ref
+        ref = next((v for v in global_variables(ref.graph) if v.node is ref.node), ref)
     if not isinstance(ref, Variable):
         raise TypeError(f"{op}: ref must be a gc.Variable, got {type(ref).__name__}"
                         + (f" '{ref.name}'" if isinstance(ref, Tensor) else ""))

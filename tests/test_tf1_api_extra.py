@@ -253,6 +253,47 @@ def test_zero_fraction():
     assert fraction.dtype == tf.float32 and fraction.shape == ()
     assert run(fraction, {x: value}) == np.float32(0.5)
     assert run(tf.nn.zero_fraction(tf.constant([1, 0, 0, 0]))) == np.float32(0.75)
+    with tf.Graph().as_default():
+        booleans = tf.nn.zero_fraction(tf.constant([True, False, False]))
+        assert booleans.name == "zero_fraction/fraction:0"
+        assert run(booleans) == np.float32(2 / 3)
+
+
+def test_ema_shadows_ignore_name_scopes(tmp_path):
+    """A shadow made under a name scope is named as at top level, as TensorFlow names it,
+    so a graph built without that scope restores it."""
+    w = tf.Variable(np.array([1.0, 2.0], np.float32), name="w")
+    with tf.name_scope("train"):
+        ema = tf.train.ExponentialMovingAverage(0.5, zero_debias=True)
+        step = ema.apply([w])
+    assert ema.average(w).name == "w/ExponentialMovingAverage:0"
+    with tf.Session(backend="numpy") as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(step)
+        path = tf.train.Saver().save(sess, str(tmp_path / "model"))
+    with tf.Graph().as_default():
+        w = tf.Variable(np.zeros(2, np.float32), name="w")
+        restore = tf.train.ExponentialMovingAverage(0.5).variables_to_restore()
+        with tf.Session(backend="numpy") as sess:
+            tf.train.Saver(restore).restore(sess, path)
+            np.testing.assert_array_equal(sess.run(w), [1.0, 2.0])
+
+
+def test_a_variable_found_by_name_can_be_assigned(fresh_graph):
+    tf.Variable(1.0, name="w")
+    value = fresh_graph.get_tensor_by_name("w:0")
+    with tf.Session(backend="numpy") as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(tf.assign(value, 5.0)) == 5.0
+        assert sess.run(tf.assign_add(value, 1.0)) == 6.0
+    with pytest.raises(TypeError, match="assign: ref must be a gc.Variable, got Tensor 'c:0'"):
+        tf.assign(tf.constant(1.0, name="c"), 2.0)
+
+
+def test_iterating_a_shape_gives_ints_and_none_either_way():
+    x = tf.placeholder(tf.float32, [None, 3])
+    assert list(x.shape) == [None, 3] and list(reversed(x.shape)) == [3, None]
+    assert [d.value for d in x.shape.dims] == [None, 3]
 
 
 def lrn_reference(x, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5):

@@ -19,6 +19,7 @@ import numpy as np
 
 from graphc.dtypes import float32
 from graphc.ops.composite import scope as _scope
+from graphc.ops.constant import zeros_like
 from graphc.ops.contract import tensordot
 from graphc.ops.elementwise import cast, equal, pow, square
 from graphc.ops.reduce import reduce_mean
@@ -30,7 +31,8 @@ __all__ = ["local_response_normalization", "lrn", "zero_fraction"]
 def zero_fraction(value: Any, name: str | None = None) -> Any:
     """The fraction of zeros in `value`, as a float32 scalar."""
     with _scope(name, "zero_fraction", value):
-        return reduce_mean(cast(equal(value, 0), float32))
+        zero = equal(value, zeros_like(value))  # (of value's dtype: bool, int or float)
+        return reduce_mean(cast(zero, float32), name="fraction")
 
 
 def local_response_normalization(input: Any, depth_radius: int = 5, bias: float = 1.0,  # noqa: A002

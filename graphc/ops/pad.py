@@ -105,6 +105,8 @@ _NUMPY_MODES = {"reflect": "reflect", "symmetric": "symmetric", "replicate": "ed
 
 def _pad_ref(x: np.ndarray, paddings: Pads, mode: str, constant_values: Any) -> np.ndarray:
     check_pads(x.shape, paddings, mode)  # (sizes known only now: the shape rule's checks)
+    if x.ndim == 0:  # (nothing to pad; numpy reads an empty pad list as floats)
+        return x.copy()
     if mode == "constant":
         return np.pad(x, paddings, constant_values=constant_values)
     return np.pad(x, paddings, mode=_NUMPY_MODES[mode])  # type: ignore[call-overload]

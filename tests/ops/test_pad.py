@@ -204,3 +204,8 @@ def test_pads_too_large_for_a_size_fed_at_run_time_fail_the_run(backend):
                                                    r"\(size 2\) of shape \(2, 3\) by \(2, 0\)"):
         run(y, {x: np.zeros((2, 3))}, backend)
     np.testing.assert_array_equal(run(y, {x: np.ones((3, 3))}, backend), np.ones((5, 3)))
+
+
+def test_a_scalar_pads_to_itself():
+    assert run(tf.pad(tf.constant(3.0), np.zeros((0, 2), np.int32))) == 3.0
+    assert float(ge.nn.functional.pad(ge.tensor(3.0), ()).item()) == 3.0
