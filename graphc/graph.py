@@ -410,6 +410,16 @@ class FuncGraph(Graph):
         self.outputs: list[Tensor] = []
         self.captures: dict[Tensor, Tensor] = {}
         self.control_captures: dict[Node, None] = {}  # (an ordered set)
+        # a cond branch makes its random ops in the enclosing graph and captures their
+        # values (ops/core.apply); `hoisted` lists them in order, and a gradient's re-trace
+        # of the branch takes them from `replay` instead, so it sees the same draws
+        self.hoists_random = False
+        self.hoisted: list[Tensor] = []
+        self.replay: Iterator[Tensor] | None = None
+
+    def outer(self, t: Tensor) -> Tensor | None:
+        """The enclosing graph's tensor that placeholder `t` captures (None: no capture)."""
+        return next((source for source, inner in self.captures.items() if inner is t), None)
 
     def capture_control(self, node: Node, op: str) -> None:
         if node.graph not in self.parent.lineage():

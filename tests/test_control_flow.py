@@ -198,9 +198,46 @@ def test_shapes_must_not_change():
 
 def test_state_cannot_be_created_inside_control_flow():
     x = gc.placeholder(gc.float64, (2,))
-    with pytest.raises(ValueError, match="random_normal .* cannot be created inside control"):
-        gc.cond(gc.reduce_sum(x) > 0, lambda: x + gc.random_normal((2,), dtype=gc.float64),
-                lambda: x)
+    v = gc.Variable(np.zeros(2))
+    with pytest.raises(ValueError, match="assign .* Variables and assignments cannot be"):
+        gc.cond(gc.reduce_sum(x) > 0, lambda: v.assign(x), lambda: x)
+    with pytest.raises(ValueError, match="random_normal .* nor random ops inside a while_loop"):
+        gc.while_loop(lambda h: gc.reduce_sum(h) < 5.0,
+                      lambda h: h + gc.random_normal((2,), dtype=gc.float64), [x])
+    batch = gc.placeholder(gc.float64, (None,))  # (dropout then draws like its input)
+    with pytest.raises(ValueError, match="random_uniform_like .* on values a cond branch"):
+        gc.cond(gc.reduce_sum(batch) > 0, lambda: gc.nn.dropout(batch * 2.0, keep_prob=0.5),
+                lambda: batch)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_dropout_in_a_cond_branch_draws_each_run_and_its_gradient_uses_the_draw(backend):
+    """TensorFlow 1's `cond(is_training, lambda: dropout(h), lambda: h)`: the branch's
+    random op is made outside it, so it draws every run; the gradient sees the forward
+    pass's mask."""
+    graph = gc.Graph()
+    with graph.as_default():
+        gc.set_random_seed(1)
+        x = gc.placeholder(gc.float64, (None, 8))
+        training = gc.placeholder(gc.bool, ())
+        w = gc.Variable(np.eye(8) * 3.0)
+        h = gc.matmul(x, w)
+        y = gc.cond(training, lambda: gc.nn.dropout(h, keep_prob=0.5), lambda: h)
+        loss = gc.reduce_sum(y * y)
+        grad_x, = gc.gradients(loss, [x])
+        init = gc.global_variables_initializer()
+    x_value = np.ones((4, 8))
+    with gc.Session(graph, backend=backend) as sess:
+        sess.run(init)
+        first, gx = sess.run([y, grad_x], {x: x_value, training: True})
+        kept = first != 0.0
+        assert set(np.unique(first)) <= {0.0, 6.0} and 0 < kept.sum() < kept.size
+        # loss = sum((2 * mask * x @ w)^2): d/dx = 2 * y * 2 * mask @ w.T
+        np.testing.assert_allclose(gx, (2.0 * first * 2.0 * kept) @ (np.eye(8) * 3.0).T,
+                                   rtol=1e-15)
+        second = sess.run(y, {x: x_value, training: True})
+        assert not np.array_equal(first, second)  # a new draw each run
+        assert (sess.run(y, {x: x_value, training: False}) == 3.0).all()
 
 
 def test_no_second_derivative_through_while_loops():

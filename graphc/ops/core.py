@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from graphc.dtypes import DType, as_dtype, default_dtype_of
-from graphc.graph import Graph, Node, Tensor, TensorType, get_default_graph
+from graphc.graph import FuncGraph, Graph, Node, Tensor, TensorType, get_default_graph
 from graphc.registry import OpDef
 from graphc.site import user_site
 
@@ -30,12 +30,39 @@ def apply(opdef: OpDef, *inputs: Any, name: str | None = None, **attrs: Any) -> 
     graph = _graph_of(inputs)
     hint = next((x.dtype for x in inputs if isinstance(x, Tensor) and not x.dtype.is_bool), None)
     tensors = [convert_to_tensor(x, hint, graph, opdef.name) for x in inputs]
+    if opdef.effect == "random" and isinstance(graph, FuncGraph) and graph.hoists_random:
+        hoisted = _hoisted(opdef, graph, tensors, name, attrs)
+        if hoisted is not None:
+            return hoisted
     out = infer(opdef, [t.type for t in tensors], attrs, name)
     types = (out,) if isinstance(out, TensorType) else tuple(out)
     node = graph.create_node(opdef.name, tensors, attrs, types, name)
     if not types:
         return node
     return node.outputs[0] if len(types) == 1 else node.outputs
+
+
+def _hoisted(opdef: OpDef, graph: FuncGraph, tensors: list[Tensor], name: str | None,
+             attrs: dict[str, Any]) -> Tensor | None:
+    """A random op of a cond branch, made in the enclosing graph (which draws every run,
+    the branch taken or not: the draws are independent of it) and captured; for a
+    gradient's re-trace of the branch, the draw the branch made. None when an input is
+    computed inside the branch (then the op stays inside, and tracing refuses it)."""
+    if graph.replay is not None:
+        made = next(graph.replay, None)
+        if made is not None:
+            return graph.capture(made, opdef.name)
+    outer = []
+    for t in tensors:
+        source = t if t.graph is not graph else graph.outer(t) if t.node.op != "constant" \
+            else constant_node(t.node.attrs["value"], graph.parent)
+        if source is None:
+            return None
+        outer.append(source)
+    with graph.parent.as_default():
+        made = apply(opdef, *outer, name=name, **attrs)
+    graph.hoisted.append(made)
+    return graph.capture(made, opdef.name)
 
 
 def is_eager(*values: Any) -> bool:

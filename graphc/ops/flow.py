@@ -72,8 +72,12 @@ def _installed(hook: Any, what: str) -> Any:
 # -- tracing and running function graphs ----------------------------------------------------
 def trace(fn: Callable[..., Any], parent: Graph, name: str,
           arg_types: Sequence[TensorType] = ()) -> FuncGraph:
-    """Trace fn(*placeholders) into a new FuncGraph whose outputs are fn's results."""
+    """Trace fn(*placeholders) into a new FuncGraph whose outputs are fn's results. A cond
+    branch (no arguments) makes its random ops outside (FuncGraph.hoists_random): they draw
+    every run, which dropout under `cond(is_training, ...)` needs; a loop body, whose every
+    trip would need its own draw, may not hold one."""
     fg = FuncGraph(parent, name)
+    fg.hoists_random = not arg_types
     with fg.as_default():
         fg.inputs = [placeholder(t.dtype, t.shape, name=f"arg{i}")
                      for i, t in enumerate(arg_types)]
@@ -85,9 +89,10 @@ def trace(fn: Callable[..., Any], parent: Graph, name: str,
                       convert_to_tensor(x, graph=fg) for x in items]
     for node in fg.nodes:
         if OPS[node.op].effect in ("read", "write", "random"):
-            raise ValueError(f"{name}: {node.describe()} has run-time state; Variables, "
-                             "assignments and random ops cannot be created inside control "
-                             "flow (create them outside and use them inside)")
+            raise ValueError(f"{name}: {node.describe()} has run-time state; Variables "
+                             "and assignments cannot be created inside control flow, nor "
+                             "random ops inside a while_loop or on values a cond branch "
+                             "computes (create them outside and use them inside)")
     return fg
 
 
@@ -147,14 +152,17 @@ def _cond_ref(pred: np.ndarray, *captured: np.ndarray, branches: Any, slots: Any
 
 def _cond_grad(op: GradOp, *gs: Any) -> tuple[Any, ...]:
     pred, *outer = op.inputs
-    wanted = [t for t, w in zip(outer, op.wants[1:]) if w]
+    drawn = {t for fg in op.attrs["branches"] for t in fg.hoisted}  # (random: no gradient)
+    wants = [w and t not in drawn for t, w in zip(outer, op.wants[1:])]
+    wanted = [t for t, w in zip(outer, wants) if w]
     if not wanted:
         return (None,) * len(op.inputs)
 
-    def gradient_branch(fn: Callable[[], Any]) -> Callable[[], list[Any]]:
+    def gradient_branch(fn: Callable[[], Any], forward: FuncGraph) -> Callable[[], list[Any]]:
         def branch() -> list[Any]:
             gradients = _installed(_gradients, "gradients()")
             fg = get_default_graph()
+            fg.replay = iter(forward.hoisted)  # (the forward branch's random draws)
             outs = _inside(fg, _as_list(fn()), "cond")
             inner = [fg.capture(t, "cond") for t in wanted]
             seeds = [fg.capture(g, "cond") for g in gs]
@@ -163,8 +171,10 @@ def _cond_grad(op: GradOp, *gs: Any) -> tuple[Any, ...]:
         return branch
 
     true_fn, false_fn = op.attrs["fns"]
-    grads = iter(_as_list(cond(pred, gradient_branch(true_fn), gradient_branch(false_fn))))
-    return (None, *[next(grads) if w else None for w in op.wants[1:]])
+    true_fg, false_fg = op.attrs["branches"]
+    grads = iter(_as_list(cond(pred, gradient_branch(true_fn, true_fg),
+                               gradient_branch(false_fn, false_fg))))
+    return (None, *[next(grads) if w else None for w in wants])
 
 
 COND = register(OpDef("cond", lambda types, attrs: tuple(attrs["types"]), _cond_ref, _cond_grad,
