@@ -162,6 +162,7 @@ def _cond_grad(op: GradOp, *gs: Any) -> tuple[Any, ...]:
         def branch() -> list[Any]:
             gradients = _installed(_gradients, "gradients()")
             fg = get_default_graph()
+            assert isinstance(fg, FuncGraph)  # (cond traces this function into one)
             fg.replay = iter(forward.hoisted)  # (the forward branch's random draws)
             outs = _inside(fg, _as_list(fn()), "cond")
             inner = [fg.capture(t, "cond") for t in wanted]
