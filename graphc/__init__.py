@@ -85,6 +85,7 @@ __all__ += ["ConfigProto", "GPUOptions", "GraphKeys", "GraphOptions", "add_to_co
 # spellings of these names (not in __all__: `from graphc import *` leaves Python's math,
 # random and logging alone)
 _tf_namespaces.install(_sys.modules[__name__])
+from graphc.ops.debug import print_ as print  # noqa: E402, F401 - tf.print (not in __all__)
 __all__ += ["disable_eager_execution", "disable_v2_behavior", "executing_eagerly"]
 __all__ += ["Dimension", "TensorShape", "dimension_at_index", "dimension_value",
             "moving_average_variables"]

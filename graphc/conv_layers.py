@@ -65,10 +65,10 @@ def conv2d(inputs: Any, filters: int, kernel_size: Any, strides: Any = (1, 1),
     [filters] (bias_initializer, default zeros) made by get_variable as `<name>/kernel` and
     `<name>/bias`; `name` defaults to a unique "conv2d", "conv2d_1", ...; `reuse` shares the
     variables of an earlier layer of that name. kernel_size, strides and dilation_rate are
-    an int or a pair; padding "valid" or "same". Regularizers and constraints are not
-    supported."""
-    refuse_unsupported("conv2d", kernel_regularizer=kernel_regularizer,
-                       bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+    an int or a pair; padding "valid" or "same". kernel_regularizer and bias_regularizer
+    add their losses to REGULARIZATION_LOSSES when the variables are made (as dense's do);
+    activity_regularizer and constraints are not supported."""
+    refuse_unsupported("conv2d", activity_regularizer=activity_regularizer,
                        kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
     x = _image_batch(inputs, "conv2d")
     data_format = _format(data_format, "conv2d")
@@ -89,12 +89,14 @@ def conv2d(inputs: Any, filters: int, kernel_size: Any, strides: Any = (1, 1),
     assert graph is not None
     with graph.as_default(), variable_scope(name, default_name="conv2d", reuse=reuse):
         kernel = get_variable("kernel", (*kernel_hw, channels, int(filters)), x.dtype,
-                              kernel_initializer, trainable=trainable)
+                              kernel_initializer, kernel_regularizer,
+                              trainable=trainable)
         out = ops.conv2d(x, filter_for(kernel, data_format), stride, pads, dilation,
                          data_format, name="Conv2D")
         if use_bias:
             bias = get_variable("bias", (int(filters),), x.dtype,
-                                bias_initializer or initializers.Zeros(), trainable=trainable)
+                                bias_initializer or initializers.Zeros(), bias_regularizer,
+                                trainable=trainable)
             out = bias_add(out, bias, data_format=data_format, name="BiasAdd")
         return activation(out) if activation is not None else out
 
@@ -112,10 +114,10 @@ def conv2d_transpose(inputs: Any, filters: int, kernel_size: Any, strides: Any =
     and bias [filters] (bias_initializer, default zeros) made by get_variable as
     `<name>/kernel` and `<name>/bias`; `name` defaults to a unique "conv2d_transpose",
     "conv2d_transpose_1", ... The output's height and width are TensorFlow's: size * stride
-    with "same" padding, size * stride + max(kernel - stride, 0) with "valid"."""
+    with "same" padding, size * stride + max(kernel - stride, 0) with "valid". Regularizers
+    as conv2d's."""
     function = "conv2d_transpose"
-    refuse_unsupported(function, kernel_regularizer=kernel_regularizer,
-                       bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+    refuse_unsupported(function, activity_regularizer=activity_regularizer,
                        kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
     x = _image_batch(inputs, function)
     data_format = _format(data_format, function)
@@ -141,12 +143,14 @@ def conv2d_transpose(inputs: Any, filters: int, kernel_size: Any, strides: Any =
     assert graph is not None
     with graph.as_default(), variable_scope(name, default_name=function, reuse=reuse):
         kernel = get_variable("kernel", (*kernel_hw, int(filters), channels), x.dtype,
-                              kernel_initializer, trainable=trainable)
+                              kernel_initializer, kernel_regularizer,
+                              trainable=trainable)
         out = ops.conv2d_transpose(x, filter_for(kernel, data_format), size, stride, pads, 1,
                                    data_format, name="conv2d_transpose")
         if use_bias:
             bias = get_variable("bias", (int(filters),), x.dtype,
-                                bias_initializer or initializers.Zeros(), trainable=trainable)
+                                bias_initializer or initializers.Zeros(), bias_regularizer,
+                                trainable=trainable)
             out = bias_add(out, bias, data_format=data_format, name="BiasAdd")
         return activation(out) if activation is not None else out
 

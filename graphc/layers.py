@@ -42,9 +42,10 @@ def dense(inputs: Any, units: int, activation: Callable[[Any], Any] | None = Non
     default zeros) made by get_variable as `<name>/kernel` and `<name>/bias`; `name`
     defaults to a unique "dense", "dense_1", ...; `reuse` shares the variables of an
     earlier layer of that name. Inputs of rank above 2 are multiplied along their last
-    dimension. Regularizers and constraints are not supported."""
-    refuse_unsupported("dense", kernel_regularizer=kernel_regularizer,
-                       bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+    dimension. kernel_regularizer and bias_regularizer (functions of a variable, such as
+    `lambda w: 1e-4 * tf.nn.l2_loss(w)`) add their losses to REGULARIZATION_LOSSES when the
+    variables are made; activity_regularizer and constraints are not supported."""
+    refuse_unsupported("dense", activity_regularizer=activity_regularizer,
                        kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
     x = convert_to_tensor(inputs, op="dense")
     if not x.dtype.is_floating:
@@ -60,12 +61,14 @@ def dense(inputs: Any, units: int, activation: Callable[[Any], Any] | None = Non
     assert graph is not None
     with graph.as_default(), variable_scope(name, default_name="dense", reuse=reuse):
         kernel = get_variable("kernel", (x.shape[-1], int(units)), x.dtype,
-                              kernel_initializer, trainable=trainable)
+                              kernel_initializer, kernel_regularizer,
+                              trainable=trainable)
         flat = x if len(x.shape) == 2 else reshape(x, (-1, x.shape[-1]))
         out = matmul(flat, kernel, name="MatMul")
         if use_bias:
             bias = get_variable("bias", (int(units),), x.dtype,
-                                bias_initializer or initializers.Zeros(), trainable=trainable)
+                                bias_initializer or initializers.Zeros(), bias_regularizer,
+                                trainable=trainable)
             out = add(out, bias, name="BiasAdd")
         if len(x.shape) > 2:
             out = _unflatten(out, x, int(units))

@@ -39,7 +39,8 @@ class OpDef:
     effect: None for a pure op; "feed" (placeholder), "read" (variable value at run start),
     "write" (assign, committed at run end), "random" (reference takes an `rng`) or "collective"
     (graphc.distributed: every rank runs it together; never folded or merged, and a Program
-    holding one has its schedule compared across ranks when it is compiled).
+    holding one has its schedule compared across ranks when it is compiled) or "print"
+    (tf.Print, tf.print: writes when it runs; never folded or merged, graphs only).
 
     What the backends read (each runtime list of ops is derived from these, never restated):
 

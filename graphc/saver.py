@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -31,7 +32,9 @@ from graphc.checkpoint_state import STATE_FILE, write_checkpoint_state
 from graphc.files import (CHECKPOINT_MARKER, READ_ERRORS, Refused, check_replaceable, kind_of,
                           npz_members, read_marker, read_member, reason, write_atomically,
                           write_npz)
-from graphc.graph import Tensor, TensorType
+from graphc.graph import Graph, Tensor, TensorType, get_default_graph
+from graphc.serialize import arrays_path, export_graph, import_graph_into
+from graphc.site import user_stacklevel
 from graphc.session import Session
 from graphc.variables import Variable, global_variables
 
@@ -81,6 +84,7 @@ class Saver:
         self.save_relative_paths = save_relative_paths
         self.last_checkpoints: list[str] = []  # the kept checkpoints this Saver wrote, oldest first
         self._saved_at: dict[str, float] = {}  # when each of them was written
+        self._meta_of: dict[str, str] = {}  # the meta graph written with each of them
         self._keep_every_s = keep_checkpoint_every_n_hours * 3600
         self._next_kept_for_good = time.time() + self._keep_every_s
 
@@ -92,9 +96,12 @@ class Saver:
         """Write the variables' current values to `save_path` (with a global_step, an int or
         a tensor run in `sess`, to `<save_path>-<step>`) atomically; returns that path. With
         `write_state`, record it in the "checkpoint" file (or `latest_filename`) of its
-        folder, with the other checkpoints kept. No meta graph is written (gc.export_graph
-        writes the graph). A graph file (or a graph's arrays file) at the path is not
-        replaced: that raises ValueError."""
+        folder, with the other checkpoints kept. With `write_meta_graph`, the session's graph
+        is written too, as TensorFlow's meta graph: to `<path>.meta` (`meta_graph_suffix`),
+        a graphc graph file (gc.export_graph's JSON, its arrays in `<path>.graph.npz`) with
+        the graph's collections and this Saver's names, which import_meta_graph reads. A
+        graph file (or a graph's arrays file) at the path is not replaced: that raises
+        ValueError."""
         path = os.fspath(save_path)
         if latest_filename is not None and os.path.split(latest_filename)[0]:
             raise ValueError("'latest_filename' must not contain path components")
@@ -109,14 +116,35 @@ class Saver:
             raise ValueError(f"Saver.save: {path} is the folder's checkpoint state file "
                              f"('{state_file}'), which records the checkpoints; save the "
                              "checkpoint under another name")
-        self._write_files(sess, path, write_state, latest_filename)
+        meta = f"{path}.{meta_graph_suffix}" if write_meta_graph else None
+        self._write_files(sess, path, write_state, latest_filename, meta)
         return path
 
+    def export_meta_graph(self, filename: str | os.PathLike[str], collection_list: object = None,
+                          as_text: bool = False, export_scope: str | None = None,
+                          clear_devices: bool = False, clear_extraneous_savers: bool = False,
+                          strip_default_attrs: bool = False, save_debug_info: bool = False,
+                          graph: Graph | None = None) -> str:
+        """Write the (default) graph, its collections and this Saver's names to `filename`,
+        as save() writes `<checkpoint>.meta`; returns the path."""
+        return export_meta_graph(filename, graph=graph, collection_list=collection_list,
+                                 export_scope=export_scope, saver=self)
+
     def _write_files(self, sess: Session, path: str, write_state: bool,
-                     latest_filename: str | None) -> None:
-        """Write the checkpoint at `path` and, with `write_state`, record it."""
+                     latest_filename: str | None, meta: str | None = None) -> None:
+        """Write the checkpoint at `path` (and the meta graph at `meta`) and, with
+        `write_state`, record it."""
         check_replaceable(path, "checkpoint", "Saver.save")
         values = sess.variable_values([v.node for v in self.variables.values()])
+        if meta is not None:
+            try:
+                export_graph(sess.graph, meta, collections=True, saver=self.variables)
+            except TypeError as err:  # (an attribute no graph file holds: the checkpoint
+                # is what the user asked for, the meta graph an extra)
+                warnings.warn(f"Saver.save: the meta graph {meta} was not written: {err}",
+                              stacklevel=user_stacklevel())
+            else:
+                self._meta_of[path] = meta
         arrays = {MARKER: np.array(FORMAT)}
         arrays.update({member_key(name): values[v.node] for name, v in self.variables.items()})
         write_atomically(path, lambda f: write_npz(f, arrays))
@@ -137,6 +165,11 @@ class Saver:
                 self._next_kept_for_good += self._keep_every_s
             elif kind_of(oldest) == "checkpoint":
                 os.remove(oldest)
+                meta = self._meta_of.pop(oldest, None)
+                # its meta graph goes with it, as TensorFlow's does
+                for file, kind in ((meta, "graph"), (meta and arrays_path(meta), "graph arrays")):
+                    if file is not None and kind_of(file) == kind:
+                        os.remove(file)
         save_dir = os.path.dirname(path)
         kept = [p for p in self.last_checkpoints if os.path.dirname(p) == save_dir]
         write_checkpoint_state(save_dir, path, kept, latest_filename, self.save_relative_paths)
@@ -210,3 +243,50 @@ def _variable_header(path: object, name: str, expected: TensorType
                           f"{shapes.fmt(expected.shape)} but the file holds "
                           f"{dtype}{shapes.fmt(shape)}")
     return check
+
+
+def export_meta_graph(filename: str | os.PathLike[str] | None = None, meta_info_def: object = None,
+                      graph_def: object = None, saver_def: object = None,
+                      collection_list: object = None, as_text: bool = False,
+                      graph: Graph | None = None, export_scope: str | None = None,
+                      clear_devices: bool = False, clear_extraneous_savers: bool = False,
+                      strip_default_attrs: bool = False, save_debug_info: bool = False,
+                      saver: Saver | None = None, **kwargs: object) -> str:
+    """TensorFlow 1's tf.train.export_meta_graph: write the (default) graph with its
+    collections (those whose items are all its tensors, ops and Variables) to `filename`, a
+    graphc graph file (gc.export_graph's JSON, its arrays beside it in `<name>.graph.npz`),
+    with the names `saver` saves the variables under; returns the path. collection_list,
+    export_scope and graph_def are not supported."""
+    for label, value in (("collection_list", collection_list), ("export_scope", export_scope),
+                         ("graph_def", graph_def), ("saver_def", saver_def)):
+        if value is not None:
+            raise NotImplementedError(f"export_meta_graph: {label} is not supported")
+    if filename is None:
+        raise NotImplementedError("export_meta_graph: give a filename (graphc returns no "
+                                  "MetaGraphDef)")
+    graph = graph or get_default_graph()
+    return export_graph(graph, filename, collections=True,
+                        saver=None if saver is None else saver.variables)
+
+
+def import_meta_graph(meta_graph_or_file: str | os.PathLike[str], clear_devices: bool = False,
+                      import_scope: str | None = None, **kwargs: object) -> Saver | None:
+    """TensorFlow 1's tf.train.import_meta_graph: add the graph of a meta graph file (what
+    Saver.save writes to `<checkpoint>.meta`, or export_meta_graph) to the default graph,
+    with its collections, and return a Saver of its variables, under the names the saving
+    Saver gave them, so that `saver.restore(sess, checkpoint)` sets them; None if it has
+    no variables. Then `graph.get_tensor_by_name("x:0")` and
+    `tf.get_collection("train_op")` find what the program that saved it built. The file is
+    read as data, with every check gc.import_graph makes; nothing changes on any problem
+    (a ValueError naming the file, or naming the nodes the default graph already has of the
+    file's names). clear_devices is accepted (graphc records no devices); import_scope is
+    not supported."""
+    if import_scope:
+        raise NotImplementedError("import_meta_graph: import_scope is not supported")
+    if not isinstance(meta_graph_or_file, str | os.PathLike):
+        raise TypeError("import_meta_graph: give the path of a meta graph file (graphc reads "
+                        f"no MetaGraphDef objects), not {type(meta_graph_or_file).__name__}")
+    variables, names = import_graph_into(meta_graph_or_file, get_default_graph())
+    if names is not None:
+        return Saver(names) if names else None
+    return Saver(variables) if variables else None

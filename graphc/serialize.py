@@ -2,8 +2,11 @@
 index arrays) in a side file; a SHA-256 over both, so a damaged pair is refused.
 
 Format (graphc-graph-v2): "model.json" holds {"format": "graphc-graph-v2", "seed", "nodes",
-"variables", "checksum"}; "model.graph.npz" beside it (arrays_path), a plain uncompressed
-.npz, holds "__graphc_graph__" (the format string) and the arrays "a0", "a1", ... that
+"variables", "checksum"} and, in a meta graph (what Saver.save writes to `<checkpoint>.meta`),
+"collections" ({key: [["tensor", "x:0"] | ["node", "train"] | ["variable", "w"], ...]}, the
+graph's collections whose items are all its tensors, ops and Variables) and "saver" ({name in
+the checkpoint: variable node name}); "model.graph.npz" beside it (arrays_path), a plain
+uncompressed .npz, holds "__graphc_graph__" (the format string) and the arrays "a0", "a1", ... that
 attributes refer to as {"$array": "a0"}. (Version 1 put the arrays in "model.npz", where a
 checkpoint of the same name overwrote them, or they it; it still reads.)
 
@@ -12,8 +15,10 @@ by mistake), not tampering, since anyone can recompute it. Treat a graph file li
 its author. What import checks whoever wrote the file: the structure of every record, that
 the arrays file holds only arrays of graphc's dtypes that the graph uses (read as data, no
 pickles, nothing inflated), each constant's data against its declared dtype, every node's
-recorded types against its op's shape rule, and that each variable of the list is a
-variable node initialized by an assign to it.
+recorded types against its op's shape rule, that each variable of the list is a
+variable node initialized by an assign to it, and, in a meta graph, that each collection
+entry names a tensor, op or Variable of the graph (no collection graphc keeps for itself) and
+each saved name one of its variables.
 """
 
 from __future__ import annotations
@@ -31,10 +36,11 @@ from graphc.dtypes import DType
 from graphc.files import (GRAPH_ARRAYS_MARKER, READ_ERRORS, Refused, check_replaceable,
                           npz_members, read_marker, read_member, reason, write_atomically,
                           write_npz)
-from graphc.graph import FuncGraph, Graph, Node, TensorType
+from graphc.graph import FuncGraph, Graph, Node, Tensor, TensorType
 from graphc.registry import OPS
 from graphc.site import Site
-from graphc.variables import Variable
+from graphc.variable_scope import SCOPE_COUNTS, VARIABLE_SCOPES, VARIABLE_STORE
+from graphc.variables import VARIABLES, Variable
 
 FORMAT = "graphc-graph-v2"
 _ARRAYS_SUFFIX = {"graphc-graph-v1": ".npz", FORMAT: ".graph.npz"}  # formats read
@@ -49,21 +55,34 @@ def arrays_path(path: str | os.PathLike[str]) -> Path:
     return Path(path).with_suffix(_ARRAYS_SUFFIX[FORMAT])
 
 
-def export_graph(graph: Graph, path: str | os.PathLike[str]) -> str:
+# collections graphc keeps for itself: never exported, and refused in a file
+_OWN_COLLECTIONS = {VARIABLES, "trainable_variables", VARIABLE_STORE, VARIABLE_SCOPES,
+                    SCOPE_COUNTS}
+
+
+def export_graph(graph: Graph, path: str | os.PathLike[str], *, collections: bool = False,
+                 saver: dict[str, Variable] | None = None) -> str:
     """Write `graph` to `path` (JSON) and its arrays beside it, to arrays_path(path)
-    (model.json -> model.graph.npz). A checkpoint at either path is not replaced: that
-    raises ValueError, and nothing is written."""
+    (model.json -> model.graph.npz). With `collections`, also the graph's collections whose
+    items are all its tensors, ops and Variables (tf.add_to_collection's, LOSSES, UPDATE_OPS,
+    ...; others are left out); with `saver`, the names the variables are saved under (a
+    meta graph holds both). A checkpoint at either path is not replaced: that raises
+    ValueError, and nothing is written."""
     target, side = Path(path), arrays_path(path)
     check_replaceable(target, "graph", "export_graph")
     check_replaceable(side, "graph arrays", "export_graph")
     arrays: dict[str, np.ndarray] = {}
-    body = {
+    body: dict[str, Any] = {
         "format": FORMAT,
         "seed": graph.seed,
         "nodes": [_node_record(n, arrays) for n in graph.nodes],
         "variables": [{"node": v.node.name, "initializer": v.initializer.name,
                        "trainable": v.trainable} for v in graph.variables],
     }
+    if collections:
+        body["collections"] = _collection_records(graph)
+    if saver is not None:
+        body["saver"] = {name: v.node.name for name, v in saver.items()}
     body["checksum"] = _checksum(body, arrays)
     write_atomically(side, lambda f: write_npz(f, {GRAPH_ARRAYS_MARKER: np.array(FORMAT),
                                                    **arrays}))
@@ -72,31 +91,146 @@ def export_graph(graph: Graph, path: str | os.PathLike[str]) -> str:
 
 
 def import_graph(path: str | os.PathLike[str]) -> Graph:
-    """A new Graph equal to the exported one. A damaged file, or one that does not hold a
-    well-formed graph (see the module's docstring), raises ValueError naming the file
-    (FileNotFoundError if the graph file or its arrays file is missing). The checksum
-    detects accidents only: treat a graph file like code from its author."""
+    """A new Graph equal to the exported one (with its collections, if the file holds
+    them). A damaged file, or one that does not hold a well-formed graph (see the module's
+    docstring), raises ValueError naming the file (FileNotFoundError if the graph file or
+    its arrays file is missing). The checksum detects accidents only: treat a graph file
+    like code from its author."""
+    body, arrays = _read(path)
+    graph = Graph()
+    graph.seed = body["seed"]
+    _build(graph, body, arrays, f"graph {path}")
+    return graph
+
+
+def import_graph_into(path: str | os.PathLike[str], graph: Graph
+                      ) -> tuple[list[Variable], dict[str, Variable] | None]:
+    """Add the graph of the file at `path` (with its collections) to `graph`, all or
+    nothing: the file is first imported into a scratch graph with every check import_graph
+    makes, and none of its node names may be in `graph` already (a ValueError naming them).
+    Returns the Variables imported and, for a meta graph, the names they are saved under."""
+    body, arrays = _read(path)
+    where = f"graph {path}"
+    _build(Graph(), body, arrays, where)  # every check, before `graph` changes
+    taken = sorted({r["name"] for r in body["nodes"]} & {n.name for n in graph.nodes})
+    if taken:
+        raise ValueError(f"cannot import {where} into a graph that already has nodes of its "
+                         f"names: {', '.join(taken[:5])}{' ...' if len(taken) > 5 else ''} "
+                         "(import it into a fresh graph: tf.reset_default_graph() first)")
+    saved_scopes = graph._scopes
+    graph._scopes = []  # the file's names as they are, whatever name scope is open
+    try:
+        with graph.control_dependencies(None):
+            return _build(graph, body, arrays, where)
+    finally:
+        graph._scopes = saved_scopes
+
+
+def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The checked body of the graph file `path` (its checksum verified, its fields checked)
+    and its arrays."""
     body, side = _read_body(path)
     arrays = _read_arrays(path, side, _array_keys(body, path), body["format"])
     recorded = body.pop("checksum", None)
     if recorded != _checksum(body, arrays):
         raise Refused(f"graph file {path} (or its arrays file {side.name}) was modified or "
                       "corrupted: its checksum does not match")
-    _check_fields(body, _BODY, f"graph {path}", "the file")
-    where = f"graph {path}"
-    graph = Graph()
-    graph.seed = body["seed"]
+    fields = dict(_BODY)
+    fields.update({k: v for k, v in _META.items() if k in body})
+    _check_fields(body, fields, f"graph {path}", "the file")
+    return body, arrays
+
+
+def _build(graph: Graph, body: dict[str, Any], arrays: dict[str, np.ndarray], where: str
+           ) -> tuple[list[Variable], dict[str, Variable] | None]:
+    """Add the nodes, variables and collections of a checked body to `graph`."""
     try:
         for record in body["nodes"]:
             _add_node(graph, record, arrays, where)
         seen: set[Node] = set()
-        for record in body["variables"]:
-            _add_variable(graph, record, seen, where)
+        variables = [_add_variable(graph, record, seen, where) for record in body["variables"]]
+        by_name = {v.node.name: v for v in variables}
+        items = {key: [_collection_item(graph, record, by_name, where, key) for record in
+                       _collection_list(key, records, where)]
+                 for key, records in _dict(body.get("collections", {}), where,
+                                           "its collections").items()}
+        saver = None if "saver" not in body else {
+            name: _saved_variable(name, node, by_name, where)
+            for name, node in _dict(body["saver"], where, "its saver").items()}
     except Refused:
         raise
     except (KeyError, TypeError, IndexError, AttributeError, ValueError) as err:
         raise Refused(f"{where} is malformed: {reason(err)}") from err
-    return graph
+    for key, values in items.items():
+        graph.collections.setdefault(key, []).extend(values)
+    return variables, saver
+
+
+# -- collections -----------------------------------------------------------------------------
+def _collection_records(graph: Graph) -> dict[str, list[list[str]]]:
+    """The collections of `graph` that a file can hold: those whose items are all its
+    tensors, ops and Variables (not graphc's own)."""
+    out = {}
+    for key, items in graph.collections.items():
+        if key in _OWN_COLLECTIONS or not items:
+            continue
+        records = [_item_record(item, graph) for item in items]
+        if all(r is not None for r in records):
+            out[key] = records
+    return out  # type: ignore[return-value]
+
+
+def _item_record(item: Any, graph: Graph) -> list[str] | None:
+    if isinstance(item, Variable) and item.node.graph is graph:
+        return ["variable", item.node.name]
+    if isinstance(item, Tensor) and item.node.graph is graph:
+        return ["tensor", item.name]
+    if isinstance(item, Node) and item.graph is graph:
+        return ["node", item.name]
+    return None
+
+
+def _dict(value: Any, where: str, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise Refused(f"{where}: {what} is not an object: {_clip(value)}")
+    return value
+
+
+def _collection_list(key: str, records: Any, where: str) -> list[Any]:
+    if key in _OWN_COLLECTIONS:
+        raise Refused(f"{where}: its collections hold '{key}', which graphc keeps itself")
+    if not isinstance(records, list):
+        raise Refused(f"{where}: its collection '{key}' is {_clip(records)}, not a list")
+    return records
+
+
+def _collection_item(graph: Graph, record: Any, variables: dict[str, Variable], where: str,
+                     key: str) -> Any:
+    """The tensor, op or Variable a collection's record names."""
+    if not (isinstance(record, list) and len(record) == 2 and
+            record[0] in ("tensor", "node", "variable") and isinstance(record[1], str)):
+        raise Refused(f"{where}: collection '{key}' holds {_clip(record)}, which is not "
+                      '["tensor" | "node" | "variable", name]')
+    kind, name = record
+    try:
+        if kind == "variable":
+            return variables[name]
+        if kind == "node":
+            return graph.get_node(name)
+        if ":" not in name:
+            raise KeyError(f"'{name}' is not a tensor name")
+        return graph.get_tensor(name)
+    except (KeyError, ValueError) as err:
+        raise Refused(f"{where}: collection '{key}' refers to {kind} '{name}', which the graph "
+                      f"does not have ({reason(err)})") from None
+
+
+def _saved_variable(name: str, node: Any, variables: dict[str, Variable], where: str
+                    ) -> Variable:
+    if not isinstance(node, str) or node not in variables:
+        raise Refused(f"{where}: its saver saves {_clip(node)} as '{name}', which is not one "
+                      "of its variables")
+    return variables[node]
 
 
 # -- nodes -----------------------------------------------------------------------------------
@@ -154,7 +288,7 @@ def _add_node(graph: Graph, record: Any, arrays: dict[str, np.ndarray], where: s
         raise Refused(f"{where}: the node name '{name}' appears twice")
 
 
-def _add_variable(graph: Graph, record: Any, seen: set[Node], where: str) -> None:
+def _add_variable(graph: Graph, record: Any, seen: set[Node], where: str) -> Variable:
     _check_fields(record, _VARIABLE, where, "an entry of its variable list")
     try:
         node, init = graph.get_node(record["node"]), graph.get_node(record["initializer"])
@@ -169,7 +303,7 @@ def _add_variable(graph: Graph, record: Any, seen: set[Node], where: str) -> Non
     if node in seen:
         raise Refused(f"{where}: variable '{node.name}' is listed twice")
     seen.add(node)
-    Variable.from_nodes(node, init, record["trainable"])
+    return Variable.from_nodes(node, init, record["trainable"])
 
 
 # -- attributes ------------------------------------------------------------------------------
@@ -280,6 +414,7 @@ def _missing_function(name: str) -> Any:
 _BODY = {"format": str, "seed": (int, type(None)), "nodes": list, "variables": list}
 _NODE = {"name": str, "op": str, "inputs": list, "control_inputs": list, "attrs": dict,
          "types": list, "site": list}
+_META = {"collections": dict, "saver": dict}  # the fields a meta graph adds
 _VARIABLE = {"node": str, "initializer": str, "trainable": bool}
 _FUNCTION_GRAPH = {"name": str, "nodes": list, "inputs": list, "outputs": list,
                    "captures": list, "returns_sequence": bool}

@@ -4,7 +4,8 @@ with TensorFlow 1's legacy coordinates: an output index dst reads input coordina
 dst * in / out (nearest: its floor; bilinear: between its two neighbours), or with
 align_corners, dst * (in - 1) / (out - 1) (nearest: rounded), or with half_pixel_centers,
 TensorFlow 2's (dst + 0.5) * in / out (- 0.5 for bilinear). Images are NHWC (a batch) or
-HWC (one image); size is [new_height, new_width], ints known while building.
+HWC (one image); size is [new_height, new_width], ints known while building (a tensor
+whose value constant_value knows, such as tf.shape(x)[1:3] * 2, too).
 
 Result dtypes: nearest keeps the images' dtype; bilinear gives float32 for integer images,
 as TensorFlow does, and keeps a float dtype (TensorFlow 1 returns float32 for float64 too).
@@ -22,7 +23,7 @@ from graphc.ops import resize as ops
 from graphc.ops.array import expand_dims, squeeze
 from graphc.ops.core import convert_to_tensor, is_eager
 from graphc.ops.elementwise import cast
-from graphc.ops.shape import static_shape
+from graphc.ops.shape import constant_value, static_shape
 
 __all__ = ["ResizeMethod", "resize_bilinear", "resize_images", "resize_nearest_neighbor"]
 
@@ -40,13 +41,19 @@ SIZE_ERROR = "'size' must be a 1-D Tensor of 2 elements: new_height, new_width"
 
 
 def _size(size: Any, function: str) -> tuple[int, int]:
-    """size as (height, width): a list, tuple or array of 2 ints, or a constant tensor."""
-    if isinstance(size, Tensor):
-        if size.node.op != "constant":
+    """size as (height, width): a list, tuple or array of 2 ints, or a tensor whose value is
+    known while building (constant_value: a constant, tf.shape(x)[1:3] * 2 of a known
+    shape)."""
+    if isinstance(size, Tensor) or (isinstance(size, list | tuple) and
+                                    any(isinstance(s, Tensor) for s in size)):
+        known = constant_value(size)
+        if known is None:
+            name = size.name if isinstance(size, Tensor) else size
             raise ValueError(f"{function}: size must be known while building (a list of 2 "
-                             f"ints or a constant): graphc gives every output a size when "
-                             f"the graph is built, got the tensor '{size.name}'")
-        size = size.node.attrs["value"]
+                             f"ints, or a tensor such as tf.shape(x)[1:3] * 2 of a known "
+                             f"shape): graphc gives every output a size when the graph is "
+                             f"built, got {name!r}, computed at run time")
+        size = known
     values = np.asarray(size)
     if values.shape != (2,) or values.dtype.kind not in "iu":
         raise ValueError(f"{function}: {SIZE_ERROR}, got {size!r}")

@@ -35,7 +35,7 @@ MATH = ("abs", "add", "add_n", "argmax", "argmin", "cos", "count_nonzero", "cump
 MATH_FROM_NN = ("in_top_k", "log_softmax", "softmax", "softplus", "top_k")
 # tf.linalg's names -> graphc's TensorFlow 1 names
 LINALG = {"band_part": "matrix_band_part", "einsum": "einsum", "matmul": "matmul",
-          "tensordot": "tensordot"}
+          "norm": "norm", "tensordot": "tensordot"}
 # tf.random's names -> graphc's TensorFlow 1 names
 RANDOM = {"normal": "random_normal", "uniform": "random_uniform",
           "truncated_normal": "truncated_normal", "set_seed": "set_random_seed",

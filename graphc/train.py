@@ -30,7 +30,7 @@ from graphc.ops.elementwise import cast, sqrt, square
 from graphc.optim.optimizer import state_variable, step_count, update_assignments
 from graphc.optim.sgd import descend
 from graphc.passes.autodiff import gradients
-from graphc.saver import Saver
+from graphc.saver import Saver, export_meta_graph, import_meta_graph
 from graphc.session import Session
 from graphc.variables import Variable, assign_add, global_variables, trainable_variables
 
@@ -361,3 +361,4 @@ __all__ += ["CheckpointState", "checkpoint_exists", "get_checkpoint_state", "lat
 __all__ += ["exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
             "polynomial_decay"]
 __all__ += ["ExponentialMovingAverage"]  # (graphc/moving_averages.py)
+__all__ += ["export_meta_graph", "import_meta_graph"]  # (graphc/saver.py)

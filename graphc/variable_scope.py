@@ -18,6 +18,7 @@ from typing import Any
 from graphc import initializers, shapes
 from graphc.dtypes import as_dtype, float32
 from graphc.graph import Graph, check_name, get_default_graph
+from graphc.losses import REGULARIZATION_LOSSES
 from graphc.ops.core import convert_to_tensor
 from graphc.ops.elementwise import cast
 from graphc.variables import Variable
@@ -45,14 +46,15 @@ AUTO_REUSE = _ReuseMode.AUTO_REUSE
 
 class VariableScope:
     """A variable scope: its name (the prefix of its variables' names), whether get_variable
-    reuses in it (False, True or AUTO_REUSE), and the initializer and dtype its variables
-    default to."""
+    reuses in it (False, True or AUTO_REUSE), and the initializer, regularizer and dtype its
+    variables default to."""
 
     def __init__(self, reuse: Any, name: str = "", initializer: Any = None,
-                 dtype: Any = float32, name_scope: str = "") -> None:
+                 regularizer: Any = None, dtype: Any = float32, name_scope: str = "") -> None:
         self.name = name
         self._reuse = reuse
         self.initializer = initializer
+        self.regularizer = regularizer
         self.dtype = as_dtype(dtype)
         self.original_name_scope = name_scope
 
@@ -66,6 +68,9 @@ class VariableScope:
 
     def set_initializer(self, initializer: Any) -> None:
         self.initializer = initializer
+
+    def set_regularizer(self, regularizer: Any) -> None:
+        self.regularizer = regularizer
 
     def set_dtype(self, dtype: Any) -> None:
         self.dtype = as_dtype(dtype)
@@ -119,11 +124,12 @@ def variable_scope(name_or_scope: str | VariableScope | None, default_name: str 
     are in a name scope of the same name. A VariableScope re-enters that scope, under its own
     name wherever it is entered. `reuse` is True, AUTO_REUSE, or None/False to inherit the
     enclosing scope's (a scope inside a reusing one reuses). With name_or_scope None,
-    `default_name` is made unique ('dense', 'dense_1', ...). `initializer` and `dtype`
-    default get_variable's inside (else the enclosing scope's). `values` is accepted for
-    TensorFlow's sake. Yields the VariableScope."""
-    if regularizer is not None:
-        raise NotImplementedError("variable_scope: regularizer is not supported")
+    `default_name` is made unique ('dense', 'dense_1', ...) among the scopes opened in the
+    enclosing one since it was entered: leaving a named scope forgets the default names used
+    inside it, so a function that builds unnamed layers builds `<scope>/dense` again when it
+    enters `<scope>` again to reuse them (as TensorFlow 1 does). `initializer`, `regularizer`
+    and `dtype` default get_variable's inside (else the enclosing scope's). `values` is
+    accepted for TensorFlow's sake. Yields the VariableScope."""
     graph = get_default_graph()
     stack = _scopes(graph)
     parent = stack[-1]
@@ -132,6 +138,7 @@ def variable_scope(name_or_scope: str | VariableScope | None, default_name: str 
         full = name_or_scope.name
         inherited = name_or_scope.reuse
         init = initializer if initializer is not None else name_or_scope.initializer
+        reg = regularizer if regularizer is not None else name_or_scope.regularizer
         dt = dtype if dtype is not None else name_or_scope.dtype
         op_scope: str | None = (name_or_scope.original_name_scope.rstrip("/")
                                 if name_or_scope.original_name_scope else full)
@@ -151,10 +158,11 @@ def variable_scope(name_or_scope: str | VariableScope | None, default_name: str 
         full = f"{parent.name}/{name}" if parent.name else name
         inherited = parent.reuse
         init = initializer if initializer is not None else parent.initializer
+        reg = regularizer if regularizer is not None else parent.regularizer
         dt = dtype if dtype is not None else parent.dtype
         op_scope = None  # a name scope `name` inside the open ones
     counts[full] = counts.get(full, 0) + 1
-    scope = VariableScope(reuse or inherited, full, init, dt)
+    scope = VariableScope(reuse or inherited, full, init, reg, dt)
     with contextlib.ExitStack() as stack_cm:
         if auxiliary_name_scope:
             if op_scope is None:
@@ -163,10 +171,22 @@ def variable_scope(name_or_scope: str | VariableScope | None, default_name: str 
                 stack_cm.enter_context(absolute_name_scope(graph, op_scope))
                 scope.original_name_scope = op_scope + "/"
         stack.append(scope)
+        entered = dict(counts)
         try:
             yield scope
         finally:
             stack.pop()
+            # as TensorFlow's _VariableScopeStore does on leaving a scope: a scope entered by
+            # name forgets the default names used inside it (close_variable_subscopes), so
+            # entering it again, to reuse, names unnamed layers `conv2d`, `dense` again; a
+            # VariableScope re-entered puts back the counts it found
+            if isinstance(name_or_scope, VariableScope):
+                counts.clear()
+                counts.update(entered)
+            else:
+                for key in counts:
+                    if key.startswith(full + "/"):
+                        counts[key] = 0
 
 
 def get_variable(name: str, shape: Any = None, dtype: Any = None, initializer: Any = None,
@@ -180,11 +200,13 @@ def get_variable(name: str, shape: Any = None, dtype: Any = None, initializer: A
     floating point variables and zeros for others; returned as it is, when the scope reuses.
     Raises TensorFlow's ValueErrors when a variable of that name exists and the scope does not
     reuse, when none does and reuse is True, and when the shape or dtype asked for differs
-    from the existing variable's. caching_device and use_resource are accepted and ignored;
-    regularizer, collections, partitioner, custom_getter and constraint are not supported."""
-    for label, value in (("regularizer", regularizer), ("collections", collections),
-                         ("partitioner", partitioner), ("custom_getter", custom_getter),
-                         ("constraint", constraint)):
+    from the existing variable's. `regularizer` (else the scope's), a function of the new
+    variable returning a scalar loss or None, adds `regularizer(variable)`, built under the name
+    scope `<scope>/name/Regularizer`, to the REGULARIZATION_LOSSES collection when the
+    variable is made (not when it is reused). caching_device and use_resource are accepted
+    and ignored; collections, partitioner, custom_getter and constraint are not supported."""
+    for label, value in (("collections", collections), ("partitioner", partitioner),
+                         ("custom_getter", custom_getter), ("constraint", constraint)):
         if value is not None:
             raise NotImplementedError(f"get_variable: {label} is not supported")
     graph = get_default_graph()
@@ -215,6 +237,13 @@ def get_variable(name: str, shape: Any = None, dtype: Any = None, initializer: A
     var = _create(graph, full, dims, dtype, initializer, scope,
                   True if trainable is None else trainable)
     store[full] = var
+    regularize = regularizer if regularizer is not None else scope.regularizer
+    if regularize is not None:
+        with absolute_name_scope(graph, f"{full}/Regularizer"):
+            loss = regularize(var)
+        if loss is not None:
+            graph.collections.setdefault(REGULARIZATION_LOSSES, []).append(
+                convert_to_tensor(loss, op="get_variable"))
     return var
 
 

@@ -29,12 +29,14 @@ EXPECTED = {
                      "adaptive_avg_pool", "adaptive_avg_pool_grad", "adaptive_max_pool",
                      "adaptive_max_pool_grad", "resize", "resize_grad",
                      # control flow: its branches and bodies run as programs of their own
-                     "cond", "while_loop", "while_grad"},
+                     "cond", "while_loop", "while_grad",
+                     # tf.Print and tf.print write from Python (ops/debug.py)
+                     "print"},
     # ops that run traced function graphs
     "calls": {"cond", "while_loop", "while_grad"},
     # a result may share input 0's memory (on some backend, or in the numpy reference)
     "view": {"reshape", "reshape_like", "transpose", "broadcast_like", "sum_to", "identity",
-             "stop_gradient", "check_numerics", "expand_dims", "squeeze"},
+             "stop_gradient", "check_numerics", "expand_dims", "squeeze", "print"},
     # values from outside the run (the cuda backend's SOURCES)
     "source": {"placeholder", "variable", "constant"},
     # native kernels for floating results only

@@ -52,8 +52,10 @@ def test_the_file_is_plain_npz(model, tmp_path):
     with np.load(path, allow_pickle=False) as data:
         assert set(data.files) == set(VALUES) | {"__graphc_checkpoint__"}
         np.testing.assert_array_equal(data["i64"], VALUES["i64"])
-    # no temporary file left; "checkpoint" records the latest checkpoint, as in TensorFlow
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint", "m.npz"]
+    # no temporary file left; "checkpoint" records the latest checkpoint, and the meta graph
+    # is beside it, as in TensorFlow
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "checkpoint", "m.npz", "m.npz.graph.npz", "m.npz.meta"]
 
 
 def test_a_failed_save_leaves_no_file(tmp_path):
@@ -317,14 +319,20 @@ def test_the_checkpoint_file_is_tensorflows_and_latest_checkpoint_reads_it(stepp
         f'model_checkpoint_path: "{prefix}-4"\n'
         f'all_model_checkpoint_paths: "{prefix}-3"\n'
         f'all_model_checkpoint_paths: "{prefix}-4"\n')
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint", "model.ckpt-3",
-                                                          "model.ckpt-4"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint", *with_meta(
+        "model.ckpt-3", "model.ckpt-4")]  # a deleted checkpoint's meta graph goes with it
     assert gc.train.latest_checkpoint(str(tmp_path)) == f"{prefix}-4"
     state = gc.train.get_checkpoint_state(tmp_path)
     assert state.all_model_checkpoint_paths == [f"{prefix}-3", f"{prefix}-4"]
     sess.run(v.assign([5.0, 5.0]))
     saver.restore(sess, gc.train.latest_checkpoint(tmp_path))
     np.testing.assert_array_equal(sess.run(v), [1.0, 2.0])
+
+
+def with_meta(*checkpoints):
+    """The files Saver.save writes for each checkpoint: it, its meta graph's arrays and its
+    meta graph."""
+    return [f"{c}{suffix}" for c in checkpoints for suffix in ("", ".graph.npz", ".meta")]
 
 
 def test_a_relative_folder_gets_relative_paths(stepped, tmp_path, monkeypatch):
@@ -338,7 +346,8 @@ def test_a_relative_folder_gets_relative_paths(stepped, tmp_path, monkeypatch):
         'model_checkpoint_path: "m-2"\nall_model_checkpoint_paths: "m-1"\n'
         'all_model_checkpoint_paths: "m-2"\n')
     assert gc.train.latest_checkpoint("logs") == "logs/m-2"
-    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["checkpoint", "m-1", "m-2"]
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == [
+        "checkpoint", *with_meta("m-1", "m-2")]
 
 
 def test_latest_checkpoint_of_nothing_is_none(stepped, tmp_path):
@@ -410,5 +419,5 @@ def test_keep_checkpoint_every_n_hours_keeps_one_for_good(stepped, tmp_path, mon
     # as TensorFlow: the first checkpoint dropped from the kept ones after the first hour
     # (written at 61 min) stays, and the first after the next hour (125 min)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "checkpoint", "m-2", "m-5", "m-6", "m-7"]
+        "checkpoint", *with_meta("m-2", "m-5", "m-6", "m-7")]
     assert saver.last_checkpoints == [f"{prefix}-6", f"{prefix}-7"]

@@ -193,9 +193,9 @@ class Saver(_Saver):
     file is complete when save returns anywhere); restore() reads on every rank."""
 
     def _write_files(self, sess: Any, path: str, write_state: bool,
-                     latest_filename: str | None) -> None:
+                     latest_filename: str | None, meta: str | None = None) -> None:
         if rank() == 0:
-            super()._write_files(sess, path, write_state, latest_filename)
+            super()._write_files(sess, path, write_state, latest_filename, meta)
         if size() > 1:
             world().Barrier()
 

@@ -33,6 +33,8 @@ from graphc.eager.functions import allclose, lerp
 from graphc.eager.ordering import (argsort, chunk, cumprod, cumsum, flip, index_select, sort,
                                    topk, tril, triu)
 from graphc.eager.reductions import logsumexp
+from graphc.ops.bitwise import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor,
+                               logical_and, logical_not, logical_or, logical_xor)
 from graphc.eager.methods import install_methods as _install_methods
 from graphc.eager.reductions import (all, any, argmax, argmin, log_softmax, max, mean, min,
                                      norm, prod, softmax, std, sum, var)
@@ -93,3 +95,5 @@ __all__ = [
 __all__ += ["addmm", "allclose", "argsort", "bmm", "chunk", "cumprod", "cumsum", "einsum",
             "flip", "ger", "index_select", "lerp", "logsumexp", "outer", "sort", "tensordot",
             "topk", "tril", "triu"]
+__all__ += ["bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "logical_and",
+            "logical_not", "logical_or", "logical_xor"]

@@ -28,7 +28,7 @@ from graphc.eager import (contractions, creation, expansion, fills, functions, o
                           reductions)
 from graphc.eager.creation import LEGACY_TYPES
 from graphc.eager.tensor import Tensor
-from graphc.ops import core, operators
+from graphc.ops import bitwise, core, operators
 from graphc.ops.elementwise import (cast, equal, greater, greater_equal, less, less_equal,
                                     not_equal, where)
 from graphc.ops.shape import reshape_like
@@ -214,6 +214,9 @@ METHODS.update({
     "ger": contractions.ger, "bmm": contractions.bmm, "addmm": contractions.addmm,
     "logsumexp": reductions.logsumexp, "lerp": functions.lerp, "allclose": functions.allclose,
 })
+
+# PyTorch's logical and bitwise functions (ops/bitwise.py): any dtype for logical_*
+METHODS.update({name: getattr(bitwise, name) for name in bitwise.__all__})
 
 # The op functions of graphc.ops that do not take a tensor first (creators, control flow,
 # registries, the joins of a list of tensors): these are not methods.

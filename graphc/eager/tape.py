@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +75,8 @@ def enable_grad() -> contextlib.AbstractContextManager[None]:
 class Record:
     """One recorded op: how to turn its output gradient into its inputs' gradients."""
 
-    __slots__ = ("name", "rule", "values", "edges", "attrs", "output", "saved", "site")
+    __slots__ = ("name", "rule", "values", "edges", "attrs", "output", "saved", "site",
+                 "hooks", "retains")
 
     def __init__(self, name: str, rule: Callable[..., Sequence[Any]], inputs: Sequence[Any],
                  attrs: Any, output: Tensor, saved: Sequence[Tensor] | None = None) -> None:
@@ -86,6 +88,10 @@ class Record:
             saved = [v for v in self.values if _is_tensor(v)] + [self.output]
         self.saved = [(t, t._version[0]) for t in saved]
         self.site: Site = user_site()
+        # the output's gradient hooks (Tensor.register_hook on a non-leaf tensor), and the
+        # tensor that keeps that gradient as its .grad (Tensor.retain_grad), weakly
+        self.hooks: dict[int, Callable[[Any], Any]] | None = None
+        self.retains: weakref.ref[Tensor] | None = None
 
     def input_grads(self, g: Tensor) -> Sequence[Any]:
         for i, (t, version) in enumerate(self.saved):
@@ -116,27 +122,118 @@ def _edge(t: Any) -> Record | Tensor | None:
     return t.grad_fn if t.grad_fn is not None else t
 
 
-def leaf_gradients(root: Tensor, seed: Tensor) -> list[tuple[Tensor, Tensor]]:
+class RemovableHandle:
+    """What Tensor.register_hook returns (PyTorch's torch.utils.hooks.RemovableHandle):
+    remove() takes the hook off; used as a context manager, the hook is on inside the
+    `with` block only."""
+
+    next_id = 0
+
+    def __init__(self, hooks: dict[int, Any]) -> None:
+        self.hooks_dict_ref = weakref.ref(hooks)
+        self.id = RemovableHandle.next_id
+        RemovableHandle.next_id += 1
+
+    def remove(self) -> None:
+        """Take the hook off (again: nothing)."""
+        hooks = self.hooks_dict_ref()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+class _HookDict(dict):  # type: ignore[type-arg]  # (a plain dict cannot be weakly referenced)
+    __slots__ = ("__weakref__",)
+
+
+def add_hook(hooks: dict[int, Any] | None, hook: Callable[[Any], Any]
+             ) -> tuple[dict[int, Any], RemovableHandle]:
+    """`hooks` (made if None) with `hook` added last, and the handle that removes it."""
+    if hooks is None:
+        hooks = _HookDict()
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return hooks, handle
+
+
+def run_hooks(hooks: dict[int, Any] | None, g: Tensor) -> Tensor:
+    """Each hook in the order registered on the gradient `g`: one that returns a tensor
+    replaces the gradient the next hook (and the rest of backward) sees."""
+    if not hooks:
+        return g
+    for hook in list(hooks.values()):
+        result = hook(g)
+        if result is None:
+            continue
+        if not _is_tensor(result):
+            raise TypeError(f"expected Tensor or None from the hook {_hook_name(hook)} "
+                            f"(got {type(result).__name__})")
+        if tuple(result.shape) != tuple(g.shape):
+            raise RuntimeError(f"hook {_hook_name(hook)} has changed the size of value: "
+                               f"it returned a gradient of shape {tuple(result.shape)} for "
+                               f"one of shape {tuple(g.shape)}")
+        if result.dtype != g.dtype:
+            raise RuntimeError(f"hook {_hook_name(hook)} has changed the type of value: "
+                               f"it returned a gradient of dtype {result.dtype.name} for one "
+                               f"of dtype {g.dtype.name}")
+        g = result
+    return g
+
+
+def _hook_name(hook: Any) -> str:
+    return repr(getattr(hook, "__name__", type(hook).__name__))
+
+
+def leaf_gradients(root: Tensor, seed: Tensor, retain: bool = False,
+                   wanted: set[int] | None = None) -> list[tuple[Tensor, Tensor]]:
     """d(root)/d(leaf) for every leaf root was computed from, starting from `seed` (d root /
     d root, root's shape), walking the tape in reverse: (leaf, gradient) pairs, the
     gradients not yet copied. The tape is kept (nothing is freed), so backward() may run
-    through the same records again."""
+    through the same records again. Each tensor's hooks (register_hook) see its whole
+    gradient: a non-leaf's as the walk reaches it, a leaf's (only those whose id is in
+    `wanted`, if given) once every contribution is summed. retain=True (backward()) also
+    accumulates the gradient of each non-leaf that asked (retain_grad) into its .grad."""
     leaves: dict[int, tuple[Tensor, Tensor]] = {}
     with no_grad():
         if root.grad_fn is None:
             leaves[id(root)] = (root, seed)
         else:
-            _walk(root.grad_fn, seed, leaves)
+            _walk(root.grad_fn, seed, leaves, retain)
+        for key, (leaf, g) in list(leaves.items()):
+            hooks = leaf._hooks
+            if hooks and (wanted is None or key in wanted):
+                leaves[key] = (leaf, run_hooks(hooks, g))
     return list(leaves.values())
 
 
-def _walk(start: Record, seed: Tensor, leaves: dict[int, tuple[Tensor, Tensor]]) -> None:
+def _retain(record: Record, g: Tensor) -> None:
+    """Accumulate `g` into the .grad of the tensor that asked record's output to retain it."""
+    t = record.retains() if record.retains is not None else None
+    if t is None or t.grad_fn is not record:
+        return
+    if t.grad is None:
+        t.grad = g.clone()
+    else:
+        t.grad = t.grad + g  # type: ignore[operator]  # (eager tensors' operators)
+
+
+def _walk(start: Record, seed: Tensor, leaves: dict[int, tuple[Tensor, Tensor]],
+          retain: bool = False) -> None:
     order = toposort([start], lambda r: [e for e in r.edges if isinstance(e, Record)])
     pending: dict[Record, Tensor] = {start: seed}
     for record in reversed(order):
         g = pending.pop(record, None)
         if g is None:
             continue
+        if record.hooks:
+            g = run_hooks(record.hooks, g)
+        if retain and record.retains is not None:
+            _retain(record, g)
         grads = record.input_grads(g)
         if len(grads) != len(record.edges):
             raise RuntimeError(f"the backward of {record.name} returned {len(grads)} "

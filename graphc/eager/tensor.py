@@ -14,7 +14,7 @@ from graphc.eager.defaults import get_default_dtype
 from graphc.eager.device import device
 from graphc.eager.printing import Size, tensor_repr
 from graphc.eager.promotion import promoted_dtype
-from graphc.eager.tape import Record, is_grad_enabled, leaf_gradients
+from graphc.eager.tape import Record, RemovableHandle, add_hook, is_grad_enabled, leaf_gradients
 from graphc.graph import TensorType
 from graphc.ops import core
 from graphc.ops.core import as_array, infer
@@ -32,7 +32,7 @@ class Tensor:
     device array."""
 
     __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_version", "_base", "_views",
-                 "__weakref__")
+                 "_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators
 
     def __init__(self, data: Any = (), *sizes: int, requires_grad: bool = False,
@@ -47,6 +47,7 @@ class Tensor:
         self._version = version if version is not None else [0]
         self._base = base  # the tensor whose memory this one shares (a view), if any
         self._views: tuple[weakref.ref[Tensor], ...] = ()  # this tensor's views (weakly)
+        self._hooks: dict[int, Any] | None = None  # a leaf's gradient hooks (register_hook)
         if base is not None:
             base._views = (*[r for r in base._views if r() is not None], weakref.ref(self))
 
@@ -125,7 +126,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn")
         wanted = None if leaves is None else {id(t) for t in leaves}
-        for leaf, g in leaf_gradients(self, _seed(self, gradient)):
+        for leaf, g in leaf_gradients(self, _seed(self, gradient), retain=True, wanted=wanted):
             if wanted is not None and id(leaf) not in wanted:
                 continue
             if leaf.grad is None:
@@ -133,6 +134,39 @@ class Tensor:
             else:
                 add_into(leaf.grad.array, g.array)
                 leaf.grad._version[0] += 1
+
+    def register_hook(self, hook: Any) -> RemovableHandle:
+        """Call hook(grad) with this tensor's gradient whenever backward() computes it: on a
+        leaf, once every contribution is summed and before it is added into .grad; on a
+        non-leaf, as the backward pass reaches it. A hook that returns a tensor (of the
+        gradient's shape and dtype) replaces the gradient for the hooks after it and for the
+        rest of the backward pass; hooks run in the order registered. The handle's remove()
+        takes the hook off."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if not callable(hook):
+            raise TypeError(f"register_hook(): hook must be callable, got "
+                            f"{type(hook).__name__}")
+        if self.grad_fn is None:
+            self._hooks, handle = add_hook(self._hooks, hook)
+        else:
+            self.grad_fn.hooks, handle = add_hook(self.grad_fn.hooks, hook)
+        return handle
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in .grad after backward() (accumulating, as a
+        leaf's does); nothing for a leaf, whose .grad is kept anyway."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self.grad_fn.retains = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether this non-leaf tensor keeps its gradient in .grad (retain_grad())."""
+        fn = self.grad_fn
+        return fn is not None and fn.retains is not None and fn.retains() is self
 
     def detach(self) -> Tensor:
         """The same values (shared memory), cut from the tape."""
@@ -458,7 +492,7 @@ VIEWS = frozenset({"getitem", "reshape", "reshape_like", "transpose", "expand_di
 
 def eager_apply(opdef: OpDef, inputs: tuple[Any, ...], attrs: dict[str, Any]) -> Tensor:
     """Run one op now with its numpy reference, recording it if a gradient may be needed."""
-    if opdef.effect not in (None, "collective"):
+    if opdef.effect not in (None, "collective", "print"):  # (a print prints at once)
         raise TypeError(f"{opdef.name} has run-time state and exists only in graphs")
     promoted = _promotion(opdef, inputs) if opdef.elementwise and len(inputs) > 1 else None
     tensors = list(inputs)

@@ -18,9 +18,11 @@ from graphc.nn.losses import (
     SmoothL1Loss,
 )
 from graphc.nn.module import Module
+from graphc.nn.embedding_bag import EmbeddingBag
 from graphc.ops.sort import top_k  # (tf.nn.top_k)
 from graphc.nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, batch_normalization
 from graphc.nn.parameter import Parameter
+from graphc.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from graphc.nn.resampling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample,
                                   UpsamplingBilinear2d, UpsamplingNearest2d)
 from graphc.nn.padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d,
@@ -78,3 +80,5 @@ __all__ += ["CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", 
             "ZeroPad2d", "ZeroPad3d"]  # (nn/padding.py)
 __all__ += ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "UpsamplingBilinear2d",
             "UpsamplingNearest2d"]  # (nn/resampling.py)
+__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]  # (nn/recurrent.py)
+__all__ += ["EmbeddingBag"]  # (nn/embedding_bag.py)

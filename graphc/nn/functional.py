@@ -18,6 +18,7 @@ from graphc.nn.normalization import batch_norm  # noqa: F401 - with nn.BatchNorm
 from graphc.nn.resampling import adaptive_avg_pool2d, adaptive_max_pool2d  # noqa: F401
 from graphc.nn.resampling import interpolate  # noqa: F401 - (nn/resampling.py)
 from graphc.nn.padding import pad  # noqa: F401 - (nn/padding.py)
+from graphc.nn.embedding_bag import embedding_bag  # noqa: F401 - (nn/embedding_bag.py)
 from graphc.ops import core
 from graphc.ops.array import gather
 from graphc.ops.array import one_hot as _one_hot

@@ -8,7 +8,7 @@ from graphc.ops.array import (concat, expand_dims, gather, one_hot, rank_of, sha
 from graphc.ops.constant import constant, eye, fill, ones, ones_like, zeros, zeros_like
 from graphc.ops.control import group, no_op
 from graphc.ops.custom import RegisterGradient, custom_gradient
-from graphc.ops.debug import check_numerics
+from graphc.ops.debug import Print, check_numerics
 from graphc.ops.flow import cond, while_loop
 from graphc.ops import elementwise
 from graphc.ops.elementwise import *  # noqa: F403 - one function per elementwise op
@@ -27,6 +27,8 @@ from graphc.ops.composite import *  # noqa: F403 - TensorFlow's functions compos
 from graphc.ops.arrange import matrix_band_part, reverse
 from graphc.ops.contract import einsum, tensordot
 from graphc.ops.pad import pad
+from graphc.ops.norm import norm
+from graphc.ops.shape import constant_value as get_static_value
 from graphc.ops.scan import cumprod, cumsum
 from graphc.ops.sort import argsort, sort
 
@@ -48,4 +50,5 @@ __all__ += elementwise.__all__  # one function per elementwise op
 __all__ += composite.__all__  # TensorFlow's functions composed of those ops
 __all__ += ["argsort", "cumprod", "cumsum", "einsum", "matrix_band_part", "reverse", "sort",
             "tensordot"]  # cumulative ops, sorting, flips and bands, contractions
+__all__ += ["Print", "get_static_value", "norm"]  # (tf.print: graphc.print, not in __all__)
 __all__ += ["pad"]  # tf.pad (F.pad and the nn padding modules: graphc/nn/padding.py)

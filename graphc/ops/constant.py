@@ -8,10 +8,14 @@ from typing import Any
 import numpy as np
 
 from graphc import shapes
-from graphc.dtypes import DType, as_dtype, default_dtype_of, float32
+from graphc.dtypes import DType, as_dtype, default_dtype_of, float32, int32
+from graphc.dtypes import bool as bool_
 from graphc.graph import Tensor, TensorType, get_default_graph
 from graphc.ops.core import apply, constant_node, integers_fit
-from graphc.ops.shape import shape_argument
+from graphc.ops.elementwise import add, cast
+from graphc.ops.reduce import reduce_sum
+from graphc.ops.shape import (constant_value, identity, reshape, run_time_dim, shape_argument,
+                              shape_entries)
 from graphc.registry import OpDef, like_input, register
 
 
@@ -73,7 +77,12 @@ def _in_shape(array: np.ndarray, shape: Any, verify: bool) -> np.ndarray:
 
 def fill(shape: Any, value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
     """A tensor of the given static shape with every element equal to `value`; the shape may
-    be tf.shape(x), x's shape at run time."""
+    be tf.shape(x), x's shape at run time, or a list (or stack) mixing ints and dims
+    tf.shape(x)[i] known only at run time: tf.zeros([tf.shape(x)[0], 16])."""
+    entries = _run_time_entries(shape)
+    if entries is not None:
+        dt = as_dtype(dtype) if dtype is not None else default_dtype_of(value)
+        return _fill_entries(entries, value, dt, name)
     dims, like = shape_argument(shape, "fill")
     if like is not None:
         dt = as_dtype(dtype) if dtype is not None else default_dtype_of(value)
@@ -83,6 +92,45 @@ def fill(shape: Any, value: Any, dtype: Any = None, name: str | None = None) -> 
         raise ValueError(f"fill: shape {shape} must be fully known")
     dt = as_dtype(dtype) if dtype is not None else default_dtype_of(value)
     return apply(FILL, name=name, shape=dims, value=dt.np.type(value), dtype=dt)
+
+
+def _run_time_entries(shape: Any) -> list[Any] | None:
+    """The shape's entries, each an int or (x, i) for dim i of x at run time, if it holds at
+    least one of those and nothing else unknown; else None."""
+    entries = shape_entries(shape)
+    if entries is None or not any(isinstance(e, Tensor) for e in entries):
+        return None
+    out: list[Any] = []
+    for entry in entries:
+        known = constant_value(entry) if isinstance(entry, Tensor) else entry
+        if known is not None and np.ndim(known) == 0:
+            out.append(int(known))
+        elif (dim := run_time_dim(entry)) is not None:
+            out.append(dim)
+        else:
+            return None
+    return out if any(isinstance(e, tuple) for e in out) else None
+
+
+def _fill_entries(entries: list[Any], value: Any, dt: DType, name: str | None) -> Tensor:
+    """`value` in a shape some of whose dims are other tensors' at run time: a fill of the
+    known dims (1 at the others) plus, for each run-time dim j, dim i of x as a vector of
+    zeros laid along j (the zeros of x's first slice along its other dims, summed over
+    them: work in proportion to dim i alone, and right when another dim is 0)."""
+    work = int32 if dt == bool_ else dt  # (booleans add as ints)
+    n = len(entries)
+    result = apply(FILL, shape=tuple(1 if isinstance(e, tuple) else e for e in entries),
+                   value=work.np.type(value), dtype=work)
+    for j, entry in enumerate(entries):
+        if isinstance(entry, tuple):
+            x, i = entry
+            others = tuple(k for k in range(len(x.shape)) if k != i)
+            first = x[tuple(slice(None) if k == i else slice(0, 1) for k in range(len(x.shape)))]
+            zeros_of_x = apply(FILL_LIKE, first, value=work.np.type(0), dtype=work)
+            line = reduce_sum(zeros_of_x, others) if others else zeros_of_x
+            result = add(result, reshape(line, [-1 if k == j else 1 for k in range(n)]))
+    result = cast(result, dt) if work != dt else result
+    return identity(result, name=name) if name is not None else result
 
 
 def zeros(shape: Any, dtype: Any = float32, name: str | None = None) -> Tensor:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphc.ops.bitwise import BOOL_OPERATORS
 from graphc.ops.elementwise import (abs, add, divide, exp, floordiv, floormod, greater,
                                     greater_equal, less, less_equal, log, multiply, negative,
                                     pow, relu, sigmoid, subtract, tanh, where)
@@ -35,6 +36,7 @@ OPERATORS: dict[str, Any] = {
     "__lt__": lambda a, b: less(a, b), "__le__": lambda a, b: less_equal(a, b),
     "__gt__": lambda a, b: greater(a, b), "__ge__": lambda a, b: greater_equal(a, b),
     "__getitem__": lambda a, index: getitem(a, index),
+    **BOOL_OPERATORS,  # ~ & | ^: logical on bools, bitwise on eager integers (ops/bitwise.py)
 }
 
 

@@ -11,8 +11,9 @@ import numpy as np
 
 from graphc import shapes
 from graphc.graph import Tensor, TensorType
+from graphc.ops import core
 from graphc.ops.core import apply
-from graphc.registry import OpDef, like_input, register
+from graphc.registry import OPS, OpDef, like_input, register
 
 Dim = TypeVar("Dim")  # a dim as an int, or (in generated code) an expression
 
@@ -204,15 +205,112 @@ def static_shape(x: Any) -> shapes.Shape:
     return tuple(shape) if shape is not None else np.shape(x)
 
 
+# ops constant_value computes through with their numpy references: the arithmetic of
+# shapes (tf.shape(x)[1:3] * 2, tf.stack([tf.shape(x)[1], 16]), a cast)
+_FOLDS = frozenset({"getitem", "reshape", "expand_dims", "squeeze", "concat", "cast", "add",
+                    "subtract", "multiply", "divide", "floordiv", "floormod", "negative",
+                    "maximum", "minimum", "pow", "abs", "identity", "stop_gradient", "fill",
+                    "reduce_prod", "reduce_sum", "tile"})
+_FOLD_ELEMENTS = 1 << 16  # (a bigger value is no shape: leave it to the run)
+
+
+def constant_value(tensor: Any) -> np.ndarray | None:
+    """The value of `tensor` if it is known while building the graph, else None (TensorFlow's
+    tensor_util.constant_value, tf.get_static_value): a constant's value, tf.shape(x) of a
+    statically known shape, the known dims of tf.shape(x)[i] or tf.shape(x)[i:j], and what
+    indexing, stacking, concatenation, reshapes, casts and elementwise arithmetic make of
+    such values. A number, array or list (of numbers and such tensors) gives its array."""
+    if core.is_eager(tensor):
+        return np.asarray(tensor.numpy())
+    if not isinstance(tensor, Tensor):
+        if isinstance(tensor, list | tuple) and any(isinstance(v, Tensor) for v in tensor):
+            items = [constant_value(v) for v in tensor]
+            return None if any(v is None for v in items) else np.array(items)
+        return np.asarray(tensor)
+    node = tensor.node
+    if node.op == "constant":
+        return node.attrs["value"]
+    if len(node.outputs) != 1:
+        return None
+    if node.op == SHAPE_OF.name or (node.op == "getitem" and
+                                    node.inputs[0].node.op == SHAPE_OF.name):
+        of = node if node.op == SHAPE_OF.name else node.inputs[0].node
+        shape = of.inputs[0].shape
+        if shape is None:
+            return None
+        dims = np.array(list(shape), dtype=object)
+        if node.op == "getitem":
+            try:
+                dims = dims[node.attrs["index"]]
+            except (IndexError, TypeError):
+                return None
+        if any(d is None for d in np.ravel(dims)):
+            return None
+        return np.array(np.asarray(dims, dtype=object).tolist(), dtype=tensor.dtype.np)
+    if node.op not in _FOLDS or not shapes.is_fully_defined(tensor.shape) or \
+            prod(tensor.shape) > _FOLD_ELEMENTS:  # type: ignore[arg-type]
+        return None
+    values = [constant_value(t) for t in node.inputs]
+    if any(v is None for v in values):
+        return None
+    reference = OPS[node.op].reference
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(reference(*values, **node.attrs),  # type: ignore[misc]
+                              dtype=tensor.dtype.np)
+    except Exception:  # (an error is the run's to report, with its context)
+        return None
+
+
+def run_time_dim(entry: Any) -> tuple[Tensor, int] | None:
+    """(x, i) for an entry tf.shape(x)[i] (a scalar: dim i of x at run time), else None."""
+    node = getattr(entry, "node", None)
+    if not isinstance(entry, Tensor) or node is None or node.op != "getitem" or \
+            node.inputs[0].node.op != SHAPE_OF.name:
+        return None
+    index = node.attrs["index"]
+    x = node.inputs[0].node.inputs[0]
+    if isinstance(index, tuple) and len(index) == 1:
+        index = index[0]
+    if not isinstance(index, int | np.integer) or x.shape is None or \
+            not -len(x.shape) <= index < len(x.shape):
+        return None
+    return x, int(index) % len(x.shape)
+
+
+def shape_entries(shape: Any) -> list[Any] | None:
+    """A shape given as entries (a list of ints and scalar tensors, or a tensor stacked from
+    such: tf.stack([tf.shape(x)[0], 16])), as that list; None for any other shape."""
+    if isinstance(shape, Sequence) and not isinstance(shape, str):
+        return list(shape)
+    node = getattr(shape, "node", None)
+    if not isinstance(shape, Tensor) or node is None or node.op != "concat" or \
+            node.attrs["axis"] != 0:
+        return None
+    entries: list[Any] = []
+    for piece in node.inputs:
+        known = constant_value(piece)
+        if known is not None:
+            entries += np.atleast_1d(known).tolist()
+        elif piece.node.op in ("reshape", "expand_dims") and piece.shape == (1,) and \
+                piece.node.inputs[0].shape == ():
+            entries.append(piece.node.inputs[0])
+        else:
+            return None
+    return entries
+
+
 def shape_argument(shape: Any, function: str) -> tuple[Any, Any]:
     """A shape argument as (static dims, None), or (None, x) for tf.shape(x) (the run-time
-    shape of x); a constant tensor gives its values. Any other tensor is refused: a shape
-    must be known while building, or be some tensor's shape."""
+    shape of x). A tensor, or a tensor in a list, whose value constant_value knows gives
+    that value. Any other tensor is refused: a shape must be known while building, or be
+    some tensor's shape (fill, zeros and ones take a list mixing ints and tf.shape(x)[i]
+    too: constant.fill)."""
     node = getattr(shape, "node", None)
     if isinstance(shape, Tensor) and node is not None:
         if node.op == SHAPE_OF.name:
             return None, node.inputs[0]
-        value = node.attrs["value"] if node.op == "constant" else None
+        value = constant_value(shape)
         if value is not None and value.dtype.kind in "iu" and value.ndim <= 1:
             return np.atleast_1d(value).tolist(), None
         raise TypeError(f"{function}: the shape must be ints known while building the graph, "
@@ -220,7 +318,12 @@ def shape_argument(shape: Any, function: str) -> tuple[Any, Any]:
                         + ("not a vector of ints" if value is not None else
                            "computed at run time"))
     if isinstance(shape, Sequence) and any(isinstance(d, Tensor) for d in shape):
+        dims = [constant_value(d) if isinstance(d, Tensor) else d for d in shape]
+        if all(d is not None and np.ndim(d) == 0 and np.asarray(d).dtype.kind in "iu"
+               for d in dims):
+            return [int(d) for d in dims], None  # type: ignore[arg-type]
         raise TypeError(f"{function}: the shape {list(shape)} holds a tensor; its dims must be "
-                        "ints known while building the graph (-1 for one dim known only at "
-                        "run time), or the whole shape tf.shape(x) of some tensor x")
+                        "ints known while building the graph (-1 for one dim known only at run "
+                        "time), or the whole shape tf.shape(x) of some tensor x (fill, zeros "
+                        "and ones also take tf.shape(x)[i] entries)")
     return shape, None

@@ -29,7 +29,9 @@ FALLBACK_OPS = {"cond", "while_loop", "while_grad", "custom_gradient", "getitem"
                 "pad", "pad_grad",
                 # adaptive pooling and resizing: bins and gathers on host copies
                 "adaptive_avg_pool", "adaptive_avg_pool_grad", "adaptive_max_pool",
-                "adaptive_max_pool_grad", "resize", "resize_grad"}
+                "adaptive_max_pool_grad", "resize", "resize_grad",
+                # tf.Print and tf.print: written from host copies (ops/debug.py)
+                "print"}
 # Ops a run handles itself: feeds and variables are its arguments, assignments its result.
 RUN_OPS = {*SOURCES, "assign", "no_op"}
 

@@ -121,8 +121,8 @@ def test_tf_layers_channels_first_keeps_the_hwio_kernel():
     expected = cr.conv(cr.nhwc(value), kernel) + 0.5
     np.testing.assert_allclose(got_y, cr.nchw(expected), **EXACT)
     np.testing.assert_allclose(got_p, cr.nchw(cr.max_pool(expected, (2, 2), (2, 2))), **EXACT)
-    with pytest.raises(NotImplementedError, match="kernel_regularizer is not supported"):
-        tf.layers.conv2d(x, 3, 2, kernel_regularizer=lambda w: w)
+    with pytest.raises(NotImplementedError, match="activity_regularizer is not supported"):
+        tf.layers.conv2d(x, 3, 2, activity_regularizer=lambda w: w)
     with pytest.raises(ValueError, match="padding must be 'valid' or 'same'"):
         tf.layers.max_pooling2d(x, 2, 2, padding="full")
 

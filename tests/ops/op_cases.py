@@ -260,6 +260,7 @@ CASES = [
          lambda x: x.ravel().reshape(3, 4)),
     Case("check_numerics", lambda x: gc.check_numerics(x, "x is finite"), [normal(3)],
          lambda x: x),
+    Case("print", lambda x: gc.Print(x, [x], "x: ", first_n=1), [normal(3)], lambda x: x),
     Case("identity", gc.identity, [normal(3)], lambda x: x),
     Case("stop_gradient", gc.stop_gradient, [normal(3)], lambda x: x, False),
     # (gc.zeros_like of a fully known shape is a fill, as in TensorFlow: the op itself)

@@ -1070,3 +1070,69 @@ def torch_blitz_cnn(result: dict) -> dict:
         params = opt.step(params, grads)
     return {**first, "grad_before": None, "params": 10, "conv1_weight_size": [6, 1, 3, 3],
             "losses": losses, "final": {n: p.tolist() for n, p in zip(BLITZ_NAMES, params)}}
+
+
+def _lstm_char_model(params: list[np.ndarray], x: np.ndarray, y: np.ndarray
+                     ) -> tuple[float, list[np.ndarray]]:
+    """Embedding, a one-layer batch_first LSTM from zeros (PyTorch's gates i, f, g, o) and a
+    Linear on the (N * L, hidden) outputs, with the mean cross-entropy: the loss and its
+    gradients, by backpropagation through time."""
+    emb, w_ih, w_hh, b_ih, b_hh, w_fc, b_fc = params
+    n, length = x.shape
+    hidden = w_hh.shape[1]
+    inputs = emb[x]  # (N, L, E)
+    h, c = np.zeros((n, hidden)), np.zeros((n, hidden))
+    saved, outs = [], []
+    for t in range(length):
+        z = inputs[:, t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        i, f, g, o = np.split(z, 4, axis=1)
+        i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+        c_prev, h_prev = c, h
+        c = f * c_prev + i * g
+        h = o * np.tanh(c)
+        saved.append((i, f, g, o, c, c_prev, h_prev))
+        outs.append(h)
+    out = np.stack(outs, axis=1).reshape(n * length, hidden)
+    loss, d_logits = softmax_xent(out @ w_fc.T + b_fc, np.eye(len(b_fc))[y.reshape(-1)])
+    d_wfc, d_bfc = d_logits.T @ out, d_logits.sum(axis=0)
+    d_out = (d_logits @ w_fc).reshape(n, length, hidden)
+    grads = [np.zeros_like(p) for p in params[:5]]
+    d_inputs = np.zeros_like(inputs)
+    dh_next, dc_next = np.zeros((n, hidden)), np.zeros((n, hidden))
+    for t in reversed(range(length)):
+        i, f, g, o, c, c_prev, h_prev = saved[t]
+        dh = d_out[:, t] + dh_next
+        dc = dh * o * (1 - np.tanh(c) ** 2) + dc_next
+        dz = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f),
+                             dc * i * (1 - g * g), dh * np.tanh(c) * o * (1 - o)], axis=1)
+        grads[1] += dz.T @ inputs[:, t]
+        grads[2] += dz.T @ h_prev
+        grads[3] += dz.sum(axis=0)
+        grads[4] += dz.sum(axis=0)
+        d_inputs[:, t] = dz @ w_ih
+        dh_next, dc_next = dz @ w_hh, dc * f
+    np.add.at(grads[0], x, d_inputs)
+    return loss, [*grads, d_wfc, d_bfc]
+
+
+CHAR_RNN_NAMES = ["embed.weight", "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0",
+                  "lstm.bias_hh_l0", "fc.weight", "fc.bias"]
+
+
+def torch_char_rnn(result: dict) -> dict:
+    np.random.seed(0)
+    text = "hello world, hello graph compiler. " * 4
+    chars = sorted(set(text))
+    encoded = np.array([chars.index(ch) for ch in text])
+    params = [as32(result["init"][k]) for k in CHAR_RNN_NAMES]
+    opt, losses, starts_used = TorchAdam(lr=0.01), [], []
+    for _ in range(12):
+        starts = np.random.randint(0, len(encoded) - 9, 4)
+        starts_used.append(starts.tolist())
+        x = np.stack([encoded[s:s + 8] for s in starts])
+        y = np.stack([encoded[s + 1:s + 9] for s in starts])
+        loss, grads = _lstm_char_model(params, x, y)
+        losses.append(loss)
+        params = opt.step(params, grads)
+    return {"text": text, "starts": starts_used, "losses": losses,
+            "final": {k: p.tolist() for k, p in zip(CHAR_RNN_NAMES, params)}}
