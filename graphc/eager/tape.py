@@ -123,14 +123,16 @@ def _edge(t: Any) -> Record | Tensor | None:
 
 
 class RemovableHandle:
-    """What Tensor.register_hook returns (PyTorch's torch.utils.hooks.RemovableHandle):
-    remove() takes the hook off; used as a context manager, the hook is on inside the
-    `with` block only."""
+    """What Tensor.register_hook and a module's register_forward_hook return (PyTorch's
+    torch.utils.hooks.RemovableHandle): remove() takes the hook off (and its id out of
+    `also`, a module's set of hooks called with keyword arguments); used as a context
+    manager, the hook is on inside the `with` block only."""
 
     next_id = 0
 
-    def __init__(self, hooks: dict[int, Any]) -> None:
+    def __init__(self, hooks: dict[int, Any], also: set[int] | None = None) -> None:
         self.hooks_dict_ref = weakref.ref(hooks)
+        self._also = also
         self.id = RemovableHandle.next_id
         RemovableHandle.next_id += 1
 
@@ -139,6 +141,8 @@ class RemovableHandle:
         hooks = self.hooks_dict_ref()
         if hooks is not None:
             hooks.pop(self.id, None)
+        if self._also is not None:
+            self._also.discard(self.id)
 
     def __enter__(self) -> RemovableHandle:
         return self

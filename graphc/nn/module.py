@@ -11,6 +11,7 @@ import numpy as np
 
 from graphc import graph as graph_ir
 from graphc.dtypes import DType, as_dtype, float32, float64
+from graphc.eager.tape import RemovableHandle
 from graphc.eager.tensor import Tensor, _to_arguments
 from graphc.nn.parameter import Parameter, binding, binding_graph
 from graphc.runtime.arrays import copy_of, host, moved_to, write_into
@@ -460,33 +461,6 @@ class Module:
         if not lines:
             return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
-
-
-class RemovableHandle:
-    """What register_forward_hook and register_forward_pre_hook return (PyTorch's
-    torch.utils.hooks.RemovableHandle): remove() takes the hook off its module; used as a
-    context manager, the hook is on inside the `with` block only."""
-
-    next_id = 0
-
-    def __init__(self, hooks: OrderedDict[int, Any], with_kwargs: set[int]) -> None:
-        self.hooks_dict_ref = weakref.ref(hooks)
-        self._with_kwargs = with_kwargs
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-
-    def remove(self) -> None:
-        """Take the hook off (again: nothing)."""
-        hooks = self.hooks_dict_ref()
-        if hooks is not None:
-            hooks.pop(self.id, None)
-        self._with_kwargs.discard(self.id)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
 
 
 T = TypeVar("T")

@@ -26,8 +26,9 @@ import numpy as np
 
 from graphc import shapes
 from graphc.graph import Tensor, TensorType
-from graphc.ops.conv import LAYOUTS, check_floating, check_gradient, check_rank, dims_of
+from graphc.ops.conv import LAYOUTS, check_floating, check_rank, dims_of
 from graphc.ops.core import apply
+from graphc.ops.pool import gradient_infers
 from graphc.registry import GradOp, OpDef, register
 
 NCHW = LAYOUTS["NCHW"]
@@ -60,18 +61,7 @@ def _pool_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
     return TensorType(x.dtype, (n, c, *_output_size(attrs["output_size"], (h, w))))
 
 
-def _max_grad_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
-    x, g = types
-    check_floating(types, ("input", "gradient"))
-    check_gradient(g, _pool_infer([x], attrs), "pooling's output")
-    return TensorType(x.dtype, dims_of(x))
-
-
-def _avg_grad_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
-    g, like = types
-    check_floating(types, ("gradient", "input"))
-    check_gradient(g, _pool_infer([like], attrs), "pooling's output")
-    return TensorType(like.dtype, dims_of(like))
+_max_grad_infer, _avg_grad_infer = gradient_infers(_pool_infer)
 
 
 # -- references --------------------------------------------------------------------------------

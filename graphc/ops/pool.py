@@ -18,7 +18,7 @@ convolutions, the ops set OpDef.host (see ops/conv.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ from graphc.ops.conv import (LAYOUTS, Layout, Pads, check_floating, check_gradie
                              check_rank, data_format_attr, dims_of, op_attrs, padded,
                              padding_attr, pair, plan, run_plan, scatter, taps, with_spatial)
 from graphc.ops.core import apply
-from graphc.registry import GradOp, OpDef, register
+from graphc.registry import GradOp, InferRule, OpDef, register
 
 NO_DILATION = (1, 1)
 
@@ -45,18 +45,26 @@ def _pool_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
     return TensorType(x.dtype, with_spatial(layout, xs[0], xs[layout.channel], oh, ow))
 
 
-def _max_pool_grad_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
-    x, g = types
-    check_floating(types, ("input", "gradient"))
-    check_gradient(g, _pool_infer([x], attrs), "pooling's output")
-    return TensorType(x.dtype, dims_of(x))
+def gradient_infers(forward: Callable[[Sequence[TensorType], Any], TensorType]
+                    ) -> tuple[InferRule, InferRule]:
+    """The shape rules of a pooling's gradient ops, given its own: max's (input, gradient)
+    and average's (gradient, input), each the input's type, the gradient checked against
+    the pooling's output."""
+    def max_grad(types: Sequence[TensorType], attrs: Any) -> TensorType:
+        x, g = types
+        check_floating(types, ("input", "gradient"))
+        check_gradient(g, forward([x], attrs), "pooling's output")
+        return TensorType(x.dtype, dims_of(x))
+
+    def avg_grad(types: Sequence[TensorType], attrs: Any) -> TensorType:
+        g, like = types
+        check_floating(types, ("gradient", "input"))
+        check_gradient(g, forward([like], attrs), "pooling's output")
+        return TensorType(like.dtype, dims_of(like))
+    return max_grad, avg_grad
 
 
-def _avg_pool_grad_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
-    g, like = types
-    check_floating(types, ("gradient", "input"))
-    check_gradient(g, _pool_infer([like], attrs), "pooling's output")
-    return TensorType(like.dtype, dims_of(like))
+_max_pool_grad_infer, _avg_pool_grad_infer = gradient_infers(_pool_infer)
 
 
 # -- references --------------------------------------------------------------------------------
