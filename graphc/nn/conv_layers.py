@@ -24,6 +24,23 @@ __all__ += ["ConvTranspose2d"]
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+def _init_parameters(module: Module, weight_shape: tuple[int, ...], out_channels: int,
+                     bias: bool, dtype: Any) -> None:
+    """PyTorch's initial weight and bias of a convolution: kaiming_uniform_ (a = sqrt 5) for
+    the weight, and uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the bias, fan_in being the
+    weight's dim 1 times its kernel's size (in_channels for Conv2d, out_channels for
+    ConvTranspose2d, as PyTorch computes it)."""
+    np_dtype = (get_default_dtype() if dtype is None else as_dtype(dtype)).np
+    module.weight = Parameter(np.empty(weight_shape, np_dtype))
+    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+    if bias:
+        bound = 1 / math.sqrt(math.prod(weight_shape[1:]))
+        module.bias = Parameter(np.empty(out_channels, np_dtype))
+        init.uniform_(module.bias, -bound, bound)
+    else:
+        object.__setattr__(module, "bias", None)
+
+
 class Conv2d(Module):
     """A 2-D convolution layer: weight (out_channels, in_channels, kH, kW) and bias
     (out_channels,), both initialized as PyTorch's: kaiming_uniform_(a=sqrt(5)) for the
@@ -54,17 +71,8 @@ class Conv2d(Module):
             _pair(padding, "padding", "Conv2d", 0)
         _conv_padding(self.padding, self.stride)  # (checks)
         self.groups, self.padding_mode = groups, padding_mode
-        np_dtype = (get_default_dtype() if dtype is None else as_dtype(dtype)).np
-        self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size),
-                                         np_dtype))
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if bias:
-            fan_in = in_channels * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in)
-            self.bias = Parameter(np.empty(out_channels, np_dtype))
-            init.uniform_(self.bias, -bound, bound)
-        else:
-            object.__setattr__(self, "bias", None)
+        _init_parameters(self, (out_channels, in_channels, *self.kernel_size), out_channels,
+                         bias, dtype)
 
     def forward(self, input: Any) -> Any:  # noqa: A002
         return conv2d(input, self.weight, self.bias, self.stride, self.padding,
@@ -111,17 +119,8 @@ class ConvTranspose2d(Module):
         self.output_padding = _pair(output_padding, "output_padding", function, 0)
         self.dilation = _pair(dilation, "dilation", function)
         self.groups, self.padding_mode = groups, padding_mode
-        np_dtype = (get_default_dtype() if dtype is None else as_dtype(dtype)).np
-        self.weight = Parameter(np.empty((in_channels, out_channels, *self.kernel_size),
-                                         np_dtype))
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if bias:
-            fan_in = out_channels * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in)
-            self.bias = Parameter(np.empty(out_channels, np_dtype))
-            init.uniform_(self.bias, -bound, bound)
-        else:
-            object.__setattr__(self, "bias", None)
+        _init_parameters(self, (in_channels, out_channels, *self.kernel_size), out_channels,
+                         bias, dtype)
 
     def forward(self, input: Any, output_size: Any = None) -> Any:  # noqa: A002
         extra = self.output_padding if output_size is None else \
