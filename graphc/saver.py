@@ -139,8 +139,9 @@ class Saver:
         if meta is not None:
             try:
                 export_graph(sess.graph, meta, collections=True, saver=self.variables)
-            except TypeError as err:  # (an attribute no graph file holds: the checkpoint
-                # is what the user asked for, the meta graph an extra)
+            except (TypeError, ValueError) as err:  # (an attribute no graph file holds,
+                # a file there that is no graph file: the checkpoint is what the user asked
+                # for, the meta graph an extra)
                 warnings.warn(f"Saver.save: the meta graph {meta} was not written: {err}",
                               stacklevel=user_stacklevel())
             else:

@@ -51,8 +51,13 @@ _DTYPES = {d.name: d for d in dtypes.ALL}
 
 def arrays_path(path: str | os.PathLike[str]) -> Path:
     """The file beside the graph file `path` that holds its arrays: model.json ->
-    model.graph.npz (never a name a checkpoint is likely to have)."""
-    return Path(path).with_suffix(_ARRAYS_SUFFIX[FORMAT])
+    model.graph.npz (never a name a checkpoint is likely to have); a meta graph's,
+    model.meta -> model.meta.npz (never another graph file's: a Saver writes one beside
+    each checkpoint, where the user may have exported the graph as model.json)."""
+    path = Path(path)
+    if path.suffix == ".meta":
+        return path.with_name(path.name + ".npz")
+    return path.with_suffix(_ARRAYS_SUFFIX[FORMAT])
 
 
 # collections graphc keeps for itself: never exported, and refused in a file
@@ -524,7 +529,8 @@ def _read_body(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Path]:
     if not isinstance(body, dict) or not isinstance(body.get("format"), str) or \
             body["format"] not in _ARRAYS_SUFFIX:
         raise Refused(f"{path} is not a graphc graph file (format {FORMAT} expected)")
-    return body, source.with_suffix(_ARRAYS_SUFFIX[body["format"]])
+    return body, arrays_path(source) if body["format"] == FORMAT else \
+        source.with_suffix(_ARRAYS_SUFFIX[body["format"]])
 
 
 def _array_keys(body: dict[str, Any], path: Any) -> set[str]:

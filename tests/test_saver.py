@@ -55,7 +55,7 @@ def test_the_file_is_plain_npz(model, tmp_path):
     # no temporary file left; "checkpoint" records the latest checkpoint, and the meta graph
     # is beside it, as in TensorFlow
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "checkpoint", "m.npz", "m.npz.graph.npz", "m.npz.meta"]
+        "checkpoint", "m.npz", "m.npz.meta", "m.npz.meta.npz"]
 
 
 def test_a_failed_save_leaves_no_file(tmp_path):
@@ -332,7 +332,7 @@ def test_the_checkpoint_file_is_tensorflows_and_latest_checkpoint_reads_it(stepp
 def with_meta(*checkpoints):
     """The files Saver.save writes for each checkpoint: it, its meta graph's arrays and its
     meta graph."""
-    return [f"{c}{suffix}" for c in checkpoints for suffix in ("", ".graph.npz", ".meta")]
+    return [f"{c}{suffix}" for c in checkpoints for suffix in ("", ".meta", ".meta.npz")]
 
 
 def test_a_relative_folder_gets_relative_paths(stepped, tmp_path, monkeypatch):

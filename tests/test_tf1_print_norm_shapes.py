@@ -185,3 +185,23 @@ def test_print_and_tf_print_write_at_once_on_eager_tensors(capsys):
     assert x.grad.tolist() == [2.0, 2.0, 2.0]  # (the gradient passes through)
     assert tf.print("x is", x) is None
     assert capsys.readouterr().err == "x: [1 2 3]\nx is [1 2 3]\n"
+
+
+def test_a_print_never_writes_a_file(tmp_path):
+    """A graph holds no file names: tf.print refuses TensorFlow's 'file://' stream, and a
+    print node that names one (as a hostile graph file could) fails its run, writing
+    nothing."""
+    from graphc.ops.core import apply
+    from graphc.ops.debug import PRINT
+
+    target = tmp_path / "planted"
+    with pytest.raises(ValueError, match="output_stream must be sys.stderr or sys.stdout"):
+        tf.print("x", output_stream=f"file://{target}")
+    with tf.Graph().as_default():
+        hostile = apply(PRINT, tf.constant(1), name="p", parts=("text",), style="v2",
+                        summarize=3, first_n=-1, stream=f"file://{target}", sep=" ",
+                        end="\n", key=-7)
+        with tf.Session(backend="numpy") as sess, \
+                pytest.raises(tf.InvalidArgumentError, match="writes to stderr or stdout"):
+            sess.run(hostile)
+    assert not target.exists()

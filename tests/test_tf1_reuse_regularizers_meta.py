@@ -177,7 +177,7 @@ def test_save_writes_a_meta_graph_that_import_meta_graph_restores(tmp_path):
     path, expected = saved_model(tmp_path)
     assert path == str(tmp_path / "model-6")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "checkpoint", "model-6", "model-6.graph.npz", "model-6.meta"]  # model-3's went too
+        "checkpoint", "model-6", "model-6.meta", "model-6.meta.npz"]  # model-3's went too
     tf.reset_default_graph()
     graph = tf.get_default_graph()
     with tf.Session() as sess:  # made before the import, as in TensorFlow's recipe
@@ -220,7 +220,7 @@ def test_export_meta_graph_and_write_meta_graph_false(tmp_path):
         sess.run(tf.global_variables_initializer())
         tf.train.Saver().save(sess, str(tmp_path / "c"), write_meta_graph=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "c", "checkpoint", "g.graph.npz", "g.meta"]
+        "c", "checkpoint", "g.meta", "g.meta.npz"]
     copy = tf.import_graph(meta)  # gc.import_graph reads a meta graph too, collections and all
     assert tf.get_collection("train_op", graph=copy) == [copy.get_operation_by_name("train")]
     tf.reset_default_graph()
@@ -305,3 +305,26 @@ def test_a_graph_no_file_holds_still_saves_its_checkpoint(tmp_path, monkeypatch)
     with tf.Session(backend="numpy") as sess:
         tf.train.Saver().restore(sess, path)
         assert sess.run(w).tolist() == [1.0, 2.0]
+
+
+def test_a_meta_graph_leaves_a_graph_exported_beside_it_alone(tmp_path):
+    """model.json's arrays (model.graph.npz) and model.meta's (model.meta.npz) differ, so a
+    Saver saving "model" keeps a graph the user exported as model.json importable; a
+    checkpoint in the meta graph's place stops only the meta graph."""
+    w = tf.Variable(np.array([1.0, 2.0], np.float32), name="w")
+    y = w * 2.0
+    tf.export_graph(tf.get_default_graph(), str(tmp_path / "model.json"))
+    tf.add(y, tf.constant([0.0, 1.0]))  # (the graph grows after the export)
+    with tf.Session(backend="numpy") as sess:
+        sess.run(tf.global_variables_initializer())
+        tf.train.Saver().save(sess, str(tmp_path / "model"))
+        tf.train.Saver().save(sess, str(tmp_path / "other.meta"), write_meta_graph=False)
+        kept = (tmp_path / "other.meta").read_bytes()
+        with pytest.warns(UserWarning, match="other.meta was not written"):
+            tf.train.Saver().save(sess, str(tmp_path / "other"))  # (a checkpoint is there)
+    assert (tmp_path / "other.meta").read_bytes() == kept
+    assert (tmp_path / "other").exists()
+    copy = tf.import_graph(str(tmp_path / "model.json"))
+    with tf.Session(copy, backend="numpy") as sess:
+        sess.run(tf.variables_initializer(copy.variables))
+        assert sess.run(copy.get_tensor_by_name(y.name)).tolist() == [2.0, 4.0]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphc.eager.function import Function
-from graphc.eager.tape import enable_grad, leaf_gradients, no_grad, set_grad_enabled
+from graphc.eager.tape import enable_grad, leaf_gradients, no_grad, run_hooks, set_grad_enabled
 from graphc.eager.tensor import Tensor, as_eager
 from graphc.runtime.arrays import copy_of, full_like
 
@@ -108,10 +108,14 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Any 
     found: dict[int, Any] = {}
     wanted = {id(t) for t in ins}
     for out, seed in zip(outs, _seeds(outs, grad_outputs)):
-        for leaf, g in leaf_gradients(out, seed):
+        for leaf, g in leaf_gradients(out, seed, wanted=set()):  # (leaf hooks: below)
             if id(leaf) in wanted:
                 with no_grad():
                     found[id(leaf)] = g if id(leaf) not in found else found[id(leaf)] + g
+    with no_grad():  # an input's hooks see its whole gradient, once
+        for t in ins:
+            if id(t) in found and t._hooks:
+                found[id(t)] = run_hooks(t._hooks, found[id(t)])
     result: list[Tensor | None] = []
     for i, t in enumerate(ins):
         if id(t) not in found:

@@ -121,13 +121,12 @@ def _summarize_v2(x: np.ndarray, summarize: int) -> str:
 
 
 def _write(text: str, stream: str) -> None:
-    if stream in _STREAMS:
-        out = getattr(sys, stream)  # (the stream at run time: a test's capture, say)
-        out.write(text)
-        out.flush()
-    else:
-        with open(stream.removeprefix("file://"), "a", encoding="utf-8") as file:
-            file.write(text)
+    # a graph never writes files: a graph file is data, and its attributes may be hostile
+    if stream not in _STREAMS:
+        raise ValueError(f"print writes to stderr or stdout, not {stream!r}")
+    out = getattr(sys, stream)  # (the stream at run time: a test's capture, say)
+    out.write(text)
+    out.flush()
 
 
 def _print_ref(x: np.ndarray, *data: np.ndarray, parts: tuple[Any, ...], style: str,
@@ -175,18 +174,16 @@ def print_(*inputs: Any, output_stream: Any = None, summarize: int | None = 3,
     control_dependencies). A Python string is written as it is; a tensor (or other value)
     as its first and last `summarize` entries in each dim (3 when None; -1 for all), rows on
     lines of their own, as TensorFlow 2's tf.print writes them. Items are joined by `sep`
-    and followed by `end`; output_stream is sys.stderr (the default, also when None),
-    sys.stdout or 'file://<path>' (appended to). Either stream is the one sys names when
+    and followed by `end`; output_stream is sys.stderr (the default, also when None) or
+    sys.stdout (never a file: graphs hold no file names). Either stream is the one sys names when
     the op runs."""
     if output_stream is None or output_stream in (sys.stderr, sys.__stderr__, "stderr"):
         stream = "stderr"
     elif output_stream in (sys.stdout, sys.__stdout__, "stdout"):
         stream = "stdout"
-    elif isinstance(output_stream, str) and output_stream.startswith("file://"):
-        stream = output_stream
-    else:
-        raise ValueError(f"print: output_stream must be sys.stderr, sys.stdout or "
-                         f"'file://<path>', got {output_stream!r}")
+    else:  # (TensorFlow's 'file://<path>' too: a graph never writes files, see _write)
+        raise ValueError(f"print: output_stream must be sys.stderr or sys.stdout, got "
+                         f"{output_stream!r}")
     tensors: list[Any] = []
     parts: list[Any] = []
     for item in inputs:

@@ -108,3 +108,17 @@ def test_errors_by_their_words():
     x.register_hook(lambda g: "no")
     with pytest.raises(TypeError, match="expected Tensor or None"):
         x.sum().backward()
+
+
+def test_autograd_grad_runs_an_inputs_hooks_once_on_its_whole_gradient():
+    """As PyTorch: the hook sees [6, 6] (both outputs' gradients summed) once, and a leaf
+    that was not asked for keeps its hooks silent."""
+    from graphc.eager import autograd
+
+    x = ge.tensor([1.0, 2.0], requires_grad=True)
+    b = ge.tensor([1.0, 1.0], requires_grad=True)
+    seen, other = [], []
+    x.register_hook(lambda g: seen.append(g.tolist()) or g.clamp(max=1.0))
+    b.register_hook(lambda g: other.append(g.tolist()))
+    gx, = autograd.grad([(x * 3.0 * b).sum(), (x * 3.0).sum()], [x])
+    assert gx.tolist() == [1.0, 1.0] and seen == [[6.0, 6.0]] and other == []
