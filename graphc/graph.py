@@ -411,11 +411,9 @@ class FuncGraph(Graph):
         self.captures: dict[Tensor, Tensor] = {}
         self.control_captures: dict[Node, None] = {}  # (an ordered set)
         # a cond branch makes its random ops in the enclosing graph and captures their
-        # values (ops/core.apply); `hoisted` lists them in order, and a gradient's re-trace
-        # of the branch takes them from `replay` instead, so it sees the same draws
+        # values (ops/core.apply); `hoisted` lists them (they have no gradient)
         self.hoists_random = False
         self.hoisted: list[Tensor] = []
-        self.replay: Iterator[Tensor] | None = None
 
     def outer(self, t: Tensor) -> Tensor | None:
         """The enclosing graph's tensor that placeholder `t` captures (None: no capture)."""

@@ -66,6 +66,29 @@ def test_a_branch_or_body_returning_an_outer_tensor_passes_its_gradient(backend)
             assert gzx.tolist() == [0.0] * 3 and gzw.tolist() == [1.0] * 3
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_a_gradient_differentiates_what_ran_though_the_closures_rebind(backend):
+    """`v = cond(p, lambda: v * 3.0, lambda: v)` rebinds the v its lambdas read, and so
+    does a loop whose body reads a name the loop's result is then given: the gradient is
+    that of the graph the forward pass traced (d/dx 6x and 3x^2), not of the functions
+    called again."""
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float64, (3,))
+        p = gc.placeholder(gc.bool, ())
+        v = x * 2.0
+        v = gc.cond(p, lambda: v * 3.0, lambda: v)
+        s = x * 1.0
+        _, s = gc.while_loop(lambda i, a: i < 2, lambda i, a: (i + 1, a * s), [0, x])
+        grads = gc.gradients(gc.reduce_sum(v), [x]) + gc.gradients(gc.reduce_sum(s), [x])
+    value = np.array([1.0, 2.0, -0.5])
+    with gc.Session(graph, backend=backend) as sess:
+        taken, loop = sess.run(grads, {x: value, p: True})
+        skipped, _ = sess.run(grads, {x: value, p: False})
+    assert taken.tolist() == [6.0] * 3 and skipped.tolist() == [2.0] * 3
+    np.testing.assert_allclose(loop, 3.0 * value ** 2, rtol=1e-15)
+
+
 def test_cond_errors():
     x = gc.placeholder(gc.float64, (2,))
     with pytest.raises(TypeError, match="pred must be a bool scalar"):

@@ -45,13 +45,10 @@ def apply(opdef: OpDef, *inputs: Any, name: str | None = None, **attrs: Any) -> 
 def _hoisted(opdef: OpDef, graph: FuncGraph, tensors: list[Tensor], name: str | None,
              attrs: dict[str, Any]) -> Tensor | None:
     """A random op of a cond branch, made in the enclosing graph (which draws every run,
-    the branch taken or not: the draws are independent of it) and captured; for a
-    gradient's re-trace of the branch, the draw the branch made. None when an input is
-    computed inside the branch (then the op stays inside, and tracing refuses it)."""
-    if graph.replay is not None:
-        made = next(graph.replay, None)
-        if made is not None:
-            return graph.capture(made, opdef.name)
+    the branch taken or not: the draws are independent of it) and captured, so the
+    branch's gradient, which copies the branch's nodes, reads the same draw. None when an
+    input is computed inside the branch (then the op stays inside, and tracing refuses
+    it)."""
     outer = []
     for t in tensors:
         source = t if t.graph is not graph else graph.outer(t) if t.node.op != "constant" \

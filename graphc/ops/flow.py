@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from graphc import shapes
-from graphc.graph import FuncGraph, Graph, Tensor, TensorType, get_default_graph
+from graphc.graph import FuncGraph, Graph, Node, Tensor, TensorType, get_default_graph
 from graphc.ops import core
 from graphc.ops.constant import zeros_like
 from graphc.ops.core import apply, convert_to_tensor
@@ -135,11 +135,29 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _inside(fg: Graph, values: list[Any], op: str) -> list[Any]:
-    """A function's results as tensors of its graph: a tensor of an enclosing graph that it
-    returns as it is becomes its capture, so a gradient flows to that tensor through it."""
-    return [fg.capture(v, op) if isinstance(v, Tensor) and v.graph is not fg else v
-            for v in values]
+def _inline(source: FuncGraph, args: Sequence[Tensor], captured: Sequence[Tensor],
+            op: str) -> list[Tensor]:
+    """The outputs of function graph `source`, its nodes copied into the function graph
+    being traced, `args` for its arguments and `captured` (the control-flow node's inputs
+    that feed its captures, in their order) captured in their place. A gradient
+    differentiates these copies of what the forward pass ran, never the user's function
+    called again, whose closures may see other values by now (`h = cond(p, lambda:
+    dropout(h), lambda: h)` rebinds the h the lambdas read)."""
+    target = get_default_graph()
+    made: dict[Tensor, Tensor] = dict(zip(source.inputs, args))
+    made.update((inner, target.capture(outer, op))
+                for inner, outer in zip(source.captures.values(), captured, strict=True))
+    copies: dict[Node, Node] = {}
+    for node in source.nodes:
+        if node.outputs and all(t in made for t in node.outputs):
+            continue  # (an argument or a capture)
+        copy = target.create_node(node.op, [made[t] for t in node.inputs], node.attrs,
+                                  node.types, node.name.rsplit("/", 1)[-1],
+                                  [copies[c] for c in node.control_inputs if c in copies],
+                                  node.site)
+        copies[node] = copy
+        made.update(zip(node.outputs, copy.outputs))
+    return [made[t] for t in source.outputs]
 
 
 # -- cond -------------------------------------------------------------------------------------
@@ -158,23 +176,21 @@ def _cond_grad(op: GradOp, *gs: Any) -> tuple[Any, ...]:
     if not wanted:
         return (None,) * len(op.inputs)
 
-    def gradient_branch(fn: Callable[[], Any], forward: FuncGraph) -> Callable[[], list[Any]]:
+    def gradient_branch(forward: FuncGraph, slots: tuple[int, ...]) -> Callable[[], list[Any]]:
         def branch() -> list[Any]:
             gradients = _installed(_gradients, "gradients()")
             fg = get_default_graph()
-            assert isinstance(fg, FuncGraph)  # (cond traces this function into one)
-            fg.replay = iter(forward.hoisted)  # (the forward branch's random draws)
-            outs = _inside(fg, _as_list(fn()), "cond")
+            # (its random draws are the forward pass's, captured)
+            outs = _inline(forward, (), [outer[i] for i in slots], "cond")
             inner = [fg.capture(t, "cond") for t in wanted]
             seeds = [fg.capture(g, "cond") for g in gs]
             grads = gradients(outs, inner, grad_ys=seeds)
             return [zeros_like(x) if g is None else g for x, g in zip(inner, grads)]
         return branch
 
-    true_fn, false_fn = op.attrs["fns"]
-    true_fg, false_fg = op.attrs["branches"]
-    grads = iter(_as_list(cond(pred, gradient_branch(true_fn, true_fg),
-                               gradient_branch(false_fn, false_fg))))
+    (true_fg, false_fg), (true_slots, false_slots) = op.attrs["branches"], op.attrs["slots"]
+    grads = iter(_as_list(cond(pred, gradient_branch(true_fg, true_slots),
+                               gradient_branch(false_fg, false_slots))))
     return (None, *[next(grads) if w else None for w in wants])
 
 
@@ -205,7 +221,7 @@ def cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any],
     outer, slots = _union_captures(*branches)
     with graph.as_default(), _waiting_for(graph, *branches):
         out = apply(COND, pred, *outer, name=name or "cond", branches=branches, slots=slots,
-                    types=tuple(types), fns=(true_fn, false_fn))
+                    types=tuple(types))
     outs = list(out) if isinstance(out, tuple) else [out]
     return outs if branches[0].returns_sequence else outs[0]  # type: ignore[attr-defined]
 
@@ -263,14 +279,14 @@ def _while_grad_ref(*arrays: np.ndarray, graphs: Any, slots: Any, n: int, limit:
 def _while_grad(op: GradOp, *gs: Any) -> tuple[Any, ...]:
     n = op.attrs["n"]
     x0, outer = op.inputs[:n], op.inputs[n:]
-    body_fn = op.attrs["fns"][1]
+    body_fg = op.attrs["graphs"][1]
     graph = core._graph_of(tuple(op.inputs))
 
     def vjp_fn(*args: Any) -> list[Any]:
         gradients = _installed(_gradients, "gradients()")
         fg = get_default_graph()
         xs, seeds = list(args[:n]), list(args[n:])
-        outs = _inside(fg, _as_list(body_fn(*xs)), "while_loop")
+        outs = _inline(body_fg, xs, [outer[i] for i in op.attrs["slots"][1]], "while_loop")
         inner = [fg.capture(t, "while_loop") for t in outer]
         wrt = [x for x in xs if x.dtype.is_floating] + [t for t in inner if t.dtype.is_floating]
         grads = dict(zip(wrt, gradients(outs, wrt, grad_ys=seeds) if wrt else []))
@@ -328,5 +344,5 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Se
     with graph.as_default(), _waiting_for(graph, cond_fg, body_fg):
         out = apply(WHILE, *xs, *outer, name=name or "while_loop", graphs=(cond_fg, body_fg),
                     slots=tuple(slots), n=len(xs), limit=maximum_iterations,
-                    types=tuple(x.type for x in xs), fns=(cond, body))
+                    types=tuple(x.type for x in xs))
     return list(out) if isinstance(out, tuple) else [out]
