@@ -324,6 +324,14 @@ class Graph:
         """Every node, in the order they were made."""
         return list(self.nodes)
 
+    def as_graph_def(self) -> GraphDef:
+        """TensorFlow 1's GraphDef as far as programs read it: `.node`, one record per node
+        (`name`, `op`: graphc's op name, `input`: the names of the tensors it reads, then
+        '^name' for each node it waits for). graphc writes graphs with gc.export_graph."""
+        return GraphDef(tuple(NodeDef(n.name, n.op, tuple(
+            [t.name for t in n.inputs] + [f"^{c.name}" for c in n.control_inputs]))
+            for n in self.nodes))
+
     def get_operation_by_name(self, name: str) -> Node:
         """The node named `name` (an op's name, no ":0")."""
         return self.as_graph_element(name, allow_tensor=False, allow_operation=True)
@@ -388,6 +396,22 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<gc.Graph with {len(self.nodes)} nodes>"
+
+
+@dataclass(frozen=True)
+class NodeDef:
+    """One node of Graph.as_graph_def()."""
+
+    name: str
+    op: str
+    input: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GraphDef:
+    """What Graph.as_graph_def() gives: the nodes, in the order they were made."""
+
+    node: tuple[NodeDef, ...]
 
 
 class FuncGraph(Graph):

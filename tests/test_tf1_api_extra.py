@@ -345,3 +345,14 @@ def test_lrn_and_ema_on_the_numba_backend():
                                    rtol=1e-6)
     np.testing.assert_allclose(got, lrn_reference(value.astype(np.float64), 2, alpha=0.1),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_as_graph_def_lists_the_nodes(fresh_graph):
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    with tf.control_dependencies([tf.no_op(name="first")]):
+        tf.identity(x * 2.0, name="y")
+    nodes = fresh_graph.as_graph_def().node
+    assert [n.name for n in nodes][:2] == ["x", "first"]
+    y = nodes[-1]
+    assert (y.name, y.op) == ("y", "identity") and y.input[0].startswith("mul")
+    assert [n.name for n in nodes if n.op == "placeholder"] == ["x"]
