@@ -435,9 +435,8 @@ class FuncGraph(Graph):
         self.captures: dict[Tensor, Tensor] = {}
         self.control_captures: dict[Node, None] = {}  # (an ordered set)
         # a cond branch makes its random ops in the enclosing graph and captures their
-        # values (ops/core.apply); `hoisted` lists them (they have no gradient)
+        # values (ops/core.apply)
         self.hoists_random = False
-        self.hoisted: list[Tensor] = []
 
     def outer(self, t: Tensor) -> Tensor | None:
         """The enclosing graph's tensor that placeholder `t` captures (None: no capture)."""

@@ -58,7 +58,6 @@ def _hoisted(opdef: OpDef, graph: FuncGraph, tensors: list[Tensor], name: str | 
         outer.append(source)
     with graph.parent.as_default():
         made = apply(opdef, *outer, name=name, **attrs)
-    graph.hoisted.append(made)
     return graph.capture(made, opdef.name)
 
 

@@ -170,8 +170,8 @@ def _cond_ref(pred: np.ndarray, *captured: np.ndarray, branches: Any, slots: Any
 
 def _cond_grad(op: GradOp, *gs: Any) -> tuple[Any, ...]:
     pred, *outer = op.inputs
-    drawn = {t for fg in op.attrs["branches"] for t in fg.hoisted}  # (random: no gradient)
-    wants = [w and t not in drawn for t, w in zip(outer, op.wants[1:])]
+    # (a random draw a branch reads, dropout's made outside it, has no gradient)
+    wants = [w and OPS[t.node.op].effect != "random" for t, w in zip(outer, op.wants[1:])]
     wanted = [t for t, w in zip(outer, wants) if w]
     if not wanted:
         return (None,) * len(op.inputs)
