@@ -328,3 +328,27 @@ def test_a_capture_made_inside_control_dependencies_leaves_them_to_its_readers()
         with gc.Session(optimize=optimize) as sess:
             with pytest.raises(gc.InvalidArgumentError, match="y is bad"):
                 sess.run(out, {x: [1.0, 2.0], y: [np.nan, 0.0]})
+
+
+def test_an_imported_graph_differentiates_dropout_under_cond(tmp_path):
+    """A graph file holds the traced branches, not the user's functions: the imported
+    cond's gradient copies them, and skips the random draw its branch reads."""
+    graph = gc.Graph()
+    with graph.as_default():
+        x = gc.placeholder(gc.float64, (None, 4), name="x")
+        p = gc.placeholder(gc.bool, (), name="p")
+        w = gc.Variable(np.eye(4) * 2.0, name="w")
+        h = gc.matmul(x, w)
+        h = gc.cond(p, lambda: gc.nn.dropout(h, keep_prob=0.5), lambda: h)
+        gc.identity(gc.reduce_sum(h * h), name="loss")
+    gc.export_graph(graph, tmp_path / "model.json")
+    copy = gc.import_graph(tmp_path / "model.json")
+    with copy.as_default():
+        grad_w, = gc.gradients(copy.get_tensor_by_name("loss:0"), copy.variables)
+        init = gc.variables_initializer(copy.variables)
+    feeds = {copy.get_tensor_by_name("x:0"): np.ones((3, 4)),
+             copy.get_tensor_by_name("p:0"): False}
+    with gc.Session(copy, backend="numpy") as sess:
+        sess.run(init)
+        # no dropout taken: loss = sum((x @ w)^2), d/dw = 2 x.T (x @ w) = 12 everywhere
+        np.testing.assert_array_equal(sess.run(grad_w, feeds), np.full((4, 4), 12.0))
