@@ -28,6 +28,9 @@ from graphc.eager.functions import (abs, add, cat, clamp, clip, cos, div, dot, e
                                     minimum, mm, mul, mv, neg, numel, permute, pow, relu,
                                     reshape, sigmoid, sign, sin, split, sqrt, square, squeeze,
                                     stack, sub, t, tanh, tile, transpose, unsqueeze, where)
+from graphc.eager.extras import (as_tensor, ceil, clone, expm1, floor, inference_mode,
+                                 isfinite, isinf, log1p, masked_select, narrow, nonzero,
+                                 round, scatter, set_printoptions, unbind)
 from graphc.eager.contractions import addmm, bmm, einsum, ger, outer, tensordot
 from graphc.eager.functions import allclose, lerp
 from graphc.eager.ordering import (argsort, chunk, cumprod, cumsum, flip, index_select, sort,
@@ -97,3 +100,6 @@ __all__ += ["addmm", "allclose", "argsort", "bmm", "chunk", "cumprod", "cumsum",
             "topk", "tril", "triu"]
 __all__ += ["bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "logical_and",
             "logical_not", "logical_or", "logical_xor"]
+__all__ += ["as_tensor", "ceil", "clone", "expm1", "floor", "inference_mode", "isfinite",
+            "isinf", "log1p", "masked_select", "narrow", "nonzero", "round", "scatter",
+            "set_printoptions", "unbind"]  # (eager/extras.py)

@@ -24,8 +24,8 @@ import numpy as np
 from graphc import graph as graph_ir
 from graphc import ops
 from graphc.dtypes import DType, as_dtype
-from graphc.eager import (contractions, creation, expansion, fills, functions, ordering,
-                          reductions)
+from graphc.eager import (contractions, creation, expansion, extras, fills, functions,
+                          ordering, reductions)
 from graphc.eager.creation import LEGACY_TYPES
 from graphc.eager.tensor import Tensor
 from graphc.ops import bitwise, core, operators
@@ -215,6 +215,14 @@ METHODS.update({
     "logsumexp": reductions.logsumexp, "lerp": functions.lerp, "allclose": functions.allclose,
 })
 
+# PyTorch's rounding, float tests, cuts and selections (extras.py)
+METHODS.update({
+    "floor": extras.floor, "ceil": extras.ceil, "round": extras.round,
+    "isinf": extras.isinf, "isfinite": extras.isfinite, "log1p": extras.log1p,
+    "expm1": extras.expm1, "unbind": extras.unbind, "narrow": extras.narrow,
+    "masked_select": extras.masked_select, "nonzero": extras.nonzero,
+})
+
 # PyTorch's logical and bitwise functions (ops/bitwise.py): any dtype for logical_*
 METHODS.update({name: getattr(bitwise, name) for name in bitwise.__all__})
 
@@ -244,6 +252,7 @@ EAGER_METHODS: dict[str, Any] = {
     "clamp_": lambda self, min=None, max=None: self._update(  # noqa: A006
         "clamp_", lambda a, _: operators.clamp(a, min, max), None),
     "relu_": lambda self: self._update("relu_", lambda a, _: ops.relu(a), None),
+    "scatter": extras.scatter, "scatter_": extras.scatter_,
 }
 
 

@@ -17,9 +17,10 @@ from graphc.registry import OPS
 from graphc.runtime.arrays import host
 
 PRECISION = 4  # PyTorch's print options (torch.set_printoptions' defaults)
-THRESHOLD = 1000
+THRESHOLD: float = 1000
 EDGEITEMS = 3
 LINEWIDTH = 80
+SCI_MODE: bool | None = None  # None: chosen from the values
 
 
 class Size(tuple):  # type: ignore[type-arg]
@@ -78,15 +79,13 @@ class _Formatter:
         smallest, largest = float(magnitudes.min()), float(magnitudes.max())
         self.int_mode = bool(np.all(finite == np.ceil(finite)))
         numbers = finite.tolist()
-        if self.int_mode:
-            if largest / smallest > 1000.0 or largest > 1.0e8:
-                self.sci_mode = True
-                self.width = max(len(f"{v:.{PRECISION}e}") for v in numbers)
-            else:
-                self.width = max(len(f"{v:.0f}") + 1 for v in numbers)
-        elif largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4:
-            self.sci_mode = True
+        wide = largest / smallest > 1000.0 or largest > 1.0e8
+        self.sci_mode = (wide if self.int_mode else wide or smallest < 1.0e-4) \
+            if SCI_MODE is None else SCI_MODE
+        if self.sci_mode:
             self.width = max(len(f"{v:.{PRECISION}e}") for v in numbers)
+        elif self.int_mode:
+            self.width = max(len(f"{v:.0f}") + 1 for v in numbers)
         else:
             self.width = max(len(f"{v:.{PRECISION}f}") for v in numbers)
 

@@ -4,6 +4,7 @@ TensorFlow 1's tf.nn functions beside them (gc.nn.softmax_cross_entropy_with_log
 from graphc.nn import functional, init, utils
 from graphc.nn.activations import (ELU, GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid,
                                    Softmax, Softplus, Tanh)
+from graphc.nn.activations import PReLU, ReLU6, SiLU, Hardtanh
 from graphc.nn.containers import ModuleDict, ModuleList
 from graphc.nn.conv_layers import AvgPool2d, Conv2d, MaxPool2d
 from graphc.nn.conv_layers import ConvTranspose2d
@@ -82,3 +83,4 @@ __all__ += ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "UpsamplingBil
             "UpsamplingNearest2d"]  # (nn/resampling.py)
 __all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]  # (nn/recurrent.py)
 __all__ += ["EmbeddingBag"]  # (nn/embedding_bag.py)
+__all__ += ["Hardtanh", "PReLU", "ReLU6", "SiLU"]  # (nn/activations.py)

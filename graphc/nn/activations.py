@@ -1,12 +1,18 @@
 """Activation modules: ReLU, LeakyReLU, ELU, GELU, Softplus, Tanh, Sigmoid, Softmax,
-LogSoftmax, and Identity."""
+LogSoftmax, Identity, SiLU, ReLU6, Hardtanh and PReLU."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from graphc.dtypes import as_dtype
+from graphc.eager.defaults import get_default_dtype
+
 from graphc.nn import functional as F
 from graphc.nn.module import Module
+from graphc.nn.parameter import Parameter
 
 
 class ReLU(Module):
@@ -131,3 +137,63 @@ class LogSoftmax(_AlongDim):
     """log(softmax(x)) over `dim`, computed stably."""
 
     function = F.log_softmax
+
+
+class SiLU(Module):
+    """x * sigmoid(x) (F.silu)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Any) -> Any:  # noqa: A002
+        return F.silu(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Hardtanh(Module):
+    """x clamped to [min_val, max_val] (F.hardtanh)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0,
+                 inplace: bool = False) -> None:
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError("min_val cannot be greater than max_val")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, input: Any) -> Any:  # noqa: A002
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6) (F.relu6)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class PReLU(Module):
+    """max(0, x) + a * min(0, x) with a learned slope `a` (the parameter `weight`): one
+    for every channel (num_parameters = C, channels at dim 1) or one shared (1), each
+    starting at `init`."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.num_parameters = num_parameters
+        np_dtype = (get_default_dtype() if dtype is None else as_dtype(dtype)).np
+        self.weight = Parameter(np.full((num_parameters,), init, np_dtype))
+
+    def forward(self, input: Any) -> Any:  # noqa: A002
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

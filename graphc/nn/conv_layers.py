@@ -41,6 +41,21 @@ def _init_parameters(module: Module, weight_shape: tuple[int, ...], out_channels
         object.__setattr__(module, "bias", None)
 
 
+def _conv_repr(layer: Any) -> str:
+    """A convolution's extra_repr as PyTorch writes it: the sizes, then each setting that
+    is not its default."""
+    text = (f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, "
+            f"stride={layer.stride}")
+    for name, default in (("padding", (0, 0)), ("dilation", (1, 1)),
+                          ("output_padding", (0, 0))):
+        value = getattr(layer, name, default)
+        if value != default:
+            text += f", {name}={value}"
+    if layer._parameters.get("bias") is None:
+        text += ", bias=False"
+    return text
+
+
 class Conv2d(Module):
     """A 2-D convolution layer: weight (out_channels, in_channels, kH, kW) and bias
     (out_channels,), both initialized as PyTorch's: kaiming_uniform_(a=sqrt(5)) for the
@@ -79,15 +94,7 @@ class Conv2d(Module):
                       self.dilation, self.groups)
 
     def extra_repr(self) -> str:
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self._parameters.get("bias") is None:
-            text += ", bias=False"
-        return text
+        return _conv_repr(self)
 
 
 class ConvTranspose2d(Module):
@@ -147,17 +154,7 @@ class ConvTranspose2d(Module):
         return wanted[0] - smallest[0], wanted[1] - smallest[1]
 
     def extra_repr(self) -> str:
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
-            text += f", output_padding={self.output_padding}"
-        if self._parameters.get("bias") is None:
-            text += ", bias=False"
-        return text
+        return _conv_repr(self)
 
 
 class MaxPool2d(Module):

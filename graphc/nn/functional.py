@@ -40,6 +40,7 @@ from graphc.ops.elementwise import relu as _relu
 from graphc.ops.elementwise import sigmoid as _sigmoid
 from graphc.ops.elementwise import tanh as _tanh
 from graphc.ops.linalg import matmul
+from graphc.ops.operators import clamp as _clamp
 from graphc.ops.reduce import reduce_mean, reduce_sum
 from graphc.ops.shape import reshape, stop_gradient
 from graphc.site import user_stacklevel
@@ -557,3 +558,89 @@ def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
     if reduction == "mean":
         return reduce_sum(losses) / reduce_sum(hot)
     return _reduced(losses, reduction, function)
+
+
+# -- more activations, similarities and kl_div --------------------------------------------
+def silu(input: Any, inplace: bool = False) -> Any:  # noqa: A002
+    """x * sigmoid(x) (the swish)."""
+    return multiply(input, _sigmoid(input))
+
+
+def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
+             inplace: bool = False) -> Any:
+    """x clamped to [min_val, max_val]."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _clamp(input, min_val, max_val)
+
+
+def relu6(input: Any, inplace: bool = False) -> Any:  # noqa: A002
+    """min(max(x, 0), 6): hardtanh(x, 0, 6)."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def prelu(input: Any, weight: Any) -> Any:  # noqa: A002
+    """max(0, x) + weight * min(0, x), weight one slope (shape (1,)) or one per channel
+    (shape (C,), channels at dim 1)."""
+    shape = _tf._shape(input)
+    rank = 0 if shape is None else len(shape)
+    count = _tf._shape(weight)
+    if count is not None and len(count) == 1 and count[0] != 1 and rank >= 2:
+        weight = reshape(weight, (-1,) + (1,) * (rank - 2))
+    return _relu(input) - multiply(weight, _relu(-input))
+
+
+def _p_norm(x: Any, p: float, dim: Any) -> Any:
+    if p == 2:
+        return sqrt(reduce_sum(square(x), dim, keepdims=True))
+    if p == 1:
+        return reduce_sum(_abs(x), dim, keepdims=True)
+    return reduce_sum(_abs(x) ** p, dim, keepdims=True) ** (1.0 / p)
+
+
+def normalize(input: Any, p: float = 2.0, dim: Any = 1, eps: float = 1e-12,  # noqa: A002
+              out: Any = None) -> Any:
+    """input / max(||input||_p over dim, eps): unit p-norm vectors along dim."""
+    return input / maximum(_p_norm(input, p, dim), eps)
+
+
+def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
+    """The cosine of the angle between x1 and x2 (broadcast) along dim: the sum over dim
+    of x1 / max(||x1||, eps) times x2 / max(||x2||, eps); dim is removed."""
+    a = x1 / maximum(_p_norm(x1, 2, dim), eps)
+    b = x2 / maximum(_p_norm(x2, 2, dim), eps)
+    return reduce_sum(a * b, dim)
+
+
+@legacy_reduction
+def kl_div(input: Any, target: Any, reduction: str = "mean",  # noqa: A002
+           log_target: bool = False) -> Any:
+    """The Kullback-Leibler divergence of target from the distribution whose log
+    probabilities are input: target * (log(target) - input) per element (0 where target is
+    0; with log_target, target holds log probabilities), then its mean ("mean", with
+    PyTorch's warning), its sum over the batch's first dim ("batchmean": sum / size of dim
+    0, the divergence's definition), its sum ("sum"), or as is ("none")."""
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', "
+                         f"not {reduction!r}")
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
+                      "the support size.'batchmean' divides only by the batch size, and "
+                      "aligns with the KL div math definition.'mean' will be changed to "
+                      "behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=user_stacklevel())
+    if log_target:
+        loss = exp(target) * (target - input)
+    else:
+        positive = greater(target, 0)
+        loss = where(positive, target * (log(where(positive, target, 1)) - input), 0)
+    if reduction == "batchmean":
+        shape = _tf._shape(input)
+        total = reduce_sum(loss)
+        if shape is None or len(shape) == 0:
+            return total
+        if shape[0] is None:
+            raise ValueError("kl_div: reduction 'batchmean' needs the batch size (dim 0) "
+                             "known while the graph is built")
+        return total / shape[0]
+    return _reduced(loss, reduction, "kl_div")
