@@ -14,6 +14,7 @@ import pytest
 
 import graphc as gc
 import graphc.eager as torch
+from tests.ops.op_cases import numeric_gradient
 
 RTOL = 1e-12
 rng = np.random.default_rng(7)
@@ -313,16 +314,6 @@ def test_variable_is_a_detached_tensor_sharing_memory():
     assert not isinstance(np.zeros(1), Variable)
 
 
-def _numeric_gradient(f, x, eps=1e-6):
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += eps
-        down[i] -= eps
-        grad[i] = (f(up) - f(down)) / (2 * eps)
-    return grad
-
-
 def test_autograd_grad_matches_finite_differences_and_leaves_grad_alone():
     a, b = torch.tensor(A, requires_grad=True), torch.tensor(A[0], requires_grad=True)
     loss = ((a * b).sin().sum() + (b * b).sum())
@@ -333,9 +324,9 @@ def test_autograd_grad_matches_finite_differences_and_leaves_grad_alone():
         x, y = (values, A[0]) if which == 0 else (A, values)
         return np.sin(x * y).sum() + (y * y).sum()
 
-    np.testing.assert_allclose(ga.numpy(), _numeric_gradient(lambda v: f(v, 0), A.copy()),
+    np.testing.assert_allclose(ga.numpy(), numeric_gradient(lambda v: f(v, 0), [A.copy()], 0),
                                rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(gb.numpy(), _numeric_gradient(lambda v: f(v, 1), A[0].copy()),
+    np.testing.assert_allclose(gb.numpy(), numeric_gradient(lambda v: f(v, 1), [A[0].copy()], 0),
                                rtol=1e-6, atol=1e-8)
     close(ga, np.cos(A * A[0]) * A[0])  # and the closed form
 

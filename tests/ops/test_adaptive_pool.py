@@ -14,6 +14,7 @@ import graphc.nn.functional as F
 from graphc import nn
 from graphc.runtime.backend import FallbackWarning
 from tests.nn.modes import RTOL, check_both_modes, run_eager, run_graph
+from tests.ops.op_cases import numeric_gradient
 from tests.ops import resample_reference as rr
 
 rng = np.random.default_rng(11)
@@ -61,16 +62,6 @@ def test_an_unbatched_image_pools_to_an_unbatched_result():
     np.testing.assert_array_equal(y.numpy(), rr.adaptive_max(x[None], 2, 3)[0])
 
 
-def _numeric_gradient(f, x, h=1e-6):
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[index] += h
-        down[index] -= h
-        grad[index] = (f(up) - f(down)) / (2 * h)
-    return grad
-
-
 @pytest.mark.parametrize("function", [F.adaptive_avg_pool2d, F.adaptive_max_pool2d],
                          ids=["avg", "max"])
 def test_gradients_match_finite_differences_and_the_loops(function):
@@ -79,8 +70,8 @@ def test_gradients_match_finite_differences_and_the_loops(function):
     xt = torch.tensor(x, requires_grad=True)
     (function(xt, 3) * torch.tensor(weights)).sum().backward()
     eager = xt.grad.numpy()
-    numeric = _numeric_gradient(
-        lambda a: float(np.sum(run_eager(lambda t: function(t, 3), a) * weights)), x)
+    numeric = numeric_gradient(
+        lambda a: float(np.sum(run_eager(lambda t: function(t, 3), a) * weights)), [x], 0)
     np.testing.assert_allclose(eager, numeric, rtol=1e-6, atol=1e-7)
     loops = rr.adaptive_avg_grad(weights, x.shape) if function is F.adaptive_avg_pool2d \
         else rr.adaptive_max_grad(x, weights)

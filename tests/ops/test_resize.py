@@ -16,6 +16,7 @@ from graphc import nn
 from graphc.ops import resize
 from graphc.runtime.backend import FallbackWarning
 from tests.nn.modes import RTOL, check_both_modes, run_eager, run_graph
+from tests.ops.op_cases import numeric_gradient
 from tests.ops import resample_reference as rr
 
 rng = np.random.default_rng(5)
@@ -139,16 +140,6 @@ def test_tf_image_dtypes_and_the_same_size():
 
 
 # -- gradients -------------------------------------------------------------------------------
-def _numeric_gradient(f, x, h=1e-6):
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[index] += h
-        down[index] -= h
-        grad[index] = (f(up) - f(down)) / (2 * h)
-    return grad
-
-
 @pytest.mark.parametrize("kwargs,rule,method", [
     (dict(size=(5, 2)), "asymmetric", "nearest"),
     (dict(size=(5, 7), mode="bilinear"), "half_pixel", "bilinear"),
@@ -159,8 +150,9 @@ def test_gradients_match_finite_differences_and_the_loops(kwargs, rule, method):
     weights = rng.standard_normal((2, 2, *kwargs["size"]))
     xt = torch.tensor(x, requires_grad=True)
     (F.interpolate(xt, **kwargs) * torch.tensor(weights)).sum().backward()
-    numeric = _numeric_gradient(
-        lambda a: float(np.sum(run_eager(lambda t: F.interpolate(t, **kwargs), a) * weights)), x)
+    numeric = numeric_gradient(
+        lambda a: float(np.sum(run_eager(lambda t: F.interpolate(t, **kwargs), a) * weights)),
+        [x], 0)
     np.testing.assert_allclose(xt.grad.numpy(), numeric, rtol=1e-6, atol=1e-7)
     loops = rr.resize_grad(weights, x.shape, method, rule)
     np.testing.assert_allclose(xt.grad.numpy(), loops, rtol=RTOL, atol=1e-14)
