@@ -197,15 +197,22 @@ def _conv_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
     check_rank(x, "input", layout)
     check_rank(w, "filter", layout, filter_=True)
     xs, ws = dims_of(x), dims_of(w)
-    c, wc = xs[layout.channel], ws[layout.filter_in]
-    if c is not None and wc is not None and c != wc:
-        raise ValueError(f"input has {c} channels but the filter expects {wc}: input of shape "
-                         f"{shapes.fmt(xs)} ({attrs['data_format']}), filter of shape "
-                         f"{shapes.fmt(ws)} ({layout.filter_name})")
+    _check_channels(xs, ws, layout.filter_in, attrs["data_format"], layout.filter_name)
     kernel = [ws[a] for a in layout.kernel]
     (oh, ow), _ = plan(xs, layout, kernel, attrs["strides"], attrs["dilations"],
                        attrs["padding"], "filter")
     return TensorType(x.dtype, with_spatial(layout, xs[0], ws[layout.filter_out], oh, ow))
+
+
+def _check_channels(xs: tuple[int | None, ...], ws: tuple[int | None, ...], filter_axis: int,
+                    data_format: str, filter_name: str) -> None:
+    """The input's channels are the filter's on `filter_axis` (its in-channels for a
+    convolution, its out-channels for the transposed one), where both are known."""
+    c, wc = xs[LAYOUTS[data_format].channel], ws[filter_axis]
+    if c is not None and wc is not None and c != wc:
+        raise ValueError(f"input has {c} channels but the filter expects {wc}: input of shape "
+                         f"{shapes.fmt(xs)} ({data_format}), filter of shape "
+                         f"{shapes.fmt(ws)} ({filter_name})")
 
 
 def _fmt_kernel(kernel: Sequence[int | None]) -> str:
@@ -402,11 +409,7 @@ def _transpose_infer(types: Sequence[TensorType], attrs: Any) -> TensorType:
         raise ValueError(f"filter must have rank 4 ({filter_name}), got shape "
                          f"{shapes.fmt(w.shape)}")
     xs, ws = dims_of(x), dims_of(w)
-    c, wc = xs[layout.channel], ws[layout.filter_out]
-    if c is not None and wc is not None and c != wc:
-        raise ValueError(f"input has {c} channels but the filter expects {wc}: input of shape "
-                         f"{shapes.fmt(xs)} ({fmt}), filter of shape {shapes.fmt(ws)} "
-                         f"({filter_name})")
+    _check_channels(xs, ws, layout.filter_out, fmt, filter_name)
     size, kernel = attrs["size"], [ws[a] for a in layout.kernel]
     spans = "x".join(str(d * (int(k or 0) - 1) + 1) for k, d in zip(kernel, attrs["dilations"]))
     reached: list[int | None] = []
