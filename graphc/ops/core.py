@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from math import prod
 from typing import Any
 
 import numpy as np
 
+from graphc import shapes
 from graphc.dtypes import DType, as_dtype, default_dtype_of
 from graphc.graph import FuncGraph, Graph, Node, Tensor, TensorType, get_default_graph
-from graphc.registry import OpDef
+from graphc.registry import OPS, OpDef
 from graphc.site import user_site
 
 # Set by graphc.eager when it is imported: the eager tensor type and how to apply an op at once.
@@ -126,6 +128,26 @@ def constant_node(array: np.ndarray, graph: Graph, name: str | None = None) -> T
     node = graph.create_node("constant", (), {"value": array, "dtype": dtype},
                              (TensorType(dtype, array.shape),), name)
     return node.outputs[0]
+
+
+FOLD_ELEMENTS = 1 << 16  # larger values stay ops: a graph should not carry big arrays
+
+
+def fold_value(node: Node, values: list[Any]) -> np.ndarray | None:
+    """The value of a one-output node computed now by its numpy reference from its inputs'
+    values, if its static shape is known and at most FOLD_ELEMENTS elements; None if not,
+    or if the reference raises (an error is the run's to report, with its context)."""
+    if len(node.types) != 1:
+        return None
+    out = node.types[0]
+    if not shapes.is_fully_defined(out.shape) or prod(out.shape) > FOLD_ELEMENTS:  # type: ignore[arg-type]
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            return np.array(OPS[node.op].reference(  # type: ignore[misc]
+                *values, **node.attrs), dtype=out.dtype.np)
+    except Exception:
+        return None
 
 
 def scalar_value(t: Any) -> float | None:

@@ -13,7 +13,7 @@ from graphc import shapes
 from graphc.graph import Tensor, TensorType
 from graphc.ops import core
 from graphc.ops.core import apply
-from graphc.registry import OPS, OpDef, like_input, register
+from graphc.registry import OpDef, like_input, register
 
 Dim = TypeVar("Dim")  # a dim as an int, or (in generated code) an expression
 
@@ -211,7 +211,6 @@ _FOLDS = frozenset({"getitem", "reshape", "expand_dims", "squeeze", "concat", "c
                     "subtract", "multiply", "divide", "floordiv", "floormod", "negative",
                     "maximum", "minimum", "pow", "abs", "identity", "stop_gradient", "fill",
                     "reduce_prod", "reduce_sum", "tile"})
-_FOLD_ELEMENTS = 1 << 16  # (a bigger value is no shape: leave it to the run)
 
 
 def constant_value(tensor: Any) -> np.ndarray | None:
@@ -247,19 +246,10 @@ def constant_value(tensor: Any) -> np.ndarray | None:
         if any(d is None for d in np.ravel(dims)):
             return None
         return np.array(np.asarray(dims, dtype=object).tolist(), dtype=tensor.dtype.np)
-    if node.op not in _FOLDS or not shapes.is_fully_defined(tensor.shape) or \
-            prod(tensor.shape) > _FOLD_ELEMENTS:  # type: ignore[arg-type]
+    if node.op not in _FOLDS:
         return None
     values = [constant_value(t) for t in node.inputs]
-    if any(v is None for v in values):
-        return None
-    reference = OPS[node.op].reference
-    try:
-        with np.errstate(all="ignore"):
-            return np.asarray(reference(*values, **node.attrs),  # type: ignore[misc]
-                              dtype=tensor.dtype.np)
-    except Exception:  # (an error is the run's to report, with its context)
-        return None
+    return None if any(v is None for v in values) else core.fold_value(node, values)
 
 
 def run_time_dim(entry: Any) -> tuple[Tensor, int] | None:
