@@ -43,7 +43,9 @@ def _rank(x: Any, function: str) -> int:
     return len(shape)
 
 
-def _dim(dim: int, rank: int, function: str) -> int:
+def wrap_dim(dim: int, rank: int, function: str) -> int:
+    """dim as a non-negative index into `rank` dims, by PyTorch's rule (a 0-d tensor takes
+    dims -1 and 0); IndexError in PyTorch's words otherwise."""
     low, high = -builtins.max(rank, 1), builtins.max(rank, 1) - 1
     if not low <= dim <= high:
         raise IndexError(f"{function}: dimension out of range (expected to be in range of "
@@ -127,7 +129,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Any:
 # -- cuts and selections --------------------------------------------------------------------
 def unbind(input: Any, dim: int = 0) -> tuple[Any, ...]:  # noqa: A002
     """The slices of input along dim, that dim removed, as a tuple."""
-    d = _dim(dim, _rank(input, "unbind"), "unbind")
+    d = wrap_dim(dim, _rank(input, "unbind"), "unbind")
     return tuple(unstack(input, axis=d))
 
 
@@ -136,7 +138,7 @@ def narrow(input: Any, dim: int, start: Any, length: int) -> Any:  # noqa: A002
     rank = _rank(input, "narrow")
     if rank == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    d = _dim(dim, rank, "narrow")
+    d = wrap_dim(dim, rank, "narrow")
     size = input.shape[d]
     start = int(start)
     if size is not None:
@@ -180,7 +182,7 @@ def _scatter_index(input: Any, dim: int, index: Any,  # noqa: A002
     if not core.is_eager(index) or not as_dtype(index.dtype).is_integer:
         raise RuntimeError(f"{function}: index must be an eager int64 tensor")
     rank = _rank(input, function)
-    d = _dim(dim, rank, function)
+    d = wrap_dim(dim, rank, function)
     idx = host(index.array)
     if idx.ndim != rank:
         raise RuntimeError(f"{function}: Index tensor must have the same number of "

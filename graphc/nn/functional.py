@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from graphc.dtypes import int64
+from graphc.eager.extras import wrap_dim
 from graphc.nn import tf_functions as _tf
 from graphc.nn.conv import avg_pool2d, conv2d, max_pool2d  # noqa: F401 - (nn/conv.py)
 from graphc.nn.conv import conv_transpose2d  # noqa: F401 - (nn/conv.py)
@@ -199,7 +200,7 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:  # noqa: 
     if not shape:
         return reshape(input, (1,))
     rank = len(shape)
-    start, end = (_dim_index(d, rank, "flatten") for d in (start_dim, end_dim))
+    start, end = (wrap_dim(d, rank, "flatten") for d in (start_dim, end_dim))
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for "
                          f"input of shape {_tf._fmt(shape)}")
@@ -211,13 +212,6 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:  # noqa: 
                          f"{start}..{end} would have more than one unknown dimension; give "
                          "the placeholder more static dimensions")
     return reshape(input, new)
-
-
-def _dim_index(dim: int, rank: int, function: str) -> int:
-    if not -rank <= dim < rank:
-        raise IndexError(f"{function}: dimension out of range (expected to be in range of "
-                         f"[{-rank}, {rank - 1}], but got {dim})")
-    return dim % rank
 
 
 def _product(dims: tuple[Any, ...]) -> int:
