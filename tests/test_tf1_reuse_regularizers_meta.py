@@ -125,7 +125,11 @@ def test_conv_regularizers_and_get_variables():
         sess.run(tf.global_variables_initializer())
         kernel = sess.run(tf.trainable_variables()[0])
         values = sess.run(losses)
-    np.testing.assert_allclose(values, [kernel.sum(), 2.0, 12.0, 6.0, 2.0], rtol=1e-6)
+    # the kernel's float32 sum, in whatever order: each of both sums' n - 1 additions rounds
+    # by at most 2^-24 of a partial sum, itself at most sum |k| (the values may cancel)
+    bound = 2 * (kernel.size - 1) * 2.0 ** -24 * np.abs(kernel).sum(dtype=np.float64)
+    np.testing.assert_allclose(values[0], kernel.sum(dtype=np.float64), rtol=0, atol=bound)
+    np.testing.assert_array_equal(values[1:], [2.0, 12.0, 6.0, 2.0])
     assert w.name == "w:0"
     with tf.variable_scope(tf.get_variable_scope(), reuse=True):
         tf.get_variable("w", [2, 2], regularizer=lambda v: 3.0 * tf.reduce_sum(v))
